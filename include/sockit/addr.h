@@ -1,0 +1,174 @@
+/* sockit/addr.h - addresses: parse, format, resolve, services, host names.
+ *
+ * Two kinds of value:
+ *   skt_addr      a concrete socket address (IPv4, IPv6, Unix), ready for
+ *                 bind()/connect(); parsing it never touches the network.
+ *   skt_endpoint  what a user typed: a host (name or literal) and a service
+ *                 (port number or name), or a Unix path; resolved later.
+ * Text forms, everywhere in sockit:
+ *   host:port   1.2.3.4:80   localhost:http   [::1]:80   [fe80::1%eth0]:80
+ *   port alone  8080  or  :8080   (when the caller allows no host)
+ *   unix:/path  a filesystem Unix socket
+ *   unix:@name  a Linux abstract Unix socket
+ * Parsing is precise: port 0 (unless allowed), 65536 and "80abc" are
+ * SKT_EBADPORT; an unterminated "[" or an unbracketed IPv6 literal with a
+ * port is SKT_EBADADDR; a Unix path that does not fit is SKT_ENAMETOOLONG,
+ * never truncated.
+ */
+#ifndef SOCKIT_ADDR_H
+#define SOCKIT_ADDR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct skt_addr {
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in4;
+		struct sockaddr_in6 in6;
+		struct sockaddr_un un;
+		struct sockaddr_storage ss;
+	} u;
+	socklen_t len; /* meaningful bytes of u; 0 for an empty address */
+} skt_addr;
+
+/* Buffer size that holds any formatted skt_addr, including an abstract Unix
+ * name whose every byte is escaped as \xNN. */
+#define SKT_ADDRSTRLEN 512
+/* Longest host (a DNS name is at most 253 bytes) and service name. */
+#define SKT_HOST_MAX 253
+#define SKT_SERVICE_MAX 63
+/* Longest Unix path, without its terminating NUL (sun_path holds 108). */
+#define SKT_UNIX_PATH_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
+
+/* Parsing flags. */
+#define SKT_PARSE_PORT_ZERO 0x1 /* accept port 0 (a listener's "any port") */
+#define SKT_PARSE_NO_HOST 0x2   /* accept a port alone: "8080" or ":8080" */
+#define SKT_PARSE_NO_PORT 0x4   /* accept a host alone: "example.com" */
+
+/* Parse a decimal port "1".."65535" (and "0" with SKT_PARSE_PORT_ZERO).
+ * Returns the port, or SKT_EBADPORT for anything else: empty, sign, spaces,
+ * trailing characters, leading zeros beyond one digit are accepted ("080"). */
+int skt_port_parse(const char *text, int flags);
+
+/* Fill a from a numeric IP literal (v4 dotted quad, or v6 with an optional
+ * %zone) and a port. Returns 0, or SKT_EBADHOST when ip is not a literal. */
+int skt_addr_from_ip(skt_addr *a, const char *ip, uint16_t port);
+
+/* Fill a with a Unix socket address. A path starting with '@' names an
+ * abstract socket (Linux). Returns 0, SKT_EBADADDR for an empty path, or
+ * SKT_ENAMETOOLONG when the path does not fit sun_path. */
+int skt_addr_unix(skt_addr *a, const char *path);
+
+/* Parse a numeric address text: "1.2.3.4:80", "[::1]:80", "unix:/path",
+ * "unix:@name" (flags as above; never resolves names: a host name is
+ * SKT_EBADHOST). Returns 0 or an error from this file's header comment. */
+int skt_addr_parse(skt_addr *a, const char *text, int flags);
+
+/* Fill a from a struct sockaddr (as returned by accept or recvfrom).
+ * Returns 0, or SKT_EAFNOSUPPORT / SKT_EINVAL for a bad length. */
+int skt_addr_from_sockaddr(skt_addr *a, const struct sockaddr *sa,
+			   socklen_t len);
+
+/* Format a as text (the forms in this file's header comment); an unbound
+ * Unix socket formats as "unix:" and an empty address as "-". Returns the
+ * length written (without NUL) or SKT_ETOOBIG when cap is too small
+ * (SKT_ADDRSTRLEN is always enough). */
+int skt_addr_format(const skt_addr *a, char *buf, size_t cap);
+
+/* Format only the host part of an IP address, without brackets
+ * ("::1", "127.0.0.1"). Returns the length or SKT_ETOOBIG/SKT_EAFNOSUPPORT. */
+int skt_addr_format_host(const skt_addr *a, char *buf, size_t cap);
+
+/* AF_INET, AF_INET6, AF_UNIX, or AF_UNSPEC for an empty address. */
+int skt_addr_family(const skt_addr *a);
+/* The port of an IP address in host order; 0 for other families. */
+uint16_t skt_addr_port(const skt_addr *a);
+/* Set the port of an IP address; does nothing for other families. */
+void skt_addr_set_port(skt_addr *a, uint16_t port);
+/* True when both are the same family, address, port (and scope/path). */
+bool skt_addr_equal(const skt_addr *a, const skt_addr *b);
+/* If a is an IPv4-mapped IPv6 address (::ffff:1.2.3.4), turn it into the
+ * plain IPv4 address with the same port. Returns true if it changed a. */
+bool skt_addr_unmap(skt_addr *a);
+
+/* ---- Endpoints: what a user typed, before resolution ---- */
+
+enum { SKT_EP_INET = 1, SKT_EP_UNIX = 2 };
+
+typedef struct skt_endpoint {
+	int kind;                           /* SKT_EP_INET or SKT_EP_UNIX */
+	char host[SKT_HOST_MAX + 1];        /* no brackets; "" when absent */
+	char service[SKT_SERVICE_MAX + 1];  /* port digits or a name; "" when absent */
+	skt_addr unix_addr;                 /* for SKT_EP_UNIX */
+} skt_endpoint;
+
+/* Parse "host:port", "[v6]:port", "port", "unix:/path", "unix:@name".
+ * A service may be a name ("localhost:http"); it is checked for shape here
+ * and looked up at resolution. Returns 0 or SKT_EBADADDR, SKT_EBADHOST,
+ * SKT_EBADPORT, SKT_ENAMETOOLONG. */
+int skt_endpoint_parse(skt_endpoint *ep, const char *text, int flags);
+
+/* The two-argument form, "HOST PORT": host may be NULL or "" (when
+ * SKT_PARSE_NO_HOST), or "unix:/path" (then service must be NULL);
+ * brackets around an IPv6 host are accepted and removed. */
+int skt_endpoint_set(skt_endpoint *ep, const char *host, const char *service,
+		     int flags);
+
+/* ---- Resolution ---- */
+
+#define SKT_RESOLVE_PASSIVE 0x1 /* NULL host means the wildcard address */
+#define SKT_RESOLVE_NUMERIC 0x2 /* host must be a literal: never asks DNS */
+#define SKT_RESOLVE_CANON 0x4   /* fill canonname */
+
+typedef struct skt_addrlist {
+	skt_addr *addrs;  /* n addresses, in the order the system prefers */
+	size_t n;
+	char *canonname;  /* with SKT_RESOLVE_CANON, else NULL */
+} skt_addrlist;
+
+/* Resolve host and service (either may be NULL, not both) to every address
+ * of family (AF_UNSPEC, AF_INET, AF_INET6) for socktype (0 means
+ * SOCK_STREAM), in getaddrinfo's order, duplicates removed. On success
+ * fills *out (free it with skt_addrlist_free) and returns the count (> 0).
+ * Errors: resolver codes (SKT_EAI_NONAME, SKT_EAI_AGAIN, SKT_EAI_SERVICE,
+ * ...; skt_strerror gives the resolver's message), SKT_ENOMEM. Blocks for as
+ * long as the system resolver does. */
+int skt_resolve(skt_addrlist *out, const char *host, const char *service,
+		int family, int socktype, int flags);
+
+/* Free what skt_resolve put in l and zero it; a zeroed list is fine. */
+void skt_addrlist_free(skt_addrlist *l);
+
+/* Reverse lookup: the name of a's host. With SKT_RESOLVE_NUMERIC, the
+ * numeric form. Returns the length, or SKT_EAI_NONAME when a has no name. */
+int skt_resolve_reverse(const skt_addr *a, char *host, size_t cap, int flags);
+
+/* The local host name (gethostname). Returns the length or an error. */
+int skt_hostname(char *buf, size_t cap);
+
+/* The local host's fully qualified name, like Python's socket.getfqdn():
+ * the canonical name of the host name, or the host name itself when the
+ * resolver knows no better. May consult the resolver. Returns the length. */
+int skt_fqdn(char *buf, size_t cap);
+
+/* Service name to port for socktype SOCK_STREAM or SOCK_DGRAM ("http" ->
+ * 80). Decimal text is accepted as is. Returns the port or SKT_EAI_SERVICE. */
+int skt_service_port(const char *name, int socktype);
+
+/* Port to service name ("53", SOCK_DGRAM -> "domain"). Returns the length,
+ * SKT_EAI_SERVICE when the port has no name, or SKT_ETOOBIG. */
+int skt_service_name(uint16_t port, int socktype, char *buf, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,12 @@
+/* sockit/sockit.h - the whole public API of libsockit. */
+#ifndef SOCKIT_SOCKIT_H
+#define SOCKIT_SOCKIT_H
+
+#include "sockit/core.h"
+#include "sockit/err.h"
+#include "sockit/addr.h"
+#include "sockit/sock.h"
+#include "sockit/frame.h"
+#include "sockit/conn.h"
+
+#endif

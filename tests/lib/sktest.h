@@ -1,0 +1,51 @@
+/* sktest.h - what every sockit Criterion test shares.
+ *
+ * SKT_TEST(suite, name) declares a Criterion test (own process, timeout)
+ * whose setup records the open fds and routes the library's allocator
+ * through a counter, and whose teardown fails the test if an fd or an
+ * allocation of the library leaked.
+ */
+#ifndef SKTEST_H
+#define SKTEST_H
+
+#include <criterion/criterion.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sockit/sockit.h"
+
+void sktest_setup(void);
+void sktest_teardown(void);
+
+#define SKT_TEST(suite, name, ...)                                           \
+	Test(suite, name, .init = sktest_setup, .fini = sktest_teardown,     \
+	     .timeout = 30, ##__VA_ARGS__)
+
+/* Open fds of this process right now. */
+int sktest_count_fds(void);
+/* Library allocations still live. */
+long sktest_live_allocs(void);
+/* Make the library's allocation number n (counted from now, 1-based) and
+ * every later one fail; 0 turns failing off. */
+void sktest_fail_alloc_at(long n);
+
+/* A TCP listener on 127.0.0.1:0 (or [::1]:0 when v6); returns the fd and
+ * stores the port. Aborts the test on failure. */
+int sktest_listen_tcp(bool v6, uint16_t *port);
+
+/* Run a python3 program (source text) as a child with extra argv, stdin
+ * from /dev/null unless in_fd >= 0, stdout captured into a pipe whose read
+ * end is stored in *out_fd (when out_fd is not NULL). Returns the pid. */
+pid_t sktest_python(const char *source, const char *const argv[], int *out_fd);
+/* Wait for pid; returns its exit status (128+sig when killed). */
+int sktest_wait(pid_t pid);
+/* Read everything from fd into buf (NUL-terminated) and close fd; returns
+ * the byte count. */
+size_t sktest_slurp(int fd, char *buf, size_t cap);
+
+/* True when the tests run as root and can make network namespaces. */
+bool sktest_can_netns(void);
+
+#endif
