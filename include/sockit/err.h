@@ -92,8 +92,7 @@ extern "C" {
 	XX(EBADPORT, -4091, "invalid port")                                  \
 	XX(EBADHOST, -4090, "invalid host")                                  \
 	XX(EBADADDR, -4089, "invalid address syntax")                        \
-	XX(ETRUNC, -4088, "datagram truncated")                              \
-	XX(ENOADDR, -4087, "no address to try")
+	XX(ENOADDR, -4088, "no address to try")
 
 typedef enum skt_errno {
 #define XX(name, msg) SKT_##name = -name,

@@ -152,10 +152,14 @@ ssize_t skt_read_exact(int fd, void *buf, size_t n, int timeout_ms,
 /* Receive up to and including the first occurrence of delim (dlen bytes,
  * 1..16) into buf, consuming nothing beyond it (MSG_PEEK), so no data is
  * lost for a later reader. Returns the length including delim, SKT_ETOOBIG
- * when cap bytes hold no delim (those bytes stay unread in the socket),
+ * when cap bytes hold no delim (those cap bytes are in buf and consumed),
  * SKT_EOF at end of stream before any byte, SKT_EPARTIAL at end of stream
- * after *got bytes without a delimiter (they are consumed into buf). Works
- * on stream sockets only. */
+ * after *got bytes without a delimiter (they are consumed into buf),
+ * SKT_EINVAL for a bad delim/dlen, or another error. Bytes before the
+ * delimiter are consumed as they arrive, so on every return *got (when not
+ * NULL) says how many bytes are in buf and gone from the socket, including
+ * on SKT_ETIMEDOUT / SKT_EAGAIN in the middle of a line. Works on stream
+ * sockets only. */
 ssize_t skt_read_until(int fd, void *buf, size_t cap, const void *delim,
 		       size_t dlen, int timeout_ms, size_t *got);
 
@@ -167,7 +171,9 @@ int skt_shutdown_write(int fd);
 int skt_close(int fd);
 
 /* Abortive close: SO_LINGER 0 then close, so the peer gets a reset (RST)
- * instead of a graceful FIN and unsent data is discarded. */
+ * instead of a graceful FIN and unsent data is discarded. The fd is closed
+ * whatever the return; an error from setting SO_LINGER means the close was
+ * graceful. */
 int skt_close_abort(int fd);
 
 /* ---- Datagrams ---- */

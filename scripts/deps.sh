@@ -1,0 +1,32 @@
+#!/bin/sh
+# scripts/deps.sh - install the Debian packages that building and testing
+# sockit need, when they are missing. As root it runs apt-get; otherwise it
+# prints the command to run and fails.
+set -eu
+
+# build: compiler, make, pkg-config; tests: Criterion, python3 peers,
+# network namespaces and packet filters for fault tests, netcat/socat peers.
+pkgs="gcc make pkg-config libc6-dev libcriterion-dev python3 iproute2 iptables util-linux netcat-openbsd socat"
+
+missing=""
+for p in $pkgs; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing="$missing $p"
+	fi
+done
+
+if [ -z "$missing" ]; then
+	echo "deps: all present"
+	exit 0
+fi
+
+cmd="apt-get install -y --no-install-recommends$missing"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing:$missing"
+	echo "deps: run as root: apt-get update && $cmd"
+	exit 1
+fi
+echo "deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+$cmd

@@ -1,0 +1,219 @@
+/* sock.c - creating sockets, listening, binding and accepting.
+ *
+ * Every fd made here is close-on-exec and non-blocking from birth
+ * (SOCK_CLOEXEC | SOCK_NONBLOCK), so no fork/exec in another thread can leak
+ * it and no call here ever blocks outside a poll() bounded by a deadline.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int skt_socket(int family, int type, int protocol)
+{
+	int fd = socket(family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol);
+	return fd < 0 ? -errno : fd;
+}
+
+int skt_socketpair(int type, int fds[2])
+{
+	if (socketpair(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds) < 0)
+		return -errno;
+	return 0;
+}
+
+static int set_int(int fd, int level, int name, int value)
+{
+	if (setsockopt(fd, level, name, &value, sizeof(value)) < 0)
+		return -errno;
+	return 0;
+}
+
+static bool is_ip(int family)
+{
+	return family == AF_INET || family == AF_INET6;
+}
+
+/* Only connection-oriented types listen(); a datagram socket is just bound. */
+static bool type_listens(int type)
+{
+	return type == SOCK_STREAM || type == SOCK_SEQPACKET;
+}
+
+/* The options a listener needs before bind(): they change what bind()
+ * accepts, so they cannot be set afterwards. */
+static int listen_sockopts(int fd, int family, const skt_listen_opts *o)
+{
+	int r = 0;
+	if (!is_ip(family))
+		return 0;
+	/* A restarted server must rebind while old connections sit in
+	 * TIME_WAIT; every serious server sets this (redis anetSetReuseAddr). */
+	r = set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+	if (r == 0 && o->reuseport)
+		r = set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1);
+	/* Set IPV6_V6ONLY both ways: the default comes from the
+	 * net.ipv6.bindv6only sysctl, and "*" must mean dual-stack on every
+	 * host, not only where the sysctl is 0. */
+	if (r == 0 && family == AF_INET6)
+		r = set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, o->v6only ? 1 : 0);
+	return r;
+}
+
+static int listen_on(const skt_addr *a, const skt_listen_opts *o)
+{
+	int family = a->u.sa.sa_family;
+	int type = o->socktype != 0 ? o->socktype : SOCK_STREAM;
+	int fd = skt_socket(family, type, 0);
+	if (fd < 0)
+		return fd;
+	int r = listen_sockopts(fd, family, o);
+	/* bind() on an existing Unix socket path fails with EADDRINUSE; the
+	 * file is never unlinked here, since it may belong to a live server. */
+	if (r == 0 && bind(fd, &a->u.sa, a->len) < 0)
+		r = -errno;
+	if (r == 0 && type_listens(type) &&
+	    listen(fd, o->backlog > 0 ? o->backlog : SOMAXCONN) < 0)
+		r = -errno;
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int skt_listen_addr(const skt_addr *a, const skt_listen_opts *opts)
+{
+	skt_listen_opts zero = {0};
+	if (a == NULL || a->len == 0)
+		return SKT_EINVAL;
+	return listen_on(a, opts != NULL ? opts : &zero);
+}
+
+/* Resolve one host (numeric when numeric is set) and bind the first
+ * address that works. Returns the fd or the last address's error. */
+static int listen_resolved(const char *host, const char *service, int family,
+			   bool numeric, const skt_listen_opts *o)
+{
+	skt_addrlist l = {0};
+	int type = o->socktype != 0 ? o->socktype : SOCK_STREAM;
+	int flags = SKT_RESOLVE_PASSIVE | (numeric ? SKT_RESOLVE_NUMERIC : 0);
+	int r = skt_resolve(&l, host, service, family, type, flags);
+	if (r < 0)
+		return r;
+	r = SKT_ENOADDR;
+	for (size_t i = 0; i < l.n; i++) {
+		r = listen_on(&l.addrs[i], o);
+		if (r >= 0)
+			break;
+	}
+	skt_addrlist_free(&l);
+	return r;
+}
+
+/* Errors that say "this host has no IPv6": the kernel was built or booted
+ * without it (EAFNOSUPPORT), or it has no usable IPv6 address. */
+static bool no_ipv6(int err)
+{
+	return err == SKT_EAFNOSUPPORT || err == SKT_EPROTONOSUPPORT ||
+	       err == SKT_EADDRNOTAVAIL;
+}
+
+int skt_listen(const char *host, const char *service,
+	       const skt_listen_opts *opts)
+{
+	skt_listen_opts o = {0};
+	if (opts != NULL)
+		o = *opts;
+	if (service == NULL || service[0] == '\0')
+		service = "0";
+	if (host == NULL)
+		return listen_resolved(o.family == AF_INET6 ? "::1" : "127.0.0.1",
+				       service, AF_UNSPEC, true, &o);
+	if (strcmp(host, "*") == 0 || strcmp(host, "::") == 0) {
+		if (o.family == AF_INET)
+			return listen_resolved("0.0.0.0", service, AF_INET, true,
+					       &o);
+		int fd = listen_resolved("::", service, AF_INET6, true, &o);
+		if (fd >= 0 || o.family == AF_INET6 || !no_ipv6(fd))
+			return fd;
+		return listen_resolved("0.0.0.0", service, AF_INET, true, &o);
+	}
+	return listen_resolved(host, service, o.family, false, &o);
+}
+
+int skt_udp_bind(const char *host, const char *service,
+		 const skt_listen_opts *opts)
+{
+	skt_listen_opts o = {0};
+	if (opts != NULL)
+		o = *opts;
+	o.socktype = SOCK_DGRAM;
+	return skt_listen(host, service, &o);
+}
+
+int skt_accept(int lfd, skt_addr *peer, int timeout_ms)
+{
+	int64_t deadline = skt__deadline(timeout_ms);
+	for (;;) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		int fd = accept4(lfd, (struct sockaddr *)&ss, &len,
+				 SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd >= 0) {
+			if (peer != NULL) {
+				memset(peer, 0, sizeof(*peer));
+				if (len > sizeof(peer->u))
+					len = sizeof(peer->u);
+				memcpy(&peer->u, &ss, len);
+				peer->len = len;
+			}
+			return fd;
+		}
+		/* ECONNABORTED: a client reset the connection while it sat
+		 * in the accept queue; it is gone, the listener is fine, so
+		 * look for the next one (POSIX leaves it to the caller). */
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -errno;
+		int r = skt__wait(lfd, POLLIN, deadline);
+		if (r < 0)
+			return r;
+	}
+}
+
+int skt_endpoint_connect(const skt_endpoint *ep, const skt_connect_opts *o)
+{
+	if (ep == NULL)
+		return SKT_EINVAL;
+	if (ep->kind == SKT_EP_UNIX) {
+		/* The endpoint names its family: a family filter meant for
+		 * host names must not turn a Unix path into "no address". */
+		skt_connect_opts uo = SKT_CONNECT_OPTS_INIT;
+		if (o != NULL)
+			uo = *o;
+		uo.family = AF_UNSPEC;
+		return skt_connect_addrs(&ep->unix_addr, 1, &uo);
+	}
+	if (ep->kind != SKT_EP_INET)
+		return SKT_EINVAL;
+	return skt_connect(ep->host[0] != '\0' ? ep->host : NULL,
+			   ep->service[0] != '\0' ? ep->service : NULL, o);
+}
+
+int skt_endpoint_listen(const skt_endpoint *ep, const skt_listen_opts *o)
+{
+	if (ep == NULL)
+		return SKT_EINVAL;
+	if (ep->kind == SKT_EP_UNIX)
+		return skt_listen_addr(&ep->unix_addr, o);
+	if (ep->kind != SKT_EP_INET)
+		return SKT_EINVAL;
+	return skt_listen(ep->host[0] != '\0' ? ep->host : NULL,
+			  ep->service[0] != '\0' ? ep->service : NULL, o);
+}
