@@ -64,13 +64,16 @@ int skt_port_parse(const char *text, int flags);
 int skt_addr_from_ip(skt_addr *a, const char *ip, uint16_t port);
 
 /* Fill a with a Unix socket address. A path starting with '@' names an
- * abstract socket (Linux). Returns 0, SKT_EBADADDR for an empty path, or
- * SKT_ENAMETOOLONG when the path does not fit sun_path. */
+ * abstract socket (Linux). Returns 0, SKT_EBADADDR for an empty path (or
+ * "@" alone), or SKT_ENAMETOOLONG when the path does not fit sun_path. */
 int skt_addr_unix(skt_addr *a, const char *path);
 
 /* Parse a numeric address text: "1.2.3.4:80", "[::1]:80", "unix:/path",
  * "unix:@name" (flags as above; never resolves names: a host name is
- * SKT_EBADHOST). Returns 0 or an error from this file's header comment. */
+ * SKT_EBADHOST). A port alone (SKT_PARSE_NO_HOST) gives 127.0.0.1:port, as
+ * skt_listen does with no host; a host alone (SKT_PARSE_NO_PORT) gives
+ * port 0. Returns 0 or an error from this file's header comment; a is left
+ * unchanged on error. */
 int skt_addr_parse(skt_addr *a, const char *text, int flags);
 
 /* Fill a from a struct sockaddr (as returned by accept or recvfrom).
@@ -122,6 +125,29 @@ int skt_endpoint_parse(skt_endpoint *ep, const char *text, int flags);
  * brackets around an IPv6 host are accepted and removed. */
 int skt_endpoint_set(skt_endpoint *ep, const char *host, const char *service,
 		     int flags);
+
+/* ---- Address ranges (CIDR), for allow and deny lists ---- */
+
+typedef struct skt_cidr {
+	int family;         /* AF_INET or AF_INET6 */
+	uint8_t addr[16];   /* network address, host bits cleared */
+	unsigned prefix;    /* 0..32 or 0..128 */
+} skt_cidr;
+
+/* Parse "10.0.0.0/8", "fd00::/8", "::ffff:10.0.0.0/104" or an address
+ * alone (a /32 or /128). A v4-mapped IPv6 range becomes the IPv4 range it
+ * denotes, so one rule covers a client whether it arrives as 10.1.2.3 or
+ * as ::ffff:10.1.2.3 on a dual-stack socket. Host bits set below the prefix
+ * are cleared ("10.1.2.3/8" is 10.0.0.0/8). Returns 0, SKT_EBADHOST for a
+ * bad address, SKT_EBADADDR for a bad or out-of-range prefix. */
+int skt_cidr_parse(skt_cidr *c, const char *text);
+
+/* True when a (an IPv4 or IPv6 address; v4-mapped counts as IPv4) lies in
+ * c. Unix and empty addresses never match. */
+bool skt_cidr_match(const skt_cidr *c, const skt_addr *a);
+
+/* Format c as "10.0.0.0/8". Returns the length or SKT_ETOOBIG. */
+int skt_cidr_format(const skt_cidr *c, char *buf, size_t cap);
 
 /* ---- Resolution ---- */
 

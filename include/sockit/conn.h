@@ -27,7 +27,8 @@ typedef struct skt_conn skt_conn;
 /* Wrap fd. bufsize is the initial receive buffer (0 means
  * SKT_CONN_BUF_DEFAULT); the buffer grows only as far as a read-until or
  * read-frame needs, and only as bytes arrive. On success *out owns fd and
- * the timeout is SKT_TIMEOUT_NONE. On failure (SKT_ENOMEM) fd is untouched. */
+ * the timeout is SKT_TIMEOUT_NONE. On failure (SKT_ENOMEM, or SKT_EBADF for
+ * fd < 0) fd is untouched. */
 int skt_conn_new(skt_conn **out, int fd, size_t bufsize);
 
 /* Stop I/O and close the fd (idempotent). Returns 0 or -errno. */
@@ -54,9 +55,10 @@ ssize_t skt_conn_read_exact(skt_conn *c, void *buf, size_t n, size_t *got);
 /* Bytes up to and including the first delim (dlen bytes, 1..16). *out
  * points into the connection's buffer, valid until the next call on c.
  * Returns the length including delim, SKT_ETOOBIG when max bytes hold no
- * delim, SKT_EOF at end of stream with nothing buffered, SKT_EPARTIAL at end
- * of stream with an unterminated tail (still buffered: skt_conn_read gets
- * it). On every error the buffered bytes stay readable: nothing is lost. */
+ * delim (max 0 means SKT_LINE_MAX_DEFAULT), SKT_EINVAL for a bad dlen,
+ * SKT_EOF at end of stream with nothing buffered, SKT_EPARTIAL at end of
+ * stream with an unterminated tail (still buffered: skt_conn_read gets it).
+ * On every error the buffered bytes stay readable: nothing is lost. */
 ssize_t skt_conn_read_until(skt_conn *c, const void *delim, size_t dlen,
 			    size_t max, const uint8_t **out);
 

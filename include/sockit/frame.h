@@ -52,7 +52,7 @@ void skt_frame_decoder_free(skt_frame_decoder *d);
 
 /* Feed len bytes of input. Returns how many bytes of in were consumed
  * (>= 0). When that completes a frame, *msg and *msglen are set (pointing
- * into in when the frame lay whole inside it, else into the decoder; valid
+ * into in when the payload lay whole inside it, else into the decoder; valid
  * until the next call) and consumption stops right after the frame: call
  * again with the rest. Otherwise *msg is NULL and all of in was consumed.
  * Errors: SKT_ETOOBIG when a header announces more than max (sticky: the

@@ -46,7 +46,8 @@ typedef struct skt_attempt {
 typedef struct skt_connect_report {
 	size_t n;      /* attempts recorded, at most SKT_REPORT_MAX */
 	size_t total;  /* attempts made (may exceed n) */
-	int winner;    /* index of the winning attempt, -1 if none */
+	int winner;    /* index of the winning attempt, -1 if none; a winner
+	                  past SKT_REPORT_MAX takes the last slot */
 	skt_attempt attempts[SKT_REPORT_MAX];
 } skt_connect_report;
 

@@ -160,30 +160,24 @@ static int split_hostport(const char *text, int flags, struct hostport *hp)
 		return SKT_EBADADDR;
 	if (text[0] == '[')
 		return split_bracketed(text, hp);
+	hp->host = text;
 	const char *colon = strchr(text, ':');
 	if (colon != NULL && strchr(colon + 1, ':') != NULL) {
 		/* Two colons: an unbracketed IPv6 literal, which cannot carry a
 		 * port without ambiguity ("::1:80"). */
 		if (!(flags & SKT_PARSE_NO_PORT))
 			return SKT_EBADADDR;
-		hp->host = text;
-		hp->hlen = strlen(text);
-		return 0;
+		colon = NULL; /* the whole text is the host */
 	}
 	if (colon != NULL) {
-		hp->host = text;
 		hp->hlen = (size_t)(colon - text);
 		hp->port = colon + 1;
-		return 0;
-	}
-	if ((flags & SKT_PARSE_NO_HOST) &&
-	    (!(flags & SKT_PARSE_NO_PORT) || all_digits(text))) {
-		hp->host = text;
+	} else if ((flags & SKT_PARSE_NO_HOST) &&
+		   (!(flags & SKT_PARSE_NO_PORT) || all_digits(text))) {
 		hp->port = text;
-		return 0;
+	} else {
+		hp->hlen = strlen(text);
 	}
-	hp->host = text;
-	hp->hlen = strlen(text);
 	return 0;
 }
 
@@ -199,8 +193,7 @@ static int check_presence(const struct hostport *hp, int flags)
 
 /* Fill a from split text: the host first, so that "name:80abc" blames
  * the name, then the port. */
-static int addr_from_hostport(skt_addr *a, const struct hostport *hp,
-			      int flags)
+static int addr_from_hostport(skt_addr *a, const struct hostport *hp, int flags)
 {
 	char host[IP_TEXT_MAX + 1];
 	if (hp->hlen > IP_TEXT_MAX)
@@ -242,8 +235,7 @@ int skt_addr_parse(skt_addr *a, const char *text, int flags)
 int skt_addr_from_sockaddr(skt_addr *a, const struct sockaddr *sa,
 			   socklen_t len)
 {
-	if (sa == NULL || len < sizeof(sa_family_t) ||
-	    len > sizeof(a->u.ss))
+	if (sa == NULL || len < sizeof(sa_family_t) || len > sizeof(a->u.ss))
 		return SKT_EINVAL;
 	socklen_t want;
 	switch (sa->sa_family) {
@@ -363,8 +355,9 @@ int skt_addr_format(const skt_addr *a, char *buf, size_t cap)
 	if (rc < 0)
 		return rc;
 	char tmp[SKT_ADDRSTRLEN];
-	int n = snprintf(tmp, sizeof(tmp), fam == AF_INET6 ? "[%s]:%u" : "%s:%u",
-			 host, (unsigned)skt_addr_port(a));
+	int n =
+	    snprintf(tmp, sizeof(tmp), fam == AF_INET6 ? "[%s]:%u" : "%s:%u",
+		     host, (unsigned)skt_addr_port(a));
 	return put_out(tmp, (size_t)n, buf, cap);
 }
 
@@ -549,8 +542,8 @@ static int ep_fill(skt_endpoint *ep, const struct hostport *hp, int flags)
 			return SKT_EBADHOST;
 		memcpy(r.host, hp->host, hp->hlen);
 	}
-	if (hp->port != NULL && (rc = check_service(r.service, hp->port,
-						     flags)) < 0)
+	if (hp->port != NULL &&
+	    (rc = check_service(r.service, hp->port, flags)) < 0)
 		return rc;
 	*ep = r;
 	return 0;

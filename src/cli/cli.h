@@ -19,8 +19,6 @@ typedef struct cli_cmd {
 	int (*run)(int argc, char **argv);
 } cli_cmd;
 
-/* The command table (main.c). */
-extern const cli_cmd cli_cmds[];
 
 /* "sockit: CMD: what: why" on stderr; returns CLI_FAIL. */
 int cli_fail(const char *cmd, const char *what, int err);
@@ -32,11 +30,36 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 void cli_print_usage(const cli_cmd *c, FILE *out);
 const cli_cmd *cli_find(const char *name);
 
+/* Parse a target given as one argument (HOST:PORT, [v6]:PORT, unix:PATH)
+ * or two (HOST PORT) into ep, with skt_endpoint flags. On bad input prints
+ * a one-line usage error naming the bad part and returns CLI_USAGE. */
+int cli_parse_target(const char *cmd, int nargs, char **args, int flags,
+		     skt_endpoint *ep);
+
+/* Parse seconds ("2", "0.5", at most 86400) into milliseconds. Returns 0,
+ * or -1 for anything else ("abc", "-1", "1e3", ""). */
+int cli_parse_seconds(const char *text, int *ms);
+
+/* Allow and deny lists of address ranges (--allow / --deny CIDR). */
+#define CLI_CIDR_MAX 64
+typedef struct cli_cidrs {
+	skt_cidr v[CLI_CIDR_MAX];
+	size_t n;
+} cli_cidrs;
+/* Add one range; on bad input a one-line usage error and CLI_USAGE. */
+int cli_cidr_add(const char *cmd, cli_cidrs *list, const char *text);
+/* A peer is admitted unless a deny range holds it, and, when there are
+ * allow ranges, only if one of them holds it. */
+bool cli_cidrs_admit(const cli_cidrs *allow, const cli_cidrs *deny,
+		     const skt_addr *peer);
+
 /* Write s as a JSON string literal (quotes and escapes included). */
 void cli_json_str(FILE *out, const char *s);
 
-int cmd_resolve(int argc, char **argv);
-int cmd_service(int argc, char **argv);
-int cmd_hostname(int argc, char **argv);
+/* One entry per subcommand, defined at the end of its cmd_<name>.c and
+ * listed in main.c's table. */
+extern const cli_cmd cli_cmd_resolve;
+extern const cli_cmd cli_cmd_service;
+extern const cli_cmd cli_cmd_hostname;
 
 #endif

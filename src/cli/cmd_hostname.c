@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-int cmd_hostname(int argc, char **argv)
+static int run(int argc, char **argv)
 {
 	bool fqdn = false;
 	for (int i = 1; i < argc; i++) {
@@ -21,3 +21,12 @@ int cmd_hostname(int argc, char **argv)
 	printf("%s\n", name);
 	return CLI_OK;
 }
+
+const cli_cmd cli_cmd_hostname = {
+	.name = "hostname",
+	.summary = "print this host's name",
+	.usage =
+		"usage: sockit hostname [--fqdn]\n"
+		"  --fqdn     the fully qualified name (may ask the resolver)\n",
+	.run = run,
+};

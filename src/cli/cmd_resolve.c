@@ -91,7 +91,7 @@ static int forward(const struct resolve_opts *o)
 	return CLI_OK;
 }
 
-int cmd_resolve(int argc, char **argv)
+static int run(int argc, char **argv)
 {
 	struct resolve_opts o;
 	int rc = parse(argc, argv, &o);
@@ -103,3 +103,15 @@ int cmd_resolve(int argc, char **argv)
 		return reverse(&o, &a);
 	return forward(&o);
 }
+
+const cli_cmd cli_cmd_resolve = {
+	.name = "resolve",
+	.summary = "look up a name's addresses, or an address's name",
+	.usage =
+		"usage: sockit resolve [-4|-6] [--json] NAME|ADDRESS\n"
+		"  Print every address of NAME in the order the system would try\n"
+		"  them, with family and canonical name; for an ADDRESS, its name.\n"
+		"  -4, -6     only IPv4 / only IPv6 addresses\n"
+		"  --json     one JSON object per line\n",
+	.run = run,
+};

@@ -5,7 +5,7 @@
 #include <getopt.h>
 #include <string.h>
 
-int cmd_service(int argc, char **argv)
+static int run(int argc, char **argv)
 {
 	bool udp = false;
 	int ch;
@@ -40,3 +40,13 @@ int cmd_service(int argc, char **argv)
 	printf("%s %d/%s\n", name, port, proto);
 	return CLI_OK;
 }
+
+const cli_cmd cli_cmd_service = {
+	.name = "service",
+	.summary = "service name <-> port",
+	.usage =
+		"usage: sockit service [-u] NAME|PORT\n"
+		"  `http` -> `http 80/tcp`; `53 -u` -> `domain 53/udp`.\n"
+		"  -u         UDP instead of TCP\n",
+	.run = run,
+};

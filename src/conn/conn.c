@@ -21,12 +21,12 @@
 #include <string.h>
 
 struct skt_conn {
-	int fd;          /* -1 once closed */
-	int timeout_ms;  /* SKT_TIMEOUT_NONE, 0, or milliseconds */
+	int fd;		/* -1 once closed */
+	int timeout_ms; /* SKT_TIMEOUT_NONE, 0, or milliseconds */
 	uint8_t *buf;
 	size_t cap;
-	size_t rpos;     /* first unread byte */
-	size_t wpos;     /* end of the received bytes */
+	size_t rpos; /* first unread byte */
+	size_t wpos; /* end of the received bytes */
 };
 
 int skt_conn_new(skt_conn **out, int fd, size_t bufsize)
@@ -139,8 +139,8 @@ static ssize_t refill(skt_conn *c, size_t limit, int64_t deadline)
 		c->buf = p;
 		c->cap = ncap;
 	}
-	ssize_t n = recv_by(c->fd, c->buf + c->wpos, c->cap - c->wpos,
-			    deadline);
+	ssize_t n =
+	    recv_by(c->fd, c->buf + c->wpos, c->cap - c->wpos, deadline);
 	if (n > 0)
 		c->wpos += (size_t)n;
 	return n;
@@ -304,8 +304,7 @@ int skt_conn_write_all(skt_conn *c, const void *buf, size_t len)
 	return skt_send_all(c->fd, buf, len, c->timeout_ms, NULL);
 }
 
-int skt_conn_write_frame(skt_conn *c, const void *msg, size_t len,
-			 size_t max)
+int skt_conn_write_frame(skt_conn *c, const void *msg, size_t len, size_t max)
 {
 	return skt_frame_send(c->fd, msg, len, max, c->timeout_ms);
 }

@@ -43,15 +43,16 @@ int skt_frame_send(int fd, const void *msg, size_t len, size_t max,
 
 	int64_t deadline = skt__deadline(timeout_ms);
 	struct iovec vec[2] = {
-		{.iov_base = hdr, .iov_len = sizeof(hdr)},
-		{.iov_base = (void *)msg, .iov_len = len},
+	    {.iov_base = hdr, .iov_len = sizeof(hdr)},
+	    {.iov_base = (void *)msg, .iov_len = len},
 	};
 	struct iovec *iov = vec;
 	int cnt = len > 0 ? 2 : 1;
 	while (cnt > 0) {
 		/* sendmsg rather than writev: only it takes MSG_NOSIGNAL, and a
-		 * vanished peer must give SKT_EPIPE, never SIGPIPE. MSG_DONTWAIT
-		 * keeps the timeout on an fd left in blocking mode (as io.c). */
+		 * vanished peer must give SKT_EPIPE, never SIGPIPE.
+		 * MSG_DONTWAIT keeps the timeout on an fd left in blocking mode
+		 * (as io.c). */
 		struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)cnt};
 		ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n >= 0) {
@@ -85,8 +86,7 @@ static ssize_t recv_by(int fd, void *buf, size_t cap, int64_t deadline)
 }
 
 /* Read want payload bytes into a new buffer that grows with what arrives. */
-static int recv_payload(int fd, size_t want, int64_t deadline,
-			uint8_t **out)
+static int recv_payload(int fd, size_t want, int64_t deadline, uint8_t **out)
 {
 	size_t cap = want < RECV_CHUNK ? want : RECV_CHUNK;
 	size_t have = 0;
@@ -126,8 +126,9 @@ int skt_frame_recv(int fd, uint8_t **msg, size_t *len, size_t max,
 
 	uint8_t hdr[SKT_FRAME_HEADER];
 	ssize_t n = skt_read_exact(fd, hdr, sizeof(hdr), timeout_ms, NULL);
+	/* SKT_EOF before a header, SKT_EPARTIAL inside one. */
 	if (n < 0)
-		return (int)n; /* SKT_EOF before a header, SKT_EPARTIAL inside */
+		return (int)n;
 	size_t want = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 |
 		      (size_t)hdr[2] << 8 | (size_t)hdr[3];
 	/* skt_frame_header applies the same limit rules (0 is the default,

@@ -33,6 +33,13 @@
  * tests on loopback rely on small delays, so only <= 0 means "default". */
 #define DEFAULT_DELAY_MS 250
 
+/* One attempt, as the race remembers it until it ends. */
+typedef struct attempt_ref {
+	size_t k;                    /* its number, from 0 */
+	const skt_addr *addr;
+	int64_t start_ms;            /* since the call began */
+} attempt_ref;
+
 /* The race: the options it runs under, the report, and the pending set. */
 typedef struct race {
 	int family;                  /* AF_UNSPEC or the only family tried */
@@ -45,7 +52,7 @@ typedef struct race {
 	int last_err;                /* of the last attempt to fail */
 	size_t npend;
 	struct pollfd pfd[PENDING_MAX];
-	size_t num[PENDING_MAX];     /* attempt number of each pfd */
+	attempt_ref ref[PENDING_MAX]; /* the attempt behind each pfd */
 } race;
 
 /* RFC 8305 section 4 order without copying the list: two cursors, one over
@@ -161,7 +168,8 @@ int skt_connect_addr(const skt_addr *a, int type, int timeout_ms)
 	if (a == NULL || a->len == 0)
 		return SKT_EINVAL;
 	int64_t deadline = skt__deadline(timeout_ms);
-	int fd = skt_socket(a->u.sa.sa_family, type != 0 ? type : SOCK_STREAM, 0);
+	type = type != 0 ? type : SOCK_STREAM;
+	int fd = skt_socket(a->u.sa.sa_family, type, 0);
 	if (fd < 0)
 		return fd;
 	int r = start_connect(fd, a);
@@ -179,33 +187,34 @@ int skt_connect_addr(const skt_addr *a, int type, int timeout_ms)
 
 /* ---- The report ---- */
 
-static size_t report_start(race *r, const skt_addr *a)
+static attempt_ref report_start(race *r, const skt_addr *a)
 {
-	size_t k = r->total++;
-	if (r->rep == NULL)
-		return k;
-	r->rep->total = r->total;
-	if (k < SKT_REPORT_MAX) {
-		skt_attempt *at = &r->rep->attempts[k];
-		at->addr = *a;
-		at->err = 0;
-		at->start_ms = skt__now_ms() - r->t0;
-		at->end_ms = at->start_ms;
-		r->rep->n = k + 1;
+	attempt_ref ref = {r->total++, a, skt__now_ms() - r->t0};
+	if (r->rep != NULL) {
+		r->rep->total = r->total;
+		if (ref.k < SKT_REPORT_MAX)
+			r->rep->n = ref.k + 1;
 	}
-	return k;
+	return ref;
 }
 
-static void report_end(race *r, size_t k, int err)
+/* Record how an attempt ended. Attempts past SKT_REPORT_MAX are only
+ * counted, except a winner: it takes the last slot, so that
+ * attempts[winner] is always the winning one and always in bounds. */
+static void report_end(race *r, const attempt_ref *ref, int err)
 {
 	if (err < 0 && err != SKT_ECANCELED)
 		r->last_err = err;
-	if (r->rep == NULL || k >= SKT_REPORT_MAX)
+	if (r->rep == NULL || (ref->k >= SKT_REPORT_MAX && err != 0))
 		return;
-	r->rep->attempts[k].err = err;
-	r->rep->attempts[k].end_ms = skt__now_ms() - r->t0;
+	size_t slot = ref->k < SKT_REPORT_MAX ? ref->k : SKT_REPORT_MAX - 1;
+	skt_attempt *at = &r->rep->attempts[slot];
+	at->addr = *ref->addr;
+	at->err = err;
+	at->start_ms = ref->start_ms;
+	at->end_ms = skt__now_ms() - r->t0;
 	if (err == 0)
-		r->rep->winner = (int)k;
+		r->rep->winner = (int)slot;
 }
 
 /* ---- The race ---- */
@@ -214,7 +223,7 @@ static void report_end(race *r, size_t k, int err)
  * it is pending (added to the poll set), or the error it failed with. */
 static int attempt_start(race *r, const skt_addr *a, int *fd)
 {
-	size_t k = report_start(r, a);
+	attempt_ref ref = report_start(r, a);
 	int rc = *fd = skt_socket(a->u.sa.sa_family, r->type, 0);
 	if (rc >= 0 && r->source != NULL)
 		rc = bind_source(*fd, r->source);
@@ -226,11 +235,11 @@ static int attempt_start(race *r, const skt_addr *a, int *fd)
 		*fd = -1;
 	}
 	if (rc != 1) {
-		report_end(r, k, rc);
+		report_end(r, &ref, rc);
 		return rc;
 	}
 	r->pfd[r->npend] = (struct pollfd){.fd = *fd, .events = POLLOUT};
-	r->num[r->npend++] = k;
+	r->ref[r->npend++] = ref;
 	return 1;
 }
 
@@ -238,7 +247,7 @@ static void pending_remove(race *r, size_t i)
 {
 	r->npend--;
 	r->pfd[i] = r->pfd[r->npend];
-	r->num[i] = r->num[r->npend];
+	r->ref[i] = r->ref[r->npend];
 }
 
 /* End every pending attempt with err; returns err. */
@@ -246,7 +255,7 @@ static int close_pending(race *r, int err)
 {
 	while (r->npend > 0) {
 		close(r->pfd[0].fd);
-		report_end(r, r->num[0], err);
+		report_end(r, &r->ref[0], err);
 		pending_remove(r, 0);
 	}
 	return err;
@@ -264,15 +273,15 @@ static int reap(race *r, bool *failed)
 		}
 		int fd = r->pfd[i].fd;
 		int e = sock_error(fd);
-		size_t k = r->num[i];
+		attempt_ref ref = r->ref[i];
 		pending_remove(r, i);
 		if (e == 0) {
-			report_end(r, k, 0);
+			report_end(r, &ref, 0);
 			close_pending(r, SKT_ECANCELED);
 			return fd;
 		}
 		close(fd);
-		report_end(r, k, e);
+		report_end(r, &ref, e);
 		*failed = true;
 	}
 	return -1;
@@ -307,7 +316,8 @@ static int race_run(race *r, order *o, int delay)
 				close_pending(r, SKT_ECANCELED);
 				return fd;
 			}
-			start = rc < 0; /* failed at once: the next starts now */
+			/* Failed at once: the next one starts now. */
+			start = rc < 0;
 			continue;
 		}
 		if (r->npend == 0)
@@ -343,7 +353,7 @@ static int connect_dgram(race *r, const skt_addr *addrs, size_t n)
 			/* Not seen for datagrams; if a protocol does answer
 			 * EINPROGRESS, the fd is usable all the same. */
 			r->npend = 0;
-			report_end(r, r->num[0], 0);
+			report_end(r, &r->ref[0], 0);
 		}
 		if (rc >= 0)
 			return fd;

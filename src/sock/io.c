@@ -91,8 +91,7 @@ int skt_send_all(int fd, const void *buf, size_t len, int timeout_ms,
 	return rc;
 }
 
-ssize_t skt_read_exact(int fd, void *buf, size_t n, int timeout_ms,
-		       size_t *got)
+ssize_t skt_read_exact(int fd, void *buf, size_t n, int timeout_ms, size_t *got)
 {
 	char *p = buf;
 	int64_t deadline = skt__deadline(timeout_ms);
@@ -123,8 +122,9 @@ static int consume(int fd, char *buf, size_t k, size_t *have, int64_t deadline)
 	size_t done = 0;
 	while (done < k) {
 		ssize_t n = recv_wait(fd, buf + done, k - done, 0, deadline);
+		/* The peeked bytes vanished: a racing reader took them. */
 		if (n == 0)
-			return SKT_EIO; /* peeked bytes vanished: a racing reader */
+			return SKT_EIO;
 		if (n < 0)
 			return (int)n;
 		done += (size_t)n;
@@ -154,8 +154,8 @@ ssize_t skt_read_until(int fd, void *buf, size_t cap, const void *delim,
 		goto out;
 	}
 	while (have < cap) {
-		ssize_t n = recv_wait(fd, b + have, cap - have, MSG_PEEK,
-				      deadline);
+		ssize_t n =
+		    recv_wait(fd, b + have, cap - have, MSG_PEEK, deadline);
 		if (n <= 0) {
 			if (n == 0)
 				rc = have == 0 ? SKT_EOF : SKT_EPARTIAL;
@@ -164,8 +164,8 @@ ssize_t skt_read_until(int fd, void *buf, size_t cap, const void *delim,
 			break;
 		}
 		size_t from = have >= dlen - 1 ? have - (dlen - 1) : 0;
-		const char *hit = memmem(b + from, have + (size_t)n - from,
-					 delim, dlen);
+		const char *hit =
+		    memmem(b + from, have + (size_t)n - from, delim, dlen);
 		size_t take = (size_t)n;
 		if (hit != NULL)
 			take = (size_t)(hit - b) + dlen - have;

@@ -21,7 +21,8 @@ int skt_socket(int family, int type, int protocol)
 
 int skt_socketpair(int type, int fds[2])
 {
-	if (socketpair(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds) < 0)
+	int flags = SOCK_CLOEXEC | SOCK_NONBLOCK;
+	if (socketpair(AF_UNIX, type | flags, 0, fds) < 0)
 		return -errno;
 	return 0;
 }
@@ -52,7 +53,7 @@ static int listen_sockopts(int fd, int family, const skt_listen_opts *o)
 	if (!is_ip(family))
 		return 0;
 	/* A restarted server must rebind while old connections sit in
-	 * TIME_WAIT; every serious server sets this (redis anetSetReuseAddr). */
+	 * TIME_WAIT; servers always set it (redis anetSetReuseAddr). */
 	r = set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
 	if (r == 0 && o->reuseport)
 		r = set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1);
@@ -131,13 +132,14 @@ int skt_listen(const char *host, const char *service,
 		o = *opts;
 	if (service == NULL || service[0] == '\0')
 		service = "0";
-	if (host == NULL)
-		return listen_resolved(o.family == AF_INET6 ? "::1" : "127.0.0.1",
-				       service, AF_UNSPEC, true, &o);
+	if (host == NULL) {
+		host = o.family == AF_INET6 ? "::1" : "127.0.0.1";
+		return listen_resolved(host, service, AF_UNSPEC, true, &o);
+	}
 	if (strcmp(host, "*") == 0 || strcmp(host, "::") == 0) {
 		if (o.family == AF_INET)
-			return listen_resolved("0.0.0.0", service, AF_INET, true,
-					       &o);
+			return listen_resolved("0.0.0.0", service, AF_INET,
+					       true, &o);
 		int fd = listen_resolved("::", service, AF_INET6, true, &o);
 		if (fd >= 0 || o.family == AF_INET6 || !no_ipv6(fd))
 			return fd;

@@ -106,8 +106,8 @@ SKT_TEST(conn, read_line_over_many_small_writes)
 	for (int i = 0; i < 200; i++)
 		off += (size_t)snprintf(text + off, sizeof(text) - off,
 					"line %d\n", i);
-	struct writer w = {.fd = fds[0], .data = text, .chunk = 3,
-			   .close_after = true};
+	struct writer w = {
+	    .fd = fds[0], .data = text, .chunk = 3, .close_after = true};
 	writer_start(&w);
 	skt_conn *c = conn_on(fds[1], 0);
 	char want[32];
@@ -127,8 +127,11 @@ SKT_TEST(conn, read_until_delimiter_split_across_refills)
 	socket_pair(fds);
 	/* A 1-byte initial buffer forces growth and a refill per byte, so
 	 * "\r\n" always straddles two arrivals. */
-	struct writer w = {.fd = fds[0], .data = "abc\r\ndef\r\r\n\r\n",
-			   .chunk = 1, .delay_ms = 1, .close_after = true};
+	struct writer w = {.fd = fds[0],
+			   .data = "abc\r\ndef\r\r\n\r\n",
+			   .chunk = 1,
+			   .delay_ms = 1,
+			   .close_after = true};
 	writer_start(&w);
 	skt_conn *c = conn_on(fds[1], 1);
 	const uint8_t *l;
@@ -181,8 +184,8 @@ SKT_TEST(conn, read_exact_mixed_with_read_line)
 	static char big[50000], in[50000];
 	memset(big, 'b', sizeof(big));
 	memcpy(big, "head\n", 5);
-	struct writer w = {.fd = fds[0], .data = big, .len = sizeof(big),
-			   .chunk = 7000};
+	struct writer w = {
+	    .fd = fds[0], .data = big, .len = sizeof(big), .chunk = 7000};
 	writer_start(&w);
 	expect_line(c, 0, "head\n");
 	cr_assert_eq(skt_conn_read_exact(c, in, sizeof(big) - 5, NULL),
@@ -259,8 +262,7 @@ SKT_TEST(conn, frame_cut_short_is_epartial)
 {
 	int fds[2];
 	socket_pair(fds);
-	cr_assert_eq(skt_send_all(fds[0], "\0\0\0\x08" "abc", 7, 1000, NULL),
-		     0);
+	cr_assert_eq(skt_send_all(fds[0], "\0\0\0\010abc", 7, 1000, NULL), 0);
 	skt_close(fds[0]);
 	skt_conn *c = conn_on(fds[1], 0);
 	const uint8_t *m;
@@ -305,8 +307,11 @@ SKT_TEST(conn, timeout_bounds_the_whole_call)
 	socket_pair(fds);
 	static char dots[20];
 	memset(dots, '.', sizeof(dots));
-	struct writer w = {.fd = fds[0], .data = dots, .len = sizeof(dots),
-			   .chunk = 1, .delay_ms = 40};
+	struct writer w = {.fd = fds[0],
+			   .data = dots,
+			   .len = sizeof(dots),
+			   .chunk = 1,
+			   .delay_ms = 40};
 	writer_start(&w);
 	skt_conn *c = conn_on(fds[1], 0);
 	skt_conn_settimeout(c, 200);
@@ -376,6 +381,13 @@ SKT_TEST(conn, new_out_of_memory_leaves_fd)
 	skt_close(fds[1]);
 }
 
+SKT_TEST(conn, new_rejects_a_bad_fd)
+{
+	skt_conn *c = (skt_conn *)1;
+	cr_assert_eq(skt_conn_new(&c, -1, 0), SKT_EBADF);
+	cr_assert_null(c);
+}
+
 SKT_TEST(conn, write_all_frame_and_shutdown_write)
 {
 	int fds[2];
@@ -402,6 +414,7 @@ SKT_TEST(conn, write_all_frame_and_shutdown_write)
 
 /* A python3 peer writing lines the way programs do: several sendall()
  * calls per line, then a frame, then close. */
+/* clang-format off */
 static const char py_lines[] =
 	"import socket, struct, sys\n"
 	"s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))\n"
@@ -411,6 +424,7 @@ static const char py_lines[] =
 	"msg = b'payload' * 1000\n"
 	"s.sendall(struct.pack('!I', len(msg)) + msg)\n"
 	"s.close()\n";
+/* clang-format on */
 
 SKT_TEST(conn, lines_and_frame_from_python_peer)
 {

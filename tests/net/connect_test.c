@@ -383,7 +383,8 @@ SKT_TEST(happy_eyeballs, interleaves_families_v6_first)
 	const size_t want[] = {2, 0, 3, 1};
 	cr_assert_eq(rep.n, 4);
 	for (size_t i = 0; i < 4; i++) {
-		cr_assert(skt_addr_equal(&rep.attempts[i].addr, &addrs[want[i]]),
+		const skt_addr *got = &rep.attempts[i].addr;
+		cr_assert(skt_addr_equal(got, &addrs[want[i]]),
 			  "attempt %zu is not address %zu", i, want[i]);
 		assert_err(rep.attempts[i].err, SKT_ECONNREFUSED);
 	}
@@ -417,6 +418,49 @@ SKT_TEST(happy_eyeballs, report_records_every_attempt)
 	skt_close(h1);
 	skt_close(h2);
 	skt_close(l);
+}
+
+/* More attempts than the report holds: it keeps the first SKT_REPORT_MAX
+ * and counts them all, and a winner past the end takes the last slot. */
+SKT_TEST(happy_eyeballs, report_caps_at_report_max)
+{
+	enum { N = SKT_REPORT_MAX + 3 };
+	int hold[N - 1];
+	skt_addr addrs[N];
+	for (size_t i = 0; i < N - 1; i++) {
+		uint16_t p;
+		hold[i] = refusing_port("127.0.0.1", &p);
+		addrs[i] = ip("127.0.0.1", p);
+	}
+	uint16_t port;
+	int l = sktest_listen_tcp(false, &port);
+	addrs[N - 1] = ip("127.0.0.1", port);
+	skt_connect_report rep;
+	skt_connect_opts o = SKT_CONNECT_OPTS_INIT;
+	o.timeout_ms = 5000;
+	o.report = &rep;
+	int c = skt_connect_addrs(addrs, N, &o);
+	assert_fd(c);
+	cr_assert_eq(rep.n, SKT_REPORT_MAX, "n %zu", rep.n);
+	cr_assert_eq(rep.total, N, "total %zu", rep.total);
+	cr_assert_eq(rep.winner, SKT_REPORT_MAX - 1, "winner %d", rep.winner);
+	cr_assert(skt_addr_equal(&rep.attempts[rep.winner].addr, &addrs[N - 1]));
+	assert_err(rep.attempts[rep.winner].err, 0);
+	assert_err(rep.attempts[SKT_REPORT_MAX - 2].err, SKT_ECONNREFUSED);
+	for (size_t i = 0; i < N - 1; i++)
+		skt_close(hold[i]);
+	skt_close(c);
+	skt_close(l);
+}
+
+SKT_TEST(connect, resolver_out_of_memory_leaks_nothing)
+{
+	skt_connect_opts o = SKT_CONNECT_OPTS_INIT;
+	o.timeout_ms = 1000;
+	sktest_fail_alloc_at(1);
+	assert_err(skt_connect("127.0.0.1", "1", &o), SKT_ENOMEM);
+	assert_err(skt_listen("127.0.0.1", "0", NULL), SKT_ENOMEM);
+	sktest_fail_alloc_at(0);
 }
 
 SKT_TEST(connect, binds_source_port)

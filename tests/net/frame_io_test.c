@@ -233,8 +233,7 @@ SKT_TEST(frame_io, recv_times_out_on_silent_peer)
 	cr_assert_eq(skt_frame_recv(fds[1], &m, &ml, 0, 0), SKT_EAGAIN);
 	/* A header and part of the payload, then silence: the one deadline
 	 * covers header and payload together. */
-	cr_assert_eq(skt_send_all(fds[0], "\0\0\0\x09" "abc", 7, 1000, NULL),
-		     0);
+	cr_assert_eq(skt_send_all(fds[0], "\0\0\0\011abc", 7, 1000, NULL), 0);
 	int64_t t0 = now_ms();
 	int rc = skt_frame_recv(fds[1], &m, &ml, 0, 200);
 	int64_t dt = now_ms() - t0;
@@ -276,6 +275,7 @@ SKT_TEST(frame_io, send_to_closed_peer_is_epipe_not_sigpipe)
 /* The tutorials' framing, verbatim in spirit: recv_exactly, send_message.
  * It sends three messages, then echoes each frame back reversed until the
  * C side half-closes. */
+/* clang-format off */
 static const char py_peer[] =
 	"import socket, struct, sys\n"
 	"def recv_exactly(sock, n):\n"
@@ -304,6 +304,7 @@ static const char py_peer[] =
 	"    n += 1\n"
 	"s.close()\n"
 	"print('ok', n)\n";
+/* clang-format on */
 
 SKT_TEST(frame_io, python_peer_both_directions)
 {

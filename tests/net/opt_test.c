@@ -45,8 +45,8 @@ static void tcp_pair(bool v6, int *cli, int *srv)
 static void booleans_round_trip(bool v6)
 {
 	int fd = tcp_socket(v6);
-	skt_opt opts[] = {SKT_OPT_NODELAY, SKT_OPT_KEEPALIVE,
-			  SKT_OPT_REUSEADDR, SKT_OPT_REUSEPORT};
+	skt_opt opts[] = {SKT_OPT_NODELAY, SKT_OPT_KEEPALIVE, SKT_OPT_REUSEADDR,
+			  SKT_OPT_REUSEPORT};
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
 		set_get(fd, opts[i], 1, 1);
 		set_get(fd, opts[i], 0, 0);
@@ -140,8 +140,7 @@ SKT_TEST(opt, tcp_options_on_unix_socket_do_not_apply)
 	int v;
 	cr_assert_eq(skt_sock_setopt(fds[0], SKT_OPT_NODELAY, 1),
 		     SKT_ENOPROTOOPT);
-	cr_assert_eq(skt_sock_getopt(fds[0], SKT_OPT_TTL, &v),
-		     SKT_ENOPROTOOPT);
+	cr_assert_eq(skt_sock_getopt(fds[0], SKT_OPT_TTL, &v), SKT_ENOPROTOOPT);
 	skt_close(fds[0]);
 	skt_close(fds[1]);
 }
@@ -202,8 +201,9 @@ SKT_TEST(opt, sock_error_reports_refused_connect)
 	skt_addr a;
 	cr_assert_eq(skt_addr_from_ip(&a, "127.0.0.1", port), 0);
 	int fd = skt_connect_addr(&a, SOCK_STREAM, 0);
+	/* Refused synchronously: nothing pending to ask about. */
 	if (fd == SKT_ECONNREFUSED)
-		return; /* refused synchronously: nothing pending to ask about */
+		return;
 	cr_assert_geq(fd, 0, "connect: %s", skt_strerror(fd));
 	struct pollfd p = {.fd = fd, .events = POLLOUT};
 	cr_assert_eq(poll(&p, 1, 5000), 1);

@@ -52,14 +52,6 @@ static void expect_parse_err(const char *text, int flags, int want)
 		     skt_errname(rc), skt_errname(want));
 }
 
-static void expect_ep_err(const char *text, int flags, int want)
-{
-	skt_endpoint ep;
-	int rc = skt_endpoint_parse(&ep, guarded(text), flags);
-	cr_expect_eq(rc, want, "endpoint \"%s\": got %s, want %s", text,
-		     skt_errname(rc), skt_errname(want));
-}
-
 /* ---- Ports ---- */
 
 SKT_TEST(addr, port_parse_accepts_1_and_65535)
@@ -160,8 +152,7 @@ SKT_TEST(addr, from_ip_rejects_non_literals)
 	cr_assert_eq(skt_addr_from_ip(&a, "fe80::1%0", 80), SKT_EBADHOST);
 	cr_assert_eq(skt_addr_from_ip(&a, "fe80::1%nosuchif0", 80),
 		     SKT_EBADHOST);
-	cr_assert_eq(skt_addr_from_ip(&a, repeat('1', 900), 80),
-		     SKT_EBADHOST);
+	cr_assert_eq(skt_addr_from_ip(&a, repeat('1', 900), 80), SKT_EBADHOST);
 	cr_assert_eq(skt_addr_from_ip(&a, NULL, 80), SKT_EBADHOST);
 }
 
@@ -371,10 +362,16 @@ SKT_TEST(addr, parse_failure_leaves_address_alone)
 SKT_TEST(addr, parse_then_format_round_trips)
 {
 	static const char *const forms[] = {
-		"1.2.3.4:80",		"0.0.0.0:1",	   "255.255.255.255:65535",
-		"[::1]:80",		"[2001:db8::1]:443", "[::ffff:1.2.3.4]:8",
-		"[fe80::1%4000000]:80", "unix:/tmp/x.sock", "unix:@name",
-		"unix:relative",
+	    "1.2.3.4:80",
+	    "0.0.0.0:1",
+	    "255.255.255.255:65535",
+	    "[::1]:80",
+	    "[2001:db8::1]:443",
+	    "[::ffff:1.2.3.4]:8",
+	    "[fe80::1%4000000]:80",
+	    "unix:/tmp/x.sock",
+	    "unix:@name",
+	    "unix:relative",
 	};
 	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
 		skt_addr a;
@@ -398,7 +395,8 @@ SKT_TEST(addr, format_unnamed_unix_socket)
 	struct sockaddr_un un = {.sun_family = AF_UNIX};
 	skt_addr a;
 	cr_assert_eq(skt_addr_from_sockaddr(&a, (struct sockaddr *)&un,
-					    sizeof(sa_family_t)), 0);
+					    sizeof(sa_family_t)),
+		     0);
 	cr_assert_str_eq(fmt(&a), "unix:");
 }
 
@@ -418,8 +416,8 @@ SKT_TEST(addr, format_worst_case_fits_addrstrlen)
 	struct sockaddr_un un = {.sun_family = AF_UNIX};
 	memset(un.sun_path + 1, 0xff, sizeof(un.sun_path) - 1);
 	skt_addr a;
-	cr_assert_eq(skt_addr_from_sockaddr(&a, (struct sockaddr *)&un,
-					    sizeof(un)), 0);
+	cr_assert_eq(
+	    skt_addr_from_sockaddr(&a, (struct sockaddr *)&un, sizeof(un)), 0);
 	char buf[SKT_ADDRSTRLEN];
 	int n = skt_addr_format(&a, buf, sizeof(buf));
 	cr_assert_eq(n, 6 + 4 * 107);
@@ -468,8 +466,9 @@ SKT_TEST(addr, from_sockaddr_copies_ip_addresses)
 				   .sin6_port = htons(7)};
 	in6.sin6_addr = in6addr_loopback;
 	skt_addr a;
-	cr_assert_eq(skt_addr_from_sockaddr(&a, (struct sockaddr *)&in6,
-					    sizeof(in6)), 0);
+	cr_assert_eq(
+	    skt_addr_from_sockaddr(&a, (struct sockaddr *)&in6, sizeof(in6)),
+	    0);
 	cr_assert_str_eq(fmt(&a), "[::1]:7");
 }
 
@@ -563,203 +562,4 @@ SKT_TEST(addr, unmap_leaves_other_addresses)
 	cr_assert_eq(skt_addr_parse(&a, "1.2.3.4:80", 0), 0);
 	cr_assert_not(skt_addr_unmap(&a));
 	cr_assert_str_eq(fmt(&a), "1.2.3.4:80");
-}
-
-/* ---- Endpoints ---- */
-
-SKT_TEST(addr, endpoint_host_and_service_name)
-{
-	skt_endpoint ep;
-	cr_assert_eq(skt_endpoint_parse(&ep, guarded("localhost:http"), 0), 0);
-	cr_assert_eq(ep.kind, SKT_EP_INET);
-	cr_assert_str_eq(ep.host, "localhost");
-	cr_assert_str_eq(ep.service, "http");
-}
-
-SKT_TEST(addr, endpoint_bracketed_v6_drops_brackets)
-{
-	skt_endpoint ep;
-	cr_assert_eq(skt_endpoint_parse(&ep, guarded("[fe80::1%eth0]:80"), 0),
-		     0);
-	cr_assert_str_eq(ep.host, "fe80::1%eth0");
-	cr_assert_str_eq(ep.service, "80");
-}
-
-SKT_TEST(addr, endpoint_numeric_service_is_canonical)
-{
-	skt_endpoint ep;
-	cr_assert_eq(skt_endpoint_parse(&ep, "h:080", 0), 0);
-	cr_assert_str_eq(ep.service, "80");
-	expect_ep_err("h:0", 0, SKT_EBADPORT);
-	cr_assert_eq(skt_endpoint_parse(&ep, "h:0", SKT_PARSE_PORT_ZERO), 0);
-	cr_assert_str_eq(ep.service, "0");
-}
-
-SKT_TEST(addr, endpoint_unbracketed_v6_with_port_is_bad_address)
-{
-	expect_ep_err("::1:80", 0, SKT_EBADADDR);
-	expect_ep_err("[::1", 0, SKT_EBADADDR);
-	expect_ep_err("[::1]x", 0, SKT_EBADADDR);
-}
-
-SKT_TEST(addr, endpoint_service_name_shapes)
-{
-	skt_endpoint ep;
-	cr_assert_eq(skt_endpoint_parse(&ep, "h:http-alt", 0), 0);
-	cr_assert_eq(skt_endpoint_parse(&ep, "h:a+b.c_d-1", 0), 0);
-	cr_assert_str_eq(ep.service, "a+b.c_d-1");
-	expect_ep_err("h:1abc", 0, SKT_EBADPORT);
-	expect_ep_err("h:-http", 0, SKT_EBADPORT);
-	expect_ep_err("h:_http", 0, SKT_EBADPORT);
-	expect_ep_err("h:ht tp", 0, SKT_EBADPORT);
-	expect_ep_err("h:ht/tp", 0, SKT_EBADPORT);
-	expect_ep_err("h:65536", 0, SKT_EBADPORT);
-	expect_ep_err("h:", 0, SKT_EBADPORT);
-}
-
-SKT_TEST(addr, endpoint_service_of_63_fits_and_64_does_not)
-{
-	char text[128];
-	skt_endpoint ep;
-	snprintf(text, sizeof(text), "h:%s", repeat('s', SKT_SERVICE_MAX));
-	cr_assert_eq(skt_endpoint_parse(&ep, guarded(text), 0), 0);
-	cr_assert_eq(strlen(ep.service), SKT_SERVICE_MAX);
-	snprintf(text, sizeof(text), "h:%s", repeat('s', SKT_SERVICE_MAX + 1));
-	expect_ep_err(text, 0, SKT_EBADPORT);
-}
-
-/* Three labels of 63 bytes, as long as DNS allows, and a last of n. */
-static const char *long_name(size_t n)
-{
-	static char host[320];
-	snprintf(host, sizeof(host), "%s.", repeat('a', 63));
-	snprintf(host + 64, sizeof(host) - 64, "%s.%s.", repeat('b', 63),
-		 repeat('c', 63));
-	strcat(host, repeat('d', n));
-	return host;
-}
-
-SKT_TEST(addr, endpoint_host_of_253_fits_and_254_does_not)
-{
-	char text[320];
-	const char *host = long_name(61);
-	cr_assert_eq(strlen(host), SKT_HOST_MAX);
-	snprintf(text, sizeof(text), "%s:80", host);
-	skt_endpoint ep;
-	cr_assert_eq(skt_endpoint_parse(&ep, guarded(text), 0), 0);
-	cr_assert_str_eq(ep.host, host);
-	snprintf(text, sizeof(text), "%s:80", long_name(62));
-	expect_ep_err(text, 0, SKT_EBADHOST);
-	cr_assert_eq(skt_endpoint_set(&ep, long_name(62), "80", 0),
-		     SKT_EBADHOST);
-}
-
-SKT_TEST(addr, endpoint_bad_host_names)
-{
-	expect_ep_err("bad!host:80", 0, SKT_EBADHOST);
-	expect_ep_err("-lead:80", 0, SKT_EBADHOST);
-	expect_ep_err("a..b:80", 0, SKT_EBADHOST);
-	expect_ep_err(".a:80", 0, SKT_EBADHOST);
-	expect_ep_err("sp ace:80", 0, SKT_EBADHOST);
-	expect_ep_err("[not-v6]:80", 0, SKT_EBADHOST);
-	expect_ep_err("[fe80::1%bad/zone]:80", 0, SKT_EBADHOST);
-	char text[128];
-	snprintf(text, sizeof(text), "%s.com:80", repeat('a', 64));
-	expect_ep_err(text, 0, SKT_EBADHOST);
-}
-
-SKT_TEST(addr, endpoint_accepts_trailing_dot_and_wildcard)
-{
-	skt_endpoint ep;
-	cr_assert_eq(skt_endpoint_parse(&ep, "example.com.:80", 0), 0);
-	cr_assert_str_eq(ep.host, "example.com.");
-	cr_assert_eq(skt_endpoint_parse(&ep, "*:80", 0), 0);
-	cr_assert_str_eq(ep.host, "*");
-}
-
-SKT_TEST(addr, endpoint_port_alone_with_no_host_flag)
-{
-	skt_endpoint ep;
-	expect_ep_err("8080", 0, SKT_EBADPORT);
-	expect_ep_err(":8080", 0, SKT_EBADHOST);
-	cr_assert_eq(skt_endpoint_parse(&ep, guarded(":8080"),
-					SKT_PARSE_NO_HOST), 0);
-	cr_assert_str_eq(ep.host, "");
-	cr_assert_str_eq(ep.service, "8080");
-	cr_assert_eq(skt_endpoint_parse(&ep, "http", SKT_PARSE_NO_HOST), 0);
-	cr_assert_str_eq(ep.host, "");
-	cr_assert_str_eq(ep.service, "http");
-}
-
-SKT_TEST(addr, endpoint_host_alone_with_no_port_flag)
-{
-	skt_endpoint ep;
-	cr_assert_eq(skt_endpoint_parse(&ep, "example.com", SKT_PARSE_NO_PORT),
-		     0);
-	cr_assert_str_eq(ep.host, "example.com");
-	cr_assert_str_eq(ep.service, "");
-	cr_assert_eq(skt_endpoint_parse(&ep, "::1", SKT_PARSE_NO_PORT), 0);
-	cr_assert_str_eq(ep.host, "::1");
-	int both = SKT_PARSE_NO_HOST | SKT_PARSE_NO_PORT;
-	cr_assert_eq(skt_endpoint_parse(&ep, "8080", both), 0);
-	cr_assert_str_eq(ep.service, "8080");
-	cr_assert_eq(skt_endpoint_parse(&ep, "web", both), 0);
-	cr_assert_str_eq(ep.host, "web");
-}
-
-SKT_TEST(addr, endpoint_unix_forms)
-{
-	skt_endpoint ep;
-	cr_assert_eq(skt_endpoint_parse(&ep, guarded("unix:/run/s"), 0), 0);
-	cr_assert_eq(ep.kind, SKT_EP_UNIX);
-	cr_assert_str_eq(fmt(&ep.unix_addr), "unix:/run/s");
-	cr_assert_eq(skt_endpoint_parse(&ep, "unix:@x", 0), 0);
-	cr_assert_str_eq(fmt(&ep.unix_addr), "unix:@x");
-	char text[200] = "unix:/";
-	strcat(text, repeat('p', 107));
-	expect_ep_err(text, 0, SKT_ENAMETOOLONG);
-	expect_ep_err("unix:", 0, SKT_EBADADDR);
-}
-
-SKT_TEST(addr, endpoint_set_bracketed_v6_host)
-{
-	skt_endpoint ep;
-	cr_assert_eq(skt_endpoint_set(&ep, guarded("[::1]"), "80", 0), 0);
-	cr_assert_eq(ep.kind, SKT_EP_INET);
-	cr_assert_str_eq(ep.host, "::1");
-	cr_assert_str_eq(ep.service, "80");
-	cr_assert_eq(skt_endpoint_set(&ep, "::1", "http", 0), 0);
-	cr_assert_str_eq(ep.host, "::1");
-}
-
-SKT_TEST(addr, endpoint_set_bad_brackets)
-{
-	skt_endpoint ep;
-	cr_assert_eq(skt_endpoint_set(&ep, "[::1", "80", 0), SKT_EBADADDR);
-	cr_assert_eq(skt_endpoint_set(&ep, "[::1]:80", "80", 0), SKT_EBADADDR);
-	cr_assert_eq(skt_endpoint_set(&ep, "[::1]x", "80", 0), SKT_EBADADDR);
-	cr_assert_eq(skt_endpoint_set(&ep, "[h]", "80", 0), SKT_EBADHOST);
-}
-
-SKT_TEST(addr, endpoint_set_unix_path)
-{
-	skt_endpoint ep;
-	cr_assert_eq(skt_endpoint_set(&ep, guarded("unix:/p"), NULL, 0), 0);
-	cr_assert_eq(ep.kind, SKT_EP_UNIX);
-	cr_assert_str_eq(fmt(&ep.unix_addr), "unix:/p");
-	cr_assert_eq(skt_endpoint_set(&ep, "unix:/p", "80", 0), SKT_EBADADDR);
-}
-
-SKT_TEST(addr, endpoint_set_missing_parts_need_flags)
-{
-	skt_endpoint ep;
-	cr_assert_eq(skt_endpoint_set(&ep, NULL, "80", 0), SKT_EBADHOST);
-	cr_assert_eq(skt_endpoint_set(&ep, "", "80", 0), SKT_EBADHOST);
-	cr_assert_eq(skt_endpoint_set(&ep, NULL, "80", SKT_PARSE_NO_HOST), 0);
-	cr_assert_str_eq(ep.host, "");
-	cr_assert_eq(skt_endpoint_set(&ep, "h", NULL, 0), SKT_EBADPORT);
-	cr_assert_eq(skt_endpoint_set(&ep, "h", NULL, SKT_PARSE_NO_PORT), 0);
-	cr_assert_eq(skt_endpoint_set(&ep, "h", "80abc", 0), SKT_EBADPORT);
-	cr_assert_eq(skt_endpoint_set(&ep, repeat('h', 900), "80", 0),
-		     SKT_EBADHOST);
 }

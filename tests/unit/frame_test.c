@@ -70,8 +70,9 @@ static void msgs_expect_eq(const msgs *got, const msgs *want)
 	cr_assert_eq(got->n, want->n, "messages: got %zu, want %zu", got->n,
 		     want->n);
 	for (size_t i = 0; i < got->n; i++) {
-		cr_assert_eq(got->len[i], want->len[i], "message %zu: %zu vs %zu",
-			     i, got->len[i], want->len[i]);
+		cr_assert_eq(got->len[i], want->len[i],
+			     "message %zu: %zu vs %zu", i, got->len[i],
+			     want->len[i]);
 		cr_assert_arr_eq(got->data + got->off[i],
 				 want->data + want->off[i], got->len[i]);
 	}
@@ -158,9 +159,9 @@ SKT_TEST(frame, max_above_32_bits_clamps)
 	uint8_t want[4] = {0xff, 0xff, 0xff, 0xff};
 	cr_assert_arr_eq(h, want, 4);
 	if (SIZE_MAX > UINT32_MAX)
-		cr_assert_eq(skt_frame_header(h, (size_t)UINT32_MAX + 1,
-					      SIZE_MAX),
-			     SKT_ETOOBIG);
+		cr_assert_eq(
+		    skt_frame_header(h, (size_t)UINT32_MAX + 1, SIZE_MAX),
+		    SKT_ETOOBIG);
 	skt_frame_decoder d;
 	skt_frame_decoder_init(&d, SIZE_MAX);
 	cr_assert_eq(d.max, (size_t)UINT32_MAX);
@@ -255,9 +256,8 @@ SKT_TEST(frame, zero_length_frames)
 	for (int i = 0; i < 3; i++) {
 		const uint8_t *m;
 		size_t ml = 99;
-		cr_assert_eq(skt_frame_decode(&d, in + 4 * i, 12 - 4 * i, &m,
-					      &ml),
-			     4);
+		cr_assert_eq(
+		    skt_frame_decode(&d, in + 4 * i, 12 - 4 * i, &m, &ml), 4);
 		cr_assert_not_null(m, "an empty frame is still a frame");
 		cr_assert_eq(ml, 0);
 	}
@@ -333,8 +333,7 @@ SKT_TEST(frame, memory_grows_with_bytes_not_claim)
 	cr_assert_leq(d.cap, 20, "cap %zu for 10 bytes held", d.cap);
 	for (int i = 0; i < 1000; i++)
 		frames_feed(&d, &g, "b", 1, &got);
-	cr_assert_leq(d.cap, 2 * d.have, "cap %zu for %zu held", d.cap,
-		      d.have);
+	cr_assert_leq(d.cap, 2 * d.have, "cap %zu for %zu held", d.cap, d.have);
 	skt_frame_decoder_free(&d);
 	cr_assert_eq(d.cap, 0);
 	cr_assert_eq(sktest_live_allocs(), 0);

@@ -1,0 +1,113 @@
+/* cli.c - helpers every subcommand shares: diagnostics in one form,
+ * targets, durations, allow/deny lists, JSON strings. */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cli_print_usage(const cli_cmd *c, FILE *out)
+{
+	fputs(c->usage, out);
+}
+
+int cli_fail(const char *cmd, const char *what, int err)
+{
+	fprintf(stderr, "sockit: %s: %s: %s\n", cmd, what, skt_strerror(err));
+	return CLI_FAIL;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "sockit: %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'sockit help %s')\n", cmd);
+	return CLI_USAGE;
+}
+
+void cli_json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(out, "\\u%04x", *p);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+int cli_parse_target(const char *cmd, int nargs, char **args, int flags,
+		     skt_endpoint *ep)
+{
+	int rc;
+	if (nargs == 1)
+		rc = skt_endpoint_parse(ep, args[0], flags);
+	else if (nargs == 2)
+		rc = skt_endpoint_set(ep, args[0], args[1], flags);
+	else
+		return cli_usage_error(cmd, "expected HOST PORT, HOST:PORT or unix:PATH");
+	if (rc < 0) {
+		const char *what = nargs == 1 ? args[0] : args[1];
+		if (rc == SKT_EBADHOST || (nargs == 2 && rc != SKT_EBADPORT))
+			what = args[0];
+		return cli_usage_error(cmd, "'%s': %s", what, skt_strerror(rc));
+	}
+	return CLI_OK;
+}
+
+int cli_parse_seconds(const char *text, int *ms)
+{
+	/* Digits with an optional fraction, at most a day: no overflow, no
+	 * locale, no "1e3" or "inf" surprises from strtod. */
+	size_t ip = strspn(text, "0123456789");
+	if (ip == 0 || ip > 5)
+		return -1;
+	long whole = strtol(text, NULL, 10);
+	long frac_ms = 0;
+	const char *p = text + ip;
+	if (*p == '.') {
+		p++;
+		size_t fp = strspn(p, "0123456789");
+		if (fp == 0)
+			return -1;
+		long scale = 100;
+		for (size_t i = 0; i < fp; i++, scale /= 10)
+			frac_ms += (p[i] - '0') * scale;
+		p += fp;
+	}
+	if (*p != '\0' || whole > 86400)
+		return -1;
+	*ms = (int)(whole * 1000 + frac_ms);
+	return 0;
+}
+
+int cli_cidr_add(const char *cmd, cli_cidrs *list, const char *text)
+{
+	if (list->n == CLI_CIDR_MAX)
+		return cli_usage_error(cmd, "more than %d address ranges", CLI_CIDR_MAX);
+	int rc = skt_cidr_parse(&list->v[list->n], text);
+	if (rc < 0)
+		return cli_usage_error(cmd, "'%s': %s", text, skt_strerror(rc));
+	list->n++;
+	return CLI_OK;
+}
+
+bool cli_cidrs_admit(const cli_cidrs *allow, const cli_cidrs *deny,
+		     const skt_addr *peer)
+{
+	for (size_t i = 0; i < deny->n; i++)
+		if (skt_cidr_match(&deny->v[i], peer))
+			return false;
+	if (allow->n == 0)
+		return true;
+	for (size_t i = 0; i < allow->n; i++)
+		if (skt_cidr_match(&allow->v[i], peer))
+			return true;
+	return false;
+}
