@@ -5,8 +5,9 @@
 set -eu
 
 # build: compiler, make, pkg-config; tests: Criterion, python3 peers,
-# network namespaces and packet filters for fault tests, netcat/socat peers.
-pkgs="gcc make pkg-config libc6-dev libcriterion-dev python3 iproute2 iptables util-linux netcat-openbsd socat"
+# network namespaces and packet filters for fault tests; netcat, socat,
+# ncat and nmap as interop peers and benchmark references.
+pkgs="gcc make pkg-config libc6-dev libcriterion-dev python3 iproute2 iptables util-linux netcat-openbsd socat ncat nmap"
 
 missing=""
 for p in $pkgs; do

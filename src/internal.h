@@ -34,6 +34,15 @@ int skt__remaining(int64_t deadline);
  * with the remaining time. */
 int skt__wait(int fd, short events, int64_t deadline);
 
+/* One send (sendto when to is not NULL) or one recv (extra flags such as
+ * MSG_PEEK), with MSG_NOSIGNAL/MSG_DONTWAIT, waiting for readiness against
+ * the caller's deadline rather than a fresh timeout per segment. Return the
+ * count (recv: 0 at end of stream) or an error. EINTR is retried. */
+ssize_t skt__send_by(int fd, const void *buf, size_t len, const skt_addr *to,
+		     int64_t deadline);
+ssize_t skt__recv_by(int fd, void *buf, size_t cap, int flags,
+		     int64_t deadline);
+
 /* Copy src into dst of size cap with a terminating NUL; returns SKT_ETOOBIG
  * (dst untouched apart from nothing) when it does not fit. */
 int skt__strlcpy(char *dst, const char *src, size_t cap);

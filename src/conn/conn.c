@@ -93,21 +93,6 @@ size_t skt_conn_buffered(const skt_conn *c)
 
 /* ---- The receive buffer ---- */
 
-/* One receive before the deadline. skt_recv with timeout 0 never blocks;
- * the wait is done here so that it uses what is left of the call's
- * deadline rather than a fresh timeout per segment. */
-static ssize_t recv_by(int fd, void *buf, size_t cap, int64_t deadline)
-{
-	for (;;) {
-		ssize_t n = skt_recv(fd, buf, cap, 0);
-		if (n != SKT_EAGAIN)
-			return n;
-		int rc = skt__wait(fd, POLLIN, deadline);
-		if (rc < 0)
-			return rc;
-	}
-}
-
 /* Take n buffered bytes; an empty buffer restarts at the front for free. */
 static void consume(skt_conn *c, size_t n)
 {
@@ -140,7 +125,7 @@ static ssize_t refill(skt_conn *c, size_t limit, int64_t deadline)
 		c->cap = ncap;
 	}
 	ssize_t n =
-	    recv_by(c->fd, c->buf + c->wpos, c->cap - c->wpos, deadline);
+	    skt__recv_by(c->fd, c->buf + c->wpos, c->cap - c->wpos, 0, deadline);
 	if (n > 0)
 		c->wpos += (size_t)n;
 	return n;
@@ -174,7 +159,7 @@ ssize_t skt_conn_read(skt_conn *c, void *buf, size_t cap)
 		 * only add a copy. A small one fills the buffer, so the next
 		 * small reads cost no syscall. */
 		if (cap >= c->cap)
-			return recv_by(c->fd, buf, cap, deadline);
+			return skt__recv_by(c->fd, buf, cap, 0, deadline);
 		ssize_t n = refill(c, c->cap, deadline);
 		if (n <= 0)
 			return n;
@@ -205,7 +190,7 @@ ssize_t skt_conn_read_exact(skt_conn *c, void *buf, size_t n, size_t *got)
 		/* Same choice as skt_conn_read: big remainders bypass the
 		 * buffer, small ones refill it (and the loop copies). */
 		if (n - have >= c->cap) {
-			r = recv_by(c->fd, out + have, n - have, deadline);
+			r = skt__recv_by(c->fd, out + have, n - have, 0, deadline);
 			if (r > 0)
 				have += (size_t)r;
 		} else {

@@ -70,21 +70,6 @@ int skt_frame_send(int fd, const void *msg, size_t len, size_t max,
 	return 0;
 }
 
-/* One receive of up to cap bytes before the deadline: the count, 0 at end
- * of stream, or an error. skt_recv with timeout 0 never blocks, so the
- * waiting happens here against the caller's deadline, not a fresh one. */
-static ssize_t recv_by(int fd, void *buf, size_t cap, int64_t deadline)
-{
-	for (;;) {
-		ssize_t n = skt_recv(fd, buf, cap, 0);
-		if (n != SKT_EAGAIN)
-			return n;
-		int rc = skt__wait(fd, POLLIN, deadline);
-		if (rc < 0)
-			return rc;
-	}
-}
-
 /* Read want payload bytes into a new buffer that grows with what arrives. */
 static int recv_payload(int fd, size_t want, int64_t deadline, uint8_t **out)
 {
@@ -106,7 +91,7 @@ static int recv_payload(int fd, size_t want, int64_t deadline, uint8_t **out)
 			buf = p;
 			cap = ncap;
 		}
-		ssize_t n = recv_by(fd, buf + have, cap - have, deadline);
+		ssize_t n = skt__recv_by(fd, buf + have, cap - have, 0, deadline);
 		if (n <= 0) {
 			skt__free(buf);
 			return n == 0 ? SKT_EPARTIAL : (int)n;

@@ -11,9 +11,11 @@
  *            the caller's deadline passes (-> every pending one
  *            SKT_ETIMEDOUT, done);
  *   REAP     an attempt that failed is closed and recorded, and the next
- *            one starts at once (section 5: "the next attempt begins
- *            after a failure"); the first success wins and every other
- *            pending attempt is closed as SKT_ECANCELED.
+ *            one starts at once: the delay of section 5 only keeps
+ *            attempts from piling up, and a refused address has no
+ *            attempt left to pile onto; the first success wins and every
+ *            other pending attempt is closed as SKT_ECANCELED (section 5:
+ *            the others "SHOULD be canceled").
  */
 #include "internal.h"
 

@@ -21,10 +21,9 @@
 /* Longest delimiter skt_read_until takes (sock.h). */
 #define DELIM_MAX 16
 
-/* One sendto() (to NULL: the connected peer), waiting for POLLOUT while
- * the socket buffer is full. Returns bytes sent or an error. */
-static ssize_t send_wait(int fd, const void *buf, size_t len,
-			 const skt_addr *to, int64_t deadline)
+/* See internal.h. */
+ssize_t skt__send_by(int fd, const void *buf, size_t len, const skt_addr *to,
+		     int64_t deadline)
 {
 	const struct sockaddr *sa = to != NULL ? &to->u.sa : NULL;
 	socklen_t salen = to != NULL ? to->len : 0;
@@ -42,10 +41,8 @@ static ssize_t send_wait(int fd, const void *buf, size_t len,
 	}
 }
 
-/* One recv() with extra flags (MSG_PEEK), waiting for POLLIN while there is
- * nothing to read. Returns bytes received, 0 at end of stream, or an error. */
-static ssize_t recv_wait(int fd, void *buf, size_t cap, int flags,
-			 int64_t deadline)
+ssize_t skt__recv_by(int fd, void *buf, size_t cap, int flags,
+		     int64_t deadline)
 {
 	for (;;) {
 		ssize_t n = recv(fd, buf, cap, RECV_FLAGS | flags);
@@ -63,12 +60,12 @@ static ssize_t recv_wait(int fd, void *buf, size_t cap, int flags,
 
 ssize_t skt_send(int fd, const void *buf, size_t len, int timeout_ms)
 {
-	return send_wait(fd, buf, len, NULL, skt__deadline(timeout_ms));
+	return skt__send_by(fd, buf, len, NULL, skt__deadline(timeout_ms));
 }
 
 ssize_t skt_recv(int fd, void *buf, size_t cap, int timeout_ms)
 {
-	return recv_wait(fd, buf, cap, 0, skt__deadline(timeout_ms));
+	return skt__recv_by(fd, buf, cap, 0, skt__deadline(timeout_ms));
 }
 
 int skt_send_all(int fd, const void *buf, size_t len, int timeout_ms,
@@ -79,7 +76,7 @@ int skt_send_all(int fd, const void *buf, size_t len, int timeout_ms,
 	size_t done = 0;
 	int rc = 0;
 	while (done < len) {
-		ssize_t n = send_wait(fd, p + done, len - done, NULL, deadline);
+		ssize_t n = skt__send_by(fd, p + done, len - done, NULL, deadline);
 		if (n < 0) {
 			rc = (int)n;
 			break;
@@ -98,7 +95,7 @@ ssize_t skt_read_exact(int fd, void *buf, size_t n, int timeout_ms, size_t *got)
 	size_t done = 0;
 	ssize_t rc = (ssize_t)n;
 	while (done < n) {
-		ssize_t r = recv_wait(fd, p + done, n - done, 0, deadline);
+		ssize_t r = skt__recv_by(fd, p + done, n - done, 0, deadline);
 		if (r == 0)
 			rc = done == 0 ? SKT_EOF : SKT_EPARTIAL;
 		if (r <= 0) {
@@ -121,7 +118,7 @@ static int consume(int fd, char *buf, size_t k, size_t *have, int64_t deadline)
 {
 	size_t done = 0;
 	while (done < k) {
-		ssize_t n = recv_wait(fd, buf + done, k - done, 0, deadline);
+		ssize_t n = skt__recv_by(fd, buf + done, k - done, 0, deadline);
 		/* The peeked bytes vanished: a racing reader took them. */
 		if (n == 0)
 			return SKT_EIO;
@@ -155,7 +152,7 @@ ssize_t skt_read_until(int fd, void *buf, size_t cap, const void *delim,
 	}
 	while (have < cap) {
 		ssize_t n =
-		    recv_wait(fd, b + have, cap - have, MSG_PEEK, deadline);
+		    skt__recv_by(fd, b + have, cap - have, MSG_PEEK, deadline);
 		if (n <= 0) {
 			if (n == 0)
 				rc = have == 0 ? SKT_EOF : SKT_EPARTIAL;
@@ -218,7 +215,7 @@ int skt_close_abort(int fd)
 ssize_t skt_sendto(int fd, const void *buf, size_t len, const skt_addr *to,
 		   int timeout_ms)
 {
-	return send_wait(fd, buf, len, to, skt__deadline(timeout_ms));
+	return skt__send_by(fd, buf, len, to, skt__deadline(timeout_ms));
 }
 
 /* Fill from with the sender the kernel reported; an unnamed sender (a
