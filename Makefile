@@ -53,6 +53,8 @@ SHARED := $(BUILD)/libsockit.so.$(SOVERSION)
 BIN := $(BUILD)/sockit
 
 .PHONY: all lib examples tests check test deps demo install uninstall clean
+# Keep the objects of examples and tests: they are not mere intermediates.
+.SECONDARY:
 all: lib $(BIN) examples
 lib: $(STATIC) $(SHARED)
 examples: $(EX_BIN)

@@ -36,16 +36,18 @@ static int usage(void)
 /* Connect to every address of the host on port; 0 when one answered. */
 static int check_port(const skt_addrlist *host, uint16_t port, int timeout_ms)
 {
-	skt_addr addrs[SKT_REPORT_MAX];
-	size_t n = host->n < SKT_REPORT_MAX ? host->n : SKT_REPORT_MAX;
-
-	for (size_t i = 0; i < n; i++) {
+	/* A copy: the resolved list stays as it was for the next port. */
+	skt_addr *addrs = malloc(host->n * sizeof *addrs);
+	if (addrs == NULL)
+		return SKT_ENOMEM;
+	for (size_t i = 0; i < host->n; i++) {
 		addrs[i] = host->addrs[i];
 		skt_addr_set_port(&addrs[i], port);
 	}
 	skt_connect_opts opts = SKT_CONNECT_OPTS_INIT;
 	opts.timeout_ms = timeout_ms;
-	int fd = skt_connect_addrs(addrs, n, &opts);
+	int fd = skt_connect_addrs(addrs, host->n, &opts);
+	free(addrs);
 	if (fd < 0)
 		return fd;
 	skt_close(fd);

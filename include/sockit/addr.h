@@ -166,7 +166,8 @@ typedef struct skt_addrlist {
  * SOCK_STREAM), in getaddrinfo's order, duplicates removed. On success
  * fills *out (free it with skt_addrlist_free) and returns the count (> 0).
  * Errors: resolver codes (SKT_EAI_NONAME, SKT_EAI_AGAIN, SKT_EAI_SERVICE,
- * ...; skt_strerror gives the resolver's message), SKT_ENOMEM. Blocks for as
+ * ...; skt_strerror gives the resolver's message), SKT_EBADPORT for a
+ * numeric service outside 0..65535 or with trailing characters, SKT_ENOMEM. Blocks for as
  * long as the system resolver does. */
 int skt_resolve(skt_addrlist *out, const char *host, const char *service,
 		int family, int socktype, int flags);

@@ -8,5 +8,9 @@
 #include "sockit/sock.h"
 #include "sockit/frame.h"
 #include "sockit/conn.h"
+#include "sockit/loop.h"
+#include "sockit/stream.h"
+#include "sockit/relay.h"
+#include "sockit/scan.h"
 
 #endif

@@ -82,6 +82,11 @@ int skt_resolve(skt_addrlist *out, const char *host, const char *service,
 		service = NULL;
 	if (host == NULL && service == NULL)
 		return SKT_EINVAL;
+	/* getaddrinfo takes "99999" and wraps it to 34463: check digits here
+	 * (0 stays valid: a listener's "any port"). */
+	if (service != NULL && service[0] >= '0' && service[0] <= '9' &&
+	    skt_port_parse(service, SKT_PARSE_PORT_ZERO) < 0)
+		return SKT_EBADPORT;
 	struct addrinfo hints = {
 	    .ai_family = family,
 	    .ai_socktype = socktype == 0 ? SOCK_STREAM : socktype,

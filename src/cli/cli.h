@@ -61,5 +61,9 @@ void cli_json_str(FILE *out, const char *s);
 extern const cli_cmd cli_cmd_resolve;
 extern const cli_cmd cli_cmd_service;
 extern const cli_cmd cli_cmd_hostname;
+extern const cli_cmd cli_cmd_connect;
+extern const cli_cmd cli_cmd_listen;
+extern const cli_cmd cli_cmd_check;
+extern const cli_cmd cli_cmd_scan;
 
 #endif

@@ -9,6 +9,10 @@ static const cli_cmd *const cmds[] = {
 	&cli_cmd_resolve,
 	&cli_cmd_service,
 	&cli_cmd_hostname,
+	&cli_cmd_check,
+	&cli_cmd_scan,
+	&cli_cmd_connect,
+	&cli_cmd_listen,
 	NULL,
 };
 

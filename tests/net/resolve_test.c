@@ -365,3 +365,22 @@ SKT_TEST(resolve, fqdn_falls_back_to_host_name)
 	cr_assert_eq(n, 6, "got %d: %s", n, skt_strerror(n));
 	cr_assert_str_eq(fqdn, "lonely");
 }
+
+/* getaddrinfo itself wraps "99999" to port 34463; sockit refuses it. */
+SKT_TEST(resolve, numeric_service_out_of_range_is_ebadport)
+{
+	skt_addrlist l;
+	cr_expect_eq(skt_resolve(&l, "127.0.0.1", "99999", AF_INET, 0, 0),
+		     SKT_EBADPORT);
+	cr_expect_eq(skt_resolve(&l, "127.0.0.1", "65536", AF_INET, 0, 0),
+		     SKT_EBADPORT);
+	cr_expect_eq(skt_resolve(&l, "127.0.0.1", "80abc", AF_INET, 0, 0),
+		     SKT_EBADPORT);
+	cr_expect_eq(l.n, 0);
+}
+
+SKT_TEST(resolve, listen_and_connect_refuse_wrapped_ports)
+{
+	cr_expect_eq(skt_listen(NULL, "99999", NULL), SKT_EBADPORT);
+	cr_expect_eq(skt_connect("127.0.0.1", "70000", NULL), SKT_EBADPORT);
+}

@@ -1,0 +1,286 @@
+/* sockit/stream.h - connections, listeners and datagram endpoints on a
+ * loop (loop.h), in the style of asyncio streams.
+ *
+ * skt_stream is the event-driven twin of the blocking skt_conn (conn.h):
+ * it wraps a connected stream fd (from skt_connect, skt_accept, or its own
+ * skt_stream_connect) and offers the same reads with the same results -
+ * read-exact, read-until / read-line (delimiter included), read-frame (the
+ * 4-byte length prefix of frame.h), SKT_EOF / SKT_EPARTIAL / SKT_ETOOBIG,
+ * max 0 meaning SKT_LINE_MAX_DEFAULT / SKT_FRAME_MAX_DEFAULT - as callbacks
+ * instead of blocking calls. Writes are copied into a queue: each one is
+ * sent at once when the queue is empty and only what the kernel did not take
+ * waits for writability, so an echo costs one recv and one send.
+ *
+ * Every callback here runs on the loop's thread, never before the call
+ * that registered it returns, and never after skt_stream_free. Pointers
+ * passed to callbacks (data, datagrams) are valid until the callback
+ * returns. Accepted and connected TCP streams get TCP_NODELAY, as asyncio
+ * and Go set it: a reply must not wait for the peer's delayed ACK.
+ */
+#ifndef SOCKIT_STREAM_H
+#define SOCKIT_STREAM_H
+
+#include "sockit/addr.h"
+#include "sockit/loop.h"
+#include "sockit/sock.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct skt_stream skt_stream;
+typedef struct skt_listener skt_listener;
+typedef struct skt_workers skt_workers;
+typedef struct skt_udp skt_udp;
+
+/* Read results. status 0: len bytes of data (len > 0). Otherwise an error:
+ * SKT_EOF (the peer finished sending and nothing is buffered), SKT_EPARTIAL
+ * (the peer finished inside a message: data/len are the bytes it sent),
+ * SKT_ETOOBIG (a line or frame exceeds max: data/len are the buffered
+ * bytes), SKT_ETIMEDOUT (an idle or total timeout closed the stream), or
+ * an I/O error such as SKT_ECONNRESET (the stream is closed). Bytes shown
+ * with an error stay buffered: a later read gets them. A read request ends
+ * with its callback; the stream is open for another request at once (from
+ * inside the callback too). */
+typedef void (*skt_read_cb)(skt_stream *s, int status, const uint8_t *data,
+			    size_t len);
+/* Connect, flush and close results: 0 or an error code. */
+typedef void (*skt_stream_cb)(skt_stream *s, int status);
+/* above: true when the write queue went over the high-water mark, false
+ * when it drained back to the low-water mark. */
+typedef void (*skt_water_cb)(skt_stream *s, bool above);
+
+/* ---- Life ----
+ *
+ * A stream is in one of four states:
+ *   CONNECTING  skt_stream_connect is waiting for the handshake;
+ *   OPEN        reading and writing;
+ *   DRAINING    skt_stream_close was called: reads have stopped, queued
+ *               bytes are being sent, then the fd closes;
+ *   CLOSED      the fd is closed (close done, abort, an error, a timeout);
+ *               every call but free returns an error.
+ * The memory belongs to the caller until skt_stream_free. */
+
+/* Wrap fd, a connected stream socket (made non-blocking here). On success
+ * the stream owns fd; on failure fd is untouched. Returns 0, SKT_EBADF,
+ * SKT_ENOMEM, or -errno from the backend. */
+int skt_stream_new(skt_loop *l, skt_stream **out, int fd);
+
+/* Connect to a (IP or Unix) without blocking: *out is CONNECTING when this
+ * returns 0, then cb(s, 0) runs once connected, or cb(s, error) (e.g.
+ * SKT_ECONNREFUSED) with the stream CLOSED. Writes made before the
+ * handshake ends are queued. Returns 0 or an error, with no stream. */
+int skt_stream_connect(skt_loop *l, skt_stream **out, const skt_addr *a,
+		       skt_stream_cb cb);
+
+/* Graceful close: reads stop now (a pending read request is dropped
+ * without callback), queued bytes are sent, then the fd is closed and
+ * on_close runs with 0. The kernel resets rather than finishing if the
+ * peer's unread bytes are still in the socket (TCP close(2)). Returns 0, or
+ * the error that already closed the stream. */
+int skt_stream_close(skt_stream *s);
+
+/* Abortive close: the queue is discarded and the fd closed with SO_LINGER
+ * 0, so the peer gets a reset (ECONNRESET) instead of an end of stream.
+ * Pending flush callbacks get SKT_ECANCELED, then on_close runs with 0.
+ * Returns 0 or the error that already closed the stream. */
+int skt_stream_abort(skt_stream *s);
+
+/* Half-close: once the queued bytes are sent, shutdown(SHUT_WR), so the
+ * peer reads end of stream; reading goes on. Later writes fail with
+ * SKT_EPIPE. Returns 0 or an error. */
+int skt_stream_shutdown(skt_stream *s);
+
+/* Let go of s: if it is still open it is closed gracefully in the
+ * background (the loop frees it when the queue is sent or fails); no
+ * callback of s runs after this returns. Safe inside any callback of s.
+ * skt_stream_free(NULL) does nothing. */
+void skt_stream_free(skt_stream *s);
+
+/* cb(s, status) runs once when the stream reaches CLOSED: status 0 after
+ * skt_stream_close or skt_stream_abort, the error or SKT_ETIMEDOUT when
+ * that closed it, SKT_ECANCELED when skt_loop_free did. NULL turns it
+ * off. */
+void skt_stream_on_close(skt_stream *s, skt_stream_cb cb);
+
+void skt_stream_set_udata(skt_stream *s, void *udata);
+void *skt_stream_udata(const skt_stream *s);
+/* The fd, or -1 once CLOSED. */
+int skt_stream_fd(const skt_stream *s);
+skt_loop *skt_stream_loop(const skt_stream *s);
+
+/* Close with SKT_ETIMEDOUT when no byte has moved either way for idle_ms,
+ * or total_ms after this call, whichever comes first (0 turns one off).
+ * An active read gets SKT_ETIMEDOUT, then on_close does. Costs no syscall
+ * per message: activity is a timestamp, checked when the timer fires.
+ * Returns 0 or SKT_EINVAL. */
+int skt_stream_set_timeouts(skt_stream *s, int idle_ms, int total_ms);
+
+/* ---- Reading ----
+ * One read at a time: a continuous read or one request. Bytes are read
+ * from the socket only while one is active, so a stream that is not
+ * reading pushes back on its peer through TCP flow control. Each returns 0,
+ * SKT_EBUSY (another read is active), SKT_EINVAL, or the error that closed
+ * the stream (then cb never runs). */
+
+/* Continuous: cb gets every chunk as it arrives, then SKT_EOF or an error
+ * once (which ends the read). Calling it again while active replaces cb. */
+int skt_stream_read_start(skt_stream *s, skt_read_cb cb);
+/* Stop the continuous read or drop the pending request. */
+int skt_stream_read_stop(skt_stream *s);
+
+/* Exactly n bytes (n > 0). */
+int skt_stream_read_exact(skt_stream *s, size_t n, skt_read_cb cb);
+/* Bytes up to and including the first delim (dlen 1..16); SKT_ETOOBIG when
+ * max bytes hold none (max 0: SKT_LINE_MAX_DEFAULT). */
+int skt_stream_read_until(skt_stream *s, const void *delim, size_t dlen,
+			  size_t max, skt_read_cb cb);
+/* skt_stream_read_until(s, "\n", 1, max, cb). */
+int skt_stream_read_line(skt_stream *s, size_t max, skt_read_cb cb);
+/* One length-prefixed frame: data/len is the payload; SKT_ETOOBIG when the
+ * header announces more than max (0: SKT_FRAME_MAX_DEFAULT). Memory grows
+ * with the bytes that arrive, never with the header's claim. */
+int skt_stream_read_frame(skt_stream *s, size_t max, skt_read_cb cb);
+
+/* Bytes received and not yet delivered. */
+size_t skt_stream_buffered(const skt_stream *s);
+
+/* ---- Writing ---- */
+
+#define SKT_WATER_LOW_DEFAULT ((size_t)16 << 10)  /* asyncio's defaults */
+#define SKT_WATER_HIGH_DEFAULT ((size_t)64 << 10)
+
+/* Send len bytes: as much as the kernel takes now, the rest copied into the
+ * queue (buf is not kept). Returns 0; 1 when the queue is now above the
+ * high-water mark (stop writing until the water callback says it is below
+ * the low mark); SKT_EPIPE after close or shutdown; SKT_ENOMEM (nothing
+ * queued); or the error that closed the stream. An error found by the send
+ * itself closes the stream: its callbacks run later, not inside this
+ * call. Writes before CONNECTING ends are queued. */
+int skt_stream_write(skt_stream *s, const void *buf, size_t len);
+/* The same for iovcnt buffers, sent with one writev when the queue is
+ * empty. */
+int skt_stream_writev(skt_stream *s, const struct iovec *iov, int iovcnt);
+/* One length-prefixed frame (header and payload in one writev). Returns as
+ * skt_stream_write, or SKT_ETOOBIG (len > max; nothing sent). */
+int skt_stream_write_frame(skt_stream *s, const void *msg, size_t len,
+			   size_t max);
+
+/* cb(s, 0) once every byte written so far is in the kernel (at the next
+ * iteration when the queue is already empty), or cb(s, error) when the
+ * stream closes first (SKT_ECANCELED for an abort). Returns 0, SKT_ENOMEM,
+ * or the error that closed the stream. */
+int skt_stream_flush(skt_stream *s, skt_stream_cb cb);
+
+/* Bytes queued and not yet taken by the kernel. */
+size_t skt_stream_queued(const skt_stream *s);
+
+/* Water marks of the write queue (0 and 0 for the defaults; low <= high).
+ * cb(s, true) runs (soon after the write that crossed it) when the queue
+ * goes above high; cb(s, false) when it drains to low. Returns 0 or
+ * SKT_EINVAL. */
+int skt_stream_set_water(skt_stream *s, size_t low, size_t high,
+			 skt_water_cb cb);
+
+/* ---- Listening ---- */
+
+/* A new connection (status 0, s is yours: set its callbacks, read, and
+ * free it some day), or, with s NULL, a condition the listener met and
+ * survived: SKT_EMFILE / SKT_ENFILE / SKT_ENOBUFS / SKT_ENOMEM (out of
+ * fds or memory: one waiting client was closed to make room and accepting
+ * pauses for SKT_ACCEPT_PAUSE_MS, so the loop does not spin) or another
+ * accept error (accepting pauses too). */
+typedef void (*skt_accept_cb)(skt_listener *ls, skt_stream *s, int status,
+			      void *arg);
+
+/* How long accepting pauses after running out of fds or memory. */
+#define SKT_ACCEPT_PAUSE_MS 100
+
+/* Accept on lfd, a listening socket (skt_listen), which the listener then
+ * owns. Connections are accepted in batches (accept4, up to 64 per
+ * wake-up). One spare fd is held open for the EMFILE case. Returns 0,
+ * SKT_EBADF, SKT_ENOMEM, SKT_EMFILE (no fd for the spare), or -errno
+ * from the backend; on failure lfd is untouched. */
+int skt_listener_new(skt_loop *l, skt_listener **out, int lfd,
+		     skt_accept_cb cb, void *arg);
+/* Close the listening fd and the spare, and free. Accepted streams live on.
+ * skt_listener_free(NULL) does nothing. */
+void skt_listener_free(skt_listener *ls);
+int skt_listener_fd(const skt_listener *ls);
+skt_loop *skt_listener_loop(const skt_listener *ls);
+
+/* ---- N loops on one port ----
+ * n worker threads, each running its own loop with its own listening
+ * socket on one address (SO_REUSEPORT: the kernel spreads connections over
+ * them). cb runs on the worker's thread, concurrently with the others: the
+ * arg it shares must be thread-safe. */
+
+/* Bind n sockets (opts->reuseport is forced on; port 0 binds an ephemeral
+ * port for the first and the same port for the rest) and make n loops
+ * (loop_opts may be NULL) and listeners. No thread runs yet: set up each
+ * loop with skt_workers_loop, then skt_workers_start. Returns 0 or an error,
+ * with nothing left behind. */
+int skt_workers_new(skt_workers **out, unsigned n, const char *host,
+		    const char *service, const skt_listen_opts *opts,
+		    const skt_loop_opts *loop_opts, skt_accept_cb cb,
+		    void *arg);
+skt_loop *skt_workers_loop(skt_workers *w, unsigned i);
+/* The address all workers listen on. */
+int skt_workers_local(const skt_workers *w, skt_addr *a);
+/* Start one thread per loop (skt_loop_run). Returns 0 or -errno (then no
+ * thread runs). */
+int skt_workers_start(skt_workers *w);
+/* Stop every loop (skt_loop_stop) and join the threads. */
+void skt_workers_stop(skt_workers *w);
+/* Stop, then free listeners and loops (skt_loop_free: open streams get
+ * their on_close). skt_workers_free(NULL) does nothing. */
+void skt_workers_free(skt_workers *w);
+
+/* ---- Datagrams ---- */
+
+typedef struct skt_dgram {
+	const uint8_t *data;
+	size_t len;
+	skt_addr from;
+	bool truncated; /* longer than max_dgram: the rest was lost */
+} skt_dgram;
+
+/* n > 0 datagrams received in one batch (status 0), or, with n 0, an error
+ * the endpoint met and survived (SKT_ECONNREFUSED for a connected socket
+ * whose peer is not listening, a failed send, ...). */
+typedef void (*skt_udp_cb)(skt_udp *u, int status, const skt_dgram *d,
+			   size_t n);
+
+#define SKT_UDP_BATCH 32 /* datagrams per recvmmsg / sendmmsg */
+
+/* Wrap fd, a UDP socket (skt_udp_bind, or a connected one), which the
+ * endpoint then owns. max_dgram is the largest datagram received whole (0:
+ * 2048; at most 65536). Returns 0, SKT_EBADF, SKT_EINVAL, SKT_ENOMEM, or
+ * -errno; on failure fd is untouched. */
+int skt_udp_new(skt_loop *l, skt_udp **out, int fd, size_t max_dgram);
+/* Receive in batches of up to SKT_UDP_BATCH (recvmmsg). */
+int skt_udp_recv_start(skt_udp *u, skt_udp_cb cb);
+int skt_udp_recv_stop(skt_udp *u);
+/* Queue one datagram to to (NULL: the connected peer); the queue goes out
+ * with sendmmsg at the end of the current iteration or when it holds
+ * SKT_UDP_BATCH. Returns 0, SKT_EMSGSIZE (len > 65507), or SKT_ENOBUFS
+ * when the queue is full because the socket is (the datagram is dropped,
+ * as the kernel would). */
+int skt_udp_send(skt_udp *u, const void *buf, size_t len,
+		 const skt_addr *to);
+void skt_udp_set_udata(skt_udp *u, void *udata);
+void *skt_udp_udata(const skt_udp *u);
+int skt_udp_fd(const skt_udp *u);
+/* Send what is queued (best effort, without waiting), close, free.
+ * skt_udp_free(NULL) does nothing. */
+void skt_udp_free(skt_udp *u);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,182 @@
+/* bridge.c - the options and reports `sockit connect` and `sockit listen`
+ * share (see bridge.h). Policy only: the relay itself is libsockit's. */
+#include "bridge.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+void bridge_init(struct bridge *b, const char *cmd)
+{
+	*b = (struct bridge){
+		.cmd = cmd,
+		.timeout_ms = SKT_TIMEOUT_NONE,
+		.eof = SKT_RELAY_EOF_SHUTDOWN,
+		.udp_wait_ms = -1,
+	};
+}
+
+/* The option getopt just looked at, as the user wrote it: a short option
+ * inside a cluster ("-xv") is not argv[optind - 1]. */
+static void option_name(char **argv, char *buf, size_t cap)
+{
+	if (optopt > 0 && optopt < 0x100)
+		snprintf(buf, cap, "-%c", optopt);
+	else
+		snprintf(buf, cap, "%s", argv[optind - 1]);
+}
+
+static int parse_eof(struct bridge *b, const char *arg)
+{
+	b->eof_given = true;
+	if (strcmp(arg, "half") == 0) {
+		b->eof = SKT_RELAY_EOF_SHUTDOWN;
+		return CLI_OK;
+	}
+	if (strcmp(arg, "close") == 0) {
+		b->eof = SKT_RELAY_EOF_CLOSE;
+		return CLI_OK;
+	}
+	if (strncmp(arg, "wait:", 5) == 0 &&
+	    cli_parse_seconds(arg + 5, &b->eof_wait_ms) == 0) {
+		b->eof = SKT_RELAY_EOF_WAIT;
+		return CLI_OK;
+	}
+	return cli_usage_error(b->cmd, "--eof '%s': expected half, close or "
+				       "wait:SECS", arg);
+}
+
+static int parse_secs(const struct bridge *b, const char *opt,
+		      const char *arg, int *ms, bool zero_ok)
+{
+	if (cli_parse_seconds(arg, ms) < 0)
+		return cli_usage_error(b->cmd, "%s '%s': expected seconds "
+					       "(2, 0.5; at most 86400)", opt, arg);
+	if (*ms == 0 && !zero_ok)
+		return cli_usage_error(b->cmd, "%s '%s': must be more than 0",
+				       opt, arg);
+	return CLI_OK;
+}
+
+int bridge_option(struct bridge *b, int ch, const char *arg, char **argv)
+{
+	char name[64];
+	switch (ch) {
+	case '4': b->v4 = true; return CLI_OK;
+	case '6': b->v6 = true; return CLI_OK;
+	case 'u': b->udp = true; return CLI_OK;
+	case 'v': b->verbose = true; return CLI_OK;
+	case 'w': return parse_secs(b, "-w", arg, &b->timeout_ms, false);
+	case BRIDGE_OPT_EOF: return parse_eof(b, arg);
+	case BRIDGE_OPT_UDP_WAIT:
+		return parse_secs(b, "--udp-wait", arg, &b->udp_wait_ms, true);
+	case BRIDGE_OPT_SEND: b->send = arg; return CLI_OK;
+	case BRIDGE_OPT_CRLF: b->crlf = true; return CLI_OK;
+	case ':':
+		option_name(argv, name, sizeof(name));
+		return cli_usage_error(b->cmd, "option '%s' needs a value", name);
+	case '?':
+		option_name(argv, name, sizeof(name));
+		return cli_usage_error(b->cmd, "unknown option '%s'", name);
+	default:
+		return -1;
+	}
+}
+
+int bridge_check(const struct bridge *b, bool unix_target)
+{
+	if (b->v4 && b->v6)
+		return cli_usage_error(b->cmd, "-4 and -6 conflict");
+	if (unix_target && b->udp)
+		return cli_usage_error(b->cmd, "-u and a Unix socket conflict");
+	if (unix_target && (b->v4 || b->v6))
+		return cli_usage_error(b->cmd, "-%c and a Unix socket conflict",
+				       b->v4 ? '4' : '6');
+	if (b->udp_wait_ms >= 0 && !b->udp)
+		return cli_usage_error(b->cmd, "--udp-wait needs -u");
+	if (b->udp_wait_ms >= 0 && b->eof_given)
+		return cli_usage_error(b->cmd, "--udp-wait and --eof conflict");
+	/* A datagram peer never closes: "half-close, then wait for the
+	 * peer" would wait forever; say so rather than hang. */
+	if (b->udp && b->eof_given && b->eof == SKT_RELAY_EOF_SHUTDOWN)
+		return cli_usage_error(b->cmd, "--eof=half needs a stream, not "
+				       "-u (see --udp-wait)");
+	return CLI_OK;
+}
+
+int bridge_family(const struct bridge *b)
+{
+	return b->v4 ? AF_INET : b->v6 ? AF_INET6 : AF_UNSPEC;
+}
+
+void bridge_relay_opts(const struct bridge *b, int udp_wait_ms,
+		       skt_relay_opts *ro)
+{
+	*ro = (skt_relay_opts)SKT_RELAY_OPTS_INIT;
+	ro->idle_ms = b->timeout_ms;
+	ro->crlf = b->crlf;
+	ro->eof = (skt_relay_eof)b->eof;
+	ro->eof_wait_ms = b->eof_wait_ms;
+	if (b->udp && !b->eof_given) {
+		int w = b->udp_wait_ms >= 0 ? b->udp_wait_ms : udp_wait_ms;
+		ro->eof = w >= 0 ? SKT_RELAY_EOF_WAIT : SKT_RELAY_EOF_SHUTDOWN;
+		ro->eof_wait_ms = w >= 0 ? w : 0;
+	}
+	if (b->send != NULL) {
+		ro->data = b->send;
+		ro->data_len = strlen(b->send);
+	}
+}
+
+static void report_counts(const struct bridge *b, const skt_relay_stats *st)
+{
+	fprintf(stderr, "sockit: %s: sent %llu bytes, received %llu bytes",
+		b->cmd, (unsigned long long)st->sent,
+		(unsigned long long)st->received);
+	if (b->udp)
+		fprintf(stderr, " (%llu and %llu datagrams)",
+			(unsigned long long)st->dgrams_sent,
+			(unsigned long long)st->dgrams_received);
+	fputc('\n', stderr);
+}
+
+int bridge_run(const struct bridge *b, const skt_relay_opts *ro, int in_fd,
+	       int sock, const char *peer, skt_relay_stats *st)
+{
+	skt_relay_opts o = *ro;
+	/* Nobody types into a closed connection: at a terminal, the peer's
+	 * close ends the session (as telnet does); from a pipe or file,
+	 * input goes on to the peer until it ends, as TCP's half-close
+	 * allows, so nothing is lost. */
+	o.peer_eof_ends = in_fd >= 0 && ro->data == NULL && isatty(in_fd);
+	int rc = skt_relay_run(ro->data != NULL ? -1 : in_fd, STDOUT_FILENO,
+			       sock, &o, st);
+	if (b->verbose)
+		report_counts(b, st);
+	if (rc == 0)
+		return CLI_OK;
+	char what[SKT_ADDRSTRLEN + 32];
+	switch (st->where) {
+	case SKT_RELAY_INPUT: snprintf(what, sizeof(what), "stdin"); break;
+	case SKT_RELAY_OUTPUT: snprintf(what, sizeof(what), "stdout"); break;
+	case SKT_RELAY_SOCKET: snprintf(what, sizeof(what), "%s", peer); break;
+	default:
+		if (rc == SKT_ETIMEDOUT)
+			snprintf(what, sizeof(what), "%s: idle for %g s", peer,
+				 b->timeout_ms / 1000.0);
+		else
+			snprintf(what, sizeof(what), "relay");
+	}
+	return cli_fail(b->cmd, what, rc);
+}
+
+void bridge_target_text(const skt_endpoint *ep, char *buf, size_t cap)
+{
+	if (ep->kind == SKT_EP_UNIX)
+		skt_addr_format(&ep->unix_addr, buf, cap);
+	else if (strchr(ep->host, ':') != NULL)
+		snprintf(buf, cap, "[%s]:%s", ep->host, ep->service);
+	else
+		snprintf(buf, cap, "%s:%s", ep->host[0] ? ep->host : "localhost",
+			 ep->service);
+}

@@ -1,0 +1,81 @@
+/* bridge.h - what `sockit connect` and `sockit listen` share: the options
+ * of the end-of-input table (--eof, --udp-wait), -w, --send, --crlf, -v,
+ * -4/-6/-u, and turning a relay's result into one line of report. Both
+ * commands bridge stdin/stdout with a socket through skt_relay_run. */
+#ifndef SOCKIT_CLI_BRIDGE_H
+#define SOCKIT_CLI_BRIDGE_H
+
+#include "cli.h"
+#include "sockit/relay.h"
+
+#include <getopt.h>
+
+/* Values getopt_long returns for the shared long options; each command
+ * numbers its own from BRIDGE_OPT_OWN. */
+enum {
+	BRIDGE_OPT_EOF = 0x100,
+	BRIDGE_OPT_UDP_WAIT,
+	BRIDGE_OPT_SEND,
+	BRIDGE_OPT_CRLF,
+	BRIDGE_OPT_OWN = 0x180,
+};
+
+#define BRIDGE_LONGOPTS                                                      \
+	{"eof", required_argument, NULL, BRIDGE_OPT_EOF},                    \
+	{"udp-wait", required_argument, NULL, BRIDGE_OPT_UDP_WAIT},          \
+	{"send", required_argument, NULL, BRIDGE_OPT_SEND},                  \
+	{"crlf", no_argument, NULL, BRIDGE_OPT_CRLF},                        \
+	{"verbose", no_argument, NULL, 'v'},                                 \
+	{"udp", no_argument, NULL, 'u'}
+
+/* The shared short options; the leading ':' makes getopt tell a missing
+ * value (':') from an unknown option ('?'). */
+#define BRIDGE_SHORTOPTS ":46uvw:"
+
+/* What connect waits for replies after stdin ends, for UDP, by default:
+ * a loopback or LAN reply takes well under a second. */
+#define BRIDGE_UDP_WAIT_MS 1000
+
+struct bridge {
+	const char *cmd;
+	bool v4, v6, udp, verbose, crlf;
+	int timeout_ms;   /* -w: connect and idle timeout; -1 none */
+	int eof;          /* skt_relay_eof, from --eof */
+	int eof_wait_ms;  /* --eof=wait:SECS */
+	bool eof_given;
+	int udp_wait_ms;  /* --udp-wait; -1 when not given */
+	const char *send; /* --send TEXT */
+};
+
+void bridge_init(struct bridge *b, const char *cmd);
+
+/* Take one option getopt_long returned (optarg in arg). Returns CLI_OK
+ * when it was a shared one, CLI_USAGE after a one-line message for a bad
+ * value, an unknown option or a missing value, or -1 when ch is the
+ * command's own. */
+int bridge_option(struct bridge *b, int ch, const char *arg, char **argv);
+
+/* Conflicts among the shared options, and with a Unix socket target.
+ * Returns CLI_OK or CLI_USAGE after a one-line message. */
+int bridge_check(const struct bridge *b, bool unix_target);
+
+/* AF_INET, AF_INET6 or AF_UNSPEC, from -4/-6. */
+int bridge_family(const struct bridge *b);
+
+/* The relay options the shared options ask for. udp_wait_ms is what a
+ * datagram relay does after stdin ends when neither --eof nor --udp-wait
+ * says: wait that long for replies, or keep receiving when -1. */
+void bridge_relay_opts(const struct bridge *b, int udp_wait_ms,
+		       skt_relay_opts *ro);
+
+/* Relay stdin (in_fd: 0, or -1 once it has ended) and stdout with sock,
+ * then report: a failure as one line naming its side ("stdout", "stdin",
+ * or peer for the socket), and with -v the byte counts. Returns the exit
+ * status. */
+int bridge_run(const struct bridge *b, const skt_relay_opts *ro, int in_fd,
+	       int sock, const char *peer, skt_relay_stats *st);
+
+/* A target as text, for messages: host:port, [v6]:port or unix:/path. */
+void bridge_target_text(const skt_endpoint *ep, char *buf, size_t cap);
+
+#endif

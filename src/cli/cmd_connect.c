@@ -1,0 +1,196 @@
+/* cmd_connect.c - `sockit connect HOST PORT`: bridge stdin/stdout with a
+ * TCP, UDP or Unix stream connection, like `nc HOST PORT`. Options into a
+ * struct, conflicts checked in one place, then skt_connect (Happy
+ * Eyeballs, with its report for -v) and skt_relay_run. */
+#include "bridge.h"
+
+#include <stdio.h>
+#include <string.h>
+
+enum { OPT_SOURCE_PORT = BRIDGE_OPT_OWN };
+
+struct connect_opts {
+	struct bridge b;
+	skt_endpoint ep;
+	char target[SKT_ADDRSTRLEN];
+	const char *source;      /* -s ADDR */
+	const char *source_port; /* --source-port N */
+	skt_addr src;            /* both, parsed */
+};
+
+static int parse_source(struct connect_opts *o)
+{
+	int port = 0;
+	if (o->source_port != NULL) {
+		port = skt_port_parse(o->source_port, 0);
+		if (port < 0)
+			return cli_usage_error("connect", "--source-port '%s': %s",
+					       o->source_port, skt_strerror(port));
+	}
+	if (o->source != NULL) {
+		int rc = skt_addr_from_ip(&o->src, o->source, (uint16_t)port);
+		if (rc < 0)
+			return cli_usage_error("connect", "-s '%s': expected a "
+					       "numeric address", o->source);
+		int fam = skt_addr_family(&o->src);
+		int want = bridge_family(&o->b);
+		if (want != AF_UNSPEC && fam != want)
+			return cli_usage_error("connect", "-%c and -s %s conflict",
+					       o->b.v4 ? '4' : '6', o->source);
+	}
+	return CLI_OK;
+}
+
+/* Every conflict, in one place. */
+static int validate(struct connect_opts *o)
+{
+	bool unix_target = o->ep.kind == SKT_EP_UNIX;
+	int rc = bridge_check(&o->b, unix_target);
+	if (rc != CLI_OK)
+		return rc;
+	if (unix_target && (o->source != NULL || o->source_port != NULL))
+		return cli_usage_error("connect", "%s and a Unix socket conflict",
+				       o->source != NULL ? "-s" : "--source-port");
+	return parse_source(o);
+}
+
+static int parse(int argc, char **argv, struct connect_opts *o)
+{
+	static const struct option longopts[] = {
+		BRIDGE_LONGOPTS,
+		{"source-port", required_argument, NULL, OPT_SOURCE_PORT},
+		{NULL, 0, NULL, 0},
+	};
+	*o = (struct connect_opts){0};
+	bridge_init(&o->b, "connect");
+	int ch;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, BRIDGE_SHORTOPTS "s:", longopts,
+				 NULL)) != -1) {
+		int rc = bridge_option(&o->b, ch, optarg, argv);
+		if (rc == CLI_OK)
+			continue;
+		if (rc != -1)
+			return rc;
+		if (ch == 's')
+			o->source = optarg;
+		else /* OPT_SOURCE_PORT: getopt returns nothing else */
+			o->source_port = optarg;
+	}
+	int rc = cli_parse_target("connect", argc - optind, argv + optind, 0,
+				  &o->ep);
+	if (rc != CLI_OK)
+		return rc;
+	bridge_target_text(&o->ep, o->target, sizeof(o->target));
+	return validate(o);
+}
+
+/* -v: every address Happy Eyeballs tried, when, and how it ended. */
+static void print_report(const skt_connect_report *rep)
+{
+	for (size_t i = 0; i < rep->n; i++) {
+		const skt_attempt *a = &rep->attempts[i];
+		char addr[SKT_ADDRSTRLEN];
+		skt_addr_format(&a->addr, addr, sizeof(addr));
+		fprintf(stderr, "sockit: connect: tried %s at +%lld ms: %s after "
+			"%lld ms\n", addr, (long long)a->start_ms,
+			a->err == 0 ? "connected" : skt_strerror(a->err),
+			(long long)(a->end_ms - a->start_ms));
+	}
+	if (rep->total > rep->n)
+		fprintf(stderr, "sockit: connect: (%zu more attempts not listed)\n",
+			rep->total - rep->n);
+}
+
+static void print_connected(int fd, bool udp)
+{
+	skt_addr me, peer;
+	char a[SKT_ADDRSTRLEN] = "?", b[SKT_ADDRSTRLEN] = "?";
+	if (skt_sock_peer(fd, &peer) == 0)
+		skt_addr_format(&peer, a, sizeof(a));
+	if (skt_sock_local(fd, &me) == 0)
+		skt_addr_format(&me, b, sizeof(b));
+	fprintf(stderr, "sockit: connect: connected to %s from %s%s\n", a, b,
+		udp ? " (udp)" : "");
+}
+
+/* --source-port alone names no family; take the one of the address the
+ * system prefers for the name (RFC 6724's first), and bind its wildcard.
+ * Returns the family or a resolver error. */
+static int source_family(const struct connect_opts *o, int type)
+{
+	int fam = bridge_family(&o->b);
+	if (fam != AF_UNSPEC)
+		return fam;
+	skt_addrlist l = {0};
+	int rc = skt_resolve(&l, o->ep.host[0] ? o->ep.host : NULL,
+			     o->ep.service, AF_UNSPEC, type, 0);
+	if (rc < 0)
+		return rc;
+	fam = skt_addr_family(&l.addrs[0]);
+	skt_addrlist_free(&l);
+	return fam;
+}
+
+static int open_connection(struct connect_opts *o, skt_connect_report *rep)
+{
+	skt_connect_opts co = SKT_CONNECT_OPTS_INIT;
+	co.family = bridge_family(&o->b);
+	co.socktype = o->b.udp ? SOCK_DGRAM : SOCK_STREAM;
+	co.timeout_ms = o->b.timeout_ms;
+	co.report = rep;
+	if (o->source == NULL && o->source_port != NULL) {
+		int fam = source_family(o, co.socktype);
+		if (fam < 0)
+			return fam;
+		skt_addr_from_ip(&o->src, fam == AF_INET6 ? "::" : "0.0.0.0",
+				 (uint16_t)skt_port_parse(o->source_port, 0));
+	}
+	if (o->source != NULL || o->source_port != NULL)
+		co.source = &o->src;
+	return skt_endpoint_connect(&o->ep, &co);
+}
+
+static int run(int argc, char **argv)
+{
+	struct connect_opts o;
+	int rc = parse(argc, argv, &o);
+	if (rc != CLI_OK)
+		return rc;
+	skt_connect_report rep = {0};
+	int fd = open_connection(&o, &rep);
+	if (o.b.verbose)
+		print_report(&rep);
+	if (fd < 0)
+		return cli_fail("connect", o.target, fd);
+	if (o.b.verbose)
+		print_connected(fd, o.b.udp);
+	skt_relay_opts ro;
+	bridge_relay_opts(&o.b, BRIDGE_UDP_WAIT_MS, &ro);
+	skt_relay_stats st;
+	rc = bridge_run(&o.b, &ro, 0, fd, o.target, &st);
+	skt_close(fd);
+	return rc;
+}
+
+const cli_cmd cli_cmd_connect = {
+	.name = "connect",
+	.summary = "bridge stdin/stdout with a TCP, UDP or Unix connection",
+	.usage =
+		"usage: sockit connect [options] HOST PORT | HOST:PORT | [V6]:PORT | unix:PATH\n"
+		"  Connect (Happy Eyeballs over every address of HOST) and copy\n"
+		"  stdin to the connection and the connection to stdout, like nc.\n"
+		"  -4, -6             only IPv4 / only IPv6\n"
+		"  -u, --udp          UDP: each read of stdin is one datagram\n"
+		"  -w SECS            connect timeout, and idle timeout after\n"
+		"  -s ADDR            connect from this local address\n"
+		"  --source-port N    connect from this local port\n"
+		"  -v, --verbose      every address tried, the winner, byte counts\n"
+		"  --eof=MODE         at the end of stdin: half (default: shut down\n"
+		"                     sending, exit when the peer closes), close,\n"
+		"                     or wait:SECS (half, then at most SECS)\n"
+		"  --udp-wait SECS    -u: wait for replies after stdin ends (1)\n"
+		"  --send TEXT        send TEXT instead of reading stdin\n"
+		"  --crlf             send LF as CRLF\n",
+	.run = run,
+};

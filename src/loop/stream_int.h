@@ -1,0 +1,109 @@
+/* stream_int.h - the stream, shared by stream.c (life, writing) and
+ * stream_read.c (reading). Not installed. */
+#ifndef SOCKIT_STREAM_INT_H
+#define SOCKIT_STREAM_INT_H
+
+#include "loop/loop_int.h"
+
+/* States; stream.h describes them for users. */
+enum {
+	ST_CONNECTING,
+	ST_OPEN,
+	ST_DRAINING,
+	ST_CLOSED
+};
+
+/* The active read. */
+enum {
+	RD_NONE,
+	RD_CHUNK, /* skt_stream_read_start */
+	RD_EXACT,
+	RD_UNTIL,
+	RD_FRAME
+};
+
+/* Flags. */
+#define SF_RD_READY 0x001  /* the socket may hold bytes: an edge came, and no
+			      recv has found it empty since */
+#define SF_EOF 0x002       /* recv returned 0 */
+#define SF_RDHUP 0x004     /* the backend saw the peer's FIN: read to the
+			      end, a short read does not mean empty */
+#define SF_FREED 0x008     /* skt_stream_free was called */
+#define SF_SHUT_WANT 0x010 /* shutdown(SHUT_WR) once the queue is empty */
+#define SF_SHUT_DONE 0x020
+#define SF_NOTIFY 0x040    /* CLOSED, and the callbacks saying so are due */
+#define SF_ABOVE 0x080     /* queue above the high-water mark */
+#define SF_ABOVE_DUE 0x100 /* ... and the water callback has not said so */
+#define SF_MARKS_DUE 0x200 /* flush callbacks may be due */
+#define SF_IN_READ 0x400   /* skt__stream_read is on the stack */
+#define SF_WAS_CONN 0x800  /* closed while CONNECTING: connect cb is due */
+
+struct mark {
+	uint64_t at; /* due once sent reaches this */
+	skt_stream_cb cb;
+};
+
+struct skt_stream {
+	skt__watch w;
+	skt_loop *loop;
+	uint8_t state;
+	uint8_t rd_mode;
+	uint8_t dlen;
+	unsigned flags;
+	int refs; /* callbacks of the loop into s in progress */
+	int err;  /* why it closed; 0 for a close the user asked for */
+	void *udata;
+
+	skt_read_cb rd_cb;
+	size_t rd_n;      /* exact: n; until and frame: max */
+	size_t scanned;   /* until: leading buffered bytes without delim */
+	uint8_t delim[16];
+	/* Received, not yet delivered: ibuf[ipos, ipos + ilen). Allocated
+	 * only when a request leaves bytes over. */
+	uint8_t *ibuf;
+	size_t icap, ipos, ilen;
+
+	/* Write queue: a ring of ocap bytes (a power of two), olen of them
+	 * queued from ohead. */
+	uint8_t *obuf;
+	size_t ocap, ohead, olen;
+	uint64_t out;  /* bytes accepted by writes, ever */
+	uint64_t sent; /* bytes taken by the kernel, ever */
+	struct mark *marks;
+	size_t mhead, nmarks, capmarks;
+	size_t low, high;
+	skt_water_cb water_cb;
+
+	skt_stream_cb on_close;
+	skt_stream_cb on_connect;
+
+	skt_timer tm;
+	int idle_ms;
+	int64_t deadline; /* total timeout; 0 none */
+	int64_t active;   /* skt_loop_now() of the last byte moved */
+
+	skt__task task;
+	skt__handle h;
+};
+
+static inline bool skt__stream_reading(const skt_stream *s)
+{
+	return s->rd_mode != RD_NONE && s->state == ST_OPEN;
+}
+
+/* stream.c */
+void skt__stream_fail(skt_stream *s, int err);
+/* Close the fd (with a reset when asked), CLOSED, owner told later. */
+void skt__stream_close_fd(skt_stream *s, bool reset);
+void skt__stream_interest(skt_stream *s);
+void skt__stream_kick(skt_stream *s);
+
+/* stream_write.c */
+void skt__stream_flush(skt_stream *s);
+void skt__stream_fire_marks(skt_stream *s);
+
+/* stream_read.c: read and deliver while a read is active. */
+void skt__stream_read(skt_stream *s);
+void skt__stream_buf_free(skt_stream *s);
+
+#endif

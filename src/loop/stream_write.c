@@ -1,0 +1,307 @@
+/* stream_write.c - the writing half of a stream: the queue, writev,
+ * flush callbacks, water marks and half-close.
+ *
+ * A write goes to the kernel at once when nothing is queued (one send, or
+ * one sendmsg for several buffers); only what the kernel did not take is
+ * copied into the queue, a ring whose capacity is a power of two, so it
+ * goes out later with one sendmsg of at most two pieces and never needs
+ * compacting. A stream whose writes always go through whole (an echo in
+ * ping-pong) never allocates a queue. The queue is sent when the edge
+ * watch reports the socket writable again.
+ *
+ * Flush callbacks are marks at byte counts of the output ("due when sent
+ * reaches at"), kept in an array that is reused, so a flush costs no
+ * allocation once the array has grown.
+ */
+#include "loop/stream_int.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+void skt__stream_fire_marks(skt_stream *s)
+{
+	s->flags &= ~SF_MARKS_DUE;
+	while (s->mhead < s->nmarks && s->marks[s->mhead].at <= s->sent &&
+	       !(s->flags & SF_FREED) && s->state != ST_CLOSED) {
+		skt_stream_cb cb = s->marks[s->mhead++].cb;
+		cb(s, 0);
+	}
+	if (s->mhead == s->nmarks)
+		s->mhead = s->nmarks = 0;
+}
+
+/* The queue just emptied: what waited for that. Runs inside the loop's
+ * dispatch of s (refs held), so callbacks may run here. */
+static void drained(skt_stream *s)
+{
+	s->ohead = 0;
+	if (s->ocap > 2 * SKT_WATER_HIGH_DEFAULT) {
+		skt__free(s->obuf); /* a burst is over: give it back */
+		s->obuf = NULL;
+		s->ocap = 0;
+	}
+	if (s->state == ST_DRAINING) {
+		skt__stream_close_fd(s, false);
+		return;
+	}
+	if ((s->flags & SF_SHUT_WANT) && !(s->flags & SF_SHUT_DONE)) {
+		s->flags |= SF_SHUT_DONE;
+		if (shutdown(s->w.fd, SHUT_WR) < 0) {
+			skt__stream_fail(s, -errno);
+			return;
+		}
+	}
+}
+
+static void below_low(skt_stream *s)
+{
+	if (!(s->flags & SF_ABOVE) || s->olen > s->low)
+		return;
+	bool told = !(s->flags & SF_ABOVE_DUE);
+	s->flags &= ~(SF_ABOVE | SF_ABOVE_DUE);
+	if (told && s->water_cb != NULL)
+		s->water_cb(s, false);
+}
+
+/* Send queued bytes until the queue empties or the kernel is full, then
+ * run what the progress made due. Runs inside the loop's dispatch of s
+ * (refs held): callbacks may run here and may close or free s. */
+void skt__stream_flush(skt_stream *s)
+{
+	while (s->olen > 0) {
+		size_t first = s->ocap - s->ohead;
+		struct iovec iov[2] = {{s->obuf + s->ohead, first},
+				       {s->obuf, s->olen - first}};
+		struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
+		if (first >= s->olen) {
+			iov[0].iov_len = s->olen;
+			mh.msg_iovlen = 1;
+		}
+		ssize_t n = sendmsg(s->w.fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				skt__stream_fail(s, -errno);
+			break;
+		}
+		s->ohead = (s->ohead + (size_t)n) & (s->ocap - 1);
+		s->olen -= (size_t)n;
+		s->sent += (size_t)n;
+		s->active = s->loop->now;
+	}
+	if (s->state == ST_CLOSED)
+		return;
+	skt__stream_fire_marks(s);
+	if (s->state == ST_CLOSED)
+		return;
+	below_low(s);
+	if (s->state != ST_CLOSED && s->olen == 0)
+		drained(s);
+	skt__stream_interest(s);
+}
+
+/* Room for extra more bytes in the ring (power-of-two capacity). */
+static int reserve(skt_stream *s, size_t extra)
+{
+	if (extra > SIZE_MAX / 4 - s->olen)
+		return SKT_ENOMEM;
+	if (s->olen + extra <= s->ocap)
+		return 0;
+	size_t cap = s->ocap < 4096 ? 4096 : s->ocap;
+	while (cap < s->olen + extra)
+		cap *= 2;
+	uint8_t *b = skt__malloc(cap);
+	if (b == NULL)
+		return SKT_ENOMEM;
+	size_t first = s->ocap - s->ohead;
+	if (first >= s->olen) {
+		if (s->olen > 0)
+			memcpy(b, s->obuf + s->ohead, s->olen);
+	} else {
+		memcpy(b, s->obuf + s->ohead, first);
+		memcpy(b + first, s->obuf, s->olen - first);
+	}
+	skt__free(s->obuf);
+	s->obuf = b;
+	s->ocap = cap;
+	s->ohead = 0;
+	return 0;
+}
+
+static void put(skt_stream *s, const uint8_t *p, size_t n)
+{
+	size_t tail = (s->ohead + s->olen) & (s->ocap - 1);
+	size_t first = s->ocap - tail < n ? s->ocap - tail : n;
+	memcpy(s->obuf + tail, p, first);
+	memcpy(s->obuf, p + first, n - first);
+	s->olen += n;
+}
+
+static int write_check(const skt_stream *s)
+{
+	if (s->state == ST_CLOSED)
+		return s->err != 0 ? s->err : SKT_EPIPE;
+	if (s->state == ST_DRAINING || (s->flags & (SF_SHUT_WANT | SF_FREED)))
+		return SKT_EPIPE;
+	return 0;
+}
+
+/* The kernel's share, when the queue is empty: one send or sendmsg. */
+static ssize_t send_now(skt_stream *s, const struct iovec *iov, int cnt)
+{
+	ssize_t n;
+	do {
+		if (cnt == 1) {
+			n = send(s->w.fd, iov[0].iov_base, iov[0].iov_len,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		} else {
+			struct msghdr mh = {.msg_iov = (struct iovec *)iov,
+					    .msg_iovlen = (size_t)cnt};
+			n = sendmsg(s->w.fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		}
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN ? 0 : -errno;
+	return n;
+}
+
+/* Queue iov[] from byte skip on. */
+static int enqueue(skt_stream *s, const struct iovec *iov, int cnt,
+		   size_t total, size_t skip)
+{
+	if (reserve(s, total - skip) < 0)
+		return SKT_ENOMEM;
+	for (int i = 0; i < cnt; i++) {
+		size_t len = iov[i].iov_len;
+		if (skip >= len) {
+			skip -= len;
+			continue;
+		}
+		put(s, (const uint8_t *)iov[i].iov_base + skip, len - skip);
+		skip = 0;
+	}
+	return 0;
+}
+
+int skt_stream_writev(skt_stream *s, const struct iovec *iov, int iovcnt)
+{
+	int r = write_check(s);
+	if (r < 0)
+		return r;
+	if (iovcnt < 0 || iovcnt > 1024 || (iovcnt > 0 && iov == NULL))
+		return SKT_EINVAL;
+	size_t total = 0;
+	for (int i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len > SIZE_MAX / 4 - total)
+			return SKT_EINVAL;
+		total += iov[i].iov_len;
+	}
+	if (total == 0)
+		return s->flags & SF_ABOVE ? 1 : 0;
+	size_t done = 0;
+	if (s->olen == 0 && s->state == ST_OPEN) {
+		ssize_t n = send_now(s, iov, iovcnt);
+		if (n < 0) {
+			skt__stream_fail(s, (int)n);
+			return (int)n;
+		}
+		done = (size_t)n;
+		s->sent += done;
+		s->out += done;
+		s->active = s->loop->now;
+		if (done == total)
+			return s->flags & SF_ABOVE ? 1 : 0;
+	}
+	if (enqueue(s, iov, iovcnt, total, done) < 0) {
+		/* Part of a message went out: the byte stream is broken. */
+		if (done > 0)
+			skt__stream_fail(s, SKT_ENOMEM);
+		return SKT_ENOMEM;
+	}
+	s->out += total - done;
+	skt__stream_interest(s);
+	if (!(s->flags & SF_ABOVE) && s->olen > s->high) {
+		s->flags |= SF_ABOVE | SF_ABOVE_DUE;
+		if (s->water_cb != NULL)
+			skt__stream_kick(s);
+	}
+	return s->flags & SF_ABOVE ? 1 : 0;
+}
+
+int skt_stream_write(skt_stream *s, const void *buf, size_t len)
+{
+	struct iovec iov = {(void *)buf, len};
+	return skt_stream_writev(s, &iov, 1);
+}
+
+int skt_stream_write_frame(skt_stream *s, const void *msg, size_t len,
+			   size_t max)
+{
+	uint8_t hdr[SKT_FRAME_HEADER];
+	int r = skt_frame_header(hdr, len, max);
+	if (r < 0)
+		return r;
+	struct iovec iov[2] = {{hdr, sizeof(hdr)}, {(void *)msg, len}};
+	return skt_stream_writev(s, iov, 2);
+}
+
+int skt_stream_flush(skt_stream *s, skt_stream_cb cb)
+{
+	int r = write_check(s);
+	if (r < 0 && !(s->state == ST_OPEN && (s->flags & SF_SHUT_WANT)))
+		return r;
+	if (cb == NULL)
+		return SKT_EINVAL;
+	if (s->nmarks == s->capmarks) {
+		size_t ncap = s->capmarks < 4 ? 4 : s->capmarks * 2;
+		struct mark *m = skt__realloc(s->marks, ncap * sizeof(*m));
+		if (m == NULL)
+			return SKT_ENOMEM;
+		s->marks = m;
+		s->capmarks = ncap;
+	}
+	s->marks[s->nmarks].at = s->out;
+	s->marks[s->nmarks++].cb = cb;
+	if (s->olen == 0) {
+		s->flags |= SF_MARKS_DUE;
+		skt__stream_kick(s);
+	}
+	return 0;
+}
+
+size_t skt_stream_queued(const skt_stream *s)
+{
+	return s->olen;
+}
+
+int skt_stream_set_water(skt_stream *s, size_t low, size_t high,
+			 skt_water_cb cb)
+{
+	if (low == 0 && high == 0) {
+		low = SKT_WATER_LOW_DEFAULT;
+		high = SKT_WATER_HIGH_DEFAULT;
+	}
+	if (low > high)
+		return SKT_EINVAL;
+	s->low = low;
+	s->high = high;
+	s->water_cb = cb;
+	return 0;
+}
+
+int skt_stream_shutdown(skt_stream *s)
+{
+	if (s->state == ST_CLOSED)
+		return s->err != 0 ? s->err : SKT_ENOTCONN;
+	if (s->state == ST_DRAINING || (s->flags & SF_SHUT_WANT))
+		return 0;
+	s->flags |= SF_SHUT_WANT;
+	if (s->olen == 0 && s->state == ST_OPEN) {
+		s->flags |= SF_SHUT_DONE;
+		if (shutdown(s->w.fd, SHUT_WR) < 0)
+			return -errno;
+	}
+	return 0;
+}

@@ -1,0 +1,340 @@
+/* portset_test.c - the port set and its parser: every form, the limits
+ * (1, 65535, 65536, numbers too long for any integer), reversed ranges,
+ * overlaps, "all", blanks, empty items, garbage. Every input is placed
+ * right before a PROT_NONE page and parsed by length, without a NUL, so
+ * reading one byte too far crashes the test instead of passing by luck. */
+#include "sktest.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* ---- Guard page ---- */
+
+typedef struct guard {
+	char *map;
+	size_t maplen;
+	char *end; /* first byte of the PROT_NONE page */
+} guard;
+
+static guard g;
+
+static void guard_setup(void)
+{
+	sktest_setup();
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	g.maplen = 2 * page;
+	g.map = mmap(NULL, g.maplen, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	cr_assert_neq(g.map, MAP_FAILED);
+	g.end = g.map + page;
+	cr_assert_eq(mprotect(g.end, page, PROT_NONE), 0);
+}
+
+static void guard_teardown(void)
+{
+	munmap(g.map, g.maplen);
+	sktest_teardown();
+}
+
+#define PORTSET_TEST(name)                                                   \
+	Test(portset, name, .init = guard_setup, .fini = guard_teardown,     \
+	     .timeout = 30)
+
+/* Parse text placed so that its last byte is the last readable one. */
+static int parse_at_guard(skt_portset *s, const char *text,
+			  skt_portset_error *err)
+{
+	size_t len = strlen(text);
+	cr_assert_leq(len, (size_t)(g.end - g.map));
+	memcpy(g.end - len, text, len);
+	return skt_portset_parse(s, g.end - len, len, err);
+}
+
+static skt_portset set;
+
+static void assert_parses(const char *text, int want)
+{
+	skt_portset_error err = {0};
+	int rc = parse_at_guard(&set, text, &err);
+	cr_assert_eq(rc, want, "'%s': got %d (%s: %s), want %d", text, rc,
+		     skt_errname(rc), rc < 0 ? err.why : "", want);
+	cr_assert_eq(skt_portset_count(&set), (size_t)want);
+}
+
+/* A failed parse: the code, the reason, the item it names, and an empty
+ * set left behind. */
+static void assert_rejects(const char *text, int code, const char *why,
+			   const char *item)
+{
+	skt_portset_add(&set, 7); /* must be cleared by the failed parse */
+	skt_portset_error err = {0};
+	int rc = parse_at_guard(&set, text, &err);
+	cr_assert_eq(rc, code, "'%s': got %s (%d), want %s", text,
+		     skt_errname(rc), rc, skt_errname(code));
+	cr_assert_str_eq(err.why, why, "'%s': why '%s', want '%s'", text,
+			 err.why, why);
+	size_t len = strlen(text);
+	cr_assert_leq(err.off + err.len, len, "'%s': item past the end", text);
+	cr_assert_eq(err.len, strlen(item), "'%s': item '%.*s', want '%s'",
+		     text, (int)err.len, text + err.off, item);
+	cr_assert_eq(memcmp(text + err.off, item, err.len), 0,
+		     "'%s': item '%.*s', want '%s'", text, (int)err.len,
+		     text + err.off, item);
+	cr_assert_eq(skt_portset_count(&set), 0, "'%s': set not emptied", text);
+}
+
+static const char WHY_EMPTY[] = "empty item";
+static const char WHY_SHAPE[] = "not a port, a range LO-HI or 'all'";
+static const char WHY_RANGE[] = "port out of range (1-65535)";
+static const char WHY_ORDER[] = "range ends below its start";
+
+/* ---- Forms ---- */
+
+PORTSET_TEST(single_port)
+{
+	assert_parses("80", 1);
+	cr_assert(skt_portset_has(&set, 80));
+	cr_assert_not(skt_portset_has(&set, 79));
+	cr_assert_not(skt_portset_has(&set, 81));
+}
+
+PORTSET_TEST(list_and_ranges)
+{
+	assert_parses("22,80,8000-8100", 103);
+	cr_assert(skt_portset_has(&set, 22));
+	cr_assert(skt_portset_has(&set, 8000));
+	cr_assert(skt_portset_has(&set, 8100));
+	cr_assert_not(skt_portset_has(&set, 8101));
+	cr_assert_not(skt_portset_has(&set, 7999));
+}
+
+PORTSET_TEST(range_of_one)
+{
+	assert_parses("443-443", 1);
+	cr_assert(skt_portset_has(&set, 443));
+}
+
+PORTSET_TEST(all_is_every_port_but_zero)
+{
+	assert_parses("all", 65535);
+	cr_assert_not(skt_portset_has(&set, 0));
+	cr_assert(skt_portset_has(&set, 1));
+	cr_assert(skt_portset_has(&set, 65535));
+	assert_parses("all,80,1-10", 65535);
+	assert_rejects("ALL", SKT_EMALFORMED, WHY_SHAPE, "ALL");
+	assert_rejects("alll", SKT_EMALFORMED, WHY_SHAPE, "alll");
+	assert_rejects("al", SKT_EMALFORMED, WHY_SHAPE, "al");
+}
+
+PORTSET_TEST(overlaps_are_a_union)
+{
+	assert_parses("80-90,85-100,90,100", 21);
+	assert_parses("1-100,50-60,1,100", 100);
+	assert_parses("80,80,80", 1);
+}
+
+PORTSET_TEST(blanks_around_items_and_dash)
+{
+	assert_parses(" 22 ,\t80 - 82 , 443\t", 5);
+	cr_assert(skt_portset_has(&set, 22));
+	cr_assert(skt_portset_has(&set, 81));
+	cr_assert(skt_portset_has(&set, 443));
+	assert_parses(" all ", 65535);
+	assert_rejects("8 0", SKT_EMALFORMED, WHY_SHAPE, "8 0");
+	assert_rejects("80\n", SKT_EMALFORMED, WHY_SHAPE, "80\n");
+}
+
+PORTSET_TEST(leading_zeros_are_decimal)
+{
+	assert_parses("080", 1);
+	cr_assert(skt_portset_has(&set, 80));
+	assert_parses("00000000000000000000000000022", 1);
+	cr_assert(skt_portset_has(&set, 22));
+}
+
+/* ---- Limits ---- */
+
+PORTSET_TEST(limits_one_and_65535)
+{
+	assert_parses("1", 1);
+	cr_assert(skt_portset_has(&set, 1));
+	assert_parses("65535", 1);
+	cr_assert(skt_portset_has(&set, 65535));
+	assert_parses("1-65535", 65535);
+	assert_parses("65534-65535", 2);
+}
+
+PORTSET_TEST(zero_and_65536_are_out_of_range)
+{
+	assert_rejects("0", SKT_EBADPORT, WHY_RANGE, "0");
+	assert_rejects("65536", SKT_EBADPORT, WHY_RANGE, "65536");
+	assert_rejects("0-80", SKT_EBADPORT, WHY_RANGE, "0-80");
+	assert_rejects("80-65536", SKT_EBADPORT, WHY_RANGE, "80-65536");
+	assert_rejects("22, 65536 ,80", SKT_EBADPORT, WHY_RANGE, "65536");
+}
+
+/* Each digit is checked before it is added: no wrap-around to a small
+ * port, however many digits ("4294967376" is 80 modulo 2^32). */
+PORTSET_TEST(huge_numbers_do_not_wrap)
+{
+	assert_rejects("4294967376", SKT_EBADPORT, WHY_RANGE, "4294967376");
+	assert_rejects("18446744073709551696", SKT_EBADPORT, WHY_RANGE,
+		       "18446744073709551696");
+	assert_rejects("65535999999999999999999999", SKT_EBADPORT, WHY_RANGE,
+		       "65535999999999999999999999");
+	assert_rejects("1-99999999999999999999", SKT_EBADPORT, WHY_RANGE,
+		       "1-99999999999999999999");
+}
+
+/* Every number from 0 to 70000, formatted, parses to exactly itself or is
+ * out of range. */
+PORTSET_TEST(every_number_parses_to_itself)
+{
+	char text[16];
+	for (unsigned p = 0; p <= 70000; p++) {
+		snprintf(text, sizeof(text), "%u", p);
+		int rc = parse_at_guard(&set, text, NULL);
+		if (p == 0 || p > 65535) {
+			cr_assert_eq(rc, SKT_EBADPORT, "%u: %d", p, rc);
+			continue;
+		}
+		cr_assert_eq(rc, 1, "%u: %d", p, rc);
+		cr_assert_eq(skt_portset_next(&set, 0), p, "%u", p);
+	}
+}
+
+/* ---- Rejections ---- */
+
+PORTSET_TEST(reversed_range)
+{
+	assert_rejects("80-20", SKT_EMALFORMED, WHY_ORDER, "80-20");
+	assert_rejects("22,65535-1", SKT_EMALFORMED, WHY_ORDER, "65535-1");
+}
+
+PORTSET_TEST(empty_items)
+{
+	assert_rejects("", SKT_EMALFORMED, WHY_EMPTY, "");
+	assert_rejects(" \t ", SKT_EMALFORMED, WHY_EMPTY, "");
+	assert_rejects(",", SKT_EMALFORMED, WHY_EMPTY, "");
+	assert_rejects(",80", SKT_EMALFORMED, WHY_EMPTY, "");
+	assert_rejects("80,", SKT_EMALFORMED, WHY_EMPTY, "");
+	assert_rejects("80, ,81", SKT_EMALFORMED, WHY_EMPTY, "");
+	skt_portset_error err;
+	cr_assert_eq(parse_at_guard(&set, "80,,81", &err), SKT_EMALFORMED);
+	cr_assert_eq(err.off, 3, "empty item at %zu, want 3", err.off);
+}
+
+PORTSET_TEST(garbage)
+{
+	static const char *const bad[] = {
+		"abc", "80a", "a80", "+80", "-80", "80-", "-", "80-90-100",
+		"0x50", "1e3", "80;81", "80:81", "80.0", "8080-http", "--",
+		"80 -", "- 80", "\xff", "８０",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		skt_portset_error err;
+		int rc = parse_at_guard(&set, bad[i], &err);
+		cr_assert_eq(rc, SKT_EMALFORMED, "'%s': got %s", bad[i],
+			     skt_errname(rc));
+		cr_assert_str_eq(err.why, WHY_SHAPE, "'%s': %s", bad[i], err.why);
+	}
+	assert_rejects("22,http,80", SKT_EMALFORMED, WHY_SHAPE, "http");
+}
+
+/* Shape is judged before value: "65536x" is garbage, not out of range. */
+PORTSET_TEST(shape_before_value)
+{
+	assert_rejects("65536x", SKT_EMALFORMED, WHY_SHAPE, "65536x");
+	assert_rejects("0-", SKT_EMALFORMED, WHY_SHAPE, "0-");
+}
+
+/* A NUL inside the given length is a byte like any other, and the parser
+ * stops at len even when the bytes after it would parse. */
+PORTSET_TEST(length_not_nul_bounds_the_input)
+{
+	cr_assert_eq(skt_portset_parse(&set, "80,90", 2, NULL), 1);
+	cr_assert(skt_portset_has(&set, 80));
+	cr_assert_not(skt_portset_has(&set, 90));
+	cr_assert_eq(skt_portset_parse(&set, "8\0" "0", 3, NULL), SKT_EMALFORMED);
+	cr_assert_eq(skt_portset_parse(&set, NULL, 0, NULL), SKT_EMALFORMED);
+}
+
+/* ---- The set ---- */
+
+PORTSET_TEST(ranges_across_word_boundaries)
+{
+	static const uint16_t edges[][2] = {
+		{1, 63}, {63, 64}, {64, 127}, {1, 128}, {100, 1000},
+		{65472, 65535}, {65535, 65535}, {62, 130},
+	};
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+		uint16_t lo = edges[i][0], hi = edges[i][1];
+		skt_portset_clear(&set);
+		skt_portset_add_range(&set, lo, hi);
+		cr_assert_eq(skt_portset_count(&set), (size_t)(hi - lo + 1),
+			     "%u-%u: count %zu", lo, hi, skt_portset_count(&set));
+		for (unsigned p = 1; p <= 65535; p++)
+			cr_assert_eq(skt_portset_has(&set, (uint16_t)p),
+				     p >= lo && p <= hi, "%u-%u: port %u", lo,
+				     hi, p);
+	}
+}
+
+PORTSET_TEST(zero_is_never_a_member)
+{
+	skt_portset_clear(&set);
+	skt_portset_add(&set, 0);
+	skt_portset_add_range(&set, 0, 2);
+	cr_assert_not(skt_portset_has(&set, 0));
+	cr_assert_eq(skt_portset_count(&set), 2);
+	set.bits[0] |= 1; /* filled by hand: still not counted */
+	cr_assert_eq(skt_portset_count(&set), 2);
+	cr_assert_eq(skt_portset_next(&set, 0), 1);
+}
+
+PORTSET_TEST(next_walks_the_set_in_order)
+{
+	assert_parses("65535,1,64,63,1000-1002", 7);
+	static const uint16_t want[] = {1, 63, 64, 1000, 1001, 1002, 65535};
+	size_t n = 0;
+	for (uint16_t p = skt_portset_next(&set, 1); p != 0;
+	     p = skt_portset_next(&set, (unsigned)p + 1)) {
+		cr_assert_lt(n, 7);
+		cr_assert_eq(p, want[n], "item %zu: %u, want %u", n, p, want[n]);
+		n++;
+	}
+	cr_assert_eq(n, 7);
+	cr_assert_eq(skt_portset_next(&set, 65536), 0);
+	cr_assert_eq(skt_portset_next(&set, 70000), 0);
+}
+
+/* Random inputs over the parser's alphabet, each at the guard page: the
+ * parser never crashes, and its answer is consistent (a count equal to the
+ * set's, or an error naming an item inside the input and an empty set). */
+PORTSET_TEST(random_inputs_are_consistent)
+{
+	static const char alphabet[] = "0123456789,,,---  \tal6553";
+	char text[48];
+	srand(12345);
+	for (int round = 0; round < 20000; round++) {
+		size_t len = (size_t)rand() % (sizeof(text) - 1);
+		for (size_t i = 0; i < len; i++)
+			text[i] = alphabet[rand() % (sizeof(alphabet) - 1)];
+		text[len] = '\0';
+		skt_portset_error err = {0};
+		int rc = parse_at_guard(&set, text, &err);
+		if (rc >= 0) {
+			cr_assert_gt(rc, 0, "'%s'", text);
+			cr_assert_eq((size_t)rc, skt_portset_count(&set), "'%s'", text);
+			continue;
+		}
+		cr_assert(rc == SKT_EMALFORMED || rc == SKT_EBADPORT, "'%s': %d",
+			  text, rc);
+		cr_assert_leq(err.off + err.len, len, "'%s'", text);
+		cr_assert_not_null(err.why);
+		cr_assert_eq(skt_portset_count(&set), 0, "'%s'", text);
+	}
+}
