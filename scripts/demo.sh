@@ -9,12 +9,12 @@ trap 'kill $srv 2>/dev/null || true; rm -f "$log"' EXIT
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "an echo server (examples/echo_server.c) on 127.0.0.1, port chosen by the kernel"
-timeout 20 "$ex/echo_server" 127.0.0.1 0 --count 2 >"$log" 2>&1 &
+step "the tutorials' upper-casing server (examples/upper_server.c) on 127.0.0.1, port chosen by the kernel"
+timeout 20 "$ex/upper_server" 127.0.0.1 0 --count 2 >"$log" 2>&1 &
 srv=$!
 port=""
 for _ in $(seq 50); do
-	port=$(sed -n 's/.*binded to \([0-9][0-9]*\).*/\1/p' "$log")
+	port=$(sed -n 's/.*listening on port \([0-9][0-9]*\).*/\1/p' "$log")
 	[ -n "$port" ] && break
 	sleep 0.1
 done
@@ -24,7 +24,7 @@ cat "$log"
 step "a C client (examples/echo_client.c): connect with Happy Eyeballs, send-all, read-exact"
 timeout 10 "$ex/echo_client" 127.0.0.1 "$port" "hello from libsockit"
 
-step "the tutorial's Python echo client against the C server"
+step "the tutorial's Python client against the C server"
 timeout 10 python3 - "$port" <<'PY'
 import socket, sys
 with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
