@@ -112,16 +112,6 @@ static const skt_addr *order_next(order *o, const race *r)
 	return order_take(o, r, o->turn ^ 1);
 }
 
-/* The pending error of fd (SO_ERROR) as a sockit code, 0 for none. */
-static int sock_error(int fd)
-{
-	int e = 0;
-	socklen_t len = sizeof(e);
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) < 0)
-		return -errno;
-	return -e;
-}
-
 /* connect() on a non-blocking fd: 0 connected already (Unix sockets,
  * datagrams), 1 in progress, or the error. */
 static int start_connect(int fd, const skt_addr *a)
@@ -178,7 +168,7 @@ int skt_connect_addr(const skt_addr *a, int type, int timeout_ms)
 	if (r == 1 && timeout_ms != 0) {
 		r = skt__wait(fd, POLLOUT, deadline);
 		if (r == 0)
-			r = sock_error(fd);
+			r = skt_sock_error(fd);
 	}
 	if (r < 0) {
 		close(fd);
@@ -274,7 +264,7 @@ static int reap(race *r, bool *failed)
 			continue;
 		}
 		int fd = r->pfd[i].fd;
-		int e = sock_error(fd);
+		int e = skt_sock_error(fd);
 		attempt_ref ref = r->ref[i];
 		pending_remove(r, i);
 		if (e == 0) {
