@@ -9,7 +9,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -177,4 +179,24 @@ bool sktest_can_netns(void)
 	if (geteuid() != 0)
 		return false;
 	return system("unshare -n true >/dev/null 2>&1") == 0;
+}
+
+int64_t sktest_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *sktest_guarded(const char *s)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	size_t n = strlen(s) + 1;
+	cr_assert_leq(n, pg);
+	char *m = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	cr_assert_neq(m, MAP_FAILED);
+	cr_assert_eq(mprotect(m + pg, pg, PROT_NONE), 0);
+	memcpy(m + pg - n, s, n);
+	return m + pg - n;
 }

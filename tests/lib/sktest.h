@@ -23,6 +23,25 @@ void sktest_teardown(void);
 	Test(suite, name, .init = sktest_setup, .fini = sktest_teardown,     \
 	     .timeout = 30, ##__VA_ARGS__)
 
+/* Assert that expr returned the sockit code want; both are named. */
+#define skt_assert_err(expr, want)                                           \
+	do {                                                                 \
+		int e_ = (int)(expr);                                        \
+		cr_assert_eq(e_, (want), "%s: got %s (%d), want %s", #expr,  \
+			     skt_errname(e_), e_, skt_errname(want));        \
+	} while (0)
+
+/* Assert that fd is a descriptor, not an error code. */
+#define skt_assert_fd(fd)                                                    \
+	cr_assert_geq((fd), 0, "%s: %s (%d)", #fd, skt_errname(fd), (fd))
+
+/* Monotonic clock in milliseconds. */
+int64_t sktest_now_ms(void);
+
+/* Copy s so that its NUL is the last byte before a PROT_NONE page: a
+ * parser that reads one byte too far crashes the test. */
+const char *sktest_guarded(const char *s);
+
 /* Open fds of this process right now. */
 int sktest_count_fds(void);
 /* Library allocations still live. */

@@ -27,13 +27,6 @@ static void tcp_pair(int fds[2])
 	skt_close(lfd);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static skt_conn *conn_on(int fd, size_t bufsize)
 {
 	skt_conn *c;
@@ -283,9 +276,9 @@ SKT_TEST(conn, timeout_on_silent_peer)
 	skt_conn_settimeout(c, 200);
 	send_str(fds[0], "partial");
 	const uint8_t *l;
-	int64_t t0 = now_ms();
+	int64_t t0 = sktest_now_ms();
 	ssize_t rc = skt_conn_read_line(c, 0, &l);
-	int64_t dt = now_ms() - t0;
+	int64_t dt = sktest_now_ms() - t0;
 	cr_assert_eq(rc, SKT_ETIMEDOUT, "read_line: %s", skt_errname((int)rc));
 	cr_assert_geq(dt, 150, "after %lld ms", (long long)dt);
 	cr_assert_lt(dt, 1500, "after %lld ms", (long long)dt);
@@ -316,9 +309,9 @@ SKT_TEST(conn, timeout_bounds_the_whole_call)
 	skt_conn *c = conn_on(fds[1], 0);
 	skt_conn_settimeout(c, 200);
 	const uint8_t *l;
-	int64_t t0 = now_ms();
+	int64_t t0 = sktest_now_ms();
 	ssize_t rc = skt_conn_read_line(c, 0, &l);
-	int64_t dt = now_ms() - t0;
+	int64_t dt = sktest_now_ms() - t0;
 	cr_assert_eq(rc, SKT_ETIMEDOUT, "read_line: %s", skt_errname((int)rc));
 	cr_assert_lt(dt, 500, "after %lld ms", (long long)dt);
 	writer_join(&w);

@@ -15,23 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define assert_err(expr, want)                                               \
-	do {                                                                 \
-		int e_ = (int)(expr);                                        \
-		cr_assert_eq(e_, (want), "%s: got %s (%d), want %s", #expr,  \
-			     skt_errname(e_), e_, skt_errname(want));        \
-	} while (0)
-
-#define assert_fd(fd)                                                        \
-	cr_assert_geq((fd), 0, "%s: %s (%d)", #fd, skt_errname(fd), (fd))
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static skt_addr ip(const char *text, uint16_t port)
 {
 	skt_addr a;
@@ -53,7 +36,7 @@ static int refusing_port(const char *host, uint16_t *port)
 {
 	skt_addr a = ip(host, 0);
 	int fd = skt_socket(skt_addr_family(&a), SOCK_STREAM, 0);
-	assert_fd(fd);
+	skt_assert_fd(fd);
 	cr_assert_eq(bind(fd, &a.u.sa, a.len), 0, "bind: %s", strerror(errno));
 	*port = port_of(fd);
 	return fd;
@@ -64,7 +47,7 @@ static int refuse_on(const char *host, uint16_t port)
 {
 	skt_addr a = ip(host, port);
 	int fd = skt_socket(skt_addr_family(&a), SOCK_STREAM, 0);
-	assert_fd(fd);
+	skt_assert_fd(fd);
 	cr_assert_eq(bind(fd, &a.u.sa, a.len), 0, "bind %s:%u: %s", host, port,
 		     strerror(errno));
 	return fd;
@@ -115,11 +98,11 @@ SKT_TEST(connect, addr_reaches_listener)
 	int l = sktest_listen_tcp(false, &port);
 	skt_addr a = ip("127.0.0.1", port);
 	int c = skt_connect_addr(&a, SOCK_STREAM, 5000);
-	assert_fd(c);
+	skt_assert_fd(c);
 	cr_assert(fcntl(c, F_GETFL) & O_NONBLOCK);
 	cr_assert(fcntl(c, F_GETFD) & FD_CLOEXEC);
 	int s = skt_accept(l, NULL, 5000);
-	assert_fd(s);
+	skt_assert_fd(s);
 	skt_close(s);
 	skt_close(c);
 	skt_close(l);
@@ -131,10 +114,10 @@ SKT_TEST(connect, addr_timeout_zero_returns_at_once)
 	int l = sktest_listen_tcp(true, &port);
 	skt_addr a = ip("::1", port);
 	int c = skt_connect_addr(&a, SOCK_STREAM, 0);
-	assert_fd(c);
+	skt_assert_fd(c);
 	struct pollfd p = {.fd = c, .events = POLLOUT};
 	cr_assert_eq(poll(&p, 1, 5000), 1);
-	assert_err(skt_sock_error(c), 0);
+	skt_assert_err(skt_sock_error(c), 0);
 	skt_close(c);
 	skt_close(l);
 }
@@ -149,11 +132,11 @@ SKT_TEST(connect, refused_is_econnrefused_with_report)
 	skt_connect_opts o = SKT_CONNECT_OPTS_INIT;
 	o.timeout_ms = 5000;
 	o.report = &rep;
-	assert_err(skt_connect("127.0.0.1", service, &o), SKT_ECONNREFUSED);
+	skt_assert_err(skt_connect("127.0.0.1", service, &o), SKT_ECONNREFUSED);
 	cr_assert_eq(rep.n, 1);
 	cr_assert_eq(rep.total, 1);
 	cr_assert_eq(rep.winner, -1);
-	assert_err(rep.attempts[0].err, SKT_ECONNREFUSED);
+	skt_assert_err(rep.attempts[0].err, SKT_ECONNREFUSED);
 	assert_host(&rep.attempts[0].addr, "127.0.0.1");
 	cr_assert_eq(skt_addr_port(&rep.attempts[0].addr), port);
 	cr_assert_geq(rep.attempts[0].end_ms, rep.attempts[0].start_ms);
@@ -164,9 +147,9 @@ SKT_TEST(connect, timeout_zero_is_einval)
 {
 	skt_connect_opts o = SKT_CONNECT_OPTS_INIT;
 	o.timeout_ms = 0;
-	assert_err(skt_connect("127.0.0.1", "1", &o), SKT_EINVAL);
+	skt_assert_err(skt_connect("127.0.0.1", "1", &o), SKT_EINVAL);
 	skt_addr a = ip("127.0.0.1", 1);
-	assert_err(skt_connect_addrs(&a, 1, &o), SKT_EINVAL);
+	skt_assert_err(skt_connect_addrs(&a, 1, &o), SKT_EINVAL);
 }
 
 SKT_TEST(connect, null_opts_means_defaults)
@@ -176,7 +159,7 @@ SKT_TEST(connect, null_opts_means_defaults)
 	char service[8];
 	snprintf(service, sizeof(service), "%u", port);
 	int c = skt_connect("127.0.0.1", service, NULL);
-	assert_fd(c);
+	skt_assert_fd(c);
 	skt_close(c);
 	skt_close(l);
 }
@@ -186,7 +169,7 @@ SKT_TEST(connect, no_address_is_enoaddr)
 	skt_connect_report rep;
 	skt_connect_opts o = SKT_CONNECT_OPTS_INIT;
 	o.report = &rep;
-	assert_err(skt_connect_addrs(NULL, 0, &o), SKT_ENOADDR);
+	skt_assert_err(skt_connect_addrs(NULL, 0, &o), SKT_ENOADDR);
 	cr_assert_eq(rep.total, 0);
 	cr_assert_eq(rep.winner, -1);
 }
@@ -199,7 +182,7 @@ SKT_TEST(connect, full_backlog_times_out)
 {
 	skt_listen_opts lo = {.backlog = 1};
 	int l = skt_listen(NULL, "0", &lo);
-	assert_fd(l);
+	skt_assert_fd(l);
 	skt_addr a;
 	cr_assert_eq(skt_sock_local(l, &a), 0);
 	int held[8];
@@ -207,14 +190,14 @@ SKT_TEST(connect, full_backlog_times_out)
 	int rc = 0;
 	int64_t took = 0;
 	while (n < 8) {
-		int64_t t0 = now_ms();
+		int64_t t0 = sktest_now_ms();
 		rc = skt_connect_addr(&a, SOCK_STREAM, 300);
-		took = now_ms() - t0;
+		took = sktest_now_ms() - t0;
 		if (rc < 0)
 			break;
 		held[n++] = rc;
 	}
-	assert_err(rc, SKT_ETIMEDOUT);
+	skt_assert_err(rc, SKT_ETIMEDOUT);
 	cr_assert(n >= 1, "not even one connect got through");
 	cr_assert(took >= 290 && took < 3000, "timed out after %lld ms",
 		  (long long)took);
@@ -235,15 +218,15 @@ SKT_TEST(connect, blackhole_times_out)
 	skt_connect_opts o = SKT_CONNECT_OPTS_INIT;
 	o.timeout_ms = 300;
 	o.report = &rep;
-	int64_t t0 = now_ms();
-	assert_err(skt_connect("127.0.0.1", service, &o), SKT_ETIMEDOUT);
-	int64_t took = now_ms() - t0;
+	int64_t t0 = sktest_now_ms();
+	skt_assert_err(skt_connect("127.0.0.1", service, &o), SKT_ETIMEDOUT);
+	int64_t took = sktest_now_ms() - t0;
 	cr_assert(took >= 290 && took < 3000, "took %lld ms", (long long)took);
 	cr_assert_eq(rep.n, 1);
-	assert_err(rep.attempts[0].err, SKT_ETIMEDOUT);
+	skt_assert_err(rep.attempts[0].err, SKT_ETIMEDOUT);
 
 	skt_addr a = ip("127.0.0.1", port);
-	assert_err(skt_connect_addr(&a, SOCK_STREAM, 200), SKT_ETIMEDOUT);
+	skt_assert_err(skt_connect_addr(&a, SOCK_STREAM, 200), SKT_ETIMEDOUT);
 	skt_close(l);
 }
 
@@ -260,16 +243,16 @@ SKT_TEST(happy_eyeballs, v6_refused_then_v4_wins)
 	o.timeout_ms = 5000;
 	o.attempt_delay_ms = 2000;
 	o.report = &rep;
-	int64_t t0 = now_ms();
+	int64_t t0 = sktest_now_ms();
 	int c = skt_connect_addrs(addrs, 2, &o);
-	assert_fd(c);
-	cr_assert_lt(now_ms() - t0, 1500, "fallback waited for the delay");
+	skt_assert_fd(c);
+	cr_assert_lt(sktest_now_ms() - t0, 1500, "fallback waited for the delay");
 	cr_assert_eq(rep.total, 2);
 	cr_assert_eq(rep.winner, 1);
 	assert_host(&rep.attempts[0].addr, "::1");
-	assert_err(rep.attempts[0].err, SKT_ECONNREFUSED);
+	skt_assert_err(rep.attempts[0].err, SKT_ECONNREFUSED);
 	assert_host(&rep.attempts[1].addr, "127.0.0.1");
-	assert_err(rep.attempts[1].err, 0);
+	skt_assert_err(rep.attempts[1].err, 0);
 	skt_close(c);
 	skt_close(hold);
 	skt_close(l);
@@ -288,14 +271,14 @@ SKT_TEST(happy_eyeballs, v6_blackholed_then_v4_wins_after_delay)
 	o.attempt_delay_ms = 150;
 	o.report = &rep;
 	int c = skt_connect_addrs(addrs, 2, &o);
-	assert_fd(c);
+	skt_assert_fd(c);
 	cr_assert_eq(rep.total, 2);
 	cr_assert_eq(rep.winner, 1);
 	/* IPv6 went first although the caller listed it second. */
 	assert_host(&rep.attempts[0].addr, "::1");
-	assert_err(rep.attempts[0].err, SKT_ECANCELED);
+	skt_assert_err(rep.attempts[0].err, SKT_ECANCELED);
 	assert_host(&rep.attempts[1].addr, "127.0.0.1");
-	assert_err(rep.attempts[1].err, 0);
+	skt_assert_err(rep.attempts[1].err, 0);
 	int64_t start = rep.attempts[1].start_ms;
 	cr_assert(start >= 145 && start < 2000,
 		  "v4 started at %lld ms, want about 150", (long long)start);
@@ -316,14 +299,14 @@ SKT_TEST(happy_eyeballs, deadline_ends_every_attempt)
 	o.timeout_ms = 400;
 	o.attempt_delay_ms = 100;
 	o.report = &rep;
-	int64_t t0 = now_ms();
-	assert_err(skt_connect_addrs(addrs, 2, &o), SKT_ETIMEDOUT);
-	int64_t took = now_ms() - t0;
+	int64_t t0 = sktest_now_ms();
+	skt_assert_err(skt_connect_addrs(addrs, 2, &o), SKT_ETIMEDOUT);
+	int64_t took = sktest_now_ms() - t0;
 	cr_assert(took >= 390 && took < 3000, "took %lld ms", (long long)took);
 	cr_assert_eq(rep.total, 2);
 	cr_assert_eq(rep.winner, -1);
-	assert_err(rep.attempts[0].err, SKT_ETIMEDOUT);
-	assert_err(rep.attempts[1].err, SKT_ETIMEDOUT);
+	skt_assert_err(rep.attempts[0].err, SKT_ETIMEDOUT);
+	skt_assert_err(rep.attempts[1].err, SKT_ETIMEDOUT);
 	skt_close(l);
 }
 
@@ -354,10 +337,10 @@ SKT_TEST(happy_eyeballs, name_with_both_families)
 	o.timeout_ms = 5000;
 	o.report = &rep;
 	int c = skt_connect("dual.test", service, &o);
-	assert_fd(c);
+	skt_assert_fd(c);
 	cr_assert_eq(rep.total, 2);
 	assert_host(&rep.attempts[0].addr, "::1");
-	assert_err(rep.attempts[0].err, SKT_ECONNREFUSED);
+	skt_assert_err(rep.attempts[0].err, SKT_ECONNREFUSED);
 	assert_host(&rep.attempts[1].addr, "127.0.0.1");
 	cr_assert_eq(rep.winner, 1);
 	skt_close(c);
@@ -378,7 +361,7 @@ SKT_TEST(happy_eyeballs, interleaves_families_v6_first)
 	skt_connect_opts o = SKT_CONNECT_OPTS_INIT;
 	o.timeout_ms = 5000;
 	o.report = &rep;
-	assert_err(skt_connect_addrs(addrs, 4, &o), SKT_ECONNREFUSED);
+	skt_assert_err(skt_connect_addrs(addrs, 4, &o), SKT_ECONNREFUSED);
 	/* RFC 8305 section 4: v6, v4, v6, v4, each family in given order. */
 	const size_t want[] = {2, 0, 3, 1};
 	cr_assert_eq(rep.n, 4);
@@ -386,7 +369,7 @@ SKT_TEST(happy_eyeballs, interleaves_families_v6_first)
 		const skt_addr *got = &rep.attempts[i].addr;
 		cr_assert(skt_addr_equal(got, &addrs[want[i]]),
 			  "attempt %zu is not address %zu", i, want[i]);
-		assert_err(rep.attempts[i].err, SKT_ECONNREFUSED);
+		skt_assert_err(rep.attempts[i].err, SKT_ECONNREFUSED);
 	}
 	for (size_t i = 0; i < 4; i++)
 		skt_close(hold[i]);
@@ -405,13 +388,13 @@ SKT_TEST(happy_eyeballs, report_records_every_attempt)
 	o.timeout_ms = 5000;
 	o.report = &rep;
 	int c = skt_connect_addrs(addrs, 3, &o);
-	assert_fd(c);
+	skt_assert_fd(c);
 	cr_assert_eq(rep.n, 3);
 	cr_assert_eq(rep.total, 3);
 	cr_assert_eq(rep.winner, 2);
 	for (size_t i = 0; i < 3; i++) {
 		cr_assert(skt_addr_equal(&rep.attempts[i].addr, &addrs[i]));
-		assert_err(rep.attempts[i].err, i < 2 ? SKT_ECONNREFUSED : 0);
+		skt_assert_err(rep.attempts[i].err, i < 2 ? SKT_ECONNREFUSED : 0);
 		cr_assert_geq(rep.attempts[i].end_ms, rep.attempts[i].start_ms);
 	}
 	skt_close(c);
@@ -440,14 +423,14 @@ SKT_TEST(happy_eyeballs, report_caps_at_report_max)
 	o.timeout_ms = 5000;
 	o.report = &rep;
 	int c = skt_connect_addrs(addrs, N, &o);
-	assert_fd(c);
+	skt_assert_fd(c);
 	cr_assert_eq(rep.n, SKT_REPORT_MAX, "n %zu", rep.n);
 	cr_assert_eq(rep.total, N, "total %zu", rep.total);
 	cr_assert_eq(rep.winner, SKT_REPORT_MAX - 1, "winner %d", rep.winner);
 	const skt_attempt *won = &rep.attempts[rep.winner];
 	cr_assert(skt_addr_equal(&won->addr, &addrs[N - 1]));
-	assert_err(won->err, 0);
-	assert_err(rep.attempts[SKT_REPORT_MAX - 2].err, SKT_ECONNREFUSED);
+	skt_assert_err(won->err, 0);
+	skt_assert_err(rep.attempts[SKT_REPORT_MAX - 2].err, SKT_ECONNREFUSED);
 	for (size_t i = 0; i < N - 1; i++)
 		skt_close(hold[i]);
 	skt_close(c);
@@ -459,8 +442,8 @@ SKT_TEST(connect, resolver_out_of_memory_leaks_nothing)
 	skt_connect_opts o = SKT_CONNECT_OPTS_INIT;
 	o.timeout_ms = 1000;
 	sktest_fail_alloc_at(1);
-	assert_err(skt_connect("127.0.0.1", "1", &o), SKT_ENOMEM);
-	assert_err(skt_listen("127.0.0.1", "0", NULL), SKT_ENOMEM);
+	skt_assert_err(skt_connect("127.0.0.1", "1", &o), SKT_ENOMEM);
+	skt_assert_err(skt_listen("127.0.0.1", "0", NULL), SKT_ENOMEM);
 	sktest_fail_alloc_at(0);
 }
 
@@ -478,10 +461,10 @@ SKT_TEST(connect, binds_source_port)
 	o.timeout_ms = 5000;
 	o.source = &src;
 	int c = skt_connect_addrs(&dst, 1, &o);
-	assert_fd(c);
+	skt_assert_fd(c);
 	skt_addr peer;
 	int s = skt_accept(l, &peer, 5000);
-	assert_fd(s);
+	skt_assert_fd(s);
 	cr_assert_eq(skt_addr_port(&peer), sport, "peer port %u, want %u",
 		     skt_addr_port(&peer), sport);
 	skt_close(s);
@@ -501,7 +484,7 @@ SKT_TEST(connect, source_skips_other_family)
 	o.source = &src;
 	o.report = &rep;
 	int c = skt_connect_addrs(addrs, 2, &o);
-	assert_fd(c);
+	skt_assert_fd(c);
 	cr_assert_eq(rep.total, 1, "the IPv6 address was tried");
 	assert_host(&rep.attempts[0].addr, "127.0.0.1");
 	skt_close(c);
@@ -511,7 +494,7 @@ SKT_TEST(connect, source_skips_other_family)
 SKT_TEST(connect, udp_connects_first_address)
 {
 	int u = skt_udp_bind(NULL, "0", NULL);
-	assert_fd(u);
+	skt_assert_fd(u);
 	char service[8];
 	snprintf(service, sizeof(service), "%u", port_of(u));
 	skt_connect_report rep;
@@ -519,7 +502,7 @@ SKT_TEST(connect, udp_connects_first_address)
 	o.socktype = SOCK_DGRAM;
 	o.report = &rep;
 	int c = skt_connect("127.0.0.1", service, &o);
-	assert_fd(c);
+	skt_assert_fd(c);
 	cr_assert_eq(rep.total, 1);
 	cr_assert_eq(rep.winner, 0);
 	cr_assert_eq(send(c, "dgram", 5, MSG_NOSIGNAL), 5);
@@ -561,7 +544,7 @@ SKT_TEST(interop, connect_to_python_server)
 	skt_connect_opts o = SKT_CONNECT_OPTS_INIT;
 	o.timeout_ms = 10000;
 	int c = skt_connect("127.0.0.1", line, &o);
-	assert_fd(c);
+	skt_assert_fd(c);
 	char buf[64];
 	got = 0;
 	while (got < 17)

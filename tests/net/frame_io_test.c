@@ -27,13 +27,6 @@ static void socket_pair(int fds[2])
 	cr_assert_eq(skt_socketpair(SOCK_STREAM, fds), 0);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* An allocator that remembers the largest block asked for, to show that a
  * header's claim never turns into an allocation. */
 static size_t peak_request;
@@ -234,9 +227,9 @@ SKT_TEST(frame_io, recv_times_out_on_silent_peer)
 	/* A header and part of the payload, then silence: the one deadline
 	 * covers header and payload together. */
 	cr_assert_eq(skt_send_all(fds[0], "\0\0\0\011abc", 7, 1000, NULL), 0);
-	int64_t t0 = now_ms();
+	int64_t t0 = sktest_now_ms();
 	int rc = skt_frame_recv(fds[1], &m, &ml, 0, 200);
-	int64_t dt = now_ms() - t0;
+	int64_t dt = sktest_now_ms() - t0;
 	cr_assert_eq(rc, SKT_ETIMEDOUT, "recv: %s", skt_errname(rc));
 	cr_assert_geq(dt, 150, "returned after %lld ms", (long long)dt);
 	cr_assert_lt(dt, 1500, "returned after %lld ms", (long long)dt);
@@ -250,9 +243,9 @@ SKT_TEST(frame_io, send_times_out_when_peer_never_reads)
 	socket_pair(fds);
 	size_t n = (size_t)16 << 20;
 	uint8_t *big = calloc(1, n);
-	int64_t t0 = now_ms();
+	int64_t t0 = sktest_now_ms();
 	int rc = skt_frame_send(fds[0], big, n, 0, 200);
-	int64_t dt = now_ms() - t0;
+	int64_t dt = sktest_now_ms() - t0;
 	cr_assert_eq(rc, SKT_ETIMEDOUT, "send: %s", skt_errname(rc));
 	cr_assert_geq(dt, 150, "returned after %lld ms", (long long)dt);
 	cr_assert_lt(dt, 1500, "returned after %lld ms", (long long)dt);

@@ -10,13 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void sleep_ms(int ms)
 {
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -137,9 +130,9 @@ SKT_TEST(io, send_all_times_out_when_peer_never_reads)
 	int fds[2];
 	stream_pair(fds);
 	size_t sent = 0;
-	int64_t t0 = now_ms();
+	int64_t t0 = sktest_now_ms();
 	int rc = skt_send_all(fds[0], out, len, 200, &sent);
-	int64_t took = now_ms() - t0;
+	int64_t took = sktest_now_ms() - t0;
 	cr_assert_eq(rc, SKT_ETIMEDOUT, "got %s", skt_errname(rc));
 	cr_assert_gt(sent, 0);
 	cr_assert_lt(sent, len, "sent %zu of %zu", sent, len);
@@ -202,9 +195,9 @@ SKT_TEST(io, recv_times_out_on_silent_peer)
 	int fds[2];
 	stream_pair(fds);
 	char buf[16];
-	int64_t t0 = now_ms();
+	int64_t t0 = sktest_now_ms();
 	ssize_t rc = skt_recv(fds[0], buf, sizeof(buf), 200);
-	int64_t took = now_ms() - t0;
+	int64_t took = sktest_now_ms() - t0;
 	cr_assert_eq(rc, SKT_ETIMEDOUT, "got %s", skt_errname((int)rc));
 	cr_assert_geq(took, 150, "took %lld ms", (long long)took);
 	cr_assert_lt(took, 5000, "took %lld ms", (long long)took);

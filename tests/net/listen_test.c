@@ -14,23 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define assert_err(expr, want)                                               \
-	do {                                                                 \
-		int e_ = (int)(expr);                                        \
-		cr_assert_eq(e_, (want), "%s: got %s (%d), want %s", #expr,  \
-			     skt_errname(e_), e_, skt_errname(want));        \
-	} while (0)
-
-#define assert_fd(fd)                                                        \
-	cr_assert_geq((fd), 0, "%s: %s (%d)", #fd, skt_errname(fd), (fd))
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static skt_addr local_of(int fd)
 {
 	skt_addr a;
@@ -90,7 +73,7 @@ static void assert_host(const skt_addr *a, const char *want)
 SKT_TEST(listen, default_host_is_ipv4_loopback)
 {
 	int l = skt_listen(NULL, "0", NULL);
-	assert_fd(l);
+	skt_assert_fd(l);
 	skt_addr a = local_of(l);
 	cr_assert_eq(skt_addr_family(&a), AF_INET);
 	assert_host(&a, "127.0.0.1");
@@ -102,7 +85,7 @@ SKT_TEST(listen, default_host_with_inet6_is_ipv6_loopback)
 {
 	skt_listen_opts o = {.family = AF_INET6};
 	int l = skt_listen(NULL, NULL, &o);
-	assert_fd(l);
+	skt_assert_fd(l);
 	skt_addr a = local_of(l);
 	cr_assert_eq(skt_addr_family(&a), AF_INET6);
 	assert_host(&a, "::1");
@@ -112,14 +95,14 @@ SKT_TEST(listen, default_host_with_inet6_is_ipv6_loopback)
 SKT_TEST(listen, port_zero_is_read_back_and_accepts)
 {
 	int l = skt_listen("127.0.0.1", "0", NULL);
-	assert_fd(l);
+	skt_assert_fd(l);
 	uint16_t port = port_of(l);
 	cr_assert_neq(port, 0);
 	int c;
-	assert_err(plain_connect("127.0.0.1", port, &c), 0);
+	skt_assert_err(plain_connect("127.0.0.1", port, &c), 0);
 	skt_addr peer;
 	int s = skt_accept(l, &peer, 5000);
-	assert_fd(s);
+	skt_assert_fd(s);
 	/* The peer accept reports is the client's own local address. */
 	skt_addr mine = local_of(c);
 	cr_assert(skt_addr_equal(&peer, &mine));
@@ -131,7 +114,7 @@ SKT_TEST(listen, port_zero_is_read_back_and_accepts)
 SKT_TEST(listen, wildcard_is_dual_stack)
 {
 	int l = skt_listen("*", "0", NULL);
-	assert_fd(l);
+	skt_assert_fd(l);
 	skt_addr a = local_of(l);
 	cr_assert_eq(skt_addr_family(&a), AF_INET6);
 	assert_host(&a, "::");
@@ -139,17 +122,17 @@ SKT_TEST(listen, wildcard_is_dual_stack)
 	uint16_t port = skt_addr_port(&a);
 
 	int c4, c6;
-	assert_err(plain_connect("127.0.0.1", port, &c4), 0);
+	skt_assert_err(plain_connect("127.0.0.1", port, &c4), 0);
 	skt_addr p4;
 	int s4 = skt_accept(l, &p4, 5000);
-	assert_fd(s4);
+	skt_assert_fd(s4);
 	/* An IPv4 client of a dual-stack socket shows up v4-mapped. */
 	assert_host(&p4, "::ffff:127.0.0.1");
 
-	assert_err(plain_connect("::1", port, &c6), 0);
+	skt_assert_err(plain_connect("::1", port, &c6), 0);
 	skt_addr p6;
 	int s6 = skt_accept(l, &p6, 5000);
-	assert_fd(s6);
+	skt_assert_fd(s6);
 	assert_host(&p6, "::1");
 
 	close(c4);
@@ -163,12 +146,12 @@ SKT_TEST(listen, v6only_wildcard_refuses_ipv4)
 {
 	skt_listen_opts o = {.v6only = true};
 	int l = skt_listen("::", "0", &o);
-	assert_fd(l);
+	skt_assert_fd(l);
 	cr_assert_eq(int_opt(l, IPPROTO_IPV6, IPV6_V6ONLY), 1);
 	uint16_t port = port_of(l);
 	int c;
-	assert_err(plain_connect("127.0.0.1", port, &c), SKT_ECONNREFUSED);
-	assert_err(plain_connect("::1", port, &c), 0);
+	skt_assert_err(plain_connect("127.0.0.1", port, &c), SKT_ECONNREFUSED);
+	skt_assert_err(plain_connect("::1", port, &c), 0);
 	close(c);
 	skt_close(l);
 }
@@ -176,7 +159,7 @@ SKT_TEST(listen, v6only_wildcard_refuses_ipv4)
 SKT_TEST(listen, ipv4_wildcard_is_ipv4_only)
 {
 	int l = skt_listen("0.0.0.0", "0", NULL);
-	assert_fd(l);
+	skt_assert_fd(l);
 	skt_addr a = local_of(l);
 	cr_assert_eq(skt_addr_family(&a), AF_INET);
 	assert_host(&a, "0.0.0.0");
@@ -186,7 +169,7 @@ SKT_TEST(listen, ipv4_wildcard_is_ipv4_only)
 SKT_TEST(listen, sets_reuseaddr)
 {
 	int l = skt_listen(NULL, "0", NULL);
-	assert_fd(l);
+	skt_assert_fd(l);
 	cr_assert_eq(int_opt(l, SOL_SOCKET, SO_REUSEADDR), 1);
 	cr_assert_eq(int_opt(l, SOL_SOCKET, SO_REUSEPORT), 0);
 	skt_close(l);
@@ -195,11 +178,11 @@ SKT_TEST(listen, sets_reuseaddr)
 SKT_TEST(listen, taken_port_is_eaddrinuse)
 {
 	int l = skt_listen("127.0.0.1", "0", NULL);
-	assert_fd(l);
+	skt_assert_fd(l);
 	char port[8];
 	snprintf(port, sizeof(port), "%u", port_of(l));
 	/* SO_REUSEADDR on both does not let a second socket listen. */
-	assert_err(skt_listen("127.0.0.1", port, NULL), SKT_EADDRINUSE);
+	skt_assert_err(skt_listen("127.0.0.1", port, NULL), SKT_EADDRINUSE);
 	skt_close(l);
 }
 
@@ -207,11 +190,11 @@ SKT_TEST(listen, reuseport_shares_a_port)
 {
 	skt_listen_opts o = {.reuseport = true};
 	int l1 = skt_listen(NULL, "0", &o);
-	assert_fd(l1);
+	skt_assert_fd(l1);
 	char port[8];
 	snprintf(port, sizeof(port), "%u", port_of(l1));
 	int l2 = skt_listen(NULL, port, &o);
-	assert_fd(l2);
+	skt_assert_fd(l2);
 	cr_assert_eq(int_opt(l2, SOL_SOCKET, SO_REUSEPORT), 1);
 	skt_close(l1);
 	skt_close(l2);
@@ -238,14 +221,14 @@ SKT_TEST(listen, backlog_zero_means_somaxconn)
 	/* listen() caps the backlog at the net.core.somaxconn sysctl. */
 	unsigned want = sysmax < SOMAXCONN ? sysmax : SOMAXCONN;
 	int l = skt_listen(NULL, "0", NULL);
-	assert_fd(l);
+	skt_assert_fd(l);
 	cr_assert_eq(backlog_of(l), want, "backlog %u, want %u",
 		     backlog_of(l), want);
 	skt_close(l);
 
 	skt_listen_opts o = {.backlog = 7};
 	l = skt_listen(NULL, "0", &o);
-	assert_fd(l);
+	skt_assert_fd(l);
 	cr_assert_eq(backlog_of(l), 7, "backlog %u, want 7", backlog_of(l));
 	skt_close(l);
 }
@@ -253,7 +236,7 @@ SKT_TEST(listen, backlog_zero_means_somaxconn)
 SKT_TEST(listen, resolves_localhost)
 {
 	int l = skt_listen("localhost", "0", NULL);
-	assert_fd(l);
+	skt_assert_fd(l);
 	skt_addr a = local_of(l);
 	char host[SKT_ADDRSTRLEN];
 	cr_assert_geq(skt_addr_format_host(&a, host, sizeof(host)), 0);
@@ -265,7 +248,7 @@ SKT_TEST(listen, resolves_localhost)
 SKT_TEST(listen, udp_bind_binds_without_listening)
 {
 	int u = skt_udp_bind(NULL, "0", NULL);
-	assert_fd(u);
+	skt_assert_fd(u);
 	cr_assert_eq(int_opt(u, SOL_SOCKET, SO_TYPE), SOCK_DGRAM);
 	cr_assert_eq(int_opt(u, SOL_SOCKET, SO_ACCEPTCONN), 0);
 	skt_addr a = local_of(u);
@@ -284,7 +267,7 @@ SKT_TEST(listen, listen_addr_binds_that_address)
 	skt_addr a;
 	cr_assert_eq(skt_addr_from_ip(&a, "::1", 0), 0);
 	int l = skt_listen_addr(&a, NULL);
-	assert_fd(l);
+	skt_assert_fd(l);
 	cr_assert_eq(int_opt(l, SOL_SOCKET, SO_ACCEPTCONN), 1);
 	cr_assert_eq(int_opt(l, SOL_SOCKET, SO_REUSEADDR), 1);
 	skt_addr got = local_of(l);
@@ -298,7 +281,7 @@ SKT_TEST(listen, endpoint_listen_uses_host_and_service)
 	strcpy(ep.host, "127.0.0.1");
 	strcpy(ep.service, "0");
 	int l = skt_endpoint_listen(&ep, NULL);
-	assert_fd(l);
+	skt_assert_fd(l);
 	skt_addr a = local_of(l);
 	assert_host(&a, "127.0.0.1");
 	skt_close(l);
@@ -307,11 +290,11 @@ SKT_TEST(listen, endpoint_listen_uses_host_and_service)
 SKT_TEST(listen, socket_is_cloexec_and_nonblocking)
 {
 	int fd = skt_socket(AF_INET, SOCK_STREAM, 0);
-	assert_fd(fd);
+	skt_assert_fd(fd);
 	cr_assert(fcntl(fd, F_GETFD) & FD_CLOEXEC);
 	cr_assert(fcntl(fd, F_GETFL) & O_NONBLOCK);
 	skt_close(fd);
-	assert_err(skt_socket(12345, SOCK_STREAM, 0), SKT_EAFNOSUPPORT);
+	skt_assert_err(skt_socket(12345, SOCK_STREAM, 0), SKT_EAFNOSUPPORT);
 }
 
 SKT_TEST(accept, returns_cloexec_nonblocking_fd)
@@ -319,9 +302,9 @@ SKT_TEST(accept, returns_cloexec_nonblocking_fd)
 	uint16_t port;
 	int l = sktest_listen_tcp(false, &port);
 	int c;
-	assert_err(plain_connect("127.0.0.1", port, &c), 0);
+	skt_assert_err(plain_connect("127.0.0.1", port, &c), 0);
 	int s = skt_accept(l, NULL, 5000);
-	assert_fd(s);
+	skt_assert_fd(s);
 	cr_assert(fcntl(s, F_GETFD) & FD_CLOEXEC);
 	cr_assert(fcntl(s, F_GETFL) & O_NONBLOCK);
 	cr_assert_eq(send(c, "hi", 2, MSG_NOSIGNAL), 2);
@@ -337,9 +320,9 @@ SKT_TEST(accept, timeout_is_etimedout)
 {
 	uint16_t port;
 	int l = sktest_listen_tcp(false, &port);
-	int64_t t0 = now_ms();
-	assert_err(skt_accept(l, NULL, 200), SKT_ETIMEDOUT);
-	int64_t ms = now_ms() - t0;
+	int64_t t0 = sktest_now_ms();
+	skt_assert_err(skt_accept(l, NULL, 200), SKT_ETIMEDOUT);
+	int64_t ms = sktest_now_ms() - t0;
 	cr_assert(ms >= 190 && ms < 3000, "took %lld ms, want about 200",
 		  (long long)ms);
 	skt_close(l);
@@ -349,15 +332,15 @@ SKT_TEST(accept, timeout_zero_is_eagain)
 {
 	uint16_t port;
 	int l = sktest_listen_tcp(true, &port);
-	assert_err(skt_accept(l, NULL, 0), SKT_EAGAIN);
+	skt_assert_err(skt_accept(l, NULL, 0), SKT_EAGAIN);
 	skt_close(l);
 }
 
 SKT_TEST(accept, on_non_listener_is_einval)
 {
 	int fd = skt_socket(AF_INET, SOCK_STREAM, 0);
-	assert_fd(fd);
-	assert_err(skt_accept(fd, NULL, 100), SKT_EINVAL);
+	skt_assert_fd(fd);
+	skt_assert_err(skt_accept(fd, NULL, 100), SKT_EINVAL);
 	skt_close(fd);
 }
 
@@ -382,7 +365,7 @@ SKT_TEST(interop, python_client_connects_to_our_listener)
 
 	skt_addr peer;
 	int s = skt_accept(l, &peer, 10000);
-	assert_fd(s);
+	skt_assert_fd(s);
 	assert_host(&peer, "127.0.0.1");
 	char buf[64];
 	size_t got = 0;

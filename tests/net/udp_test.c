@@ -5,13 +5,6 @@
 #include <string.h>
 #include <time.h>
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A UDP socket bound to loopback port 0; *where gets its address. */
 static int udp_on_loopback(bool v6, skt_addr *where)
 {
@@ -90,9 +83,9 @@ SKT_TEST(udp, recvfrom_times_out_on_silence)
 	skt_addr ba;
 	int b = udp_on_loopback(true, &ba);
 	char buf[16];
-	int64_t t0 = now_ms();
+	int64_t t0 = sktest_now_ms();
 	ssize_t n = skt_recvfrom(b, buf, sizeof(buf), NULL, 200, NULL);
-	int64_t took = now_ms() - t0;
+	int64_t took = sktest_now_ms() - t0;
 	cr_assert_eq(n, SKT_ETIMEDOUT, "got %s", skt_errname((int)n));
 	cr_assert_geq(took, 150, "took %lld ms", (long long)took);
 	cr_assert_lt(took, 5000, "took %lld ms", (long long)took);

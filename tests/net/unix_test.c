@@ -12,16 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define assert_err(expr, want)                                               \
-	do {                                                                 \
-		int e_ = (int)(expr);                                        \
-		cr_assert_eq(e_, (want), "%s: got %s (%d), want %s", #expr,  \
-			     skt_errname(e_), e_, skt_errname(want));        \
-	} while (0)
-
-#define assert_fd(fd)                                                        \
-	cr_assert_geq((fd), 0, "%s: %s (%d)", #fd, skt_errname(fd), (fd))
-
 static char dir[64];
 
 /* A fresh directory for this test's socket files, and the path of name in
@@ -69,10 +59,10 @@ static size_t recv_wait(int fd, char *buf, size_t cap)
 static void stream_round_trip(int l, const skt_addr *a)
 {
 	int c = skt_connect_addr(a, SOCK_STREAM, 5000);
-	assert_fd(c);
+	skt_assert_fd(c);
 	skt_addr peer;
 	int s = skt_accept(l, &peer, 5000);
-	assert_fd(s);
+	skt_assert_fd(s);
 	/* An unbound client has no name: the address is the family alone. */
 	cr_assert_eq(peer.len, sizeof(sa_family_t));
 	cr_assert_eq(send(c, "ping", 4, MSG_NOSIGNAL), 4);
@@ -91,7 +81,7 @@ SKT_TEST(unix, stream_by_path)
 	char path[128];
 	skt_addr a = path_addr("s", path, sizeof(path));
 	int l = skt_listen_addr(&a, NULL);
-	assert_fd(l);
+	skt_assert_fd(l);
 	skt_addr local;
 	cr_assert_eq(skt_sock_local(l, &local), 0);
 	cr_assert(skt_addr_equal(&local, &a));
@@ -104,10 +94,10 @@ SKT_TEST(unix, stream_by_abstract_name)
 {
 	skt_addr a = abstract_addr("stream");
 	int l = skt_listen_addr(&a, NULL);
-	assert_fd(l);
+	skt_assert_fd(l);
 	stream_round_trip(l, &a);
 	/* A second listener on the same abstract name is refused too. */
-	assert_err(skt_listen_addr(&a, NULL), SKT_EADDRINUSE);
+	skt_assert_err(skt_listen_addr(&a, NULL), SKT_EADDRINUSE);
 	skt_close(l);
 }
 
@@ -117,12 +107,12 @@ static void dgram_round_trip(const skt_addr *srv_addr, const skt_addr *cli)
 {
 	skt_listen_opts lo = {.socktype = SOCK_DGRAM};
 	int srv = skt_listen_addr(srv_addr, &lo);
-	assert_fd(srv);
+	skt_assert_fd(srv);
 	skt_connect_opts co = SKT_CONNECT_OPTS_INIT;
 	co.socktype = SOCK_DGRAM;
 	co.source = cli;
 	int c = skt_connect_addrs(srv_addr, 1, &co);
-	assert_fd(c);
+	skt_assert_fd(c);
 	cr_assert_eq(send(c, "one", 3, MSG_NOSIGNAL), 3);
 	cr_assert_eq(send(c, "two", 3, MSG_NOSIGNAL), 3);
 	char buf[16];
@@ -165,8 +155,8 @@ SKT_TEST(unix, existing_socket_path_is_eaddrinuse_and_kept)
 	char path[128];
 	skt_addr a = path_addr("s", path, sizeof(path));
 	int l = skt_listen_addr(&a, NULL);
-	assert_fd(l);
-	assert_err(skt_listen_addr(&a, NULL), SKT_EADDRINUSE);
+	skt_assert_fd(l);
+	skt_assert_err(skt_listen_addr(&a, NULL), SKT_EADDRINUSE);
 	struct stat st;
 	cr_assert_eq(stat(path, &st), 0, "the socket file was removed");
 	cr_assert(S_ISSOCK(st.st_mode));
@@ -181,14 +171,14 @@ SKT_TEST(unix, stale_socket_file_is_eaddrinuse_and_kept)
 	char path[128];
 	skt_addr a = path_addr("s", path, sizeof(path));
 	int l = skt_listen_addr(&a, NULL);
-	assert_fd(l);
+	skt_assert_fd(l);
 	skt_close(l);
 	/* Nobody listens now, but the file may still be another server's
 	 * to clean up: sockit does not guess. */
-	assert_err(skt_listen_addr(&a, NULL), SKT_EADDRINUSE);
+	skt_assert_err(skt_listen_addr(&a, NULL), SKT_EADDRINUSE);
 	struct stat st;
 	cr_assert_eq(stat(path, &st), 0, "the socket file was removed");
-	assert_err(skt_connect_addr(&a, SOCK_STREAM, 1000), SKT_ECONNREFUSED);
+	skt_assert_err(skt_connect_addr(&a, SOCK_STREAM, 1000), SKT_ECONNREFUSED);
 	cleanup(path);
 }
 
@@ -196,13 +186,13 @@ SKT_TEST(unix, connect_to_missing_path_is_enoent)
 {
 	char path[128];
 	skt_addr a = path_addr("nobody", path, sizeof(path));
-	assert_err(skt_connect_addr(&a, SOCK_STREAM, 1000), SKT_ENOENT);
+	skt_assert_err(skt_connect_addr(&a, SOCK_STREAM, 1000), SKT_ENOENT);
 	skt_connect_report rep;
 	skt_connect_opts o = SKT_CONNECT_OPTS_INIT;
 	o.report = &rep;
-	assert_err(skt_connect_addrs(&a, 1, &o), SKT_ENOENT);
+	skt_assert_err(skt_connect_addrs(&a, 1, &o), SKT_ENOENT);
 	cr_assert_eq(rep.total, 1);
-	assert_err(rep.attempts[0].err, SKT_ENOENT);
+	skt_assert_err(rep.attempts[0].err, SKT_ENOENT);
 	cleanup(path);
 }
 
@@ -212,17 +202,17 @@ SKT_TEST(unix, endpoint_listen_and_connect)
 	skt_endpoint ep = {.kind = SKT_EP_UNIX};
 	ep.unix_addr = path_addr("ep", path, sizeof(path));
 	int l = skt_endpoint_listen(&ep, NULL);
-	assert_fd(l);
+	skt_assert_fd(l);
 	skt_connect_report rep;
 	skt_connect_opts o = SKT_CONNECT_OPTS_INIT;
 	o.family = AF_INET; /* a host-name filter; a Unix endpoint ignores it */
 	o.report = &rep;
 	int c = skt_endpoint_connect(&ep, &o);
-	assert_fd(c);
+	skt_assert_fd(c);
 	cr_assert_eq(rep.total, 1);
 	cr_assert_eq(rep.winner, 0);
 	int s = skt_accept(l, NULL, 5000);
-	assert_fd(s);
+	skt_assert_fd(s);
 	skt_close(s);
 	skt_close(c);
 	skt_close(l);
@@ -232,7 +222,7 @@ SKT_TEST(unix, endpoint_listen_and_connect)
 SKT_TEST(socketpair, stream_pair_is_connected)
 {
 	int fds[2];
-	assert_err(skt_socketpair(SOCK_STREAM, fds), 0);
+	skt_assert_err(skt_socketpair(SOCK_STREAM, fds), 0);
 	for (int i = 0; i < 2; i++) {
 		cr_assert(fcntl(fds[i], F_GETFD) & FD_CLOEXEC);
 		cr_assert(fcntl(fds[i], F_GETFL) & O_NONBLOCK);
@@ -251,7 +241,7 @@ SKT_TEST(socketpair, stream_pair_is_connected)
 SKT_TEST(socketpair, dgram_pair_keeps_boundaries)
 {
 	int fds[2];
-	assert_err(skt_socketpair(SOCK_DGRAM, fds), 0);
+	skt_assert_err(skt_socketpair(SOCK_DGRAM, fds), 0);
 	cr_assert_eq(send(fds[1], "abc", 3, MSG_NOSIGNAL), 3);
 	cr_assert_eq(send(fds[1], "de", 2, MSG_NOSIGNAL), 2);
 	char buf[16];

@@ -8,21 +8,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* Copy s so that its NUL is the last byte before a PROT_NONE page: a parser
- * that reads one byte too far crashes the test. */
-static const char *guarded(const char *s)
-{
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-	size_t n = strlen(s) + 1;
-	cr_assert_leq(n, pg);
-	char *m = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	cr_assert_neq(m, MAP_FAILED);
-	cr_assert_eq(mprotect(m + pg, pg, PROT_NONE), 0);
-	memcpy(m + pg - n, s, n);
-	return m + pg - n;
-}
-
 /* A string of n copies of c, then NUL, in a static buffer. */
 static const char *repeat(char c, size_t n)
 {
@@ -47,7 +32,7 @@ static const char *fmt(const skt_addr *a)
 static void expect_parse_err(const char *text, int flags, int want)
 {
 	skt_addr a;
-	int rc = skt_addr_parse(&a, guarded(text), flags);
+	int rc = skt_addr_parse(&a, sktest_guarded(text), flags);
 	cr_expect_eq(rc, want, "parse \"%s\": got %s, want %s", text,
 		     skt_errname(rc), skt_errname(want));
 }
@@ -56,9 +41,9 @@ static void expect_parse_err(const char *text, int flags, int want)
 
 SKT_TEST(addr, port_parse_accepts_1_and_65535)
 {
-	cr_assert_eq(skt_port_parse(guarded("1"), 0), 1);
-	cr_assert_eq(skt_port_parse(guarded("80"), 0), 80);
-	cr_assert_eq(skt_port_parse(guarded("65535"), 0), 65535);
+	cr_assert_eq(skt_port_parse(sktest_guarded("1"), 0), 1);
+	cr_assert_eq(skt_port_parse(sktest_guarded("80"), 0), 80);
+	cr_assert_eq(skt_port_parse(sktest_guarded("65535"), 0), 65535);
 }
 
 SKT_TEST(addr, port_parse_rejects_zero_unless_allowed)
@@ -70,7 +55,7 @@ SKT_TEST(addr, port_parse_rejects_zero_unless_allowed)
 
 SKT_TEST(addr, port_parse_rejects_65536)
 {
-	cr_assert_eq(skt_port_parse(guarded("65536"), 0), SKT_EBADPORT);
+	cr_assert_eq(skt_port_parse(sktest_guarded("65536"), 0), SKT_EBADPORT);
 	cr_assert_eq(skt_port_parse("99999999999999999999999", 0),
 		     SKT_EBADPORT);
 }
@@ -83,7 +68,7 @@ SKT_TEST(addr, port_parse_accepts_leading_zeros)
 
 SKT_TEST(addr, port_parse_rejects_trailing_characters)
 {
-	cr_assert_eq(skt_port_parse(guarded("80abc"), 0), SKT_EBADPORT);
+	cr_assert_eq(skt_port_parse(sktest_guarded("80abc"), 0), SKT_EBADPORT);
 	cr_assert_eq(skt_port_parse("80 ", 0), SKT_EBADPORT);
 	cr_assert_eq(skt_port_parse("0x50", 0), SKT_EBADPORT);
 }
@@ -97,7 +82,7 @@ SKT_TEST(addr, port_parse_rejects_signs_and_spaces)
 
 SKT_TEST(addr, port_parse_rejects_empty_and_null)
 {
-	cr_assert_eq(skt_port_parse(guarded(""), 0), SKT_EBADPORT);
+	cr_assert_eq(skt_port_parse(sktest_guarded(""), 0), SKT_EBADPORT);
 	cr_assert_eq(skt_port_parse(NULL, 0), SKT_EBADPORT);
 }
 
@@ -164,7 +149,7 @@ SKT_TEST(addr, unix_path_of_107_bytes_fits)
 	char path[200] = "/";
 	strcat(path, repeat('p', 106));
 	cr_assert_eq(strlen(path), SKT_UNIX_PATH_MAX);
-	cr_assert_eq(skt_addr_unix(&a, guarded(path)), 0);
+	cr_assert_eq(skt_addr_unix(&a, sktest_guarded(path)), 0);
 	cr_assert_eq(a.len, sizeof(struct sockaddr_un));
 	cr_assert_eq(a.u.un.sun_path[107], '\0');
 }
@@ -174,7 +159,7 @@ SKT_TEST(addr, unix_path_of_108_bytes_is_too_long)
 	skt_addr a;
 	char path[200] = "/";
 	strcat(path, repeat('p', 107));
-	cr_assert_eq(skt_addr_unix(&a, guarded(path)), SKT_ENAMETOOLONG);
+	cr_assert_eq(skt_addr_unix(&a, sktest_guarded(path)), SKT_ENAMETOOLONG);
 	cr_assert_eq(skt_addr_unix(&a, repeat('p', 900)), SKT_ENAMETOOLONG);
 }
 
@@ -193,7 +178,7 @@ SKT_TEST(addr, unix_abstract_of_107_bytes_fits)
 	skt_addr a;
 	char path[200] = "@";
 	strcat(path, repeat('n', 107));
-	cr_assert_eq(skt_addr_unix(&a, guarded(path)), 0);
+	cr_assert_eq(skt_addr_unix(&a, sktest_guarded(path)), 0);
 	cr_assert_eq(a.len, sizeof(struct sockaddr_un));
 	cr_assert_str_eq(fmt(&a) + 5, path);
 }
@@ -203,7 +188,7 @@ SKT_TEST(addr, unix_abstract_of_108_bytes_is_too_long)
 	skt_addr a;
 	char path[200] = "@";
 	strcat(path, repeat('n', 108));
-	cr_assert_eq(skt_addr_unix(&a, guarded(path)), SKT_ENAMETOOLONG);
+	cr_assert_eq(skt_addr_unix(&a, sktest_guarded(path)), SKT_ENAMETOOLONG);
 }
 
 SKT_TEST(addr, unix_empty_path_is_rejected)
@@ -220,7 +205,7 @@ SKT_TEST(addr, unix_empty_path_is_rejected)
 SKT_TEST(addr, parse_v4_host_port)
 {
 	skt_addr a;
-	cr_assert_eq(skt_addr_parse(&a, guarded("127.0.0.1:8080"), 0), 0);
+	cr_assert_eq(skt_addr_parse(&a, sktest_guarded("127.0.0.1:8080"), 0), 0);
 	cr_assert_eq(skt_addr_family(&a), AF_INET);
 	cr_assert_eq(skt_addr_port(&a), 8080);
 	cr_assert_str_eq(fmt(&a), "127.0.0.1:8080");
@@ -229,7 +214,7 @@ SKT_TEST(addr, parse_v4_host_port)
 SKT_TEST(addr, parse_bracketed_v6)
 {
 	skt_addr a;
-	cr_assert_eq(skt_addr_parse(&a, guarded("[::1]:80"), 0), 0);
+	cr_assert_eq(skt_addr_parse(&a, sktest_guarded("[::1]:80"), 0), 0);
 	cr_assert_eq(skt_addr_family(&a), AF_INET6);
 	cr_assert_eq(skt_addr_port(&a), 80);
 	cr_assert_str_eq(fmt(&a), "[::1]:80");
@@ -310,9 +295,9 @@ SKT_TEST(addr, parse_port_alone_needs_no_host_flag)
 	expect_parse_err("8080", 0, SKT_EBADPORT); /* a host, no port */
 	expect_parse_err(":8080", 0, SKT_EBADHOST);
 	skt_addr a;
-	cr_assert_eq(skt_addr_parse(&a, guarded("8080"), SKT_PARSE_NO_HOST), 0);
+	cr_assert_eq(skt_addr_parse(&a, sktest_guarded("8080"), SKT_PARSE_NO_HOST), 0);
 	cr_assert_str_eq(fmt(&a), "127.0.0.1:8080");
-	cr_assert_eq(skt_addr_parse(&a, guarded(":9"), SKT_PARSE_NO_HOST), 0);
+	cr_assert_eq(skt_addr_parse(&a, sktest_guarded(":9"), SKT_PARSE_NO_HOST), 0);
 	cr_assert_str_eq(fmt(&a), "127.0.0.1:9");
 	expect_parse_err("80abc", SKT_PARSE_NO_HOST, SKT_EBADPORT);
 	expect_parse_err(":", SKT_PARSE_NO_HOST, SKT_EBADPORT);
@@ -328,17 +313,17 @@ SKT_TEST(addr, parse_host_alone_needs_no_port_flag)
 	cr_assert_eq(skt_addr_parse(&a, "[::1]", SKT_PARSE_NO_PORT), 0);
 	cr_assert_eq(skt_addr_family(&a), AF_INET6);
 	/* Unbracketed IPv6 is fine once no port can follow. */
-	cr_assert_eq(skt_addr_parse(&a, guarded("::1"), SKT_PARSE_NO_PORT), 0);
+	cr_assert_eq(skt_addr_parse(&a, sktest_guarded("::1"), SKT_PARSE_NO_PORT), 0);
 	cr_assert_str_eq(fmt(&a), "[::1]:0");
 }
 
 SKT_TEST(addr, parse_unix_forms)
 {
 	skt_addr a;
-	cr_assert_eq(skt_addr_parse(&a, guarded("unix:/tmp/s"), 0), 0);
+	cr_assert_eq(skt_addr_parse(&a, sktest_guarded("unix:/tmp/s"), 0), 0);
 	cr_assert_eq(skt_addr_family(&a), AF_UNIX);
 	cr_assert_str_eq(a.u.un.sun_path, "/tmp/s");
-	cr_assert_eq(skt_addr_parse(&a, guarded("unix:@abs"), 0), 0);
+	cr_assert_eq(skt_addr_parse(&a, sktest_guarded("unix:@abs"), 0), 0);
 	cr_assert_eq(a.u.un.sun_path[0], '\0');
 	cr_assert_str_eq(fmt(&a), "unix:@abs");
 }
@@ -375,7 +360,7 @@ SKT_TEST(addr, parse_then_format_round_trips)
 	};
 	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
 		skt_addr a;
-		int rc = skt_addr_parse(&a, guarded(forms[i]), 0);
+		int rc = skt_addr_parse(&a, sktest_guarded(forms[i]), 0);
 		cr_assert_eq(rc, 0, "%s: %s", forms[i], skt_errname(rc));
 		cr_expect_str_eq(fmt(&a), forms[i]);
 	}

@@ -8,21 +8,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* Copy s so that its NUL is the last byte before a PROT_NONE page: a parser
- * that reads one byte too far crashes the test. */
-static const char *guarded(const char *s)
-{
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-	size_t n = strlen(s) + 1;
-	cr_assert_leq(n, pg);
-	char *m = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	cr_assert_neq(m, MAP_FAILED);
-	cr_assert_eq(mprotect(m + pg, pg, PROT_NONE), 0);
-	memcpy(m + pg - n, s, n);
-	return m + pg - n;
-}
-
 /* A string of n copies of c, then NUL, in a static buffer. */
 static const char *repeat(char c, size_t n)
 {
@@ -47,7 +32,7 @@ static const char *fmt(const skt_addr *a)
 static void expect_ep_err(const char *text, int flags, int want)
 {
 	skt_endpoint ep;
-	int rc = skt_endpoint_parse(&ep, guarded(text), flags);
+	int rc = skt_endpoint_parse(&ep, sktest_guarded(text), flags);
 	cr_expect_eq(rc, want, "endpoint \"%s\": got %s, want %s", text,
 		     skt_errname(rc), skt_errname(want));
 }
@@ -57,7 +42,7 @@ static void expect_ep_err(const char *text, int flags, int want)
 SKT_TEST(endpoint, host_and_service_name)
 {
 	skt_endpoint ep;
-	cr_assert_eq(skt_endpoint_parse(&ep, guarded("localhost:http"), 0), 0);
+	cr_assert_eq(skt_endpoint_parse(&ep, sktest_guarded("localhost:http"), 0), 0);
 	cr_assert_eq(ep.kind, SKT_EP_INET);
 	cr_assert_str_eq(ep.host, "localhost");
 	cr_assert_str_eq(ep.service, "http");
@@ -66,7 +51,7 @@ SKT_TEST(endpoint, host_and_service_name)
 SKT_TEST(endpoint, bracketed_v6_drops_brackets)
 {
 	skt_endpoint ep;
-	cr_assert_eq(skt_endpoint_parse(&ep, guarded("[fe80::1%eth0]:80"), 0),
+	cr_assert_eq(skt_endpoint_parse(&ep, sktest_guarded("[fe80::1%eth0]:80"), 0),
 		     0);
 	cr_assert_str_eq(ep.host, "fe80::1%eth0");
 	cr_assert_str_eq(ep.service, "80");
@@ -109,7 +94,7 @@ SKT_TEST(endpoint, service_of_63_fits_and_64_does_not)
 	char text[128];
 	skt_endpoint ep;
 	snprintf(text, sizeof(text), "h:%s", repeat('s', SKT_SERVICE_MAX));
-	cr_assert_eq(skt_endpoint_parse(&ep, guarded(text), 0), 0);
+	cr_assert_eq(skt_endpoint_parse(&ep, sktest_guarded(text), 0), 0);
 	cr_assert_eq(strlen(ep.service), SKT_SERVICE_MAX);
 	snprintf(text, sizeof(text), "h:%s", repeat('s', SKT_SERVICE_MAX + 1));
 	expect_ep_err(text, 0, SKT_EBADPORT);
@@ -133,7 +118,7 @@ SKT_TEST(endpoint, host_of_253_fits_and_254_does_not)
 	cr_assert_eq(strlen(host), SKT_HOST_MAX);
 	snprintf(text, sizeof(text), "%s:80", host);
 	skt_endpoint ep;
-	cr_assert_eq(skt_endpoint_parse(&ep, guarded(text), 0), 0);
+	cr_assert_eq(skt_endpoint_parse(&ep, sktest_guarded(text), 0), 0);
 	cr_assert_str_eq(ep.host, host);
 	snprintf(text, sizeof(text), "%s:80", long_name(62));
 	expect_ep_err(text, 0, SKT_EBADHOST);
@@ -170,7 +155,7 @@ SKT_TEST(endpoint, port_alone_with_no_host_flag)
 	expect_ep_err("8080", 0, SKT_EBADPORT);
 	expect_ep_err(":8080", 0, SKT_EBADHOST);
 	cr_assert_eq(
-	    skt_endpoint_parse(&ep, guarded(":8080"), SKT_PARSE_NO_HOST), 0);
+	    skt_endpoint_parse(&ep, sktest_guarded(":8080"), SKT_PARSE_NO_HOST), 0);
 	cr_assert_str_eq(ep.host, "");
 	cr_assert_str_eq(ep.service, "8080");
 	cr_assert_eq(skt_endpoint_parse(&ep, "http", SKT_PARSE_NO_HOST), 0);
@@ -197,7 +182,7 @@ SKT_TEST(endpoint, host_alone_with_no_port_flag)
 SKT_TEST(endpoint, unix_forms)
 {
 	skt_endpoint ep;
-	cr_assert_eq(skt_endpoint_parse(&ep, guarded("unix:/run/s"), 0), 0);
+	cr_assert_eq(skt_endpoint_parse(&ep, sktest_guarded("unix:/run/s"), 0), 0);
 	cr_assert_eq(ep.kind, SKT_EP_UNIX);
 	cr_assert_str_eq(fmt(&ep.unix_addr), "unix:/run/s");
 	cr_assert_eq(skt_endpoint_parse(&ep, "unix:@x", 0), 0);
@@ -213,7 +198,7 @@ SKT_TEST(endpoint, unix_forms)
 SKT_TEST(endpoint, set_bracketed_v6_host)
 {
 	skt_endpoint ep;
-	cr_assert_eq(skt_endpoint_set(&ep, guarded("[::1]"), "80", 0), 0);
+	cr_assert_eq(skt_endpoint_set(&ep, sktest_guarded("[::1]"), "80", 0), 0);
 	cr_assert_eq(ep.kind, SKT_EP_INET);
 	cr_assert_str_eq(ep.host, "::1");
 	cr_assert_str_eq(ep.service, "80");
@@ -233,7 +218,7 @@ SKT_TEST(endpoint, set_bad_brackets)
 SKT_TEST(endpoint, set_unix_path)
 {
 	skt_endpoint ep;
-	cr_assert_eq(skt_endpoint_set(&ep, guarded("unix:/p"), NULL, 0), 0);
+	cr_assert_eq(skt_endpoint_set(&ep, sktest_guarded("unix:/p"), NULL, 0), 0);
 	cr_assert_eq(ep.kind, SKT_EP_UNIX);
 	cr_assert_str_eq(fmt(&ep.unix_addr), "unix:/p");
 	cr_assert_eq(skt_endpoint_set(&ep, "unix:/p", "80", 0), SKT_EBADADDR);
