@@ -2,12 +2,18 @@
 #
 #   make              libsockit.a, libsockit.so, the sockit binary, examples
 #   make test         the whole suite, then again under ASan+UBSan
-#   make check        the suite once, in $(BUILD) (SAN=1 for sanitizers)
+#   make check        the suite once, in $(BUILD) (SAN=1 for sanitizers): unit,
+#                     network and fault tests, corpus replay of every fuzz
+#                     harness, allocation/syscall torture of the unit scenarios
+#   make fuzz         each libFuzzer harness for FUZZ_SECONDS (clang)
+#   make torture      the torture of every scenario, integration ones included
+#   make valgrind     the Criterion suite under valgrind memcheck
 #   make deps         install missing Debian packages (as root)
 #   make demo         deps, build, then a short tour on loopback
 #   make install      PREFIX=/usr/local DESTDIR=
 
 PREFIX ?= /usr/local
+comma := ,
 BUILD ?= build
 CC ?= cc
 
@@ -35,12 +41,17 @@ SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 CFLAGS_ALL += $(SANFLAGS)
 LDFLAGS_ALL += $(SANFLAGS)
 endif
+# FUZZER=1 (set by `make fuzz`, with clang): the library and harnesses get
+# libFuzzer's coverage instrumentation and the harnesses its main().
+ifeq ($(FUZZER),1)
+CFLAGS_ALL += -fsanitize=fuzzer-no-link
+endif
 
 LIB_SRC := $(sort $(shell find src -name '*.c' -not -path 'src/cli/*'))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 EX_SRC := $(sort $(wildcard examples/*.c))
 TESTLIB_SRC := $(sort $(wildcard tests/lib/*.c))
-TEST_SRC := $(sort $(wildcard tests/unit/*.c tests/net/*.c))
+TEST_SRC := $(sort $(wildcard tests/unit/*.c tests/net/*.c tests/fault/*.c))
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
@@ -52,7 +63,8 @@ STATIC := $(BUILD)/libsockit.a
 SHARED := $(BUILD)/libsockit.so.$(SOVERSION)
 BIN := $(BUILD)/sockit
 
-.PHONY: all lib examples tests check test deps demo install uninstall clean
+.PHONY: all lib examples tests check test deps demo install uninstall clean \
+	fuzz fuzz-bins torture torture-bins valgrind
 # Keep the objects of examples and tests: they are not mere intermediates.
 .SECONDARY:
 all: lib $(BIN) examples
@@ -84,9 +96,88 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TESTLIB_OBJ) $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(TESTLIB_OBJ) $(STATIC) -lcriterion
 
-# The suite once, in this build: Criterion binaries (unit, then network),
-# then the examples against their partners and python3 peers.
-check: all tests
+# ---- Fuzz harnesses (fuzz/README.md) ----
+# fuzz/<name>.c is a harness. Built here it is a replay program (main() in
+# fuzz/lib/replay.c) that `make check` runs over fuzz/corpus/<name>/; built
+# by `make fuzz` (FUZZER=1, clang) it is a libFuzzer binary. A harness that
+# needs more than the library lists it as an extra prerequisite below.
+FUZZ_NAMES := $(sort $(basename $(notdir $(wildcard fuzz/*.c))))
+FUZZ_BIN := $(FUZZ_NAMES:%=$(BUILD)/fuzz/%)
+FUZZ_LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out %/replay.c,\
+	$(wildcard fuzz/lib/*.c)))
+FUZZ_CLI_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(sort $(wildcard fuzz/cli/*.c)))
+$(BUILD)/obj/fuzz/%.o: CFLAGS_ALL += -Ifuzz/lib
+ifeq ($(FUZZER),1)
+FUZZ_MAIN :=
+FUZZ_LDFLAGS := -fsanitize=fuzzer
+else
+FUZZ_MAIN := $(BUILD)/obj/fuzz/lib/replay.o
+FUZZ_LDFLAGS :=
+endif
+
+$(BUILD)/fuzz/%: $(BUILD)/obj/fuzz/%.o $(FUZZ_LIB_OBJ) $(FUZZ_MAIN) $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) $(FUZZ_LDFLAGS) -o $@ $(filter %.o,$^) $(STATIC)
+
+# The CLI harnesses link the command's own files (never main.c).
+$(BUILD)/fuzz/cli: $(BUILD)/obj/src/cli/cli.o
+$(BUILD)/fuzz/cli_argv: $(FUZZ_CLI_OBJ) $(BUILD)/obj/src/cli/cli.o \
+	$(BUILD)/obj/src/cli/bridge.o
+
+fuzz-bins: $(FUZZ_BIN)
+
+# Every harness for FUZZ_SECONDS under libFuzzer with ASan+UBSan; new
+# inputs go to fuzz/out/corpus/<name>/, crashes to fuzz/out/crashes/.
+FUZZ_SECONDS ?= 60
+fuzz:
+	$(MAKE) fuzz-bins BUILD=build/fuzz CC=clang SAN=1 FUZZER=1 OPT="-O1 -g"
+	sh fuzz/run.sh build/fuzz $(FUZZ_SECONDS)
+
+# ---- Torture: fail the Nth allocation or system call (tests/torture) ----
+# The library is linked unchanged; --wrap routes its system calls through
+# tests/torture/wrap.c, which fails call number K on request.
+TORTURE_WRAP := socket socketpair accept accept4 connect bind listen \
+	setsockopt getsockopt getsockname getpeername getaddrinfo getnameinfo \
+	poll epoll_create1 epoll_ctl epoll_wait eventfd signalfd pipe pipe2 \
+	send sendto sendmsg sendmmsg recv recvfrom recvmsg recvmmsg shutdown \
+	splice timerfd_create pthread_create
+TORTURE_SRC := $(sort $(wildcard tests/torture/*.c))
+TORTURE_OBJ := $(TORTURE_SRC:%.c=$(BUILD)/obj/%.o)
+TORTURE_BIN := $(BUILD)/tests/torture/torture
+TORTURE_MAX ?= 50
+
+$(TORTURE_BIN): $(TORTURE_OBJ) $(TESTLIB_OBJ) $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) $(addprefix -Wl$(comma)--wrap=,$(TORTURE_WRAP)) \
+		-o $@ $(TORTURE_OBJ) $(TESTLIB_OBJ) $(STATIC) -lcriterion -lpthread
+
+torture-bins: $(TORTURE_BIN)
+
+# Every scenario: unit ones at every failure point, integration ones at
+# the first TORTURE_MAX.
+torture: all torture-bins
+	$(TORTURE_BIN) --max $(TORTURE_MAX) all
+
+# ---- valgrind: the Criterion suite under memcheck ----
+# Criterion runs each test in a worker process it forks from itself;
+# --trace-children follows them, and --no-early-exit makes a worker return
+# from main() instead of _exit()ing, so memcheck sees its heap at the end.
+VALGRIND := valgrind --quiet --error-exitcode=1 --leak-check=full \
+	--errors-for-leak-kinds=definite,indirect --track-fds=yes \
+	--trace-children=yes --child-silent-after-fork=no
+valgrind: all tests
+	@fail=""; for t in $(TEST_BIN); do \
+		echo "valgrind $$t"; \
+		$(VALGRIND) $$t --jobs 1 --no-early-exit >/dev/null 2>$(BUILD)/valgrind.log || \
+			{ cat $(BUILD)/valgrind.log; fail="$$fail $${t##*/}"; }; \
+	done; \
+	if [ -n "$$fail" ]; then echo "valgrind: errors in:$$fail"; exit 1; fi; \
+	echo "valgrind: no errors"
+
+# The suite once, in this build: Criterion binaries (unit, network, fault),
+# corpus replay, unit torture, then the examples against their partners
+# and python3 peers.
+check: all tests fuzz-bins torture-bins
 	tests/run.sh $(BUILD)
 
 # The whole suite, plain and then under ASan+UBSan.

@@ -60,71 +60,88 @@ static void done(struct slot *s, int connected)
 	s->fd = -1;
 }
 
+/* The scanner's whole state. */
+static struct slot *slots;
+static int *free_list;
+static int nfree, inflight, par, timeout, ep;
+static struct sockaddr_in sa = {.sin_family = AF_INET};
+
+/* One probe: socket, connect, watch. A connect that fails at once (not
+ * EINPROGRESS) is a refusal: the port is done. */
+static void start(int port)
+{
+	int i = free_list[--nfree];
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		perror("socket");
+		exit(1);
+	}
+	sa.sin_port = htons((uint16_t)port);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 &&
+	    errno != EINPROGRESS) {
+		close(fd);
+		free_list[nfree++] = i;
+		return;
+	}
+	slots[i] = (struct slot){fd, port, now_ms()};
+	struct epoll_event e = {.events = EPOLLOUT, .data.u32 = (uint32_t)i};
+	epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
+	inflight++;
+}
+
+static void answer(int i)
+{
+	struct slot *s = &slots[i];
+	int err = 0;
+	socklen_t len = sizeof(err);
+	getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	if (err == 0 && !self_connected(s->fd))
+		open_ports[s->port] = 1;
+	done(s, err == 0);
+	free_list[nfree++] = i;
+	inflight--;
+}
+
+/* Timeouts: a sweep every 50 ms is enough for whole seconds. */
+static void sweep(int64_t now)
+{
+	for (int i = 0; i < par; i++) {
+		if (slots[i].fd >= 0 && now - slots[i].start_ms >= timeout) {
+			done(&slots[i], 0);
+			free_list[nfree++] = i;
+			inflight--;
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 6) {
+	if (argc != 6 || inet_pton(AF_INET, argv[1], &sa.sin_addr) != 1) {
 		fprintf(stderr, "usage: epscan IP LO HI PARALLEL TIMEOUT_MS\n");
 		return 2;
 	}
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	if (inet_pton(AF_INET, argv[1], &sa.sin_addr) != 1)
-		return 2;
-	int lo = atoi(argv[2]), hi = atoi(argv[3]);
-	int par = atoi(argv[4]), timeout = atoi(argv[5]);
-	struct slot *slots = calloc((size_t)par, sizeof(*slots));
-	int *free_list = calloc((size_t)par, sizeof(int));
-	int nfree = par, inflight = 0, next = lo;
+	int lo = atoi(argv[2]), hi = atoi(argv[3]), next = lo;
+	par = atoi(argv[4]);
+	timeout = atoi(argv[5]);
+	slots = calloc((size_t)par, sizeof(*slots));
+	free_list = calloc((size_t)par, sizeof(int));
 	for (int i = 0; i < par; i++) {
 		slots[i].fd = -1;
-		free_list[i] = par - 1 - i;
+		free_list[nfree++] = par - 1 - i;
 	}
-	int ep = epoll_create1(EPOLL_CLOEXEC);
+	ep = epoll_create1(EPOLL_CLOEXEC);
 	struct epoll_event ev[1024];
 	int64_t last_sweep = now_ms();
 	while (next <= hi || inflight > 0) {
-		while (next <= hi && nfree > 0) {
-			int i = free_list[--nfree];
-			int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-			if (fd < 0) {
-				perror("socket");
-				return 1;
-			}
-			sa.sin_port = htons((uint16_t)next);
-			if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 &&
-			    errno != EINPROGRESS) {
-				close(fd);
-				free_list[nfree++] = i;
-				next++;
-				continue;
-			}
-			slots[i] = (struct slot){fd, next++, now_ms()};
-			struct epoll_event e = {.events = EPOLLOUT, .data.u32 = (uint32_t)i};
-			epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
-			inflight++;
-		}
+		while (next <= hi && nfree > 0)
+			start(next++);
 		int n = epoll_wait(ep, ev, 1024, 50);
-		for (int k = 0; k < n; k++) {
-			struct slot *s = &slots[ev[k].data.u32];
-			int err = 0;
-			socklen_t len = sizeof(err);
-			getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len);
-			if (err == 0 && !self_connected(s->fd))
-				open_ports[s->port] = 1;
-			done(s, err == 0);
-			free_list[nfree++] = (int)ev[k].data.u32;
-			inflight--;
-		}
-		/* Timeouts: a sweep every 50 ms is enough for whole seconds. */
+		for (int k = 0; k < n; k++)
+			answer((int)ev[k].data.u32);
 		int64_t now = now_ms();
 		if (now - last_sweep >= 50) {
 			last_sweep = now;
-			for (int i = 0; i < par; i++) {
-				if (slots[i].fd >= 0 && now - slots[i].start_ms >= timeout) {
-					done(&slots[i], 0);
-					free_list[nfree++] = i;
-					inflight--;
-				}
-			}
+			sweep(now);
 		}
 	}
 	for (int p = lo; p <= hi; p++)

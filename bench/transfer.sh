@@ -56,7 +56,10 @@ if [ ! -f "$file" ] || [ "$(stat -c %s "$file")" != "$bytes" ]; then
 	echo "writing $size_gib GiB of random data to $file ..." >&2
 	head -c "$bytes" /dev/urandom >"$file"
 fi
-cat "$file" >/dev/null # into the page cache
+# Written back before the clock runs (writeback would steal CPU from the
+# first runs), then read into the page cache.
+sync "$file"
+cat "$file" >/dev/null
 
 # The port a receiver printed: poll its stderr (port 0, read back).
 port_of() {

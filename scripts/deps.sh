@@ -7,7 +7,7 @@ set -eu
 # build: compiler, make, pkg-config; tests: Criterion, python3 peers,
 # network namespaces and packet filters for fault tests; netcat, socat,
 # ncat and nmap as interop peers and benchmark references.
-pkgs="gcc make pkg-config libc6-dev libcriterion-dev python3 iproute2 iptables util-linux netcat-openbsd socat ncat nmap"
+pkgs="gcc make pkg-config libc6-dev libcriterion-dev python3 iproute2 iptables util-linux netcat-openbsd socat ncat nmap libuv1-dev libevent-dev"
 
 missing=""
 for p in $pkgs; do

@@ -99,9 +99,11 @@ int64_t skt_loop_now(const skt_loop *l);
 /* Re-read the clock (after a long callback, before starting a timer). */
 void skt_loop_update_time(skt_loop *l);
 
-/* Run cb(arg) once on the loop's thread at the next iteration, after the
- * current callback returns; callbacks deferred together run in order.
- * Returns 0 or SKT_ENOMEM. */
+/* Run cb(arg) once on the loop's thread soon: after the callback now
+ * running returns and the callbacks deferred before it, before the loop
+ * next blocks for I/O. A callback deferred from a deferred callback runs
+ * in a later round, after the loop has looked at I/O without blocking, so
+ * deferring in a chain cannot starve I/O. Returns 0 or SKT_ENOMEM. */
 int skt_loop_defer(skt_loop *l, skt_cb cb, void *arg);
 
 /* skt_loop_defer from any thread: cb(arg) runs on the loop's thread, in

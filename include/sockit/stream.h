@@ -14,8 +14,8 @@
  * Every callback here runs on the loop's thread, never before the call
  * that registered it returns, and never after skt_stream_free. Pointers
  * passed to callbacks (data, datagrams) are valid until the callback
- * returns. Accepted and connected TCP streams get TCP_NODELAY, as asyncio
- * and Go set it: a reply must not wait for the peer's delayed ACK.
+ * returns. TCP streams get TCP_NODELAY, as asyncio and Go set it: a
+ * reply must not wait for the peer's delayed ACK.
  */
 #ifndef SOCKIT_STREAM_H
 #define SOCKIT_STREAM_H
@@ -71,18 +71,21 @@ typedef void (*skt_water_cb)(skt_stream *s, bool above);
  * SKT_ENOMEM, or -errno from the backend. */
 int skt_stream_new(skt_loop *l, skt_stream **out, int fd);
 
-/* Connect to a (IP or Unix) without blocking: *out is CONNECTING when this
- * returns 0, then cb(s, 0) runs once connected, or cb(s, error) (e.g.
- * SKT_ECONNREFUSED) with the stream CLOSED. Writes made before the
- * handshake ends are queued. Returns 0 or an error, with no stream. */
+/* Connect to a (IP or Unix; not kept) without blocking: *out is
+ * CONNECTING when this returns 0, then cb(s, 0) runs once connected, or
+ * cb(s, error) (e.g. SKT_ECONNREFUSED) with the stream CLOSED (or
+ * SKT_ECANCELED when closed first). Writes and reads asked for before the
+ * handshake ends wait for it. Returns 0 or an error, with no stream. */
 int skt_stream_connect(skt_loop *l, skt_stream **out, const skt_addr *a,
 		       skt_stream_cb cb);
 
 /* Graceful close: reads stop now (a pending read request is dropped
  * without callback), queued bytes are sent, then the fd is closed and
- * on_close runs with 0. The kernel resets rather than finishing if the
- * peer's unread bytes are still in the socket (TCP close(2)). Returns 0, or
- * the error that already closed the stream. */
+ * on_close runs with 0. A peer that never reads holds a draining stream
+ * until its timeouts (skt_stream_set_timeouts) or skt_loop_free end it.
+ * The kernel resets rather than finishing if the peer's unread bytes are
+ * still in the socket (TCP close(2)). Returns 0, or the error that already
+ * closed the stream. */
 int skt_stream_close(skt_stream *s);
 
 /* Abortive close: the queue is discarded and the fd closed with SO_LINGER
@@ -266,11 +269,12 @@ int skt_udp_new(skt_loop *l, skt_udp **out, int fd, size_t max_dgram);
 /* Receive in batches of up to SKT_UDP_BATCH (recvmmsg). */
 int skt_udp_recv_start(skt_udp *u, skt_udp_cb cb);
 int skt_udp_recv_stop(skt_udp *u);
-/* Queue one datagram to to (NULL: the connected peer); the queue goes out
- * with sendmmsg at the end of the current iteration or when it holds
- * SKT_UDP_BATCH. Returns 0, SKT_EMSGSIZE (len > 65507), or SKT_ENOBUFS
- * when the queue is full because the socket is (the datagram is dropped,
- * as the kernel would). */
+/* Queue one datagram to to (NULL: the connected peer); buf and to are
+ * copied. The queue goes out with sendmmsg at the end of the current
+ * iteration, or at once when it holds SKT_UDP_BATCH. Returns 0,
+ * SKT_EMSGSIZE (len > 65535; a datagram the kernel then refuses is
+ * reported to the receive callback), or SKT_ENOBUFS when the queue is full
+ * because the socket is (the datagram is dropped, as the kernel would). */
 int skt_udp_send(skt_udp *u, const void *buf, size_t len,
 		 const skt_addr *to);
 void skt_udp_set_udata(skt_udp *u, void *udata);

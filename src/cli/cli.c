@@ -81,7 +81,8 @@ int cli_parse_seconds(const char *text, int *ms)
 			frac_ms += (p[i] - '0') * scale;
 		p += fp;
 	}
-	if (*p != '\0' || whole > 86400)
+	/* "86400.5" is more than a day too, not only "86401". */
+	if (*p != '\0' || whole > 86400 || (whole == 86400 && frac_ms > 0))
 		return -1;
 	*ms = (int)(whole * 1000 + frac_ms);
 	return 0;

@@ -389,10 +389,9 @@ static int iterate(skt_loop *l, skt_run_mode mode)
 	if (mode != SKT_RUN_NOWAIT && tasks_empty(l) &&
 	    !atomic_load(&l->stop) && loop_alive(l))
 		timeout = skt__timers_next(l);
-	int r = l->be->wait(l, timeout);
+	int r = l->be->wait(l, timeout); /* reads the clock when it wakes */
 	if (r < 0)
 		return r;
-	skt_loop_update_time(l);
 	run_tasks(l);
 	if (mode == SKT_RUN_ONCE)
 		skt__timers_run(l);

@@ -135,8 +135,11 @@ static int ep_wait(skt_loop *l, int timeout_ms)
 {
 	struct epoll_be *b = l->bed;
 	int n = epoll_wait(b->fd, b->ev, BATCH, timeout_ms);
+	if (n < 0 && errno != EINTR)
+		return -errno;
 	if (n < 0)
-		return errno == EINTR ? 0 : -errno;
+		n = 0; /* a signal: its handler woke the loop's eventfd */
+	l->now = skt__now_ms(); /* callbacks see the time they woke at */
 	b->n = n;
 	for (b->cur = 0; b->cur < n; b->cur++) {
 		skt__watch *w = b->ev[b->cur].data.ptr;

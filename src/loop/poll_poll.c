@@ -145,8 +145,11 @@ static int pl_wait(skt_loop *l, int timeout_ms)
 {
 	struct poll_be *b = l->bed;
 	int n = poll(b->fds, (nfds_t)b->n, timeout_ms);
+	if (n < 0 && errno != EINTR)
+		return -errno;
 	if (n < 0)
-		return errno == EINTR ? 0 : -errno;
+		n = 0; /* a signal: its handler woke the loop's eventfd */
+	l->now = skt__now_ms(); /* callbacks see the time they woke at */
 	b->dispatching = true;
 	size_t end = b->n; /* watches added by callbacks wait for the next poll */
 	for (size_t i = 0; i < end && n > 0; i++) {

@@ -1,6 +1,5 @@
-/* stream.c - the life of a stream (make, connect, close, abort, free,
- * timeouts) and its writing half (the queue, flush callbacks, water
- * marks). Reading is in stream_read.c.
+/* stream.c - the life of a stream: make, connect, dispatch, close, abort,
+ * free, timeouts. Reading is in stream_read.c, writing in stream_write.c.
  *
  * States (stream.h): CONNECTING -> OPEN -> DRAINING -> CLOSED, or straight
  * to CLOSED on abort, error or timeout. The memory is the user's until
@@ -143,8 +142,12 @@ int skt_stream_close(skt_stream *s)
 	if (s->state == ST_DRAINING)
 		return 0;
 	s->rd_mode = RD_NONE;
-	if (s->state == ST_CONNECTING || s->olen == 0) {
+	if (s->olen == 0) {
 		skt__stream_close_fd(s, false);
+		return 0;
+	}
+	if (s->state == ST_CONNECTING) {
+		s->flags |= SF_CLOSE_WANT;
 		return 0;
 	}
 	s->state = ST_DRAINING;
@@ -192,13 +195,13 @@ static void connected(skt_stream *s, unsigned events)
 	}
 	int one = 1;
 	setsockopt(s->w.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	s->state = ST_OPEN;
+	s->state = (s->flags & SF_CLOSE_WANT) ? ST_DRAINING : ST_OPEN;
 	s->active = s->loop->now;
 	skt_stream_cb cb = s->on_connect;
 	s->on_connect = NULL;
 	if (cb != NULL)
 		cb(s, 0);
-	if (s->state == ST_OPEN)
+	if (s->state == ST_OPEN || s->state == ST_DRAINING)
 		skt__stream_flush(s); /* writes queued while connecting */
 }
 

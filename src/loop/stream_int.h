@@ -37,6 +37,9 @@ enum {
 #define SF_MARKS_DUE 0x200 /* flush callbacks may be due */
 #define SF_IN_READ 0x400   /* skt__stream_read is on the stack */
 #define SF_WAS_CONN 0x800  /* closed while CONNECTING: connect cb is due */
+#define SF_IN_SERVE 0x2000 /* a read callback runs; view_rest counts */
+#define SF_CLOSE_WANT 0x1000 /* closed while CONNECTING with bytes queued:
+				DRAINING once connected */
 
 struct mark {
 	uint64_t at; /* due once sent reaches this */
@@ -57,6 +60,7 @@ struct skt_stream {
 	skt_read_cb rd_cb;
 	size_t rd_n;      /* exact: n; until and frame: max */
 	size_t scanned;   /* until: leading buffered bytes without delim */
+	size_t view_rest; /* undelivered bytes while a read callback runs */
 	uint8_t delim[16];
 	/* Received, not yet delivered: ibuf[ipos, ipos + ilen). Allocated
 	 * only when a request leaves bytes over. */

@@ -119,7 +119,10 @@ static bool serve(skt_stream *s, const uint8_t *p, size_t n, size_t *used)
 			*used += take;
 			s->scanned = 0;
 		}
+		s->view_rest = n - *used;
+		s->flags |= SF_IN_SERVE;
 		cb(s, st, msg, mlen);
+		s->flags &= ~SF_IN_SERVE;
 		if (st < 0)
 			return false;
 	}
@@ -373,5 +376,7 @@ int skt_stream_read_frame(skt_stream *s, size_t max, skt_read_cb cb)
 
 size_t skt_stream_buffered(const skt_stream *s)
 {
-	return s->ilen;
+	/* Inside a read callback the bytes being served are not consumed
+	 * yet (they may sit in the shared buffer): count what follows. */
+	return (s->flags & SF_IN_SERVE) ? s->view_rest : s->ilen;
 }

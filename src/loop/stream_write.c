@@ -143,7 +143,8 @@ static int write_check(const skt_stream *s)
 {
 	if (s->state == ST_CLOSED)
 		return s->err != 0 ? s->err : SKT_EPIPE;
-	if (s->state == ST_DRAINING || (s->flags & (SF_SHUT_WANT | SF_FREED)))
+	if (s->state == ST_DRAINING ||
+	    (s->flags & (SF_SHUT_WANT | SF_FREED | SF_CLOSE_WANT)))
 		return SKT_EPIPE;
 	return 0;
 }

@@ -256,8 +256,10 @@ int skt_udp_send(skt_udp *u, const void *buf, size_t len, const skt_addr *to)
 		u->sto[u->sn].len = 0;
 	u->sn++;
 	u->used += len;
-	if (!u->blocked)
-		skt__task_queue(u->loop, &u->task);
+	if (!u->blocked && u->sn == B)
+		flush_now(u); /* a full batch goes at once */
+	if (!u->blocked || u->err != 0)
+		skt__task_queue(u->loop, &u->task); /* the rest, or a report */
 	return 0;
 }
 

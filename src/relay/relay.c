@@ -28,9 +28,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* 256 KiB per direction: past 128 KiB larger read/write chunks stopped
- * paying on loopback (the socket buffer, not the copy, limits), and the
- * zero-copy paths do not use the buffer for bulk data at all. */
+/* 256 KiB per direction, 16 times nc's 16 KiB: one read/write pair then
+ * moves about what a loopback socket buffer takes at once. Only terminals,
+ * sockets as stdin/stdout, --crlf and the fallbacks copy through it; bulk
+ * data from files and pipes goes zero-copy. */
 #define BUF_DEFAULT ((size_t)256 << 10)
 
 /* The private splice pipe: 1 MiB, the default /proc/sys/fs/pipe-max-size,

@@ -1,9 +1,10 @@
-/* portset.c - the 65536-bit port set and its parser.
+/* portset.c - the pure part of the scanner: the 65536-bit port set, its
+ * parser, and the names of scan results.
  *
- * Pure code: no fd, no allocation, no locale, no libc number parsing
- * (strtol skips leading blanks, accepts signs and needs a NUL, none of which
- * fits "len bytes, nothing past them"), so the parser is cheap to test
- * exhaustively and to fuzz.
+ * No fd, no allocation, no locale, no libc number parsing (strtol skips
+ * leading blanks, accepts signs and needs a NUL, none of which fits "len
+ * bytes, nothing past them"), so the parser is cheap to test exhaustively
+ * and to fuzz.
  */
 #include "internal.h"
 
@@ -172,4 +173,32 @@ int skt_portset_parse(skt_portset *s, const char *text, size_t len,
 		i++; /* the comma */
 	}
 	return (int)skt_portset_count(s);
+}
+
+/* ---- Names ---- */
+
+const char *skt_port_state_name(skt_port_state state)
+{
+	static const char *const names[] = {
+		[SKT_PORT_OPEN] = "open",
+		[SKT_PORT_CLOSED] = "closed",
+		[SKT_PORT_FILTERED] = "filtered",
+		[SKT_PORT_OPEN_FILTERED] = "open|filtered",
+	};
+	if ((unsigned)state >= SKT__ARRAY_SIZE(names))
+		return "unknown";
+	return names[state];
+}
+
+const char *skt_scan_reason(const skt_scan_result *r)
+{
+	if (r->self_connect)
+		return "self-connect";
+	switch (r->err) {
+	case 0: return r->socktype == SOCK_DGRAM ? "reply" : "connected";
+	case SKT_ECONNREFUSED: return "refused";
+	case SKT_ETIMEDOUT:
+		return r->state == SKT_PORT_OPEN_FILTERED ? "no reply" : "timed out";
+	default: return skt_strerror(r->err);
+	}
 }

@@ -63,6 +63,24 @@ class Interop(unittest.TestCase):
             self.assertEqual((rc, err), (0, ""))
             self.assertEqual(sha(got.read()), sha(data))
 
+    def test_ncat_listener_gets_data_and_answers(self):
+        # ncat prints no port for port 0: take one the kernel handed out.
+        port = free_port()
+        ncat = subprocess.Popen(["ncat", "-l", "-v", "127.0.0.1", str(port)],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        try:
+            while b"Listening on" not in ncat.stderr.readline():
+                pass
+            ncat.stdin.write(b"from ncat\n")
+            ncat.stdin.close()
+            ncat.stdin = None
+            rc, out, _ = sockit("connect", "127.0.0.1", str(port), input=b"to ncat\n")
+            got, _ = ncat.communicate(timeout=TIMEOUT)
+        finally:
+            ncat.kill()
+        self.assertEqual((rc, out, got), (0, b"from ncat\n", b"to ncat\n"))
+
     def test_socat_exec_peer_answers_after_half_close(self):
         # tr answers only at end of input: the default half-close gets it.
         socat = subprocess.Popen(["socat", "-d", "-d", "TCP-LISTEN:0,bind=127.0.0.1",

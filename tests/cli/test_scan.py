@@ -141,23 +141,33 @@ class Scan(unittest.TestCase):
         self.assertEqual(open_ports_text(out), set(opened))
 
     def test_low_fd_limit_still_finds_every_listener(self):
-        """ulimit -n 64 (soft and hard, so sockit cannot raise it), 1000
-        ports: the scan adapts its concurrency and gets every port right."""
-        opened, closed = self.held(5, 995)
+        """ulimit -n 64 (soft and hard, so sockit cannot raise it) and 40 fds
+        inherited, 1000 ports of which 100 listen: sockit plans for 48
+        probes, meets EMFILE, lowers its concurrency and gets every port
+        right."""
+        opened, closed = self.held(100, 900)
         ports = ",".join(map(str, opened + closed))
+        # The limit counts fd numbers: the 40 inherited fds take 3..42.
+        low = range(3, 43)
 
         def limit():
+            null = os.open(os.devnull, os.O_RDONLY)
+            for fd in low:
+                os.dup2(null, fd)
+            os.close(null)
             resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
         p = subprocess.run([SOCKIT, "scan", "--json", "127.0.0.1", ports],
                            capture_output=True, text=True, timeout=60,
-                           preexec_fn=limit)
+                           preexec_fn=limit, pass_fds=low)
         self.assertEqual(p.returncode, 0, p.stderr)
         rows, summary = rows_of(p.stdout)
         self.assertEqual(len(rows), 1000)
         self.assertEqual({r for r in rows if rows[r]["state"] == "open"},
                          set(opened))
-        self.assertEqual(summary["closed"], 995)
+        self.assertEqual(summary["closed"], 900)
         self.assertLess(summary["parallel"], 64)
+        self.assertGreater(summary["retries"], 0)
+        self.assertLess(summary["parallel_end"], summary["parallel"])
 
     def test_asked_parallelism_beyond_fd_limit(self):
         opened, closed = self.held(3, 197)

@@ -1,0 +1,111 @@
+#!/bin/sh
+# bench/echo/run.sh - build the echo servers and the load generator, run
+# every server under every load, print one table with ratios.
+#
+#   sh bench/echo/run.sh            the whole matrix (about 20 minutes)
+#   CONNS="50 1000" SIZES=64 sh bench/echo/run.sh     a part of it
+#
+# Knobs (environment): SERVERS (epoll sockit uv ev asyncio), CONNS
+# (1 50 1000), SIZES (64 4096), MODES (pp pipe: ping-pong, pipelined depth
+# DEPTH=16), DUR seconds per run (3), RUNS per cell (3, the median is
+# kept), WARM seconds before measuring (0.5), OUT build dir
+# (/tmp/sockit-bench). The server runs on CPU 0 and the load on CPU 1
+# (taskset); server CPU per message comes from /proc/PID/stat over the
+# measured window. APPEND=1 adds to the results of an earlier run in OUT
+# (to rerun one server) instead of starting afresh. Needs libuv1-dev,
+# libevent-dev (scripts/deps.sh).
+set -eu
+cd "$(dirname "$0")/../.."
+SERVERS=${SERVERS:-"epoll sockit uv ev asyncio"}
+CONNS=${CONNS:-"1 50 1000"}
+SIZES=${SIZES:-"64 4096"}
+MODES=${MODES:-"pp pipe"}
+DEPTH=${DEPTH:-16}
+DUR=${DUR:-3}
+RUNS=${RUNS:-3}
+WARM=${WARM:-0.5}
+OUT=${OUT:-/tmp/sockit-bench}
+CC=${CC:-cc}
+
+mkdir -p "$OUT"
+ulimit -n 65536 2>/dev/null || ulimit -n 4096
+echo "building in $OUT" >&2
+make -s BUILD="$OUT/lib" lib >&2
+B=bench/echo
+$CC -O2 -o "$OUT/epoll_echo" $B/epoll_echo.c
+$CC -O2 -o "$OUT/echo_load" $B/echo_load.c
+$CC -O2 -Iinclude -o "$OUT/sockit_echo" $B/sockit_echo.c "$OUT/lib/libsockit.a" -lpthread
+$CC -O2 -o "$OUT/uv_echo" $B/uv_echo.c $(pkg-config --cflags --libs libuv)
+$CC -O2 -o "$OUT/ev_echo" $B/ev_echo.c $(pkg-config --cflags --libs libevent)
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+start_server() { # name port -> sets SPID
+	case $1 in
+	asyncio) taskset -c 0 python3 $B/asyncio_echo.py "$2" & ;;
+	*) taskset -c 0 "$OUT/${1}_echo" "$2" & ;;
+	esac
+	SPID=$!
+	i=0
+	until python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$2),1)" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt 50 ] && { echo "$1 did not start" >&2; exit 1; }
+		sleep 0.1
+	done
+}
+
+# median of the numbers on stdin
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p; s/^$1=\([^ ]*\).*/\1/p"; }
+
+RES="$OUT/results.txt"
+[ -n "${APPEND:-}" ] || : > "$RES"
+for srv in $SERVERS; do
+	port=$(free_port)
+	start_server "$srv" "$port"
+	for c in $CONNS; do for s in $SIZES; do for m in $MODES; do
+		d=1
+		[ "$m" = pipe ] && d=$DEPTH
+		: > "$OUT/runs"
+		r=0
+		while [ $r -lt "$RUNS" ]; do
+			taskset -c 1 "$OUT/echo_load" -p "$port" -c "$c" -s "$s" \
+				-d "$d" -t "$DUR" -w "$WARM" -P "$SPID" >> "$OUT/runs"
+			r=$((r + 1))
+		done
+		rate=$(field rate < "$OUT/runs" | median)
+		cpu=$(field cpu_us_per_msg < "$OUT/runs" | median)
+		p99=$(field p99_us < "$OUT/runs" | median)
+		load=$(field load_cpu < "$OUT/runs" | median)
+		echo "$srv $c $s $m $rate $cpu $p99 $load" | tee -a "$RES" >&2
+	done; done; done
+	kill -INT "$SPID" 2>/dev/null || true
+	wait "$SPID" 2>/dev/null || true
+done
+
+# One row per load: each server's throughput (k msg/s) and server CPU per
+# message (us), then sockit's ratios: throughput x (higher is better) and
+# CPU per message x (lower is better) against libuv and the epoll reference.
+awk '
+{ k = $2 " " $3 " " $4; rate[$1, k] = $5; cpu[$1, k] = $6; p99[$1, k] = $7
+  if (!(k in seen)) { seen[k] = 1; order[++n] = k }
+  if (!($1 in known)) { known[$1] = 1; S[++ns] = $1 } }
+END {
+	printf "%-18s", "conns size mode"
+	for (i = 1; i <= ns; i++) printf " %14s", S[i] " kmsg/s|us"
+	printf " | %-23s | %-23s\n", "sockit/uv  thru  cpu", "sockit/epoll thru cpu"
+	for (j = 1; j <= n; j++) {
+		k = order[j]; split(k, f, " ")
+		printf "%-18s", sprintf("%5s %5s %-4s", f[1], f[2], f[3])
+		for (i = 1; i <= ns; i++)
+			printf " %7.1f|%6.2f", rate[S[i], k] / 1000, cpu[S[i], k]
+		r1 = rate["uv", k] ? rate["sockit", k] / rate["uv", k] : 0
+		c1 = cpu["sockit", k] ? cpu["uv", k] / cpu["sockit", k] : 0
+		r2 = rate["epoll", k] ? rate["sockit", k] / rate["epoll", k] : 0
+		c2 = cpu["sockit", k] ? cpu["epoll", k] / cpu["sockit", k] : 0
+		printf " | %9.2fx %9.2fx | %9.2fx %9.2fx\n", r1, c1, r2, c2
+	}
+	print "cpu ratios are efficiency: other server us/msg over sockit us/msg (> 1: sockit uses less)"
+}' "$RES"

@@ -1,0 +1,337 @@
+/* loop_echo_test.c - an echo server on the loop, on both backends, with
+ * 200 concurrent clients (a second loop in its own thread, and blocking
+ * clients in eight threads), every byte checked; and a writer whose
+ * reader stops: the water marks bound the queue. */
+#include "sktest.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+
+#define LOOP_TEST(name)                                                      \
+	static void name##_body(skt_backend be);                             \
+	SKT_TEST(loop_echo, name##_epoll)                                  \
+	{                                                                    \
+		name##_body(SKT_BACKEND_EPOLL);                              \
+	}                                                                    \
+	SKT_TEST(loop_echo, name##_poll)                                   \
+	{                                                                    \
+		name##_body(SKT_BACKEND_POLL);                               \
+	}                                                                    \
+	static void name##_body(skt_backend be)
+
+static skt_loop *mkloop(skt_backend be)
+{
+	skt_loop_opts o = {.backend = be};
+	skt_loop *l;
+	int r = skt_loop_new(&l, &o);
+	cr_assert_eq(r, 0, "loop_new: %s", skt_strerror(r));
+	return l;
+}
+
+/* A connected TCP pair: *st is a stream on l, the return the peer's fd. */
+static int stream_pair(skt_loop *l, skt_stream **st)
+{
+	uint16_t port;
+	int lfd = sktest_listen_tcp(false, &port);
+	skt_addr a;
+	cr_assert_eq(skt_sock_local(lfd, &a), 0);
+	int peer = skt_connect_addr(&a, SOCK_STREAM, 2000);
+	cr_assert_geq(peer, 0, "connect: %s", skt_strerror(peer));
+	int fd = skt_accept(lfd, NULL, 2000);
+	cr_assert_geq(fd, 0);
+	skt_close(lfd);
+	int r = skt_stream_new(l, st, fd);
+	cr_assert_eq(r, 0, "stream_new: %s", skt_strerror(r));
+	return peer;
+}
+
+static void run_until_idle(skt_loop *l)
+{
+	int r = skt_loop_run(l, SKT_RUN_DEFAULT);
+	cr_assert_geq(r, 0, "run: %s", skt_strerror(r));
+}
+
+/* ---- The echo server ---- */
+
+static void echo_read(skt_stream *s, int status, const uint8_t *d, size_t n)
+{
+	if (status < 0) {
+		skt_stream_free(s);
+		return;
+	}
+	cr_assert_geq(skt_stream_write(s, d, n), 0);
+}
+
+static void echo_accept(skt_listener *ls, skt_stream *s, int status,
+			void *arg)
+{
+	atomic_int *accepted = arg;
+	(void)ls;
+	cr_assert_eq(status, 0, "accept: %s", skt_strerror(status));
+	atomic_fetch_add(accepted, 1);
+	cr_assert_eq(skt_stream_read_start(s, echo_read), 0);
+}
+
+struct server {
+	skt_loop *loop;
+	skt_listener *ls;
+	skt_addr addr;
+	atomic_int accepted;
+};
+
+static void server_start(struct server *sv, skt_backend be)
+{
+	sv->loop = mkloop(be);
+	atomic_store(&sv->accepted, 0);
+	skt_listen_opts o = {.backlog = 1024};
+	int lfd = skt_listen(NULL, "0", &o);
+	cr_assert_geq(lfd, 0);
+	cr_assert_eq(skt_sock_local(lfd, &sv->addr), 0);
+	cr_assert_eq(skt_listener_new(sv->loop, &sv->ls, lfd, echo_accept,
+				      &sv->accepted),
+		     0);
+}
+
+static void server_free(struct server *sv)
+{
+	skt_listener_free(sv->ls);
+	skt_loop_free(sv->loop);
+}
+
+/* Clients on a second loop, in their own thread: each sends MSGS messages
+ * of different sizes and checks each echo with read_exact. */
+#define CLIENTS 200
+#define MSGS 5
+
+struct client {
+	struct clients *all;
+	skt_stream *s;
+	int id, sent, ok;
+	uint8_t msg[3000];
+	size_t len;
+};
+
+struct clients {
+	skt_backend be;
+	skt_loop *loop;
+	skt_loop *server_loop;
+	skt_addr addr;
+	struct client c[CLIENTS];
+	int done, failed;
+};
+
+static void client_send(struct client *c)
+{
+	c->len = 1 + (size_t)((c->id * 131 + c->sent * 977) % 2900);
+	for (size_t i = 0; i < c->len; i++)
+		c->msg[i] = (uint8_t)(c->id + c->sent * 7 + i);
+	cr_assert_geq(skt_stream_write(c->s, c->msg, c->len), 0);
+	c->sent++;
+}
+
+static void client_finish(struct client *c, bool ok)
+{
+	c->ok = ok;
+	c->all->failed += !ok;
+	skt_stream_free(c->s);
+	if (++c->all->done == CLIENTS)
+		skt_loop_stop(c->all->server_loop);
+}
+
+static void client_read(skt_stream *s, int status, const uint8_t *d, size_t n)
+{
+	struct client *c = skt_stream_udata(s);
+	if (status < 0 || n != c->len || memcmp(d, c->msg, n) != 0) {
+		client_finish(c, false);
+		return;
+	}
+	if (c->sent == MSGS) {
+		client_finish(c, true);
+		return;
+	}
+	client_send(c);
+	cr_assert_eq(skt_stream_read_exact(s, c->len, client_read), 0);
+}
+
+static void client_connected(skt_stream *s, int status)
+{
+	struct client *c = skt_stream_udata(s);
+	if (status < 0) {
+		client_finish(c, false);
+		return;
+	}
+	client_send(c);
+	cr_assert_eq(skt_stream_read_exact(s, c->len, client_read), 0);
+}
+
+static void *clients_main(void *arg)
+{
+	struct clients *cs = arg;
+	cs->loop = mkloop(cs->be);
+	for (int i = 0; i < CLIENTS; i++) {
+		struct client *c = &cs->c[i];
+		c->all = cs;
+		c->id = i;
+		int r = skt_stream_connect(cs->loop, &c->s, &cs->addr,
+					   client_connected);
+		cr_assert_eq(r, 0, "connect %d: %s", i, skt_strerror(r));
+		skt_stream_set_udata(c->s, c);
+	}
+	skt_loop_run(cs->loop, SKT_RUN_DEFAULT);
+	skt_loop_free(cs->loop);
+	return NULL;
+}
+
+LOOP_TEST(echo_200_clients_on_a_second_loop)
+{
+	struct server sv;
+	server_start(&sv, be);
+	static struct clients cs;
+	memset(&cs, 0, sizeof(cs));
+	cs.be = be;
+	cs.server_loop = sv.loop;
+	cs.addr = sv.addr;
+	pthread_t th;
+	pthread_create(&th, NULL, clients_main, &cs);
+	cr_assert_eq(skt_loop_run(sv.loop, SKT_RUN_DEFAULT), 1);
+	pthread_join(th, NULL);
+	cr_assert_eq(cs.done, CLIENTS);
+	cr_assert_eq(cs.failed, 0);
+	cr_assert_eq(atomic_load(&sv.accepted), CLIENTS);
+	server_free(&sv);
+}
+
+/* Blocking clients: 8 threads with 25 connections each, all open at
+ * once, taking turns. */
+struct bclients {
+	skt_addr addr;
+	atomic_int done;
+	skt_loop *server_loop;
+	atomic_int ids;
+};
+
+static void *blocking_clients(void *arg)
+{
+	struct bclients *b = arg;
+	int id = atomic_fetch_add(&b->ids, 1);
+	int fds[25];
+	for (int i = 0; i < 25; i++) {
+		fds[i] = skt_connect_addr(&b->addr, SOCK_STREAM, 5000);
+		cr_assert_geq(fds[i], 0);
+	}
+	uint8_t msg[512], back[512];
+	for (int round = 0; round < 4; round++)
+		for (int i = 0; i < 25; i++) {
+			size_t n = 1 + (size_t)(i * 37 + round * 11 + id) % 511;
+			memset(msg, 'a' + i % 26, n);
+			cr_assert_eq(skt_send_all(fds[i], msg, n, 5000, NULL), 0);
+			cr_assert_eq(skt_read_exact(fds[i], back, n, 5000, NULL),
+				     (ssize_t)n);
+			cr_assert_eq(memcmp(msg, back, n), 0);
+		}
+	for (int i = 0; i < 25; i++)
+		skt_close(fds[i]);
+	if (atomic_fetch_add(&b->done, 1) + 1 == 8)
+		skt_loop_stop(b->server_loop);
+	return NULL;
+}
+
+LOOP_TEST(echo_200_clients_blocking_threads)
+{
+	struct server sv;
+	server_start(&sv, be);
+	struct bclients b = {sv.addr, 0, sv.loop, 0};
+	pthread_t th[8];
+	for (int i = 0; i < 8; i++)
+		pthread_create(&th[i], NULL, blocking_clients, &b);
+	cr_assert_eq(skt_loop_run(sv.loop, SKT_RUN_DEFAULT), 1);
+	for (int i = 0; i < 8; i++)
+		pthread_join(th[i], NULL);
+	cr_assert_eq(atomic_load(&sv.accepted), 200);
+	server_free(&sv);
+}
+
+/* ---- Backpressure ---- */
+
+struct pressure {
+	skt_loop *l;
+	skt_stream *s;
+	int above, below;
+	size_t written, max_queued;
+	bool paused;
+	uint8_t chunk[16384];
+};
+
+static void pump(struct pressure *p)
+{
+	while (!p->paused && p->written < (8u << 20)) {
+		int r = skt_stream_write(p->s, p->chunk, sizeof(p->chunk));
+		cr_assert_geq(r, 0, "write: %s", skt_strerror(r));
+		p->written += sizeof(p->chunk);
+		size_t q = skt_stream_queued(p->s);
+		if (q > p->max_queued)
+			p->max_queued = q;
+		if (r == 1)
+			p->paused = true; /* above high water: stop */
+	}
+	if (p->written >= (8u << 20))
+		skt_stream_free(p->s);
+}
+
+static void on_water(skt_stream *s, bool above)
+{
+	struct pressure *p = skt_stream_udata(s);
+	if (above) {
+		p->above++;
+		return;
+	}
+	p->below++;
+	p->paused = false;
+	pump(p);
+}
+
+struct slow_reader {
+	int fd;
+	size_t total;
+};
+
+static void *slow_read(void *arg)
+{
+	struct slow_reader *r = arg;
+	usleep(100 * 1000); /* a reader that stops for a while */
+	static uint8_t buf[65536];
+	for (;;) {
+		ssize_t n = skt_recv(r->fd, buf, sizeof(buf), 5000);
+		if (n <= 0)
+			break;
+		r->total += (size_t)n;
+	}
+	return NULL;
+}
+
+LOOP_TEST(write_queue_backpressure_bounds_memory)
+{
+	skt_loop *l = mkloop(be);
+	struct pressure p = {0};
+	p.l = l;
+	int peer = stream_pair(l, &p.s);
+	skt_stream_set_udata(p.s, &p);
+	cr_assert_eq(skt_stream_set_water(p.s, 32768, 131072, on_water), 0);
+	cr_assert_eq(skt_stream_set_water(p.s, 10, 5, on_water), SKT_EINVAL);
+	struct slow_reader r = {peer, 0};
+	pthread_t th;
+	pthread_create(&th, NULL, slow_read, &r);
+	pump(&p);
+	cr_assert(p.paused);
+	run_until_idle(l);
+	pthread_join(th, NULL);
+	cr_assert_geq(p.above, 1);
+	cr_assert_geq(p.below, 1);
+	cr_assert_eq(r.total, 8u << 20);
+	cr_assert_leq(p.max_queued, 131072 + sizeof(p.chunk),
+		      "queue grew to %zu", p.max_queued);
+	skt_loop_free(l);
+	skt_close(peer);
+}
