@@ -144,7 +144,9 @@ TORTURE_WRAP := socket socketpair accept accept4 connect bind listen \
 TORTURE_SRC := $(sort $(wildcard tests/torture/*.c))
 TORTURE_OBJ := $(TORTURE_SRC:%.c=$(BUILD)/obj/%.o)
 TORTURE_BIN := $(BUILD)/tests/torture/torture
-TORTURE_MAX ?= 50
+# `make torture` takes the first TORTURE_MAX points of each integration
+# scenario; `make check` (tests/run.sh) the first 50.
+TORTURE_MAX ?= 1000
 
 $(TORTURE_BIN): $(TORTURE_OBJ) $(TESTLIB_OBJ) $(STATIC)
 	@mkdir -p $(@D)
@@ -154,25 +156,13 @@ $(TORTURE_BIN): $(TORTURE_OBJ) $(TESTLIB_OBJ) $(STATIC)
 torture-bins: $(TORTURE_BIN)
 
 # Every scenario: unit ones at every failure point, integration ones at
-# the first TORTURE_MAX.
+# the first TORTURE_MAX of each pass.
 torture: all torture-bins
 	$(TORTURE_BIN) --max $(TORTURE_MAX) all
 
-# ---- valgrind: the Criterion suite under memcheck ----
-# Criterion runs each test in a worker process it forks from itself;
-# --trace-children follows them, and --no-early-exit makes a worker return
-# from main() instead of _exit()ing, so memcheck sees its heap at the end.
-VALGRIND := valgrind --quiet --error-exitcode=1 --leak-check=full \
-	--errors-for-leak-kinds=definite,indirect --track-fds=yes \
-	--trace-children=yes --child-silent-after-fork=no
+# ---- valgrind: the Criterion suite under memcheck (tests/valgrind.sh) ----
 valgrind: all tests
-	@fail=""; for t in $(TEST_BIN); do \
-		echo "valgrind $$t"; \
-		$(VALGRIND) $$t --jobs 1 --no-early-exit >/dev/null 2>$(BUILD)/valgrind.log || \
-			{ cat $(BUILD)/valgrind.log; fail="$$fail $${t##*/}"; }; \
-	done; \
-	if [ -n "$$fail" ]; then echo "valgrind: errors in:$$fail"; exit 1; fi; \
-	echo "valgrind: no errors"
+	sh tests/valgrind.sh $(BUILD)
 
 # The suite once, in this build: Criterion binaries (unit, network, fault),
 # corpus replay, unit torture, then the examples against their partners

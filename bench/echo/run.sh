@@ -62,28 +62,43 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p; s/^$1=\([^ ]*\).*/\1/p"; }
 
 RES="$OUT/results.txt"
 [ -n "${APPEND:-}" ] || : > "$RES"
+# Every server runs at once (idle ones sleep in their poll), and each run
+# of a cell visits the servers in turn, so a disturbance of the machine
+# (another job, a CPU frequency change) falls on all of them alike rather
+# than on whichever server was being measured at the time.
+PIDS=""
 for srv in $SERVERS; do
 	port=$(free_port)
 	start_server "$srv" "$port"
-	for c in $CONNS; do for s in $SIZES; do for m in $MODES; do
-		d=1
-		[ "$m" = pipe ] && d=$DEPTH
-		: > "$OUT/runs"
-		r=0
-		while [ $r -lt "$RUNS" ]; do
-			taskset -c 1 "$OUT/echo_load" -p "$port" -c "$c" -s "$s" \
-				-d "$d" -t "$DUR" -w "$WARM" -P "$SPID" >> "$OUT/runs"
-			r=$((r + 1))
-		done
-		rate=$(field rate < "$OUT/runs" | median)
-		cpu=$(field cpu_us_per_msg < "$OUT/runs" | median)
-		p99=$(field p99_us < "$OUT/runs" | median)
-		load=$(field load_cpu < "$OUT/runs" | median)
-		echo "$srv $c $s $m $rate $cpu $p99 $load" | tee -a "$RES" >&2
-	done; done; done
-	kill -INT "$SPID" 2>/dev/null || true
-	wait "$SPID" 2>/dev/null || true
+	eval "PORT_$srv=$port PID_$srv=$SPID"
+	PIDS="$PIDS $SPID"
 done
+trap 'kill -INT $PIDS 2>/dev/null || true' EXIT
+for c in $CONNS; do for s in $SIZES; do for m in $MODES; do
+	d=1
+	[ "$m" = pipe ] && d=$DEPTH
+	for srv in $SERVERS; do : > "$OUT/runs.$srv"; done
+	r=0
+	while [ $r -lt "$RUNS" ]; do
+		for srv in $SERVERS; do
+			eval "port=\$PORT_$srv pid=\$PID_$srv"
+			taskset -c 1 "$OUT/echo_load" -p "$port" -c "$c" -s "$s" \
+				-d "$d" -t "$DUR" -w "$WARM" -P "$pid" >> "$OUT/runs.$srv"
+		done
+		r=$((r + 1))
+	done
+	for srv in $SERVERS; do
+		f="$OUT/runs.$srv"
+		rate=$(field rate < "$f" | median)
+		cpu=$(field cpu_us_per_msg < "$f" | median)
+		p99=$(field p99_us < "$f" | median)
+		load=$(field load_cpu < "$f" | median)
+		echo "$srv $c $s $m $rate $cpu $p99 $load" | tee -a "$RES" >&2
+	done
+done; done; done
+kill -INT $PIDS 2>/dev/null || true
+wait 2>/dev/null || true
+trap - EXIT
 
 # One row per load: each server's throughput (k msg/s) and server CPU per
 # message (us), then sockit's ratios: throughput x (higher is better) and

@@ -8,8 +8,8 @@
  * ready, or with calls that cannot block on them (splice with
  * SPLICE_F_NONBLOCK). Bulk data takes the kernel's zero-copy paths where
  * they exist: sendfile(2) from a regular file, splice(2) from a pipe, a
- * splice through a private pipe into a pipe or a file, and MSG_TRUNC
- * (received and dropped without a copy) into /dev/null; anything the
+ * splice through a private pipe into a pipe or a file, and on TCP
+ * MSG_TRUNC (received and dropped without a copy) into /dev/null; anything the
  * kernel refuses (EINVAL) falls back to read/write through a buffer
  * without losing a byte.
  *

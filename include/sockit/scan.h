@@ -109,8 +109,8 @@ typedef struct skt_scan_result {
 	bool self_connect; /* the connect reached the scanner's own socket
 	                      (state is then closed, err 0) */
 	int tries;         /* probes sent (UDP may send more than one) */
-	int64_t rtt_us;    /* from the last probe sent to its answer or to
-	                      the timeout */
+	int64_t rtt_us;    /* from the last probe sent to its answer, or to
+	                      the moment it was declared silent */
 } skt_scan_result;
 
 /* What a scan did, filled at its end when asked for (skt_scan_opts.stats). */
@@ -165,6 +165,11 @@ typedef void (*skt_scan_cb)(const skt_scan_result *r, void *arg);
  * that is the program's choice (the sockit command raises its soft limit
  * to the hard limit before a scan).
  *
+ * Timing: a probe is filtered (UDP: sent again, then open|filtered) once
+ * timeout_ms has passed with no answer. Answers already queued are always
+ * read before any probe is declared silent, so a slow callback or a busy
+ * machine delays results but never turns an answer into a timeout.
+ *
  * Every socket the scan opens is closed before it returns; an open TCP
  * port is closed with a reset (SO_LINGER 0), leaving no TIME_WAIT behind.
  *
@@ -173,6 +178,8 @@ typedef void (*skt_scan_cb)(const skt_scan_result *r, void *arg);
  *                     IPv6, an empty set, a negative option, socktype
  *                     other than stream or datagram;
  *   SKT_ENOMEM, or an epoll error: before any probe, cb never ran;
+ *   an error of the first socket() (SKT_EAFNOSUPPORT where IPv6 is off,
+ *                     SKT_EMFILE with no fd to spare): cb never ran;
  *   SKT_EMFILE, SKT_ENFILE, ...: the shortage above with nothing left in
  *                     flight to wait for, so the scan cannot go on. cb has
  *                     then run for the ports already scanned (stats says

@@ -21,6 +21,7 @@
 #define SOCKIT_STREAM_H
 
 #include "sockit/addr.h"
+#include "sockit/conn.h"
 #include "sockit/loop.h"
 #include "sockit/sock.h"
 
@@ -38,7 +39,8 @@ typedef struct skt_listener skt_listener;
 typedef struct skt_workers skt_workers;
 typedef struct skt_udp skt_udp;
 
-/* Read results. status 0: len bytes of data (len > 0). Otherwise an error:
+/* Read results. status 0: len bytes of data (len > 0, but for a frame
+ * with an empty payload). Otherwise an error:
  * SKT_EOF (the peer finished sending and nothing is buffered), SKT_EPARTIAL
  * (the peer finished inside a message: data/len are the bytes it sent),
  * SKT_ETOOBIG (a line or frame exceeds max: data/len are the buffered
@@ -70,6 +72,13 @@ typedef void (*skt_water_cb)(skt_stream *s, bool above);
  * the stream owns fd; on failure fd is untouched. Returns 0, SKT_EBADF,
  * SKT_ENOMEM, or -errno from the backend. */
 int skt_stream_new(skt_loop *l, skt_stream **out, int fd);
+
+/* Move a blocking connection onto the loop: s takes c's fd and the bytes
+ * c had received but not yet handed out (nothing is lost: a protocol may
+ * read its greeting with skt_conn, then go on with callbacks). On success
+ * c is freed; on failure it is untouched. Returns 0, SKT_ENOMEM, or
+ * -errno. */
+int skt_stream_from_conn(skt_loop *l, skt_stream **out, skt_conn *c);
 
 /* Connect to a (IP or Unix; not kept) without blocking: *out is
  * CONNECTING when this returns 0, then cb(s, 0) runs once connected, or

@@ -76,6 +76,13 @@ int bridge_option(struct bridge *b, int ch, const char *arg, char **argv)
 		option_name(argv, name, sizeof(name));
 		return cli_usage_error(b->cmd, "option '%s' needs a value", name);
 	case '?':
+		/* A known long option given a value it does not take
+		 * ("--crlf=1"): getopt says which, in optopt. */
+		if (optopt != 0 && strncmp(argv[optind - 1], "--", 2) == 0 &&
+		    strchr(argv[optind - 1], '=') != NULL)
+			return cli_usage_error(b->cmd, "option '%.*s' takes no value",
+					       (int)strcspn(argv[optind - 1], "="),
+					       argv[optind - 1]);
 		option_name(argv, name, sizeof(name));
 		return cli_usage_error(b->cmd, "unknown option '%s'", name);
 	default:

@@ -65,5 +65,6 @@ extern const cli_cmd cli_cmd_connect;
 extern const cli_cmd cli_cmd_listen;
 extern const cli_cmd cli_cmd_check;
 extern const cli_cmd cli_cmd_scan;
+extern const cli_cmd cli_cmd_serve;
 
 #endif

@@ -13,6 +13,7 @@ static const cli_cmd *const cmds[] = {
 	&cli_cmd_scan,
 	&cli_cmd_connect,
 	&cli_cmd_listen,
+	&cli_cmd_serve,
 	NULL,
 };
 

@@ -378,6 +378,36 @@ int skt_stream_new(skt_loop *l, skt_stream **out, int fd)
 	return skt__stream_adopt(l, out, fd, false);
 }
 
+int skt_stream_from_conn(skt_loop *l, skt_stream **out, skt_conn *c)
+{
+	*out = NULL;
+	/* conn.h has no "detach": a duplicate of the fd outlives c. */
+	int fd = fcntl(skt_conn_fd(c), F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	skt_stream *s;
+	int r = skt_stream_new(l, &s, fd);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	size_t n = skt_conn_buffered(c);
+	if (n > 0) {
+		s->ibuf = skt__malloc(n);
+		if (s->ibuf == NULL) {
+			skt_stream_free(s); /* closes only the duplicate */
+			return SKT_ENOMEM;
+		}
+		s->icap = n;
+		/* Buffered bytes come first and need no recv. */
+		ssize_t got = skt_conn_read(c, s->ibuf, n);
+		s->ilen = got > 0 ? (size_t)got : 0;
+	}
+	skt_conn_free(c);
+	*out = s;
+	return 0;
+}
+
 int skt_stream_connect(skt_loop *l, skt_stream **out, const skt_addr *a,
 		       skt_stream_cb cb)
 {

@@ -12,6 +12,10 @@
  * with SKT_ENOBUFS, as a full kernel queue would drop them. A datagram the
  * kernel refuses (EMSGSIZE, a refused port) is dropped and the error goes
  * to the receive callback, which is the endpoint's one report channel.
+ *
+ * States of the sending side: FLOWING (the queue goes out at the end of
+ * each iteration) and BLOCKED (the socket was full: the queue waits for
+ * the watch to report it writable, then FLOWING again).
  */
 #include "loop/loop_int.h"
 

@@ -113,8 +113,10 @@ int skt__relay_dgram(relay *r);
 
 /* poll() for what the flags ask (input readable, socket writable and/or
  * readable, output writable) until the nearer deadline, and set the ready
- * flags of what is ready. Returns 0 (also on EINTR and on a deadline) or
- * -errno. */
+ * flags of what is ready. Returns 0 (also on EINTR and on a deadline),
+ * -errno, or SKT_EIO when asked to wait for nothing with no deadline (a
+ * bug in the caller's bookkeeping: an error beats a hang). In relay.c,
+ * with the deadline checks below. */
 int skt__relay_wait(relay *r, bool in, bool sock_wr, bool sock_rd, bool out);
 
 /* Bring the idle deadline forward after bytes moved. */

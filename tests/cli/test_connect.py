@@ -319,6 +319,7 @@ class BadInput(unittest.TestCase):
         self.check("--bogus", "127.0.0.1", "80", want="'--bogus'")
         self.check("-x", "127.0.0.1", "80", want="'-x'")
         self.check("--eof=sometimes", "127.0.0.1", "80", want="sometimes")
+        self.check("--crlf=yes", "127.0.0.1", "80", want="'--crlf' takes no value")
 
 
 if __name__ == "__main__":

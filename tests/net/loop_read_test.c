@@ -360,7 +360,9 @@ struct big {
 static void *write_big(void *arg)
 {
 	struct big *b = arg;
-	cr_assert_eq(skt_send_all(b->fd, b->data, b->len, 5000, NULL), 0);
+	/* A failure shows as a short frame on the main thread. */
+	skt_send_all(b->fd, b->data, b->len, 5000, NULL);
+	skt_shutdown_write(b->fd);
 	return NULL;
 }
 
@@ -446,4 +448,48 @@ LOOP_TEST(request_made_outside_callbacks_with_bytes_buffered)
 	cr_assert_eq(o.calls, 2);
 	skt_loop_free(l);
 	skt_close(peer);
+}
+
+/* ---- From a blocking connection ---- */
+
+static void greeting_cb(skt_stream *s, int status, const uint8_t *d,
+			size_t len)
+{
+	struct result *r = skt_stream_udata(s);
+	cr_assert_eq(status, 0, "%s", skt_errname(status));
+	memcpy(r->data + r->len, d, len);
+	r->len += len;
+	if (++r->calls < 2) {
+		cr_assert_eq(skt_stream_read_line(s, 0, greeting_cb), 0);
+		return;
+	}
+	skt_stream_free(s);
+}
+
+LOOP_TEST(blocking_connection_moves_onto_the_loop_with_its_bytes)
+{
+	skt_loop *l = mkloop(be);
+	int fds[2];
+	cr_assert_eq(skt_socketpair(SOCK_STREAM, fds), 0);
+	cr_assert_eq(skt_send_all(fds[1], "HELO x\nfirst\nsecond\n", 20, 1000,
+				  NULL),
+		     0);
+	skt_conn *c;
+	cr_assert_eq(skt_conn_new(&c, fds[0], 0), 0);
+	skt_conn_settimeout(c, 1000);
+	const uint8_t *line;
+	cr_assert_eq(skt_conn_read_line(c, 0, &line), 7); /* blocking */
+	cr_assert_gt(skt_conn_buffered(c), 0);
+	skt_stream *s;
+	cr_assert_eq(skt_stream_from_conn(l, &s, c), 0);
+	struct result r;
+	memset(&r, 0, sizeof(r));
+	skt_stream_set_udata(s, &r);
+	cr_assert_eq(skt_stream_read_line(s, 0, greeting_cb), 0);
+	skt_close(fds[1]);
+	cr_assert_eq(skt_loop_run(l, SKT_RUN_DEFAULT), 0);
+	cr_assert_eq(r.calls, 2);
+	cr_assert_eq(r.len, 13);
+	cr_assert_eq(memcmp(r.data, "first\nsecond\n", 13), 0);
+	skt_loop_free(l);
 }

@@ -50,6 +50,7 @@ typedef enum torture_mode {
 } torture_mode;
 
 typedef struct torture_counts {
+	torture_mode mode;
 	long sys;      /* calls that can fail hard */
 	long eintr;    /* calls that can be interrupted */
 	bool injected; /* the failure was delivered */
@@ -60,6 +61,9 @@ typedef struct torture_counts {
 void torture_arm(torture_mode mode, long fail_at);
 /* Stop counting and return what happened since torture_arm. */
 torture_counts torture_disarm(void);
+/* What happened so far, still counting: for a scenario whose result may
+ * rightly differ once a call failed (a scanner reports what a probe met). */
+torture_counts torture_peek(void);
 
 /* ---- Helpers for scenarios ---- */
 
@@ -72,6 +76,16 @@ torture_counts torture_disarm(void);
 			rc = (int)r_;                                        \
 			goto out;                                            \
 		}                                                            \
+	} while (0)
+
+/* expr must give the error want (SKT_EOF at the end of a stream, say):
+ * another error is the run's error, a success a wrong result. */
+#define TRY_EXPECT_ERR(expr, want)                                           \
+	do {                                                                 \
+		long w_ = (long)(expr);                                      \
+		if (w_ != (want))                                            \
+			TRY(w_);                                             \
+		EXPECT(w_ == (want));                                        \
 	} while (0)
 
 /* A result that is not an error but is wrong: the scenario is broken,

@@ -12,7 +12,6 @@
  * the Kth call that can fail hard and K of the eintr pass the Kth call
  * that can be interrupted.
  */
-#define _GNU_SOURCE
 #include "torture.h"
 
 #include <errno.h>
@@ -45,11 +44,18 @@ void torture_arm(torture_mode m, long k)
 	atomic_store(&mode, m);
 }
 
+torture_counts torture_peek(void)
+{
+	return (torture_counts){atomic_load(&mode), atomic_load(&n_sys),
+				atomic_load(&n_eintr), atomic_load(&injected),
+				failed_call};
+}
+
 torture_counts torture_disarm(void)
 {
+	torture_counts c = torture_peek();
 	atomic_store(&mode, TORTURE_OFF);
-	return (torture_counts){atomic_load(&n_sys), atomic_load(&n_eintr),
-				atomic_load(&injected), failed_call};
+	return c;
 }
 
 /* Count one call of name; returns the errno it must fail with now, or 0
@@ -95,9 +101,26 @@ WRAP(int, accept, EMFILE, true,
      (int fd, struct sockaddr *a, socklen_t *l), (fd, a, l))
 WRAP(int, accept4, EMFILE, true,
      (int fd, struct sockaddr *a, socklen_t *l, int f), (fd, a, l, f))
-/* A non-blocking connect fails at once for a local reason: no route. */
-WRAP(int, connect, ENETUNREACH, true,
-     (int fd, const struct sockaddr *a, socklen_t l), (fd, a, l))
+/* A non-blocking connect fails at once for a local reason: no route. An
+ * interrupted connect is not one that never happened: the kernel goes on
+ * with the handshake (connect(2): EINTR, "the connection is established
+ * asynchronously"), so the real call is made and its result replaced. */
+int __real_connect(int fd, const struct sockaddr *a, socklen_t l);
+int __wrap_connect(int fd, const struct sockaddr *a, socklen_t l);
+int __wrap_connect(int fd, const struct sockaddr *a, socklen_t l)
+{
+	int e = should_fail("connect", ENETUNREACH, true);
+	if (e == ENETUNREACH) {
+		errno = e;
+		return -1;
+	}
+	int rc = __real_connect(fd, a, l);
+	if (e == EINTR && (rc == 0 || errno == EINPROGRESS)) {
+		errno = EINTR;
+		return -1;
+	}
+	return rc;
+}
 WRAP(int, bind, EADDRINUSE, false,
      (int fd, const struct sockaddr *a, socklen_t l), (fd, a, l))
 WRAP(int, listen, EADDRINUSE, false, (int fd, int n), (fd, n))

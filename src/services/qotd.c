@@ -1,0 +1,220 @@
+/* qotd.c - Quote of the Day (RFC 865): each connection or datagram gets
+ * one quote, then (TCP) the server hangs up. Quotes are built in, or read
+ * from a file (--file) in the fortune(6) format or one per line.
+ *
+ * RFC 865 asks for ASCII printing characters, spaces, CR and LF, "less
+ * than 512 characters": quotes are stored with CRLF line ends and a file
+ * holding a longer one is refused at load, not cut at send. Each worker
+ * hands its quotes out in turn, so clients see them all.
+ */
+#include "services/services.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#define QUOTE_MAX 512
+#define FILE_MAX ((size_t)1 << 20) /* a quote file is small; refuse more */
+
+static const char *const builtin[] = {
+	"\"Be conservative in what you do, be liberal in what you accept\r\n"
+	"from others.\" - Jon Postel, RFC 761\r\n",
+	"\"We reject: kings, presidents and voting. We believe in: rough\r\n"
+	"consensus and running code.\" - David D. Clark, IETF, 1992\r\n",
+	"\"A distributed system is one in which the failure of a computer\r\n"
+	"you didn't even know existed can render your own computer\r\n"
+	"unusable.\" - Leslie Lamport\r\n",
+	"\"It Has To Work.\" - RFC 1925, The Twelve Networking Truths\r\n",
+	"\"With sufficient thrust, pigs fly just fine. However, this is not\r\n"
+	"necessarily a good idea.\" - RFC 1925\r\n",
+	"\"Simplicity is prerequisite for reliability.\" - Edsger W. Dijkstra\r\n",
+	"\"The cheapest, fastest, and most reliable components are those\r\n"
+	"that aren't there.\" - Gordon Bell\r\n",
+	"\"Measure. Don't tune for speed until you've measured.\" - Rob Pike\r\n",
+};
+
+struct qotd_worker {
+	size_t next;
+};
+
+static int qotd_worker_new(skt__svc_worker *w, void **state)
+{
+	*state = skt__calloc(1, sizeof(struct qotd_worker));
+	return *state == NULL ? SKT_ENOMEM : 0;
+}
+
+static void qotd_worker_free(void *state)
+{
+	skt__free(state);
+}
+
+static const char *next_quote(skt__svc_worker *w)
+{
+	struct qotd_worker *q = skt__svc_wstate(w);
+	const skt__quotes *file = skt__svc_options(w)->quotes;
+	size_t n = file != NULL ? file->n : SKT__ARRAY_SIZE(builtin);
+	size_t i = q->next++ % n;
+	return file != NULL ? file->v[i] : builtin[i];
+}
+
+static int qotd_open(skt__svc_conn *c)
+{
+	const char *quote = next_quote(c->w);
+	return skt__svc_tell(c, quote, strlen(quote));
+}
+
+static long qotd_dgram(skt__svc_worker *w, const uint8_t *in, size_t len,
+		       uint8_t *out, size_t cap)
+{
+	const char *quote = next_quote(w);
+	size_t n = strlen(quote); /* <= QUOTE_MAX < cap */
+	memcpy(out, quote, n);
+	return (long)n;
+}
+
+/* ---- Quote files ---- */
+
+static int read_file(const char *path, char **text, size_t *len)
+{
+	FILE *f = fopen(path, "rbe");
+	if (f == NULL)
+		return -errno;
+	char *buf = skt__malloc(FILE_MAX + 1);
+	if (buf == NULL) {
+		fclose(f);
+		return SKT_ENOMEM;
+	}
+	size_t n = fread(buf, 1, FILE_MAX + 1, f);
+	int r = ferror(f) ? SKT_EIO : n > FILE_MAX ? SKT_ETOOBIG : 0;
+	fclose(f);
+	if (r < 0) {
+		skt__free(buf);
+		return r;
+	}
+	buf[n] = '\0';
+	*text = buf;
+	*len = n;
+	return 0;
+}
+
+/* Lines from first to last (exclusive) of a quote, CRLF each. */
+static int add_quote(skt__quotes *q, char **lines, size_t first,
+		     size_t last)
+{
+	size_t len = 0;
+	for (size_t i = first; i < last; i++)
+		len += strlen(lines[i]) + 2;
+	if (len > QUOTE_MAX)
+		return SKT_ETOOBIG;
+	char *s = skt__malloc(len + 1), *p = s;
+	char **v = skt__realloc(q->v, (q->n + 1) * sizeof(*v));
+	if (s == NULL || v == NULL) {
+		skt__free(s);
+		if (v != NULL)
+			q->v = v;
+		return SKT_ENOMEM;
+	}
+	q->v = v;
+	for (size_t i = first; i < last; i++) {
+		size_t n = strlen(lines[i]);
+		memcpy(p, lines[i], n);
+		memcpy(p + n, "\r\n", 2);
+		p += n + 2;
+	}
+	*p = '\0';
+	q->v[q->n++] = s;
+	return 0;
+}
+
+/* Cut text into lines in place (LF or CRLF ends). Returns the count. */
+static size_t split_lines(char *text, size_t len, char **lines)
+{
+	size_t n = 0;
+	char *p = text, *end = text + len;
+	while (p < end) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		char *stop = nl != NULL ? nl : end;
+		if (stop > p && stop[-1] == '\r')
+			stop[-1] = '\0';
+		*stop = '\0';
+		lines[n++] = p;
+		p = stop + 1;
+	}
+	return n;
+}
+
+/* A quote is a run of lines between "%" lines (blank lines around it
+ * dropped), or each non-empty line when the file has no "%" line. */
+static int parse(skt__quotes *q, char **lines, size_t n, size_t *bad_line)
+{
+	bool fortune = false;
+	for (size_t i = 0; i < n && !fortune; i++)
+		fortune = strcmp(lines[i], "%") == 0;
+	size_t i = 0;
+	while (i < n) {
+		size_t first = i, last = i + 1;
+		if (fortune) {
+			while (first < n && lines[first][0] == '\0')
+				first++;
+			last = first;
+			while (last < n && strcmp(lines[last], "%") != 0)
+				last++;
+			i = last + 1;
+			while (last > first && lines[last - 1][0] == '\0')
+				last--;
+		} else {
+			i++;
+		}
+		if (last <= first || first >= n || lines[first][0] == '\0')
+			continue;
+		int r = add_quote(q, lines, first, last);
+		if (r < 0) {
+			*bad_line = first + 1;
+			return r;
+		}
+	}
+	return q->n > 0 ? 0 : SKT_EINVAL;
+}
+
+int skt__quotes_load(skt__quotes *q, const char *path, size_t *bad_line)
+{
+	*q = (skt__quotes){0};
+	*bad_line = 0;
+	char *text = NULL;
+	size_t len = 0;
+	int r = read_file(path, &text, &len);
+	if (r < 0)
+		return r;
+	/* At most one line per byte, plus one. */
+	char **lines = skt__malloc((len + 1) * sizeof(*lines));
+	if (lines == NULL) {
+		skt__free(text);
+		return SKT_ENOMEM;
+	}
+	r = parse(q, lines, split_lines(text, len, lines), bad_line);
+	skt__free(lines);
+	skt__free(text);
+	if (r < 0)
+		skt__quotes_free(q);
+	return r;
+}
+
+void skt__quotes_free(skt__quotes *q)
+{
+	for (size_t i = 0; i < q->n; i++)
+		skt__free(q->v[i]);
+	skt__free(q->v);
+	*q = (skt__quotes){0};
+}
+
+const skt__svc skt__svc_qotd = {
+	.name = "qotd",
+	.what = "RFC 865: a quote, built in or from --file",
+	.port = 1717,
+	.flags = SKT__SVC_TCP | SKT__SVC_UDP,
+	.idle_s = 300,
+	.worker_new = qotd_worker_new,
+	.worker_free = qotd_worker_free,
+	.open = qotd_open,
+	.datagram = qotd_dgram,
+};

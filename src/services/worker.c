@@ -1,0 +1,441 @@
+/* worker.c - one loop of the server: accepting and admitting connections,
+ * their life until they close, datagrams, and the drain when the server
+ * stops.
+ *
+ * A connection's states (the stream's own, seen from here):
+ *   ADMITTING  accepted; checked against --allow/--deny, --max-conns and
+ *              --max-per-ip in that order (cheapest first, and the shared
+ *              counters are only touched for a peer the lists admit); a
+ *              refusal resets it at once, so a client learns it was turned
+ *              away instead of reading a silent end of stream;
+ *   SERVING    the service's open() has it: an skt__svc_conn on the
+ *              worker's list, counted, under the idle timeout;
+ *   CLOSED     on_close ran: the service forgets it, the counts go down,
+ *              the memory goes.
+ * The worker's own states: RUNNING -> DRAINING (listeners and UDP gone;
+ * every connection told to finish; a deadline timer) -> FINISHED (nothing
+ * open: the control loop is told and this loop stops).
+ */
+#include "services/server_int.h"
+
+#include <string.h>
+
+/* Accept and UDP errors repeat while their cause lasts (out of fds: ten
+ * times a second per worker): report one, then count, once a second. */
+#define ERROR_REPORT_MS 1000
+
+/* ---- What services call ---- */
+
+int skt__svc_writev(skt__svc_conn *c, const struct iovec *iov, int cnt)
+{
+	size_t n = 0;
+	for (int i = 0; i < cnt; i++)
+		n += iov[i].iov_len;
+	int r = skt_stream_writev(c->s, iov, cnt);
+	if (r >= 0) {
+		c->out += n;
+		skt__bump(&c->w->st.bytes_out, n);
+	}
+	return r;
+}
+
+int skt__svc_write(skt__svc_conn *c, const void *buf, size_t len)
+{
+	struct iovec iov = {(void *)buf, len};
+	return skt__svc_writev(c, &iov, 1);
+}
+
+void skt__svc_got(skt__svc_conn *c, size_t len)
+{
+	c->in += len;
+	skt__bump(&c->w->st.bytes_in, len);
+}
+
+static void linger_data(skt_stream *s, int status, const uint8_t *data,
+			size_t len)
+{
+	if (status == 0)
+		skt__svc_got(skt_stream_udata(s), len);
+	else if (status == SKT_EOF || status == SKT_EPARTIAL)
+		skt_stream_close(s);
+}
+
+int skt__svc_tell(skt__svc_conn *c, const void *msg, size_t len)
+{
+	int r = skt__svc_write(c, msg, len);
+	if (r >= 0)
+		r = skt_stream_shutdown(c->s);
+	if (r >= 0)
+		r = skt_stream_read_start(c->s, linger_data);
+	return r < 0 ? r : 0;
+}
+
+void skt__svc_cut(skt__svc_conn *c, int end, size_t limit)
+{
+	if (c->end == SKT__SVC_END_NONE) {
+		c->end = end;
+		c->limit = limit;
+	}
+	skt_stream_abort(c->s);
+}
+
+void *skt__svc_wstate(const skt__svc_worker *w)
+{
+	return w->state;
+}
+
+const skt__svc_opts *skt__svc_options(const skt__svc_worker *w)
+{
+	return w->srv->o;
+}
+
+skt_loop *skt__svc_loop(const skt__svc_worker *w)
+{
+	return w->loop;
+}
+
+bool skt__svc_stopping(const skt__svc_worker *w)
+{
+	return w->stopping;
+}
+
+/* ---- Reporting ---- */
+
+static void report_error(skt__svc_worker *w, const char *what, int err)
+{
+	skt__bump(&w->st.errors, 1);
+	int64_t now = skt_loop_now(w->loop);
+	if (w->err_logged != 0 && now - w->err_logged < ERROR_REPORT_MS) {
+		w->err_quiet++;
+		return;
+	}
+	skt__svc_event ev = {.kind = SKT__SVC_EV_ERROR, .what = what,
+			     .err = err, .quiet = w->err_quiet,
+			     .transport = SOCK_STREAM};
+	w->err_quiet = 0;
+	w->err_logged = now > 0 ? now : 1;
+	skt__svc_emit(w->srv, &ev);
+}
+
+static void refuse(skt__svc_worker *w, skt_stream *s, const skt_addr *peer,
+		   int why, size_t limit)
+{
+	skt__bump(&w->st.refused, 1);
+	skt_stream_abort(s);
+	skt_stream_free(s);
+	bool quiet = why == SKT__SVC_REFUSE_DENIED ||
+		     why == SKT__SVC_REFUSE_STOPPING;
+	if (quiet && !w->srv->o->verbose)
+		return;
+	skt__svc_event ev = {.kind = SKT__SVC_EV_REFUSED, .addr = peer,
+			     .transport = SOCK_STREAM, .refusal = why,
+			     .limit = limit};
+	skt__svc_emit(w->srv, &ev);
+}
+
+/* ---- Draining ---- */
+
+static void finish(skt__svc_worker *w)
+{
+	if (w->finished)
+		return;
+	w->finished = true;
+	skt_timer_free(w->deadline);
+	w->deadline = NULL;
+	/* Should the post fail (no memory), the control loop's last-resort
+	 * timer still ends the wait. */
+	skt_loop_post(w->srv->ctl, skt__svc_worker_done, w);
+	skt_loop_stop(w->loop);
+}
+
+void skt__svc_worker_force(void *worker)
+{
+	skt__svc_worker *w = worker;
+	/* Aborting runs no callback now (stream.h), so the list holds. */
+	for (skt__svc_conn *c = w->conns.next; c != &w->conns; c = c->next) {
+		if (c->end != SKT__SVC_END_NONE)
+			continue;
+		c->end = SKT__SVC_END_DEADLINE;
+		skt__bump(&w->st.deadline_cuts, 1);
+		skt_stream_abort(c->s);
+	}
+}
+
+static void on_deadline(skt_timer *t, void *arg)
+{
+	skt__svc_worker_force(arg);
+}
+
+void skt__svc_worker_drain(void *worker)
+{
+	skt__svc_worker *w = worker;
+	if (w->stopping)
+		return;
+	w->stopping = true;
+	for (size_t i = 0; i < SKT__SVC_ADDR_MAX; i++) {
+		skt_listener_free(w->ls[i]);
+		skt_udp_free(w->udp[i]);
+		w->ls[i] = NULL;
+		w->udp[i] = NULL;
+	}
+	for (skt__svc_conn *c = w->conns.next; c != &w->conns; c = c->next) {
+		if (w->svc->stop != NULL)
+			w->svc->stop(c);
+		else
+			skt_stream_close(c->s);
+	}
+	if (w->nconns == 0) {
+		finish(w);
+		return;
+	}
+	if (skt_timer_new(w->loop, &w->deadline, on_deadline, w) < 0 ||
+	    skt_timer_start(w->deadline, SKT__SVC_DRAIN_MS, 0) < 0)
+		skt__svc_worker_force(w);
+}
+
+/* ---- Connections ---- */
+
+static void count_close(skt__svc_worker *w, skt__svc_conn *c, int status)
+{
+	if (c->end == SKT__SVC_END_CUTOFF || c->end == SKT__SVC_END_TOOBIG)
+		skt__bump(&w->st.cutoffs, 1);
+	else if (status == SKT_ETIMEDOUT)
+		skt__bump(&w->st.timeouts, 1);
+	else if (status < 0 && status != SKT_ECANCELED)
+		skt__bump(&w->st.errors, 1);
+}
+
+static void on_close(skt_stream *s, int status)
+{
+	skt__svc_conn *c = skt_stream_udata(s);
+	skt__svc_worker *w = c->w;
+	skt__svc_server *srv = w->srv;
+	if (w->svc->closed != NULL)
+		w->svc->closed(c);
+	c->prev->next = c->next;
+	c->next->prev = c->prev;
+	w->nconns--;
+	if (c->per_ip)
+		skt__svc_peers_put(srv->peers, &c->peer);
+	atomic_fetch_sub(&srv->open, 1);
+	count_close(w, c, status);
+	bool limit = c->end != SKT__SVC_END_NONE || status == SKT_ETIMEDOUT;
+	if (srv->o->verbose || limit) {
+		skt__svc_event ev = {.kind = SKT__SVC_EV_CLOSE, .conn = c,
+				     .addr = &c->peer, .err = status,
+				     .transport = SOCK_STREAM,
+				     .ms = skt_loop_now(w->loop) - c->since};
+		skt__svc_emit(srv, &ev);
+	}
+	skt_stream_free(s);
+	skt__free(c);
+	if (w->stopping && w->nconns == 0)
+		finish(w);
+}
+
+/* The checks of ADMITTING. Returns 0 to admit (the per-address count,
+ * when kept, already taken: *per_ip says so), or the refusal. */
+static int admission(skt__svc_worker *w, const skt_addr *peer,
+		     size_t *limit, bool *per_ip)
+{
+	skt__svc_server *srv = w->srv;
+	const skt__svc_opts *o = srv->o;
+	*per_ip = false;
+	if (w->stopping)
+		return SKT__SVC_REFUSE_STOPPING;
+	if (o->admit != NULL && !o->admit(peer, o->admit_arg))
+		return SKT__SVC_REFUSE_DENIED;
+	size_t n = atomic_fetch_add(&srv->open, 1) + 1;
+	if (o->max_conns > 0 && n > o->max_conns) {
+		atomic_fetch_sub(&srv->open, 1);
+		*limit = o->max_conns;
+		return SKT__SVC_REFUSE_MAX_CONNS;
+	}
+	if (srv->peers == NULL)
+		return 0;
+	int r = skt__svc_peers_take(srv->peers, peer, o->max_per_ip);
+	if (r == 1) {
+		*per_ip = true;
+		return 0;
+	}
+	atomic_fetch_sub(&srv->open, 1);
+	*limit = o->max_per_ip;
+	/* Out of memory for the table: refusing is the safe side. */
+	return SKT__SVC_REFUSE_MAX_PER_IP;
+}
+
+static skt__svc_conn *conn_new(skt__svc_worker *w, skt_stream *s,
+			       const skt_addr *peer, bool per_ip)
+{
+	skt__svc_conn *c = skt__calloc(1, sizeof(*c) + w->svc->conn_size);
+	if (c == NULL)
+		return NULL;
+	c->w = w;
+	c->s = s;
+	c->peer = *peer;
+	c->per_ip = per_ip;
+	c->id = atomic_fetch_add(&w->srv->next_id, 1) + 1;
+	c->since = skt_loop_now(w->loop);
+	c->next = &w->conns;
+	c->prev = w->conns.prev;
+	c->prev->next = c;
+	w->conns.prev = c;
+	w->nconns++;
+	skt_stream_set_udata(s, c);
+	skt_stream_on_close(s, on_close);
+	return c;
+}
+
+static void on_accept(skt_listener *ls, skt_stream *s, int status, void *arg)
+{
+	skt__svc_worker *w = arg;
+	skt__svc_server *srv = w->srv;
+	if (s == NULL) {
+		report_error(w, "accept", status);
+		return;
+	}
+	skt_addr peer;
+	if (skt_sock_peer(skt_stream_fd(s), &peer) < 0) {
+		skt_stream_abort(s); /* already reset by the client */
+		skt_stream_free(s);
+		return;
+	}
+	size_t limit = 0;
+	bool per_ip;
+	int why = admission(w, &peer, &limit, &per_ip);
+	if (why != 0) {
+		refuse(w, s, &peer, why, limit);
+		return;
+	}
+	skt__svc_conn *c = conn_new(w, s, &peer, per_ip);
+	if (c == NULL) {
+		if (per_ip)
+			skt__svc_peers_put(srv->peers, &peer);
+		atomic_fetch_sub(&srv->open, 1);
+		report_error(w, "accept", SKT_ENOMEM);
+		skt_stream_abort(s);
+		skt_stream_free(s);
+		return;
+	}
+	skt__bump(&w->st.accepted, 1);
+	if (srv->o->idle_ms > 0)
+		skt_stream_set_timeouts(s, srv->o->idle_ms, 0);
+	if (srv->o->verbose) {
+		skt__svc_event ev = {.kind = SKT__SVC_EV_OPEN, .conn = c,
+				     .addr = &c->peer,
+				     .transport = SOCK_STREAM};
+		skt__svc_emit(srv, &ev);
+	}
+	if (w->svc->open(c) < 0)
+		skt_stream_abort(s); /* on_close cleans up */
+}
+
+/* ---- Datagrams ---- */
+
+static void one_dgram(skt__svc_worker *w, skt_udp *u, const skt_dgram *d)
+{
+	const skt__svc_opts *o = w->srv->o;
+	skt__bump(&w->st.dgrams_in, 1);
+	skt__bump(&w->st.bytes_in, d->len);
+	long out = -1;
+	if (d->truncated) {
+		skt__bump(&w->st.errors, 1);
+	} else if (o->admit != NULL && !o->admit(&d->from, o->admit_arg)) {
+		skt__bump(&w->st.refused, 1);
+	} else {
+		out = w->svc->datagram(w, d->data, d->len, w->dgram_out,
+				       SKT__SVC_DGRAM_MAX);
+		if (out >= 0 && skt_udp_send(u, w->dgram_out, (size_t)out,
+					     &d->from) < 0) {
+			skt__bump(&w->st.errors, 1);
+			out = -1;
+		} else if (out >= 0) {
+			skt__bump(&w->st.dgrams_out, 1);
+			skt__bump(&w->st.bytes_out, (uint64_t)out);
+		}
+	}
+	if (o->verbose) {
+		skt__svc_event ev = {.kind = SKT__SVC_EV_DATAGRAM,
+				     .addr = &d->from, .transport = SOCK_DGRAM,
+				     .in = (long)d->len, .out = out};
+		skt__svc_emit(w->srv, &ev);
+	}
+}
+
+static void on_dgrams(skt_udp *u, int status, const skt_dgram *d, size_t n)
+{
+	skt__svc_worker *w = skt_udp_udata(u);
+	if (status < 0) {
+		report_error(w, "udp", status);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		one_dgram(w, u, &d[i]);
+}
+
+/* ---- Making and freeing ---- */
+
+int skt__svc_worker_init(skt__svc_worker *w)
+{
+	w->conns.next = w->conns.prev = &w->conns;
+	int r = skt_loop_new(&w->loop, NULL);
+	if (r < 0)
+		return r;
+	if (w->srv->o->udp) {
+		w->dgram_out = skt__malloc(SKT__SVC_DGRAM_MAX);
+		if (w->dgram_out == NULL)
+			return SKT_ENOMEM;
+	}
+	if (w->svc->worker_new != NULL)
+		return w->svc->worker_new(w, &w->state);
+	return 0;
+}
+
+int skt__svc_worker_serve(skt__svc_worker *w, size_t i, int fd, bool udp)
+{
+	int r;
+	if (!udp) {
+		r = skt_listener_new(w->loop, &w->ls[i], fd, on_accept, w);
+		if (r < 0)
+			skt_close(fd);
+		return r;
+	}
+	r = skt_udp_new(w->loop, &w->udp[i], fd, SKT__SVC_DGRAM_MAX);
+	if (r < 0) {
+		skt_close(fd);
+		return r;
+	}
+	skt_udp_set_udata(w->udp[i], w);
+	r = skt_udp_recv_start(w->udp[i], on_dgrams);
+	if (r < 0) {
+		skt_udp_free(w->udp[i]); /* closes fd */
+		w->udp[i] = NULL;
+	}
+	return r;
+}
+
+void skt__svc_worker_fini(skt__svc_worker *w)
+{
+	/* Open streams get on_close (SKT_ECANCELED) here, on this thread,
+	 * after every worker thread has ended. */
+	skt_loop_free(w->loop);
+	w->loop = NULL;
+	if (w->svc->worker_free != NULL && w->state != NULL)
+		w->svc->worker_free(w->state);
+	w->state = NULL;
+	skt__free(w->dgram_out);
+	w->dgram_out = NULL;
+}
+
+void skt__svc_worker_sum(skt__svc_worker *w, skt__svc_stats *sum)
+{
+	sum->accepted += skt__read(&w->st.accepted);
+	sum->refused += skt__read(&w->st.refused);
+	sum->timeouts += skt__read(&w->st.timeouts);
+	sum->cutoffs += skt__read(&w->st.cutoffs);
+	sum->errors += skt__read(&w->st.errors);
+	sum->bytes_in += skt__read(&w->st.bytes_in);
+	sum->bytes_out += skt__read(&w->st.bytes_out);
+	sum->dgrams_in += skt__read(&w->st.dgrams_in);
+	sum->dgrams_out += skt__read(&w->st.dgrams_out);
+}

@@ -1,0 +1,60 @@
+#!/bin/sh
+# tests/valgrind.sh BUILD [BINARY...] - run the Criterion binaries of BUILD
+# (default: unit and network) under valgrind memcheck; exit 1 if any
+# process reported an error (invalid access, use of uninitialised memory,
+# a definite or indirect leak), or a test failed. The fault tests are left
+# out by default: they measure latency and move megabytes against
+# deadlines that memcheck's slowdown would break (they run under ASan in
+# `make test`); name them to run them anyway.
+#
+# How it works with Criterion: each test runs in a worker process that
+# Criterion starts from its own binary. --trace-children=yes follows the
+# workers; --no-early-exit makes each worker return from main() instead of
+# _exit()ing, so memcheck sees its heap at the end (Criterion's advice for
+# valgrind). Starting a worker under memcheck costs about a second, so
+# two run at once (VALGRIND_JOBS=1 for one at a time). Memcheck's errors in a worker do not change what Criterion
+# reports, so every process logs to its own file (--log-file=%p) and this
+# script reads their "ERROR SUMMARY" lines. --track-fds=yes lists the fds
+# open at each exit in those logs (Criterion's own pipes among them; valgrind
+# 3.19 cannot make them errors): the tests' own teardown already fails any
+# test that leaks an fd. The helpers tests start (python3 peers, shells,
+# ip, iptables) are not ours and are left untraced: memcheck would only
+# make them slow enough to break the tests' timeouts.
+set -u
+build=${1:-build}
+shift
+[ $# -gt 0 ] || set -- "$build"/tests/unit/* "$build"/tests/net/*
+jobs=${VALGRIND_JOBS:-2}
+logs="$build/valgrind"
+rm -rf "$logs"
+mkdir -p "$logs"
+bad=""
+for t in "$@"; do
+	[ -x "$t" ] && [ -f "$t" ] || continue
+	case "$t" in *.d | *.o) continue ;; esac
+	name=${t##*/}
+	mkdir -p "$logs/$name"
+	valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect \
+		--show-leak-kinds=definite,indirect --track-fds=yes \
+		--trace-children=yes --log-file="$logs/$name/%p.log" \
+		--trace-children-skip='*python*,*/sh,*/bash,*/ip,*tables*,*/unshare' \
+		"$t" --jobs "$jobs" --no-early-exit >"$logs/$name/out" 2>&1
+	rc=$?
+	syn=$(grep -h 'Synthesis' "$logs/$name/out")
+	errs=$(grep -l 'ERROR SUMMARY: [1-9]' "$logs/$name"/*.log 2>/dev/null)
+	echo "valgrind $name: ${syn#*Synthesis: }"
+	if [ -n "$errs" ]; then
+		for f in $errs; do
+			grep -E -A12 'Invalid|uninitialised|definitely lost|indirectly lost' "$f" | head -40
+		done
+		bad="$bad $name"
+	elif [ $rc -ne 0 ]; then
+		grep -E '^\[(----|FAIL)\]' "$logs/$name/out" | head -20
+		bad="$bad $name(tests)"
+	fi
+done
+if [ -n "$bad" ]; then
+	echo "valgrind: errors in:$bad (logs in $logs)"
+	exit 1
+fi
+echo "valgrind: no errors (logs in $logs)"
