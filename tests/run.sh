@@ -14,10 +14,8 @@ failed=""
 out_file=$(mktemp)
 trap 'rm -f "$out_file"' EXIT
 
-# run NAME CMD... - run CMD with its output in $out_file; sets rc.
+# run CMD... - run CMD with its output in $out_file; sets rc.
 run() {
-	name=$1
-	shift
 	"$@" >"$out_file" 2>&1 </dev/null
 	rc=$?
 }
@@ -36,7 +34,7 @@ count_one() {
 for t in "$build"/tests/unit/* "$build"/tests/net/* "$build"/tests/fault/*; do
 	[ -x "$t" ] || continue
 	case "$t" in *.d | *.o) continue ;; esac
-	run "$t" "$t" --jobs 2 --full-stats
+	run "$t" --jobs 2 --full-stats
 	grep -E '^\[(----|FAIL|SKIP|====)\]|Assertion|Warning|ERROR|SUMMARY|^fault:' "$out_file" | grep -v '^\[====\] Running'
 	syn=$(sed -n 's/.*Synthesis: Tested: \([0-9]*\) | Passing: \([0-9]*\) | Failing: \([0-9]*\) | Crashing: \([0-9]*\).*/\1 \2 \3 \4/p' "$out_file")
 	if [ -n "$syn" ]; then
@@ -62,7 +60,7 @@ for f in "$build"/fuzz/*; do
 	[ -x "$f" ] && [ -f "$f" ] || continue
 	name=${f##*/}
 	[ -d "fuzz/corpus/$name" ] || continue
-	run "$name" "$f" "fuzz/corpus/$name"
+	run "$f" "fuzz/corpus/$name"
 	cat "$out_file"
 	count_one "fuzz/$name"
 done
@@ -70,8 +68,8 @@ done
 # Allocation and system call torture: one test per scenario.
 torture="$build/tests/torture/torture"
 if [ -x "$torture" ]; then
-	run torture "$torture" --max "${TORTURE_MAX:-50}" all
-	grep -v ': ok$' "$out_file" | grep -v '^torture: ' 
+	run "$torture" --max "${TORTURE_MAX:-50}" all
+	grep -v '^torture: [0-9]' "$out_file"
 	res=$(sed -n 's/^torture: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$out_file")
 	if [ -n "$res" ]; then
 		set -- $res
@@ -87,7 +85,7 @@ fi
 
 for py in tests/examples/run.py tests/cli/run.py; do
 	[ -f "$py" ] || continue
-	run "$py" python3 "$py" "$build"
+	run python3 "$py" "$build"
 	tail -40 "$out_file"
 	res=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p' "$out_file" | tail -1)
 	if [ -n "$res" ]; then

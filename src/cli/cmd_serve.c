@@ -99,20 +99,22 @@ static int option(struct serve_opts *o, int ch, const char *arg)
 	case OPT_WORKERS:
 		rc = parse_count("--workers", arg, 1024, &n);
 		if (rc == CLI_OK && n == 0)
-			rc = cli_usage_error("serve", "--workers 0: at least 1");
+			rc = cli_usage_error("serve", "--workers: at least 1");
 		s->workers = (unsigned)n;
 		o->workers_given = true;
 		return rc;
 	case OPT_MAX_CONNS:
 		return parse_count("--max-conns", arg, 10000000, &s->max_conns);
 	case OPT_MAX_PER_IP:
-		return parse_count("--max-per-ip", arg, 10000000, &s->max_per_ip);
+		return parse_count("--max-per-ip", arg, 10000000,
+				   &s->max_per_ip);
 	case OPT_MAX_QUEUE:
 		o->queue_given = true;
-		rc = parse_count("--max-queue", arg, (size_t)1 << 30, &s->max_queue);
+		rc = parse_count("--max-queue", arg, (size_t)1 << 30,
+				 &s->max_queue);
 		if (rc == CLI_OK && s->max_queue < 1024)
-			rc = cli_usage_error("serve", "--max-queue %s: at least "
-					     "1024 bytes", arg);
+			rc = cli_usage_error("serve", "--max-queue %s: at "
+					     "least 1024 bytes", arg);
 		return rc;
 	case OPT_IDLE:
 		o->idle_given = true;
@@ -136,15 +138,16 @@ static int validate(struct serve_opts *o)
 	s->tcp = o->tcp || !o->udp;
 	s->udp = o->udp;
 	if (s->udp && !(svc->flags & SKT__SVC_UDP))
-		return cli_usage_error("serve", "%s has no UDP form", svc->name);
+		return cli_usage_error("serve", "%s has no UDP form",
+				       svc->name);
 	if (o->file != NULL && svc != &skt__svc_qotd)
 		return cli_usage_error("serve", "--file is for qotd");
 	if (o->queue_given && svc != &skt__svc_chat)
 		return cli_usage_error("serve", "--max-queue is for chat");
 	if ((svc->flags & SKT__SVC_ONE_LOOP) && o->workers_given &&
 	    s->workers != 1)
-		return cli_usage_error("serve", "%s runs on one loop: --workers "
-				       "must be 1", svc->name);
+		return cli_usage_error("serve", "%s runs on one loop: "
+				       "--workers must be 1", svc->name);
 	if (s->naddrs == 0) {
 		s->naddrs = 1;
 		snprintf(s->addrs[0].port, sizeof(s->addrs[0].port), "%u",
@@ -196,7 +199,8 @@ static int parse(int argc, char **argv, struct serve_opts *o)
 	o->name = argv[optind];
 	o->svc.svc = skt__svc_find(o->name);
 	if (o->svc.svc == NULL)
-		return cli_usage_error("serve", "unknown service '%s'", o->name);
+		return cli_usage_error("serve", "unknown service '%s'",
+				       o->name);
 	return validate(o);
 }
 
@@ -233,10 +237,11 @@ static void text_close(FILE *f, const skt__svc_event *ev, int idle_ms)
 	if (c->who[0] != '\0')
 		fprintf(f, " (%s)", c->who);
 	if (strcmp(r, "cutoff") == 0)
-		fprintf(f, " cut off: output cap of %zu bytes reached by a slow "
-			"reader", c->limit);
+		fprintf(f, " cut off: output cap of %zu bytes reached by a "
+			"slow reader", c->limit);
 	else if (strcmp(r, "too-big") == 0)
-		fprintf(f, " cut off: a line or request over %zu bytes", c->limit);
+		fprintf(f, " cut off: a line or request over %zu bytes",
+			c->limit);
 	else if (strcmp(r, "deadline") == 0)
 		fputs(" reset: still open at the shutdown deadline", f);
 	else if (strcmp(r, "idle-timeout") == 0)
@@ -251,17 +256,20 @@ static void text_close(FILE *f, const skt__svc_event *ev, int idle_ms)
 		ev->ms / 1000.0);
 }
 
+/* For printf's %llu, whatever uint64_t is on this platform. */
+static unsigned long long u(uint64_t v)
+{
+	return v;
+}
+
 static void text_stats(FILE *f, const skt__svc_stats *st)
 {
 	fprintf(f, "%llu open, %llu accepted, %llu refused, %llu timed out, "
-		"%llu cut off, %llu errors, %llu bytes in, %llu out, "
-		"%llu datagrams in, %llu out",
-		(unsigned long long)st->open, (unsigned long long)st->accepted,
-		(unsigned long long)st->refused, (unsigned long long)st->timeouts,
-		(unsigned long long)st->cutoffs, (unsigned long long)st->errors,
-		(unsigned long long)st->bytes_in, (unsigned long long)st->bytes_out,
-		(unsigned long long)st->dgrams_in,
-		(unsigned long long)st->dgrams_out);
+		"%llu cut off, %llu errors, ", u(st->open), u(st->accepted),
+		u(st->refused), u(st->timeouts), u(st->cutoffs), u(st->errors));
+	fprintf(f, "%llu bytes in, %llu out, %llu datagrams in, %llu out",
+		u(st->bytes_in), u(st->bytes_out), u(st->dgrams_in),
+		u(st->dgrams_out));
 }
 
 static const char *refusal(int why)
@@ -272,6 +280,25 @@ static const char *refusal(int why)
 	case SKT__SVC_REFUSE_MAX_PER_IP: return "max-per-ip";
 	default: return "stopping";
 	}
+}
+
+static void text_refused(FILE *f, const skt__svc_event *ev)
+{
+	if (ev->refusal == SKT__SVC_REFUSE_DENIED)
+		fputs("by --allow/--deny", f);
+	else if (ev->refusal == SKT__SVC_REFUSE_STOPPING)
+		fputs("the server is stopping", f);
+	else
+		fprintf(f, "--%s %zu reached", refusal(ev->refusal), ev->limit);
+}
+
+static void text_error(FILE *f, const skt__svc_event *ev)
+{
+	fprintf(f, "%s: %s: %s", ev->service, ev->what, skt_strerror(ev->err));
+	if (strcmp(ev->what, "accept") == 0)
+		fprintf(f, " (accepting paused %d ms)", SKT_ACCEPT_PAUSE_MS);
+	if (ev->quiet > 0)
+		fprintf(f, " (%u more since the last report)", ev->quiet);
 }
 
 static void text_event(FILE *f, const skt__svc_event *ev,
@@ -295,13 +322,7 @@ static void text_event(FILE *f, const skt__svc_event *ev,
 		return;
 	case SKT__SVC_EV_REFUSED:
 		fprintf(f, "%s: %s refused: ", ev->service, a);
-		if (ev->refusal == SKT__SVC_REFUSE_DENIED)
-			fputs("by --allow/--deny", f);
-		else if (ev->refusal == SKT__SVC_REFUSE_STOPPING)
-			fputs("the server is stopping", f);
-		else
-			fprintf(f, "--%s %zu reached", refusal(ev->refusal),
-				ev->limit);
+		text_refused(f, ev);
 		return;
 	case SKT__SVC_EV_DATAGRAM:
 		fprintf(f, "%s: %s datagram: %ld bytes in, ", ev->service, a,
@@ -312,12 +333,7 @@ static void text_event(FILE *f, const skt__svc_event *ev,
 			fprintf(f, "%ld out", ev->out);
 		return;
 	case SKT__SVC_EV_ERROR:
-		fprintf(f, "%s: %s: %s", ev->service, ev->what,
-			skt_strerror(ev->err));
-		if (strcmp(ev->what, "accept") == 0)
-			fprintf(f, " (accepting paused %d ms)", SKT_ACCEPT_PAUSE_MS);
-		if (ev->quiet > 0)
-			fprintf(f, " (%u more since the last report)", ev->quiet);
+		text_error(f, ev);
 		return;
 	case SKT__SVC_EV_STATS:
 		fprintf(f, "%s: stats: ", ev->service);
@@ -398,7 +414,8 @@ static void json_event(FILE *f, const skt__svc_event *ev)
 							: ",\"peer\":", f);
 		cli_json_str(f, a);
 	}
-	if (ev->kind == SKT__SVC_EV_LISTENING || ev->kind == SKT__SVC_EV_DATAGRAM)
+	if (ev->kind == SKT__SVC_EV_LISTENING ||
+	    ev->kind == SKT__SVC_EV_DATAGRAM)
 		fprintf(f, ",\"transport\":\"%s\"",
 			ev->transport == SOCK_DGRAM ? "udp" : "tcp");
 	if (ev->kind == SKT__SVC_EV_OPEN)
@@ -409,9 +426,11 @@ static void json_event(FILE *f, const skt__svc_event *ev)
 		fprintf(f, ",\"reason\":\"%s\",\"limit\":%zu",
 			refusal(ev->refusal), ev->limit);
 	else if (ev->kind == SKT__SVC_EV_DATAGRAM)
-		fprintf(f, ",\"bytes_in\":%ld,\"bytes_out\":%ld", ev->in, ev->out);
+		fprintf(f, ",\"bytes_in\":%ld,\"bytes_out\":%ld", ev->in,
+			ev->out);
 	else if (ev->kind == SKT__SVC_EV_ERROR)
-		fprintf(f, ",\"what\":\"%s\",\"error\":\"%s\",\"suppressed\":%u",
+		fprintf(f, ",\"what\":\"%s\",\"error\":\"%s\","
+			"\"suppressed\":%u",
 			ev->what, skt_errname(ev->err), ev->quiet);
 	if (ev->kind == SKT__SVC_EV_STOPPING)
 		fprintf(f, ",\"signal\":\"%s\"", signame(ev->signum));

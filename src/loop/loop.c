@@ -333,7 +333,6 @@ void skt_loop_free(skt_loop *l)
 {
 	if (l == NULL || l->running)
 		return;
-	l->freeing = true;
 	cancel_handles(l);
 	drop_tasks(l);
 	while (l->handles.next != &l->handles)

@@ -101,7 +101,6 @@ struct skt_loop {
 	size_t ntimers;   /* timers that exist: the heap has room for all */
 	uint64_t timer_seq;
 	bool running;
-	bool freeing;
 	atomic_int stop;
 	/* Wake-ups: posts, signals and skt_loop_wake write the eventfd; the
 	 * flag saves the write while a wake-up is already pending. */

@@ -7,9 +7,10 @@
  * needs no lock. A broadcast writes to each member's stream queue; a
  * member that does not read lets its queue grow, and once the queue
  * passes the output cap (--max-queue, the stream's high-water mark) that
- * member is cut off: reset, its queue freed, the others told. The others
- * never wait for it: a write never blocks, and the cap bounds the memory
- * one slow reader can hold.
+ * member is cut off: reset, its queue freed, the others told (its kernel
+ * send buffer is fixed at the cap too, so the kernel does not hide
+ * megabytes of backlog first). The others never wait for it: a write
+ * never blocks, and the cap bounds the memory one slow reader can hold.
  *
  * A member's states: IN_ROOM (linked, hears broadcasts), DEAD (a write in
  * the middle of a broadcast passed its cap: still linked, skipped, reaped
@@ -19,6 +20,7 @@
 #include "services/services.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -98,8 +100,8 @@ static void broadcast(struct room *r, const struct member *from,
 	}
 }
 
-static void announce(struct room *r, const struct member *from,
-		     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void announce(struct room *r, const struct member *from, const char *fmt,
+		     ...) __attribute__((format(printf, 3, 4)));
 
 static void announce(struct room *r, const struct member *from,
 		     const char *fmt, ...)
@@ -109,9 +111,10 @@ static void announce(struct room *r, const struct member *from,
 	va_start(ap, fmt);
 	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (n > 0)
-		broadcast(r, from, msg, (size_t)n < sizeof(msg) ? (size_t)n
-								: sizeof(msg) - 1);
+	if (n <= 0)
+		return;
+	size_t len = (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1;
+	broadcast(r, from, msg, len);
 }
 
 /* Cut off the DEAD, telling the others; telling them may kill more. */
@@ -259,6 +262,11 @@ static int chat_open(skt__svc_conn *c)
 	m->c = c;
 	snprintf(nick, sizeof(nick), "user%llu", (unsigned long long)c->id);
 	set_nick(m, nick);
+	/* The kernel's send buffer grows to megabytes by itself (tcp_wmem);
+	 * fixed at the cap, a member can be at most about twice the cap
+	 * behind before it is cut off. */
+	skt_sock_setopt(skt_stream_fd(c->s), SKT_OPT_SNDBUF,
+			(int)(r->cap < INT_MAX / 2 ? r->cap : INT_MAX / 2));
 	int rc = skt_stream_set_water(c->s, r->cap / 4, r->cap, NULL);
 	if (rc == 0)
 		rc = skt_stream_read_line(c->s, LINE_MAX_CHAT, on_line);

@@ -1,14 +1,19 @@
-/* echo.c - the services that pass a byte stream through: echo (RFC 862),
- * upper (the tutorials' upper-casing echo) and discard (RFC 863).
+/* echo.c - the byte-stream services: echo (RFC 862), upper (the
+ * tutorials' upper-casing echo), discard (RFC 863) and chargen (RFC 864).
+ * What they share is flow control: none of them may buffer without bound
+ * for a client that does not read.
  *
  * Echo and upper send back what arrives, as it arrives, and must not
  * buffer without bound for a client that sends but does not read: when a
  * write leaves the queue above the stream's high-water mark, reading
- * stops (TCP flow control then holds the client back) until the water
- * callback says the queue drained to the low mark.
+ * stops (TCP flow control then holds the client back) until the queue has
+ * drained. The signal to go on is a flush mark (skt_stream_flush), not
+ * the water callback's "below the low mark": the loop drops that one when
+ * the queue drains before the "above" callback was delivered, and a
+ * paused reader would then wait for the idle timeout.
  *
  * A connection's states: FLOWING (reading, each chunk written back) and
- * PAUSED (not reading until the queue drains). At the client's end of
+ * PAUSED (not reading until the queue is sent). At the client's end of
  * stream the rest of the queue is sent, then the connection is closed, so
  * a client that half-closes still reads every byte of its echo.
  */
@@ -31,19 +36,22 @@ static uint8_t upper_ascii(uint8_t b)
 	return b >= 'a' && b <= 'z' ? (uint8_t)(b - 'a' + 'A') : b;
 }
 
-static void on_water(skt_stream *s, bool above)
+static void on_sent(skt_stream *s, int status)
 {
 	skt__svc_conn *c = skt_stream_udata(s);
 	struct flow *f = skt__svc_state(c);
-	if (above || !f->paused)
+	if (status != 0 || !f->paused)
 		return;
 	f->paused = false;
 	skt_stream_read_start(s, f->rd);
 }
 
+/* Out of memory for the flush mark: go on reading rather than stall. */
 static void pause_reading(skt__svc_conn *c)
 {
 	struct flow *f = skt__svc_state(c);
+	if (skt_stream_flush(c->s, on_sent) < 0)
+		return;
 	f->paused = true;
 	skt_stream_read_stop(c->s);
 }
@@ -96,8 +104,7 @@ static int flow_open(skt__svc_conn *c, skt_read_cb rd)
 {
 	struct flow *f = skt__svc_state(c);
 	f->rd = rd;
-	int r = skt_stream_set_water(c->s, 0, 0, on_water);
-	return r < 0 ? r : skt_stream_read_start(c->s, rd);
+	return skt_stream_read_start(c->s, rd);
 }
 
 static int echo_open(skt__svc_conn *c)
@@ -175,4 +182,118 @@ const skt__svc skt__svc_discard = {
 	.idle_s = 300,
 	.open = discard_open,
 	.datagram = discard_dgram,
+};
+
+/* ---- chargen ---- */
+
+/* The Character Generator (RFC 864): over TCP, an endless stream of
+ * 72-character lines, each starting one character further along the 95
+ * printable ASCII characters; over UDP, a datagram of such lines for any
+ * datagram received.
+ *
+ * The stream is as fast as the client reads, and no faster: a batch is
+ * written, and the next one only once the kernel took the last
+ * (skt_stream_flush). A batch is about the stream's high-water mark, so a
+ * client that stops reading costs at most two of them in memory, however
+ * long it stalls (then the idle timeout ends it). What the client sends
+ * is read and thrown away, and its end of stream changes nothing (RFC
+ * 864: the server sends "until the calling user terminates the
+ * connection"): a half-closed client still reads.
+ */
+
+#define WIDTH 72                /* characters per line (RFC 864) */
+#define LINE (WIDTH + 2)        /* and CRLF */
+#define NCHARS 95               /* ' ' to '~' */
+#define CYCLE (NCHARS * LINE)   /* 7030 bytes, then the pattern repeats */
+/* Cycles per write: 56 KiB, near the default high-water mark, so a fast
+ * reader costs one writev per loop iteration and a slow one little. */
+#define BATCH 8
+/* Lines per datagram: 444 bytes, within RFC 864's "between 0 and 512". */
+#define DGRAM_LINES 6
+
+struct gen_worker {
+	uint8_t cycle[CYCLE]; /* every line once: any line starts a cycle */
+	size_t next_line;     /* UDP: where the next datagram starts */
+};
+
+static int gen_worker_new(skt__svc_worker *w, void **state)
+{
+	struct gen_worker *g = skt__calloc(1, sizeof(*g));
+	if (g == NULL)
+		return SKT_ENOMEM;
+	for (size_t i = 0; i < NCHARS; i++) {
+		uint8_t *line = g->cycle + i * LINE;
+		for (size_t j = 0; j < WIDTH; j++)
+			line[j] = (uint8_t)(' ' + (i + j) % NCHARS);
+		line[WIDTH] = '\r';
+		line[WIDTH + 1] = '\n';
+	}
+	*state = g;
+	return 0;
+}
+
+static void gen_worker_free(void *state)
+{
+	skt__free(state);
+}
+
+static void gen_pump(skt__svc_conn *c);
+
+static void gen_sent(skt_stream *s, int status)
+{
+	if (status == 0)
+		gen_pump(skt_stream_udata(s));
+}
+
+/* Whole cycles keep the pattern in step across writes: every write
+ * starts with the first line, right after the last line of the one
+ * before. */
+static void gen_pump(skt__svc_conn *c)
+{
+	struct gen_worker *gw = skt__svc_wstate(c->w);
+	struct iovec iov[BATCH];
+	for (int i = 0; i < BATCH; i++)
+		iov[i] = (struct iovec){gw->cycle, CYCLE};
+	/* An error means the stream is closing (a reset, a stop): done. */
+	if (skt__svc_writev(c, iov, BATCH) >= 0)
+		skt_stream_flush(c->s, gen_sent);
+}
+
+static void gen_read(skt_stream *s, int status, const uint8_t *data,
+		     size_t len)
+{
+	if (status == 0)
+		skt__svc_got(skt_stream_udata(s), len);
+}
+
+static int gen_open(skt__svc_conn *c)
+{
+	int r = skt_stream_read_start(c->s, gen_read);
+	if (r == 0)
+		gen_pump(c);
+	return r;
+}
+
+static long gen_dgram(skt__svc_worker *w, const uint8_t *in, size_t len,
+		      uint8_t *out, size_t cap)
+{
+	struct gen_worker *gw = skt__svc_wstate(w);
+	for (size_t i = 0; i < DGRAM_LINES; i++) {
+		size_t line = (gw->next_line + i) % NCHARS;
+		memcpy(out + i * LINE, gw->cycle + line * LINE, LINE);
+	}
+	gw->next_line = (gw->next_line + DGRAM_LINES) % NCHARS;
+	return DGRAM_LINES * LINE;
+}
+
+const skt__svc skt__svc_chargen = {
+	.name = "chargen",
+	.what = "RFC 864: endless lines of characters, at the reader's pace",
+	.port = 1919,
+	.flags = SKT__SVC_TCP | SKT__SVC_UDP,
+	.idle_s = 300,
+	.worker_new = gen_worker_new,
+	.worker_free = gen_worker_free,
+	.open = gen_open,
+	.datagram = gen_dgram,
 };

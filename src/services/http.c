@@ -15,8 +15,9 @@
  * RFC 9112 2.2), FIELDS (until the empty line), BODY (discarding
  * Content-Length bytes). After the answer: REQUEST_LINE again, or, when
  * the answer is above the stream's high-water mark (a client pipelining
- * without reading), no read at all until the water callback says the
- * queue drained - the client is then held back by TCP, not by our memory.
+ * without reading), no read at all until the queue is sent (a flush mark;
+ * see echo.c for why not the water callback) - the client is then held
+ * back by TCP, not by our memory.
  */
 #include "services/services.h"
 
@@ -117,13 +118,14 @@ static size_t answer(skt__svc_conn *c, int status, bool keep, char *buf,
 	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
-/* An error ends the connection after its answer, gracefully. */
-static void fail(skt__svc_conn *c, int status)
+/* An error ends the connection after its answer, gracefully. A size
+ * limit that was hit (limit > 0) is named in the close event. */
+static void fail(skt__svc_conn *c, int status, size_t limit)
 {
 	char buf[512];
-	if (status == 414 || status == 431) {
+	if (limit > 0) {
 		c->end = SKT__SVC_END_TOOBIG;
-		c->limit = status == 414 ? LINE_MAX_HTTP : HEAD_MAX;
+		c->limit = limit;
 	}
 	skt__svc_tell(c, buf, answer(c, status, false, buf, sizeof(buf)));
 }
@@ -140,6 +142,17 @@ static void next_request(skt__svc_conn *c)
 		skt_stream_read_line(c->s, LINE_MAX_HTTP, on_line);
 }
 
+static void on_sent(skt_stream *s, int status)
+{
+	skt__svc_conn *c = skt_stream_udata(s);
+	struct req *q = skt__svc_state(c);
+	if (status != 0 || !q->paused)
+		return;
+	q->paused = false;
+	if (q->state == REQUEST_LINE)
+		skt_stream_read_line(s, LINE_MAX_HTTP, on_line);
+}
+
 static void respond(skt__svc_conn *c)
 {
 	struct req *q = skt__svc_state(c);
@@ -153,19 +166,9 @@ static void respond(skt__svc_conn *c)
 	int r = skt__svc_write(c, buf, n);
 	if (r < 0)
 		return;
-	q->paused = r == 1;
+	/* Out of memory for the flush mark: go on rather than stall. */
+	q->paused = r == 1 && skt_stream_flush(c->s, on_sent) == 0;
 	next_request(c);
-}
-
-static void on_water(skt_stream *s, bool above)
-{
-	skt__svc_conn *c = skt_stream_udata(s);
-	struct req *q = skt__svc_state(c);
-	if (above || !q->paused)
-		return;
-	q->paused = false;
-	if (q->state == REQUEST_LINE)
-		skt_stream_read_line(s, LINE_MAX_HTTP, on_line);
 }
 
 /* ---- Parsing ---- */
@@ -173,7 +176,8 @@ static void on_water(skt_stream *s, bool above)
 static bool tchar(char ch)
 {
 	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	       (ch >= '0' && ch <= '9') || strchr("!#$%&'*+-.^_`|~", ch) != NULL;
+	       (ch >= '0' && ch <= '9') ||
+	       strchr("!#$%&'*+-.^_`|~", ch) != NULL;
 }
 
 static size_t token_len(const char *p, size_t n)
@@ -279,6 +283,12 @@ static int field(struct req *q, const char *p, size_t n)
 
 /* ---- Reading ---- */
 
+/* A body is read in pieces, so that its size never sets our memory. */
+static size_t body_chunk(const struct req *q)
+{
+	return q->body_left < BODY_CHUNK ? (size_t)q->body_left : BODY_CHUNK;
+}
+
 static void on_body(skt_stream *s, int status, const uint8_t *data,
 		    size_t len)
 {
@@ -294,8 +304,7 @@ static void on_body(skt_stream *s, int status, const uint8_t *data,
 		respond(c);
 		return;
 	}
-	skt_stream_read_exact(s, q->body_left < BODY_CHUNK ? q->body_left
-							 : BODY_CHUNK, on_body);
+	skt_stream_read_exact(s, body_chunk(q), on_body);
 }
 
 static void end_of_head(skt__svc_conn *c)
@@ -306,11 +315,11 @@ static void end_of_head(skt__svc_conn *c)
 		return;
 	}
 	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-	if (q->expect && !q->v10 && skt__svc_write(c, cont, sizeof(cont) - 1) < 0)
+	if (q->expect && !q->v10 &&
+	    skt__svc_write(c, cont, sizeof(cont) - 1) < 0)
 		return;
 	q->state = BODY;
-	skt_stream_read_exact(c->s, q->body_left < BODY_CHUNK ? q->body_left
-							    : BODY_CHUNK, on_body);
+	skt_stream_read_exact(c->s, body_chunk(q), on_body);
 }
 
 static void on_line(skt_stream *s, int status, const uint8_t *data,
@@ -319,7 +328,7 @@ static void on_line(skt_stream *s, int status, const uint8_t *data,
 	skt__svc_conn *c = skt_stream_udata(s);
 	struct req *q = skt__svc_state(c);
 	if (status == SKT_ETOOBIG) {
-		fail(c, q->state == REQUEST_LINE ? 414 : 431);
+		fail(c, q->state == REQUEST_LINE ? 414 : 431, LINE_MAX_HTTP);
 		return;
 	}
 	if (status != 0) {
@@ -335,7 +344,8 @@ static void on_line(skt_stream *s, int status, const uint8_t *data,
 		n--;
 	int err = 0;
 	if (q->head_bytes > HEAD_MAX) {
-		err = 431;
+		fail(c, 431, HEAD_MAX);
+		return;
 	} else if (q->state == REQUEST_LINE && n == 0) {
 		q->head_bytes = 0; /* a stray CRLF between requests */
 	} else if (q->state == REQUEST_LINE) {
@@ -348,15 +358,14 @@ static void on_line(skt_stream *s, int status, const uint8_t *data,
 		err = field(q, p, n);
 	}
 	if (err != 0)
-		fail(c, err);
+		fail(c, err, 0);
 	else
 		skt_stream_read_line(s, LINE_MAX_HTTP, on_line);
 }
 
 static int hello_open(skt__svc_conn *c)
 {
-	int r = skt_stream_set_water(c->s, 0, 0, on_water);
-	return r < 0 ? r : skt_stream_read_line(c->s, LINE_MAX_HTTP, on_line);
+	return skt_stream_read_line(c->s, LINE_MAX_HTTP, on_line);
 }
 
 const skt__svc skt__svc_hello = {

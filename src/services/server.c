@@ -166,8 +166,9 @@ static int bind_addr(skt__svc_server *srv, size_t i)
 		return r;
 	for (unsigned k = 0; k < srv->nw; k++) {
 		for (int t = 0; t < nt; t++) {
-			int fd = k == 0 ? first[t]
-					: listen_one(NULL, &local, types[t], true);
+			int fd = k == 0
+				     ? first[t]
+				     : listen_one(NULL, &local, types[t], true);
 			if (fd < 0)
 				return fail_at(srv, i, types[t], fd);
 			r = skt__svc_worker_serve(&srv->w[k], i, fd,
@@ -223,7 +224,8 @@ static void on_signal(skt_signal *s, int signum, void *arg)
 	report(srv, SKT__SVC_EV_STOPPING, signum);
 	skt_timer_stop(srv->stats_t);
 	for (unsigned i = 0; i < srv->nw; i++)
-		skt_loop_post(srv->w[i].loop, skt__svc_worker_drain, &srv->w[i]);
+		skt_loop_post(srv->w[i].loop, skt__svc_worker_drain,
+			      &srv->w[i]);
 	skt_timer_start(srv->kill_t, SKT__SVC_DRAIN_MS + KILL_GRACE_MS, 0);
 }
 

@@ -16,7 +16,8 @@ typedef _Atomic uint64_t skt__counter;
 
 static inline void skt__bump(skt__counter *c, uint64_t n)
 {
-	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+	atomic_store_explicit(c,
+			      atomic_load_explicit(c, memory_order_relaxed) + n,
 			      memory_order_relaxed);
 }
 

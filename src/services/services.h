@@ -3,13 +3,14 @@
  * runs one of them on event loops. Internal to libsockit (skt__ names, not
  * installed): the sockit command is its only user.
  *
- * Two halves. A service (echo.c, chargen.c, qotd.c, daytime.c, chat.c,
- * http.c) knows one protocol: what to do with a new connection or a
- * datagram. The server (server.c, worker.c, peers.c) knows everything
- * else: listening sockets on N loops (SO_REUSEPORT), admission (allow and
- * deny lists, --max-conns, --max-per-ip), idle timeouts, counters, the
- * graceful stop on SIGINT/SIGTERM. Nothing here prints: what happens is
- * handed to the caller's log callback as a skt__svc_event.
+ * Two halves. A service knows one protocol: what to do with a new
+ * connection or a datagram (echo.c: echo, upper, discard, chargen;
+ * tell.c: qotd, daytime, time; chat.c: chat; http.c: hello). The server
+ * (server.c, worker.c, peers.c) knows everything else: listening sockets
+ * on N loops (SO_REUSEPORT), admission (allow and deny lists,
+ * --max-conns, --max-per-ip), idle timeouts, counters, the graceful stop
+ * on SIGINT/SIGTERM. Nothing here prints: what happens is handed to the
+ * caller's log callback as a skt__svc_event.
  *
  * Threads. Each worker runs its own loop in its own thread; a connection
  * lives and dies on the loop that accepted it, so services need no locks
@@ -79,7 +80,7 @@ extern const skt__svc *const skt__svc_all[];
 
 /* Why the server ended a connection (for the close event). */
 enum {
-	SKT__SVC_END_NONE = 0, /* the peer, an error, or the protocol ended it */
+	SKT__SVC_END_NONE = 0, /* the peer, an error or the protocol did */
 	SKT__SVC_END_CUTOFF,   /* a slow reader's queue reached its cap */
 	SKT__SVC_END_DEADLINE, /* still open at the shutdown deadline */
 	SKT__SVC_END_TOOBIG    /* a line or request head over its limit */
@@ -245,7 +246,7 @@ int skt__svc_peers_take(skt__svc_peers *p, const skt_addr *a, size_t max);
 /* Count one connection from a's host less. Thread-safe. */
 void skt__svc_peers_put(skt__svc_peers *p, const skt_addr *a);
 
-/* ---- qotd's quotes (qotd.c) ---- */
+/* ---- qotd's quotes (tell.c) ---- */
 
 /* Read quotes from path: separated by lines holding only "%" (the
  * fortune(6) format), or else one per non-empty line. Returns 0, -errno,

@@ -153,7 +153,8 @@ void skt__svc_worker_force(void *worker)
 	skt__svc_worker *w = worker;
 	/* Aborting runs no callback now (stream.h), so the list holds. */
 	for (skt__svc_conn *c = w->conns.next; c != &w->conns; c = c->next) {
-		if (c->end != SKT__SVC_END_NONE)
+		/* Already ended (on_close is due): not the deadline's doing. */
+		if (c->end != SKT__SVC_END_NONE || skt_stream_fd(c->s) < 0)
 			continue;
 		c->end = SKT__SVC_END_DEADLINE;
 		skt__bump(&w->st.deadline_cuts, 1);

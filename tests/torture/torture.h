@@ -16,6 +16,18 @@
  * binary is linked with -Wl,--wrap=socket,... and wrap.c's __wrap_socket
  * calls __real_socket unless its number has come (see the Makefile's
  * TORTURE_WRAP for the list).
+ *
+ * Running: `make check` runs every scenario (integration ones capped at
+ * 50 points per pass), `make torture` the same with TORTURE_MAX (1000)
+ * points; by hand: build/tests/torture/torture [--max N] all | unit |
+ * integration | NAME... Each scenario prints its points covered.
+ *
+ * Adding a scenario: a `static int name(void)` in scen_unit.c (pure code,
+ * socketpairs: deterministic, every point), scen_net.c (real sockets on
+ * loopback) or scen_loop.c (the event loop), built with TRY / EXPECT and
+ * one `out:` label that releases everything, and a line in that file's
+ * table. A new fallible system call the library starts using gets a WRAP
+ * line in wrap.c and its name in TORTURE_WRAP.
  */
 #ifndef SOCKIT_TORTURE_H
 #define SOCKIT_TORTURE_H

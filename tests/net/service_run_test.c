@@ -1,0 +1,345 @@
+/* service_run_test.c - the machinery behind `sockit serve`, in-process:
+ * the per-address connection table, quote files, and whole servers (echo,
+ * hello, chat) run by skt__svc_run in a thread of the test and stopped by
+ * a real SIGTERM, which must leave no fd and no allocation behind (the
+ * teardown checks both). The command's own behaviour is tested from the
+ * outside in tests/cli/test_serve.py. */
+#include "sktest.h"
+#include "services/services.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define WAIT_MS 5000
+
+/* ---- The per-address table ---- */
+
+static skt_addr addr_of(const char *text)
+{
+	skt_addr a;
+	int r = skt_addr_parse(&a, text, 0);
+	cr_assert_eq(r, 0, "%s: %s", text, skt_strerror(r));
+	return a;
+}
+
+SKT_TEST(service_peers, per_host_limit_ignores_ports_and_v4_mapping)
+{
+	skt__svc_peers *p;
+	cr_assert_eq(skt__svc_peers_new(&p), 0);
+	skt_addr a1 = addr_of("10.0.0.1:1"), a2 = addr_of("10.0.0.1:2");
+	skt_addr mapped = addr_of("[::ffff:10.0.0.1]:3");
+	skt_addr b = addr_of("[2001:db8::1]:1");
+	cr_assert_eq(skt__svc_peers_take(p, &a1, 2), 1);
+	cr_assert_eq(skt__svc_peers_take(p, &a2, 2), 1);
+	cr_assert_eq(skt__svc_peers_take(p, &mapped, 2), 0,
+		     "mapped is 10.0.0.1");
+	cr_assert_eq(skt__svc_peers_take(p, &b, 2), 1);
+	skt__svc_peers_put(p, &a1);
+	cr_assert_eq(skt__svc_peers_take(p, &mapped, 2), 1);
+	skt__svc_peers_put(p, &mapped);
+	skt__svc_peers_put(p, &a2);
+	skt__svc_peers_put(p, &b);
+	skt__svc_peers_free(p);
+}
+
+SKT_TEST(service_peers, table_grows_and_empties)
+{
+	skt__svc_peers *p;
+	cr_assert_eq(skt__svc_peers_new(&p), 0);
+	char text[64];
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < 500; i++) {
+			snprintf(text, sizeof(text), "10.1.%d.%d:80", i / 250,
+				 i % 250);
+			skt_addr a = addr_of(text);
+			int want =
+			    pass == 0 ? 1 : 0; /* pass 1: each at its limit */
+			cr_assert_eq(skt__svc_peers_take(p, &a, 1), want, "%s",
+				     text);
+		}
+	}
+	for (int i = 0; i < 500; i++) {
+		snprintf(text, sizeof(text), "10.1.%d.%d:80", i / 250, i % 250);
+		skt_addr a = addr_of(text);
+		skt__svc_peers_put(p, &a);
+	}
+	skt__svc_peers_free(p);
+}
+
+SKT_TEST(service_peers, out_of_memory_refuses)
+{
+	skt__svc_peers *p;
+	cr_assert_eq(skt__svc_peers_new(&p), 0);
+	skt_addr a = addr_of("10.0.0.1:1");
+	sktest_fail_alloc_at(1);
+	skt_assert_err(skt__svc_peers_take(p, &a, 5), SKT_ENOMEM);
+	sktest_fail_alloc_at(0);
+	skt__svc_peers_free(p);
+}
+
+/* ---- Quote files ---- */
+
+static void write_file(char *path, const char *text)
+{
+	strcpy(path, "/tmp/sockit-quotes-XXXXXX");
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+static int load(const char *text, skt__quotes *q, size_t *line)
+{
+	char path[64];
+	write_file(path, text);
+	int r = skt__quotes_load(q, path, line);
+	unlink(path);
+	return r;
+}
+
+SKT_TEST(service_quotes, fortune_format_and_one_per_line)
+{
+	skt__quotes q;
+	size_t line;
+	cr_assert_eq(load("\n one\r\ntwo\n\n%\n%\nthree\n%", &q, &line), 0);
+	cr_assert_eq(q.n, 2);
+	cr_assert_str_eq(q.v[0], " one\r\ntwo\r\n");
+	cr_assert_str_eq(q.v[1], "three\r\n");
+	skt__quotes_free(&q);
+	cr_assert_eq(load("a\n\nb\r\nc", &q, &line), 0);
+	cr_assert_eq(q.n, 3);
+	cr_assert_str_eq(q.v[2], "c\r\n");
+	skt__quotes_free(&q);
+}
+
+SKT_TEST(service_quotes, refuses_long_empty_and_missing)
+{
+	skt__quotes q;
+	size_t line;
+	char big[700];
+	memset(big, 'y', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	char text[800];
+	snprintf(text, sizeof(text), "ok\n%s\n", big);
+	skt_assert_err(load(text, &q, &line), SKT_ETOOBIG);
+	cr_assert_eq(line, 2);
+	skt_assert_err(load("\n\n", &q, &line), SKT_EINVAL);
+	skt_assert_err(skt__quotes_load(&q, "/nonexistent/q", &line),
+		       SKT_ENOENT);
+	cr_assert_eq(q.n, 0);
+}
+
+/* ---- Whole servers ---- */
+
+struct run {
+	skt__svc_opts o;
+	pthread_t thread;
+	int rc;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint16_t port;
+	bool stopped;
+	unsigned refused;
+	unsigned closes;
+};
+
+static void on_event(const skt__svc_event *ev, void *arg)
+{
+	struct run *r = arg;
+	pthread_mutex_lock(&r->mu);
+	if (ev->kind == SKT__SVC_EV_LISTENING)
+		r->port = skt_addr_port(ev->addr);
+	else if (ev->kind == SKT__SVC_EV_STOPPED)
+		r->stopped = true;
+	else if (ev->kind == SKT__SVC_EV_REFUSED)
+		r->refused++;
+	else if (ev->kind == SKT__SVC_EV_CLOSE)
+		r->closes++;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+}
+
+static void *runner(void *arg)
+{
+	struct run *r = arg;
+	r->rc = skt__svc_run(&r->o);
+	return NULL;
+}
+
+/* Wait until *field (under r's lock) is at least want. */
+static void wait_count(struct run *r, const unsigned *field, unsigned want)
+{
+	int64_t end = sktest_now_ms() + WAIT_MS;
+	pthread_mutex_lock(&r->mu);
+	while (*field < want && sktest_now_ms() < end) {
+		pthread_mutex_unlock(&r->mu);
+		usleep(2000);
+		pthread_mutex_lock(&r->mu);
+	}
+	unsigned got = *field;
+	pthread_mutex_unlock(&r->mu);
+	cr_assert_geq(got, want, "waited for %u, got %u", want, got);
+}
+
+static void start(struct run *r, const skt__svc *svc, size_t max_per_ip)
+{
+	memset(r, 0, sizeof(*r));
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cv, NULL);
+	r->o.svc = svc;
+	r->o.naddrs = 1;
+	strcpy(r->o.addrs[0].port, "0");
+	r->o.tcp = true;
+	r->o.workers = (svc->flags & SKT__SVC_ONE_LOOP) ? 1 : 2;
+	r->o.max_per_ip = max_per_ip;
+	r->o.max_queue = 65536;
+	r->o.verbose = true;
+	r->o.log = on_event;
+	r->o.log_arg = r;
+	cr_assert_eq(pthread_create(&r->thread, NULL, runner, r), 0);
+	int64_t end = sktest_now_ms() + WAIT_MS;
+	pthread_mutex_lock(&r->mu);
+	while (r->port == 0 && sktest_now_ms() < end) {
+		pthread_mutex_unlock(&r->mu);
+		usleep(1000);
+		pthread_mutex_lock(&r->mu);
+	}
+	pthread_mutex_unlock(&r->mu);
+	cr_assert_neq(r->port, 0, "no LISTENING event");
+}
+
+static void stop(struct run *r)
+{
+	kill(getpid(), SIGTERM); /* the server's signal watcher takes it */
+	pthread_join(r->thread, NULL);
+	cr_assert_eq(r->rc, 0, "run: %s", skt_strerror(r->rc));
+	cr_assert(r->stopped, "no STOPPED event");
+	pthread_mutex_destroy(&r->mu);
+	pthread_cond_destroy(&r->cv);
+}
+
+static int dial(const struct run *r)
+{
+	skt_addr a = addr_of("127.0.0.1:1");
+	skt_addr_set_port(&a, r->port);
+	int fd = skt_connect_addr(&a, SOCK_STREAM, WAIT_MS);
+	skt_assert_fd(fd);
+	return fd;
+}
+
+/* Read until text has been seen; returns what was read. */
+static size_t read_until(int fd, char *buf, size_t cap, const char *text)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	while (strstr(buf, text) == NULL && n + 1 < cap) {
+		ssize_t got = skt_recv(fd, buf + n, cap - 1 - n, WAIT_MS);
+		cr_assert_gt(got, 0, "waiting for '%s': %s, have '%s'", text,
+			     skt_strerror((int)got), buf);
+		n += (size_t)got;
+		buf[n] = '\0';
+	}
+	return n;
+}
+
+SKT_TEST(service_run, echo_serves_then_stops_on_sigterm)
+{
+	struct run r;
+	start(&r, &skt__svc_echo, 0);
+	int fds[20];
+	for (int i = 0; i < 20; i++)
+		fds[i] = dial(&r);
+	for (int i = 0; i < 20; i++) {
+		char msg[32], back[32];
+		int n = snprintf(msg, sizeof(msg), "client %d\n", i);
+		cr_assert_eq(
+		    skt_send_all(fds[i], msg, (size_t)n, WAIT_MS, NULL), 0);
+		cr_assert_eq(
+		    skt_read_exact(fds[i], back, (size_t)n, WAIT_MS, NULL), n);
+		cr_assert_eq(memcmp(msg, back, (size_t)n), 0);
+	}
+	for (int i = 0; i < 10; i++)
+		skt_close(fds[i]);
+	stop(&r); /* ten still open: drained, not leaked */
+	for (int i = 10; i < 20; i++) {
+		char c;
+		skt_assert_err(skt_recv(fds[i], &c, 1, WAIT_MS), 0);
+		skt_close(fds[i]);
+	}
+}
+
+SKT_TEST(service_run, hello_answers_pipelined_requests_in_order)
+{
+	struct run r;
+	start(&r, &skt__svc_hello, 0);
+	int fd = dial(&r);
+	const char req[] = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+			   "HEAD /b HTTP/1.1\r\n\r\n"
+			   "GET /c HTTP/1.0\r\n\r\n";
+	cr_assert_eq(skt_send_all(fd, req, sizeof(req) - 1, WAIT_MS, NULL), 0);
+	char buf[4096];
+	size_t n = 0;
+	for (;;) {
+		ssize_t got =
+		    skt_recv(fd, buf + n, sizeof(buf) - 1 - n, WAIT_MS);
+		cr_assert_geq(got, 0, "%s", skt_strerror((int)got));
+		if (got == 0)
+			break; /* HTTP/1.0: closed after the third */
+		n += (size_t)got;
+	}
+	buf[n] = '\0';
+	int answers = 0, bodies = 0;
+	for (const char *p = buf; (p = strstr(p, "HTTP/1.1 200 OK")); p++)
+		answers++;
+	for (const char *p = buf; (p = strstr(p, "Hello, world!\n")); p++)
+		bodies++;
+	cr_assert_eq(answers, 3, "%s", buf);
+	cr_assert_eq(bodies, 2, "HEAD has none: %s", buf);
+	cr_assert(strstr(buf, "Connection: close\r\n") != NULL);
+	skt_close(fd);
+	stop(&r);
+}
+
+SKT_TEST(service_run, chat_member_hears_the_other)
+{
+	struct run r;
+	start(&r, &skt__svc_chat, 0);
+	char buf[2048];
+	int a = dial(&r);
+	read_until(a, buf, sizeof(buf), "/quit\n");
+	int b = dial(&r);
+	read_until(b, buf, sizeof(buf), "/quit\n");
+	read_until(a, buf, sizeof(buf), "joined\n");
+	cr_assert_eq(skt_send_all(a, "/nick ann\nhi\n", 13, WAIT_MS, NULL), 0);
+	read_until(b, buf, sizeof(buf), "<ann> hi\n");
+	cr_assert(strstr(buf, "is now ann\n") != NULL, "%s", buf);
+	skt_close(a);
+	read_until(b, buf, sizeof(buf), "* ann left\n");
+	skt_close(b);
+	stop(&r);
+}
+
+SKT_TEST(service_run, max_per_ip_refusal_is_reported)
+{
+	struct run r;
+	start(&r, &skt__svc_echo, 1);
+	int a = dial(&r);
+	char c;
+	cr_assert_eq(skt_send_all(a, "x", 1, WAIT_MS, NULL), 0);
+	cr_assert_eq(skt_read_exact(a, &c, 1, WAIT_MS, NULL), 1);
+	/* Accepted by the kernel, then reset: maybe before connect returns. */
+	skt_addr at = addr_of("127.0.0.1:1");
+	skt_addr_set_port(&at, r.port);
+	int b = skt_connect_addr(&at, SOCK_STREAM, WAIT_MS);
+	cr_assert(b >= 0 || b == SKT_ECONNRESET, "%s", skt_strerror(b));
+	wait_count(&r, &r.refused, 1);
+	if (b >= 0)
+		skt_close(b);
+	skt_close(a);
+	wait_count(&r, &r.closes, 1);
+	stop(&r);
+}
