@@ -34,8 +34,10 @@ count_one() {
 for t in "$build"/tests/unit/* "$build"/tests/net/* "$build"/tests/fault/*; do
 	[ -x "$t" ] || continue
 	case "$t" in *.d | *.o) continue ;; esac
-	run "$t" --jobs 2 --full-stats
-	grep -E '^\[(----|FAIL|SKIP|====)\]|Assertion|Warning|ERROR|SUMMARY|^fault:' "$out_file" | grep -v '^\[====\] Running'
+	# --verbose for the [SKIP] lines: a test skipped (not root) says why.
+	run "$t" --jobs 2 --full-stats --verbose
+	grep -E '^\[(----|FAIL|SKIP|====)\]|Assertion|Warning|ERROR|SUMMARY|^fault:' "$out_file" |
+		grep -vE '^\[====\] Running|^\[----\] Criterion v'
 	syn=$(sed -n 's/.*Synthesis: Tested: \([0-9]*\) | Passing: \([0-9]*\) | Failing: \([0-9]*\) | Crashing: \([0-9]*\).*/\1 \2 \3 \4/p' "$out_file")
 	if [ -n "$syn" ]; then
 		set -- $syn

@@ -304,7 +304,10 @@ static int probe_open(scan *s, uint16_t port, int *early)
 	if (fd < 0)
 		return fd;
 	int rc = 0;
-	if (connect(fd, &a.u.sa, a.len) < 0 && errno != EINPROGRESS)
+	/* EINTR on a non-blocking connect means the same as EINPROGRESS on
+	 * Linux: the handshake goes on and the event reports its end. */
+	if (connect(fd, &a.u.sa, a.len) < 0 && errno != EINPROGRESS &&
+	    errno != EINTR)
 		rc = -errno;
 	if (rc == 0 && s->type == SOCK_DGRAM)
 		rc = udp_send(fd);

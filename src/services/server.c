@@ -1,6 +1,6 @@
 /* server.c - running one service: the catalogue of services, listening
  * sockets for every worker, the worker threads, and the control loop on
- * the caller's thread that takes signals, prints stats and stops the
+ * the caller's thread that takes signals, reports counters and stops the
  * server.
  *
  * The server's states:
@@ -21,7 +21,6 @@
  */
 #include "services/server_int.h"
 
-#include <errno.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>

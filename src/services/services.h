@@ -107,8 +107,9 @@ static inline void *skt__svc_state(skt__svc_conn *c)
 }
 
 /* Send bytes on c's stream, counting them. Returns as skt_stream_write(v):
- * 0, 1 (queue above the high-water mark: stop producing until the water
- * callback says it is low), or an error (the stream is closing). */
+ * 0, 1 (queue above the high-water mark: stop producing until a flush
+ * mark says the queue was sent; echo.c says why not the water callback),
+ * or an error (the stream is closing). */
 int skt__svc_write(skt__svc_conn *c, const void *buf, size_t len);
 int skt__svc_writev(skt__svc_conn *c, const struct iovec *iov, int cnt);
 /* Send msg, then end c gracefully: half-close once it is sent, read and

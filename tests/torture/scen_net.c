@@ -203,13 +203,11 @@ static int scan_two_ports(void)
 	TRY(n = skt_scan_collect(&where, &ports, &so, &res));
 	EXPECT(n == 2);
 	/* A probe's failed call is that port's answer (a connect with no
-	 * route is "filtered"), so states are only checked when nothing
+	 * route is "filtered"), so states are only checked when no call
 	 * failed. An interrupted connect is not a failure (connect(2): the
-	 * handshake goes on), but src/scan/scan.c takes its EINTR as the
-	 * port's result: reported, and excused here until it is fixed. */
+	 * handshake goes on): with EINTR injected, states must be exact. */
 	torture_counts k = torture_peek();
-	bool excused = k.injected && (k.mode == TORTURE_SYS ||
-				      strcmp(k.what, "connect") == 0);
+	bool excused = k.injected && k.mode == TORTURE_SYS;
 	for (int i = 0; i < n && !excused; i++)
 		EXPECT(res[i].state == (res[i].port == open_port ? SKT_PORT_OPEN
 								 : SKT_PORT_CLOSED));
