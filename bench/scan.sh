@@ -19,6 +19,7 @@ RUNS=${RUNS:-5}           # runs per tool (odd: the median is a run)
 SLOW_RUNS=${SLOW_RUNS:-3} # nmap and nc in the filtered scenario (minutes each)
 NC_SAMPLE=${NC_SAMPLE:-20} # dropped ports nc probes in the filtered scenario
 NMAP_LIMIT=${NMAP_LIMIT:-900} # seconds before a filtered-scenario nmap run is stopped
+SCENARIOS=${SCENARIOS:-"loopback filtered"}
 TIMEOUT_MS=1000           # sockit's default probe timeout; epscan and nc use it too
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -265,7 +266,7 @@ echo "sockit scan benchmark: $(uname -sr), $ncpu CPUs, tools on CPU $TOOL_CPU, l
 echo "fd limit $(ulimit -Hn) (hard; every tool runs with it as its soft limit), probe timeout ${TIMEOUT_MS} ms"
 echo "$(nmap --version | head -1); nc: netcat-openbsd $(dpkg-query -W -f '${Version}' netcat-openbsd 2>/dev/null || echo '?')"
 echo "runs: $RUNS (nmap and nc in the filtered scenario: $SLOW_RUNS)"
-for scenario in loopback filtered; do
+for scenario in $SCENARIOS; do
 	mkdir -p "$WORK/$scenario"
 	echo "running $scenario ..." >&2
 	BUILD_DIR=$BUILD unshare -n bash "$0" --inside "$scenario" "$WORK/$scenario" "$WORK/epscan"
