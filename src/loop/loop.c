@@ -298,12 +298,12 @@ static void cancel_handles(skt_loop *l)
 {
 	if (l->handles.next == &l->handles)
 		return;
-	skt__handle todo = {l->handles.next, l->handles.prev, NULL, NULL};
-	todo.next->prev = &todo;
-	todo.prev->next = &todo;
+	skt__handle pending = {l->handles.next, l->handles.prev, NULL, NULL};
+	pending.next->prev = &pending;
+	pending.prev->next = &pending;
 	l->handles.next = l->handles.prev = &l->handles;
-	while (todo.next != &todo) {
-		skt__handle *h = todo.next;
+	while (pending.next != &pending) {
+		skt__handle *h = pending.next;
 		skt__handle_del(h);
 		skt__handle_add(l, h);
 		if (h->cancel != NULL)
