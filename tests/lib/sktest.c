@@ -200,3 +200,23 @@ const char *sktest_guarded(const char *s)
 	memcpy(m + pg - n, s, n);
 	return m + pg - n;
 }
+
+const char *sktest_repeat(char c, size_t n)
+{
+	static char buf[2][1024];
+	static int which;
+	char *b = buf[which ^= 1];
+	cr_assert_lt(n, sizeof(buf[0]));
+	memset(b, c, n);
+	b[n] = '\0';
+	return b;
+}
+
+const char *sktest_addr_text(const skt_addr *a)
+{
+	static char buf[SKT_ADDRSTRLEN];
+	int n = skt_addr_format(a, buf, sizeof(buf));
+	cr_assert_geq(n, 0, "format: %s", skt_errname(n));
+	cr_assert_eq((size_t)n, strlen(buf));
+	return buf;
+}

@@ -42,6 +42,13 @@ int64_t sktest_now_ms(void);
  * parser that reads one byte too far crashes the test. */
 const char *sktest_guarded(const char *s);
 
+/* A string of n copies of c in a static buffer (two alternate, so two
+ * results can be used in one expression). */
+const char *sktest_repeat(char c, size_t n);
+/* a formatted with skt_addr_format, in a static buffer; fails the test if
+ * formatting fails. */
+const char *sktest_addr_text(const skt_addr *a);
+
 /* Open fds of this process right now. */
 int sktest_count_fds(void);
 /* Library allocations still live. */

@@ -1,7 +1,8 @@
 /* loop_core_test.c - the loop itself, on both backends: timers (order,
  * repeat, stop and free inside callbacks), deferred callbacks, posts and
  * stops from other threads, signals as events, fd readiness, run modes. */
-#include "sktest.h"
+#define LOOP_SUITE loop_core
+#include "looptest.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -12,26 +13,6 @@
 #include <unistd.h>
 
 /* Each scenario runs once per backend. */
-#define LOOP_TEST(name)                                                      \
-	static void name##_body(skt_backend be);                             \
-	SKT_TEST(loop_core, name##_epoll)                                    \
-	{                                                                    \
-		name##_body(SKT_BACKEND_EPOLL);                              \
-	}                                                                    \
-	SKT_TEST(loop_core, name##_poll)                                     \
-	{                                                                    \
-		name##_body(SKT_BACKEND_POLL);                               \
-	}                                                                    \
-	static void name##_body(skt_backend be)
-
-static skt_loop *mkloop(skt_backend be)
-{
-	skt_loop_opts o = {.backend = be};
-	skt_loop *l;
-	int r = skt_loop_new(&l, &o);
-	cr_assert_eq(r, 0, "loop_new: %s", skt_strerror(r));
-	return l;
-}
 
 static void run(skt_loop *l)
 {
@@ -68,7 +49,7 @@ static void tagged_cb(skt_timer *t, void *arg)
 
 LOOP_TEST(timers_run_in_due_then_start_order)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	struct trace tr = {{0}, 0};
 	struct tagged g[5];
 	int64_t after[5] = {30, 10, 20, 10, 0};
@@ -109,7 +90,7 @@ static void victim_cb(skt_timer *t, void *arg)
 
 LOOP_TEST(timer_stopped_inside_a_callback_does_not_run)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	struct canceller c = {NULL, 0};
 	skt_timer *first, *victim;
 	cr_assert_eq(skt_timer_new(l, &first, cancel_cb, &c), 0);
@@ -140,7 +121,7 @@ static void repeat_cb(skt_timer *t, void *arg)
 
 LOOP_TEST(timer_repeats_until_freed)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	struct repeat r = {0, {0}, l};
 	skt_timer *t;
 	cr_assert_eq(skt_timer_new(l, &t, repeat_cb, &r), 0);
@@ -165,7 +146,7 @@ static void restart_zero_cb(skt_timer *t, void *arg)
 
 LOOP_TEST(timer_restarted_with_zero_runs_once_per_iteration)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	int n = 0;
 	skt_timer *t;
 	cr_assert_eq(skt_timer_new(l, &t, restart_zero_cb, &n), 0);
@@ -180,7 +161,7 @@ LOOP_TEST(timer_restarted_with_zero_runs_once_per_iteration)
 
 SKT_TEST(loop_core, timer_bad_arguments)
 {
-	skt_loop *l = mkloop(SKT_BACKEND_DEFAULT);
+	skt_loop *l = looptest_new(SKT_BACKEND_DEFAULT);
 	skt_timer *t;
 	struct trace tr = {{0}, 0};
 	cr_assert_eq(skt_timer_new(l, &t, NULL, NULL), SKT_EINVAL);
@@ -221,7 +202,7 @@ static void defer_b(void *arg)
 
 LOOP_TEST(deferred_run_in_order_and_nested_ones_after_the_batch)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	struct dlog d = {l, {0}, 0};
 	cr_assert_eq(skt_loop_defer(l, defer_a, &d), 0);
 	cr_assert_eq(skt_loop_defer(l, defer_b, &d), 0);
@@ -235,7 +216,7 @@ LOOP_TEST(deferred_run_in_order_and_nested_ones_after_the_batch)
 
 SKT_TEST(loop_core, deferred_dropped_by_free_leak_nothing)
 {
-	skt_loop *l = mkloop(SKT_BACKEND_DEFAULT);
+	skt_loop *l = looptest_new(SKT_BACKEND_DEFAULT);
 	struct dlog d = {l, {0}, 0};
 	for (int i = 0; i < 10; i++)
 		cr_assert_eq(skt_loop_defer(l, defer_b, &d), 0);
@@ -279,7 +260,7 @@ static void keepalive_cb(skt_timer *t, void *arg)
 
 LOOP_TEST(posts_from_threads_wake_the_loop)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	struct poster p = {l, 0, 4000};
 	skt_timer *keep;
 	cr_assert_eq(skt_timer_new(l, &keep, keepalive_cb, NULL), 0);
@@ -304,7 +285,7 @@ static void *stop_later(void *arg)
 
 LOOP_TEST(stop_from_another_thread)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	skt_timer *keep;
 	cr_assert_eq(skt_timer_new(l, &keep, keepalive_cb, NULL), 0);
 	skt_timer_start(keep, 10000, 0);
@@ -328,7 +309,7 @@ static void *wake_later(void *arg)
 
 LOOP_TEST(wake_ends_a_blocked_iteration)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	skt_timer *keep;
 	cr_assert_eq(skt_timer_new(l, &keep, keepalive_cb, NULL), 0);
 	skt_timer_start(keep, 10000, 0);
@@ -359,7 +340,7 @@ static void on_sig(skt_signal *s, int signum, void *arg)
 
 LOOP_TEST(signal_delivered_as_event)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	struct sigcount c = {0, 0, l};
 	skt_signal *s;
 	cr_assert_eq(skt_signal_new(l, &s, SIGUSR1, on_sig, &c), 0);
@@ -387,8 +368,8 @@ static void *raise_from_thread(void *arg)
 
 LOOP_TEST(signal_to_the_process_reaches_every_watcher)
 {
-	skt_loop *l = mkloop(be);
-	skt_loop *l2 = mkloop(be);
+	skt_loop *l = looptest_new(be);
+	skt_loop *l2 = looptest_new(be);
 	struct sigcount a = {0, 0, l}, b = {0, 0, l}, c2 = {0, 0, l2};
 	skt_signal *sa, *sb, *sc, *term;
 	cr_assert_eq(skt_signal_new(l, &sa, SIGUSR2, on_sig, &a), 0);
@@ -412,7 +393,7 @@ LOOP_TEST(signal_to_the_process_reaches_every_watcher)
 
 SKT_TEST(loop_core, signal_disposition_restored_after_last_watcher)
 {
-	skt_loop *l = mkloop(SKT_BACKEND_DEFAULT);
+	skt_loop *l = looptest_new(SKT_BACKEND_DEFAULT);
 	struct sigaction before, during, after;
 	sigaction(SIGHUP, NULL, &before);
 	skt_signal *s;
@@ -440,7 +421,7 @@ static void free_self_sig(skt_signal *s, int signum, void *arg)
 
 LOOP_TEST(signal_watcher_freed_in_its_callback)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	struct sigcount c = {0, 0, l};
 	skt_signal *s;
 	cr_assert_eq(skt_signal_new(l, &s, SIGINT, free_self_sig, &c), 0);
@@ -480,7 +461,7 @@ static void write_pipe_cb(skt_timer *t, void *arg)
 
 LOOP_TEST(io_watcher_sees_readable_fd)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	struct pipe_io p = {{-1, -1}, 0, 0, {0}, NULL};
 	cr_assert_eq(pipe2(p.fds, O_CLOEXEC | O_NONBLOCK), 0);
 	cr_assert_eq(skt_io_new(l, &p.w, p.fds[0], pipe_cb, &p), 0);
@@ -516,7 +497,7 @@ static void free_other_cb(skt_io *w, unsigned events, void *arg)
 
 LOOP_TEST(io_watcher_freed_by_another_in_the_same_batch)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	int fds[2];
 	cr_assert_eq(skt_socketpair(SOCK_STREAM, fds), 0);
 	struct pair_io p = {NULL, NULL, 0};
@@ -540,7 +521,7 @@ static void rerun_cb(void *arg)
 
 SKT_TEST(loop_core, run_modes_and_reentry)
 {
-	skt_loop *l = mkloop(SKT_BACKEND_DEFAULT);
+	skt_loop *l = looptest_new(SKT_BACKEND_DEFAULT);
 	cr_assert_eq(skt_loop_run(l, SKT_RUN_DEFAULT), 0, "nothing alive");
 	cr_assert_eq(skt_loop_run(l, SKT_RUN_NOWAIT), 0);
 	cr_assert_eq(skt_loop_defer(l, rerun_cb, l), 0);

@@ -2,56 +2,14 @@
  * 200 concurrent clients (a second loop in its own thread, and blocking
  * clients in eight threads), every byte checked; and a writer whose
  * reader stops: the water marks bound the queue. */
-#include "sktest.h"
+#define LOOP_SUITE loop_echo
+#include "looptest.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 
-#define LOOP_TEST(name)                                                      \
-	static void name##_body(skt_backend be);                             \
-	SKT_TEST(loop_echo, name##_epoll)                                  \
-	{                                                                    \
-		name##_body(SKT_BACKEND_EPOLL);                              \
-	}                                                                    \
-	SKT_TEST(loop_echo, name##_poll)                                   \
-	{                                                                    \
-		name##_body(SKT_BACKEND_POLL);                               \
-	}                                                                    \
-	static void name##_body(skt_backend be)
-
-static skt_loop *mkloop(skt_backend be)
-{
-	skt_loop_opts o = {.backend = be};
-	skt_loop *l;
-	int r = skt_loop_new(&l, &o);
-	cr_assert_eq(r, 0, "loop_new: %s", skt_strerror(r));
-	return l;
-}
-
-/* A connected TCP pair: *st is a stream on l, the return the peer's fd. */
-static int stream_pair(skt_loop *l, skt_stream **st)
-{
-	uint16_t port;
-	int lfd = sktest_listen_tcp(false, &port);
-	skt_addr a;
-	cr_assert_eq(skt_sock_local(lfd, &a), 0);
-	int peer = skt_connect_addr(&a, SOCK_STREAM, 2000);
-	cr_assert_geq(peer, 0, "connect: %s", skt_strerror(peer));
-	int fd = skt_accept(lfd, NULL, 2000);
-	cr_assert_geq(fd, 0);
-	skt_close(lfd);
-	int r = skt_stream_new(l, st, fd);
-	cr_assert_eq(r, 0, "stream_new: %s", skt_strerror(r));
-	return peer;
-}
-
-static void run_until_idle(skt_loop *l)
-{
-	int r = skt_loop_run(l, SKT_RUN_DEFAULT);
-	cr_assert_geq(r, 0, "run: %s", skt_strerror(r));
-}
 
 /* ---- The echo server ---- */
 
@@ -83,7 +41,7 @@ struct server {
 
 static void server_start(struct server *sv, skt_backend be)
 {
-	sv->loop = mkloop(be);
+	sv->loop = looptest_new(be);
 	atomic_store(&sv->accepted, 0);
 	skt_listen_opts o = {.backlog = 1024};
 	int lfd = skt_listen(NULL, "0", &o);
@@ -333,10 +291,10 @@ static void *slow_read(void *arg)
 
 LOOP_TEST(write_queue_backpressure_bounds_memory)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	struct pressure p = {0};
 	p.l = l;
-	int peer = stream_pair(l, &p.s);
+	int peer = looptest_stream_pair(l, &p.s);
 	skt_stream_set_udata(p.s, &p);
 	cr_assert_eq(skt_stream_set_water(p.s, 32768, 131072, on_water), 0);
 	cr_assert_eq(skt_stream_set_water(p.s, 10, 5, on_water), SKT_EINVAL);
@@ -345,7 +303,7 @@ LOOP_TEST(write_queue_backpressure_bounds_memory)
 	pthread_create(&th, NULL, slow_read, &r);
 	pump(&p);
 	cr_assert(p.paused);
-	run_until_idle(l);
+	looptest_run(l);
 	pthread_join(th, NULL);
 	cr_assert_geq(p.above, 1);
 	cr_assert_geq(p.below, 1);

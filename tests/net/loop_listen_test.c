@@ -2,7 +2,8 @@
  * accepted in batches, surviving EMFILE without spinning and serving
  * again once fds are free, freeing a listener from its callback, and N
  * worker loops on one port (SO_REUSEPORT) that all accept. */
-#include "sktest.h"
+#define LOOP_SUITE loop_listen
+#include "looptest.h"
 
 #include <dirent.h>
 #include <pthread.h>
@@ -12,26 +13,6 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#define LOOP_TEST(name)                                                      \
-	static void name##_body(skt_backend be);                             \
-	SKT_TEST(loop_listen, name##_epoll)                                  \
-	{                                                                    \
-		name##_body(SKT_BACKEND_EPOLL);                              \
-	}                                                                    \
-	SKT_TEST(loop_listen, name##_poll)                                   \
-	{                                                                    \
-		name##_body(SKT_BACKEND_POLL);                               \
-	}                                                                    \
-	static void name##_body(skt_backend be)
-
-static skt_loop *mkloop(skt_backend be)
-{
-	skt_loop_opts o = {.backend = be};
-	skt_loop *l;
-	int r = skt_loop_new(&l, &o);
-	cr_assert_eq(r, 0, "loop_new: %s", skt_strerror(r));
-	return l;
-}
 
 static void echo_read(skt_stream *s, int status, const uint8_t *d, size_t n)
 {
@@ -64,7 +45,7 @@ static void burst_accept(skt_listener *ls, skt_stream *s, int status,
 
 LOOP_TEST(burst_of_connections_all_accepted)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	skt_listen_opts o = {.backlog = 512};
 	int lfd = skt_listen(NULL, "0", &o);
 	cr_assert_geq(lfd, 0);
@@ -106,7 +87,7 @@ static void free_listener_cb(skt_listener *ls, skt_stream *s, int status,
 
 LOOP_TEST(listener_freed_in_its_callback)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	int lfd = skt_listen(NULL, "0", NULL);
 	skt_addr a;
 	skt_sock_local(lfd, &a);
@@ -200,7 +181,7 @@ LOOP_TEST(listener_survives_emfile_without_spinning)
 {
 	struct starved st;
 	memset(&st, 0, sizeof(st));
-	st.l = mkloop(be);
+	st.l = looptest_new(be);
 	int lfd = skt_listen(NULL, "0", NULL);
 	skt_addr a;
 	skt_sock_local(lfd, &a);
@@ -309,7 +290,7 @@ SKT_TEST(loop_listen, workers_bad_arguments_leave_nothing)
 				     worker_accept, NULL),
 		     0);
 	skt_workers_free(NULL);
-	skt_loop *l = mkloop(SKT_BACKEND_DEFAULT);
+	skt_loop *l = looptest_new(SKT_BACKEND_DEFAULT);
 	skt_listener *ls;
 	cr_assert_eq(skt_listener_new(l, &ls, -1, worker_accept, NULL),
 		     SKT_EBADF);

@@ -3,7 +3,8 @@
  * read, fed with the input split at every byte and one byte at a time;
  * then the limits (ETOOBIG), early ends (EOF, EPARTIAL), bytes kept after
  * an error, large reads, and requests made outside any callback. */
-#include "sktest.h"
+#define LOOP_SUITE loop_read
+#include "looptest.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -11,26 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define LOOP_TEST(name)                                                      \
-	static void name##_body(skt_backend be);                             \
-	SKT_TEST(loop_read, name##_epoll)                                    \
-	{                                                                    \
-		name##_body(SKT_BACKEND_EPOLL);                              \
-	}                                                                    \
-	SKT_TEST(loop_read, name##_poll)                                     \
-	{                                                                    \
-		name##_body(SKT_BACKEND_POLL);                               \
-	}                                                                    \
-	static void name##_body(skt_backend be)
-
-static skt_loop *mkloop(skt_backend be)
-{
-	skt_loop_opts o = {.backend = be};
-	skt_loop *l;
-	int r = skt_loop_new(&l, &o);
-	cr_assert_eq(r, 0, "loop_new: %s", skt_strerror(r));
-	return l;
-}
 
 /* A stream on one end of a socketpair (tcp: a loopback TCP pair); the
  * other end is returned for the test to write. */
@@ -148,7 +129,7 @@ static void settle(skt_loop *l)
 
 static void run_script(skt_backend be, size_t split, bool tcp)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	skt_stream *s;
 	int peer = pair(l, &s, tcp);
 	struct script sc;
@@ -186,7 +167,7 @@ static void noop_tick(skt_timer *t, void *arg)
 
 LOOP_TEST(script_one_byte_at_a_time_over_tcp)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	skt_stream *s;
 	int peer = pair(l, &s, true);
 	struct script sc;
@@ -256,7 +237,7 @@ static void record_cb(skt_stream *s, int status, const uint8_t *d,
 static struct result feed(skt_backend be, const char *in, size_t n,
 			  int (*ask)(skt_stream *s))
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	skt_stream *s;
 	int peer = pair(l, &s, false);
 	struct result r;
@@ -377,7 +358,7 @@ static void big_cb(skt_stream *s, int status, const uint8_t *d, size_t len)
 
 LOOP_TEST(frame_of_a_few_megabytes)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	skt_stream *s;
 	int peer = pair(l, &s, true);
 	size_t payload = 3 << 20;
@@ -431,7 +412,7 @@ static void ask_from_timer(skt_timer *t, void *arg)
 
 LOOP_TEST(request_made_outside_callbacks_with_bytes_buffered)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	struct outside o = {NULL, 0, false};
 	int peer = pair(l, &o.s, false);
 	skt_stream_set_udata(o.s, &o);
@@ -468,7 +449,7 @@ static void greeting_cb(skt_stream *s, int status, const uint8_t *d,
 
 LOOP_TEST(blocking_connection_moves_onto_the_loop_with_its_bytes)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	int fds[2];
 	cr_assert_eq(skt_socketpair(SOCK_STREAM, fds), 0);
 	cr_assert_eq(skt_send_all(fds[1], "HELO x\nfirst\nsecond\n", 20, 1000,

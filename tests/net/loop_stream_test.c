@@ -3,56 +3,14 @@
  * inside read / flush / timer callbacks, idle and total timeouts, and
  * freeing a loop with streams open. (Echo servers and backpressure:
  * loop_echo_test.c.) */
-#include "sktest.h"
+#define LOOP_SUITE loop_stream
+#include "looptest.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 
-#define LOOP_TEST(name)                                                      \
-	static void name##_body(skt_backend be);                             \
-	SKT_TEST(loop_stream, name##_epoll)                                  \
-	{                                                                    \
-		name##_body(SKT_BACKEND_EPOLL);                              \
-	}                                                                    \
-	SKT_TEST(loop_stream, name##_poll)                                   \
-	{                                                                    \
-		name##_body(SKT_BACKEND_POLL);                               \
-	}                                                                    \
-	static void name##_body(skt_backend be)
-
-static skt_loop *mkloop(skt_backend be)
-{
-	skt_loop_opts o = {.backend = be};
-	skt_loop *l;
-	int r = skt_loop_new(&l, &o);
-	cr_assert_eq(r, 0, "loop_new: %s", skt_strerror(r));
-	return l;
-}
-
-/* A connected TCP pair: *st is a stream on l, the return the peer's fd. */
-static int stream_pair(skt_loop *l, skt_stream **st)
-{
-	uint16_t port;
-	int lfd = sktest_listen_tcp(false, &port);
-	skt_addr a;
-	cr_assert_eq(skt_sock_local(lfd, &a), 0);
-	int peer = skt_connect_addr(&a, SOCK_STREAM, 2000);
-	cr_assert_geq(peer, 0, "connect: %s", skt_strerror(peer));
-	int fd = skt_accept(lfd, NULL, 2000);
-	cr_assert_geq(fd, 0);
-	skt_close(lfd);
-	int r = skt_stream_new(l, st, fd);
-	cr_assert_eq(r, 0, "stream_new: %s", skt_strerror(r));
-	return peer;
-}
-
-static void run_until_idle(skt_loop *l)
-{
-	int r = skt_loop_run(l, SKT_RUN_DEFAULT);
-	cr_assert_geq(r, 0, "run: %s", skt_strerror(r));
-}
 
 /* ---- Connect ---- */
 
@@ -77,7 +35,7 @@ static void note_close(skt_stream *s, int status)
 
 LOOP_TEST(connect_refused_reports_and_closes)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	uint16_t port;
 	int lfd = sktest_listen_tcp(false, &port);
 	skt_addr a;
@@ -88,7 +46,7 @@ LOOP_TEST(connect_refused_reports_and_closes)
 	cr_assert_eq(skt_stream_connect(l, &s, &a, note_connect), 0);
 	skt_stream_set_udata(s, &o);
 	skt_stream_on_close(s, note_close);
-	run_until_idle(l);
+	looptest_run(l);
 	cr_assert_eq(o.connects, 1);
 	cr_assert_eq(o.connect_status, SKT_ECONNREFUSED, "%s",
 		     skt_errname(o.connect_status));
@@ -102,7 +60,7 @@ LOOP_TEST(connect_refused_reports_and_closes)
 
 LOOP_TEST(writes_before_connect_completes_are_sent)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	uint16_t port;
 	int lfd = sktest_listen_tcp(false, &port);
 	skt_addr a;
@@ -113,7 +71,7 @@ LOOP_TEST(writes_before_connect_completes_are_sent)
 	skt_stream_set_udata(s, &o);
 	cr_assert_eq(skt_stream_write(s, "early bytes", 11), 0);
 	cr_assert_eq(skt_stream_close(s), 0); /* graceful: after they go */
-	run_until_idle(l);
+	looptest_run(l);
 	int fd = skt_accept(lfd, NULL, 2000);
 	cr_assert_geq(fd, 0);
 	char buf[32];
@@ -148,9 +106,9 @@ static void reply_then_shutdown(skt_stream *s, int status, const uint8_t *d,
 
 LOOP_TEST(peer_half_close_then_reply)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	skt_stream *s;
-	int peer = stream_pair(l, &s);
+	int peer = looptest_stream_pair(l, &s);
 	int eofs = 0;
 	skt_stream_set_udata(s, &eofs);
 	cr_assert_eq(skt_stream_read_start(s, reply_then_shutdown), 0);
@@ -196,9 +154,9 @@ static void collect_then_free(skt_stream *s, int status, const uint8_t *d,
 
 LOOP_TEST(own_half_close_keeps_reading)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	skt_stream *s;
-	int peer = stream_pair(l, &s);
+	int peer = looptest_stream_pair(l, &s);
 	struct collect c = {{0}, 0, 0};
 	skt_stream_set_udata(s, &c);
 	cr_assert_eq(skt_stream_write(s, "last words", 10), 0);
@@ -209,7 +167,7 @@ LOOP_TEST(own_half_close_keeps_reading)
 	cr_assert_eq(skt_send_all(peer, "still here", 10, 1000, NULL), 0);
 	skt_close(peer);
 	cr_assert_eq(skt_stream_read_start(s, collect_then_free), 0);
-	run_until_idle(l);
+	looptest_run(l);
 	cr_assert_eq(c.n, 10);
 	cr_assert_eq(memcmp(c.buf, "still here", 10), 0);
 	cr_assert_eq(c.status, SKT_EOF);
@@ -220,16 +178,16 @@ LOOP_TEST(own_half_close_keeps_reading)
 
 LOOP_TEST(abort_resets_the_peer)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	skt_stream *s;
-	int peer = stream_pair(l, &s);
+	int peer = looptest_stream_pair(l, &s);
 	struct outcome o = {0};
 	skt_stream_set_udata(s, &o);
 	skt_stream_on_close(s, note_close);
 	cr_assert_eq(skt_stream_write(s, "x", 1), 0);
 	cr_assert_eq(skt_stream_abort(s), 0);
 	cr_assert_eq(o.closes, 0, "on_close ran inside skt_stream_abort");
-	run_until_idle(l);
+	looptest_run(l);
 	cr_assert_eq(o.closes, 1);
 	cr_assert_eq(o.close_status, 0);
 	char buf[8];
@@ -261,9 +219,9 @@ static void *drain_peer(void *arg)
 
 LOOP_TEST(graceful_close_sends_the_queue_first)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	skt_stream *s;
-	int peer = stream_pair(l, &s);
+	int peer = looptest_stream_pair(l, &s);
 	static uint8_t big[4 << 20];
 	memset(big, 'q', sizeof(big));
 	cr_assert_geq(skt_stream_write(s, big, sizeof(big)), 0);
@@ -272,7 +230,7 @@ LOOP_TEST(graceful_close_sends_the_queue_first)
 	int arg = peer;
 	pthread_t th;
 	pthread_create(&th, NULL, drain_peer, &arg);
-	run_until_idle(l);
+	looptest_run(l);
 	pthread_join(th, NULL);
 	cr_assert_eq(arg, (int)sizeof(big));
 	skt_loop_free(l);
@@ -293,15 +251,15 @@ static void free_in_read(skt_stream *s, int status, const uint8_t *d,
 
 LOOP_TEST(free_from_inside_read_callback)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	skt_stream *s;
-	int peer = stream_pair(l, &s);
+	int peer = looptest_stream_pair(l, &s);
 	int calls = 0;
 	skt_stream_set_udata(s, &calls);
 	cr_assert_eq(skt_stream_read_start(s, free_in_read), 0);
 	/* Several chunks may be in the socket: only one callback runs. */
 	cr_assert_eq(skt_send_all(peer, "a", 1, 1000, NULL), 0);
-	run_until_idle(l);
+	looptest_run(l);
 	cr_assert_eq(calls, 1);
 	char buf[8];
 	cr_assert_eq(skt_read_exact(peer, buf, 5, 1000, NULL), 5);
@@ -321,9 +279,9 @@ static void close_in_flush(skt_stream *s, int status)
 
 LOOP_TEST(close_from_inside_flush_callback)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	skt_stream *s;
-	int peer = stream_pair(l, &s);
+	int peer = looptest_stream_pair(l, &s);
 	int calls = 0;
 	skt_stream_set_udata(s, &calls);
 	static uint8_t big[1 << 20];
@@ -334,7 +292,7 @@ LOOP_TEST(close_from_inside_flush_callback)
 	int arg = peer;
 	pthread_t th;
 	pthread_create(&th, NULL, drain_peer, &arg);
-	run_until_idle(l);
+	looptest_run(l);
 	pthread_join(th, NULL);
 	cr_assert_eq(calls, 1);
 	cr_assert_eq(arg, (int)sizeof(big));
@@ -351,9 +309,9 @@ static void flush_on_empty(skt_stream *s, int status)
 
 LOOP_TEST(flush_with_empty_queue_runs_later)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	skt_stream *s;
-	int peer = stream_pair(l, &s);
+	int peer = looptest_stream_pair(l, &s);
 	int calls = 0;
 	skt_stream_set_udata(s, &calls);
 	cr_assert_eq(skt_stream_write(s, "ok", 2), 0);
@@ -388,14 +346,14 @@ static void free_from_timer(skt_timer *t, void *arg)
 
 LOOP_TEST(free_from_timer_callback_with_read_active)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	struct timer_closer tc = {NULL, 0};
-	int peer = stream_pair(l, &tc.s);
+	int peer = looptest_stream_pair(l, &tc.s);
 	cr_assert_eq(skt_stream_read_exact(tc.s, 100, never_read), 0);
 	skt_timer *t;
 	cr_assert_eq(skt_timer_new(l, &t, free_from_timer, &tc), 0);
 	skt_timer_start(t, 20, 0);
-	run_until_idle(l);
+	looptest_run(l);
 	char buf[8];
 	cr_assert_eq(skt_recv(peer, buf, sizeof(buf), 1000), 0);
 	skt_loop_free(l);
@@ -441,9 +399,9 @@ static void *trickle(void *arg)
 
 LOOP_TEST(idle_timeout_fires_only_after_traffic_stops)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	skt_stream *s;
-	int peer = stream_pair(l, &s);
+	int peer = looptest_stream_pair(l, &s);
 	struct timed t = {l, 0, 0, 0, 0};
 	skt_stream_set_udata(s, &t);
 	skt_stream_on_close(s, timed_close);
@@ -453,7 +411,7 @@ LOOP_TEST(idle_timeout_fires_only_after_traffic_stops)
 	int arg = peer;
 	pthread_t th;
 	pthread_create(&th, NULL, trickle, &arg); /* 120 ms of traffic */
-	run_until_idle(l);
+	looptest_run(l);
 	pthread_join(th, NULL);
 	cr_assert_eq(t.read_status, SKT_ETIMEDOUT);
 	cr_assert_eq(t.close_status, SKT_ETIMEDOUT);
@@ -466,9 +424,9 @@ LOOP_TEST(idle_timeout_fires_only_after_traffic_stops)
 
 LOOP_TEST(total_timeout_fires_despite_traffic)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	skt_stream *s;
-	int peer = stream_pair(l, &s);
+	int peer = looptest_stream_pair(l, &s);
 	struct timed t = {l, 0, 0, 0, 0};
 	skt_stream_set_udata(s, &t);
 	skt_stream_on_close(s, timed_close);
@@ -478,7 +436,7 @@ LOOP_TEST(total_timeout_fires_despite_traffic)
 	int arg = peer;
 	pthread_t th;
 	pthread_create(&th, NULL, trickle, &arg);
-	run_until_idle(l);
+	looptest_run(l);
 	pthread_join(th, NULL);
 	cr_assert_eq(t.close_status, SKT_ETIMEDOUT);
 	int64_t took = t.fired_at - t.start;
@@ -492,10 +450,10 @@ LOOP_TEST(total_timeout_fires_despite_traffic)
 
 LOOP_TEST(loop_free_tells_open_streams)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	skt_stream *s1, *s2;
-	int p1 = stream_pair(l, &s1);
-	int p2 = stream_pair(l, &s2);
+	int p1 = looptest_stream_pair(l, &s1);
+	int p2 = looptest_stream_pair(l, &s2);
 	struct outcome o1 = {0}, o2 = {0};
 	skt_stream_set_udata(s1, &o1);
 	skt_stream_set_udata(s2, &o2);
@@ -516,12 +474,12 @@ LOOP_TEST(loop_free_tells_open_streams)
 
 SKT_TEST(loop_stream, bad_arguments)
 {
-	skt_loop *l = mkloop(SKT_BACKEND_DEFAULT);
+	skt_loop *l = looptest_new(SKT_BACKEND_DEFAULT);
 	skt_stream *s;
 	cr_assert_eq(skt_stream_new(l, &s, -1), SKT_EBADF);
 	cr_assert_null(s);
 	cr_assert_eq(skt_stream_connect(l, &s, NULL, NULL), SKT_EINVAL);
-	int peer = stream_pair(l, &s);
+	int peer = looptest_stream_pair(l, &s);
 	cr_assert_eq(skt_stream_read_start(s, NULL), SKT_EINVAL);
 	cr_assert_eq(skt_stream_read_exact(s, 0, collect_read), SKT_EINVAL);
 	cr_assert_eq(skt_stream_read_until(s, "", 0, 0, collect_read),
@@ -547,7 +505,7 @@ SKT_TEST(loop_stream, bad_arguments)
 
 SKT_TEST(loop_stream, stream_new_fails_cleanly_without_memory)
 {
-	skt_loop *l = mkloop(SKT_BACKEND_DEFAULT);
+	skt_loop *l = looptest_new(SKT_BACKEND_DEFAULT);
 	int fds[2];
 	cr_assert_eq(skt_socketpair(SOCK_STREAM, fds), 0);
 	skt_stream *s = NULL;

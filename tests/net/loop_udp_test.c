@@ -2,7 +2,8 @@
  * receives in recvmmsg batches and answers with one sendmmsg, a threaded
  * client checking every datagram, truncation, and errors reported to the
  * callback. */
-#include "sktest.h"
+#define LOOP_SUITE loop_udp
+#include "looptest.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -10,26 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define LOOP_TEST(name)                                                      \
-	static void name##_body(skt_backend be);                             \
-	SKT_TEST(loop_udp, name##_epoll)                                     \
-	{                                                                    \
-		name##_body(SKT_BACKEND_EPOLL);                              \
-	}                                                                    \
-	SKT_TEST(loop_udp, name##_poll)                                      \
-	{                                                                    \
-		name##_body(SKT_BACKEND_POLL);                               \
-	}                                                                    \
-	static void name##_body(skt_backend be)
-
-static skt_loop *mkloop(skt_backend be)
-{
-	skt_loop_opts o = {.backend = be};
-	skt_loop *l;
-	int r = skt_loop_new(&l, &o);
-	cr_assert_eq(r, 0, "loop_new: %s", skt_strerror(r));
-	return l;
-}
 
 struct echo {
 	int batches, biggest, total, errors, truncated;
@@ -77,7 +58,7 @@ static int client_for(const skt_addr *a)
 
 LOOP_TEST(echo_in_batches)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	struct echo e = {0};
 	skt_addr a;
 	skt_udp *u = echo_endpoint(l, &e, &a, 0);
@@ -147,7 +128,7 @@ static void *udp_client(void *arg)
 
 LOOP_TEST(echo_to_a_threaded_client)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	struct echo e = {0};
 	struct flood f;
 	memset(&f, 0, sizeof(f));
@@ -167,7 +148,7 @@ LOOP_TEST(echo_to_a_threaded_client)
 
 LOOP_TEST(long_datagram_is_marked_truncated)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	struct echo e = {0};
 	skt_addr a;
 	skt_udp *u = echo_endpoint(l, &e, &a, 16);
@@ -196,7 +177,7 @@ static void err_cb(skt_udp *u, int status, const skt_dgram *d, size_t n)
 
 LOOP_TEST(refused_port_reported_to_the_callback)
 {
-	skt_loop *l = mkloop(be);
+	skt_loop *l = looptest_new(be);
 	int closed = skt_udp_bind(NULL, "0", NULL);
 	skt_addr a;
 	skt_sock_local(closed, &a);
@@ -221,7 +202,7 @@ LOOP_TEST(refused_port_reported_to_the_callback)
 
 SKT_TEST(loop_udp, bad_arguments)
 {
-	skt_loop *l = mkloop(SKT_BACKEND_DEFAULT);
+	skt_loop *l = looptest_new(SKT_BACKEND_DEFAULT);
 	skt_udp *u;
 	cr_assert_eq(skt_udp_new(l, &u, -1, 0), SKT_EBADF);
 	cr_assert_eq(skt_udp_new(l, &u, 0, 1 << 20), SKT_EINVAL);

@@ -8,27 +8,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* A string of n copies of c, then NUL, in a static buffer. */
-static const char *repeat(char c, size_t n)
-{
-	static char buf[2][1024];
-	static int which;
-	char *b = buf[which ^= 1];
-	cr_assert_lt(n, sizeof(buf[0]));
-	memset(b, c, n);
-	b[n] = '\0';
-	return b;
-}
-
-static const char *fmt(const skt_addr *a)
-{
-	static char buf[SKT_ADDRSTRLEN];
-	int n = skt_addr_format(a, buf, sizeof(buf));
-	cr_assert_geq(n, 0, "format: %s", skt_errname(n));
-	cr_assert_eq((size_t)n, strlen(buf));
-	return buf;
-}
-
 static void expect_parse_err(const char *text, int flags, int want)
 {
 	skt_addr a;
@@ -94,7 +73,7 @@ SKT_TEST(addr, from_ip_v4)
 	cr_assert_eq(skt_addr_from_ip(&a, "1.2.3.4", 80), 0);
 	cr_assert_eq(skt_addr_family(&a), AF_INET);
 	cr_assert_eq(a.len, sizeof(struct sockaddr_in));
-	cr_assert_str_eq(fmt(&a), "1.2.3.4:80");
+	cr_assert_str_eq(sktest_addr_text(&a), "1.2.3.4:80");
 }
 
 SKT_TEST(addr, from_ip_v6)
@@ -104,7 +83,7 @@ SKT_TEST(addr, from_ip_v6)
 	cr_assert_eq(skt_addr_family(&a), AF_INET6);
 	cr_assert_eq(a.len, sizeof(struct sockaddr_in6));
 	cr_assert_eq(skt_addr_port(&a), 443);
-	cr_assert_str_eq(fmt(&a), "[::1]:443");
+	cr_assert_str_eq(sktest_addr_text(&a), "[::1]:443");
 }
 
 SKT_TEST(addr, from_ip_v6_numeric_zone)
@@ -113,7 +92,7 @@ SKT_TEST(addr, from_ip_v6_numeric_zone)
 	cr_assert_eq(skt_addr_from_ip(&a, "fe80::1%4000000", 80), 0);
 	cr_assert_eq(a.u.in6.sin6_scope_id, 4000000);
 	/* No interface has that index: it formats as a number. */
-	cr_assert_str_eq(fmt(&a), "[fe80::1%4000000]:80");
+	cr_assert_str_eq(sktest_addr_text(&a), "[fe80::1%4000000]:80");
 }
 
 SKT_TEST(addr, from_ip_v6_named_zone)
@@ -124,7 +103,7 @@ SKT_TEST(addr, from_ip_v6_named_zone)
 	skt_addr a;
 	cr_assert_eq(skt_addr_from_ip(&a, "fe80::1%lo", 80), 0);
 	cr_assert_eq(a.u.in6.sin6_scope_id, lo);
-	cr_assert_str_eq(fmt(&a), "[fe80::1%lo]:80");
+	cr_assert_str_eq(sktest_addr_text(&a), "[fe80::1%lo]:80");
 }
 
 SKT_TEST(addr, from_ip_rejects_non_literals)
@@ -137,7 +116,7 @@ SKT_TEST(addr, from_ip_rejects_non_literals)
 	cr_assert_eq(skt_addr_from_ip(&a, "fe80::1%0", 80), SKT_EBADHOST);
 	cr_assert_eq(skt_addr_from_ip(&a, "fe80::1%nosuchif0", 80),
 		     SKT_EBADHOST);
-	cr_assert_eq(skt_addr_from_ip(&a, repeat('1', 900), 80), SKT_EBADHOST);
+	cr_assert_eq(skt_addr_from_ip(&a, sktest_repeat('1', 900), 80), SKT_EBADHOST);
 	cr_assert_eq(skt_addr_from_ip(&a, NULL, 80), SKT_EBADHOST);
 }
 
@@ -147,7 +126,7 @@ SKT_TEST(addr, unix_path_of_107_bytes_fits)
 {
 	skt_addr a;
 	char path[200] = "/";
-	strcat(path, repeat('p', 106));
+	strcat(path, sktest_repeat('p', 106));
 	cr_assert_eq(strlen(path), SKT_UNIX_PATH_MAX);
 	cr_assert_eq(skt_addr_unix(&a, sktest_guarded(path)), 0);
 	cr_assert_eq(a.len, sizeof(struct sockaddr_un));
@@ -158,9 +137,9 @@ SKT_TEST(addr, unix_path_of_108_bytes_is_too_long)
 {
 	skt_addr a;
 	char path[200] = "/";
-	strcat(path, repeat('p', 107));
+	strcat(path, sktest_repeat('p', 107));
 	cr_assert_eq(skt_addr_unix(&a, sktest_guarded(path)), SKT_ENAMETOOLONG);
-	cr_assert_eq(skt_addr_unix(&a, repeat('p', 900)), SKT_ENAMETOOLONG);
+	cr_assert_eq(skt_addr_unix(&a, sktest_repeat('p', 900)), SKT_ENAMETOOLONG);
 }
 
 SKT_TEST(addr, unix_abstract_uses_leading_nul_and_exact_length)
@@ -170,24 +149,24 @@ SKT_TEST(addr, unix_abstract_uses_leading_nul_and_exact_length)
 	cr_assert_eq(a.u.un.sun_path[0], '\0');
 	cr_assert_eq(memcmp(a.u.un.sun_path + 1, "sockit", 6), 0);
 	cr_assert_eq(a.len, offsetof(struct sockaddr_un, sun_path) + 1 + 6);
-	cr_assert_str_eq(fmt(&a), "unix:@sockit");
+	cr_assert_str_eq(sktest_addr_text(&a), "unix:@sockit");
 }
 
 SKT_TEST(addr, unix_abstract_of_107_bytes_fits)
 {
 	skt_addr a;
 	char path[200] = "@";
-	strcat(path, repeat('n', 107));
+	strcat(path, sktest_repeat('n', 107));
 	cr_assert_eq(skt_addr_unix(&a, sktest_guarded(path)), 0);
 	cr_assert_eq(a.len, sizeof(struct sockaddr_un));
-	cr_assert_str_eq(fmt(&a) + 5, path);
+	cr_assert_str_eq(sktest_addr_text(&a) + 5, path);
 }
 
 SKT_TEST(addr, unix_abstract_of_108_bytes_is_too_long)
 {
 	skt_addr a;
 	char path[200] = "@";
-	strcat(path, repeat('n', 108));
+	strcat(path, sktest_repeat('n', 108));
 	cr_assert_eq(skt_addr_unix(&a, sktest_guarded(path)), SKT_ENAMETOOLONG);
 }
 
@@ -208,7 +187,7 @@ SKT_TEST(addr, parse_v4_host_port)
 	cr_assert_eq(skt_addr_parse(&a, sktest_guarded("127.0.0.1:8080"), 0), 0);
 	cr_assert_eq(skt_addr_family(&a), AF_INET);
 	cr_assert_eq(skt_addr_port(&a), 8080);
-	cr_assert_str_eq(fmt(&a), "127.0.0.1:8080");
+	cr_assert_str_eq(sktest_addr_text(&a), "127.0.0.1:8080");
 }
 
 SKT_TEST(addr, parse_bracketed_v6)
@@ -217,7 +196,7 @@ SKT_TEST(addr, parse_bracketed_v6)
 	cr_assert_eq(skt_addr_parse(&a, sktest_guarded("[::1]:80"), 0), 0);
 	cr_assert_eq(skt_addr_family(&a), AF_INET6);
 	cr_assert_eq(skt_addr_port(&a), 80);
-	cr_assert_str_eq(fmt(&a), "[::1]:80");
+	cr_assert_str_eq(sktest_addr_text(&a), "[::1]:80");
 }
 
 SKT_TEST(addr, parse_unbracketed_v6_with_port_is_bad_address)
@@ -263,9 +242,9 @@ SKT_TEST(addr, parse_bad_host_characters)
 SKT_TEST(addr, parse_overlong_host_is_bad_host)
 {
 	char text[1024];
-	snprintf(text, sizeof(text), "%s:80", repeat('1', 900));
+	snprintf(text, sizeof(text), "%s:80", sktest_repeat('1', 900));
 	expect_parse_err(text, 0, SKT_EBADHOST);
-	snprintf(text, sizeof(text), "[%s]:80", repeat(':', 900));
+	snprintf(text, sizeof(text), "[%s]:80", sktest_repeat(':', 900));
 	expect_parse_err(text, 0, SKT_EBADHOST);
 }
 
@@ -287,7 +266,7 @@ SKT_TEST(addr, parse_port_zero_with_flag)
 	skt_addr a;
 	cr_assert_eq(skt_addr_parse(&a, "0.0.0.0:0", SKT_PARSE_PORT_ZERO), 0);
 	cr_assert_eq(skt_addr_port(&a), 0);
-	cr_assert_str_eq(fmt(&a), "0.0.0.0:0");
+	cr_assert_str_eq(sktest_addr_text(&a), "0.0.0.0:0");
 }
 
 SKT_TEST(addr, parse_port_alone_needs_no_host_flag)
@@ -296,9 +275,9 @@ SKT_TEST(addr, parse_port_alone_needs_no_host_flag)
 	expect_parse_err(":8080", 0, SKT_EBADHOST);
 	skt_addr a;
 	cr_assert_eq(skt_addr_parse(&a, sktest_guarded("8080"), SKT_PARSE_NO_HOST), 0);
-	cr_assert_str_eq(fmt(&a), "127.0.0.1:8080");
+	cr_assert_str_eq(sktest_addr_text(&a), "127.0.0.1:8080");
 	cr_assert_eq(skt_addr_parse(&a, sktest_guarded(":9"), SKT_PARSE_NO_HOST), 0);
-	cr_assert_str_eq(fmt(&a), "127.0.0.1:9");
+	cr_assert_str_eq(sktest_addr_text(&a), "127.0.0.1:9");
 	expect_parse_err("80abc", SKT_PARSE_NO_HOST, SKT_EBADPORT);
 	expect_parse_err(":", SKT_PARSE_NO_HOST, SKT_EBADPORT);
 }
@@ -309,12 +288,12 @@ SKT_TEST(addr, parse_host_alone_needs_no_port_flag)
 	expect_parse_err("[::1]", 0, SKT_EBADPORT);
 	skt_addr a;
 	cr_assert_eq(skt_addr_parse(&a, "1.2.3.4", SKT_PARSE_NO_PORT), 0);
-	cr_assert_str_eq(fmt(&a), "1.2.3.4:0");
+	cr_assert_str_eq(sktest_addr_text(&a), "1.2.3.4:0");
 	cr_assert_eq(skt_addr_parse(&a, "[::1]", SKT_PARSE_NO_PORT), 0);
 	cr_assert_eq(skt_addr_family(&a), AF_INET6);
 	/* Unbracketed IPv6 is fine once no port can follow. */
 	cr_assert_eq(skt_addr_parse(&a, sktest_guarded("::1"), SKT_PARSE_NO_PORT), 0);
-	cr_assert_str_eq(fmt(&a), "[::1]:0");
+	cr_assert_str_eq(sktest_addr_text(&a), "[::1]:0");
 }
 
 SKT_TEST(addr, parse_unix_forms)
@@ -325,7 +304,7 @@ SKT_TEST(addr, parse_unix_forms)
 	cr_assert_str_eq(a.u.un.sun_path, "/tmp/s");
 	cr_assert_eq(skt_addr_parse(&a, sktest_guarded("unix:@abs"), 0), 0);
 	cr_assert_eq(a.u.un.sun_path[0], '\0');
-	cr_assert_str_eq(fmt(&a), "unix:@abs");
+	cr_assert_str_eq(sktest_addr_text(&a), "unix:@abs");
 }
 
 SKT_TEST(addr, parse_empty_and_null_are_bad_address)
@@ -362,7 +341,7 @@ SKT_TEST(addr, parse_then_format_round_trips)
 		skt_addr a;
 		int rc = skt_addr_parse(&a, sktest_guarded(forms[i]), 0);
 		cr_assert_eq(rc, 0, "%s: %s", forms[i], skt_errname(rc));
-		cr_expect_str_eq(fmt(&a), forms[i]);
+		cr_expect_str_eq(sktest_addr_text(&a), forms[i]);
 	}
 }
 
@@ -371,7 +350,7 @@ SKT_TEST(addr, parse_then_format_round_trips)
 SKT_TEST(addr, format_empty_address_is_dash)
 {
 	skt_addr a = {0};
-	cr_assert_str_eq(fmt(&a), "-");
+	cr_assert_str_eq(sktest_addr_text(&a), "-");
 	cr_assert_eq(skt_addr_family(&a), AF_UNSPEC);
 }
 
@@ -382,7 +361,7 @@ SKT_TEST(addr, format_unnamed_unix_socket)
 	cr_assert_eq(skt_addr_from_sockaddr(&a, (struct sockaddr *)&un,
 					    sizeof(sa_family_t)),
 		     0);
-	cr_assert_str_eq(fmt(&a), "unix:");
+	cr_assert_str_eq(sktest_addr_text(&a), "unix:");
 }
 
 SKT_TEST(addr, format_escapes_unprintable_abstract_bytes)
@@ -393,7 +372,7 @@ SKT_TEST(addr, format_escapes_unprintable_abstract_bytes)
 	socklen_t len = offsetof(struct sockaddr_un, sun_path) + 7;
 	cr_assert_eq(skt_addr_from_sockaddr(&a, (struct sockaddr *)&un, len),
 		     0);
-	cr_assert_str_eq(fmt(&a), "unix:@a\\x0ab\\x7f\\xff\\x00");
+	cr_assert_str_eq(sktest_addr_text(&a), "unix:@a\\x0ab\\x7f\\xff\\x00");
 }
 
 SKT_TEST(addr, format_worst_case_fits_addrstrlen)
@@ -413,7 +392,7 @@ SKT_TEST(addr, format_path_stops_at_nul_within_length)
 	skt_addr a;
 	cr_assert_eq(skt_addr_unix(&a, "/tmp/s"), 0);
 	a.len = sizeof(struct sockaddr_un); /* as some kernels report it */
-	cr_assert_str_eq(fmt(&a), "unix:/tmp/s");
+	cr_assert_str_eq(sktest_addr_text(&a), "unix:/tmp/s");
 }
 
 SKT_TEST(addr, format_reports_small_buffer)
@@ -454,7 +433,7 @@ SKT_TEST(addr, from_sockaddr_copies_ip_addresses)
 	cr_assert_eq(
 	    skt_addr_from_sockaddr(&a, (struct sockaddr *)&in6, sizeof(in6)),
 	    0);
-	cr_assert_str_eq(fmt(&a), "[::1]:7");
+	cr_assert_str_eq(sktest_addr_text(&a), "[::1]:7");
 }
 
 SKT_TEST(addr, from_sockaddr_rejects_bad_lengths_and_families)
@@ -480,11 +459,11 @@ SKT_TEST(addr, set_port_changes_only_ip_addresses)
 	skt_addr a;
 	cr_assert_eq(skt_addr_parse(&a, "[::1]:80", 0), 0);
 	skt_addr_set_port(&a, 65535);
-	cr_assert_str_eq(fmt(&a), "[::1]:65535");
+	cr_assert_str_eq(sktest_addr_text(&a), "[::1]:65535");
 	cr_assert_eq(skt_addr_unix(&a, "/p"), 0);
 	skt_addr_set_port(&a, 80);
 	cr_assert_eq(skt_addr_port(&a), 0);
-	cr_assert_str_eq(fmt(&a), "unix:/p");
+	cr_assert_str_eq(sktest_addr_text(&a), "unix:/p");
 }
 
 SKT_TEST(addr, equal_compares_family_address_and_port)
@@ -535,7 +514,7 @@ SKT_TEST(addr, unmap_turns_v4_mapped_into_v4)
 	cr_assert(skt_addr_unmap(&a));
 	cr_assert_eq(skt_addr_family(&a), AF_INET);
 	cr_assert_eq(a.len, sizeof(struct sockaddr_in));
-	cr_assert_str_eq(fmt(&a), "10.1.2.3:8080");
+	cr_assert_str_eq(sktest_addr_text(&a), "10.1.2.3:8080");
 }
 
 SKT_TEST(addr, unmap_leaves_other_addresses)
@@ -543,8 +522,8 @@ SKT_TEST(addr, unmap_leaves_other_addresses)
 	skt_addr a;
 	cr_assert_eq(skt_addr_parse(&a, "[::1]:80", 0), 0);
 	cr_assert_not(skt_addr_unmap(&a));
-	cr_assert_str_eq(fmt(&a), "[::1]:80");
+	cr_assert_str_eq(sktest_addr_text(&a), "[::1]:80");
 	cr_assert_eq(skt_addr_parse(&a, "1.2.3.4:80", 0), 0);
 	cr_assert_not(skt_addr_unmap(&a));
-	cr_assert_str_eq(fmt(&a), "1.2.3.4:80");
+	cr_assert_str_eq(sktest_addr_text(&a), "1.2.3.4:80");
 }

@@ -8,27 +8,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* A string of n copies of c, then NUL, in a static buffer. */
-static const char *repeat(char c, size_t n)
-{
-	static char buf[2][1024];
-	static int which;
-	char *b = buf[which ^= 1];
-	cr_assert_lt(n, sizeof(buf[0]));
-	memset(b, c, n);
-	b[n] = '\0';
-	return b;
-}
-
-static const char *fmt(const skt_addr *a)
-{
-	static char buf[SKT_ADDRSTRLEN];
-	int n = skt_addr_format(a, buf, sizeof(buf));
-	cr_assert_geq(n, 0, "format: %s", skt_errname(n));
-	cr_assert_eq((size_t)n, strlen(buf));
-	return buf;
-}
-
 static void expect_ep_err(const char *text, int flags, int want)
 {
 	skt_endpoint ep;
@@ -93,10 +72,10 @@ SKT_TEST(endpoint, service_of_63_fits_and_64_does_not)
 {
 	char text[128];
 	skt_endpoint ep;
-	snprintf(text, sizeof(text), "h:%s", repeat('s', SKT_SERVICE_MAX));
+	snprintf(text, sizeof(text), "h:%s", sktest_repeat('s', SKT_SERVICE_MAX));
 	cr_assert_eq(skt_endpoint_parse(&ep, sktest_guarded(text), 0), 0);
 	cr_assert_eq(strlen(ep.service), SKT_SERVICE_MAX);
-	snprintf(text, sizeof(text), "h:%s", repeat('s', SKT_SERVICE_MAX + 1));
+	snprintf(text, sizeof(text), "h:%s", sktest_repeat('s', SKT_SERVICE_MAX + 1));
 	expect_ep_err(text, 0, SKT_EBADPORT);
 }
 
@@ -104,10 +83,10 @@ SKT_TEST(endpoint, service_of_63_fits_and_64_does_not)
 static const char *long_name(size_t n)
 {
 	static char host[320];
-	snprintf(host, sizeof(host), "%s.", repeat('a', 63));
-	snprintf(host + 64, sizeof(host) - 64, "%s.%s.", repeat('b', 63),
-		 repeat('c', 63));
-	strcat(host, repeat('d', n));
+	snprintf(host, sizeof(host), "%s.", sktest_repeat('a', 63));
+	snprintf(host + 64, sizeof(host) - 64, "%s.%s.", sktest_repeat('b', 63),
+		 sktest_repeat('c', 63));
+	strcat(host, sktest_repeat('d', n));
 	return host;
 }
 
@@ -136,7 +115,7 @@ SKT_TEST(endpoint, bad_host_names)
 	expect_ep_err("[not-v6]:80", 0, SKT_EBADHOST);
 	expect_ep_err("[fe80::1%bad/zone]:80", 0, SKT_EBADHOST);
 	char text[128];
-	snprintf(text, sizeof(text), "%s.com:80", repeat('a', 64));
+	snprintf(text, sizeof(text), "%s.com:80", sktest_repeat('a', 64));
 	expect_ep_err(text, 0, SKT_EBADHOST);
 }
 
@@ -184,11 +163,11 @@ SKT_TEST(endpoint, unix_forms)
 	skt_endpoint ep;
 	cr_assert_eq(skt_endpoint_parse(&ep, sktest_guarded("unix:/run/s"), 0), 0);
 	cr_assert_eq(ep.kind, SKT_EP_UNIX);
-	cr_assert_str_eq(fmt(&ep.unix_addr), "unix:/run/s");
+	cr_assert_str_eq(sktest_addr_text(&ep.unix_addr), "unix:/run/s");
 	cr_assert_eq(skt_endpoint_parse(&ep, "unix:@x", 0), 0);
-	cr_assert_str_eq(fmt(&ep.unix_addr), "unix:@x");
+	cr_assert_str_eq(sktest_addr_text(&ep.unix_addr), "unix:@x");
 	char text[200] = "unix:/";
-	strcat(text, repeat('p', 107));
+	strcat(text, sktest_repeat('p', 107));
 	expect_ep_err(text, 0, SKT_ENAMETOOLONG);
 	expect_ep_err("unix:", 0, SKT_EBADADDR);
 }
@@ -220,7 +199,7 @@ SKT_TEST(endpoint, set_unix_path)
 	skt_endpoint ep;
 	cr_assert_eq(skt_endpoint_set(&ep, sktest_guarded("unix:/p"), NULL, 0), 0);
 	cr_assert_eq(ep.kind, SKT_EP_UNIX);
-	cr_assert_str_eq(fmt(&ep.unix_addr), "unix:/p");
+	cr_assert_str_eq(sktest_addr_text(&ep.unix_addr), "unix:/p");
 	cr_assert_eq(skt_endpoint_set(&ep, "unix:/p", "80", 0), SKT_EBADADDR);
 }
 
@@ -234,6 +213,6 @@ SKT_TEST(endpoint, set_missing_parts_need_flags)
 	cr_assert_eq(skt_endpoint_set(&ep, "h", NULL, 0), SKT_EBADPORT);
 	cr_assert_eq(skt_endpoint_set(&ep, "h", NULL, SKT_PARSE_NO_PORT), 0);
 	cr_assert_eq(skt_endpoint_set(&ep, "h", "80abc", 0), SKT_EBADPORT);
-	cr_assert_eq(skt_endpoint_set(&ep, repeat('h', 900), "80", 0),
+	cr_assert_eq(skt_endpoint_set(&ep, sktest_repeat('h', 900), "80", 0),
 		     SKT_EBADHOST);
 }
