@@ -40,6 +40,24 @@ cat "$log"
 step "a port check (examples/port_check.c): the server is gone, so its port is closed"
 timeout 10 "$ex/port_check" 127.0.0.1 "$port" || true
 
+step "the sockit command: an echo service (sockit serve) and a client (sockit connect)"
+slog=$(mktemp)
+timeout 20 "$build/sockit" serve echo -v --listen 127.0.0.1:0 2>"$slog" &
+svc=$!
+sport=""
+for _ in $(seq 50); do
+	sport=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$slog")
+	[ -n "$sport" ] && break
+	sleep 0.1
+done
+[ -n "$sport" ] || { cat "$slog"; echo "demo: sockit serve did not start"; exit 1; }
+printf 'hello through sockit\n' | timeout 10 "$build/sockit" connect -w 3 127.0.0.1 "$sport"
+kill -TERM $svc
+wait $svc || true
+echo "-- what the service logged (it stops on SIGTERM with a summary):"
+cat "$slog"
+rm -f "$slog"
+
 step "the sockit command: resolve, service"
 "$build/sockit" resolve -4 localhost
 "$build/sockit" service http
