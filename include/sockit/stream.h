@@ -54,7 +54,7 @@ typedef void (*skt_read_cb)(skt_stream *s, int status, const uint8_t *data,
 /* Connect, flush and close results: 0 or an error code. */
 typedef void (*skt_stream_cb)(skt_stream *s, int status);
 /* above: true when the write queue went over the high-water mark, false
- * when it drained back to the low-water mark. */
+ * when it drained back to the low-water mark (skt_stream_set_water). */
 typedef void (*skt_water_cb)(skt_stream *s, bool above);
 
 /* ---- Life ----
@@ -193,8 +193,19 @@ int skt_stream_flush(skt_stream *s, skt_stream_cb cb);
 size_t skt_stream_queued(const skt_stream *s);
 
 /* Water marks of the write queue (0 and 0 for the defaults; low <= high).
- * cb(s, true) runs (soon after the write that crossed it) when the queue
- * goes above high; cb(s, false) when it drains to low. Returns 0 or
+ * cb(s, true) runs soon after the write that took the queue above high
+ * (that write returns 1; cb never runs inside it), and cb(s, false) once
+ * the queue is at or under low again. The two strictly alternate,
+ * starting with true, and every true is followed by exactly one false,
+ * so a producer that pauses on a write's 1 or on true resumes on false:
+ * when the queue drains before true could run, true and false run back
+ * to back. A write inside cb(s, true) that goes above high again only
+ * postpones the false; one inside cb(s, false) leads to a new true. cb
+ * may write, close or free s. No water callback runs once the stream
+ * stops taking writes (skt_stream_close, skt_stream_shutdown, abort,
+ * free, or the error that closed it), whatever was owed. What is owed
+ * when cb changes goes to the new cb; while cb is NULL nothing runs, and
+ * a rise above high that drains back meanwhile is not told. Returns 0 or
  * SKT_EINVAL. */
 int skt_stream_set_water(skt_stream *s, size_t low, size_t high,
 			 skt_water_cb cb);

@@ -235,11 +235,7 @@ static void stream_task(skt_loop *l, skt__task *t)
 	} else {
 		if (s->flags & SF_MARKS_DUE)
 			skt__stream_fire_marks(s);
-		if ((s->flags & SF_ABOVE_DUE) && s->water_cb != NULL &&
-		    s->state != ST_CLOSED && !(s->flags & SF_FREED)) {
-			s->flags &= ~SF_ABOVE_DUE;
-			s->water_cb(s, true);
-		}
+		skt__stream_water(s);
 		if (skt__stream_reading(s))
 			skt__stream_read(s);
 	}

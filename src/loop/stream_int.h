@@ -32,14 +32,18 @@ enum {
 #define SF_SHUT_WANT 0x010 /* shutdown(SHUT_WR) once the queue is empty */
 #define SF_SHUT_DONE 0x020
 #define SF_NOTIFY 0x040    /* CLOSED, and the callbacks saying so are due */
-#define SF_ABOVE 0x080     /* queue above the high-water mark */
-#define SF_ABOVE_DUE 0x100 /* ... and the water callback has not said so */
+#define SF_ABOVE 0x080     /* the queue went above the high-water mark and
+			      has not drained to the low one since */
+#define SF_ABOVE_DUE 0x100 /* it did, and the water callback has not said
+			      so yet (even if it has drained since) */
 #define SF_MARKS_DUE 0x200 /* flush callbacks may be due */
 #define SF_IN_READ 0x400   /* skt__stream_read is on the stack */
 #define SF_WAS_CONN 0x800  /* closed while CONNECTING: connect cb is due */
 #define SF_IN_SERVE 0x2000 /* a read callback runs; view_rest counts */
 #define SF_CLOSE_WANT 0x1000 /* closed while CONNECTING with bytes queued:
 				DRAINING once connected */
+#define SF_TOLD_ABOVE 0x4000 /* the water callback's last word was "above":
+				"below" is owed */
 
 struct mark {
 	uint64_t at; /* due once sent reaches this */
@@ -105,6 +109,7 @@ void skt__stream_kick(skt_stream *s);
 /* stream_write.c */
 void skt__stream_flush(skt_stream *s);
 void skt__stream_fire_marks(skt_stream *s);
+void skt__stream_water(skt_stream *s);
 
 /* stream_read.c: read and deliver while a read is active. */
 void skt__stream_read(skt_stream *s);

@@ -12,6 +12,19 @@
  * Flush callbacks are marks at byte counts of the output ("due when sent
  * reaches at"), kept in an array that is reused, so a flush costs no
  * allocation once the array has grown.
+ *
+ * Water marks. The queue's own state has hysteresis: SF_ABOVE is set by
+ * the write that takes it past high (that write returns 1) and cleared
+ * when it drains to low. What the user has heard is a second state: the
+ * water callback says "above" and "below" strictly in turn, starting with
+ * "above" (SF_TOLD_ABOVE: the last word was "above", so "below" is owed).
+ * SF_ABOVE_DUE links the two: the queue went above and the callback has
+ * not said so yet. "above" cannot run inside the write (user calls never
+ * run user callbacks), so it waits for the stream's task, and the queue
+ * may drain before that - the kernel takes all of it at a writable event
+ * of the same iteration. The user already saw the write return 1 and
+ * waits for "below", so such an episode is not dropped: "above" and
+ * "below" then run back to back.
  */
 #include "loop/stream_int.h"
 
@@ -54,16 +67,6 @@ static void drained(skt_stream *s)
 	}
 }
 
-static void below_low(skt_stream *s)
-{
-	if (!(s->flags & SF_ABOVE) || s->olen > s->low)
-		return;
-	bool told = !(s->flags & SF_ABOVE_DUE);
-	s->flags &= ~(SF_ABOVE | SF_ABOVE_DUE);
-	if (told && s->water_cb != NULL)
-		s->water_cb(s, false);
-}
-
 /* Send queued bytes until the queue empties or the kernel is full, then
  * run what the progress made due. Runs inside the loop's dispatch of s
  * (refs held): callbacks may run here and may close or free s. */
@@ -96,7 +99,7 @@ void skt__stream_flush(skt_stream *s)
 	skt__stream_fire_marks(s);
 	if (s->state == ST_CLOSED)
 		return;
-	below_low(s);
+	skt__stream_water(s);
 	if (s->state != ST_CLOSED && s->olen == 0)
 		drained(s);
 	skt__stream_interest(s);
@@ -147,6 +150,42 @@ static int write_check(const skt_stream *s)
 	    (s->flags & (SF_SHUT_WANT | SF_FREED | SF_CLOSE_WANT)))
 		return SKT_EPIPE;
 	return 0;
+}
+
+/* The water callback runs only while there is a producer to pause or
+ * resume: after close, shutdown or free, writes fail anyway. */
+static bool water_open(const skt_stream *s)
+{
+	return s->water_cb != NULL && write_check(s) == 0;
+}
+
+/* Tell the water callback what it owes: "above" when the queue went past
+ * high unheard, then "below" when "above" was said and the queue is at or
+ * under low now. Runs inside the loop's dispatch of s (refs held): the
+ * callback may write, close or free s. */
+void skt__stream_water(skt_stream *s)
+{
+	if ((s->flags & SF_ABOVE) && s->olen <= s->low)
+		s->flags &= ~SF_ABOVE;
+	if (!water_open(s)) {
+		/* An episode that passed with nobody to tell is over. */
+		if (!(s->flags & SF_ABOVE))
+			s->flags &= ~SF_ABOVE_DUE;
+		return;
+	}
+	if (s->flags & SF_ABOVE_DUE) {
+		s->flags = (s->flags & ~SF_ABOVE_DUE) | SF_TOLD_ABOVE;
+		s->water_cb(s, true);
+		if (!water_open(s))
+			return;
+	}
+	/* Not while a write inside "above" keeps the queue past low: the
+	 * flush that drains it comes back here. */
+	if ((s->flags & SF_TOLD_ABOVE) && !(s->flags & SF_ABOVE) &&
+	    s->olen <= s->low) {
+		s->flags &= ~SF_TOLD_ABOVE;
+		s->water_cb(s, false);
+	}
 }
 
 /* The kernel's share, when the queue is empty: one send or sendmsg. */
@@ -224,9 +263,14 @@ int skt_stream_writev(skt_stream *s, const struct iovec *iov, int iovcnt)
 	s->out += total - done;
 	skt__stream_interest(s);
 	if (!(s->flags & SF_ABOVE) && s->olen > s->high) {
-		s->flags |= SF_ABOVE | SF_ABOVE_DUE;
-		if (s->water_cb != NULL)
-			skt__stream_kick(s);
+		s->flags |= SF_ABOVE;
+		/* Inside "above" (its "below" still owed) the user already
+		 * holds back: nothing new to say. */
+		if (!(s->flags & SF_TOLD_ABOVE)) {
+			s->flags |= SF_ABOVE_DUE;
+			if (s->water_cb != NULL)
+				skt__stream_kick(s);
+		}
 	}
 	return s->flags & SF_ABOVE ? 1 : 0;
 }
@@ -289,6 +333,9 @@ int skt_stream_set_water(skt_stream *s, size_t low, size_t high,
 	s->low = low;
 	s->high = high;
 	s->water_cb = cb;
+	/* A word still owed goes to the new callback. */
+	if (water_open(s) && (s->flags & (SF_ABOVE_DUE | SF_TOLD_ABOVE)))
+		skt__stream_kick(s);
 	return 0;
 }
 
