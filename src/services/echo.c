@@ -7,10 +7,10 @@
  * buffer without bound for a client that sends but does not read: when a
  * write leaves the queue above the stream's high-water mark, reading
  * stops (TCP flow control then holds the client back) until the queue has
- * drained. The signal to go on is a flush mark (skt_stream_flush), not
- * the water callback's "below the low mark": the loop drops that one when
- * the queue drains before the "above" callback was delivered, and a
- * paused reader would then wait for the idle timeout.
+ * drained. The signal to go on is a flush mark (skt_stream_flush): the
+ * whole queue sent. A per-connection water callback would do as well;
+ * the flush mark needs no state beyond the paused flag, and an echo
+ * gains nothing from resuming at the low mark rather than at empty.
  *
  * A connection's states: FLOWING (reading, each chunk written back) and
  * PAUSED (not reading until the queue is sent). At the client's end of

@@ -15,8 +15,8 @@
  * RFC 9112 2.2), FIELDS (until the empty line), BODY (discarding
  * Content-Length bytes). After the answer: REQUEST_LINE again, or, when
  * the answer is above the stream's high-water mark (a client pipelining
- * without reading), no read at all until the queue is sent (a flush mark;
- * see echo.c for why not the water callback) - the client is then held
+ * without reading), no read at all until the queue is sent (a flush mark,
+ * as in echo.c) - the client is then held
  * back by TCP, not by our memory.
  */
 #include "services/services.h"
