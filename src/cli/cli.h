@@ -66,5 +66,6 @@ extern const cli_cmd cli_cmd_listen;
 extern const cli_cmd cli_cmd_check;
 extern const cli_cmd cli_cmd_scan;
 extern const cli_cmd cli_cmd_serve;
+extern const cli_cmd cli_cmd_bench;
 
 #endif

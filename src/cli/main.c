@@ -14,6 +14,7 @@ static const cli_cmd *const cmds[] = {
 	&cli_cmd_connect,
 	&cli_cmd_listen,
 	&cli_cmd_serve,
+	&cli_cmd_bench,
 	NULL,
 };
 

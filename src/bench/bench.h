@@ -1,0 +1,117 @@
+/* bench.h - the load generator behind `sockit bench`: what to measure in,
+ * what comes out. Internal to libsockit (skt__ names), used by the CLI.
+ *
+ * Three kinds of request, one engine (src/bench/engine.c):
+ *   echo     send SIZE bytes, wait for the same SIZE bytes back (TCP or
+ *            UDP); every echoed byte is compared with what was sent.
+ *   connect  open a connection (optionally one echo exchange), close it.
+ *   http     one HTTP/1.1 request, one response whose status and body
+ *            length are checked.
+ *
+ * Closed model (rate 0): each connection keeps `pipeline` requests in
+ * flight, a new one as soon as one completes. Open model (rate > 0):
+ * requests are due on a fixed schedule whether or not the server keeps
+ * up, and a request's latency runs from the time it was due, not from
+ * when a free connection finally sent it; queueing behind a slow server
+ * shows up in the latency instead of lowering the offered load (the
+ * coordinated-omission trap of wrk, wg/wrk#326).
+ *
+ * A request counts when it was issued inside the measured window (after
+ * the warm-up) and completed before the end. */
+#ifndef SOCKIT_BENCH_H
+#define SOCKIT_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bench/hist.h"
+#include "sockit/addr.h"
+
+enum skt__bench_mode {
+	SKT__BENCH_ECHO,
+	SKT__BENCH_CONNECT,
+	SKT__BENCH_HTTP,
+};
+
+/* Why a request failed; one counter each. */
+#define SKT__BENCH_ERRORS(X)                                                 \
+	X(REFUSED, "refused", "connection refused")                         \
+	X(RESET, "reset", "connection reset or closed by the server")       \
+	X(TIMEOUT, "timeout", "no complete answer within --timeout")        \
+	X(SHORT, "short", "the server closed before a whole answer")        \
+	X(MISMATCH, "mismatch", "echoed bytes differ from those sent")      \
+	X(BAD_STATUS, "bad_status", "HTTP status other than expected")      \
+	X(BAD_RESPONSE, "bad_response", "malformed HTTP response")          \
+	X(LOST, "lost", "UDP datagram with no echo within --timeout")       \
+	X(OTHER, "other", "any other socket error")
+
+enum skt__bench_err {
+#define SKT__BENCH_ERR_ENUM(id, name, text) SKT__BENCH_E_##id,
+	SKT__BENCH_ERRORS(SKT__BENCH_ERR_ENUM)
+#undef SKT__BENCH_ERR_ENUM
+	SKT__BENCH_E_COUNT
+};
+
+/* Counters of a run (or of one thread of it). */
+typedef struct skt__bench_counts {
+	uint64_t requests;  /* completed and correct */
+	uint64_t errors[SKT__BENCH_E_COUNT];
+	uint64_t bytes_out; /* payload sent: echo bytes, HTTP request bytes */
+	uint64_t bytes_in;  /* payload received: echo bytes, HTTP body bytes */
+	uint64_t connects;  /* connections established */
+} skt__bench_counts;
+
+/* Progress, handed to the callback about once a second. */
+typedef struct skt__bench_progress {
+	double elapsed_s;  /* since the measured window began; < 0 in warm-up */
+	uint64_t requests; /* so far in the window */
+	uint64_t errors;
+} skt__bench_progress;
+
+typedef struct skt__bench_opts {
+	int mode;            /* enum skt__bench_mode */
+	skt_addr target;
+	bool udp;            /* echo over UDP */
+	unsigned conns;      /* >= 1 */
+	unsigned threads;    /* >= 1; more than conns is cut to conns */
+	unsigned pipeline;   /* requests in flight per connection, >= 1 */
+	size_t size;         /* echo payload (>= 8 for UDP); connect: 0 = none */
+	double rate;         /* requests/s over all threads; 0: closed model */
+	int64_t duration_ms; /* 0: until `requests` */
+	uint64_t requests;   /* 0: until duration_ms */
+	int64_t warmup_ms;
+	int64_t timeout_ms;  /* per request, and per connect; > 0 */
+	const char *request; /* http: the whole request, sent as is */
+	size_t request_len;
+	int status;          /* http: the expected status; 0: any 2xx */
+	unsigned sources;    /* connect to 127.x: rotate over this many
+				127.0.0.x source addresses; 0 or 1: off */
+	void (*progress)(const skt__bench_progress *p, void *arg);
+	void *progress_arg;
+} skt__bench_opts;
+
+typedef struct skt__bench_result {
+	skt__bench_counts c;
+	double elapsed_s;  /* of the measured window */
+	double user_s;     /* this process's CPU time in the window */
+	double sys_s;
+	unsigned threads;  /* as run */
+	skt__hist latency; /* ns, of counted requests; connect mode: connect */
+} skt__bench_result;
+
+/* Run the benchmark described by o (checked: SKT_EINVAL for values out of
+ * range) and fill *r. Blocks for the run; progress, when set, is called
+ * on the calling thread. Connection-level failures during the run are
+ * counted in r, not returned. Returns 0, SKT_EINVAL, SKT_ENOMEM, or -errno
+ * when a thread or loop cannot be made. */
+int skt__bench_run(const skt__bench_opts *o, skt__bench_result *r);
+
+/* "refused", "reset", ...: the JSON key of an error kind. */
+const char *skt__bench_err_name(int kind);
+/* One line saying what the kind means. */
+const char *skt__bench_err_text(int kind);
+/* Sum of every error kind. */
+uint64_t skt__bench_errors(const skt__bench_counts *c);
+
+#endif

@@ -1,0 +1,172 @@
+/* bench_int.h - the engine's insides, shared by engine.c (threads, the
+ * measured window), worker.c (one loop's connections) and the request
+ * kinds (echo.c, udp.c, http.c). */
+#ifndef SOCKIT_BENCH_INT_H
+#define SOCKIT_BENCH_INT_H
+
+#include <stdatomic.h>
+
+#include "bench/bench.h"
+#include "bench/resp.h"
+#include "internal.h"
+
+/* What every thread shares; written by the controlling thread, read by
+ * the workers with relaxed loads (a late look costs one request, no
+ * more). */
+typedef struct bench_shared {
+	const skt__bench_opts *o;
+	atomic_bool measuring;   /* the warm-up is over */
+	atomic_bool stopping;    /* the duration is over: stop at once */
+	atomic_uint_fast64_t tickets; /* requests issued in the window, for -n */
+	atomic_uint finished;    /* workers whose loop has returned */
+	int64_t t0_ns;           /* when the workers started */
+	/* The outgoing byte stream: at offset k of a connection's stream
+	 * (k + phase) % period; out has period + span bytes so that any slice
+	 * of up to span bytes from any offset is contiguous. Echo: a
+	 * pseudo-random pattern. HTTP: the request, repeated. */
+	uint8_t *out;
+	size_t period, span;
+} bench_shared;
+
+typedef struct bench_worker bench_worker;
+typedef struct bench_conn bench_conn;
+
+/* A request in flight: when it was issued (open model: when it was due),
+ * whether it counts, and for UDP its sequence number. */
+typedef struct bench_slot {
+	int64_t t_ns;        /* latency origin */
+	int64_t sent_ns;     /* for --timeout */
+	uint64_t seq;
+	bool counted;
+	bool used;
+} bench_slot;
+
+/* A connection's states: DOWN (no socket; waiting for its retry timer or
+ * for work), CONNECTING (connect in progress), UP (requests may flow),
+ * DONE (no more requests for it: -n reached). */
+enum { CONN_DOWN, CONN_CONNECTING, CONN_UP, CONN_DONE };
+
+struct bench_conn {
+	bench_worker *w;
+	int fd;
+	skt_io *io;
+	skt_timer *retry;
+	uint8_t state;
+	bool want_out;       /* waiting for writability */
+	bool listed;         /* on the worker's list of connections with room */
+	unsigned failures;   /* consecutive failed connects: the retry backoff */
+	unsigned inflight;
+	uint64_t issued;     /* requests issued on this connection */
+	uint64_t completed;
+	bench_slot *slots;   /* ring of pipeline slots */
+	int64_t connect_ns;  /* when the connect began */
+	uint32_t phase;      /* offset into the outgoing pattern */
+	uint64_t want, sent, got; /* stream bytes: due, sent, received */
+	/* http: the response being read */
+	char *buf;
+	size_t len, cap;
+	int rstate;          /* HTTP_HEAD, HTTP_BODY, HTTP_CHUNKED, HTTP_UNTIL_CLOSE */
+	uint64_t body_left;
+	bool close_after;    /* the response in front ends the connection */
+	bool status_good;    /* the response in front has the expected status */
+	bool draining;       /* no new requests: the server is closing it */
+	skt__http_chunked chunked;
+};
+
+/* One kind of request. */
+typedef struct bench_proto {
+	/* Issue one request on an UP connection: the slot is filled. Returns
+	 * 0, or an error kind (the connection is then failed). */
+	int (*issue)(bench_conn *c, bench_slot *s);
+	/* After issue() calls of one round: send what is due. Returns 0 or an
+	 * error kind. */
+	int (*flush)(bench_conn *c);
+	/* The socket is readable: read and complete requests with
+	 * skt__bench_complete. Returns 0 or an error kind; negative when the
+	 * connection was already closed (by a completion that ended it). */
+	int (*readable)(bench_conn *c, int64_t now);
+	/* Forget the per-connection protocol state (socket closing). */
+	void (*reset)(bench_conn *c);
+	/* Connect mode: the connection is up; 0 to keep it for requests. */
+	int (*connected)(bench_conn *c, int64_t now);
+} bench_proto;
+
+extern const bench_proto skt__bench_echo_proto;
+extern const bench_proto skt__bench_udp_proto;
+extern const bench_proto skt__bench_http_proto;
+extern const bench_proto skt__bench_connect_proto;
+
+struct bench_worker {
+	bench_shared *sh;
+	const skt__bench_opts *o;
+	const bench_proto *proto;
+	skt_loop *loop;
+	unsigned index;
+	bench_conn *conns;
+	unsigned nconns;
+	unsigned live;         /* connections not DONE */
+	bench_conn **room;     /* connections UP with inflight < pipeline */
+	unsigned nroom;
+	skt_timer *sweep;      /* timeouts */
+	int pace_fd;           /* open model: timerfd of the next due request */
+	skt_io *pace_io;
+	double interval_ns;    /* open model: between this thread's requests */
+	uint64_t paced;        /* open model: requests due so far */
+	bool no_tickets;       /* -n reached: issue nothing more */
+	uint8_t *rbuf;         /* a read buffer for echo */
+	size_t rbuf_cap;
+	uint64_t next_seq;     /* UDP sequence numbers */
+	uint32_t source_next;  /* connect: the next 127.0.0.x source */
+	int64_t end_ns;        /* when this thread's last request ended */
+	skt__bench_counts c;   /* counted in the window */
+	skt__hist latency;
+	atomic_uint_fast64_t pub_requests; /* for progress */
+	atomic_uint_fast64_t pub_errors;
+	int err;               /* a setup failure, for the controller */
+};
+
+/* Monotonic nanoseconds. */
+int64_t skt__bench_now(void);
+
+/* Run one worker's loop until its share is done or the run stops. */
+void *skt__bench_worker_main(void *arg);
+
+/* Request s of c is answered: count and record it, then issue more as
+ * the model allows (connect mode: close, and the next request is the next
+ * connection). skt__bench_lost ends request s as an error of kind err
+ * without failing the connection (UDP loss, an HTTP status). Either may
+ * close c. */
+void skt__bench_complete(bench_conn *c, bench_slot *s, int64_t now);
+void skt__bench_lost(bench_conn *c, bench_slot *s, int err);
+/* Connect mode: the connection of slot s is up; record its latency. */
+void skt__bench_connected(bench_conn *c, bench_slot *s, int64_t now);
+
+/* The connection failed with an error kind: count one error for every
+ * request in flight (at least one), close it, and connect again later. */
+void skt__bench_fail(bench_conn *c, int err);
+/* The server ended a connection between requests (HTTP close): close and
+ * reconnect without counting an error. */
+void skt__bench_recycle(bench_conn *c);
+
+/* Map -errno from a socket call to an error kind. */
+int skt__bench_errkind(int err);
+
+/* Bytes of the outgoing stream at offset off, as many as fit from there
+ * (at most span). */
+static inline const uint8_t *skt__bench_out_at(const bench_shared *sh,
+					       uint64_t off, uint32_t phase)
+{
+	return sh->out + (off + phase) % sh->period;
+}
+
+/* Send stream bytes up to c->want; arms writability when the kernel is
+ * full. Returns 0 or an error kind. */
+int skt__bench_push(bench_conn *c);
+
+/* In the measured window (bytes and counts only count then). */
+static inline bool skt__bench_measuring(const bench_worker *w)
+{
+	return atomic_load_explicit(&w->sh->measuring, memory_order_relaxed);
+}
+
+#endif

@@ -1,0 +1,132 @@
+/* echo.c - echo over TCP (or a Unix stream), and connect mode with its
+ * optional exchange: send SIZE bytes per request, wait for all of them
+ * back, compare every byte.
+ *
+ * A connection's bytes are one slice of the shared pattern (its phase),
+ * so sending any number of due requests is one send() of a contiguous
+ * slice, and checking a read is one memcmp against the same slice; the
+ * n-th request is complete when (n + 1) * SIZE bytes have come back. */
+#include "bench/bench_int.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+static int echo_issue(bench_conn *c, bench_slot *s)
+{
+	c->want += c->w->o->size;
+	return 0;
+}
+
+static int echo_flush(bench_conn *c)
+{
+	return skt__bench_push(c);
+}
+
+/* Complete every request whose last byte has arrived. Returns false when
+ * a completion closed the connection. */
+static bool complete_upto(bench_conn *c, int64_t now)
+{
+	size_t size = c->w->o->size;
+	unsigned depth = c->w->o->pipeline;
+	while (c->inflight > 0 && (c->completed + 1) * size <= c->got) {
+		int fd = c->fd;
+		uint64_t gen = c->completed;
+		skt__bench_complete(c, &c->slots[gen % depth], now);
+		/* Closed (connect mode, -n reached) or failed and reopened. */
+		if (c->fd != fd || c->state != CONN_UP || c->completed < gen)
+			return false;
+	}
+	return true;
+}
+
+static int echo_readable(bench_conn *c, int64_t now)
+{
+	bench_worker *w = c->w;
+	for (;;) {
+		ssize_t n = recv(c->fd, w->rbuf, w->rbuf_cap, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return 0;
+			skt__bench_fail(c, skt__bench_errkind(-errno));
+			return -1;
+		}
+		if (n == 0) {
+			/* The server closed: mid-answer is short, between
+			 * answers (nothing in flight) a reset of the session. */
+			skt__bench_fail(c, c->got > c->completed * w->o->size ?
+					SKT__BENCH_E_SHORT : SKT__BENCH_E_RESET);
+			return -1;
+		}
+		now = skt__bench_now(); /* the read, not the event, ends it */
+		if (c->got + (uint64_t)n > c->sent ||
+		    memcmp(w->rbuf, skt__bench_out_at(w->sh, c->got, c->phase),
+			   (size_t)n) != 0) {
+			skt__bench_fail(c, SKT__BENCH_E_MISMATCH);
+			return -1;
+		}
+		c->got += (uint64_t)n;
+		if (skt__bench_measuring(w))
+			w->c.bytes_in += (uint64_t)n;
+		if (!complete_upto(c, now))
+			return -1;
+		/* A short read drained the socket: skip the recv that would
+		 * only say EAGAIN. */
+		if ((size_t)n < w->rbuf_cap)
+			return 0;
+	}
+}
+
+static void echo_reset(bench_conn *c)
+{
+}
+
+static int echo_connected(bench_conn *c, int64_t now)
+{
+	return 0;
+}
+
+const bench_proto skt__bench_echo_proto = {
+	.issue = echo_issue,
+	.flush = echo_flush,
+	.readable = echo_readable,
+	.reset = echo_reset,
+	.connected = echo_connected,
+};
+
+/* Connect mode: the request is the connection. Its latency is the
+ * connect's; with SIZE > 0 one echo of SIZE bytes follows before the
+ * close. */
+static int connect_connected(bench_conn *c, int64_t now)
+{
+	bench_slot *s = &c->slots[0];
+	skt__bench_connected(c, s, now);
+	if (c->w->o->size == 0) {
+		skt__bench_complete(c, s, now);
+		return 0;
+	}
+	c->want = c->w->o->size;
+	int err = skt__bench_push(c);
+	if (err != 0)
+		skt__bench_fail(c, err);
+	return 0;
+}
+
+static int connect_readable(bench_conn *c, int64_t now)
+{
+	if (c->w->o->size > 0)
+		return echo_readable(c, now);
+	/* Nothing is expected: the connection is closed as soon as it is
+	 * up, so a readable event here is for one already recycled. */
+	return 0;
+}
+
+const bench_proto skt__bench_connect_proto = {
+	.issue = echo_issue,
+	.flush = echo_flush,
+	.readable = connect_readable,
+	.reset = echo_reset,
+	.connected = connect_connected,
+};

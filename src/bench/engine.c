@@ -1,0 +1,329 @@
+/* engine.c - the controller of a `sockit bench` run: it checks the
+ * options, builds the outgoing byte stream, starts one worker thread per
+ * share of the connections (each with its own loop, made and freed here
+ * so that it can be stopped at any time), keeps the clock (warm-up, then
+ * the measured window), reports progress, and adds up what the workers
+ * counted. */
+#include "bench/bench_int.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+/* The echo pattern's period: a prime, so that messages of any size never
+ * line up with it, and a connection's slice differs from its neighbour's. */
+#define PATTERN_PERIOD 65521
+/* The HTTP request is repeated in the stream until a slice this long is
+ * contiguous: a pipelined burst is one send(). */
+#define HTTP_SPAN 65536
+#define SIZE_MAX_TCP ((size_t)1 << 30)
+#define SIZE_MAX_UDP 65507
+#define CONNS_MAX 1000000
+#define THREADS_MAX 1024
+#define PIPELINE_MAX 4096
+#define TICK_NS 100000000 /* the controller's clock: 100 ms */
+
+static const char *const err_names[] = {
+#define SKT__BENCH_ERR_NAME(id, name, text) name,
+	SKT__BENCH_ERRORS(SKT__BENCH_ERR_NAME)
+#undef SKT__BENCH_ERR_NAME
+};
+static const char *const err_texts[] = {
+#define SKT__BENCH_ERR_TEXT(id, name, text) text,
+	SKT__BENCH_ERRORS(SKT__BENCH_ERR_TEXT)
+#undef SKT__BENCH_ERR_TEXT
+};
+
+const char *skt__bench_err_name(int kind)
+{
+	return kind >= 0 && kind < SKT__BENCH_E_COUNT ? err_names[kind] : "?";
+}
+
+const char *skt__bench_err_text(int kind)
+{
+	return kind >= 0 && kind < SKT__BENCH_E_COUNT ? err_texts[kind] : "?";
+}
+
+uint64_t skt__bench_errors(const skt__bench_counts *c)
+{
+	uint64_t n = 0;
+	for (int i = 0; i < SKT__BENCH_E_COUNT; i++)
+		n += c->errors[i];
+	return n;
+}
+
+static int check(const skt__bench_opts *o)
+{
+	if (o->conns == 0 || o->conns > CONNS_MAX || o->threads == 0 ||
+	    o->threads > THREADS_MAX || o->pipeline == 0 ||
+	    o->pipeline > PIPELINE_MAX || o->timeout_ms <= 0 ||
+	    o->duration_ms < 0 || o->warmup_ms < 0 || o->rate < 0 ||
+	    (o->duration_ms == 0 && o->requests == 0) || o->target.len == 0)
+		return SKT_EINVAL;
+	switch (o->mode) {
+	case SKT__BENCH_ECHO:
+		if (o->udp ? o->size < 8 || o->size > SIZE_MAX_UDP :
+			     o->size == 0 || o->size > SIZE_MAX_TCP)
+			return SKT_EINVAL;
+		return 0;
+	case SKT__BENCH_CONNECT:
+		return o->udp || o->pipeline != 1 || o->size > SIZE_MAX_TCP ?
+			       SKT_EINVAL : 0;
+	case SKT__BENCH_HTTP:
+		return o->udp || o->request == NULL || o->request_len == 0 ||
+				       o->request_len > HTTP_SPAN ?
+			       SKT_EINVAL : 0;
+	default:
+		return SKT_EINVAL;
+	}
+}
+
+/* The outgoing stream: a pseudo-random pattern (xorshift; any bytes do,
+ * as long as a shifted or truncated echo cannot match) or the request. */
+static int make_stream(bench_shared *sh, const skt__bench_opts *o)
+{
+	if (o->mode == SKT__BENCH_HTTP) {
+		size_t copies = HTTP_SPAN / o->request_len + 1;
+		sh->period = o->request_len;
+		sh->span = (copies - 1) * o->request_len;
+		if (sh->span == 0)
+			sh->span = o->request_len;
+	} else {
+		sh->period = PATTERN_PERIOD;
+		sh->span = PATTERN_PERIOD;
+	}
+	size_t len = sh->period + sh->span;
+	sh->out = skt__malloc(len);
+	if (sh->out == NULL)
+		return SKT_ENOMEM;
+	if (o->mode == SKT__BENCH_HTTP) {
+		for (size_t i = 0; i < len; i += o->request_len)
+			memcpy(sh->out + i, o->request,
+			       len - i < o->request_len ? len - i :
+							  o->request_len);
+		return 0;
+	}
+	uint32_t x = 2463534242u;
+	for (size_t i = 0; i < sh->period; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		sh->out[i] = (uint8_t)(x >> 24);
+	}
+	memcpy(sh->out + sh->period, sh->out, sh->span);
+	return 0;
+}
+
+static const bench_proto *proto_of(const skt__bench_opts *o)
+{
+	switch (o->mode) {
+	case SKT__BENCH_CONNECT:
+		return &skt__bench_connect_proto;
+	case SKT__BENCH_HTTP:
+		return &skt__bench_http_proto;
+	default:
+		return o->udp ? &skt__bench_udp_proto : &skt__bench_echo_proto;
+	}
+}
+
+static double cpu_seconds(const struct timeval *tv)
+{
+	return (double)tv->tv_sec + (double)tv->tv_usec / 1e6;
+}
+
+static void sleep_until(int64_t at)
+{
+	struct timespec ts = { .tv_sec = at / 1000000000,
+			       .tv_nsec = at % 1000000000 };
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
+	       EINTR)
+		;
+}
+
+static void *thread_main(void *arg)
+{
+	bench_worker *w = arg;
+	skt__bench_worker_main(w);
+	atomic_fetch_add(&w->sh->finished, 1);
+	return NULL;
+}
+
+static void free_workers(bench_worker *w, unsigned n)
+{
+	for (unsigned i = 0; w != NULL && i < n; i++) {
+		skt_loop_free(w[i].loop);
+		skt__free(w[i].conns);
+	}
+	skt__free(w);
+}
+
+/* Workers, their connections and loops; threads not started yet. */
+static int make_workers(bench_shared *sh, unsigned n, bench_worker **out)
+{
+	const skt__bench_opts *o = sh->o;
+	bench_worker *w = skt__calloc(n, sizeof(*w));
+	if (w == NULL)
+		return SKT_ENOMEM;
+	int err = 0;
+	for (unsigned i = 0; i < n && err == 0; i++) {
+		w[i].sh = sh;
+		w[i].o = o;
+		w[i].proto = proto_of(o);
+		w[i].index = i;
+		w[i].pace_fd = -1;
+		w[i].nconns = o->conns / n + (i < o->conns % n);
+		w[i].interval_ns = o->rate > 0 ? 1e9 * n / o->rate : 0;
+		skt__hist_reset(&w[i].latency);
+		w[i].conns = skt__calloc(w[i].nconns, sizeof(bench_conn));
+		if (w[i].conns == NULL)
+			err = SKT_ENOMEM;
+		else
+			err = skt_loop_new(&w[i].loop, NULL);
+	}
+	if (err != 0) {
+		free_workers(w, n);
+		return err;
+	}
+	*out = w;
+	return 0;
+}
+
+static void stop_all(bench_worker *w, unsigned n)
+{
+	atomic_store(&w->sh->stopping, true);
+	for (unsigned i = 0; i < n; i++) {
+		skt_loop_stop(w[i].loop);
+		skt_loop_wake(w[i].loop);
+	}
+}
+
+static void progress(const bench_shared *sh, bench_worker *w, unsigned n,
+		     int64_t now, int64_t start)
+{
+	skt__bench_progress p = { .elapsed_s = (double)(now - start) / 1e9 };
+	for (unsigned i = 0; i < n; i++) {
+		p.requests += atomic_load_explicit(&w[i].pub_requests,
+						   memory_order_relaxed);
+		p.errors += atomic_load_explicit(&w[i].pub_errors,
+						 memory_order_relaxed);
+	}
+	sh->o->progress(&p, sh->o->progress_arg);
+}
+
+/* The controller's clock: warm-up, window, progress; returns when the
+ * window is over or every worker has finished (-n). Sets *start to the
+ * window's beginning and the CPU baseline at that moment. */
+static int64_t keep_time(bench_shared *sh, bench_worker *w, unsigned n,
+			 int64_t *start, struct rusage *ru0)
+{
+	const skt__bench_opts *o = sh->o;
+	*start = sh->t0_ns + o->warmup_ms * 1000000;
+	bool measuring = o->warmup_ms == 0;
+	int64_t next_report = sh->t0_ns + 1000000000;
+	for (int64_t tick = sh->t0_ns + TICK_NS;; tick += TICK_NS) {
+		int64_t now = skt__bench_now();
+		if (!measuring && now >= *start) {
+			getrusage(RUSAGE_SELF, ru0);
+			atomic_store(&sh->measuring, true);
+			measuring = true;
+			*start = now;
+		}
+		if (atomic_load(&sh->finished) == n)
+			return now;
+		if (measuring && o->duration_ms > 0 &&
+		    now >= *start + o->duration_ms * 1000000)
+			return now;
+		if (o->progress != NULL && now >= next_report) {
+			progress(sh, w, n, now, *start);
+			next_report += 1000000000;
+		}
+		int64_t at = tick;
+		if (measuring && o->duration_ms > 0 &&
+		    *start + o->duration_ms * 1000000 < at)
+			at = *start + o->duration_ms * 1000000;
+		sleep_until(at);
+	}
+}
+
+static void collect(skt__bench_result *r, bench_worker *w, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		const skt__bench_counts *c = &w[i].c;
+		r->c.requests += c->requests;
+		r->c.bytes_out += c->bytes_out;
+		r->c.bytes_in += c->bytes_in;
+		r->c.connects += c->connects;
+		for (int k = 0; k < SKT__BENCH_E_COUNT; k++)
+			r->c.errors[k] += c->errors[k];
+		skt__hist_merge(&r->latency, &w[i].latency);
+	}
+}
+
+int skt__bench_run(const skt__bench_opts *o, skt__bench_result *r)
+{
+	int err = check(o);
+	if (err != 0)
+		return err;
+	memset(r, 0, sizeof(*r));
+	skt__hist_reset(&r->latency);
+	unsigned n = o->threads < o->conns ? o->threads : o->conns;
+	bench_shared sh = { .o = o };
+	err = make_stream(&sh, o);
+	bench_worker *w = NULL;
+	if (err == 0)
+		err = make_workers(&sh, n, &w);
+	pthread_t *tid = err == 0 ? skt__calloc(n, sizeof(*tid)) : NULL;
+	if (err == 0 && tid == NULL)
+		err = SKT_ENOMEM;
+	if (err != 0) {
+		free_workers(w, n);
+		skt__free(sh.out);
+		return err;
+	}
+
+	struct rusage ru0, ru1;
+	getrusage(RUSAGE_SELF, &ru0);
+	atomic_store(&sh.measuring, o->warmup_ms == 0);
+	sh.t0_ns = skt__bench_now();
+	unsigned started = 0;
+	for (; started < n; started++) {
+		int e = pthread_create(&tid[started], NULL, thread_main,
+				       &w[started]);
+		if (e != 0) {
+			err = -e;
+			break;
+		}
+	}
+	int64_t start = sh.t0_ns;
+	int64_t stop = err == 0 ? keep_time(&sh, w, n, &start, &ru0) :
+				  skt__bench_now();
+	bool all_done = atomic_load(&sh.finished) == n;
+	stop_all(w, started);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(tid[i], NULL);
+	getrusage(RUSAGE_SELF, &ru1);
+
+	/* With -n the window ends with the last request, not the tick that
+	 * noticed it. */
+	if (all_done && o->requests > 0) {
+		int64_t last = 0;
+		for (unsigned i = 0; i < n; i++)
+			if (w[i].end_ns > last)
+				last = w[i].end_ns;
+		if (last > start)
+			stop = last;
+	}
+	for (unsigned i = 0; i < started && err == 0; i++)
+		err = w[i].err;
+	collect(r, w, n);
+	r->threads = n;
+	r->elapsed_s = (double)(stop - start) / 1e9;
+	r->user_s = cpu_seconds(&ru1.ru_utime) - cpu_seconds(&ru0.ru_utime);
+	r->sys_s = cpu_seconds(&ru1.ru_stime) - cpu_seconds(&ru0.ru_stime);
+	skt__free(tid);
+	free_workers(w, n);
+	skt__free(sh.out);
+	return err;
+}

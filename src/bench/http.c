@@ -1,0 +1,227 @@
+/* http.c - HTTP/1.1 requests: the request bytes are sent as given
+ * (pipelined when asked), each response head is parsed (resp.c) and its
+ * body read to the length it announces, so that every response is
+ * checked: the expected status, a body of exactly Content-Length bytes
+ * (or well-formed chunks, or up to the close the response announced).
+ *
+ * Reading a response (c->rstate): HEAD (waiting for the whole head in
+ * c->buf), BODY (c->body_left bytes of Content-Length), CHUNKED,
+ * UNTIL_CLOSE (a body ended by the server's close). Body bytes are
+ * counted and dropped; only heads are kept in the buffer. */
+#include "bench/bench_int.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+enum { HTTP_HEAD, HTTP_BODY, HTTP_CHUNKED, HTTP_UNTIL_CLOSE };
+
+#define BUF_FIRST 16384
+/* Room for the largest head the parser accepts, and a read beyond it. */
+#define BUF_MAX (SKT__HTTP_HEAD_MAX + 16384)
+
+static int http_issue(bench_conn *c, bench_slot *s)
+{
+	c->want += c->w->o->request_len;
+	return 0;
+}
+
+static int http_flush(bench_conn *c)
+{
+	return skt__bench_push(c);
+}
+
+static bool status_ok(const skt__bench_opts *o, int status)
+{
+	return o->status != 0 ? status == o->status :
+				status >= 200 && status < 300;
+}
+
+/* The response in front is complete. Returns false when that closed c. */
+static bool finish(bench_conn *c, int64_t now)
+{
+	int fd = c->fd;
+	bench_slot *s = &c->slots[c->completed % c->w->o->pipeline];
+	c->rstate = HTTP_HEAD;
+	/* A response that ends the connection takes no successor with it. */
+	c->draining = c->close_after;
+	if (c->status_good)
+		skt__bench_complete(c, s, now);
+	else
+		skt__bench_lost(c, s, SKT__BENCH_E_BAD_STATUS);
+	if (c->fd != fd || c->state != CONN_UP)
+		return false;
+	if (c->close_after) {
+		skt__bench_recycle(c);
+		return false;
+	}
+	return true;
+}
+
+/* Parse one head at the front of c->buf. Returns its length, 0 when more
+ * is needed, or -1 when c failed. */
+static long head(bench_conn *c)
+{
+	skt__http_resp r;
+	int n = skt__http_resp_parse(c->buf, c->len, &r);
+	if (n == SKT__HTTP_MORE)
+		return 0;
+	if (n < 0 || c->inflight == 0) {
+		skt__bench_fail(c, SKT__BENCH_E_BAD_RESPONSE);
+		return -1;
+	}
+	c->status_good = status_ok(c->w->o, r.status);
+	c->close_after = r.close;
+	if (r.no_body) {
+		c->rstate = HTTP_HEAD;
+		c->body_left = 0;
+	} else if (r.chunked) {
+		c->rstate = HTTP_CHUNKED;
+		skt__http_chunked_init(&c->chunked);
+	} else if (r.content_length >= 0) {
+		c->rstate = HTTP_BODY;
+		c->body_left = (uint64_t)r.content_length;
+	} else {
+		c->rstate = HTTP_UNTIL_CLOSE;
+		c->close_after = true;
+	}
+	return n;
+}
+
+/* Take what c->buf holds, from its front. Returns false when c closed. */
+static bool consume(bench_conn *c, int64_t now)
+{
+	size_t pos = 0;
+	bool counting = skt__bench_measuring(c->w);
+	bool ok = true;
+	while (ok && pos < c->len) {
+		size_t avail = c->len - pos;
+		if (c->rstate == HTTP_HEAD) {
+			memmove(c->buf, c->buf + pos, avail);
+			c->len = avail;
+			pos = 0;
+			long n = head(c);
+			if (n <= 0)
+				return n == 0;
+			pos = (size_t)n;
+			if (c->rstate == HTTP_HEAD || (c->rstate == HTTP_BODY &&
+							c->body_left == 0))
+				ok = finish(c, now);
+		} else if (c->rstate == HTTP_BODY) {
+			size_t take = avail < c->body_left ? avail :
+							    (size_t)c->body_left;
+			pos += take;
+			c->body_left -= take;
+			if (counting)
+				c->w->c.bytes_in += take;
+			if (c->body_left == 0)
+				ok = finish(c, now);
+		} else if (c->rstate == HTTP_CHUNKED) {
+			bool done = false;
+			uint64_t before = c->chunked.body_bytes;
+			long n = skt__http_chunked_feed(&c->chunked,
+							c->buf + pos, avail,
+							&done);
+			if (n < 0) {
+				skt__bench_fail(c, SKT__BENCH_E_BAD_RESPONSE);
+				return false;
+			}
+			pos += (size_t)n;
+			if (counting)
+				c->w->c.bytes_in += c->chunked.body_bytes - before;
+			if (done)
+				ok = finish(c, now);
+		} else {
+			if (counting)
+				c->w->c.bytes_in += avail;
+			pos = c->len;
+		}
+	}
+	if (ok)
+		c->len = 0;
+	return ok;
+}
+
+static int grow(bench_conn *c)
+{
+	if (c->cap >= BUF_MAX)
+		return SKT__BENCH_E_BAD_RESPONSE; /* cannot happen: the parser
+						     refuses longer heads */
+	size_t cap = c->cap == 0 ? BUF_FIRST : c->cap * 2;
+	if (cap > BUF_MAX)
+		cap = BUF_MAX;
+	char *p = skt__realloc(c->buf, cap);
+	if (p == NULL)
+		return SKT__BENCH_E_OTHER;
+	c->buf = p;
+	c->cap = cap;
+	return 0;
+}
+
+static int at_eof(bench_conn *c, int64_t now)
+{
+	if (c->rstate == HTTP_UNTIL_CLOSE) {
+		c->close_after = true;
+		finish(c, now);
+		return -1;
+	}
+	if (c->inflight == 0) {
+		skt__bench_recycle(c);
+		return -1;
+	}
+	skt__bench_fail(c, c->len > 0 || c->rstate != HTTP_HEAD ?
+			SKT__BENCH_E_SHORT : SKT__BENCH_E_RESET);
+	return -1;
+}
+
+static int http_readable(bench_conn *c, int64_t now)
+{
+	for (;;) {
+		if (c->len == c->cap) {
+			int err = grow(c);
+			if (err != 0) {
+				skt__bench_fail(c, err);
+				return -1;
+			}
+		}
+		size_t room = c->cap - c->len;
+		ssize_t n = recv(c->fd, c->buf + c->len, room, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return 0;
+			skt__bench_fail(c, skt__bench_errkind(-errno));
+			return -1;
+		}
+		if (n == 0)
+			return at_eof(c, now);
+		now = skt__bench_now();
+		c->len += (size_t)n;
+		if (!consume(c, now))
+			return -1;
+		if ((size_t)n < room)
+			return 0;
+	}
+}
+
+static void http_reset(bench_conn *c)
+{
+	c->len = 0;
+	c->rstate = HTTP_HEAD;
+	c->close_after = false;
+	c->body_left = 0;
+}
+
+static int http_connected(bench_conn *c, int64_t now)
+{
+	return 0;
+}
+
+const bench_proto skt__bench_http_proto = {
+	.issue = http_issue,
+	.flush = http_flush,
+	.readable = http_readable,
+	.reset = http_reset,
+	.connected = http_connected,
+};

@@ -1,0 +1,661 @@
+/* worker.c - one thread of `sockit bench`: a loop, its share of the
+ * connections, and the two models that decide when a request goes out.
+ *
+ * A connection's states (bench_int.h): DOWN -> CONNECTING -> UP -> DOWN
+ * again after a failure (retried with a backoff of 0, 1, 2 ... 100 ms so
+ * that a dead server is counted, not spun on) or, in connect mode, after
+ * every request; DONE once -n is reached and nothing is in flight.
+ *
+ * Closed model: an UP connection refills to `pipeline` requests whenever
+ * one completes. Open model: requests fall due every interval_ns; a due
+ * request goes to any connection with room (the `room` list) and carries
+ * its due time as the origin of its latency; when none has room it waits
+ * and the next completion takes it at once. A timerfd (nanoseconds, not
+ * the loop's milliseconds) wakes the thread for the next due request. */
+#include "bench/bench_int.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RETRY_MAX_MS 100
+#define SWEEP_MAX_MS 100
+
+static void conn_start(bench_conn *c);
+static void pace(bench_worker *w, int64_t now);
+
+int64_t skt__bench_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int skt__bench_errkind(int err)
+{
+	switch (err) {
+	case SKT_ECONNREFUSED:
+		return SKT__BENCH_E_REFUSED;
+	case SKT_ECONNRESET:
+	case SKT_EPIPE:
+	case SKT_ECONNABORTED:
+		return SKT__BENCH_E_RESET;
+	case SKT_ETIMEDOUT:
+		return SKT__BENCH_E_TIMEOUT;
+	default:
+		return SKT__BENCH_E_OTHER;
+	}
+}
+
+static bool open_model(const bench_worker *w)
+{
+	return w->o->rate > 0;
+}
+
+static bool connect_mode(const bench_worker *w)
+{
+	return w->o->mode == SKT__BENCH_CONNECT;
+}
+
+/* May one more request go out? Only while the run lasts and, with -n,
+ * while tickets of the measured window remain. */
+static bool take_ticket(bench_worker *w)
+{
+	if (w->no_tickets ||
+	    atomic_load_explicit(&w->sh->stopping, memory_order_relaxed))
+		return false;
+	if (w->o->requests == 0 || !skt__bench_measuring(w))
+		return true;
+	if (atomic_fetch_add_explicit(&w->sh->tickets, 1,
+				      memory_order_relaxed) < w->o->requests)
+		return true;
+	w->no_tickets = true;
+	return false;
+}
+
+/* ---- The list of connections that can take a request now ---- */
+
+static bool has_room(const bench_conn *c)
+{
+	if (connect_mode(c->w))
+		return c->state == CONN_DOWN && !skt_timer_active(c->retry);
+	return c->state == CONN_UP && !c->draining &&
+	       c->inflight < c->w->o->pipeline;
+}
+
+static void room_update(bench_conn *c)
+{
+	bench_worker *w = c->w;
+	bool room = open_model(w) && has_room(c);
+	if (room == c->listed)
+		return;
+	if (room) {
+		w->room[w->nroom++] = c;
+	} else {
+		for (unsigned i = 0; i < w->nroom; i++) {
+			if (w->room[i] == c) {
+				w->room[i] = w->room[--w->nroom];
+				break;
+			}
+		}
+	}
+	c->listed = room;
+}
+
+/* ---- Connections ---- */
+
+static void conn_close(bench_conn *c)
+{
+	if (c->fd < 0)
+		return;
+	skt_io_free(c->io);
+	c->io = NULL;
+	close(c->fd);
+	c->fd = -1;
+	c->want_out = false;
+	c->draining = false;
+	c->w->proto->reset(c);
+	c->want = c->sent = c->got = 0;
+	c->issued = c->completed = 0;
+	for (unsigned i = 0; i < c->w->o->pipeline; i++)
+		c->slots[i].used = false;
+	c->inflight = 0;
+}
+
+static void conn_done(bench_conn *c)
+{
+	bench_worker *w = c->w;
+	conn_close(c);
+	skt_timer_stop(c->retry);
+	c->state = CONN_DONE;
+	room_update(c);
+	if (--w->live == 0)
+		skt_loop_stop(w->loop);
+}
+
+/* With -n used up, a connection with nothing in flight has no more use. */
+static bool finished(bench_conn *c)
+{
+	if (c->state == CONN_DONE)
+		return true;
+	if (!c->w->no_tickets || c->inflight > 0)
+		return false;
+	conn_done(c);
+	return true;
+}
+
+static void count_error(bench_worker *w, bench_slot *s, int err)
+{
+	if (s != NULL && !s->counted)
+		return;
+	if (s == NULL && !skt__bench_measuring(w))
+		return;
+	w->c.errors[err]++;
+	w->end_ns = skt__bench_now();
+	atomic_store_explicit(&w->pub_errors, skt__bench_errors(&w->c),
+			      memory_order_relaxed);
+}
+
+static void retry_later(bench_conn *c)
+{
+	unsigned f = c->failures < 8 ? c->failures : 8;
+	int64_t ms = f == 0 ? 0 : (int64_t)1 << (f - 1);
+	if (ms > RETRY_MAX_MS)
+		ms = RETRY_MAX_MS;
+	c->failures++;
+	skt_timer_start(c->retry, ms, 0);
+}
+
+void skt__bench_fail(bench_conn *c, int err)
+{
+	bench_worker *w = c->w;
+	if (c->inflight == 0) {
+		/* A connect that failed with nothing in flight stands for the
+		 * request it was to carry: with -n it uses a ticket, so that a
+		 * dead server still ends the run. */
+		if (take_ticket(w))
+			count_error(w, NULL, err);
+	}
+	for (unsigned i = 0; i < w->o->pipeline; i++)
+		if (c->slots[i].used)
+			count_error(w, &c->slots[i], err);
+	conn_close(c);
+	c->state = CONN_DOWN;
+	if (finished(c))
+		return;
+	retry_later(c);
+	room_update(c);
+}
+
+void skt__bench_recycle(bench_conn *c)
+{
+	if (c->inflight > 0) {
+		skt__bench_fail(c, SKT__BENCH_E_RESET);
+		return;
+	}
+	conn_close(c);
+	c->state = CONN_DOWN;
+	c->failures = 0;
+	if (finished(c))
+		return;
+	if (connect_mode(c->w) && open_model(c->w)) {
+		room_update(c);
+		pace(c->w, skt__bench_now());
+	} else {
+		conn_start(c);
+	}
+}
+
+/* ---- Requests ---- */
+
+static bench_slot *free_slot(bench_conn *c)
+{
+	unsigned depth = c->w->o->pipeline;
+	bench_slot *s = &c->slots[c->issued % depth];
+	for (unsigned i = 0; s->used && i < depth; i++)
+		s = &c->slots[i];
+	return s;
+}
+
+/* Put one request on an UP connection. t is its latency origin. */
+static int issue_one(bench_conn *c, int64_t t, int64_t now)
+{
+	bench_slot *s = free_slot(c);
+	s->used = true;
+	s->t_ns = t;
+	s->seq = c->issued++;
+	s->counted = skt__bench_measuring(c->w);
+	s->sent_ns = now;
+	c->inflight++;
+	return c->w->proto->issue(c, s);
+}
+
+/* Closed model: fill the pipeline. */
+static void refill(bench_conn *c, int64_t now)
+{
+	unsigned depth = c->w->o->pipeline;
+	unsigned n = 0;
+	while (c->inflight < depth && !c->draining && take_ticket(c->w)) {
+		int err = issue_one(c, now, now);
+		if (err != 0) {
+			skt__bench_fail(c, err);
+			return;
+		}
+		n++;
+	}
+	if (n > 0) {
+		int err = c->w->proto->flush(c);
+		if (err != 0) {
+			skt__bench_fail(c, err);
+			return;
+		}
+	}
+	finished(c);
+}
+
+static void next_work(bench_conn *c, int64_t now)
+{
+	if (open_model(c->w)) {
+		room_update(c);
+		pace(c->w, now);
+		finished(c);
+	} else {
+		refill(c, now);
+	}
+}
+
+static void record(bench_worker *w, bench_slot *s, int64_t now)
+{
+	int64_t ns = now - s->t_ns;
+	skt__hist_record(&w->latency, ns > 0 ? (uint64_t)ns : 0);
+}
+
+void skt__bench_complete(bench_conn *c, bench_slot *s, int64_t now)
+{
+	bench_worker *w = c->w;
+	if (s->counted) {
+		w->c.requests++;
+		if (!connect_mode(w))
+			record(w, s, now);
+		atomic_store_explicit(&w->pub_requests, w->c.requests,
+				      memory_order_relaxed);
+		w->end_ns = now;
+	}
+	s->used = false;
+	c->inflight--;
+	c->completed++;
+	if (connect_mode(w)) {
+		skt__bench_recycle(c);
+		return;
+	}
+	next_work(c, now);
+}
+
+void skt__bench_lost(bench_conn *c, bench_slot *s, int err)
+{
+	count_error(c->w, s, err);
+	s->used = false;
+	c->inflight--;
+	c->completed++;
+	next_work(c, skt__bench_now());
+}
+
+/* Connect mode: the latency of the connect itself. */
+void skt__bench_connected(bench_conn *c, bench_slot *s, int64_t now)
+{
+	if (s->counted)
+		record(c->w, s, now);
+}
+
+int skt__bench_push(bench_conn *c)
+{
+	bench_shared *sh = c->w->sh;
+	bool counting = skt__bench_measuring(c->w);
+	while (c->sent < c->want) {
+		uint64_t n = c->want - c->sent;
+		if (n > sh->span)
+			n = sh->span;
+		ssize_t r = send(c->fd, skt__bench_out_at(sh, c->sent, c->phase),
+				 n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				return skt__bench_errkind(-errno);
+			if (!c->want_out) {
+				c->want_out = true;
+				skt_io_start(c->io, SKT_READABLE | SKT_WRITABLE);
+			}
+			return 0;
+		}
+		c->sent += (uint64_t)r;
+		if (counting)
+			c->w->c.bytes_out += (uint64_t)r;
+	}
+	if (c->want_out) {
+		c->want_out = false;
+		skt_io_start(c->io, SKT_READABLE);
+	}
+	return 0;
+}
+
+/* ---- Connecting ---- */
+
+static void on_up(bench_conn *c, int64_t now)
+{
+	bench_worker *w = c->w;
+	c->state = CONN_UP;
+	c->failures = 0;
+	if (skt__bench_measuring(w))
+		w->c.connects++;
+	skt_io_start(c->io, SKT_READABLE);
+	if (connect_mode(w)) {
+		if (w->proto->connected(c, now) != 0)
+			skt__bench_fail(c, SKT__BENCH_E_OTHER);
+		return;
+	}
+	next_work(c, now);
+}
+
+static void on_io(skt_io *io, unsigned events, void *arg)
+{
+	bench_conn *c = arg;
+	int64_t now = skt__bench_now();
+	if (c->state == CONN_CONNECTING) {
+		int err = skt_sock_error(c->fd);
+		if (err != 0)
+			skt__bench_fail(c, skt__bench_errkind(err));
+		else
+			on_up(c, now);
+		return;
+	}
+	if ((events & SKT_READABLE) && c->w->proto->readable(c, now) != 0)
+		return;
+	if ((events & SKT_WRITABLE) && c->want_out && c->fd >= 0) {
+		int err = skt__bench_push(c);
+		if (err != 0)
+			skt__bench_fail(c, err);
+	}
+}
+
+/* Connect mode on 127.0.0.0/8: spread the source addresses, so that one
+ * (source, destination) pair's ephemeral ports and TIME_WAIT entries do
+ * not cap the rate. */
+static int bind_source(bench_worker *w, int fd)
+{
+	const skt_addr *t = &w->o->target;
+	if (w->o->sources < 2 || t->u.sa.sa_family != AF_INET ||
+	    (ntohl(t->u.in4.sin_addr.s_addr) >> 24) != 127)
+		return 0;
+	int one = 1;
+	setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+	struct sockaddr_in src = { .sin_family = AF_INET };
+	uint32_t k = w->source_next++ % w->o->sources;
+	src.sin_addr.s_addr = htonl(0x7f000001u + k);
+	if (bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0)
+		return -errno;
+	return 0;
+}
+
+static int open_socket(bench_conn *c)
+{
+	bench_worker *w = c->w;
+	const skt_addr *t = &w->o->target;
+	int fd = skt_socket(t->u.sa.sa_family,
+			    w->o->udp ? SOCK_DGRAM : SOCK_STREAM, 0);
+	if (fd < 0)
+		return fd;
+	int err = 0;
+	if (!w->o->udp && t->u.sa.sa_family != AF_UNIX) {
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
+	if (connect_mode(w))
+		err = bind_source(w, fd);
+	if (err == 0)
+		err = skt_io_new(w->loop, &c->io, fd, on_io, c);
+	if (err != 0) {
+		close(fd);
+		return err;
+	}
+	c->fd = fd;
+	return 0;
+}
+
+/* Start a connection; in connect mode, the request is the connection. */
+static void conn_connect(bench_conn *c, int64_t t)
+{
+	bench_worker *w = c->w;
+	int64_t now = skt__bench_now();
+	if (connect_mode(w)) {
+		bench_slot *s = free_slot(c);
+		*s = (bench_slot){ .used = true, .t_ns = t, .sent_ns = now,
+				   .counted = skt__bench_measuring(w) };
+		c->inflight = 1;
+		c->issued = 1;
+	}
+	c->connect_ns = now;
+	int err = open_socket(c);
+	if (err == 0 &&
+	    connect(c->fd, &w->o->target.u.sa, w->o->target.len) < 0 &&
+	    errno != EINPROGRESS)
+		err = -errno;
+	if (err != 0) {
+		skt__bench_fail(c, skt__bench_errkind(err));
+		return;
+	}
+	c->state = CONN_CONNECTING;
+	room_update(c);
+	if (w->o->udp) {
+		on_up(c, now);
+		return;
+	}
+	skt_io_start(c->io, SKT_WRITABLE);
+}
+
+static void conn_start(bench_conn *c)
+{
+	if (finished(c))
+		return;
+	if (connect_mode(c->w) && !take_ticket(c->w)) {
+		finished(c);
+		return;
+	}
+	conn_connect(c, skt__bench_now());
+}
+
+static void on_retry(skt_timer *t, void *arg)
+{
+	bench_conn *c = arg;
+	if (connect_mode(c->w) && open_model(c->w)) {
+		room_update(c);
+		pace(c->w, skt__bench_now());
+		finished(c);
+		return;
+	}
+	conn_start(c);
+}
+
+/* ---- The open model ---- */
+
+static int64_t due_at(const bench_worker *w, uint64_t k)
+{
+	return w->sh->t0_ns + (int64_t)((double)k * w->interval_ns);
+}
+
+static void arm_pace(bench_worker *w, int64_t at)
+{
+	struct itimerspec its = {
+		.it_value = { .tv_sec = at / 1000000000,
+			      .tv_nsec = at % 1000000000 },
+	};
+	timerfd_settime(w->pace_fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static void pace(bench_worker *w, int64_t now)
+{
+	while (w->nroom > 0 && due_at(w, w->paced) <= now) {
+		if (!take_ticket(w))
+			break;
+		bench_conn *c = w->room[w->nroom - 1];
+		int64_t t = due_at(w, w->paced++);
+		if (connect_mode(w)) {
+			conn_connect(c, t);
+			continue;
+		}
+		int err = issue_one(c, t, now);
+		if (err == 0)
+			err = w->proto->flush(c);
+		if (err != 0)
+			skt__bench_fail(c, err);
+		else
+			room_update(c);
+	}
+	if (w->no_tickets) {
+		for (unsigned i = 0; i < w->nconns; i++)
+			finished(&w->conns[i]);
+		return;
+	}
+	if (w->nroom > 0 && due_at(w, w->paced) > now)
+		arm_pace(w, due_at(w, w->paced));
+}
+
+static void on_pace(skt_io *io, unsigned events, void *arg)
+{
+	bench_worker *w = arg;
+	uint64_t expirations;
+	if (read(w->pace_fd, &expirations, sizeof(expirations)) < 0 &&
+	    errno != EAGAIN)
+		return;
+	pace(w, skt__bench_now());
+}
+
+/* ---- Timeouts ---- */
+
+static void sweep_conn(bench_conn *c, int64_t limit)
+{
+	if (c->state == CONN_CONNECTING) {
+		if (c->connect_ns < limit)
+			skt__bench_fail(c, SKT__BENCH_E_TIMEOUT);
+		return;
+	}
+	if (c->state != CONN_UP)
+		return;
+	unsigned depth = c->w->o->pipeline;
+	for (unsigned i = 0; i < depth && c->state == CONN_UP; i++) {
+		bench_slot *s = &c->slots[i];
+		if (!s->used || s->sent_ns >= limit)
+			continue;
+		if (c->w->o->udp) {
+			skt__bench_lost(c, s, SKT__BENCH_E_LOST);
+		} else {
+			skt__bench_fail(c, SKT__BENCH_E_TIMEOUT);
+			return;
+		}
+	}
+}
+
+static void on_sweep(skt_timer *t, void *arg)
+{
+	bench_worker *w = arg;
+	int64_t limit = skt__bench_now() - w->o->timeout_ms * 1000000;
+	for (unsigned i = 0; i < w->nconns; i++)
+		sweep_conn(&w->conns[i], limit);
+}
+
+/* ---- The thread ---- */
+
+static int setup(bench_worker *w)
+{
+	const skt__bench_opts *o = w->o;
+	int err;
+	w->rbuf_cap = w->sh->span < 65536 ? w->sh->span : 65536;
+	w->rbuf = skt__malloc(w->rbuf_cap);
+	w->room = skt__calloc(w->nconns, sizeof(*w->room));
+	if (w->rbuf == NULL || w->room == NULL)
+		return SKT_ENOMEM;
+	for (unsigned i = 0; i < w->nconns; i++) {
+		bench_conn *c = &w->conns[i];
+		c->w = w;
+		c->fd = -1;
+		c->phase = (uint32_t)(((uint64_t)w->index * 7919 + i * 104729) %
+				      w->sh->period);
+		if (o->mode == SKT__BENCH_HTTP)
+			c->phase = 0;
+		c->slots = skt__calloc(o->pipeline, sizeof(*c->slots));
+		if (c->slots == NULL)
+			return SKT_ENOMEM;
+		err = skt_timer_new(w->loop, &c->retry, on_retry, c);
+		if (err != 0)
+			return err;
+	}
+	int64_t sweep_ms = o->timeout_ms / 4;
+	if (sweep_ms < 1)
+		sweep_ms = 1;
+	if (sweep_ms > SWEEP_MAX_MS)
+		sweep_ms = SWEEP_MAX_MS;
+	err = skt_timer_new(w->loop, &w->sweep, on_sweep, w);
+	if (err == 0)
+		err = skt_timer_start(w->sweep, sweep_ms, sweep_ms);
+	if (err != 0 || o->rate <= 0)
+		return err;
+	w->pace_fd = timerfd_create(CLOCK_MONOTONIC,
+				    TFD_NONBLOCK | TFD_CLOEXEC);
+	if (w->pace_fd < 0)
+		return -errno;
+	err = skt_io_new(w->loop, &w->pace_io, w->pace_fd, on_pace, w);
+	if (err == 0)
+		err = skt_io_start(w->pace_io, SKT_READABLE);
+	return err;
+}
+
+static void teardown(bench_worker *w)
+{
+	for (unsigned i = 0; w->conns != NULL && i < w->nconns; i++) {
+		bench_conn *c = &w->conns[i];
+		if (c->w == NULL)
+			continue;
+		conn_close(c);
+		skt_timer_free(c->retry);
+		skt__free(c->slots);
+		skt__free(c->buf);
+	}
+	skt_timer_free(w->sweep);
+	skt_io_free(w->pace_io);
+	if (w->pace_fd >= 0)
+		close(w->pace_fd);
+	skt__free(w->rbuf);
+	skt__free(w->room);
+}
+
+/* The loop is the controller's (made before, freed after the thread, so
+ * that it can be told to stop at any time); the rest is the thread's. */
+void *skt__bench_worker_main(void *arg)
+{
+	bench_worker *w = arg;
+	w->err = setup(w);
+	if (w->err == 0) {
+		w->live = w->nconns;
+		for (unsigned i = 0; i < w->nconns; i++) {
+			bench_conn *c = &w->conns[i];
+			if (connect_mode(w) && open_model(w))
+				room_update(c);
+			else
+				conn_start(c);
+		}
+		if (open_model(w))
+			pace(w, skt__bench_now());
+		if (w->live > 0) {
+			int r = skt_loop_run(w->loop, SKT_RUN_DEFAULT);
+			if (r < 0)
+				w->err = r;
+		}
+	}
+	teardown(w);
+	return NULL;
+}

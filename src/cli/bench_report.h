@@ -1,0 +1,32 @@
+/* bench_report.h - what `sockit bench` prints: the live progress line on a
+ * terminal, the report (text or JSON) and the exit status it implies. */
+#ifndef SOCKIT_CLI_BENCH_REPORT_H
+#define SOCKIT_CLI_BENCH_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "bench/bench.h"
+
+typedef struct bench_progress_state {
+	bool cmd_quiet;       /* -q */
+	bool drawn;           /* a line is on the terminal */
+	uint64_t last_requests;
+	double last_s;
+} bench_progress_state;
+
+/* Whether to draw progress: stderr is a terminal and -q was not given. */
+bool bench_progress_wanted(const bench_progress_state *ps);
+/* The engine's progress callback (arg: a bench_progress_state). */
+void bench_progress_draw(const skt__bench_progress *p, void *arg);
+/* Erase the progress line, if one was drawn. */
+void bench_progress_clear(bench_progress_state *ps);
+
+/* The report of a finished run, as text or as one JSON object. */
+void bench_report(FILE *out, const skt__bench_opts *o, const char *target,
+		  const skt__bench_result *r, bool json);
+
+/* CLI_OK when requests completed and none failed, else CLI_FAIL. */
+int bench_verdict(const skt__bench_result *r);
+
+#endif

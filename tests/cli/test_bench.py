@@ -1,0 +1,420 @@
+"""test_bench.py - `sockit bench` as a user drives it: each mode against
+sockit's own servers and against python3 servers written in the
+tutorials' style; servers that corrupt, truncate, stall, answer with the
+wrong status or die mid-run, each of which must show up as counted errors
+and exit 1, never as a hang or a crash; the open model's rate; -n exact;
+--json that parses; usage errors.
+
+Every server listens on 127.0.0.1:0 (or [::1]:0, or a temporary Unix
+path) and every run has a timeout. No timing thresholds apart from the
+rate check, which compares a count with the asked rate on a light load.
+"""
+import json
+import os
+import socket
+import socketserver
+import tempfile
+import threading
+import time
+import unittest
+
+from clitest import run
+from servetest import Serve
+
+
+def bench(*args, timeout=30):
+    """sockit bench --json ARGS: (exit code, the report as a dict, stderr)."""
+    rc, out, err = run("bench", "--json", "-q", *args, timeout=timeout)
+    report = json.loads(out) if out.strip() else None
+    return rc, report, err
+
+
+class Python:
+    """A python3 server in a thread: TCP (socketserver, one thread per
+    client, as the tutorials' servers grow into) or UDP."""
+
+    def __init__(self, handler, udp=False, family=socket.AF_INET,
+                 unix_path=None):
+        if unix_path:
+            cls = socketserver.ThreadingUnixStreamServer
+            self.server = cls(unix_path, handler)
+        else:
+            base = (socketserver.ThreadingUDPServer if udp
+                    else socketserver.ThreadingTCPServer)
+            cls = type("Server", (base,), {"address_family": family,
+                                           "allow_reuse_address": True,
+                                           "daemon_threads": True})
+            host = "::1" if family == socket.AF_INET6 else "127.0.0.1"
+            self.server = cls((host, 0), handler)
+            self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       kwargs={"poll_interval": 0.05},
+                                       daemon=True)
+        self.thread.start()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Echo(socketserver.BaseRequestHandler):
+    def handle(self):
+        try:
+            while True:
+                data = self.request.recv(65536)
+                if not data:
+                    return
+                self.request.sendall(data)
+        except ConnectionResetError:
+            pass  # the benchmark ends with requests in flight
+
+
+class FlipEcho(socketserver.BaseRequestHandler):
+    """Echoes, but flips one bit of the 1000th byte it sends back on its
+    first connection; later connections are clean."""
+    flipped = False
+
+    def handle(self):
+        sent = 0
+        while True:
+            data = bytearray(self.request.recv(65536))
+            if not data:
+                return
+            if not FlipEcho.flipped and sent <= 1000 < sent + len(data):
+                data[1000 - sent] ^= 0x01
+                FlipEcho.flipped = True
+            sent += len(data)
+            self.request.sendall(data)
+
+
+class HalfEcho(socketserver.BaseRequestHandler):
+    """Echoes the first half of the first message, then hangs up."""
+
+    def handle(self):
+        data = self.request.recv(65536)
+        self.request.sendall(data[:max(1, len(data) // 2)])
+
+
+class Silent(socketserver.BaseRequestHandler):
+    """Accepts and reads, never answers."""
+
+    def handle(self):
+        self.request.settimeout(10)
+        try:
+            while self.request.recv(65536):
+                pass
+        except OSError:
+            pass
+
+
+class UdpEcho(socketserver.BaseRequestHandler):
+    def handle(self):
+        data, sock = self.request
+        sock.sendto(data, self.client_address)
+
+
+def http_handler(make_response):
+    """A keep-alive HTTP/1.1 server that reads each request head and
+    answers with make_response(n), n counting requests per connection."""
+
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self):
+            buf, n = b"", 0
+            while True:
+                while b"\r\n\r\n" not in buf:
+                    data = self.request.recv(65536)
+                    if not data:
+                        return
+                    buf += data
+                head, buf = buf.split(b"\r\n\r\n", 1)
+                n += 1
+                answer = make_response(n)
+                if answer is None:
+                    return
+                self.request.sendall(answer)
+                if b"Connection: close" in head:
+                    return
+    return Handler
+
+
+def ok_response(n):
+    return (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+            b"Content-Type: text/plain\r\n\r\nhello")
+
+
+def chunked_response(n):
+    return (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+
+
+class EchoMode(unittest.TestCase):
+    def test_sockit_echo_exact_count(self):
+        with Serve("echo") as srv:
+            rc, r, _ = bench("-n", "2000", "-c", "4",
+                             "127.0.0.1:%d" % srv.port)
+            srv.stop()
+        self.assertEqual(rc, 0)
+        self.assertEqual((r["requests"], r["errors"]), (2000, 0))
+        self.assertEqual(r["bytes_in"], 2000 * 64)
+        self.assertGreater(r["latency_us"]["p50"], 0)
+        self.assertLessEqual(r["latency_us"]["p50"], r["latency_us"]["p99"])
+        self.assertLessEqual(r["latency_us"]["p99"], r["latency_us"]["max"])
+
+    def test_exact_count_with_threads_and_pipeline(self):
+        with Serve("echo") as srv:
+            rc, r, _ = bench("-n", "1001", "-c", "7", "-t", "2", "-p", "3",
+                             "-s", "100", "127.0.0.1:%d" % srv.port)
+            srv.stop()
+        self.assertEqual(rc, 0)
+        self.assertEqual((r["requests"], r["errors"]), (1001, 0))
+        self.assertEqual(r["threads"], 2)
+
+    def test_python_echo_4k_pipelined(self):
+        with Python(Echo) as py:
+            rc, r, _ = bench("-n", "500", "-c", "3", "-p", "4", "-s", "4096",
+                             "127.0.0.1:%d" % py.port)
+        self.assertEqual(rc, 0)
+        self.assertEqual((r["requests"], r["errors"]), (500, 0))
+        self.assertEqual(r["bytes_in"], 500 * 4096)
+
+    def test_ipv6_by_duration(self):
+        with Python(Echo, family=socket.AF_INET6) as py:
+            rc, r, _ = bench("-d", "0.5", "-c", "2", "[::1]:%d" % py.port)
+        self.assertEqual(rc, 0)
+        self.assertGreater(r["requests"], 0)
+        self.assertEqual(r["target"], "[::1]:%d" % py.port)
+        self.assertAlmostEqual(r["duration_s"], 0.5, delta=0.2)
+
+    def test_unix_socket(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "echo.sock")
+            with Python(Echo, unix_path=path):
+                rc, r, _ = bench("-n", "300", "-c", "2", "unix:" + path)
+        self.assertEqual(rc, 0)
+        self.assertEqual((r["requests"], r["transport"]), (300, "unix"))
+
+    def test_flipped_byte_is_a_mismatch(self):
+        with Python(FlipEcho) as py:
+            rc, r, _ = bench("-n", "200", "-c", "1", "-s", "64",
+                             "127.0.0.1:%d" % py.port)
+        self.assertEqual(rc, 1)
+        self.assertEqual(r["errors_by_kind"]["mismatch"], 1)
+        # The request with the bad byte failed; the connection was made
+        # again and the rest went through.
+        self.assertEqual(r["requests"] + r["errors"], 200)
+
+    def test_truncated_echo_is_short(self):
+        with Python(HalfEcho) as py:
+            rc, r, _ = bench("-n", "20", "-c", "2",
+                             "127.0.0.1:%d" % py.port)
+        self.assertEqual(rc, 1)
+        self.assertEqual(r["requests"], 0)
+        self.assertEqual(r["errors_by_kind"]["short"], 20)
+
+    def test_silent_server_times_out(self):
+        with Python(Silent) as py:
+            t0 = time.monotonic()
+            rc, r, _ = bench("-n", "3", "-c", "1", "--timeout", "200",
+                             "127.0.0.1:%d" % py.port)
+            elapsed = time.monotonic() - t0
+        self.assertEqual(rc, 1)
+        self.assertEqual(r["errors_by_kind"]["timeout"], 3)
+        self.assertLess(elapsed, 10)
+
+    def test_refused_ends_with_n(self):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()  # nothing listens there now
+        rc, r, _ = bench("-n", "5", "-c", "2", "127.0.0.1:%d" % port)
+        self.assertEqual(rc, 1)
+        self.assertEqual(r["errors_by_kind"]["refused"], 5)
+
+    def test_server_dies_mid_run(self):
+        srv = Serve("echo")
+        try:
+            port = srv.port
+            killer = threading.Timer(0.7, srv.p.kill)
+            killer.start()
+            t0 = time.monotonic()
+            rc, r, _ = bench("-d", "2", "-c", "8", "127.0.0.1:%d" % port)
+            killer.join()
+        finally:
+            srv.p.kill()
+            srv.p.wait()
+        self.assertEqual(rc, 1)
+        self.assertLess(time.monotonic() - t0, 10)
+        self.assertGreater(r["requests"], 0)
+        kinds = r["errors_by_kind"]
+        self.assertGreater(kinds["reset"] + kinds["refused"] + kinds["short"], 0)
+
+    def test_open_model_keeps_the_rate(self):
+        with Serve("echo") as srv:
+            rc, r, _ = bench("-r", "2000", "-d", "2", "-c", "4",
+                             "127.0.0.1:%d" % srv.port)
+            srv.stop()
+        self.assertEqual(rc, 0)
+        self.assertEqual(r["model"], "open")
+        self.assertAlmostEqual(r["requests_per_s"], 2000, delta=100)
+
+    def test_open_model_exact_count(self):
+        with Serve("echo") as srv:
+            rc, r, _ = bench("-r", "5000", "-n", "1000", "-c", "3",
+                             "127.0.0.1:%d" % srv.port)
+            srv.stop()
+        self.assertEqual(rc, 0)
+        self.assertEqual(r["requests"], 1000)
+
+
+class Udp(unittest.TestCase):
+    def test_python_udp_echo(self):
+        with Python(UdpEcho, udp=True) as py:
+            rc, r, _ = bench("-u", "-n", "300", "-c", "2", "-p", "2",
+                             "127.0.0.1:%d" % py.port)
+        self.assertEqual(rc, 0)
+        self.assertEqual((r["requests"], r["transport"]), (300, "udp"))
+
+    def test_sockit_udp_echo(self):
+        with Serve("echo", "--udp") as srv:
+            rc, r, _ = bench("-u", "-n", "2000", "-c", "4", "-s", "512",
+                             "127.0.0.1:%d" % srv.udp)
+            srv.stop()
+        self.assertEqual(rc, 0)
+        self.assertEqual(r["requests"], 2000)
+
+    def test_no_server_counts_losses_not_hangs(self):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # bound, never read: datagrams vanish
+        try:
+            rc, r, _ = bench("-u", "-n", "4", "-c", "2", "--timeout", "100",
+                             "127.0.0.1:%d" % port)
+        finally:
+            s.close()
+        self.assertEqual(rc, 1)
+        self.assertEqual(r["errors_by_kind"]["lost"], 4)
+
+
+class ConnectMode(unittest.TestCase):
+    def test_connects_counted(self):
+        with Serve("discard") as srv:
+            rc, r, _ = bench("-m", "connect", "-n", "300", "-c", "4",
+                             "127.0.0.1:%d" % srv.port)
+            srv.stop()
+        self.assertEqual(rc, 0)
+        self.assertEqual((r["requests"], r["connects"]), (300, 300))
+        self.assertGreater(r["latency_us"]["p50"], 0)
+
+    def test_with_one_exchange_against_python(self):
+        with Python(Echo) as py:
+            rc, r, _ = bench("-m", "connect", "-s", "10", "-n", "100",
+                             "-c", "2", "127.0.0.1:%d" % py.port)
+        self.assertEqual(rc, 0)
+        self.assertEqual((r["requests"], r["bytes_in"]), (100, 1000))
+
+
+class HttpMode(unittest.TestCase):
+    def test_sockit_hello_keepalive(self):
+        with Serve("hello") as srv:
+            rc, r, _ = bench("-n", "1000", "-c", "5",
+                             "http://127.0.0.1:%d/" % srv.port)
+            srv.stop()
+        self.assertEqual(rc, 0)
+        self.assertEqual((r["requests"], r["connects"]), (1000, 5))
+        self.assertEqual(r["bytes_in"], 1000 * len("Hello, world!\n"))
+
+    def test_no_keepalive_is_a_connection_per_request(self):
+        with Serve("hello") as srv:
+            rc, r, _ = bench("-n", "200", "-c", "2", "--no-keepalive",
+                             "http://127.0.0.1:%d/" % srv.port)
+            srv.stop()
+        self.assertEqual(rc, 0)
+        self.assertEqual(r["requests"], 200)
+        self.assertGreaterEqual(r["connects"], 200)
+
+    def test_pipelined(self):
+        with Serve("hello") as srv:
+            rc, r, _ = bench("-n", "999", "-c", "3", "-p", "8",
+                             "--mode", "http", "127.0.0.1:%d" % srv.port)
+            srv.stop()
+        self.assertEqual(rc, 0)
+        self.assertEqual(r["requests"], 999)
+
+    def test_python_chunked(self):
+        with Python(http_handler(chunked_response)) as py:
+            rc, r, _ = bench("-n", "200", "-c", "2",
+                             "http://127.0.0.1:%d/" % py.port)
+        self.assertEqual(rc, 0)
+        self.assertEqual((r["requests"], r["bytes_in"]), (200, 200 * 11))
+
+    def test_wrong_status_counted(self):
+        def every_third_404(n):
+            if n % 3 == 0:
+                return (b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+            return ok_response(n)
+        with Python(http_handler(every_third_404)) as py:
+            rc, r, _ = bench("-n", "90", "-c", "1",
+                             "http://127.0.0.1:%d/" % py.port)
+            rc2, r2, _ = bench("-n", "30", "-c", "1", "--status", "404",
+                               "http://127.0.0.1:%d/" % py.port)
+        self.assertEqual(rc, 1)
+        self.assertEqual((r["requests"], r["errors_by_kind"]["bad_status"]),
+                         (60, 30))
+        self.assertEqual(r2["errors_by_kind"]["bad_status"], 20)
+
+    def test_body_shorter_than_content_length(self):
+        class Short(socketserver.BaseRequestHandler):
+            def handle(self):
+                self.request.recv(65536)
+                self.request.sendall(b"HTTP/1.1 200 OK\r\n"
+                                     b"Content-Length: 10\r\n\r\nhello")
+        with Python(Short) as py:
+            rc, r, _ = bench("-n", "5", "-c", "1",
+                             "http://127.0.0.1:%d/" % py.port)
+        self.assertEqual(rc, 1)
+        self.assertEqual(r["errors_by_kind"]["short"], 5)
+
+    def test_garbage_is_a_bad_response(self):
+        with Python(http_handler(lambda n: b"SSH-2.0-OpenSSH\r\n\r\n")) as py:
+            rc, r, _ = bench("-n", "5", "-c", "1",
+                             "http://127.0.0.1:%d/" % py.port)
+        self.assertEqual(rc, 1)
+        self.assertEqual(r["errors_by_kind"]["bad_response"], 5)
+
+    def test_text_report(self):
+        with Serve("hello") as srv:
+            rc, out, err = run("bench", "-n", "100", "-c", "1",
+                               "http://127.0.0.1:%d/" % srv.port)
+            srv.stop()
+        self.assertEqual(rc, 0, err)
+        self.assertIn("100 requests, 0 errors", out)
+        self.assertRegex(out, r"latency us +min [0-9.]+ +p50 [0-9.]+")
+
+
+class Usage(unittest.TestCase):
+    def test_bad_input_is_one_line_and_exit_2(self):
+        cases = [
+            ["-u", "--mode", "http", "127.0.0.1:80"],
+            ["-u", "-s", "4", "127.0.0.1:7"],
+            ["-m", "connect", "-p", "2", "127.0.0.1:7"],
+            ["--path", "/x", "127.0.0.1:7"],
+            ["-c", "0", "127.0.0.1:7"],
+            ["-d", "-1", "127.0.0.1:7"],
+            ["--mode", "ftp", "127.0.0.1:7"],
+            ["-H", "no colon", "http://127.0.0.1:80/"],
+            ["--no-keepalive", "-p", "4", "http://127.0.0.1:80/"],
+            ["--bogus", "127.0.0.1:7"],
+            [],
+        ]
+        for args in cases:
+            rc, out, err = run("bench", *args)
+            self.assertEqual(rc, 2, args)
+            self.assertEqual(out, "", args)
+            self.assertEqual(len(err.strip().splitlines()), 1, (args, err))
+
+
+if __name__ == "__main__":
+    unittest.main()
