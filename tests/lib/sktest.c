@@ -201,6 +201,20 @@ const char *sktest_guarded(const char *s)
 	return m + pg - n;
 }
 
+const char *sktest_guarded_n(const void *s, size_t n)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	size_t room = (n + pg - 1) / pg * pg;
+	if (room == 0)
+		room = pg;
+	char *m = mmap(NULL, room + pg, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	cr_assert_neq(m, MAP_FAILED);
+	cr_assert_eq(mprotect(m + room, pg, PROT_NONE), 0);
+	memcpy(m + room - n, s, n);
+	return m + room - n;
+}
+
 const char *sktest_repeat(char c, size_t n)
 {
 	static char buf[2][1024];

@@ -41,6 +41,10 @@ int64_t sktest_now_ms(void);
 /* Copy s so that its NUL is the last byte before a PROT_NONE page: a
  * parser that reads one byte too far crashes the test. */
 const char *sktest_guarded(const char *s);
+/* Copy n bytes of s so that the last of them is the last byte before a
+ * PROT_NONE page (no NUL after it: for parsers that take a length); any
+ * n, over a page too. */
+const char *sktest_guarded_n(const void *s, size_t n);
 
 /* A string of n copies of c in a static buffer (two alternate, so two
  * results can be used in one expression). */

@@ -1,0 +1,442 @@
+/* http_resp_test.c - the HTTP/1.x response head parser of `sockit bench`
+ * (src/bench/resp.c): real server heads, close
+ * semantics, bodiless statuses, every malformed form the parser names,
+ * the limits, and input split at every byte. */
+#include "sktest.h"
+
+#include "bench/resp.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Parse the first n bytes of s, placed against the guard page. */
+static int parse_n(const char *s, size_t n, skt__http_resp *r)
+{
+	return skt__http_resp_parse(sktest_guarded_n(s, n), n, r);
+}
+
+static int parse(const char *s, skt__http_resp *r)
+{
+	return parse_n(s, strlen(s), r);
+}
+
+/* Where the head of s ends: after its first empty line. */
+static size_t head_len(const char *s)
+{
+	const char *e = strstr(s, "\r\n\r\n");
+	cr_assert_not_null(e, "test head without an end");
+	return (size_t)(e + 4 - s);
+}
+
+static void expect_resp(const skt__http_resp *r, int status, int64_t clen,
+			bool chunked, bool close, bool no_body)
+{
+	cr_assert_eq(r->status, status, "status %d, want %d", r->status,
+		     status);
+	cr_assert_eq(r->content_length, clen, "content_length %lld, want %lld",
+		     (long long)r->content_length, (long long)clen);
+	cr_assert_eq(r->chunked, chunked, "chunked %d", r->chunked);
+	cr_assert_eq(r->close, close, "close %d", r->close);
+	cr_assert_eq(r->no_body, no_body, "no_body %d", r->no_body);
+}
+
+/* s (a whole head, maybe with a body after it) parses to its head length
+ * with *r filled; every shorter prefix is MORE and leaves *r alone. */
+static void parse_ok(const char *s, skt__http_resp *r)
+{
+	size_t want = head_len(s);
+	for (size_t k = 0; k < want; k++) {
+		skt__http_resp untouched = {.status = 12345};
+		int rc = parse_n(s, k, &untouched);
+		cr_assert_eq(rc, SKT__HTTP_MORE, "prefix %zu of %zu: %d", k,
+			     want, rc);
+		cr_assert_eq(untouched.status, 12345);
+	}
+	int rc = parse(s, r);
+	cr_assert_eq(rc, (int)want, "parse: %d, want %zu", rc, want);
+	skt__http_resp again;
+	cr_assert_eq(parse_n(s, want, &again), (int)want);
+	cr_assert(again.status == r->status && again.minor == r->minor &&
+		      again.content_length == r->content_length &&
+		      again.chunked == r->chunked && again.close == r->close &&
+		      again.no_body == r->no_body,
+		  "the head alone gives the same result");
+}
+
+/* s is BAD; every prefix is MORE until one is BAD, and BAD from then on. */
+static void parse_bad_n(const char *s, size_t n)
+{
+	bool bad = false;
+	for (size_t k = 0; k <= n; k++) {
+		skt__http_resp r = {.status = 12345};
+		int rc = parse_n(s, k, &r);
+		if (bad || k == n)
+			cr_assert_eq(rc, SKT__HTTP_BAD,
+				     "%zu bytes of \"%s\": %d", k, s, rc);
+		else
+			cr_assert(rc == SKT__HTTP_MORE || rc == SKT__HTTP_BAD,
+				  "%zu bytes of \"%s\": %d", k, s, rc);
+		bad = rc == SKT__HTTP_BAD;
+		cr_assert_eq(r.status, 12345, "*out written on failure");
+	}
+}
+
+static void parse_bad(const char *s)
+{
+	parse_bad_n(s, strlen(s));
+}
+
+/* ---- Heads as servers send them ---- */
+
+static const char nginx_200[] =
+    "HTTP/1.1 200 OK\r\n"
+    "Server: nginx/1.22.1\r\n"
+    "Date: Thu, 21 Nov 2024 02:16:00 GMT\r\n"
+    "Content-Type: text/html\r\n"
+    "Content-Length: 615\r\n"
+    "Last-Modified: Tue, 13 Jun 2023 15:08:10 GMT\r\n"
+    "Connection: keep-alive\r\n"
+    "ETag: \"6488865a-267\"\r\n"
+    "Accept-Ranges: bytes\r\n"
+    "\r\n"
+    "<!DOCTYPE html>";
+
+SKT_TEST(http_resp, nginx_200_keep_alive)
+{
+	skt__http_resp r;
+	parse_ok(nginx_200, &r);
+	cr_assert_eq(r.minor, 1);
+	expect_resp(&r, 200, 615, false, false, false);
+}
+
+SKT_TEST(http_resp, nginx_chunked)
+{
+	skt__http_resp r;
+	parse_ok("HTTP/1.1 200 OK\r\nServer: nginx\r\n"
+		 "Content-Type: application/json\r\n"
+		 "Transfer-Encoding: chunked\r\nConnection: keep-alive\r\n"
+		 "\r\n1a\r\n",
+		 &r);
+	expect_resp(&r, 200, -1, true, false, false);
+}
+
+SKT_TEST(http_resp, nginx_404_connection_close)
+{
+	skt__http_resp r;
+	parse_ok("HTTP/1.1 404 Not Found\r\nServer: nginx\r\n"
+		 "Content-Length: 153\r\nConnection: close\r\n\r\n",
+		 &r);
+	expect_resp(&r, 404, 153, false, true, false);
+}
+
+SKT_TEST(http_resp, http10_closes_unless_keep_alive)
+{
+	skt__http_resp r;
+	parse_ok("HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello", &r);
+	cr_assert_eq(r.minor, 0);
+	expect_resp(&r, 200, 5, false, true, false);
+	parse_ok("HTTP/1.0 200 OK\r\nContent-Length: 5\r\n"
+		 "Connection: Keep-Alive\r\n\r\n",
+		 &r);
+	expect_resp(&r, 200, 5, false, false, false);
+}
+
+SKT_TEST(http_resp, http11_keeps_alive_by_default)
+{
+	skt__http_resp r;
+	parse_ok("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", &r);
+	expect_resp(&r, 200, 0, false, false, false);
+}
+
+SKT_TEST(http_resp, connection_tokens)
+{
+	skt__http_resp r;
+	parse_ok("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n"
+		 "Connection: Upgrade, CLOSE\r\n\r\n",
+		 &r);
+	cr_assert(r.close);
+	parse_ok("HTTP/1.0 200 OK\r\nContent-Length: 1\r\n"
+		 "Connection: keep-alive, close\r\n\r\n",
+		 &r);
+	cr_assert(r.close, "close wins over keep-alive");
+	parse_ok("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n"
+		 "Connection: closed, ,keep-alive-ish\r\n\r\n",
+		 &r);
+	cr_assert_not(r.close, "only whole tokens count");
+}
+
+SKT_TEST(http_resp, no_body_statuses)
+{
+	skt__http_resp r;
+	parse_ok("HTTP/1.1 204 No Content\r\nServer: nginx\r\n\r\n", &r);
+	expect_resp(&r, 204, -1, false, false, true);
+	/* A 304's Content-Length describes the representation, not a body. */
+	parse_ok("HTTP/1.1 304 Not Modified\r\nContent-Length: 1234\r\n\r\n",
+		 &r);
+	expect_resp(&r, 304, 1234, false, false, true);
+	parse_ok("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n", &r);
+	expect_resp(&r, 100, -1, false, false, true);
+	parse_ok("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+		 "Connection: Upgrade\r\n\r\n",
+		 &r);
+	expect_resp(&r, 101, -1, false, false, true);
+	parse_ok("HTTP/1.1 199 X\r\n\r\n", &r);
+	cr_assert(r.no_body);
+	parse_ok("HTTP/1.1 205 Reset Content\r\nContent-Length: 0\r\n\r\n", &r);
+	cr_assert_not(r.no_body);
+}
+
+SKT_TEST(http_resp, body_until_close)
+{
+	skt__http_resp r;
+	parse_ok("HTTP/1.1 200 OK\r\nServer: x\r\n\r\nall of it", &r);
+	expect_resp(&r, 200, -1, false, true, false);
+}
+
+SKT_TEST(http_resp, status_line_forms)
+{
+	skt__http_resp r;
+	parse_ok("HTTP/1.1 200\r\nContent-Length: 2\r\n\r\n", &r);
+	expect_resp(&r, 200, 2, false, false, false);
+	parse_ok("HTTP/1.1 503 \r\nContent-Length: 2\r\n\r\n", &r);
+	cr_assert_eq(r.status, 503);
+	parse_ok(
+	    "HTTP/1.1 599 A\tlong, reason: \xe2\x9c\x93 (obs-text)\r\n\r\n",
+	    &r);
+	cr_assert_eq(r.status, 599);
+	parse_ok("HTTP/1.1 100 \r\n\r\n", &r);
+	cr_assert_eq(r.status, 100);
+}
+
+SKT_TEST(http_resp, bare_lf_line_ends)
+{
+	skt__http_resp r;
+	const char *s = "HTTP/1.1 200 OK\nContent-Length: 3\r\nX: y\n\nabc";
+	cr_assert_eq(parse(s, &r), (int)(strlen(s) - 3));
+	expect_resp(&r, 200, 3, false, false, false);
+	cr_assert_eq(parse("HTTP/1.0 200 OK\n\n", &r), 17);
+	for (size_t k = 0; k < 17; k++)
+		cr_assert_eq(parse_n("HTTP/1.0 200 OK\n\n", k, &r),
+			     SKT__HTTP_MORE);
+}
+
+SKT_TEST(http_resp, field_values_trimmed_and_case_insensitive)
+{
+	skt__http_resp r;
+	parse_ok("HTTP/1.1 200 OK\r\ncOnTeNt-LeNgTh:\t 42 \t\r\n"
+		 "X-Empty:\r\nX-Obs: \xff\x80 ok\r\n\r\n",
+		 &r);
+	cr_assert_eq(r.content_length, 42);
+}
+
+/* ---- Content-Length and Transfer-Encoding ---- */
+
+SKT_TEST(http_resp, content_length_limits)
+{
+	skt__http_resp r;
+	parse_ok(
+	    "HTTP/1.1 200 OK\r\nContent-Length: 999999999999999999\r\n\r\n",
+	    &r);
+	cr_assert_eq(r.content_length, INT64_C(999999999999999999));
+	parse_ok(
+	    "HTTP/1.1 200 OK\r\nContent-Length: 000000000000000007\r\n\r\n",
+	    &r);
+	cr_assert_eq(r.content_length, 7);
+	parse_bad(
+	    "HTTP/1.1 200 OK\r\nContent-Length: 1000000000000000000\r\n\r\n");
+	parse_bad("HTTP/1.1 200 OK\r\nContent-Length: "
+		  "99999999999999999999999\r\n\r\n");
+}
+
+SKT_TEST(http_resp, content_length_malformed)
+{
+	static const char *bad[] = {
+	    "HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nContent-Length: \r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nContent-Length: 4 2\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nContent-Length: 0x10\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		parse_bad(bad[i]);
+}
+
+SKT_TEST(http_resp, content_length_repeated_same_value)
+{
+	skt__http_resp r;
+	parse_ok("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+		 "content-length: 005\r\n\r\n",
+		 &r);
+	cr_assert_eq(r.content_length, 5);
+}
+
+SKT_TEST(http_resp, transfer_encoding_last_coding)
+{
+	skt__http_resp r;
+	parse_ok("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, CHUNKED\r\n\r\n",
+		 &r);
+	expect_resp(&r, 200, -1, true, false, false);
+	parse_ok("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n"
+		 "Transfer-Encoding: chunked ; x=y,\r\n\r\n",
+		 &r);
+	expect_resp(&r, 200, -1, true, false, false);
+	/* Not chunked last: the body runs to the close (RFC 9112 6.3). */
+	parse_ok("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n"
+		 "Content-Length: 10\r\n\r\n",
+		 &r);
+	expect_resp(&r, 200, -1, false, true, false);
+}
+
+SKT_TEST(http_resp, chunked_beats_content_length)
+{
+	skt__http_resp r;
+	parse_ok("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n"
+		 "Transfer-Encoding: chunked\r\n\r\n",
+		 &r);
+	expect_resp(&r, 200, -1, true, false, false);
+	parse_ok("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+		 "Content-Length: 10\r\n\r\n",
+		 &r);
+	expect_resp(&r, 200, -1, true, false, false);
+}
+
+SKT_TEST(http_resp, transfer_encoding_in_http10_closes)
+{
+	skt__http_resp r;
+	parse_ok("HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n"
+		 "Connection: keep-alive\r\n\r\n",
+		 &r);
+	expect_resp(&r, 200, -1, true, true, false);
+}
+
+SKT_TEST(http_resp, transfer_encoding_malformed)
+{
+	parse_bad("HTTP/1.1 200 OK\r\nTransfer-Encoding:\r\n\r\n");
+	parse_bad("HTTP/1.1 200 OK\r\nTransfer-Encoding: , ,\r\n\r\n");
+	parse_bad("HTTP/1.1 200 OK\r\nTransfer-Encoding: chun ked\r\n\r\n");
+	parse_bad("HTTP/1.1 200 OK\r\nTransfer-Encoding: \"chunked\"\r\n\r\n");
+	parse_bad("HTTP/1.1 200 OK\r\nTransfer-Encoding: ;q=1\r\n\r\n");
+}
+
+/* ---- Malformed heads ---- */
+
+SKT_TEST(http_resp, status_line_malformed)
+{
+	static const char *bad[] = {
+	    "HTTP/1.2 200 OK\r\n\r\n",	   "HTTP/2 200 OK\r\n\r\n",
+	    "HTTP/2.0 200 OK\r\n\r\n",	   "http/1.1 200 OK\r\n\r\n",
+	    "HTTP/1.1 099 Low\r\n\r\n",	   "HTTP/1.1 600 High\r\n\r\n",
+	    "HTTP/1.1 20 OK\r\n\r\n",	   "HTTP/1.1 2000 OK\r\n\r\n",
+	    "HTTP/1.1  200 OK\r\n\r\n",	   "HTTP/1.1 2x0 OK\r\n\r\n",
+	    "HTTP/1.1\t200 OK\r\n\r\n",	   "HTTP/1.1 200\tOK\r\n\r\n",
+	    "HTTP/1.1 200 O\x01K\r\n\r\n", "HTTP/1.1 200 OK\rX\r\n\r\n",
+	    "HTTP/1.1 200 OK\x7f\r\n\r\n", "\r\nHTTP/1.1 200 OK\r\n\r\n",
+	    " HTTP/1.1 200 OK\r\n\r\n",	   "SSH-2.0-OpenSSH_9.2\r\n",
+	    "HTTP/1.1 200 OK\r\r\n\r\n",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		parse_bad(bad[i]);
+}
+
+SKT_TEST(http_resp, field_line_malformed)
+{
+	static const char *bad[] = {
+	    /* obsolete line folding */
+	    "HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nX-A: a\r\n\tb\r\n\r\n",
+	    /* whitespace before the colon */
+	    "HTTP/1.1 200 OK\r\nContent-Length : 5\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nX-A\t: a\r\n\r\n",
+	    /* no name, no colon, a name that is not a token */
+	    "HTTP/1.1 200 OK\r\n: a\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nX-A a\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nX(A): a\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nX\xc3\xa9: a\r\n\r\n",
+	    /* control characters in the value, a bare CR */
+	    "HTTP/1.1 200 OK\r\nX-A: a\x01z\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nX-A: a\x1b[0m\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nX-A: a\x7f\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nX-A: a\rb\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nX-A: a\r\n\rX\r\n",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		parse_bad(bad[i]);
+}
+
+SKT_TEST(http_resp, nul_in_value_is_bad)
+{
+	static const char s[] = "HTTP/1.1 200 OK\r\nX-A: a\0b\r\n\r\n";
+	parse_bad_n(s, sizeof(s) - 1);
+}
+
+/* ---- Limits ---- */
+
+/* A head with n fields "X-Nnn: v". */
+static size_t many_fields(char *buf, size_t cap, int n)
+{
+	size_t w = (size_t)snprintf(buf, cap, "HTTP/1.1 200 OK\r\n");
+	for (int i = 0; i < n; i++)
+		w += (size_t)snprintf(buf + w, cap - w, "X-F%d: v\r\n", i);
+	w += (size_t)snprintf(buf + w, cap - w, "\r\n");
+	cr_assert_lt(w, cap);
+	return w;
+}
+
+SKT_TEST(http_resp, at_most_100_fields)
+{
+	static char buf[4096];
+	skt__http_resp r;
+	size_t n = many_fields(buf, sizeof(buf), SKT__HTTP_FIELDS_MAX);
+	cr_assert_eq(parse_n(buf, n, &r), (int)n);
+	n = many_fields(buf, sizeof(buf), SKT__HTTP_FIELDS_MAX + 1);
+	cr_assert_eq(parse_n(buf, n, &r), SKT__HTTP_BAD);
+}
+
+/* A head of exactly total bytes: the status line, one field padded with
+ * 'a', the empty line. */
+static char *head_of_size(size_t total)
+{
+	static char buf[SKT__HTTP_HEAD_MAX + 64];
+	static const char pre[] = "HTTP/1.1 200 OK\r\nX-Pad: ";
+	cr_assert_leq(total, sizeof(buf));
+	memcpy(buf, pre, sizeof(pre) - 1);
+	memset(buf + sizeof(pre) - 1, 'a', total - (sizeof(pre) - 1) - 4);
+	memcpy(buf + total - 4, "\r\n\r\n", 4);
+	return buf;
+}
+
+SKT_TEST(http_resp, head_at_the_limit)
+{
+	skt__http_resp r;
+	char *h = head_of_size(SKT__HTTP_HEAD_MAX);
+	cr_assert_eq(parse_n(h, SKT__HTTP_HEAD_MAX, &r), SKT__HTTP_HEAD_MAX);
+	cr_assert_eq(parse_n(h, SKT__HTTP_HEAD_MAX - 1, &r), SKT__HTTP_MORE);
+	/* With more bytes after it, the head is still found. */
+	cr_assert_eq(parse_n(h, SKT__HTTP_HEAD_MAX + 10, &r),
+		     SKT__HTTP_HEAD_MAX);
+}
+
+SKT_TEST(http_resp, head_over_the_limit_is_bad)
+{
+	skt__http_resp r;
+	char *h = head_of_size(SKT__HTTP_HEAD_MAX + 1);
+	cr_assert_eq(parse_n(h, SKT__HTTP_HEAD_MAX - 1, &r), SKT__HTTP_MORE);
+	/* 65536 bytes and no end yet: BAD, not MORE forever. */
+	cr_assert_eq(parse_n(h, SKT__HTTP_HEAD_MAX, &r), SKT__HTTP_BAD);
+	cr_assert_eq(parse_n(h, SKT__HTTP_HEAD_MAX + 1, &r), SKT__HTTP_BAD);
+	/* Only its last CRLF lies past the limit. */
+	h = head_of_size(SKT__HTTP_HEAD_MAX + 2);
+	cr_assert_eq(parse_n(h, SKT__HTTP_HEAD_MAX + 2, &r), SKT__HTTP_BAD);
+}
+
+SKT_TEST(http_resp, empty_input_is_more)
+{
+	skt__http_resp r;
+	cr_assert_eq(skt__http_resp_parse(sktest_guarded_n("", 0), 0, &r),
+		     SKT__HTTP_MORE);
+}
