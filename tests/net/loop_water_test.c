@@ -335,6 +335,10 @@ LOOP_TEST(stalling_reader_gets_everything_with_alternating_water)
 	struct producer p;
 	memset(&p, 0, sizeof(p));
 	int peer = looptest_stream_pair(l, &p.s);
+	/* Small kernel buffers, so that 4 MiB must queue above the high
+	 * mark whatever the reader's pace. */
+	skt_sock_setopt(skt_stream_fd(p.s), SKT_OPT_SNDBUF, 16384);
+	skt_sock_setopt(peer, SKT_OPT_RCVBUF, 16384);
 	skt_stream_set_udata(p.s, &p);
 	cr_assert_eq(skt_stream_set_water(p.s, 0, 0, producer_water), 0);
 	cr_assert_eq(skt_stream_set_timeouts(p.s, 5000, 0), 0);
