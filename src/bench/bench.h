@@ -85,6 +85,10 @@ typedef struct skt__bench_opts {
 	const char *request; /* http: the whole request, sent as is */
 	size_t request_len;
 	int status;          /* http: the expected status; 0: any 2xx */
+	bool next_on_poll;   /* closed model: a connection sends its next
+				request at its next writable event, as wrk
+				does, not once the iteration's reads are
+				done (see worker.c) */
 	unsigned sources;    /* connect to 127.x: rotate over this many
 				127.0.0.x source addresses; 0 or 1: off */
 	void (*progress)(const skt__bench_progress *p, void *arg);

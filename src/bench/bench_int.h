@@ -54,6 +54,8 @@ struct bench_conn {
 	uint8_t state;
 	bool want_out;       /* waiting for writability */
 	bool listed;         /* on the worker's list of connections with room */
+	bool pending;        /* on the worker's list to refill this iteration */
+	bool refill_on_write; /* next_on_poll: refill at the next writable */
 	unsigned failures;   /* consecutive failed connects: the retry backoff */
 	unsigned inflight;
 	uint64_t issued;     /* requests issued on this connection */
@@ -107,6 +109,10 @@ struct bench_worker {
 	unsigned live;         /* connections not DONE */
 	bench_conn **room;     /* connections UP with inflight < pipeline */
 	unsigned nroom;
+	bench_conn **pending;  /* closed model: to refill when the iteration's
+				  reads are done */
+	unsigned npending;
+	bool settle_queued;    /* on_settle is deferred */
 	skt_timer *sweep;      /* timeouts */
 	int pace_fd;           /* open model: timerfd of the next due request */
 	skt_io *pace_io;

@@ -20,6 +20,7 @@ struct bench_cli {
 	int family;
 	bool json, quiet, keepalive;
 	bool mode_set, size_set, duration_set;
+	int next; /* -1: the mode's default, 0: now, 1: poll */
 	const char *path;
 	const char *headers[HEADERS_MAX];
 	size_t nheaders;
@@ -131,6 +132,12 @@ static int parse_value(int ch, const char *arg, struct bench_cli *b)
 			o->warmup_ms = ms;
 		}
 		return CLI_OK;
+	case 'N':
+		if (strcmp(arg, "now") != 0 && strcmp(arg, "poll") != 0)
+			return cli_usage_error("bench", "--next '%s': want now or "
+					       "poll", arg);
+		b->next = strcmp(arg, "poll") == 0;
+		return CLI_OK;
 	case 'P':
 		if (!path_ok(arg))
 			return cli_usage_error("bench", "--path '%s': want /... "
@@ -164,6 +171,7 @@ static int parse_options(int argc, char **argv, struct bench_cli *b)
 		{"udp", no_argument, NULL, 'u'},
 		{"rate", required_argument, NULL, 'r'},
 		{"sources", required_argument, NULL, 'S'},
+		{"next", required_argument, NULL, 'N'},
 		{"path", required_argument, NULL, 'P'},
 		{"header", required_argument, NULL, 'H'},
 		{"no-keepalive", no_argument, NULL, 'K'},
@@ -288,6 +296,8 @@ static int settle(struct bench_cli *b)
 		return cli_usage_error("bench", "--pipeline needs keep-alive");
 	if (!b->size_set)
 		o->size = o->mode == SKT__BENCH_ECHO ? 64 : 0;
+	/* HTTP figures get compared with wrk's: pace like wrk by default. */
+	o->next_on_poll = b->next < 0 ? http : b->next == 1;
 	if (o->mode == SKT__BENCH_ECHO &&
 	    (o->size == 0 || (o->udp && (o->size < 8 || o->size > 65507))))
 		return cli_usage_error("bench", "--size %zu: echo wants 1 or "
@@ -307,6 +317,7 @@ static int parse(int argc, char **argv, struct bench_cli *b, skt_endpoint *ep)
 		.o = { .conns = 10, .threads = cpus(), .pipeline = 1,
 		       .timeout_ms = 5000, .sources = 64 },
 		.keepalive = true,
+		.next = -1,
 	};
 	int rc = parse_options(argc, argv, b);
 	if (rc != CLI_OK)
@@ -416,6 +427,10 @@ const cli_cmd cli_cmd_bench = {
 	"  -u, --udp             echo over UDP: a datagram per request\n"
 	"  -r, --rate N          open model: N requests/s in all, latency from\n"
 	"                        when each was due (default: closed model)\n"
+	"      --next now|poll   closed model: a connection's next request goes\n"
+	"                        out once the loop's reads are done (now), or at\n"
+	"                        its next writable event, as wrk does (poll);\n"
+	"                        default: poll for http, now otherwise\n"
 	"      --sources N       connect to 127.x: rotate over 127.0.0.1..N as\n"
 	"                        source addresses (default 64; 1: off)\n"
 	"      --path PATH       http: the path (default /, or the URL's)\n"

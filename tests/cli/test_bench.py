@@ -172,6 +172,15 @@ class EchoMode(unittest.TestCase):
         self.assertEqual((r["requests"], r["errors"]), (1001, 0))
         self.assertEqual(r["threads"], 2)
 
+    def test_both_closed_model_disciplines(self):
+        with Serve("echo") as srv:
+            for nxt in ("now", "poll"):
+                rc, r, _ = bench("-n", "3000", "-c", "5", "-p", "2",
+                                 "--next", nxt, "127.0.0.1:%d" % srv.port)
+                self.assertEqual((rc, r["requests"], r["errors"]),
+                                 (0, 3000, 0), nxt)
+            srv.stop()
+
     def test_python_echo_4k_pipelined(self):
         with Python(Echo) as py:
             rc, r, _ = bench("-n", "500", "-c", "3", "-p", "4", "-s", "4096",
@@ -404,6 +413,7 @@ class Usage(unittest.TestCase):
             ["-c", "0", "127.0.0.1:7"],
             ["-d", "-1", "127.0.0.1:7"],
             ["--mode", "ftp", "127.0.0.1:7"],
+            ["--next", "later", "127.0.0.1:7"],
             ["-H", "no colon", "http://127.0.0.1:80/"],
             ["--no-keepalive", "-p", "4", "http://127.0.0.1:80/"],
             ["--bogus", "127.0.0.1:7"],
