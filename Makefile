@@ -10,6 +10,8 @@
 #   make valgrind     the Criterion suite under valgrind memcheck
 #   make deps         install missing Debian packages (as root)
 #   make demo         deps, build, then a short tour on loopback
+#   make bench        sockit beside its peers (bench/suite.sh, bench/README.md):
+#                     one table of ratios, results.json and a plot; QUICK=1 smoke
 #   make install      PREFIX=/usr/local DESTDIR=
 
 PREFIX ?= /usr/local
@@ -64,7 +66,7 @@ SHARED := $(BUILD)/libsockit.so.$(SOVERSION)
 BIN := $(BUILD)/sockit
 
 .PHONY: all lib examples tests check test deps demo install uninstall clean \
-	fuzz fuzz-bins torture torture-bins valgrind
+	fuzz fuzz-bins torture torture-bins valgrind bench
 # Keep the objects of examples and tests: they are not mere intermediates.
 .SECONDARY:
 all: lib $(BIN) examples
@@ -181,6 +183,12 @@ deps:
 demo: deps
 	$(MAKE) all
 	sh scripts/demo.sh $(BUILD)
+
+# Builds what it runs into its own OUT directory (default
+# /tmp/sockit-bench-suite); knobs are environment variables (QUICK=1,
+# RUNS, SECTIONS, ...), see bench/README.md. Not part of `make check`.
+bench:
+	bash bench/suite.sh
 
 $(BUILD)/sockit.pc: sockit.pc.in include/sockit/core.h
 	@mkdir -p $(@D)

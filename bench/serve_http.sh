@@ -16,6 +16,7 @@
 # (scripts/deps.sh).
 set -eu
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 RUNS=${RUNS:-5}
 DUR=${DUR:-5}
 CONNS=${CONNS:-50}
@@ -24,69 +25,23 @@ OUT=${OUT:-/tmp/sockit-bench-http}
 SERVER_CPU=${SERVER_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
 
-for t in wrk ab nginx taskset python3; do
-	command -v "$t" >/dev/null 2>&1 || [ -x "/usr/sbin/$t" ] ||
-		{ echo "serve_http: $t is missing (sh scripts/deps.sh)" >&2; exit 1; }
-done
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-mkdir -p "$OUT/nginx/tmp"
+need wrk wrk
+need ab apache2-utils
+need nginx nginx-light
+need taskset util-linux
+need python3 python3
+mkdir -p "$OUT"
 echo "building in $OUT/build" >&2
 make -s BUILD="$OUT/build" "$OUT/build/sockit" >&2
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-wait_port() {
-	i=0
-	until python3 -c "import socket; socket.create_connection(('127.0.0.1',$1),1)" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -gt 50 ] && { echo "serve_http: nothing listens on $1" >&2; exit 1; }
-		sleep 0.1
-	done
-}
-
-# CPU seconds (utime + stime) of a process so far.
-cpu_of() {
-	python3 -c "import os,sys; f=open('/proc/$1/stat').read().rsplit(')',1)[1].split(); print((int(f[11])+int(f[12]))/os.sysconf('SC_CLK_TCK'))"
-}
-
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 # ---- The two servers ----
 
 PORT_sockit=$(free_port)
-taskset -c "$SERVER_CPU" "$OUT/build/sockit" serve hello --workers 1 \
-	--max-conns 0 --max-per-ip 0 --listen "127.0.0.1:$PORT_sockit" \
-	2>"$OUT/sockit.log" &
-PID_sockit=$!
-
+hello_start "$OUT/build/sockit" "$PORT_sockit" "$SERVER_CPU" "$OUT/sockit.log"
+PID_sockit=$HELLO_PID
 PORT_nginx=$(free_port)
-D="$OUT/nginx"
-cat >"$D/nginx.conf" <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $D/nginx.pid;
-error_log $D/error.log;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	default_type text/plain;
-	keepalive_requests 100000000;
-	client_body_temp_path $D/tmp;
-	proxy_temp_path $D/tmp;
-	fastcgi_temp_path $D/tmp;
-	uwsgi_temp_path $D/tmp;
-	scgi_temp_path $D/tmp;
-	server {
-		listen 127.0.0.1:$PORT_nginx;
-		location / { return 200 "Hello, world!\n"; }
-	}
-}
-EOF
-taskset -c "$SERVER_CPU" "$NGINX" -p "$D" -c "$D/nginx.conf" -e "$D/error.log" &
-PID_nginx=$!
+nginx_start "$OUT/nginx" "$PORT_nginx" "$SERVER_CPU"
+PID_nginx=$NGINX_PID
 trap 'kill $PID_sockit $PID_nginx 2>/dev/null || true' EXIT
 wait_port "$PORT_sockit"
 wait_port "$PORT_nginx"
@@ -121,7 +76,6 @@ done
 
 # ---- Table ----
 
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
 echo "serve_http: $RUNS runs, $CONNS connections, wrk ${DUR}s, ab -k -n $N;" \
 	"server on CPU $SERVER_CPU, load on CPU $LOAD_CPU; load average" \
 	"$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -9,13 +9,16 @@
 # (1 50 1000), SIZES (64 4096), MODES (pp pipe: ping-pong, pipelined depth
 # DEPTH=16), DUR seconds per run (3), RUNS per cell (3, the median is
 # kept), WARM seconds before measuring (0.5), OUT build dir
-# (/tmp/sockit-bench). The server runs on CPU 0 and the load on CPU 1
-# (taskset); server CPU per message comes from /proc/PID/stat over the
-# measured window. APPEND=1 adds to the results of an earlier run in OUT
-# (to rerun one server) instead of starting afresh. Needs libuv1-dev,
-# libevent-dev (scripts/deps.sh).
+# (/tmp/sockit-bench), CC (cc). The server runs on CPU 0 and the load on
+# CPU 1 (taskset); server CPU per message comes from /proc/PID/stat over
+# the measured window. APPEND=1 adds to the results of an earlier run in
+# OUT (to rerun one server) instead of starting afresh. Needs libuv1-dev,
+# libevent-dev (scripts/deps.sh). The build and the helpers are in
+# bench/lib.sh; bench/suite.sh (`make bench`) runs this matrix too, with
+# `sockit bench` as the load, beside the HTTP and scan comparisons.
 set -eu
 cd "$(dirname "$0")/../.."
+. bench/lib.sh
 SERVERS=${SERVERS:-"epoll sockit uv ev asyncio"}
 CONNS=${CONNS:-"1 50 1000"}
 SIZES=${SIZES:-"64 4096"}
@@ -25,40 +28,12 @@ DUR=${DUR:-3}
 RUNS=${RUNS:-3}
 WARM=${WARM:-0.5}
 OUT=${OUT:-/tmp/sockit-bench}
-CC=${CC:-cc}
 
 mkdir -p "$OUT"
 ulimit -n 65536 2>/dev/null || ulimit -n 4096
 echo "building in $OUT" >&2
 make -s BUILD="$OUT/lib" lib >&2
-B=bench/echo
-$CC -O2 -o "$OUT/epoll_echo" $B/epoll_echo.c
-$CC -O2 -o "$OUT/echo_load" $B/echo_load.c
-$CC -O2 -Iinclude -o "$OUT/sockit_echo" $B/sockit_echo.c "$OUT/lib/libsockit.a" -lpthread
-$CC -O2 -o "$OUT/uv_echo" $B/uv_echo.c $(pkg-config --cflags --libs libuv)
-$CC -O2 -o "$OUT/ev_echo" $B/ev_echo.c $(pkg-config --cflags --libs libevent)
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-start_server() { # name port -> sets SPID
-	case $1 in
-	asyncio) taskset -c 0 python3 $B/asyncio_echo.py "$2" & ;;
-	*) taskset -c 0 "$OUT/${1}_echo" "$2" & ;;
-	esac
-	SPID=$!
-	i=0
-	until python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$2),1)" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -gt 50 ] && { echo "$1 did not start" >&2; exit 1; }
-		sleep 0.1
-	done
-}
-
-# median of the numbers on stdin
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p; s/^$1=\([^ ]*\).*/\1/p"; }
+echo_build "$OUT" "$OUT/lib/libsockit.a"
 
 RES="$OUT/results.txt"
 [ -n "${APPEND:-}" ] || : > "$RES"
@@ -69,7 +44,7 @@ RES="$OUT/results.txt"
 PIDS=""
 for srv in $SERVERS; do
 	port=$(free_port)
-	start_server "$srv" "$port"
+	echo_start "$srv" "$port" 0 "$OUT"
 	eval "PORT_$srv=$port PID_$srv=$SPID"
 	PIDS="$PIDS $SPID"
 done
