@@ -56,6 +56,7 @@ struct bench_conn {
 	bool listed;         /* on the worker's list of connections with room */
 	bool pending;        /* on the worker's list to refill this iteration */
 	bool refill_on_write; /* next_on_poll: refill at the next writable */
+	bool refill_after_read; /* refill once the read being handled ends */
 	unsigned failures;   /* consecutive failed connects: the retry backoff */
 	unsigned inflight;
 	uint64_t issued;     /* requests issued on this connection */
@@ -113,6 +114,8 @@ struct bench_worker {
 				  reads are done */
 	unsigned npending;
 	bool settle_queued;    /* on_settle is deferred */
+	bool in_read;          /* a connection's readable() is running */
+	int64_t now;           /* the clock at the last recv */
 	skt_timer *sweep;      /* timeouts */
 	int pace_fd;           /* open model: timerfd of the next due request */
 	skt_io *pace_io;

@@ -61,6 +61,7 @@ static int echo_readable(bench_conn *c, int64_t now)
 			return -1;
 		}
 		now = skt__bench_now(); /* the read, not the event, ends it */
+		w->now = now;
 		if (c->got + (uint64_t)n > c->sent ||
 		    memcmp(w->rbuf, skt__bench_out_at(w->sh, c->got, c->phase),
 			   (size_t)n) != 0) {

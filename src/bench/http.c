@@ -197,6 +197,7 @@ static int http_readable(bench_conn *c, int64_t now)
 		if (n == 0)
 			return at_eof(c, now);
 		now = skt__bench_now();
+		c->w->now = now;
 		c->len += (size_t)n;
 		if (!consume(c, now))
 			return -1;

@@ -7,10 +7,12 @@
  * every request; DONE once -n is reached and nothing is in flight.
  *
  * Closed model: an UP connection refills to `pipeline` requests whenever
- * one completes: by default once the reads of the loop iteration are
- * done (one send per connection however many answers a read completed),
- * so every connection has its requests at the server nearly all the time
- * and the mean latency is connections / throughput (Little's law). With
+ * one completes: by default as soon as the read that completed it has been
+ * handled (one send however many answers the read held), as independent
+ * clients would, so every connection has its requests at the server
+ * nearly all the time and the mean latency is connections / throughput
+ * (Little's law). Completions outside a read (UDP losses) refill once the
+ * loop iteration's callbacks are done (on_settle). With
  * next_on_poll it waits for its next writable event instead, as wrk
  * does: a connection then sits idle for about one poll between an answer
  * and its next request, the server sees fewer requests at once, and the
@@ -280,9 +282,11 @@ static void on_settle(void *arg)
 	w->settle_queued = false;
 	for (unsigned i = 0; i < w->npending; i++) {
 		bench_conn *c = w->pending[i];
-		c->pending = false;
-		if (c->state == CONN_UP)
+		if (c->pending && c->state == CONN_UP) {
+			c->pending = false;
 			refill(c, now);
+		}
+		c->pending = false;
 	}
 	w->npending = 0;
 	if (open_model(w))
@@ -295,6 +299,10 @@ static void next_work(bench_conn *c, int64_t now)
 	if (!open_model(w) && w->o->next_on_poll) {
 		c->refill_on_write = true;
 		skt_io_start(c->io, SKT_READABLE | SKT_WRITABLE);
+		return;
+	}
+	if (!open_model(w) && w->in_read) {
+		c->refill_after_read = true;
 		return;
 	}
 	if (open_model(w))
@@ -437,8 +445,21 @@ static void on_io(skt_io *io, unsigned events, void *arg)
 			on_up(c, now);
 		return;
 	}
-	if ((events & SKT_READABLE) && c->w->proto->readable(c, now) != 0)
-		return;
+	if (events & SKT_READABLE) {
+		bench_worker *w = c->w;
+		w->in_read = true;
+		w->now = now;
+		int r = w->proto->readable(c, now);
+		w->in_read = false;
+		bool due = c->refill_after_read;
+		c->refill_after_read = false;
+		if (r != 0)
+			return;
+		/* Answers read: the next requests go out now, one send for
+		 * however many completed, as an independent client would. */
+		if (due && c->state == CONN_UP)
+			refill(c, w->now);
+	}
 	if ((events & SKT_WRITABLE) && c->fd >= 0)
 		on_writable(c, now);
 }
