@@ -82,6 +82,7 @@ typedef struct skt__bench_opts {
 	uint64_t requests;   /* 0: until duration_ms */
 	int64_t warmup_ms;
 	int64_t timeout_ms;  /* per request, and per connect; > 0 */
+	int64_t ramp_ms;     /* connections open spread over this long */
 	const char *request; /* http: the whole request, sent as is */
 	size_t request_len;
 	int status;          /* http: the expected status; 0: any 2xx */

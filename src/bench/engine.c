@@ -60,6 +60,7 @@ static int check(const skt__bench_opts *o)
 	    o->threads > THREADS_MAX || o->pipeline == 0 ||
 	    o->pipeline > PIPELINE_MAX || o->timeout_ms <= 0 ||
 	    o->duration_ms < 0 || o->warmup_ms < 0 || o->rate < 0 ||
+	    o->ramp_ms < 0 ||
 	    (o->duration_ms == 0 && o->requests == 0) || o->target.len == 0)
 		return SKT_EINVAL;
 	switch (o->mode) {

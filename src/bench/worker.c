@@ -732,7 +732,12 @@ static void teardown(bench_worker *w)
 }
 
 /* The loop is the controller's (made before, freed after the thread, so
- * that it can be told to stop at any time); the rest is the thread's. */
+ * that it can be told to stop at any time); the rest is the thread's.
+ * Connections open spread over ramp_ms: started in the same instant, a
+ * closed loop of connections and a server can fall into lockstep (every
+ * request of a round queued behind the others, as one burst), which
+ * doubles the latency at the same throughput; spread starts keep the
+ * connections' phases apart, as independent clients' are. */
 void *skt__bench_worker_main(void *arg)
 {
 	bench_worker *w = arg;
@@ -741,8 +746,11 @@ void *skt__bench_worker_main(void *arg)
 		w->live = w->nconns;
 		for (unsigned i = 0; i < w->nconns; i++) {
 			bench_conn *c = &w->conns[i];
+			int64_t at = w->o->ramp_ms * i / w->nconns;
 			if (connect_mode(w) && open_model(w))
 				room_update(c);
+			else if (at > 0)
+				skt_timer_start(c->retry, at, 0); /* on_retry */
 			else
 				conn_start(c);
 		}

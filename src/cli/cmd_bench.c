@@ -117,6 +117,7 @@ static int parse_value(int ch, const char *arg, struct bench_cli *b)
 	case 'p': NUM("--pipeline", 1, 4096, o->pipeline); return CLI_OK;
 	case 'r': NUM("--rate", 1, 100000000, o->rate); return CLI_OK;
 	case 'T': NUM("--timeout", 1, 3600000, o->timeout_ms); return CLI_OK;
+	case 'R': NUM("--ramp", 0, 3600000, o->ramp_ms); return CLI_OK;
 	case 'S': NUM("--sources", 1, 254, o->sources); return CLI_OK;
 	case 'X': NUM("--status", 100, 599, o->status); return CLI_OK;
 	case 'd':
@@ -166,6 +167,7 @@ static int parse_options(int argc, char **argv, struct bench_cli *b)
 		{"requests", required_argument, NULL, 'n'},
 		{"warmup", required_argument, NULL, 'w'},
 		{"timeout", required_argument, NULL, 'T'},
+		{"ramp", required_argument, NULL, 'R'},
 		{"size", required_argument, NULL, 's'},
 		{"pipeline", required_argument, NULL, 'p'},
 		{"udp", no_argument, NULL, 'u'},
@@ -315,7 +317,7 @@ static int parse(int argc, char **argv, struct bench_cli *b, skt_endpoint *ep)
 {
 	*b = (struct bench_cli){
 		.o = { .conns = 10, .threads = cpus(), .pipeline = 1,
-		       .timeout_ms = 5000, .sources = 64 },
+		       .timeout_ms = 5000, .ramp_ms = 100, .sources = 64 },
 		.keepalive = true,
 		.next = -1,
 	};
@@ -421,6 +423,7 @@ const cli_cmd cli_cmd_bench = {
 	"  -n, --requests N      stop after exactly N requests\n"
 	"      --warmup SECS     run this long before measuring (default 0)\n"
 	"      --timeout MS      per request and per connect (default 5000)\n"
+	"      --ramp MS         open the connections spread over MS (default 100)\n"
 	"  -s, --size BYTES      echo: message size (default 64);\n"
 	"                        connect: bytes echoed once connected (default 0)\n"
 	"  -p, --pipeline N      requests in flight per connection (default 1)\n"

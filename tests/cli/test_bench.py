@@ -328,7 +328,8 @@ class ConnectMode(unittest.TestCase):
 class HttpMode(unittest.TestCase):
     def test_sockit_hello_keepalive(self):
         with Serve("hello") as srv:
-            rc, r, _ = bench("-n", "1000", "-c", "5",
+            # --ramp 0: all five open before the first answer.
+            rc, r, _ = bench("-n", "1000", "-c", "5", "--ramp", "0",
                              "http://127.0.0.1:%d/" % srv.port)
             srv.stop()
         self.assertEqual(rc, 0)
