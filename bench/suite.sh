@@ -169,6 +169,9 @@ rate_of() {
 	esac | awk '{ printf "%.1fk", $1 / 1000 } END { if (!NR) printf "FAILED" }'
 }
 
+# Where a run's CPU sample starts: after sockit bench's warm-up.
+lead=$(awk -v w="$WARM" -v e="$EDGE" 'BEGIN { print w + e }')
+
 # ---- echo ----
 
 if has echo; then
@@ -186,7 +189,6 @@ if has echo; then
 		PIDS="$PIDS $SPID"
 		eval "PORT_$srv=$port PID_$srv=$SPID"
 	done
-	lead=$(awk -v w="$WARM" -v e="$EDGE" 'BEGIN { print w + e }')
 	for run in $(seq "$RUNS"); do
 		for c in $CONNS; do for s in $SIZES; do for m in $MODES; do
 			d=1
@@ -240,9 +242,15 @@ if has http; then
 				# -t stops ab after DUR s; the -n after it lifts the
 				# 50000 requests that -t implies.
 				ab) set -- ab -k -q -c "$hc" -t "$DUR" -n 100000000 "$url" ;;
-				skbench) set -- "$SOCKIT" bench --json --mode http -t 1 -c "$hc" -d "$DUR" "$url" ;;
+				# The warm-up keeps the connections' ramp (100 ms)
+				# out of the window; wrk and ab count their own
+				# connection setup.
+				skbench) set -- "$SOCKIT" bench --json --mode http -t 1 -c "$hc" -d "$DUR" \
+					--warmup "$WARM" "$url" ;;
 				esac
-				measure http "$run" "$load" "$srv" "$hc" 0 get "$pid" "$EDGE" "$f" "$@"
+				l=$EDGE
+				[ "$load" = skbench ] && l=$lead
+				measure http "$run" "$load" "$srv" "$hc" 0 get "$pid" "$l" "$f" "$@"
 				line="$line $srv $(rate_of "$load" "$f")"
 				[ "$M_RC" = 0 ] || line="$line(rc $M_RC)"
 			done
