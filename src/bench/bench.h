@@ -35,27 +35,27 @@ enum skt__bench_mode {
 };
 
 /* Why a request failed; one counter each. */
-#define SKT__BENCH_ERRORS(X)                                                 \
-	X(REFUSED, "refused", "connection refused")                         \
-	X(RESET, "reset", "connection reset or closed by the server")       \
-	X(TIMEOUT, "timeout", "no complete answer within --timeout")        \
-	X(SHORT, "short", "the server closed before a whole answer")        \
-	X(MISMATCH, "mismatch", "echoed bytes differ from those sent")      \
-	X(BAD_STATUS, "bad_status", "HTTP status other than expected")      \
-	X(BAD_RESPONSE, "bad_response", "malformed HTTP response")          \
-	X(LOST, "lost", "UDP datagram with no echo within --timeout")       \
+#define SKT__BENCH_ERRORS(X)                                                   \
+	X(REFUSED, "refused", "connection refused")                            \
+	X(RESET, "reset", "connection reset or closed by the server")          \
+	X(TIMEOUT, "timeout", "no complete answer within --timeout")           \
+	X(SHORT, "short", "the server closed before a whole answer")           \
+	X(MISMATCH, "mismatch", "echoed bytes differ from those sent")         \
+	X(BAD_STATUS, "bad_status", "HTTP status other than expected")         \
+	X(BAD_RESPONSE, "bad_response", "malformed HTTP response")             \
+	X(LOST, "lost", "UDP datagram with no echo within --timeout")          \
 	X(OTHER, "other", "any other socket error")
 
 enum skt__bench_err {
 #define SKT__BENCH_ERR_ENUM(id, name, text) SKT__BENCH_E_##id,
 	SKT__BENCH_ERRORS(SKT__BENCH_ERR_ENUM)
 #undef SKT__BENCH_ERR_ENUM
-	SKT__BENCH_E_COUNT
+	    SKT__BENCH_E_COUNT
 };
 
 /* Counters of a run (or of one thread of it). */
 typedef struct skt__bench_counts {
-	uint64_t requests;  /* completed and correct */
+	uint64_t requests; /* completed and correct */
 	uint64_t errors[SKT__BENCH_E_COUNT];
 	uint64_t bytes_out; /* payload sent: echo bytes, HTTP request bytes */
 	uint64_t bytes_in;  /* payload received: echo bytes, HTTP body bytes */
@@ -70,14 +70,14 @@ typedef struct skt__bench_progress {
 } skt__bench_progress;
 
 typedef struct skt__bench_opts {
-	int mode;            /* enum skt__bench_mode */
+	int mode; /* enum skt__bench_mode */
 	skt_addr target;
-	bool udp;            /* echo over UDP */
-	unsigned conns;      /* >= 1 */
-	unsigned threads;    /* >= 1; more than conns is cut to conns */
-	unsigned pipeline;   /* requests in flight per connection, >= 1 */
-	size_t size;         /* echo payload (>= 8 for UDP); connect: 0 = none */
-	double rate;         /* requests/s over all threads; 0: closed model */
+	bool udp;	   /* echo over UDP */
+	unsigned conns;	   /* >= 1 */
+	unsigned threads;  /* >= 1; more than conns is cut to conns */
+	unsigned pipeline; /* requests in flight per connection, >= 1 */
+	size_t size;	   /* echo payload (>= 8 for UDP); connect: 0 = none */
+	double rate;	   /* requests/s over all threads; 0: closed model */
 	int64_t duration_ms; /* 0: until `requests` */
 	uint64_t requests;   /* 0: until duration_ms */
 	int64_t warmup_ms;
@@ -85,21 +85,21 @@ typedef struct skt__bench_opts {
 	int64_t ramp_ms;     /* connections open spread over this long */
 	const char *request; /* http: the whole request, sent as is */
 	size_t request_len;
-	int status;          /* http: the expected status; 0: any 2xx */
-	bool next_on_poll;   /* closed model: a connection sends its next
-				request at its next writable event, as wrk
-				does, not once the iteration's reads are
-				done (see worker.c) */
-	unsigned sources;    /* connect to 127.x: rotate over this many
-				127.0.0.x source addresses; 0 or 1: off */
+	int status;	   /* http: the expected status; 0: any 2xx */
+	bool next_on_poll; /* closed model: a connection sends its next
+			      request at its next writable event, as wrk
+			      does, not once the iteration's reads are
+			      done (see worker.c) */
+	unsigned sources;  /* connect to 127.x: rotate over this many
+			      127.0.0.x source addresses; 0 or 1: off */
 	void (*progress)(const skt__bench_progress *p, void *arg);
 	void *progress_arg;
 } skt__bench_opts;
 
 typedef struct skt__bench_result {
 	skt__bench_counts c;
-	double elapsed_s;  /* of the measured window */
-	double user_s;     /* this process's CPU time in the window */
+	double elapsed_s; /* of the measured window */
+	double user_s;	  /* this process's CPU time in the window */
 	double sys_s;
 	unsigned threads;  /* as run */
 	skt__hist latency; /* ns, of counted requests; connect mode: connect */

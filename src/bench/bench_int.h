@@ -15,11 +15,12 @@
  * more). */
 typedef struct bench_shared {
 	const skt__bench_opts *o;
-	atomic_bool measuring;   /* the warm-up is over */
-	atomic_bool stopping;    /* the duration is over: stop at once */
-	atomic_uint_fast64_t tickets; /* requests issued in the window, for -n */
-	atomic_uint finished;    /* workers whose loop has returned */
-	int64_t t0_ns;           /* when the workers started */
+	atomic_bool measuring; /* the warm-up is over */
+	atomic_bool stopping;  /* the duration is over: stop at once */
+	atomic_uint_fast64_t
+	    tickets;	      /* requests issued in the window, for -n */
+	atomic_uint finished; /* workers whose loop has returned */
+	int64_t t0_ns;	      /* when the workers started */
 	/* The outgoing byte stream: at offset k of a connection's stream
 	 * (k + phase) % period; out has period + span bytes so that any slice
 	 * of up to span bytes from any offset is contiguous. Echo: a
@@ -34,8 +35,8 @@ typedef struct bench_conn bench_conn;
 /* A request in flight: when it was issued (open model: when it was due),
  * whether it counts, and for UDP its sequence number. */
 typedef struct bench_slot {
-	int64_t t_ns;        /* latency origin */
-	int64_t sent_ns;     /* for --timeout */
+	int64_t t_ns;	 /* latency origin */
+	int64_t sent_ns; /* for --timeout */
 	uint64_t seq;
 	bool counted;
 	bool used;
@@ -52,31 +53,32 @@ struct bench_conn {
 	skt_io *io;
 	skt_timer *retry;
 	uint8_t state;
-	bool want_out;       /* waiting for writability */
-	bool listed;         /* on the worker's list of connections with room */
-	bool pending;        /* on the worker's list to refill this iteration */
-	bool refill_on_write; /* next_on_poll: refill at the next writable */
+	bool want_out; /* waiting for writability */
+	bool listed;   /* on the worker's list of connections with room */
+	bool pending;  /* on the worker's list to refill this iteration */
+	bool refill_on_write;	/* next_on_poll: refill at the next writable */
 	bool refill_after_read; /* refill once the read being handled ends */
-	unsigned failures;   /* consecutive failed connects: the retry backoff */
+	unsigned failures; /* consecutive failed connects: the retry backoff */
 	unsigned inflight;
-	uint64_t issued;     /* requests issued on this connection */
+	uint64_t issued; /* requests issued on this connection */
 	uint64_t completed;
-	bench_slot *slots;   /* ring of pipeline slots */
-	int64_t connect_ns;  /* when the connect began */
-	uint32_t phase;      /* offset into the outgoing pattern */
+	bench_slot *slots;	  /* ring of pipeline slots */
+	int64_t connect_ns;	  /* when the connect began */
+	uint32_t phase;		  /* offset into the outgoing pattern */
 	uint64_t want, sent, got; /* stream bytes: due, sent, received */
 	/* http: the response being read */
 	char *buf;
 	size_t len, cap;
-	int rstate;          /* HTTP_HEAD, HTTP_BODY, HTTP_CHUNKED, HTTP_UNTIL_CLOSE */
+	int rstate; /* HTTP_HEAD, HTTP_BODY, HTTP_CHUNKED, HTTP_UNTIL_CLOSE */
 	uint64_t body_left;
-	bool close_after;    /* the response in front ends the connection */
-	bool status_good;    /* the response in front has the expected status */
-	bool draining;       /* no new requests: the server is closing it */
+	bool close_after; /* the response in front ends the connection */
+	bool status_good; /* the response in front has the expected status */
+	bool draining;	  /* no new requests: the server is closing it */
 	skt__http_chunked chunked;
 };
 
-/* One kind of request. */
+/* One kind of request. flush, reset and connected may be NULL (nothing
+ * to do). */
 typedef struct bench_proto {
 	/* Issue one request on an UP connection: the slot is filled. Returns
 	 * 0, or an error kind (the connection is then failed). */
@@ -107,31 +109,31 @@ struct bench_worker {
 	unsigned index;
 	bench_conn *conns;
 	unsigned nconns;
-	unsigned live;         /* connections not DONE */
-	bench_conn **room;     /* connections UP with inflight < pipeline */
+	unsigned live;	   /* connections not DONE */
+	bench_conn **room; /* connections UP with inflight < pipeline */
 	unsigned nroom;
-	bench_conn **pending;  /* closed model: to refill when the iteration's
-				  reads are done */
+	bench_conn **pending; /* closed model: to refill when the iteration's
+				 reads are done */
 	unsigned npending;
-	bool settle_queued;    /* on_settle is deferred */
-	bool in_read;          /* a connection's readable() is running */
-	int64_t now;           /* the clock at the last recv */
-	skt_timer *sweep;      /* timeouts */
-	int pace_fd;           /* open model: timerfd of the next due request */
+	bool settle_queued; /* on_settle is deferred */
+	bool in_read;	    /* a connection's readable() is running */
+	int64_t now;	    /* the clock at the last recv */
+	skt_timer *sweep;   /* timeouts */
+	int pace_fd;	    /* open model: timerfd of the next due request */
 	skt_io *pace_io;
-	double interval_ns;    /* open model: between this thread's requests */
-	uint64_t paced;        /* open model: requests due so far */
-	bool no_tickets;       /* -n reached: issue nothing more */
-	uint8_t *rbuf;         /* a read buffer for echo */
+	double interval_ns; /* open model: between this thread's requests */
+	uint64_t paced;	    /* open model: requests due so far */
+	bool no_tickets;    /* -n reached: issue nothing more */
+	uint8_t *rbuf;	    /* a read buffer for echo */
 	size_t rbuf_cap;
-	uint64_t next_seq;     /* UDP sequence numbers */
-	uint32_t source_next;  /* connect: the next 127.0.0.x source */
-	int64_t end_ns;        /* when this thread's last request ended */
-	skt__bench_counts c;   /* counted in the window */
+	uint64_t next_seq;    /* UDP sequence numbers */
+	uint32_t source_next; /* connect: the next 127.0.0.x source */
+	int64_t end_ns;	      /* when this thread's last request ended */
+	skt__bench_counts c;  /* counted in the window */
 	skt__hist latency;
 	atomic_uint_fast64_t pub_requests; /* for progress */
 	atomic_uint_fast64_t pub_errors;
-	int err;               /* a setup failure, for the controller */
+	int err; /* a setup failure, for the controller */
 };
 
 /* Monotonic nanoseconds. */

@@ -18,11 +18,6 @@ static int echo_issue(bench_conn *c, bench_slot *s)
 	return 0;
 }
 
-static int echo_flush(bench_conn *c)
-{
-	return skt__bench_push(c);
-}
-
 /* Complete every request whose last byte has arrived. Returns false when
  * a completion closed the connection. */
 static bool complete_upto(bench_conn *c, int64_t now)
@@ -55,9 +50,11 @@ static int echo_readable(bench_conn *c, int64_t now)
 		}
 		if (n == 0) {
 			/* The server closed: mid-answer is short, between
-			 * answers (nothing in flight) a reset of the session. */
-			skt__bench_fail(c, c->got > c->completed * w->o->size ?
-					SKT__BENCH_E_SHORT : SKT__BENCH_E_RESET);
+			 * answers (nothing in flight) a reset of the session.
+			 */
+			skt__bench_fail(c, c->got > c->completed * w->o->size
+					       ? SKT__BENCH_E_SHORT
+					       : SKT__BENCH_E_RESET);
 			return -1;
 		}
 		now = skt__bench_now(); /* the read, not the event, ends it */
@@ -80,21 +77,10 @@ static int echo_readable(bench_conn *c, int64_t now)
 	}
 }
 
-static void echo_reset(bench_conn *c)
-{
-}
-
-static int echo_connected(bench_conn *c, int64_t now)
-{
-	return 0;
-}
-
 const bench_proto skt__bench_echo_proto = {
-	.issue = echo_issue,
-	.flush = echo_flush,
-	.readable = echo_readable,
-	.reset = echo_reset,
-	.connected = echo_connected,
+    .issue = echo_issue,
+    .flush = skt__bench_push,
+    .readable = echo_readable,
 };
 
 /* Connect mode: the request is the connection. Its latency is the
@@ -125,9 +111,8 @@ static int connect_readable(bench_conn *c, int64_t now)
 }
 
 const bench_proto skt__bench_connect_proto = {
-	.issue = echo_issue,
-	.flush = echo_flush,
-	.readable = connect_readable,
-	.reset = echo_reset,
-	.connected = connect_connected,
+    .issue = echo_issue,
+    .flush = skt__bench_push,
+    .readable = connect_readable,
+    .connected = connect_connected,
 };

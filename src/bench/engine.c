@@ -17,22 +17,22 @@
 #define PATTERN_PERIOD 65521
 /* The HTTP request is repeated in the stream until a slice this long is
  * contiguous: a pipelined burst is one send(). */
-#define HTTP_SPAN 65536
+#define HTTP_SPAN    65536
 #define SIZE_MAX_TCP ((size_t)1 << 30)
 #define SIZE_MAX_UDP 65507
-#define CONNS_MAX 1000000
-#define THREADS_MAX 1024
+#define CONNS_MAX    1000000
+#define THREADS_MAX  1024
 #define PIPELINE_MAX 4096
-#define TICK_NS 100000000 /* the controller's clock: 100 ms */
+#define TICK_NS	     100000000 /* the controller's clock: 100 ms */
 
 static const char *const err_names[] = {
 #define SKT__BENCH_ERR_NAME(id, name, text) name,
-	SKT__BENCH_ERRORS(SKT__BENCH_ERR_NAME)
+    SKT__BENCH_ERRORS(SKT__BENCH_ERR_NAME)
 #undef SKT__BENCH_ERR_NAME
 };
 static const char *const err_texts[] = {
 #define SKT__BENCH_ERR_TEXT(id, name, text) text,
-	SKT__BENCH_ERRORS(SKT__BENCH_ERR_TEXT)
+    SKT__BENCH_ERRORS(SKT__BENCH_ERR_TEXT)
 #undef SKT__BENCH_ERR_TEXT
 };
 
@@ -60,22 +60,24 @@ static int check(const skt__bench_opts *o)
 	    o->threads > THREADS_MAX || o->pipeline == 0 ||
 	    o->pipeline > PIPELINE_MAX || o->timeout_ms <= 0 ||
 	    o->duration_ms < 0 || o->warmup_ms < 0 || o->rate < 0 ||
-	    o->ramp_ms < 0 ||
-	    (o->duration_ms == 0 && o->requests == 0) || o->target.len == 0)
+	    o->ramp_ms < 0 || (o->duration_ms == 0 && o->requests == 0) ||
+	    o->target.len == 0)
 		return SKT_EINVAL;
 	switch (o->mode) {
 	case SKT__BENCH_ECHO:
-		if (o->udp ? o->size < 8 || o->size > SIZE_MAX_UDP :
-			     o->size == 0 || o->size > SIZE_MAX_TCP)
+		if (o->udp ? o->size < 8 || o->size > SIZE_MAX_UDP
+			   : o->size == 0 || o->size > SIZE_MAX_TCP)
 			return SKT_EINVAL;
 		return 0;
 	case SKT__BENCH_CONNECT:
-		return o->udp || o->pipeline != 1 || o->size > SIZE_MAX_TCP ?
-			       SKT_EINVAL : 0;
+		return o->udp || o->pipeline != 1 || o->size > SIZE_MAX_TCP
+			   ? SKT_EINVAL
+			   : 0;
 	case SKT__BENCH_HTTP:
 		return o->udp || o->request == NULL || o->request_len == 0 ||
-				       o->request_len > HTTP_SPAN ?
-			       SKT_EINVAL : 0;
+			       o->request_len > HTTP_SPAN
+			   ? SKT_EINVAL
+			   : 0;
 	default:
 		return SKT_EINVAL;
 	}
@@ -102,8 +104,8 @@ static int make_stream(bench_shared *sh, const skt__bench_opts *o)
 	if (o->mode == SKT__BENCH_HTTP) {
 		for (size_t i = 0; i < len; i += o->request_len)
 			memcpy(sh->out + i, o->request,
-			       len - i < o->request_len ? len - i :
-							  o->request_len);
+			       len - i < o->request_len ? len - i
+							: o->request_len);
 		return 0;
 	}
 	uint32_t x = 2463534242u;
@@ -136,8 +138,8 @@ static double cpu_seconds(const struct timeval *tv)
 
 static void sleep_until(int64_t at)
 {
-	struct timespec ts = { .tv_sec = at / 1000000000,
-			       .tv_nsec = at % 1000000000 };
+	struct timespec ts = {.tv_sec = at / 1000000000,
+			      .tv_nsec = at % 1000000000};
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
 	       EINTR)
 		;
@@ -203,7 +205,7 @@ static void stop_all(bench_worker *w, unsigned n)
 static void progress(const bench_shared *sh, bench_worker *w, unsigned n,
 		     int64_t now, int64_t start)
 {
-	skt__bench_progress p = { .elapsed_s = (double)(now - start) / 1e9 };
+	skt__bench_progress p = {.elapsed_s = (double)(now - start) / 1e9};
 	for (unsigned i = 0; i < n; i++) {
 		p.requests += atomic_load_explicit(&w[i].pub_requests,
 						   memory_order_relaxed);
@@ -270,7 +272,7 @@ int skt__bench_run(const skt__bench_opts *o, skt__bench_result *r)
 	memset(r, 0, sizeof(*r));
 	skt__hist_reset(&r->latency);
 	unsigned n = o->threads < o->conns ? o->threads : o->conns;
-	bench_shared sh = { .o = o };
+	bench_shared sh = {.o = o};
 	err = make_stream(&sh, o);
 	bench_worker *w = NULL;
 	if (err == 0)
@@ -298,8 +300,8 @@ int skt__bench_run(const skt__bench_opts *o, skt__bench_result *r)
 		}
 	}
 	int64_t start = sh.t0_ns;
-	int64_t stop = err == 0 ? keep_time(&sh, w, n, &start, &ru0) :
-				  skt__bench_now();
+	int64_t stop =
+	    err == 0 ? keep_time(&sh, w, n, &start, &ru0) : skt__bench_now();
 	bool all_done = atomic_load(&sh.finished) == n;
 	stop_all(w, started);
 	for (unsigned i = 0; i < started; i++)

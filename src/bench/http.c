@@ -26,15 +26,10 @@ static int http_issue(bench_conn *c, bench_slot *s)
 	return 0;
 }
 
-static int http_flush(bench_conn *c)
-{
-	return skt__bench_push(c);
-}
-
 static bool status_ok(const skt__bench_opts *o, int status)
 {
-	return o->status != 0 ? status == o->status :
-				status >= 200 && status < 300;
+	return o->status != 0 ? status == o->status
+			      : status >= 200 && status < 300;
 }
 
 /* The response in front is complete. Returns false when that closed c. */
@@ -104,12 +99,12 @@ static bool consume(bench_conn *c, int64_t now)
 			if (n <= 0)
 				return n == 0;
 			pos = (size_t)n;
-			if (c->rstate == HTTP_HEAD || (c->rstate == HTTP_BODY &&
-							c->body_left == 0))
+			if (c->rstate == HTTP_HEAD ||
+			    (c->rstate == HTTP_BODY && c->body_left == 0))
 				ok = finish(c, now);
 		} else if (c->rstate == HTTP_BODY) {
-			size_t take = avail < c->body_left ? avail :
-							    (size_t)c->body_left;
+			size_t take =
+			    avail < c->body_left ? avail : (size_t)c->body_left;
 			pos += take;
 			c->body_left -= take;
 			if (counting)
@@ -119,16 +114,16 @@ static bool consume(bench_conn *c, int64_t now)
 		} else if (c->rstate == HTTP_CHUNKED) {
 			bool done = false;
 			uint64_t before = c->chunked.body_bytes;
-			long n = skt__http_chunked_feed(&c->chunked,
-							c->buf + pos, avail,
-							&done);
+			long n = skt__http_chunked_feed(
+			    &c->chunked, c->buf + pos, avail, &done);
 			if (n < 0) {
 				skt__bench_fail(c, SKT__BENCH_E_BAD_RESPONSE);
 				return false;
 			}
 			pos += (size_t)n;
 			if (counting)
-				c->w->c.bytes_in += c->chunked.body_bytes - before;
+				c->w->c.bytes_in +=
+				    c->chunked.body_bytes - before;
 			if (done)
 				ok = finish(c, now);
 		} else {
@@ -169,8 +164,9 @@ static int at_eof(bench_conn *c, int64_t now)
 		skt__bench_recycle(c);
 		return -1;
 	}
-	skt__bench_fail(c, c->len > 0 || c->rstate != HTTP_HEAD ?
-			SKT__BENCH_E_SHORT : SKT__BENCH_E_RESET);
+	skt__bench_fail(c, c->len > 0 || c->rstate != HTTP_HEAD
+			       ? SKT__BENCH_E_SHORT
+			       : SKT__BENCH_E_RESET);
 	return -1;
 }
 
@@ -214,15 +210,9 @@ static void http_reset(bench_conn *c)
 	c->body_left = 0;
 }
 
-static int http_connected(bench_conn *c, int64_t now)
-{
-	return 0;
-}
-
 const bench_proto skt__bench_http_proto = {
-	.issue = http_issue,
-	.flush = http_flush,
-	.readable = http_readable,
-	.reset = http_reset,
-	.connected = http_connected,
+    .issue = http_issue,
+    .flush = skt__bench_push,
+    .readable = http_readable,
+    .reset = http_reset,
 };

@@ -39,18 +39,14 @@ static int udp_issue(bench_conn *c, bench_slot *s)
 		/* ICMP unreachable from an earlier datagram, or a full
 		 * buffer: this datagram is lost, and the next sweep ends it
 		 * as such; the socket lives on. */
-		if (errno != ECONNREFUSED && errno != EAGAIN && errno != ENOBUFS)
+		if (errno != ECONNREFUSED && errno != EAGAIN &&
+		    errno != ENOBUFS)
 			return SKT__BENCH_E_OTHER;
 		s->sent_ns = 0;
 		return 0;
 	}
 	if (skt__bench_measuring(w))
 		w->c.bytes_out += size;
-	return 0;
-}
-
-static int udp_flush(bench_conn *c)
-{
 	return 0;
 }
 
@@ -102,8 +98,8 @@ static int udp_readable(bench_conn *c, int64_t now)
 	/* Bounded: a flood of answers must not keep the thread from its
 	 * timers and its other sockets. */
 	for (int i = 0; i < 64 && c->state == CONN_UP; i++) {
-		ssize_t n = recv(c->fd, w->rbuf, w->rbuf_cap,
-				 MSG_DONTWAIT | MSG_TRUNC);
+		ssize_t n =
+		    recv(c->fd, w->rbuf, w->rbuf_cap, MSG_DONTWAIT | MSG_TRUNC);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -111,9 +107,10 @@ static int udp_readable(bench_conn *c, int64_t now)
 				return 0;
 			bench_slot *s = oldest(c);
 			if (s != NULL)
-				skt__bench_lost(c, s, errno == ECONNREFUSED ?
-						SKT__BENCH_E_REFUSED :
-						SKT__BENCH_E_OTHER);
+				skt__bench_lost(c, s,
+						errno == ECONNREFUSED
+						    ? SKT__BENCH_E_REFUSED
+						    : SKT__BENCH_E_OTHER);
 			continue;
 		}
 		answer(c, (size_t)n, now);
@@ -121,19 +118,7 @@ static int udp_readable(bench_conn *c, int64_t now)
 	return c->state == CONN_UP ? 0 : -1;
 }
 
-static void udp_reset(bench_conn *c)
-{
-}
-
-static int udp_connected(bench_conn *c, int64_t now)
-{
-	return 0;
-}
-
 const bench_proto skt__bench_udp_proto = {
-	.issue = udp_issue,
-	.flush = udp_flush,
-	.readable = udp_readable,
-	.reset = udp_reset,
-	.connected = udp_connected,
+    .issue = udp_issue,
+    .readable = udp_readable,
 };

@@ -17,10 +17,10 @@
  * does: a connection then sits idle for about one poll between an answer
  * and its next request, the server sees fewer requests at once, and the
  * latency is that of the lighter load (at -c 50 against nginx on this
- * project's machine, about half). Open model: requests fall due every interval_ns; a due
- * request goes to any connection with room (the `room` list) and carries
- * its due time as the origin of its latency; when none has room it waits
- * and the next completion takes it at once. A timerfd (nanoseconds, not
+ * project's machine, about half). Open model: requests fall due every
+ * interval_ns; a due request goes to any connection with room (the `room` list)
+ * and carries its due time as the origin of its latency; when none has room it
+ * waits and the next completion takes it at once. A timerfd (nanoseconds, not
  * the loop's milliseconds) wakes the thread for the next due request. */
 #include "bench/bench_int.h"
 
@@ -130,7 +130,8 @@ static void conn_close(bench_conn *c)
 	c->want_out = false;
 	c->refill_on_write = false;
 	c->draining = false;
-	c->w->proto->reset(c);
+	if (c->w->proto->reset != NULL)
+		c->w->proto->reset(c);
 	c->want = c->sent = c->got = 0;
 	c->issued = c->completed = 0;
 	for (unsigned i = 0; i < c->w->o->pipeline; i++)
@@ -224,6 +225,11 @@ void skt__bench_recycle(bench_conn *c)
 
 /* ---- Requests ---- */
 
+static int flush(bench_conn *c)
+{
+	return c->w->proto->flush != NULL ? c->w->proto->flush(c) : 0;
+}
+
 static bench_slot *free_slot(bench_conn *c)
 {
 	unsigned depth = c->w->o->pipeline;
@@ -260,7 +266,7 @@ static void refill(bench_conn *c, int64_t now)
 		n++;
 	}
 	if (n > 0) {
-		int err = c->w->proto->flush(c);
+		int err = flush(c);
 		if (err != 0) {
 			skt__bench_fail(c, err);
 			return;
@@ -374,8 +380,9 @@ int skt__bench_push(bench_conn *c)
 		uint64_t n = c->want - c->sent;
 		if (n > sh->span)
 			n = sh->span;
-		ssize_t r = send(c->fd, skt__bench_out_at(sh, c->sent, c->phase),
-				 n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t r =
+		    send(c->fd, skt__bench_out_at(sh, c->sent, c->phase), n,
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -383,7 +390,8 @@ int skt__bench_push(bench_conn *c)
 				return skt__bench_errkind(-errno);
 			if (!c->want_out) {
 				c->want_out = true;
-				skt_io_start(c->io, SKT_READABLE | SKT_WRITABLE);
+				skt_io_start(c->io,
+					     SKT_READABLE | SKT_WRITABLE);
 			}
 			return 0;
 		}
@@ -409,7 +417,8 @@ static void on_up(bench_conn *c, int64_t now)
 		w->c.connects++;
 	skt_io_start(c->io, SKT_READABLE);
 	if (connect_mode(w)) {
-		if (w->proto->connected(c, now) != 0)
+		if (w->proto->connected != NULL &&
+		    w->proto->connected(c, now) != 0)
 			skt__bench_fail(c, SKT__BENCH_E_OTHER);
 		return;
 	}
@@ -475,7 +484,7 @@ static int bind_source(bench_worker *w, int fd)
 		return 0;
 	int one = 1;
 	setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
-	struct sockaddr_in src = { .sin_family = AF_INET };
+	struct sockaddr_in src = {.sin_family = AF_INET};
 	uint32_t k = w->source_next++ % w->o->sources;
 	src.sin_addr.s_addr = htonl(0x7f000001u + k);
 	if (bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0)
@@ -515,8 +524,10 @@ static void conn_connect(bench_conn *c, int64_t t)
 	int64_t now = skt__bench_now();
 	if (connect_mode(w)) {
 		bench_slot *s = free_slot(c);
-		*s = (bench_slot){ .used = true, .t_ns = t, .sent_ns = now,
-				   .counted = skt__bench_measuring(w) };
+		*s = (bench_slot){.used = true,
+				  .t_ns = t,
+				  .sent_ns = now,
+				  .counted = skt__bench_measuring(w)};
 		c->inflight = 1;
 		c->issued = 1;
 	}
@@ -572,15 +583,14 @@ static int64_t due_at(const bench_worker *w, uint64_t k)
 static void arm_pace(bench_worker *w, int64_t at)
 {
 	struct itimerspec its = {
-		.it_value = { .tv_sec = at / 1000000000,
-			      .tv_nsec = at % 1000000000 },
+	    .it_value = {.tv_sec = at / 1000000000, .tv_nsec = at % 1000000000},
 	};
 	timerfd_settime(w->pace_fd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
 static void flush_or_fail(bench_conn *c)
 {
-	int err = c->w->proto->flush(c);
+	int err = flush(c);
 	if (err != 0)
 		skt__bench_fail(c, err);
 }
@@ -701,8 +711,8 @@ static int setup(bench_worker *w)
 		err = skt_timer_start(w->sweep, sweep_ms, sweep_ms);
 	if (err != 0 || o->rate <= 0)
 		return err;
-	w->pace_fd = timerfd_create(CLOCK_MONOTONIC,
-				    TFD_NONBLOCK | TFD_CLOEXEC);
+	w->pace_fd =
+	    timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (w->pace_fd < 0)
 		return -errno;
 	err = skt_io_new(w->loop, &w->pace_io, w->pace_fd, on_pace, w);

@@ -2,12 +2,12 @@
  * The text report is for people (wrk's layout: throughput, then the
  * latency distribution, then errors); --json carries the same figures,
  * unrounded, for scripts such as bench/suite.sh. */
-#include "cli.h"
 #include "bench_report.h"
+#include "cli.h"
 
 #include <unistd.h>
 
-static const char *const mode_names[] = { "echo", "connect", "http" };
+static const char *const mode_names[] = {"echo", "connect", "http"};
 
 bool bench_progress_wanted(const bench_progress_state *ps)
 {
@@ -22,11 +22,12 @@ void bench_progress_draw(const skt__bench_progress *p, void *arg)
 			-p->elapsed_s);
 	} else {
 		double dt = p->elapsed_s - ps->last_s;
-		double rate = dt > 0 ? (double)(p->requests - ps->last_requests)
-					       / dt : 0;
-		fprintf(stderr, "\r\033[K%6.1f s  %12.0f req/s  %llu requests"
-			"  %llu errors", p->elapsed_s, rate,
-			(unsigned long long)p->requests,
+		double rate =
+		    dt > 0 ? (double)(p->requests - ps->last_requests) / dt : 0;
+		fprintf(stderr,
+			"\r\033[K%6.1f s  %12.0f req/s  %llu requests"
+			"  %llu errors",
+			p->elapsed_s, rate, (unsigned long long)p->requests,
 			(unsigned long long)p->errors);
 		ps->last_requests = p->requests;
 		ps->last_s = p->elapsed_s;
@@ -61,17 +62,17 @@ static struct figures figures_of(const skt__bench_result *r)
 {
 	const skt__hist *h = &r->latency;
 	struct figures f = {
-		.rps = per_s((double)r->c.requests, r->elapsed_s),
-		.mb_in = per_s((double)r->c.bytes_in / 1e6, r->elapsed_s),
-		.mb_out = per_s((double)r->c.bytes_out / 1e6, r->elapsed_s),
-		.cpu_share = per_s(r->user_s + r->sys_s, r->elapsed_s),
-		.min = h->count > 0 ? us(h->min) : 0,
-		.mean = skt__hist_mean(h) / 1000.0,
-		.p50 = us(skt__hist_percentile(h, 50)),
-		.p90 = us(skt__hist_percentile(h, 90)),
-		.p99 = us(skt__hist_percentile(h, 99)),
-		.p999 = us(skt__hist_percentile(h, 99.9)),
-		.max = us(h->max),
+	    .rps = per_s((double)r->c.requests, r->elapsed_s),
+	    .mb_in = per_s((double)r->c.bytes_in / 1e6, r->elapsed_s),
+	    .mb_out = per_s((double)r->c.bytes_out / 1e6, r->elapsed_s),
+	    .cpu_share = per_s(r->user_s + r->sys_s, r->elapsed_s),
+	    .min = h->count > 0 ? us(h->min) : 0,
+	    .mean = skt__hist_mean(h) / 1000.0,
+	    .p50 = us(skt__hist_percentile(h, 50)),
+	    .p90 = us(skt__hist_percentile(h, 90)),
+	    .p99 = us(skt__hist_percentile(h, 99)),
+	    .p999 = us(skt__hist_percentile(h, 99.9)),
+	    .max = us(h->max),
 	};
 	return f;
 }
@@ -83,26 +84,29 @@ static const char *transport(const skt__bench_opts *o)
 	return o->udp ? "udp" : "tcp";
 }
 
-static void report_json(FILE *out, const skt__bench_opts *o,
-			const char *target, const skt__bench_result *r)
+static void report_json(FILE *out, const skt__bench_opts *o, const char *target,
+			const skt__bench_result *r)
 {
 	struct figures f = figures_of(r);
 	fprintf(out, "{\"mode\":\"%s\",\"transport\":\"%s\",\"target\":",
 		mode_names[o->mode], transport(o));
 	cli_json_str(out, target);
-	fprintf(out, ",\"connections\":%u,\"threads\":%u,\"pipeline\":%u,"
+	fprintf(out,
+		",\"connections\":%u,\"threads\":%u,\"pipeline\":%u,"
 		"\"size\":%zu,\"rate\":%.0f,\"model\":\"%s\","
 		"\"duration_s\":%.6f,\"requests\":%llu,\"errors\":%llu,"
 		"\"requests_per_s\":%.2f,\"mb_per_s_in\":%.3f,"
 		"\"mb_per_s_out\":%.3f,\"bytes_in\":%llu,\"bytes_out\":%llu,"
-		"\"connects\":%llu,", o->conns, r->threads, o->pipeline,
-		o->size, o->rate, o->rate > 0 ? "open" : "closed",
-		r->elapsed_s, (unsigned long long)r->c.requests,
+		"\"connects\":%llu,",
+		o->conns, r->threads, o->pipeline, o->size, o->rate,
+		o->rate > 0 ? "open" : "closed", r->elapsed_s,
+		(unsigned long long)r->c.requests,
 		(unsigned long long)skt__bench_errors(&r->c), f.rps, f.mb_in,
 		f.mb_out, (unsigned long long)r->c.bytes_in,
 		(unsigned long long)r->c.bytes_out,
 		(unsigned long long)r->c.connects);
-	fprintf(out, "\"latency_us\":{\"min\":%.3f,\"mean\":%.3f,\"p50\":%.3f,"
+	fprintf(out,
+		"\"latency_us\":{\"min\":%.3f,\"mean\":%.3f,\"p50\":%.3f,"
 		"\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f},",
 		f.min, f.mean, f.p50, f.p90, f.p99, f.p999, f.max);
 	fputs("\"errors_by_kind\":{", out);
@@ -110,17 +114,20 @@ static void report_json(FILE *out, const skt__bench_opts *o,
 		fprintf(out, "%s\"%s\":%llu", k > 0 ? "," : "",
 			skt__bench_err_name(k),
 			(unsigned long long)r->c.errors[k]);
-	fprintf(out, "},\"cpu\":{\"user_s\":%.3f,\"sys_s\":%.3f,"
-		"\"share\":%.3f}}\n", r->user_s, r->sys_s, f.cpu_share);
+	fprintf(out,
+		"},\"cpu\":{\"user_s\":%.3f,\"sys_s\":%.3f,"
+		"\"share\":%.3f}}\n",
+		r->user_s, r->sys_s, f.cpu_share);
 }
 
-static void report_text(FILE *out, const skt__bench_opts *o,
-			const char *target, const skt__bench_result *r)
+static void report_text(FILE *out, const skt__bench_opts *o, const char *target,
+			const skt__bench_result *r)
 {
 	struct figures f = figures_of(r);
 	fprintf(out, "%s %s %s: %u connection%s, %u thread%s, ",
 		mode_names[o->mode], transport(o), target, o->conns,
-		o->conns == 1 ? "" : "s", r->threads, r->threads == 1 ? "" : "s");
+		o->conns == 1 ? "" : "s", r->threads,
+		r->threads == 1 ? "" : "s");
 	if (o->mode != SKT__BENCH_HTTP)
 		fprintf(out, "%zu B, ", o->size);
 	if (o->pipeline > 1)
@@ -134,12 +141,15 @@ static void report_text(FILE *out, const skt__bench_opts *o,
 		(unsigned long long)skt__bench_errors(&r->c));
 	fprintf(out, "  requests/s  %.1f\n", f.rps);
 	fprintf(out, "  MB/s        %.2f in, %.2f out\n", f.mb_in, f.mb_out);
-	fprintf(out, "  latency us  min %.1f  p50 %.1f  p90 %.1f  p99 %.1f  "
-		"p99.9 %.1f  max %.1f  mean %.1f%s\n", f.min, f.p50, f.p90,
-		f.p99, f.p999, f.max, f.mean,
+	fprintf(out,
+		"  latency us  min %.1f  p50 %.1f  p90 %.1f  p99 %.1f  "
+		"p99.9 %.1f  max %.1f  mean %.1f%s\n",
+		f.min, f.p50, f.p90, f.p99, f.p999, f.max, f.mean,
 		o->mode == SKT__BENCH_CONNECT ? " (connect)" : "");
-	fprintf(out, "  cpu         user %.2f s, sys %.2f s: %.0f%% of one "
-		"CPU\n", r->user_s, r->sys_s, f.cpu_share * 100);
+	fprintf(out,
+		"  cpu         user %.2f s, sys %.2f s: %.0f%% of one "
+		"CPU\n",
+		r->user_s, r->sys_s, f.cpu_share * 100);
 	for (int k = 0; k < SKT__BENCH_E_COUNT; k++)
 		if (r->c.errors[k] > 0)
 			fprintf(out, "  errors      %llu %s: %s\n",
@@ -159,6 +169,6 @@ void bench_report(FILE *out, const skt__bench_opts *o, const char *target,
 
 int bench_verdict(const skt__bench_result *r)
 {
-	return r->c.requests > 0 && skt__bench_errors(&r->c) == 0 ? CLI_OK :
-								      CLI_FAIL;
+	return r->c.requests > 0 && skt__bench_errors(&r->c) == 0 ? CLI_OK
+								  : CLI_FAIL;
 }

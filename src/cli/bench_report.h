@@ -9,8 +9,8 @@
 #include "bench/bench.h"
 
 typedef struct bench_progress_state {
-	bool cmd_quiet;       /* -q */
-	bool drawn;           /* a line is on the terminal */
+	bool cmd_quiet; /* -q */
+	bool drawn;	/* a line is on the terminal */
 	uint64_t last_requests;
 	double last_s;
 } bench_progress_state;

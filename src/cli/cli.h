@@ -53,6 +53,11 @@ int cli_cidr_add(const char *cmd, cli_cidrs *list, const char *text);
 bool cli_cidrs_admit(const cli_cidrs *allow, const cli_cidrs *deny,
 		     const skt_addr *peer);
 
+/* Raise the soft limit of open fds to the hard one: scan, serve and bench
+ * want many sockets at once, and the hard limit is the administrator's
+ * to set (nginx's worker_rlimit_nofile, Go's default since 1.19). */
+void cli_raise_nofile(void);
+
 /* Write s as a JSON string literal (quotes and escapes included). */
 void cli_json_str(FILE *out, const char *s);
 

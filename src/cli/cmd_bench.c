@@ -362,16 +362,6 @@ static int resolve(struct bench_cli *b, const skt_endpoint *ep)
 	return 0;
 }
 
-/* Each connection is an fd: as many as this process may have. */
-static void raise_nofile(void)
-{
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 static int run(int argc, char **argv)
 {
 	struct bench_cli *b = calloc(1, sizeof(*b));
@@ -385,7 +375,7 @@ static int run(int argc, char **argv)
 			rc = cli_fail("bench", ep.host, err);
 	}
 	if (rc == CLI_OK) {
-		raise_nofile();
+		cli_raise_nofile();
 		bench_progress_state ps = { .cmd_quiet = b->quiet };
 		if (bench_progress_wanted(&ps)) {
 			b->o.progress = bench_progress_draw;

@@ -144,17 +144,6 @@ static int target_of(const struct scan_opts *o, int socktype, skt_addr *a)
 	return 0;
 }
 
-/* A scan wants many fds at once: as many as this process may have. The
- * hard limit is the administrator's; the soft one is ours to raise. */
-static void raise_nofile(void)
-{
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 static int64_t clock_ms(void)
 {
 	struct timespec ts;
@@ -300,7 +289,7 @@ static int scan(struct scan_opts *o, const skt_addr *target)
 	out.progress = isatty(STDERR_FILENO);
 	skt_scan_stats st;
 	o->so.stats = &st;
-	raise_nofile();
+	cli_raise_nofile();
 	int rc = skt_scan(target, &o->ports, &o->so, on_result, &out);
 	if (out.progress)
 		draw_progress(&out, true);

@@ -495,17 +495,6 @@ static int load_quotes(struct serve_opts *o)
 	return CLI_OK;
 }
 
-/* Each connection is an fd: let the server use what the hard limit
- * allows (nginx's worker_rlimit_nofile, Go's default since 1.19). */
-static void raise_fd_limit(void)
-{
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 static int run(int argc, char **argv)
 {
 	static struct serve_opts o; /* large: the CIDR lists */
@@ -520,7 +509,7 @@ static int run(int argc, char **argv)
 	}
 	o.svc.log = log_event;
 	o.svc.log_arg = &o;
-	raise_fd_limit();
+	cli_raise_nofile();
 	int err = skt__svc_run(&o.svc);
 	skt__quotes_free(&o.quotes);
 	if (err == 0)
