@@ -176,17 +176,25 @@ static void cross_and_drain(void *arg)
 	peer_takes_all(w);
 }
 
+/* Cross the high mark in a deferred callback that also lets the peer take
+ * everything, run the loop, and expect the water callbacks' sequence and a
+ * clean close. */
+static void expect_after_drain(struct water *w, const char *seq)
+{
+	cr_assert_eq(skt_loop_defer(w->l, cross_and_drain, w), 0);
+	looptest_run(w->l);
+	cr_assert_str_eq(w->seq, seq);
+	cr_assert_eq(w->close_status, 0, "closed by %s",
+		     skt_errname(w->close_status));
+}
+
 LOOP_TEST(below_follows_above_when_the_queue_drains_first)
 {
 	struct water w;
 	water_setup(&w, be);
 	w.on_below = ACT_CLOSE;
-	cr_assert_eq(skt_loop_defer(w.l, cross_and_drain, &w), 0);
-	looptest_run(w.l);
-	cr_assert_str_eq(w.seq, "AB");
+	expect_after_drain(&w, "AB");
 	cr_assert_eq(w.closes, 1);
-	cr_assert_eq(w.close_status, 0, "closed by %s",
-		     skt_errname(w.close_status));
 	water_finish(&w);
 }
 
@@ -196,11 +204,7 @@ LOOP_TEST(above_again_from_inside_the_below_callback)
 	water_setup(&w, be);
 	w.on_below = ACT_CROSS_OR_CLOSE;
 	w.rounds = 3;
-	cr_assert_eq(skt_loop_defer(w.l, cross_and_drain, &w), 0);
-	looptest_run(w.l);
-	cr_assert_str_eq(w.seq, "ABABABAB");
-	cr_assert_eq(w.close_status, 0, "closed by %s",
-		     skt_errname(w.close_status));
+	expect_after_drain(&w, "ABABABAB");
 	water_finish(&w);
 }
 
@@ -210,11 +214,7 @@ LOOP_TEST(past_high_again_inside_the_above_callback)
 	water_setup(&w, be);
 	w.on_above = ACT_CROSS; /* the user already knows: no second "above" */
 	w.on_below = ACT_CLOSE;
-	cr_assert_eq(skt_loop_defer(w.l, cross_and_drain, &w), 0);
-	looptest_run(w.l);
-	cr_assert_str_eq(w.seq, "AB");
-	cr_assert_eq(w.close_status, 0, "closed by %s",
-		     skt_errname(w.close_status));
+	expect_after_drain(&w, "AB");
 	water_finish(&w);
 }
 
@@ -223,12 +223,8 @@ LOOP_TEST(close_inside_the_above_callback_owes_no_below)
 	struct water w;
 	water_setup(&w, be);
 	w.on_above = ACT_CLOSE;
-	cr_assert_eq(skt_loop_defer(w.l, cross_and_drain, &w), 0);
-	looptest_run(w.l);
-	cr_assert_str_eq(w.seq, "A");
+	expect_after_drain(&w, "A");
 	cr_assert_eq(w.closes, 1);
-	cr_assert_eq(w.close_status, 0, "closed by %s",
-		     skt_errname(w.close_status));
 	water_finish(&w);
 }
 
