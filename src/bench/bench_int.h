@@ -170,6 +170,12 @@ static inline const uint8_t *skt__bench_out_at(const bench_shared *sh,
 	return sh->out + (off + phase) % sh->period;
 }
 
+/* One recv on c into buf: the count (> 0; w->now is then the clock
+ * after it), 0 at the server's end of stream, SKT_EAGAIN when nothing is
+ * waiting, or another negative code when the connection failed (counted
+ * and closed already). */
+ssize_t skt__bench_recv(bench_conn *c, void *buf, size_t cap);
+
 /* Send stream bytes up to c->want; arms writability when the kernel is
  * full. Returns 0 or an error kind. */
 int skt__bench_push(bench_conn *c);

@@ -8,9 +8,7 @@
  * n-th request is complete when (n + 1) * SIZE bytes have come back. */
 #include "bench/bench_int.h"
 
-#include <errno.h>
 #include <string.h>
-#include <sys/socket.h>
 
 static int echo_issue(bench_conn *c, bench_slot *s)
 {
@@ -39,15 +37,11 @@ static int echo_readable(bench_conn *c, int64_t now)
 {
 	bench_worker *w = c->w;
 	for (;;) {
-		ssize_t n = recv(c->fd, w->rbuf, w->rbuf_cap, MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				return 0;
-			skt__bench_fail(c, skt__bench_errkind(-errno));
+		ssize_t n = skt__bench_recv(c, w->rbuf, w->rbuf_cap);
+		if (n == SKT_EAGAIN)
+			return 0;
+		if (n < 0)
 			return -1;
-		}
 		if (n == 0) {
 			/* The server closed: mid-answer is short, between
 			 * answers (nothing in flight) a reset of the session.
@@ -57,8 +51,7 @@ static int echo_readable(bench_conn *c, int64_t now)
 					       : SKT__BENCH_E_RESET);
 			return -1;
 		}
-		now = skt__bench_now(); /* the read, not the event, ends it */
-		w->now = now;
+		now = w->now;
 		if (c->got + (uint64_t)n > c->sent ||
 		    memcmp(w->rbuf, skt__bench_out_at(w->sh, c->got, c->phase),
 			   (size_t)n) != 0) {

@@ -10,9 +10,7 @@
  * counted and dropped; only heads are kept in the buffer. */
 #include "bench/bench_int.h"
 
-#include <errno.h>
 #include <string.h>
-#include <sys/socket.h>
 
 enum { HTTP_HEAD, HTTP_BODY, HTTP_CHUNKED, HTTP_UNTIL_CLOSE };
 
@@ -181,19 +179,14 @@ static int http_readable(bench_conn *c, int64_t now)
 			}
 		}
 		size_t room = c->cap - c->len;
-		ssize_t n = recv(c->fd, c->buf + c->len, room, MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				return 0;
-			skt__bench_fail(c, skt__bench_errkind(-errno));
+		ssize_t n = skt__bench_recv(c, c->buf + c->len, room);
+		if (n == SKT_EAGAIN)
+			return 0;
+		if (n < 0)
 			return -1;
-		}
 		if (n == 0)
 			return at_eof(c, now);
-		now = skt__bench_now();
-		c->w->now = now;
+		now = c->w->now;
 		c->len += (size_t)n;
 		if (!consume(c, now))
 			return -1;

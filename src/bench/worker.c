@@ -372,6 +372,23 @@ void skt__bench_connected(bench_conn *c, bench_slot *s, int64_t now)
 		record(c->w, s, now);
 }
 
+ssize_t skt__bench_recv(bench_conn *c, void *buf, size_t cap)
+{
+	ssize_t n;
+	do
+		n = recv(c->fd, buf, cap, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n > 0) {
+		c->w->now = skt__bench_now(); /* the read, not the event */
+		return n;
+	}
+	if (n == 0 || errno == EAGAIN)
+		return n == 0 ? 0 : SKT_EAGAIN;
+	int err = -errno;
+	skt__bench_fail(c, skt__bench_errkind(err));
+	return err;
+}
+
 int skt__bench_push(bench_conn *c)
 {
 	bench_shared *sh = c->w->sh;
