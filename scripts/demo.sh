@@ -40,7 +40,7 @@ cat "$log"
 step "a port check (examples/port_check.c): the server is gone, so its port is closed"
 timeout 10 "$ex/port_check" 127.0.0.1 "$port" || true
 
-step "the sockit command: an echo service (sockit serve) and a client (sockit connect)"
+step "the sockit command: an echo service (sockit serve), a client (sockit connect), a load test (sockit bench)"
 slog=$(mktemp)
 timeout 20 "$build/sockit" serve echo -v --listen 127.0.0.1:0 2>"$slog" &
 svc=$!
@@ -52,6 +52,8 @@ for _ in $(seq 50); do
 done
 [ -n "$sport" ] || { cat "$slog"; echo "demo: sockit serve did not start"; exit 1; }
 printf 'hello through sockit\n' | timeout 10 "$build/sockit" connect -w 3 127.0.0.1 "$sport"
+echo "-- 20000 echoes from 4 connections, every byte checked:"
+timeout 30 "$build/sockit" bench -q -n 20000 -c 4 127.0.0.1 "$sport"
 kill -TERM $svc
 wait $svc || true
 echo "-- what the service logged (it stops on SIGTERM with a summary):"
