@@ -1,5 +1,5 @@
 /* http.c - fuzz the request-head parser of `sockit serve hello`
- * (src/services/http.c): the request line and the header fields, the
+ * (src/tools/serve/hello.c): the request line and the header fields, the
  * part of the HTTP service that reads what any client sends.
  *
  * The parsers are static and fed by stream callbacks, so this file
@@ -15,7 +15,7 @@
  * Content-Length accepted is within BODY_MAX; no read past a line (each is
  * an exact-size copy).
  */
-#include "../src/services/http.c"
+#include "../src/tools/serve/hello.c"
 
 #include "fuzz.h"
 

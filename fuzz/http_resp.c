@@ -1,5 +1,5 @@
 /* http_resp.c - fuzz the HTTP/1.x response reader of `sockit bench`
- * (src/bench/resp.c): the head parser, then the chunked body decoder on
+ * (src/tools/bench/resp.c): the head parser, then the chunked body decoder on
  * what follows a chunked head, fed whole and in fuzzer-chosen pieces.
  *
  * Input: a flags byte (bit 0: skip the head, the whole stream is a
@@ -18,11 +18,11 @@
 #include "fuzz.h"
 #include "msgs.h"
 
-#include "bench/resp.h"
+#include "tools/bench/resp.h"
 
 #include <string.h>
 
-static bool same_resp(const skt__http_resp *a, const skt__http_resp *b)
+static bool same_resp(const http_resp *a, const http_resp *b)
 {
 	return a->status == b->status && a->minor == b->minor &&
 	       a->content_length == b->content_length &&
@@ -30,7 +30,7 @@ static bool same_resp(const skt__http_resp *a, const skt__http_resp *b)
 	       a->no_body == b->no_body;
 }
 
-static void check_resp(const skt__http_resp *r)
+static void check_resp(const http_resp *r)
 {
 	int s = r->status;
 	FUZZ_CHECK(s >= 100 && s <= 599);
@@ -44,30 +44,30 @@ static void check_resp(const skt__http_resp *r)
 }
 
 /* Parse the head at the front of p; returns its length or BAD/MORE. */
-static int head(const uint8_t *p, size_t n, fuzz_splits *sp, skt__http_resp *r)
+static int head(const uint8_t *p, size_t n, fuzz_splits *sp, http_resp *r)
 {
 	const char *s = (const char *)p;
-	int rc = skt__http_resp_parse(s, n, r);
-	FUZZ_CHECK(rc == SKT__HTTP_BAD || rc == SKT__HTTP_MORE || rc > 0);
-	if (rc == SKT__HTTP_MORE)
-		FUZZ_CHECK(n < SKT__HTTP_HEAD_MAX);
+	int rc = http_resp_parse(s, n, r);
+	FUZZ_CHECK(rc == HTTP_BAD || rc == HTTP_MORE || rc > 0);
+	if (rc == HTTP_MORE)
+		FUZZ_CHECK(n < HTTP_HEAD_MAX);
 	if (rc <= 0)
 		return rc;
 	size_t len = (size_t)rc;
-	FUZZ_CHECK(len <= n && len <= SKT__HTTP_HEAD_MAX);
+	FUZZ_CHECK(len <= n && len <= HTTP_HEAD_MAX);
 	FUZZ_CHECK(s[len - 1] == '\n');
 	check_resp(r);
-	skt__http_resp again;
-	FUZZ_CHECK(skt__http_resp_parse(s, len, &again) == rc);
+	http_resp again;
+	FUZZ_CHECK(http_resp_parse(s, len, &again) == rc);
 	FUZZ_CHECK(same_resp(&again, r));
-	FUZZ_CHECK(skt__http_resp_parse(s, len - 1, &again) == SKT__HTTP_MORE);
+	FUZZ_CHECK(http_resp_parse(s, len - 1, &again) == HTTP_MORE);
 	size_t cut = fuzz_splits_next(sp, len - 1);
-	FUZZ_CHECK(skt__http_resp_parse(s, cut, &again) == SKT__HTTP_MORE);
+	FUZZ_CHECK(http_resp_parse(s, cut, &again) == HTTP_MORE);
 	return rc;
 }
 
 typedef struct fed {
-	long rc; /* consumed in all, or SKT__HTTP_BAD */
+	long rc; /* consumed in all, or HTTP_BAD */
 	bool done;
 	uint64_t body_bytes;
 } fed;
@@ -76,18 +76,18 @@ typedef struct fed {
  * BAD or the end of the input. */
 static fed body(const uint8_t *p, size_t n, fuzz_splits *sp)
 {
-	skt__http_chunked c;
-	skt__http_chunked_init(&c);
+	http_chunked c;
+	http_chunked_init(&c);
 	fed f = {0, false, 0};
 	size_t pos = 0;
 	bool d;
 	while (!f.done && pos < n) {
 		size_t k = sp != NULL ? fuzz_splits_next(sp, n - pos) : n - pos;
-		long r = skt__http_chunked_feed(&c, (const char *)p + pos, k,
+		long r = http_chunked_feed(&c, (const char *)p + pos, k,
 						&f.done);
-		if (r == SKT__HTTP_BAD) {
+		if (r == HTTP_BAD) {
 			FUZZ_CHECK(!f.done);
-			FUZZ_CHECK(skt__http_chunked_feed(&c, (const char *)p,
+			FUZZ_CHECK(http_chunked_feed(&c, (const char *)p,
 							  n, &d) == r);
 			f.rc = r;
 			return f;
@@ -98,7 +98,7 @@ static fed body(const uint8_t *p, size_t n, fuzz_splits *sp)
 		FUZZ_CHECK(c.body_bytes <= pos);
 	}
 	if (f.done) {
-		FUZZ_CHECK(skt__http_chunked_feed(&c, (const char *)p + pos,
+		FUZZ_CHECK(http_chunked_feed(&c, (const char *)p + pos,
 						  n - pos, &d) == 0);
 		FUZZ_CHECK(d);
 	}
@@ -117,7 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	size_t off = 0;
 	if (!body_only) {
-		skt__http_resp r;
+		http_resp r;
 		int rc = head(in.p, in.n, &sp, &r);
 		if (rc <= 0 || !r.chunked)
 			return 0;

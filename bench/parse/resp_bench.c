@@ -1,5 +1,5 @@
 /* resp_bench.c - how long reading one HTTP/1.1 response head takes with
- * sockit's parser (src/bench/resp.c) and with nodejs's http_parser 2.9
+ * sockit's parser (src/tools/bench/resp.c) and with nodejs's http_parser 2.9
  * (Debian's libhttp-parser-dev), on the same bytes.
  *
  *   resp_bench [MILLIONS]      (default 2: parses per parser and input)
@@ -23,7 +23,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "bench/resp.h"
+#include "tools/bench/resp.h"
 
 /* nginx 1.22 serving its default index.html. */
 static const char small[] = "HTTP/1.1 200 OK\r\n"
@@ -80,8 +80,8 @@ static http_parser_settings hp_settings = {
 
 static answer with_sockit(const char *s, size_t n)
 {
-	skt__http_resp r;
-	int rc = skt__http_resp_parse(s, n, &r);
+	http_resp r;
+	int rc = http_resp_parse(s, n, &r);
 	answer a = {rc > 0 ? (size_t)rc : 0, r.status, r.content_length,
 		    !r.close};
 	if (rc <= 0)

@@ -1,6 +1,6 @@
 #!/bin/sh
 # bench/parse/run.sh [MILLIONS] - sockit's HTTP response-head parser
-# (src/bench/resp.c) against nodejs http_parser 2.9 (libhttp-parser-dev):
+# (src/tools/bench/resp.c) against nodejs http_parser 2.9 (libhttp-parser-dev):
 # builds bench/parse/resp_bench.c with both, runs it RUNS times pinned to
 # one CPU, and prints the median ns per head of each parser and input.
 #
@@ -25,7 +25,7 @@ mkdir -p "$out"
 # resp.c compiled in, with the same -O2 as Debian builds http_parser:
 # no dependence on the state of a libsockit build.
 ${CC:-cc} -std=c11 -O2 -Wall -Wextra -Iinclude -Isrc -o "$bin" \
-	bench/parse/resp_bench.c src/bench/resp.c -lhttp_parser
+	bench/parse/resp_bench.c src/tools/bench/resp.c -lhttp_parser
 
 pin=""
 if command -v taskset >/dev/null 2>&1 && taskset -c "$cpu" true 2>/dev/null; then

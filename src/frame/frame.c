@@ -51,7 +51,7 @@ static int reserve(uint8_t **buf, size_t *cap, size_t need, size_t limit)
 	size_t ncap = *cap > limit / 2 ? limit : *cap * 2;
 	if (ncap < need)
 		ncap = need;
-	uint8_t *p = skt__realloc(*buf, ncap);
+	uint8_t *p = skt_realloc(*buf, ncap);
 	if (p == NULL)
 		return SKT_ENOMEM;
 	*buf = p;
@@ -76,7 +76,7 @@ void skt_frame_decoder_free(skt_frame_decoder *d)
 {
 	if (d == NULL)
 		return;
-	skt__free(d->buf);
+	skt_free(d->buf);
 	d->buf = NULL;
 	d->cap = 0;
 	d->have = 0;
@@ -173,7 +173,7 @@ void skt_line_decoder_free(skt_line_decoder *d)
 {
 	if (d == NULL)
 		return;
-	skt__free(d->buf);
+	skt_free(d->buf);
 	d->buf = NULL;
 	d->cap = 0;
 	d->have = 0;
