@@ -356,7 +356,7 @@ static int resolve(struct bench_cli *b, const skt_endpoint *ep)
 		if (rc < 0)
 			return rc;
 		b->o.target = l.addrs[0];
-		skt_addrlist_free(&l);
+		skt_addrlist_fini(&l);
 	}
 	skt_addr_format(&b->o.target, b->target_text, sizeof(b->target_text));
 	return 0;

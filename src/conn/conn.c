@@ -76,12 +76,12 @@ int skt_conn_fd(const skt_conn *c)
 	return c->fd;
 }
 
-void skt_conn_settimeout(skt_conn *c, int timeout_ms)
+void skt_conn_set_timeout(skt_conn *c, int timeout_ms)
 {
 	c->timeout_ms = timeout_ms < 0 ? SKT_TIMEOUT_NONE : timeout_ms;
 }
 
-int skt_conn_gettimeout(const skt_conn *c)
+int skt_conn_timeout(const skt_conn *c)
 {
 	return c->timeout_ms;
 }
