@@ -164,7 +164,7 @@ void bench_report(FILE *out, const bench_opts *o, const char *target,
 		report_json(out, o, target, r);
 	else
 		report_text(out, o, target, r);
-	fflush(out);
+	cli_flush(out);
 }
 
 int bench_verdict(const bench_result *r)

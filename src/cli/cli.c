@@ -2,6 +2,7 @@
  * targets, durations, allow/deny lists, JSON strings. */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,39 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, " (see 'sockit help %s')\n", cmd);
 	return CLI_USAGE;
+}
+
+/* The errno of stdout's first failed flush, 0 if none. */
+static int stdout_err;
+
+int cli_flush(FILE *f)
+{
+	errno = 0;
+	int rc = fflush(f);
+	if (rc != 0 && f == stdout && stdout_err == 0)
+		stdout_err = errno;
+	return rc;
+}
+
+int cli_finish_stdout(const char *cmd, int rc)
+{
+	/* A write that failed inside printf leaves its data buffered, so this
+	 * flush fails again with that write's errno. */
+	bool failed = ferror(stdout) != 0 || stdout_err != 0;
+	if (cli_flush(stdout) != 0)
+		failed = true;
+	int err = stdout_err;
+	/* EBADF with nothing pending: stdout was closed and never used. */
+	errno = 0;
+	if (fclose(stdout) != 0 && !failed && errno != EBADF) {
+		failed = true;
+		err = errno;
+	}
+	if (!failed)
+		return rc;
+	fprintf(stderr, "sockit: %s%sstdout: %s\n", cmd != NULL ? cmd : "",
+		cmd != NULL ? ": " : "", skt_strerror(err > 0 ? -err : SKT_EIO));
+	return rc == CLI_OK ? CLI_FAIL : rc;
 }
 
 void cli_raise_nofile(void)

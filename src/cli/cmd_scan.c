@@ -4,7 +4,6 @@
  * parses options, raises the fd limit, and prints. */
 #include "cli.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -300,8 +299,6 @@ static int scan(struct scan_opts *o, const skt_addr *target)
 	free(out.by_port);
 	if (rc < 0)
 		return cli_fail("scan", out.target, rc);
-	if (fflush(stdout) != 0)
-		return cli_fail("scan", "stdout", -errno);
 	return CLI_OK;
 }
 
