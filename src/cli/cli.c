@@ -1,6 +1,7 @@
 /* cli.c - helpers every subcommand shares: diagnostics in one form,
  * targets, durations, allow/deny lists, JSON strings. */
 #include "cli.h"
+#include "json.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -15,6 +16,17 @@ void cli_print_usage(const cli_cmd *c, FILE *out)
 
 int cli_fail(const char *cmd, const char *what, int err)
 {
+	FILE *jf = cli_json_error_stream();
+	if (jf != NULL) {
+		cli_json j;
+		cli_json_begin(&j, jf, "error");
+		cli_json_text(&j, "command", cmd);
+		cli_json_error(&j, "error", err, what);
+		cli_json_end(&j);
+		/* A log on stderr goes there line by line, at once. */
+		if (jf == stderr)
+			return CLI_FAIL;
+	}
 	fprintf(stderr, "sockit: %s: %s: %s\n", cmd, what, skt_strerror(err));
 	return CLI_FAIL;
 }
@@ -70,6 +82,22 @@ void cli_raise_nofile(void)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+}
+
+void cli_print_attempts(const char *cmd, const skt_connect_report *rep)
+{
+	for (size_t i = 0; i < rep->n; i++) {
+		const skt_attempt *a = &rep->attempts[i];
+		char addr[SKT_ADDRSTRLEN];
+		skt_addr_format(&a->addr, addr, sizeof(addr));
+		fprintf(stderr, "sockit: %s: tried %s at +%lld ms: %s after "
+			"%lld ms\n", cmd, addr, (long long)a->start_ms,
+			a->err == 0 ? "connected" : skt_strerror(a->err),
+			(long long)(a->end_ms - a->start_ms));
+	}
+	if (rep->total > rep->n)
+		fprintf(stderr, "sockit: %s: (%zu more attempts not listed)\n",
+			cmd, rep->total - rep->n);
 }
 
 void cli_json_str(FILE *out, const char *s)

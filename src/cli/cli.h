@@ -69,6 +69,10 @@ bool cli_cidrs_admit(const cli_cidrs *allow, const cli_cidrs *deny,
  * to set (nginx's worker_rlimit_nofile, Go's default since 1.19). */
 void cli_raise_nofile(void);
 
+/* -v of connect and check: every address Happy Eyeballs tried, when, and
+ * how it ended, one "sockit: CMD: tried ..." line each on stderr. */
+void cli_print_attempts(const char *cmd, const skt_connect_report *rep);
+
 /* Write s as a JSON string literal (quotes and escapes included). */
 void cli_json_str(FILE *out, const char *s);
 
