@@ -259,6 +259,8 @@ static int run(int argc, char **argv)
 	int rc = parse(argc, argv, &o);
 	if (rc != CLI_OK)
 		return rc;
+	if (o.json)
+		cli_json_errors(stdout);
 	rc = check(&o);
 	free(o.ports);
 	return rc;

@@ -342,6 +342,8 @@ static int run(int argc, char **argv)
 	int rc = parse(argc, argv, &o);
 	if (rc != CLI_OK)
 		return rc;
+	if (o.json)
+		cli_json_errors(stdout);
 	int socktype = o.so.socktype == SOCK_DGRAM ? SOCK_DGRAM : SOCK_STREAM;
 	rc = resolve_host(&o, socktype);
 	if (rc < 0)

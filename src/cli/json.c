@@ -109,8 +109,8 @@ void cli_json_us(cli_json *j, const char *key, int64_t us)
 {
 	member(j, key);
 	long long v = us;
-	fprintf(j->f, "%s%lld.%06lld", v < 0 ? "-" : "", (v < 0 ? -v : v) / 1000000,
-		(v < 0 ? -v : v) % 1000000);
+	fprintf(j->f, "%s%lld.%06lld", v < 0 ? "-" : "",
+		(v < 0 ? -v : v) / 1000000, (v < 0 ? -v : v) % 1000000);
 }
 
 void cli_json_secs(cli_json *j, const char *key, double s)

@@ -31,7 +31,8 @@ void cli_json_begin(cli_json *j, FILE *f, const char *type);
 void cli_json_end(cli_json *j);
 
 /* Members. key is NULL for an element of an array. */
-void cli_json_text(cli_json *j, const char *key, const char *v); /* NULL: null */
+/* v NULL writes null. */
+void cli_json_text(cli_json *j, const char *key, const char *v);
 void cli_json_int(cli_json *j, const char *key, long long v);
 void cli_json_uint(cli_json *j, const char *key, unsigned long long v);
 void cli_json_bool(cli_json *j, const char *key, bool v);
