@@ -475,19 +475,37 @@ static bool admit(const skt_addr *peer, void *arg)
 	return cli_cidrs_admit(&o->allow, &o->deny, peer);
 }
 
+/* A --file failure with a message of its own, in the log's form. */
+static int quotes_fail(const struct serve_opts *o, const char *what, int err,
+		       const char *why)
+{
+	if (!o->json) {
+		fprintf(stderr, "sockit: serve: %s: %s\n", what, why);
+		return CLI_FAIL;
+	}
+	cli_json j;
+	cli_json_begin(&j, stderr, "error");
+	cli_json_text(&j, "command", "serve");
+	cli_json_object(&j, "error");
+	cli_json_text(&j, "code", skt_errname(err));
+	cli_json_text(&j, "message", why);
+	cli_json_text(&j, "what", what);
+	cli_json_end(&j);
+	return CLI_FAIL;
+}
+
 static int load_quotes(struct serve_opts *o)
 {
 	size_t line;
 	int rc = quotes_load(&o->quotes, o->file, &line);
 	if (rc == SKT_ETOOBIG && line > 0) {
-		fprintf(stderr, "sockit: serve: %s: line %zu: a quote over 512 "
-			"characters (RFC 865)\n", o->file, line);
-		return CLI_FAIL;
+		char what[4096 + 32];
+		snprintf(what, sizeof(what), "%s: line %zu", o->file, line);
+		return quotes_fail(o, what, rc, "a quote over 512 characters "
+				   "(RFC 865)");
 	}
-	if (rc == SKT_EINVAL) {
-		fprintf(stderr, "sockit: serve: %s: no quote in it\n", o->file);
-		return CLI_FAIL;
-	}
+	if (rc == SKT_EINVAL)
+		return quotes_fail(o, o->file, rc, "no quote in it");
 	if (rc < 0)
 		return cli_fail("serve", o->file, rc);
 	o->svc.service_arg = &o->quotes;

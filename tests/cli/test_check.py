@@ -111,6 +111,18 @@ class Check(unittest.TestCase):
         self.assertEqual(p.returncode, 1, p.stderr)
         self.assertEqual(p.stdout, "127.0.0.1:8080 filtered (timed out)\n")
 
+    @unittest.skipUnless(ROOT, "needs root for a network namespace")
+    def test_self_connect_is_closed(self):
+        """With the ephemeral range narrowed to one port P, a connect to
+        127.0.0.1:P comes from P and meets itself: nobody listens."""
+        script = ("ip link set lo up && "
+                  "sysctl -qw net.ipv4.ip_local_port_range='40000 40000' && "
+                  "exec \"$0\" check 127.0.0.1 40000")
+        p = subprocess.run(["unshare", "-n", "sh", "-c", script, SOCKIT],
+                           capture_output=True, text=True, timeout=10)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertEqual(p.stdout, "127.0.0.1:40000 closed (self-connect)\n")
+
 
 class BadInput(unittest.TestCase):
     def assert_usage(self, *args, needle=None):

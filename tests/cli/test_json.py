@@ -199,6 +199,17 @@ class Serving(Schema):
                          ("EADDRINUSE", "127.0.0.1:%d/tcp" % port))
 
 
+    def test_file_failure_is_json_too(self):
+        import tempfile
+        with tempfile.NamedTemporaryFile("w", suffix=".txt") as f:
+            rc, out, err = run("serve", "qotd", "--json", "--file", f.name,
+                               "--listen", "127.0.0.1:0")
+        self.assertEqual((rc, out), (1, ""))
+        (row,) = self.assert_schema("serve", err, ["error"])
+        self.assertEqual((row["error"]["message"], row["error"]["what"]),
+                         ("no quote in it", f.name))
+
+
 class Benching(Schema):
     def test_report(self):
         with Serve("echo") as srv:
