@@ -4,6 +4,7 @@
  * unrounded, for scripts such as bench/suite.sh. */
 #include "bench_report.h"
 #include "cli.h"
+#include "json.h"
 
 #include <unistd.h>
 
@@ -84,40 +85,60 @@ static const char *transport(const bench_opts *o)
 	return o->udp ? "udp" : "tcp";
 }
 
+/* A latency in microseconds as seconds; null when nothing completed. */
+static void latency(cli_json *j, const char *key, double us_v, bool have)
+{
+	if (have)
+		cli_json_num(j, key, us_v / 1e6, 9);
+	else
+		cli_json_null(j, key);
+}
+
 static void report_json(FILE *out, const bench_opts *o, const char *target,
 			const bench_result *r)
 {
 	struct figures f = figures_of(r);
-	fprintf(out, "{\"mode\":\"%s\",\"transport\":\"%s\",\"target\":",
-		mode_names[o->mode], transport(o));
-	cli_json_str(out, target);
-	fprintf(out,
-		",\"connections\":%u,\"threads\":%u,\"pipeline\":%u,"
-		"\"size\":%zu,\"rate\":%.0f,\"model\":\"%s\","
-		"\"duration_s\":%.6f,\"requests\":%llu,\"errors\":%llu,"
-		"\"requests_per_s\":%.2f,\"mb_per_s_in\":%.3f,"
-		"\"mb_per_s_out\":%.3f,\"bytes_in\":%llu,\"bytes_out\":%llu,"
-		"\"connects\":%llu,",
-		o->conns, r->threads, o->pipeline, o->size, o->rate,
-		o->rate > 0 ? "open" : "closed", r->elapsed_s,
-		(unsigned long long)r->c.requests,
-		(unsigned long long)bench_errors(&r->c), f.rps, f.mb_in,
-		f.mb_out, (unsigned long long)r->c.bytes_in,
-		(unsigned long long)r->c.bytes_out,
-		(unsigned long long)r->c.connects);
-	fprintf(out,
-		"\"latency_us\":{\"min\":%.3f,\"mean\":%.3f,\"p50\":%.3f,"
-		"\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f},",
-		f.min, f.mean, f.p50, f.p90, f.p99, f.p999, f.max);
-	fputs("\"errors_by_kind\":{", out);
+	cli_json j;
+	cli_json_begin(&j, out, "report");
+	cli_json_text(&j, "mode", mode_names[o->mode]);
+	cli_json_text(&j, "transport", transport(o));
+	cli_json_addr(&j, NULL, &o->target);
+	cli_json_uint(&j, "connections", o->conns);
+	cli_json_uint(&j, "threads", r->threads);
+	cli_json_uint(&j, "pipeline", o->pipeline);
+	cli_json_uint(&j, "size_bytes", o->size);
+	cli_json_num(&j, "rate_per_s", o->rate, 0);
+	cli_json_text(&j, "model", o->rate > 0 ? "open" : "closed");
+	cli_json_secs(&j, "duration_s", r->elapsed_s);
+	cli_json_uint(&j, "requests", r->c.requests);
+	cli_json_uint(&j, "errors", bench_errors(&r->c));
+	cli_json_num(&j, "requests_per_s", f.rps, 2);
+	cli_json_num(&j, "bytes_in_per_s", f.mb_in * 1e6, 0);
+	cli_json_num(&j, "bytes_out_per_s", f.mb_out * 1e6, 0);
+	cli_json_uint(&j, "bytes_in", r->c.bytes_in);
+	cli_json_uint(&j, "bytes_out", r->c.bytes_out);
+	cli_json_uint(&j, "connects", r->c.connects);
+	bool have = r->latency.count > 0;
+	cli_json_object(&j, "latency_s");
+	latency(&j, "min", f.min, have);
+	latency(&j, "mean", f.mean, have);
+	latency(&j, "p50", f.p50, have);
+	latency(&j, "p90", f.p90, have);
+	latency(&j, "p99", f.p99, have);
+	latency(&j, "p999", f.p999, have);
+	latency(&j, "max", f.max, have);
+	cli_json_close(&j);
+	cli_json_object(&j, "errors_by_kind");
 	for (int k = 0; k < BENCH_E_COUNT; k++)
-		fprintf(out, "%s\"%s\":%llu", k > 0 ? "," : "",
-			bench_err_name(k),
-			(unsigned long long)r->c.errors[k]);
-	fprintf(out,
-		"},\"cpu\":{\"user_s\":%.3f,\"sys_s\":%.3f,"
-		"\"share\":%.3f}}\n",
-		r->user_s, r->sys_s, f.cpu_share);
+		cli_json_uint(&j, bench_err_name(k), r->c.errors[k]);
+	cli_json_close(&j);
+	cli_json_object(&j, "cpu");
+	cli_json_num(&j, "user_s", r->user_s, 3);
+	cli_json_num(&j, "sys_s", r->sys_s, 3);
+	cli_json_num(&j, "share", f.cpu_share, 3);
+	cli_json_close(&j);
+	cli_json_end(&j);
+	(void)target; /* address and port say it, as everywhere */
 }
 
 static void report_text(FILE *out, const bench_opts *o, const char *target,
@@ -164,7 +185,7 @@ void bench_report(FILE *out, const bench_opts *o, const char *target,
 		report_json(out, o, target, r);
 	else
 		report_text(out, o, target, r);
-	fflush(out);
+	cli_flush(out);
 }
 
 int bench_verdict(const bench_result *r)

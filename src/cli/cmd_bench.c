@@ -3,6 +3,7 @@
  * builds the HTTP request; the engine is src/tools/bench/, the report
  * bench_report.c. */
 #include "cli.h"
+#include "json.h"
 #include "bench_report.h"
 
 #include <getopt.h>
@@ -369,6 +370,8 @@ static int run(int argc, char **argv)
 	skt_endpoint ep;
 	int rc = b == NULL || r == NULL ? cli_fail("bench", "memory", SKT_ENOMEM)
 					: parse(argc, argv, b, &ep);
+	if (rc == CLI_OK && b->json)
+		cli_json_errors(stdout);
 	if (rc == CLI_OK) {
 		int err = resolve(b, &ep);
 		if (err < 0)
