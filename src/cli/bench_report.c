@@ -17,7 +17,10 @@ bool bench_progress_wanted(const bench_progress_state *ps)
 void bench_progress_draw(const bench_progress *p, void *arg)
 {
 	bench_progress_state *ps = arg;
-	if (p->elapsed_s < 0) {
+	if (p->setup) {
+		fprintf(stderr, "\r\033[Kopening connections (%u so far)",
+			p->settled);
+	} else if (p->elapsed_s < 0) {
 		fprintf(stderr, "\r\033[Kwarming up (%.0f s left)",
 			-p->elapsed_s);
 	} else {
@@ -97,14 +100,15 @@ static void report_json(FILE *out, const bench_opts *o, const char *target,
 		"\"duration_s\":%.6f,\"requests\":%llu,\"errors\":%llu,"
 		"\"requests_per_s\":%.2f,\"mb_per_s_in\":%.3f,"
 		"\"mb_per_s_out\":%.3f,\"bytes_in\":%llu,\"bytes_out\":%llu,"
-		"\"connects\":%llu,",
+		"\"connects\":%llu,\"connections_used\":%u,"
+		"\"setup_s\":%.6f,",
 		o->conns, r->threads, o->pipeline, o->size, o->rate,
 		o->rate > 0 ? "open" : "closed", r->elapsed_s,
 		(unsigned long long)r->c.requests,
 		(unsigned long long)bench_errors(&r->c), f.rps, f.mb_in,
 		f.mb_out, (unsigned long long)r->c.bytes_in,
 		(unsigned long long)r->c.bytes_out,
-		(unsigned long long)r->c.connects);
+		(unsigned long long)r->c.connects, r->conns_used, r->setup_s);
 	fprintf(out,
 		"\"latency_us\":{\"min\":%.3f,\"mean\":%.3f,\"p50\":%.3f,"
 		"\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f},",
@@ -139,6 +143,9 @@ static void report_text(FILE *out, const bench_opts *o, const char *target,
 	fprintf(out, "  %.2f s, %llu requests, %llu errors\n", r->elapsed_s,
 		(unsigned long long)r->c.requests,
 		(unsigned long long)bench_errors(&r->c));
+	fprintf(out, "  setup       %.2f s before the window: %u of %u "
+		"connection%s up\n", r->setup_s, r->conns_used, o->conns,
+		o->conns == 1 ? "" : "s");
 	fprintf(out, "  requests/s  %.1f\n", f.rps);
 	fprintf(out, "  MB/s        %.2f in, %.2f out\n", f.mb_in, f.mb_out);
 	fprintf(out,

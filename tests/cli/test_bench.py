@@ -260,6 +260,19 @@ class EchoMode(unittest.TestCase):
         kinds = r["errors_by_kind"]
         self.assertGreater(kinds["reset"] + kinds["refused"] + kinds["short"], 0)
 
+    def test_all_connections_open_before_the_window(self):
+        # The ramp outlasts 200 requests by far: every connection must
+        # still be up before the first counted request, not only those
+        # the ramp had reached.
+        with Serve("echo") as srv:
+            rc, r, _ = bench("-n", "200", "-c", "50", "--ramp", "500",
+                             "127.0.0.1:%d" % srv.port)
+            srv.stop()
+        self.assertEqual(rc, 0)
+        self.assertEqual((r["requests"], r["connects"]), (200, 50))
+        self.assertEqual(r["connections_used"], 50)
+        self.assertGreaterEqual(r["setup_s"], 0.45)
+
     def test_open_model_keeps_the_rate(self):
         with Serve("echo") as srv:
             rc, r, _ = bench("-r", "2000", "-d", "2", "-c", "4",

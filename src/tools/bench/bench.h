@@ -16,8 +16,10 @@
  * shows up in the latency instead of lowering the offered load (the
  * coordinated-omission trap of wrk, wg/wrk#326).
  *
- * A request counts when it was issued inside the measured window (after
- * the warm-up) and completed before the end. */
+ * The measured window opens once the warm-up is over and every connection
+ * has been opened (or has failed its first connect; connect mode has no
+ * such setup: its requests are the connects). A request counts when it
+ * was issued inside the window and completed before its end. */
 #ifndef SOCKIT_BENCH_H
 #define SOCKIT_BENCH_H
 
@@ -57,14 +59,19 @@ enum bench_err {
 typedef struct bench_counts {
 	uint64_t requests; /* completed and correct */
 	uint64_t errors[BENCH_E_COUNT];
-	uint64_t bytes_out; /* payload sent: echo bytes, HTTP request bytes */
-	uint64_t bytes_in;  /* payload received: echo bytes, HTTP body bytes */
-	uint64_t connects;  /* connections established */
+	uint64_t bytes_out; /* sent in the window: echo bytes, HTTP requests */
+	uint64_t bytes_in;  /* of the answers to counted requests: echo
+			       bytes, HTTP body bytes */
+	uint64_t connects;  /* connections established: in the window, and
+			       each connection's first (connect mode: in the
+			       window only) */
 } bench_counts;
 
 /* Progress, handed to the callback about once a second. */
 typedef struct bench_progress {
 	double elapsed_s;  /* since the measured window began; < 0 in warm-up */
+	bool setup;	   /* warm-up over, connections still opening */
+	unsigned settled;  /* connections whose first connect has ended */
 	uint64_t requests; /* so far in the window */
 	uint64_t errors;
 } bench_progress;
@@ -99,6 +106,9 @@ typedef struct bench_opts {
 typedef struct bench_result {
 	bench_counts c;
 	double elapsed_s; /* of the measured window */
+	double setup_s;	  /* from the start until every connection's first
+			     connect had ended: before the window */
+	unsigned conns_used; /* connections that were up at some time */
 	double user_s;	  /* this process's CPU time in the window */
 	double sys_s;
 	unsigned threads;  /* as run */

@@ -5,6 +5,7 @@
 #define SOCKIT_BENCH_INT_H
 
 #include <stdatomic.h>
+#include <sys/resource.h>
 
 #include "tools/bench/bench.h"
 #include "tools/bench/resp.h"
@@ -21,6 +22,17 @@ typedef struct bench_shared {
 	    tickets;	      /* requests issued in the window, for -n */
 	atomic_uint finished; /* workers whose loop has returned */
 	int64_t t0_ns;	      /* when the workers started */
+	/* The setup: every connection (but in connect mode) has had its first
+	 * connect end, up or failed, before the window starts, so that the
+	 * window measures all of them and no connect storm hides in it. */
+	atomic_uint settled;	    /* connections whose first connect ended */
+	atomic_uint used;	    /* connections that have been up */
+	atomic_int_fast64_t setup_ns; /* when the last one settled */
+	/* The window, opened by whoever sees the setup and the warm-up over
+	 * first (the controller's tick or the worker that settled the last
+	 * connection): start_ns 0 until then. */
+	atomic_int_fast64_t start_ns;
+	struct rusage ru0; /* CPU at the window's start, by its opener */
 	/* The outgoing byte stream: at offset k of a connection's stream
 	 * (k + phase) % period; out has period + span bytes so that any slice
 	 * of up to span bytes from any offset is contiguous. Echo: a
@@ -58,6 +70,8 @@ struct bench_conn {
 	bool pending;  /* on the worker's list to refill this iteration */
 	bool refill_on_write;	/* next_on_poll: refill at the next writable */
 	bool refill_after_read; /* refill once the read being handled ends */
+	bool settled;		/* its first connect has ended */
+	bool was_up;		/* it has been up once */
 	unsigned failures; /* consecutive failed connects: the retry backoff */
 	unsigned inflight;
 	uint64_t issued; /* requests issued on this connection */
@@ -66,6 +80,8 @@ struct bench_conn {
 	int64_t connect_ns;	  /* when the connect began */
 	uint32_t phase;		  /* offset into the outgoing pattern */
 	uint64_t want, sent, got; /* stream bytes: due, sent, received */
+	uint64_t answer_bytes;	  /* of the answer being read: counted in
+				     bytes_in when its request counts */
 	/* http: the response being read */
 	char *buf;
 	size_t len, cap;
@@ -158,6 +174,10 @@ void bench_fail(bench_conn *c, int err);
 /* The server ended a connection between requests (HTTP close): close and
  * reconnect without counting an error. */
 void bench_recycle(bench_conn *c);
+
+/* Open the measured window if the setup and the warm-up are over (any
+ * thread; the first caller wins). */
+void bench_try_start(bench_shared *sh, int64_t now);
 
 /* Map -errno from a socket call to an error kind. */
 int bench_errkind(int err);

@@ -205,7 +205,12 @@ static void stop_all(bench_worker *w, unsigned n)
 static void progress(const bench_shared *sh, bench_worker *w, unsigned n,
 		     int64_t now, int64_t start)
 {
-	bench_progress p = {.elapsed_s = (double)(now - start) / 1e9};
+	int64_t warm_end = sh->t0_ns + sh->o->warmup_ms * 1000000;
+	bench_progress p = {
+	    .elapsed_s = (double)(now - (start != 0 ? start : warm_end)) / 1e9,
+	    .setup = start == 0 && now >= warm_end,
+	    .settled = atomic_load(&sh->settled),
+	};
 	for (unsigned i = 0; i < n; i++) {
 		p.requests += atomic_load_explicit(&w[i].pub_requests,
 						   memory_order_relaxed);
@@ -215,37 +220,46 @@ static void progress(const bench_shared *sh, bench_worker *w, unsigned n,
 	sh->o->progress(&p, sh->o->progress_arg);
 }
 
-/* The controller's clock: warm-up, window, progress; returns when the
- * window is over or every worker has finished (-n). Sets *start to the
- * window's beginning and the CPU baseline at that moment. */
-static int64_t keep_time(bench_shared *sh, bench_worker *w, unsigned n,
-			 int64_t *start, struct rusage *ru0)
+static bool setup_over(const bench_shared *sh)
+{
+	return sh->o->mode == BENCH_CONNECT ||
+	       atomic_load(&sh->settled) == sh->o->conns;
+}
+
+void bench_try_start(bench_shared *sh, int64_t now)
+{
+	if (now < sh->t0_ns + sh->o->warmup_ms * 1000000 || !setup_over(sh) ||
+	    atomic_load(&sh->start_ns) != 0)
+		return;
+	int_fast64_t zero = 0;
+	if (!atomic_compare_exchange_strong(&sh->start_ns, &zero, now))
+		return;
+	getrusage(RUSAGE_SELF, &sh->ru0);
+	atomic_store(&sh->measuring, true);
+}
+
+/* The controller's clock: warm-up and setup, window, progress; returns
+ * when the window is over or every worker has finished (-n). */
+static int64_t keep_time(bench_shared *sh, bench_worker *w, unsigned n)
 {
 	const bench_opts *o = sh->o;
-	*start = sh->t0_ns + o->warmup_ms * 1000000;
-	bool measuring = o->warmup_ms == 0;
 	int64_t next_report = sh->t0_ns + 1000000000;
 	for (int64_t tick = sh->t0_ns + TICK_NS;; tick += TICK_NS) {
 		int64_t now = bench_now();
-		if (!measuring && now >= *start) {
-			getrusage(RUSAGE_SELF, ru0);
-			atomic_store(&sh->measuring, true);
-			measuring = true;
-			*start = now;
-		}
+		bench_try_start(sh, now);
+		int64_t start = atomic_load(&sh->start_ns);
+		int64_t end = start + o->duration_ms * 1000000;
 		if (atomic_load(&sh->finished) == n)
 			return now;
-		if (measuring && o->duration_ms > 0 &&
-		    now >= *start + o->duration_ms * 1000000)
+		if (start != 0 && o->duration_ms > 0 && now >= end)
 			return now;
 		if (o->progress != NULL && now >= next_report) {
-			progress(sh, w, n, now, *start);
+			progress(sh, w, n, now, start);
 			next_report += 1000000000;
 		}
 		int64_t at = tick;
-		if (measuring && o->duration_ms > 0 &&
-		    *start + o->duration_ms * 1000000 < at)
-			at = *start + o->duration_ms * 1000000;
+		if (start != 0 && o->duration_ms > 0 && end < at)
+			at = end;
 		sleep_until(at);
 	}
 }
@@ -286,10 +300,9 @@ int bench_run(const bench_opts *o, bench_result *r)
 		return err;
 	}
 
-	struct rusage ru0, ru1;
-	getrusage(RUSAGE_SELF, &ru0);
-	atomic_store(&sh.measuring, o->warmup_ms == 0);
+	struct rusage ru1;
 	sh.t0_ns = bench_now();
+	bench_try_start(&sh, sh.t0_ns); /* connect mode, no warm-up */
 	unsigned started = 0;
 	for (; started < n; started++) {
 		int e = pthread_create(&tid[started], NULL, thread_main,
@@ -299,14 +312,15 @@ int bench_run(const bench_opts *o, bench_result *r)
 			break;
 		}
 	}
-	int64_t start = sh.t0_ns;
-	int64_t stop =
-	    err == 0 ? keep_time(&sh, w, n, &start, &ru0) : bench_now();
+	int64_t stop = err == 0 ? keep_time(&sh, w, n) : bench_now();
 	bool all_done = atomic_load(&sh.finished) == n;
 	stop_all(w, started);
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(tid[i], NULL);
 	getrusage(RUSAGE_SELF, &ru1);
+	int64_t start = atomic_load(&sh.start_ns);
+	if (start == 0) /* stopped before the window opened */
+		start = stop;
 
 	/* With -n the window ends with the last request, not the tick that
 	 * noticed it. */
@@ -323,8 +337,15 @@ int bench_run(const bench_opts *o, bench_result *r)
 	collect(r, w, n);
 	r->threads = n;
 	r->elapsed_s = (double)(stop - start) / 1e9;
-	r->user_s = cpu_seconds(&ru1.ru_utime) - cpu_seconds(&ru0.ru_utime);
-	r->sys_s = cpu_seconds(&ru1.ru_stime) - cpu_seconds(&ru0.ru_stime);
+	if (atomic_load(&sh.start_ns) != 0) {
+		r->user_s = cpu_seconds(&ru1.ru_utime) -
+			    cpu_seconds(&sh.ru0.ru_utime);
+		r->sys_s = cpu_seconds(&ru1.ru_stime) -
+			   cpu_seconds(&sh.ru0.ru_stime);
+	}
+	int64_t setup = atomic_load(&sh.setup_ns);
+	r->setup_s = setup > 0 ? (double)(setup - sh.t0_ns) / 1e9 : 0;
+	r->conns_used = atomic_load(&sh.used);
 	skt_free(tid);
 	free_workers(w, n);
 	skt_free(sh.out);

@@ -85,7 +85,6 @@ static long head(bench_conn *c)
 static bool consume(bench_conn *c, int64_t now)
 {
 	size_t pos = 0;
-	bool counting = bench_measuring(c->w);
 	bool ok = true;
 	while (ok && pos < c->len) {
 		size_t avail = c->len - pos;
@@ -105,8 +104,7 @@ static bool consume(bench_conn *c, int64_t now)
 			    avail < c->body_left ? avail : (size_t)c->body_left;
 			pos += take;
 			c->body_left -= take;
-			if (counting)
-				c->w->c.bytes_in += take;
+			c->answer_bytes += take;
 			if (c->body_left == 0)
 				ok = finish(c, now);
 		} else if (c->rstate == HTTP_CHUNKED) {
@@ -119,14 +117,11 @@ static bool consume(bench_conn *c, int64_t now)
 				return false;
 			}
 			pos += (size_t)n;
-			if (counting)
-				c->w->c.bytes_in +=
-				    c->chunked.body_bytes - before;
+			c->answer_bytes += c->chunked.body_bytes - before;
 			if (done)
 				ok = finish(c, now);
 		} else {
-			if (counting)
-				c->w->c.bytes_in += avail;
+			c->answer_bytes += avail;
 			pos = c->len;
 		}
 	}

@@ -132,7 +132,7 @@ static void conn_close(bench_conn *c)
 	c->draining = false;
 	if (c->w->proto->reset != NULL)
 		c->w->proto->reset(c);
-	c->want = c->sent = c->got = 0;
+	c->want = c->sent = c->got = c->answer_bytes = 0;
 	c->issued = c->completed = 0;
 	for (unsigned i = 0; i < c->w->o->pipeline; i++)
 		c->slots[i].used = false;
@@ -173,6 +173,25 @@ static void count_error(bench_worker *w, bench_slot *s, int err)
 			      memory_order_relaxed);
 }
 
+/* The first connect of c has ended: up (was_up) or failed. The last one
+ * to settle may open the window. */
+static void settle(bench_conn *c, bool up)
+{
+	bench_shared *sh = c->w->sh;
+	if (up && !c->was_up) {
+		c->was_up = true;
+		atomic_fetch_add(&sh->used, 1);
+	}
+	if (c->settled)
+		return;
+	c->settled = true;
+	if (atomic_fetch_add(&sh->settled, 1) + 1 == c->w->o->conns) {
+		int64_t now = bench_now();
+		atomic_store(&sh->setup_ns, now);
+		bench_try_start(sh, now);
+	}
+}
+
 static void retry_later(bench_conn *c)
 {
 	unsigned f = c->failures < 8 ? c->failures : 8;
@@ -186,6 +205,7 @@ static void retry_later(bench_conn *c)
 void bench_fail(bench_conn *c, int err)
 {
 	bench_worker *w = c->w;
+	settle(c, false);
 	if (c->inflight == 0) {
 		/* A connect that failed with nothing in flight stands for the
 		 * request it was to carry: with -n it uses a ticket, so that a
@@ -340,12 +360,14 @@ void bench_complete(bench_conn *c, bench_slot *s, int64_t now)
 	bench_worker *w = c->w;
 	if (s->counted) {
 		w->c.requests++;
+		w->c.bytes_in += c->answer_bytes;
 		if (!connect_mode(w))
 			record(w, s, now);
 		atomic_store_explicit(&w->pub_requests, w->c.requests,
 				      memory_order_relaxed);
 		w->end_ns = now;
 	}
+	c->answer_bytes = 0;
 	s->used = false;
 	c->inflight--;
 	c->completed++;
@@ -358,6 +380,9 @@ void bench_complete(bench_conn *c, bench_slot *s, int64_t now)
 
 void bench_lost(bench_conn *c, bench_slot *s, int err)
 {
+	if (s->counted)
+		c->w->c.bytes_in += c->answer_bytes;
+	c->answer_bytes = 0;
 	count_error(c->w, s, err);
 	s->used = false;
 	c->inflight--;
@@ -430,8 +455,9 @@ static void on_up(bench_conn *c, int64_t now)
 	bench_worker *w = c->w;
 	c->state = CONN_UP;
 	c->failures = 0;
-	if (bench_measuring(w))
+	if (bench_measuring(w) || (!c->was_up && !connect_mode(w)))
 		w->c.connects++;
+	settle(c, true);
 	skt_io_start(c->io, SKT_READABLE);
 	if (connect_mode(w)) {
 		if (w->proto->connected != NULL &&
