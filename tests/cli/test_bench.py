@@ -273,6 +273,33 @@ class EchoMode(unittest.TestCase):
         self.assertEqual(r["connections_used"], 50)
         self.assertGreaterEqual(r["setup_s"], 0.45)
 
+    def test_latencies_lie_within_the_window(self):
+        # The server holds every answer until 0.7 s after its first
+        # connection; the window opens once the ramp is over (0.4 s). The
+        # requests that fell due before the window, sent when the server
+        # let go, waited longer than the whole 0.5 s window: they must not
+        # be in it, and the setup is reported beside it.
+        first = []
+
+        class Held(Echo):
+            def handle(self):
+                if not first:
+                    first.append(time.monotonic())
+                time.sleep(max(0, first[0] + 0.7 - time.monotonic()))
+                super().handle()
+        with Python(Held) as py:
+            t0 = time.monotonic()
+            rc, r, _ = bench("-r", "200", "-c", "5", "-t", "1",
+                             "--ramp", "500", "-d", "0.5",
+                             "127.0.0.1:%d" % py.port)
+            wall = time.monotonic() - t0
+        self.assertGreater(r["requests"], 0)
+        self.assertAlmostEqual(r["duration_s"], 0.5, delta=0.05)
+        self.assertGreaterEqual(r["setup_s"], 0.35)
+        self.assertLessEqual(r["latency_us"]["max"],
+                             r["duration_s"] * 1e6 * 1.01)
+        self.assertGreaterEqual(wall, r["setup_s"] + r["duration_s"])
+
     def test_open_model_keeps_the_rate(self):
         with Serve("echo") as srv:
             rc, r, _ = bench("-r", "2000", "-d", "2", "-c", "4",

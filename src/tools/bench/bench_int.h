@@ -32,6 +32,8 @@ typedef struct bench_shared {
 	 * first (the controller's tick or the worker that settled the last
 	 * connection): start_ns 0 until then. */
 	atomic_int_fast64_t start_ns;
+	atomic_int_fast64_t end_ns; /* INT64_MAX until known (-n: until the
+				       last request) */
 	struct rusage ru0; /* CPU at the window's start, by its opener */
 	/* The outgoing byte stream: at offset k of a connection's stream
 	 * (k + phase) % period; out has period + span bytes so that any slice
@@ -204,6 +206,18 @@ int bench_push(bench_conn *c);
 static inline bool bench_measuring(const bench_worker *w)
 {
 	return atomic_load_explicit(&w->sh->measuring, memory_order_relaxed);
+}
+
+/* Whether the clock reading t is inside the window: a request counts
+ * when its latency origin and its issue are, and its completion too, so
+ * that no latency is longer than the window and nothing that ended after
+ * it (a loop busy past the end) is in the figures. */
+static inline bool bench_in_window(const bench_worker *w, int64_t t)
+{
+	int64_t start =
+	    atomic_load_explicit(&w->sh->start_ns, memory_order_relaxed);
+	return start != 0 && t >= start &&
+	       t < atomic_load_explicit(&w->sh->end_ns, memory_order_relaxed);
 }
 
 #endif

@@ -234,6 +234,8 @@ void bench_try_start(bench_shared *sh, int64_t now)
 	int_fast64_t zero = 0;
 	if (!atomic_compare_exchange_strong(&sh->start_ns, &zero, now))
 		return;
+	if (sh->o->duration_ms > 0)
+		atomic_store(&sh->end_ns, now + sh->o->duration_ms * 1000000);
 	getrusage(RUSAGE_SELF, &sh->ru0);
 	atomic_store(&sh->measuring, true);
 }
@@ -286,7 +288,7 @@ int bench_run(const bench_opts *o, bench_result *r)
 	memset(r, 0, sizeof(*r));
 	hist_reset(&r->latency);
 	unsigned n = o->threads < o->conns ? o->threads : o->conns;
-	bench_shared sh = {.o = o};
+	bench_shared sh = {.o = o, .end_ns = INT64_MAX};
 	err = make_stream(&sh, o);
 	bench_worker *w = NULL;
 	if (err == 0)
@@ -321,6 +323,8 @@ int bench_run(const bench_opts *o, bench_result *r)
 	int64_t start = atomic_load(&sh.start_ns);
 	if (start == 0) /* stopped before the window opened */
 		start = stop;
+	if (stop > atomic_load(&sh.end_ns)) /* the controller woke late */
+		stop = atomic_load(&sh.end_ns);
 
 	/* With -n the window ends with the last request, not the tick that
 	 * noticed it. */

@@ -72,14 +72,15 @@ static bool connect_mode(const bench_worker *w)
 	return w->o->mode == BENCH_CONNECT;
 }
 
-/* May one more request go out? Only while the run lasts and, with -n,
- * while tickets of the measured window remain. */
-static bool take_ticket(bench_worker *w)
+/* May one more request, of latency origin t, go out? Only while the run
+ * lasts and, with -n, while tickets of the measured window remain; a
+ * request that will not count takes none. */
+static bool take_ticket(bench_worker *w, int64_t t)
 {
 	if (w->no_tickets ||
 	    atomic_load_explicit(&w->sh->stopping, memory_order_relaxed))
 		return false;
-	if (w->o->requests == 0 || !bench_measuring(w))
+	if (w->o->requests == 0 || !bench_in_window(w, t))
 		return true;
 	if (atomic_fetch_add_explicit(&w->sh->tickets, 1,
 				      memory_order_relaxed) < w->o->requests)
@@ -163,9 +164,7 @@ static bool finished(bench_conn *c)
 
 static void count_error(bench_worker *w, bench_slot *s, int err)
 {
-	if (s != NULL && !s->counted)
-		return;
-	if (s == NULL && !bench_measuring(w))
+	if ((s != NULL && !s->counted) || !bench_in_window(w, bench_now()))
 		return;
 	w->c.errors[err]++;
 	w->end_ns = bench_now();
@@ -210,7 +209,7 @@ void bench_fail(bench_conn *c, int err)
 		/* A connect that failed with nothing in flight stands for the
 		 * request it was to carry: with -n it uses a ticket, so that a
 		 * dead server still ends the run. */
-		if (take_ticket(w))
+		if (take_ticket(w, bench_now()))
 			count_error(w, NULL, err);
 	}
 	for (unsigned i = 0; i < w->o->pipeline; i++)
@@ -266,7 +265,7 @@ static int issue_one(bench_conn *c, int64_t t, int64_t now)
 	s->used = true;
 	s->t_ns = t;
 	s->seq = c->issued++;
-	s->counted = bench_measuring(c->w);
+	s->counted = bench_in_window(c->w, t) && bench_in_window(c->w, now);
 	s->sent_ns = now;
 	c->inflight++;
 	return c->w->proto->issue(c, s);
@@ -277,7 +276,8 @@ static void refill(bench_conn *c, int64_t now)
 {
 	unsigned depth = c->w->o->pipeline;
 	unsigned n = 0;
-	while (c->inflight < depth && !c->draining && take_ticket(c->w)) {
+	while (c->inflight < depth && !c->draining &&
+	       take_ticket(c->w, now)) {
 		int err = issue_one(c, now, now);
 		if (err != 0) {
 			bench_fail(c, err);
@@ -358,6 +358,8 @@ static void record(bench_worker *w, bench_slot *s, int64_t now)
 void bench_complete(bench_conn *c, bench_slot *s, int64_t now)
 {
 	bench_worker *w = c->w;
+	if (s->counted && !bench_in_window(w, now))
+		s->counted = false; /* ended after the window */
 	if (s->counted) {
 		w->c.requests++;
 		w->c.bytes_in += c->answer_bytes;
@@ -380,6 +382,8 @@ void bench_complete(bench_conn *c, bench_slot *s, int64_t now)
 
 void bench_lost(bench_conn *c, bench_slot *s, int err)
 {
+	if (s->counted && !bench_in_window(c->w, bench_now()))
+		s->counted = false;
 	if (s->counted)
 		c->w->c.bytes_in += c->answer_bytes;
 	c->answer_bytes = 0;
@@ -393,6 +397,8 @@ void bench_lost(bench_conn *c, bench_slot *s, int err)
 /* Connect mode: the latency of the connect itself. */
 void bench_connected(bench_conn *c, bench_slot *s, int64_t now)
 {
+	if (s->counted && !bench_in_window(c->w, now))
+		s->counted = false;
 	if (s->counted)
 		record(c->w, s, now);
 }
@@ -570,7 +576,8 @@ static void conn_connect(bench_conn *c, int64_t t)
 		*s = (bench_slot){.used = true,
 				  .t_ns = t,
 				  .sent_ns = now,
-				  .counted = bench_measuring(w)};
+				  .counted = bench_in_window(w, t) &&
+					     bench_in_window(w, now)};
 		c->inflight = 1;
 		c->issued = 1;
 	}
@@ -597,11 +604,12 @@ static void conn_start(bench_conn *c)
 {
 	if (finished(c))
 		return;
-	if (connect_mode(c->w) && !take_ticket(c->w)) {
+	int64_t now = bench_now();
+	if (connect_mode(c->w) && !take_ticket(c->w, now)) {
 		finished(c);
 		return;
 	}
-	conn_connect(c, bench_now());
+	conn_connect(c, now);
 }
 
 static void on_retry(skt_timer *t, void *arg)
@@ -644,10 +652,11 @@ static void pace(bench_worker *w, int64_t now)
 {
 	bench_conn *unsent = NULL;
 	while (w->nroom > 0 && due_at(w, w->paced) <= now) {
-		if (!take_ticket(w))
+		int64_t t = due_at(w, w->paced);
+		if (!take_ticket(w, t))
 			break;
+		w->paced++;
 		bench_conn *c = w->room[w->nroom - 1];
-		int64_t t = due_at(w, w->paced++);
 		if (connect_mode(w)) {
 			conn_connect(c, t);
 			continue;
