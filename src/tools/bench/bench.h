@@ -61,7 +61,7 @@ typedef struct bench_counts {
 	uint64_t errors[BENCH_E_COUNT];
 	uint64_t bytes_out; /* sent in the window: echo bytes, HTTP requests */
 	uint64_t bytes_in;  /* of the answers to counted requests: echo
-			       bytes, HTTP body bytes */
+			       bytes, whole HTTP responses (head and body) */
 	uint64_t connects;  /* connections established: in the window, and
 			       each connection's first (connect mode: in the
 			       window only) */

@@ -6,8 +6,9 @@
  *
  * Reading a response (c->rstate): HEAD (waiting for the whole head in
  * c->buf), BODY (c->body_left bytes of Content-Length), CHUNKED,
- * UNTIL_CLOSE (a body ended by the server's close). Body bytes are
- * counted and dropped; only heads are kept in the buffer. */
+ * UNTIL_CLOSE (a body ended by the server's close). A response's bytes,
+ * head, body and chunk framing, are counted (bytes_in is whole responses,
+ * as wrk's figure is) and dropped; only heads are kept in the buffer. */
 #include "tools/bench/bench_int.h"
 
 #include <string.h>
@@ -96,6 +97,7 @@ static bool consume(bench_conn *c, int64_t now)
 			if (n <= 0)
 				return n == 0;
 			pos = (size_t)n;
+			c->answer_bytes += (size_t)n;
 			if (c->rstate == HTTP_HEAD ||
 			    (c->rstate == HTTP_BODY && c->body_left == 0))
 				ok = finish(c, now);
@@ -109,7 +111,6 @@ static bool consume(bench_conn *c, int64_t now)
 				ok = finish(c, now);
 		} else if (c->rstate == HTTP_CHUNKED) {
 			bool done = false;
-			uint64_t before = c->chunked.body_bytes;
 			long n = http_chunked_feed(
 			    &c->chunked, c->buf + pos, avail, &done);
 			if (n < 0) {
@@ -117,7 +118,7 @@ static bool consume(bench_conn *c, int64_t now)
 				return false;
 			}
 			pos += (size_t)n;
-			c->answer_bytes += c->chunked.body_bytes - before;
+			c->answer_bytes += (size_t)n;
 			if (done)
 				ok = finish(c, now);
 		} else {
