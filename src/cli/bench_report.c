@@ -109,10 +109,29 @@ static void report_json(FILE *out, const bench_opts *o, const char *target,
 		f.mb_out, (unsigned long long)r->c.bytes_in,
 		(unsigned long long)r->c.bytes_out,
 		(unsigned long long)r->c.connects, r->conns_used, r->setup_s);
-	fprintf(out,
-		"\"latency_us\":{\"min\":%.3f,\"mean\":%.3f,\"p50\":%.3f,"
-		"\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f},",
-		f.min, f.mean, f.p50, f.p90, f.p99, f.p999, f.max);
+	if (r->latency.count > 0)
+		fprintf(out,
+			"\"latency_us\":{\"min\":%.3f,\"mean\":%.3f,"
+			"\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,"
+			"\"p999\":%.3f,\"max\":%.3f},",
+			f.min, f.mean, f.p50, f.p90, f.p99, f.p999, f.max);
+	else /* nothing completed: no figures, not zeros */
+		fputs("\"latency_us\":{\"min\":null,\"mean\":null,"
+		      "\"p50\":null,\"p90\":null,\"p99\":null,"
+		      "\"p999\":null,\"max\":null},",
+		      out);
+	if (o->mode == BENCH_HTTP) {
+		fputs("\"statuses\":{", out);
+		const char *sep = "";
+		for (int s = BENCH_STATUS_MIN; s < BENCH_STATUS_END; s++) {
+			if (r->c.statuses[s] == 0)
+				continue;
+			fprintf(out, "%s\"%d\":%llu", sep, s,
+				(unsigned long long)r->c.statuses[s]);
+			sep = ",";
+		}
+		fputs("},", out);
+	}
 	fputs("\"errors_by_kind\":{", out);
 	for (int k = 0; k < BENCH_E_COUNT; k++)
 		fprintf(out, "%s\"%s\":%llu", k > 0 ? "," : "",
@@ -122,6 +141,42 @@ static void report_json(FILE *out, const bench_opts *o, const char *target,
 		"},\"cpu\":{\"user_s\":%.3f,\"sys_s\":%.3f,"
 		"\"share\":%.3f}}\n",
 		r->user_s, r->sys_s, f.cpu_share);
+}
+
+static bool status_expected(const bench_opts *o, int s)
+{
+	return o->status != 0 ? s == o->status : s >= 200 && s < 300;
+}
+
+/* After the bad_status line: which statuses those were. */
+static void unexpected_statuses(FILE *out, const bench_opts *o,
+				const bench_result *r)
+{
+	const char *sep = " (";
+	for (int s = BENCH_STATUS_MIN; s < BENCH_STATUS_END; s++) {
+		if (r->c.statuses[s] == 0 || status_expected(o, s))
+			continue;
+		fprintf(out, "%s%d: %llu", sep, s,
+			(unsigned long long)r->c.statuses[s]);
+		sep = ", ";
+	}
+	if (sep[0] == ',')
+		fputc(')', out);
+}
+
+/* wrk's "Non-2xx" in full: every status received, by count. */
+static void report_statuses(FILE *out, const bench_result *r)
+{
+	fputs("  statuses   ", out);
+	bool any = false;
+	for (int s = BENCH_STATUS_MIN; s < BENCH_STATUS_END; s++) {
+		if (r->c.statuses[s] == 0)
+			continue;
+		fprintf(out, "%s %d: %llu", any ? "," : "", s,
+			(unsigned long long)r->c.statuses[s]);
+		any = true;
+	}
+	fputs(any ? "\n" : " none\n", out);
 }
 
 static void report_text(FILE *out, const bench_opts *o, const char *target,
@@ -148,20 +203,30 @@ static void report_text(FILE *out, const bench_opts *o, const char *target,
 		o->conns == 1 ? "" : "s");
 	fprintf(out, "  requests/s  %.1f\n", f.rps);
 	fprintf(out, "  MB/s        %.2f in, %.2f out\n", f.mb_in, f.mb_out);
-	fprintf(out,
-		"  latency us  min %.1f  p50 %.1f  p90 %.1f  p99 %.1f  "
-		"p99.9 %.1f  max %.1f  mean %.1f%s\n",
-		f.min, f.p50, f.p90, f.p99, f.p999, f.max, f.mean,
-		o->mode == BENCH_CONNECT ? " (connect)" : "");
+	if (r->latency.count > 0)
+		fprintf(out,
+			"  latency us  min %.1f  p50 %.1f  p90 %.1f  p99 %.1f  "
+			"p99.9 %.1f  max %.1f  mean %.1f%s\n",
+			f.min, f.p50, f.p90, f.p99, f.p999, f.max, f.mean,
+			o->mode == BENCH_CONNECT ? " (connect)" : "");
+	else
+		fprintf(out, "  latency us  n/a (nothing completed)\n");
+	if (o->mode == BENCH_HTTP)
+		report_statuses(out, r);
 	fprintf(out,
 		"  cpu         user %.2f s, sys %.2f s: %.0f%% of one "
 		"CPU\n",
 		r->user_s, r->sys_s, f.cpu_share * 100);
-	for (int k = 0; k < BENCH_E_COUNT; k++)
-		if (r->c.errors[k] > 0)
-			fprintf(out, "  errors      %llu %s: %s\n",
-				(unsigned long long)r->c.errors[k],
-				bench_err_name(k), bench_err_text(k));
+	for (int k = 0; k < BENCH_E_COUNT; k++) {
+		if (r->c.errors[k] == 0)
+			continue;
+		fprintf(out, "  errors      %llu %s: %s",
+			(unsigned long long)r->c.errors[k], bench_err_name(k),
+			bench_err_text(k));
+		if (k == BENCH_E_BAD_STATUS)
+			unexpected_statuses(out, o, r);
+		fputc('\n', out);
+	}
 }
 
 void bench_report(FILE *out, const bench_opts *o, const char *target,

@@ -416,6 +416,22 @@ class HttpMode(unittest.TestCase):
         self.assertEqual((r["requests"], r["errors_by_kind"]["bad_status"]),
                          (60, 30))
         self.assertEqual(r2["errors_by_kind"]["bad_status"], 20)
+        self.assertEqual(r["statuses"], {"200": 60, "404": 30})
+        self.assertEqual(r2["statuses"], {"200": 20, "404": 10})
+
+    def test_nothing_completed_has_no_latency(self):
+        not_found = (b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+        with Python(http_handler(lambda n: not_found)) as py:
+            url = "http://127.0.0.1:%d/" % py.port
+            rc, r, _ = bench("-n", "10", "-c", "1", url)
+            rc2, out, _ = run("bench", "-q", "-n", "10", "-c", "1", url)
+        self.assertEqual((rc, rc2), (1, 1))
+        self.assertEqual(r["statuses"], {"404": 10})
+        self.assertEqual(set(r["latency_us"].values()), {None})
+        self.assertIn("latency us  n/a", out)
+        self.assertIn("bad_status: HTTP status other than expected "
+                      "(404: 10)", out)
+        self.assertRegex(out, r"statuses +404: 10\n")
 
     def test_body_shorter_than_content_length(self):
         class Short(socketserver.BaseRequestHandler):

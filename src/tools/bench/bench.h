@@ -55,6 +55,10 @@ enum bench_err {
 	    BENCH_E_COUNT
 };
 
+/* HTTP statuses are counted by value, 100 to 599. */
+#define BENCH_STATUS_MIN 100
+#define BENCH_STATUS_END 600
+
 /* Counters of a run (or of one thread of it). */
 typedef struct bench_counts {
 	uint64_t requests; /* completed and correct */
@@ -62,6 +66,8 @@ typedef struct bench_counts {
 	uint64_t bytes_out; /* sent in the window: echo bytes, HTTP requests */
 	uint64_t bytes_in;  /* of the answers to counted requests: echo
 			       bytes, whole HTTP responses (head and body) */
+	uint64_t statuses[BENCH_STATUS_END]; /* http: responses by status, of
+						counted requests (good or not) */
 	uint64_t connects;  /* connections established: in the window, and
 			       each connection's first (connect mode: in the
 			       window only) */

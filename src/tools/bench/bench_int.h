@@ -84,6 +84,7 @@ struct bench_conn {
 	uint64_t want, sent, got; /* stream bytes: due, sent, received */
 	uint64_t answer_bytes;	  /* of the answer being read: counted in
 				     bytes_in when its request counts */
+	int answer_status;	  /* http: its status, counted likewise */
 	/* http: the response being read */
 	char *buf;
 	size_t len, cap;

@@ -65,6 +65,7 @@ static long head(bench_conn *c)
 		return -1;
 	}
 	c->status_good = status_ok(c->w->o, r.status);
+	c->answer_status = r.status;
 	c->close_after = r.close;
 	if (r.no_body) {
 		c->rstate = HTTP_HEAD;

@@ -134,6 +134,7 @@ static void conn_close(bench_conn *c)
 	if (c->w->proto->reset != NULL)
 		c->w->proto->reset(c);
 	c->want = c->sent = c->got = c->answer_bytes = 0;
+	c->answer_status = 0;
 	c->issued = c->completed = 0;
 	for (unsigned i = 0; i < c->w->o->pipeline; i++)
 		c->slots[i].used = false;
@@ -355,6 +356,16 @@ static void record(bench_worker *w, bench_slot *s, int64_t now)
 	hist_record(&w->latency, ns > 0 ? (uint64_t)ns : 0);
 }
 
+/* The answer in front belongs to a counted request: its bytes and status. */
+static void count_answer(bench_conn *c)
+{
+	bench_counts *n = &c->w->c;
+	n->bytes_in += c->answer_bytes;
+	if (c->answer_status >= BENCH_STATUS_MIN &&
+	    c->answer_status < BENCH_STATUS_END)
+		n->statuses[c->answer_status]++;
+}
+
 void bench_complete(bench_conn *c, bench_slot *s, int64_t now)
 {
 	bench_worker *w = c->w;
@@ -362,7 +373,7 @@ void bench_complete(bench_conn *c, bench_slot *s, int64_t now)
 		s->counted = false; /* ended after the window */
 	if (s->counted) {
 		w->c.requests++;
-		w->c.bytes_in += c->answer_bytes;
+		count_answer(c);
 		if (!connect_mode(w))
 			record(w, s, now);
 		atomic_store_explicit(&w->pub_requests, w->c.requests,
@@ -370,6 +381,7 @@ void bench_complete(bench_conn *c, bench_slot *s, int64_t now)
 		w->end_ns = now;
 	}
 	c->answer_bytes = 0;
+	c->answer_status = 0;
 	s->used = false;
 	c->inflight--;
 	c->completed++;
@@ -385,8 +397,9 @@ void bench_lost(bench_conn *c, bench_slot *s, int err)
 	if (s->counted && !bench_in_window(c->w, bench_now()))
 		s->counted = false;
 	if (s->counted)
-		c->w->c.bytes_in += c->answer_bytes;
+		count_answer(c);
 	c->answer_bytes = 0;
+	c->answer_status = 0;
 	count_error(c->w, s, err);
 	s->used = false;
 	c->inflight--;
