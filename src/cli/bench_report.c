@@ -100,7 +100,7 @@ static void report_json(FILE *out, const bench_opts *o, const char *target,
 		"\"duration_s\":%.6f,\"requests\":%llu,\"errors\":%llu,"
 		"\"requests_per_s\":%.2f,\"mb_per_s_in\":%.3f,"
 		"\"mb_per_s_out\":%.3f,\"bytes_in\":%llu,\"bytes_out\":%llu,"
-		"\"connects\":%llu,\"connections_used\":%u,"
+		"\"retried\":%llu,\"connects\":%llu,\"connections_used\":%u,"
 		"\"setup_s\":%.6f,",
 		o->conns, r->threads, o->pipeline, o->size, o->rate,
 		o->rate > 0 ? "open" : "closed", r->elapsed_s,
@@ -108,6 +108,7 @@ static void report_json(FILE *out, const bench_opts *o, const char *target,
 		(unsigned long long)bench_errors(&r->c), f.rps, f.mb_in,
 		f.mb_out, (unsigned long long)r->c.bytes_in,
 		(unsigned long long)r->c.bytes_out,
+		(unsigned long long)r->c.retried,
 		(unsigned long long)r->c.connects, r->conns_used, r->setup_s);
 	if (r->latency.count > 0)
 		fprintf(out,
@@ -213,6 +214,13 @@ static void report_text(FILE *out, const bench_opts *o, const char *target,
 		fprintf(out, "  latency us  n/a (nothing completed)\n");
 	if (o->mode == BENCH_HTTP)
 		report_statuses(out, r);
+	if (r->c.retried > 0)
+		fprintf(out,
+			"  retried     %llu request%s sent again on a new "
+			"connection: pipelined behind a response that closed "
+			"theirs\n",
+			(unsigned long long)r->c.retried,
+			r->c.retried == 1 ? "" : "s");
 	fprintf(out,
 		"  cpu         user %.2f s, sys %.2f s: %.0f%% of one "
 		"CPU\n",

@@ -11,8 +11,10 @@ rate check, which compares a count with the asked rate on a light load.
 """
 import json
 import os
+import shutil
 import socket
 import socketserver
+import subprocess
 import tempfile
 import threading
 import time
@@ -148,6 +150,30 @@ def ok_response(n):
 def chunked_response(n):
     return (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
             b"5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+
+
+# nginx on a Unix socket in a temporary directory, one process, closing
+# every connection after 10 requests (keepalive_requests, 1000 by default).
+NGINX_CONF = """
+daemon off;
+master_process off;
+pid %(dir)s/nginx.pid;
+error_log %(dir)s/error.log;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path %(dir)s;
+    proxy_temp_path %(dir)s;
+    fastcgi_temp_path %(dir)s;
+    uwsgi_temp_path %(dir)s;
+    scgi_temp_path %(dir)s;
+    keepalive_requests 10;
+    server {
+        listen unix:%(sock)s;
+        location / { return 200 "hello\\n"; }
+    }
+}
+"""
 
 
 class EchoMode(unittest.TestCase):
@@ -432,6 +458,64 @@ class HttpMode(unittest.TestCase):
         self.assertIn("bad_status: HTTP status other than expected "
                       "(404: 10)", out)
         self.assertRegex(out, r"statuses +404: 10\n")
+
+    def test_pipelined_behind_a_close_are_retried(self):
+        # As nginx does after keepalive_requests: the 3rd response of each
+        # connection says Connection: close, then the server shuts its
+        # side and drains what was pipelined behind it (a lingering
+        # close, so that the client reads the answer before any reset).
+        class CloseAfter3(socketserver.BaseRequestHandler):
+            def handle(self):
+                buf, n = b"", 0
+                while n < 3:
+                    while b"\r\n\r\n" not in buf:
+                        data = self.request.recv(65536)
+                        if not data:
+                            return
+                        buf += data
+                    _, buf = buf.split(b"\r\n\r\n", 1)
+                    n += 1
+                    close = b"Connection: close\r\n" if n == 3 else b""
+                    self.request.sendall(b"HTTP/1.1 200 OK\r\n" + close +
+                                         b"Content-Length: 2\r\n\r\nok")
+                self.request.shutdown(socket.SHUT_WR)
+                self.request.settimeout(5)
+                try:
+                    while self.request.recv(65536):
+                        pass
+                except OSError:
+                    pass
+        with Python(CloseAfter3) as py:
+            rc, r, _ = bench("-n", "300", "-c", "2", "-p", "8",
+                             "http://127.0.0.1:%d/" % py.port)
+        self.assertEqual((rc, r["requests"], r["errors"]), (0, 300, 0))
+        self.assertGreater(r["retried"], 0)
+        self.assertEqual(r["statuses"], {"200": 300})
+
+    @unittest.skipUnless(shutil.which("nginx"), "nginx is not installed")
+    def test_nginx_keepalive_requests(self):
+        with tempfile.TemporaryDirectory() as d:
+            sock = os.path.join(d, "nginx.sock")
+            conf = os.path.join(d, "nginx.conf")
+            with open(conf, "w") as f:
+                f.write(NGINX_CONF % {"dir": d, "sock": sock})
+            p = subprocess.Popen(["nginx", "-p", d, "-c", conf],
+                                 stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE)
+            try:
+                deadline = time.monotonic() + 10
+                while not os.path.exists(sock):
+                    self.assertIsNone(p.poll(), p.stderr.read())
+                    self.assertLess(time.monotonic(), deadline)
+                    time.sleep(0.02)
+                rc, r, _ = bench("-n", "2000", "-c", "4", "-p", "8",
+                                 "--mode", "http", "unix:" + sock)
+            finally:
+                p.terminate()
+                p.wait(timeout=10)
+                p.stderr.close()
+        self.assertEqual((rc, r["requests"], r["errors"]), (0, 2000, 0))
+        self.assertGreater(r["retried"], 0)
 
     def test_body_shorter_than_content_length(self):
         class Short(socketserver.BaseRequestHandler):

@@ -68,6 +68,9 @@ typedef struct bench_counts {
 			       bytes, whole HTTP responses (head and body) */
 	uint64_t statuses[BENCH_STATUS_END]; /* http: responses by status, of
 						counted requests (good or not) */
+	uint64_t retried;   /* http: counted requests sent again on a new
+			       connection, having been pipelined behind a
+			       response that closed theirs */
 	uint64_t connects;  /* connections established: in the window, and
 			       each connection's first (connect mode: in the
 			       window only) */

@@ -76,6 +76,7 @@ struct bench_conn {
 	bool was_up;		/* it has been up once */
 	unsigned failures; /* consecutive failed connects: the retry backoff */
 	unsigned inflight;
+	unsigned resend; /* slots 0.. to send again once connected */
 	uint64_t issued; /* requests issued on this connection */
 	uint64_t completed;
 	bench_slot *slots;	  /* ring of pipeline slots */
@@ -175,7 +176,9 @@ void bench_connected(bench_conn *c, bench_slot *s, int64_t now);
  * request in flight (at least one), close it, and connect again later. */
 void bench_fail(bench_conn *c, int err);
 /* The server ended a connection between requests (HTTP close): close and
- * reconnect without counting an error. */
+ * reconnect without counting an error. Requests still in flight (pipelined
+ * behind the response that closed it) are sent again on the new
+ * connection, as a browser does, and counted as retried. */
 void bench_recycle(bench_conn *c);
 
 /* Open the measured window if the setup and the warm-up are over (any

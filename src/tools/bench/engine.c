@@ -274,6 +274,7 @@ static void collect(bench_result *r, bench_worker *w, unsigned n)
 		r->c.bytes_out += c->bytes_out;
 		r->c.bytes_in += c->bytes_in;
 		r->c.connects += c->connects;
+		r->c.retried += c->retried;
 		for (int s = BENCH_STATUS_MIN; s < BENCH_STATUS_END; s++)
 			r->c.statuses[s] += c->statuses[s];
 		for (int k = 0; k < BENCH_E_COUNT; k++)

@@ -157,7 +157,7 @@ static bool finished(bench_conn *c)
 {
 	if (c->state == CONN_DONE)
 		return true;
-	if (!c->w->no_tickets || c->inflight > 0)
+	if (!c->w->no_tickets || c->inflight > 0 || c->resend > 0)
 		return false;
 	conn_done(c);
 	return true;
@@ -206,7 +206,12 @@ void bench_fail(bench_conn *c, int err)
 {
 	bench_worker *w = c->w;
 	settle(c, false);
-	if (c->inflight == 0) {
+	if (c->resend > 0) {
+		/* The connection that was to carry them again failed. */
+		for (unsigned i = 0; i < c->resend; i++)
+			count_error(w, &c->slots[i], err);
+		c->resend = 0;
+	} else if (c->inflight == 0) {
 		/* A connect that failed with nothing in flight stands for the
 		 * request it was to carry: with -n it uses a ticket, so that a
 		 * dead server still ends the run. */
@@ -224,12 +229,55 @@ void bench_fail(bench_conn *c, int err)
 	room_update(c);
 }
 
+static void reverse(bench_slot *s, unsigned n)
+{
+	for (unsigned i = 0; i < n / 2; i++) {
+		bench_slot t = s[i];
+		s[i] = s[n - 1 - i];
+		s[n - 1 - i] = t;
+	}
+}
+
+/* Keep the requests in flight for the next connection: they sit in the
+ * ring from slot completed % depth on, in order; rotated to the front,
+ * they are that connection's first requests (the readers match answers
+ * to slots by order). */
+static void keep_inflight(bench_conn *c)
+{
+	unsigned depth = c->w->o->pipeline;
+	unsigned k = (unsigned)(c->completed % depth);
+	reverse(c->slots, k);
+	reverse(c->slots + k, depth - k);
+	reverse(c->slots, depth);
+	c->resend = c->inflight;
+	for (unsigned i = 0; i < c->resend; i++)
+		if (c->slots[i].counted && bench_in_window(c->w, bench_now()))
+			c->w->c.retried++;
+}
+
+/* Connected again: send the kept requests first. Returns 0 or an error
+ * kind. */
+static int resend(bench_conn *c, int64_t now)
+{
+	unsigned n = c->resend;
+	c->resend = 0;
+	for (unsigned i = 0; i < n; i++) {
+		bench_slot *s = &c->slots[i];
+		s->used = true;
+		s->seq = c->issued++;
+		s->sent_ns = now;
+		c->inflight++;
+		int err = c->w->proto->issue(c, s);
+		if (err != 0)
+			return err;
+	}
+	return c->w->proto->flush != NULL ? c->w->proto->flush(c) : 0;
+}
+
 void bench_recycle(bench_conn *c)
 {
-	if (c->inflight > 0) {
-		bench_fail(c, BENCH_E_RESET);
-		return;
-	}
+	if (c->inflight > 0)
+		keep_inflight(c);
 	conn_close(c);
 	c->state = CONN_DOWN;
 	c->failures = 0;
@@ -478,6 +526,13 @@ static void on_up(bench_conn *c, int64_t now)
 		w->c.connects++;
 	settle(c, true);
 	skt_io_start(c->io, SKT_READABLE);
+	if (c->resend > 0) {
+		int err = resend(c, now);
+		if (err != 0) {
+			bench_fail(c, err);
+			return;
+		}
+	}
 	if (connect_mode(w)) {
 		if (w->proto->connected != NULL &&
 		    w->proto->connected(c, now) != 0)
