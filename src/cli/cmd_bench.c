@@ -5,15 +5,19 @@
 #include "cli.h"
 #include "bench_report.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #define HEADERS_MAX 32
-#define REQUEST_MAX 8192
+#define REQUEST_MAX 8192 /* the head */
+#define BODY_MAX    (1 << 20)
+#define METHOD_MAX  32
 
 struct bench_cli {
 	bench_opts o;
@@ -22,6 +26,10 @@ struct bench_cli {
 	bool mode_set, size_set, duration_set;
 	int next; /* -1: the mode's default, 0: now, 1: poll */
 	const char *path;
+	const char *method, *body_file, *content_type;
+	char *body; /* read from body_file */
+	size_t body_len;
+	char *whole; /* head and body, when there is a body */
 	const char *headers[HEADERS_MAX];
 	size_t nheaders;
 	char host_header[SKT_HOST_MAX + 16];
@@ -75,6 +83,15 @@ static bool header_ok(const char *h)
 	return strpbrk(h, "\r\n") == NULL;
 }
 
+/* A method is a token (RFC 9110 section 9.1). */
+static bool method_ok(const char *m)
+{
+	size_t n = strspn(m, "!#$%&'*+-.^_`|~0123456789"
+			     "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			     "abcdefghijklmnopqrstuvwxyz");
+	return n > 0 && n <= METHOD_MAX && m[n] == '\0';
+}
+
 static bool path_ok(const char *p)
 {
 	if (p[0] != '/' && strcmp(p, "*") != 0)
@@ -119,7 +136,20 @@ static int parse_value(int ch, const char *arg, struct bench_cli *b)
 	case 'T': NUM("--timeout", 1, 3600000, o->timeout_ms); return CLI_OK;
 	case 'R': NUM("--ramp", 0, 3600000, o->ramp_ms); return CLI_OK;
 	case 'S': NUM("--sources", 1, 254, o->sources); return CLI_OK;
-	case 'X': NUM("--status", 100, 599, o->status); return CLI_OK;
+	case 'E': NUM("--status", 100, 599, o->status); return CLI_OK;
+	case 'X':
+		if (!method_ok(arg))
+			return cli_usage_error("bench", "--method '%s': want a "
+					       "token such as GET or POST", arg);
+		b->method = arg;
+		return CLI_OK;
+	case 'B': b->body_file = arg; return CLI_OK;
+	case 'C':
+		if (strpbrk(arg, "\r\n") != NULL || arg[0] == '\0')
+			return cli_usage_error("bench", "--content-type '%s': "
+					       "want a media type", arg);
+		b->content_type = arg;
+		return CLI_OK;
 	case 'd':
 	case 'w':
 		if (cli_parse_seconds(arg, &ms) < 0)
@@ -177,7 +207,10 @@ static int parse_options(int argc, char **argv, struct bench_cli *b)
 		{"path", required_argument, NULL, 'P'},
 		{"header", required_argument, NULL, 'H'},
 		{"no-keepalive", no_argument, NULL, 'K'},
-		{"status", required_argument, NULL, 'X'},
+		{"status", required_argument, NULL, 'E'},
+		{"method", required_argument, NULL, 'X'},
+		{"body", required_argument, NULL, 'B'},
+		{"content-type", required_argument, NULL, 'C'},
 		{"json", no_argument, NULL, 'j'},
 		{"quiet", no_argument, NULL, 'q'},
 		{NULL, 0, NULL, 0},
@@ -185,7 +218,7 @@ static int parse_options(int argc, char **argv, struct bench_cli *b)
 	bool v4 = false, v6 = false;
 	int ch;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":46um:c:t:d:n:s:p:r:H:q",
+	while ((ch = getopt_long(argc, argv, ":46um:c:t:d:n:s:p:r:H:X:q",
 				 longopts, NULL)) != -1) {
 		int rc = CLI_OK;
 		switch (ch) {
@@ -249,33 +282,82 @@ static bool has_header(const struct bench_cli *b, const char *name)
 	return false;
 }
 
-/* The request every HTTP connection sends, built once. */
+/* Append to the request head; false once it would pass REQUEST_MAX. */
+static bool put(char *r, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(r + *len, REQUEST_MAX - *len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= REQUEST_MAX - *len)
+		return false;
+	*len += (size_t)n;
+	return true;
+}
+
+/* --body: the whole file, at most BODY_MAX bytes ("-": standard input). */
+static int read_body(struct bench_cli *b)
+{
+	bool std_in = strcmp(b->body_file, "-") == 0;
+	FILE *f = std_in ? stdin : fopen(b->body_file, "rb");
+	if (f == NULL)
+		return cli_fail("bench", b->body_file, -errno);
+	b->body = malloc(BODY_MAX + 1);
+	size_t n = b->body != NULL ? fread(b->body, 1, BODY_MAX + 1, f) : 0;
+	int err = b->body == NULL ? SKT_ENOMEM : ferror(f) ? SKT_EIO : 0;
+	if (!std_in)
+		fclose(f);
+	if (err != 0)
+		return cli_fail("bench", b->body_file, err);
+	if (n > BODY_MAX)
+		return cli_usage_error("bench", "--body '%s': over %d bytes",
+				       b->body_file, BODY_MAX);
+	b->body_len = n;
+	return CLI_OK;
+}
+
+/* The request every HTTP connection sends, built once: the head, then
+ * the body when there is one (Content-Length always set with a body, and
+ * 0 for a POST, PUT or PATCH without one, as servers may insist, RFC 9110
+ * section 8.6). */
 static int build_request(struct bench_cli *b)
 {
+	const char *m = b->method != NULL ? b->method : "GET";
 	size_t len = 0;
 	char *r = b->request;
-	len += (size_t)snprintf(r, REQUEST_MAX, "GET %s HTTP/1.1\r\n",
-				b->path != NULL ? b->path : "/");
-	if (!has_header(b, "Host") && len < REQUEST_MAX)
-		len += (size_t)snprintf(r + len, REQUEST_MAX - len,
-					"Host: %s\r\n", b->host_header);
-	if (!has_header(b, "User-Agent") && len < REQUEST_MAX)
-		len += (size_t)snprintf(r + len, REQUEST_MAX - len,
-					"User-Agent: sockit-bench/%s\r\n",
-					skt_version());
-	for (size_t i = 0; i < b->nheaders && len < REQUEST_MAX; i++)
-		len += (size_t)snprintf(r + len, REQUEST_MAX - len, "%s\r\n",
-					b->headers[i]);
-	if (!b->keepalive && len < REQUEST_MAX)
-		len += (size_t)snprintf(r + len, REQUEST_MAX - len,
-					"Connection: close\r\n");
-	if (len < REQUEST_MAX)
-		len += (size_t)snprintf(r + len, REQUEST_MAX - len, "\r\n");
-	if (len >= REQUEST_MAX)
-		return cli_usage_error("bench", "the request is over %d bytes",
-				       REQUEST_MAX);
+	bool ok = put(r, &len, "%s %s HTTP/1.1\r\n", m,
+		      b->path != NULL ? b->path : "/");
+	if (ok && !has_header(b, "Host"))
+		ok = put(r, &len, "Host: %s\r\n", b->host_header);
+	if (ok && !has_header(b, "User-Agent"))
+		ok = put(r, &len, "User-Agent: sockit-bench/%s\r\n",
+			 skt_version());
+	for (size_t i = 0; ok && i < b->nheaders; i++)
+		ok = put(r, &len, "%s\r\n", b->headers[i]);
+	if (ok && b->content_type != NULL)
+		ok = put(r, &len, "Content-Type: %s\r\n", b->content_type);
+	if (ok && (b->body_file != NULL || strcmp(m, "POST") == 0 ||
+		   strcmp(m, "PUT") == 0 || strcmp(m, "PATCH") == 0))
+		ok = put(r, &len, "Content-Length: %zu\r\n", b->body_len);
+	if (ok && !b->keepalive)
+		ok = put(r, &len, "Connection: close\r\n");
+	if (ok)
+		ok = put(r, &len, "\r\n");
+	if (!ok)
+		return cli_usage_error("bench", "the request head is over %d "
+				       "bytes", REQUEST_MAX);
 	b->o.request = r;
 	b->o.request_len = len;
+	b->o.no_body = strcmp(m, "HEAD") == 0;
+	if (b->body_len == 0)
+		return CLI_OK;
+	b->whole = malloc(len + b->body_len);
+	if (b->whole == NULL)
+		return cli_fail("bench", "memory", SKT_ENOMEM);
+	memcpy(b->whole, r, len);
+	memcpy(b->whole + len, b->body, b->body_len);
+	b->o.request = b->whole;
+	b->o.request_len = len + b->body_len;
 	return CLI_OK;
 }
 
@@ -287,10 +369,17 @@ static int settle(struct bench_cli *b)
 	if (o->udp && o->mode != BENCH_ECHO)
 		return cli_usage_error("bench", "--udp is for --mode echo");
 	if (!http && (b->path != NULL || b->nheaders > 0 || !b->keepalive ||
-		      o->status != 0))
+		      o->status != 0 || b->method != NULL ||
+		      b->body_file != NULL || b->content_type != NULL))
 		return cli_usage_error("bench", "--path, --header, "
-				       "--no-keepalive and --status are for "
+				       "--no-keepalive, --status, --method, "
+				       "--body and --content-type are for "
 				       "--mode http");
+	if (b->content_type != NULL && b->body_file == NULL)
+		return cli_usage_error("bench", "--content-type needs --body");
+	if (b->body_file != NULL && has_header(b, "Content-Length"))
+		return cli_usage_error("bench", "--body sets Content-Length: "
+				       "no --header for it");
 	if (o->mode == BENCH_CONNECT && o->pipeline > 1)
 		return cli_usage_error("bench", "--pipeline is not for "
 				       "--mode connect");
@@ -310,7 +399,8 @@ static int settle(struct bench_cli *b)
 		o->duration_ms = 10000;
 	if (b->duration_set && o->duration_ms == 0)
 		return cli_usage_error("bench", "--duration must be above 0");
-	return http ? build_request(b) : CLI_OK;
+	int rc = http && b->body_file != NULL ? read_body(b) : CLI_OK;
+	return http && rc == CLI_OK ? build_request(b) : rc;
 }
 
 static int parse(int argc, char **argv, struct bench_cli *b, skt_endpoint *ep)
@@ -390,6 +480,10 @@ static int run(int argc, char **argv)
 			rc = bench_verdict(r);
 		}
 	}
+	if (b != NULL) {
+		free(b->body);
+		free(b->whole);
+	}
 	free(b);
 	free(r);
 	return rc;
@@ -430,6 +524,11 @@ const cli_cmd cli_cmd_bench = {
 	"  -H, --header 'N: V'   http: one more request header (repeatable)\n"
 	"      --no-keepalive    http: a new connection per request\n"
 	"      --status N        http: the status expected (default: any 2xx)\n"
+	"  -X, --method METHOD   http: the method (default GET; HEAD expects\n"
+	"                        no bodies)\n"
+	"      --body FILE       http: send FILE (- for stdin, up to 1 MiB) as\n"
+	"                        each request's body, with its Content-Length\n"
+	"      --content-type T  http: the body's Content-Type\n"
 	"      --json            one JSON object on stdout\n"
 	"  -q, --quiet           no progress line on a terminal\n"
 	"  -4, -6                resolve HOST to IPv4 / IPv6 only\n"

@@ -517,6 +517,51 @@ class HttpMode(unittest.TestCase):
         self.assertEqual((rc, r["requests"], r["errors"]), (0, 2000, 0))
         self.assertGreater(r["retried"], 0)
 
+    def test_method_body_and_content_type(self):
+        seen = []
+
+        class Recorder(socketserver.BaseRequestHandler):
+            def handle(self):
+                buf = b""
+                while True:
+                    while b"\r\n\r\n" not in buf:
+                        data = self.request.recv(65536)
+                        if not data:
+                            return
+                        buf += data
+                    head, buf = buf.split(b"\r\n\r\n", 1)
+                    lines = head.decode().split("\r\n")
+                    fields = dict(l.split(": ", 1) for l in lines[1:])
+                    n = int(fields.get("Content-Length", "0"))
+                    while len(buf) < n:
+                        buf += self.request.recv(65536)
+                    seen.append((lines[0], fields.get("Content-Type"),
+                                 buf[:n]))
+                    buf = buf[n:]
+                    self.request.sendall(b"HTTP/1.1 201 Created\r\n"
+                                         b"Content-Length: 0\r\n\r\n")
+        body = bytes(range(256)) * 40  # 10 KiB, any bytes
+        with tempfile.NamedTemporaryFile() as f, Python(Recorder) as py:
+            f.write(body)
+            f.flush()
+            rc, r, _ = bench("-n", "20", "-c", "2", "-p", "2", "-X", "PUT",
+                             "--body", f.name, "--content-type",
+                             "application/x-test",
+                             "http://127.0.0.1:%d/up" % py.port)
+        self.assertEqual((rc, r["requests"], r["errors"]), (0, 20, 0))
+        self.assertEqual(r["statuses"], {"201": 20})
+        self.assertGreaterEqual(len(seen), 20)
+        self.assertEqual(set(seen),
+                         {("PUT /up HTTP/1.1", "application/x-test", body)})
+
+    def test_head_responses_have_no_body(self):
+        # hello announces the length of the body it does not send.
+        with Serve("hello") as srv:
+            rc, r, _ = bench("-n", "200", "-c", "2", "-X", "HEAD",
+                             "http://127.0.0.1:%d/" % srv.port)
+            srv.stop()
+        self.assertEqual((rc, r["requests"], r["errors"]), (0, 200, 0))
+
     def test_body_shorter_than_content_length(self):
         class Short(socketserver.BaseRequestHandler):
             def handle(self):
@@ -560,6 +605,11 @@ class Usage(unittest.TestCase):
             ["-H", "no colon", "http://127.0.0.1:80/"],
             ["--no-keepalive", "-p", "4", "http://127.0.0.1:80/"],
             ["--bogus", "127.0.0.1:7"],
+            ["-X", "GET /", "http://127.0.0.1:80/"],
+            ["-X", "POST", "127.0.0.1:7"],
+            ["--content-type", "text/plain", "http://127.0.0.1:80/"],
+            ["--body", "/dev/null", "-H", "Content-Length: 1",
+             "http://127.0.0.1:80/"],
             [],
         ]
         for args in cases:

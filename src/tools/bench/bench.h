@@ -102,6 +102,9 @@ typedef struct bench_opts {
 	const char *request; /* http: the whole request, sent as is */
 	size_t request_len;
 	int status;	   /* http: the expected status; 0: any 2xx */
+	bool no_body;	   /* http: the method is HEAD, whose responses have
+			      no body whatever they announce (RFC 9110
+			      section 9.3.2) */
 	bool next_on_poll; /* closed model: a connection sends its next
 			      request at its next writable event, as wrk
 			      does, not once the iteration's reads are

@@ -18,6 +18,7 @@
 /* The HTTP request is repeated in the stream until a slice this long is
  * contiguous: a pipelined burst is one send(). */
 #define HTTP_SPAN    65536
+#define REQUEST_MAX  ((size_t)16 << 20) /* with its body */
 #define SIZE_MAX_TCP ((size_t)1 << 30)
 #define SIZE_MAX_UDP 65507
 #define CONNS_MAX    1000000
@@ -75,7 +76,7 @@ static int check(const bench_opts *o)
 			   : 0;
 	case BENCH_HTTP:
 		return o->udp || o->request == NULL || o->request_len == 0 ||
-			       o->request_len > HTTP_SPAN
+			       o->request_len > REQUEST_MAX
 			   ? SKT_EINVAL
 			   : 0;
 	default:

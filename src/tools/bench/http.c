@@ -67,7 +67,7 @@ static long head(bench_conn *c)
 	c->status_good = status_ok(c->w->o, r.status);
 	c->answer_status = r.status;
 	c->close_after = r.close;
-	if (r.no_body) {
+	if (r.no_body || c->w->o->no_body) {
 		c->rstate = HTTP_HEAD;
 		c->body_left = 0;
 	} else if (r.chunked) {
