@@ -100,7 +100,8 @@ static void report_json(FILE *out, const bench_opts *o, const char *target,
 		"\"duration_s\":%.6f,\"requests\":%llu,\"errors\":%llu,"
 		"\"requests_per_s\":%.2f,\"mb_per_s_in\":%.3f,"
 		"\"mb_per_s_out\":%.3f,\"bytes_in\":%llu,\"bytes_out\":%llu,"
-		"\"retried\":%llu,\"connects\":%llu,\"connections_used\":%u,"
+		"\"retried\":%llu,\"resets_after_connect\":%llu,"
+		"\"connects\":%llu,\"connections_used\":%u,"
 		"\"setup_s\":%.6f,",
 		o->conns, r->threads, o->pipeline, o->size, o->rate,
 		o->rate > 0 ? "open" : "closed", r->elapsed_s,
@@ -109,6 +110,7 @@ static void report_json(FILE *out, const bench_opts *o, const char *target,
 		f.mb_out, (unsigned long long)r->c.bytes_in,
 		(unsigned long long)r->c.bytes_out,
 		(unsigned long long)r->c.retried,
+		(unsigned long long)r->c.early_resets,
 		(unsigned long long)r->c.connects, r->conns_used, r->setup_s);
 	if (r->latency.count > 0)
 		fprintf(out,
@@ -235,6 +237,15 @@ static void report_text(FILE *out, const bench_opts *o, const char *target,
 			unexpected_statuses(out, o, r);
 		fputc('\n', out);
 	}
+	if (r->c.early_resets * 2 > bench_errors(&r->c))
+		fprintf(out,
+			"  hint        most errors are connections the server "
+			"closed right after accepting them: it may cap "
+			"connections per client address or in all (sockit "
+			"serve: --max-per-ip, --max-conns)%s\n",
+			o->sources < 2 ? "; --sources spreads the client "
+					 "addresses towards 127.x"
+				       : "");
 }
 
 void bench_report(FILE *out, const bench_opts *o, const char *target,

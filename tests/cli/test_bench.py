@@ -326,6 +326,36 @@ class EchoMode(unittest.TestCase):
                              r["duration_s"] * 1e6 * 1.01)
         self.assertGreaterEqual(wall, r["setup_s"] + r["duration_s"])
 
+    def test_sources_rotate_under_a_per_ip_cap(self):
+        # Two connections per client address: 8 from 127.0.0.1 alone
+        # would be refused; over 127.0.0.1..64 each has its own.
+        with Serve("echo", "--max-per-ip", "2") as srv:
+            rc, r, _ = bench("-n", "400", "-c", "8",
+                             "127.0.0.1:%d" % srv.port)
+            srv.stop()
+        self.assertEqual((rc, r["requests"], r["errors"]), (0, 400, 0))
+        with Serve("hello", "--max-per-ip", "2") as srv:
+            rc, r, _ = bench("-n", "400", "-c", "8",
+                             "http://127.0.0.1:%d/" % srv.port)
+            srv.stop()
+        self.assertEqual((rc, r["requests"], r["errors"]), (0, 400, 0))
+
+    def test_resets_after_connect_name_the_cap(self):
+        with Serve("echo", "--max-per-ip", "2") as srv:
+            port = srv.port
+            rc, r, _ = bench("-n", "400", "-c", "8", "--sources", "1",
+                             "127.0.0.1:%d" % port)
+            rc2, out, _ = run("bench", "-q", "-n", "400", "-c", "8",
+                              "--sources", "1", "127.0.0.1:%d" % port,
+                              timeout=30)
+            srv.stop()
+        self.assertEqual((rc, rc2), (1, 1))
+        self.assertGreater(r["errors_by_kind"]["reset"], 0)
+        self.assertGreater(r["resets_after_connect"] * 2, r["errors"])
+        self.assertIn("hint        most errors are connections the server "
+                      "closed right after accepting them", out)
+        self.assertIn("--max-per-ip", out)
+
     def test_open_model_keeps_the_rate(self):
         with Serve("echo") as srv:
             rc, r, _ = bench("-r", "2000", "-d", "2", "-c", "4",

@@ -68,6 +68,8 @@ typedef struct bench_counts {
 			       bytes, whole HTTP responses (head and body) */
 	uint64_t statuses[BENCH_STATUS_END]; /* http: responses by status, of
 						counted requests (good or not) */
+	uint64_t early_resets; /* errors of kind reset on connections the
+				  server closed before any answer */
 	uint64_t retried;   /* http: counted requests sent again on a new
 			       connection, having been pipelined behind a
 			       response that closed theirs */
@@ -109,8 +111,9 @@ typedef struct bench_opts {
 			      request at its next writable event, as wrk
 			      does, not once the iteration's reads are
 			      done (see worker.c) */
-	unsigned sources;  /* connect to 127.x: rotate over this many
-			      127.0.0.x source addresses; 0 or 1: off */
+	unsigned sources;  /* towards 127.x (TCP and UDP, every mode): rotate
+			      over this many 127.0.0.x source addresses;
+			      0 or 1: off */
 	void (*progress)(const bench_progress *p, void *arg);
 	void *progress_arg;
 } bench_opts;

@@ -147,7 +147,8 @@ struct bench_worker {
 	uint8_t *rbuf;	    /* a read buffer for echo */
 	size_t rbuf_cap;
 	uint64_t next_seq;    /* UDP sequence numbers */
-	uint32_t source_next; /* connect: the next 127.0.0.x source */
+	uint32_t source_next; /* the next 127.0.0.x source (of all threads'
+				 connections, this thread's come next) */
 	int64_t end_ns;	      /* when this thread's last request ended */
 	bench_counts c;  /* counted in the window */
 	hist latency;

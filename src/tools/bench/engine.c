@@ -171,6 +171,7 @@ static int make_workers(bench_shared *sh, unsigned n, bench_worker **out)
 	if (w == NULL)
 		return SKT_ENOMEM;
 	int err = 0;
+	uint32_t first = 0;
 	for (unsigned i = 0; i < n && err == 0; i++) {
 		w[i].sh = sh;
 		w[i].o = o;
@@ -178,6 +179,8 @@ static int make_workers(bench_shared *sh, unsigned n, bench_worker **out)
 		w[i].index = i;
 		w[i].pace_fd = -1;
 		w[i].nconns = o->conns / n + (i < o->conns % n);
+		w[i].source_next = first;
+		first += w[i].nconns;
 		w[i].interval_ns = o->rate > 0 ? 1e9 * n / o->rate : 0;
 		hist_reset(&w[i].latency);
 		w[i].conns = skt_calloc(w[i].nconns, sizeof(bench_conn));
@@ -276,6 +279,7 @@ static void collect(bench_result *r, bench_worker *w, unsigned n)
 		r->c.bytes_in += c->bytes_in;
 		r->c.connects += c->connects;
 		r->c.retried += c->retried;
+		r->c.early_resets += c->early_resets;
 		for (int s = BENCH_STATUS_MIN; s < BENCH_STATUS_END; s++)
 			r->c.statuses[s] += c->statuses[s];
 		for (int k = 0; k < BENCH_E_COUNT; k++)

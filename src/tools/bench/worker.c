@@ -163,14 +163,16 @@ static bool finished(bench_conn *c)
 	return true;
 }
 
-static void count_error(bench_worker *w, bench_slot *s, int err)
+/* Returns whether it counted (in the window, of a counted request). */
+static bool count_error(bench_worker *w, bench_slot *s, int err)
 {
 	if ((s != NULL && !s->counted) || !bench_in_window(w, bench_now()))
-		return;
+		return false;
 	w->c.errors[err]++;
 	w->end_ns = bench_now();
 	atomic_store_explicit(&w->pub_errors, bench_errors(&w->c),
 			      memory_order_relaxed);
+	return true;
 }
 
 /* The first connect of c has ended: up (was_up) or failed. The last one
@@ -205,22 +207,29 @@ static void retry_later(bench_conn *c)
 void bench_fail(bench_conn *c, int err)
 {
 	bench_worker *w = c->w;
+	/* Accepted, then closed before any answer: what a server's cap on
+	 * connections (per client address or in all) looks like. */
+	bool early = err == BENCH_E_RESET && c->state == CONN_UP &&
+		     c->completed == 0 && !connect_mode(w);
+	uint64_t n = 0;
 	settle(c, false);
 	if (c->resend > 0) {
 		/* The connection that was to carry them again failed. */
 		for (unsigned i = 0; i < c->resend; i++)
-			count_error(w, &c->slots[i], err);
+			n += count_error(w, &c->slots[i], err);
 		c->resend = 0;
 	} else if (c->inflight == 0) {
 		/* A connect that failed with nothing in flight stands for the
 		 * request it was to carry: with -n it uses a ticket, so that a
 		 * dead server still ends the run. */
 		if (take_ticket(w, bench_now()))
-			count_error(w, NULL, err);
+			n += count_error(w, NULL, err);
 	}
 	for (unsigned i = 0; i < w->o->pipeline; i++)
 		if (c->slots[i].used)
-			count_error(w, &c->slots[i], err);
+			n += count_error(w, &c->slots[i], err);
+	if (early)
+		w->c.early_resets += n;
 	conn_close(c);
 	c->state = CONN_DOWN;
 	if (finished(c))
@@ -590,9 +599,11 @@ static void on_io(skt_io *io, unsigned events, void *arg)
 		on_writable(c, now);
 }
 
-/* Connect mode on 127.0.0.0/8: spread the source addresses, so that one
- * (source, destination) pair's ephemeral ports and TIME_WAIT entries do
- * not cap the rate. */
+/* Towards 127.0.0.0/8: spread the source addresses over the connections,
+ * so that one (source, destination) pair's ephemeral ports and TIME_WAIT
+ * entries do not cap connect mode's rate, and a server's cap per client
+ * address (sockit serve's --max-per-ip, 256) does not refuse a run of
+ * many connections. */
 static int bind_source(bench_worker *w, int fd)
 {
 	const skt_addr *t = &w->o->target;
@@ -622,7 +633,7 @@ static int open_socket(bench_conn *c)
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
-	if (connect_mode(w))
+	if (t->u.sa.sa_family == AF_INET)
 		err = bind_source(w, fd);
 	if (err == 0)
 		err = skt_io_new(w->loop, &c->io, fd, on_io, c);
