@@ -452,6 +452,27 @@ static int resolve(struct bench_cli *b, const skt_endpoint *ep)
 	return 0;
 }
 
+/* Refuse a run that would run out of file descriptors (each connection
+ * failing with EMFILE, for nothing), after raising the soft limit to the
+ * hard one as scan and serve do. */
+static int check_fds(const bench_opts *o)
+{
+	cli_raise_nofile();
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return CLI_OK;
+	uint64_t need = bench_fds_needed(o);
+	if (need <= rl.rlim_cur)
+		return CLI_OK;
+	fprintf(stderr,
+		"sockit: bench: -c %u needs about %llu file descriptors, over "
+		"this process's limit of %llu (ulimit -n; raise the hard "
+		"limit, or lower -c)\n",
+		o->conns, (unsigned long long)need,
+		(unsigned long long)rl.rlim_cur);
+	return CLI_FAIL;
+}
+
 static int run(int argc, char **argv)
 {
 	struct bench_cli *b = calloc(1, sizeof(*b));
@@ -464,8 +485,9 @@ static int run(int argc, char **argv)
 		if (err < 0)
 			rc = cli_fail("bench", ep.host, err);
 	}
+	if (rc == CLI_OK)
+		rc = check_fds(&b->o);
 	if (rc == CLI_OK) {
-		cli_raise_nofile();
 		bench_progress_state ps = { .cmd_quiet = b->quiet };
 		if (bench_progress_wanted(&ps)) {
 			b->o.progress = bench_progress_draw;

@@ -11,6 +11,7 @@ rate check, which compares a count with the asked rate on a light load.
 """
 import json
 import os
+import resource
 import shutil
 import socket
 import socketserver
@@ -20,7 +21,7 @@ import threading
 import time
 import unittest
 
-from clitest import run
+from clitest import SOCKIT, run
 from servetest import Serve
 
 
@@ -619,6 +620,31 @@ class HttpMode(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         self.assertIn("100 requests, 0 errors", out)
         self.assertRegex(out, r"latency us +min [0-9.]+ +p50 [0-9.]+")
+
+
+class Limits(unittest.TestCase):
+    def test_connections_over_the_fd_limit_are_refused_up_front(self):
+        def limit():
+            resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+        with Serve("echo") as srv:
+            p = subprocess.run([SOCKIT, "bench", "-q", "-n", "100", "-c",
+                                "100", "127.0.0.1:%d" % srv.port],
+                               capture_output=True, text=True, timeout=30,
+                               preexec_fn=limit)
+            srv.stop()
+        self.assertEqual((p.returncode, p.stdout), (1, ""))
+        self.assertRegex(p.stderr, r"^sockit: bench: -c 100 needs about "
+                         r"\d+ file descriptors, over this process's limit "
+                         r"of 64 \(ulimit -n")
+        self.assertEqual(len(p.stderr.splitlines()), 1)
+
+    def test_emfile_is_an_error_kind(self):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        rc, r, _ = bench("-n", "1", "-c", "1", "127.0.0.1:%d" % port)
+        self.assertIn("emfile", r["errors_by_kind"])
 
 
 class Usage(unittest.TestCase):

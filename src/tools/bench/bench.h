@@ -46,6 +46,8 @@ enum bench_mode {
 	X(BAD_STATUS, "bad_status", "HTTP status other than expected")         \
 	X(BAD_RESPONSE, "bad_response", "malformed HTTP response")             \
 	X(LOST, "lost", "UDP datagram with no echo within --timeout")          \
+	X(EMFILE, "emfile",                                                    \
+	  "out of file descriptors (EMFILE, ENFILE): raise ulimit -n")          \
 	X(OTHER, "other", "any other socket error")
 
 enum bench_err {
@@ -136,6 +138,10 @@ typedef struct bench_result {
  * counted in r, not returned. Returns 0, SKT_EINVAL, SKT_ENOMEM, or -errno
  * when a thread or loop cannot be made. */
 int bench_run(const bench_opts *o, bench_result *r);
+
+/* File descriptors a run of o needs at most: one per connection, the
+ * threads' loops and timers, and a margin for stdio and the resolver. */
+uint64_t bench_fds_needed(const bench_opts *o);
 
 /* "refused", "reset", ...: the JSON key of an error kind. */
 const char *bench_err_name(int kind);

@@ -47,6 +47,17 @@ const char *bench_err_text(int kind)
 	return kind >= 0 && kind < BENCH_E_COUNT ? err_texts[kind] : "?";
 }
 
+/* Per thread: the loop's epoll fd and wake eventfd, the open model's
+ * timerfd. */
+#define FDS_PER_THREAD 3
+#define FDS_MARGIN     16
+
+uint64_t bench_fds_needed(const bench_opts *o)
+{
+	uint64_t threads = o->threads < o->conns ? o->threads : o->conns;
+	return (uint64_t)o->conns + threads * FDS_PER_THREAD + FDS_MARGIN;
+}
+
 uint64_t bench_errors(const bench_counts *c)
 {
 	uint64_t n = 0;

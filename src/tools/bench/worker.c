@@ -57,6 +57,9 @@ int bench_errkind(int err)
 		return BENCH_E_RESET;
 	case SKT_ETIMEDOUT:
 		return BENCH_E_TIMEOUT;
+	case SKT_EMFILE:
+	case SKT_ENFILE:
+		return BENCH_E_EMFILE;
 	default:
 		return BENCH_E_OTHER;
 	}
