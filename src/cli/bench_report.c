@@ -97,6 +97,7 @@ static void report_json(FILE *out, const bench_opts *o, const char *target,
 	fprintf(out,
 		",\"connections\":%u,\"threads\":%u,\"pipeline\":%u,"
 		"\"size\":%zu,\"rate\":%.0f,\"model\":\"%s\","
+		"\"interrupted\":%s,"
 		"\"duration_s\":%.6f,\"requests\":%llu,\"errors\":%llu,"
 		"\"requests_per_s\":%.2f,\"mb_per_s_in\":%.3f,"
 		"\"mb_per_s_out\":%.3f,\"bytes_in\":%llu,\"bytes_out\":%llu,"
@@ -104,7 +105,8 @@ static void report_json(FILE *out, const bench_opts *o, const char *target,
 		"\"connects\":%llu,\"connections_used\":%u,"
 		"\"setup_s\":%.6f,",
 		o->conns, r->threads, o->pipeline, o->size, o->rate,
-		o->rate > 0 ? "open" : "closed", r->elapsed_s,
+		o->rate > 0 ? "open" : "closed",
+		r->interrupted ? "true" : "false", r->elapsed_s,
 		(unsigned long long)r->c.requests,
 		(unsigned long long)bench_errors(&r->c), f.rps, f.mb_in,
 		f.mb_out, (unsigned long long)r->c.bytes_in,
@@ -198,7 +200,8 @@ static void report_text(FILE *out, const bench_opts *o, const char *target,
 		fprintf(out, "open model at %.0f/s\n", o->rate);
 	else
 		fprintf(out, "closed model\n");
-	fprintf(out, "  %.2f s, %llu requests, %llu errors\n", r->elapsed_s,
+	fprintf(out, "  %.2f s%s, %llu requests, %llu errors\n", r->elapsed_s,
+		r->interrupted ? " (interrupted)" : "",
 		(unsigned long long)r->c.requests,
 		(unsigned long long)bench_errors(&r->c));
 	fprintf(out, "  setup       %.2f s before the window: %u of %u "

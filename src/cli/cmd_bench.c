@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -452,6 +453,26 @@ static int resolve(struct bench_cli *b, const skt_endpoint *ep)
 	return 0;
 }
 
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+/* SIGINT, SIGTERM and SIGHUP end the run early with its report, as wrk
+ * and ab do; a second one kills (SA_RESETHAND), should the end hang. */
+static void catch_stops(bench_opts *o)
+{
+	struct sigaction sa = { .sa_handler = on_stop,
+				.sa_flags = SA_RESETHAND };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	o->stop = &stop_signal;
+}
+
 /* Refuse a run that would run out of file descriptors (each connection
  * failing with EMFILE, for nothing), after raising the soft limit to the
  * hard one as scan and serve do. */
@@ -493,13 +514,16 @@ static int run(int argc, char **argv)
 			b->o.progress = bench_progress_draw;
 			b->o.progress_arg = &ps;
 		}
+		catch_stops(&b->o);
 		int err = bench_run(&b->o, r);
 		bench_progress_clear(&ps);
 		if (err < 0) {
 			rc = cli_fail("bench", b->target_text, err);
 		} else {
 			bench_report(stdout, &b->o, b->target_text, r, b->json);
-			rc = bench_verdict(r);
+			/* Interrupted: as a shell reports a death by signal. */
+			rc = r->interrupted ? 128 + stop_signal
+					    : bench_verdict(r);
 		}
 	}
 	if (b != NULL) {
@@ -558,7 +582,10 @@ const cli_cmd cli_cmd_bench = {
 	"\n"
 	"Output: requests/s, MB/s, latency percentiles (p50 p90 p99 p99.9 max,\n"
 	"within 0.8%), errors by kind, and this process's own CPU time, so\n"
-	"that a saturated generator shows. Exit status: 0 when every request\n"
-	"succeeded, 1 when any failed or none completed, 2 on usage errors.\n",
+	"that a saturated generator shows. Ctrl-C (SIGINT, SIGTERM, SIGHUP) ends\n"
+	"the run early with the report so far, marked interrupted. Exit status:\n"
+	"0 when every request succeeded, 1 when any failed or none completed,\n"
+	"2 on usage errors, 128 + the signal's number when interrupted (130\n"
+	"for Ctrl-C).\n",
 	.run = run,
 };

@@ -13,6 +13,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import socket
 import socketserver
 import subprocess
@@ -620,6 +621,54 @@ class HttpMode(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         self.assertIn("100 requests, 0 errors", out)
         self.assertRegex(out, r"latency us +min [0-9.]+ +p50 [0-9.]+")
+
+
+class Interrupt(unittest.TestCase):
+    def interrupted(self, *args):
+        """bench ARGS -d 60 against a python3 echo server, SIGINT once the
+        server has echoed 200 messages: (exit code, stdout)."""
+        echoed = threading.Event()
+
+        class Counting(socketserver.BaseRequestHandler):
+            def handle(self):
+                total = 0
+                try:
+                    while True:
+                        data = self.request.recv(65536)
+                        if not data:
+                            return
+                        self.request.sendall(data)
+                        total += len(data)
+                        if total >= 200 * 64:
+                            echoed.set()
+                except OSError:
+                    pass
+        with Python(Counting) as py:
+            p = subprocess.Popen([SOCKIT, "bench", "-q", *args, "-d", "60",
+                                  "-c", "1", "127.0.0.1:%d" % py.port],
+                                 stdout=subprocess.PIPE, text=True)
+            try:
+                self.assertTrue(echoed.wait(30))
+                p.send_signal(signal.SIGINT)
+                out, _ = p.communicate(timeout=30)
+            finally:
+                p.kill()
+                p.wait()
+        return p.returncode, out
+
+    def test_sigint_reports_what_was_measured(self):
+        rc, out = self.interrupted("--json")
+        r = json.loads(out)
+        self.assertEqual((rc, r["interrupted"]), (130, True))
+        self.assertGreater(r["requests"], 0)
+        self.assertLess(r["duration_s"], 60)
+        self.assertEqual(r["errors"], 0)
+
+    def test_sigint_text_report_is_marked(self):
+        rc, out = self.interrupted()
+        self.assertEqual(rc, 130)
+        self.assertRegex(out, r"\n  [0-9.]+ s \(interrupted\), [1-9][0-9]* "
+                         r"requests, 0 errors\n")
 
 
 class Limits(unittest.TestCase):

@@ -23,6 +23,7 @@
 #ifndef SOCKIT_BENCH_H
 #define SOCKIT_BENCH_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -118,6 +119,10 @@ typedef struct bench_opts {
 			      0 or 1: off */
 	void (*progress)(const bench_progress *p, void *arg);
 	void *progress_arg;
+	/* When not NULL and set non-zero (by a signal handler), the run ends
+	 * within a tick (100 ms) as if its time were up, the window closing
+	 * there; r->interrupted says so. */
+	const volatile sig_atomic_t *stop;
 } bench_opts;
 
 typedef struct bench_result {
@@ -129,6 +134,7 @@ typedef struct bench_result {
 	double user_s;	  /* this process's CPU time in the window */
 	double sys_s;
 	unsigned threads;  /* as run */
+	bool interrupted;  /* ended by *o->stop */
 	hist latency; /* ns, of counted requests; connect mode: connect */
 } bench_result;
 

@@ -148,12 +148,19 @@ static double cpu_seconds(const struct timeval *tv)
 	return (double)tv->tv_sec + (double)tv->tv_usec / 1e6;
 }
 
-static void sleep_until(int64_t at)
+static bool stop_asked(const bench_opts *o)
+{
+	return o->stop != NULL && *o->stop != 0;
+}
+
+/* Until at, or until a signal that asks to stop. */
+static void sleep_until(const bench_opts *o, int64_t at)
 {
 	struct timespec ts = {.tv_sec = at / 1000000000,
 			      .tv_nsec = at % 1000000000};
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
-	       EINTR)
+		   EINTR &&
+	       !stop_asked(o))
 		;
 }
 
@@ -268,6 +275,12 @@ static int64_t keep_time(bench_shared *sh, bench_worker *w, unsigned n)
 		int64_t end = start + o->duration_ms * 1000000;
 		if (atomic_load(&sh->finished) == n)
 			return now;
+		if (stop_asked(o)) {
+			/* Nothing that ends from here on counts. */
+			if (now < atomic_load(&sh->end_ns))
+				atomic_store(&sh->end_ns, now);
+			return now;
+		}
 		if (start != 0 && o->duration_ms > 0 && now >= end)
 			return now;
 		if (o->progress != NULL && now >= next_report) {
@@ -277,7 +290,7 @@ static int64_t keep_time(bench_shared *sh, bench_worker *w, unsigned n)
 		int64_t at = tick;
 		if (start != 0 && o->duration_ms > 0 && end < at)
 			at = end;
-		sleep_until(at);
+		sleep_until(o, at);
 	}
 }
 
@@ -335,6 +348,7 @@ int bench_run(const bench_opts *o, bench_result *r)
 	}
 	int64_t stop = err == 0 ? keep_time(&sh, w, n) : bench_now();
 	bool all_done = atomic_load(&sh.finished) == n;
+	r->interrupted = !all_done && stop_asked(o);
 	stop_all(w, started);
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(tid[i], NULL);
