@@ -87,13 +87,36 @@ static const char *transport(const bench_opts *o)
 	return o->udp ? "udp" : "tcp";
 }
 
-static void report_json(FILE *out, const bench_opts *o, const char *target,
+/* "host":NAME,"other_addresses":[{"address":A,"error":E|null}...], */
+static void json_target(FILE *out, const bench_target *t)
+{
+	fputs(",\"host\":", out);
+	if (t->host != NULL)
+		cli_json_str(out, t->host);
+	else
+		fputs("null", out);
+	fputs(",\"other_addresses\":[", out);
+	for (size_t i = 0; i < t->nothers; i++) {
+		fprintf(out, "%s{\"address\":", i > 0 ? "," : "");
+		cli_json_str(out, t->others[i]);
+		fputs(",\"error\":", out);
+		if (t->other_err[i] != 0)
+			cli_json_str(out, skt_strerror(t->other_err[i]));
+		else
+			fputs("null", out);
+		fputc('}', out);
+	}
+	fputc(']', out);
+}
+
+static void report_json(FILE *out, const bench_opts *o, const bench_target *t,
 			const bench_result *r)
 {
 	struct figures f = figures_of(r);
 	fprintf(out, "{\"mode\":\"%s\",\"transport\":\"%s\",\"target\":",
 		mode_names[o->mode], transport(o));
-	cli_json_str(out, target);
+	cli_json_str(out, t->text);
+	json_target(out, t);
 	fprintf(out,
 		",\"connections\":%u,\"threads\":%u,\"pipeline\":%u,"
 		"\"size\":%zu,\"rate\":%.0f,\"model\":\"%s\","
@@ -184,12 +207,27 @@ static void report_statuses(FILE *out, const bench_result *r)
 	fputs(any ? "\n" : " none\n", out);
 }
 
-static void report_text(FILE *out, const bench_opts *o, const char *target,
+/* "  localhost: also [::1]:80 (connection refused)" */
+static void text_target(FILE *out, const bench_target *t)
+{
+	if (t->host == NULL)
+		return;
+	fprintf(out, "  address     %s of %s", t->text, t->host);
+	for (size_t i = 0; i < t->nothers; i++) {
+		fprintf(out, "%s%s", i == 0 ? "; not used: " : ", ",
+			t->others[i]);
+		if (t->other_err[i] != 0)
+			fprintf(out, " (%s)", skt_strerror(t->other_err[i]));
+	}
+	fputc('\n', out);
+}
+
+static void report_text(FILE *out, const bench_opts *o, const bench_target *t,
 			const bench_result *r)
 {
 	struct figures f = figures_of(r);
 	fprintf(out, "%s %s %s: %u connection%s, %u thread%s, ",
-		mode_names[o->mode], transport(o), target, o->conns,
+		mode_names[o->mode], transport(o), t->text, o->conns,
 		o->conns == 1 ? "" : "s", r->threads,
 		r->threads == 1 ? "" : "s");
 	if (o->mode != BENCH_HTTP)
@@ -200,6 +238,7 @@ static void report_text(FILE *out, const bench_opts *o, const char *target,
 		fprintf(out, "open model at %.0f/s\n", o->rate);
 	else
 		fprintf(out, "closed model\n");
+	text_target(out, t);
 	fprintf(out, "  %.2f s%s, %llu requests, %llu errors\n", r->elapsed_s,
 		r->interrupted ? " (interrupted)" : "",
 		(unsigned long long)r->c.requests,
@@ -251,13 +290,13 @@ static void report_text(FILE *out, const bench_opts *o, const char *target,
 				       : "");
 }
 
-void bench_report(FILE *out, const bench_opts *o, const char *target,
+void bench_report(FILE *out, const bench_opts *o, const bench_target *t,
 		  const bench_result *r, bool json)
 {
 	if (json)
-		report_json(out, o, target, r);
+		report_json(out, o, t, r);
 	else
-		report_text(out, o, target, r);
+		report_text(out, o, t, r);
 	fflush(out);
 }
 

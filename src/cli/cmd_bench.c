@@ -35,7 +35,7 @@ struct bench_cli {
 	size_t nheaders;
 	char host_header[SKT_HOST_MAX + 16];
 	char request[REQUEST_MAX];
-	char target_text[SKT_ADDRSTRLEN];
+	bench_target t;
 };
 
 static unsigned cpus(void)
@@ -436,6 +436,49 @@ static int parse(int argc, char **argv, struct bench_cli *b, skt_endpoint *ep)
 	return rc != CLI_OK ? rc : settle(b);
 }
 
+/* The name's addresses other than the one used, and why (the attempt's
+ * error; 0 when never tried). */
+static void note_others(struct bench_cli *b, const skt_addrlist *l,
+			const skt_connect_report *rep)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (skt_addr_equal(&l->addrs[i], &b->o.target) ||
+		    b->t.nothers == BENCH_OTHERS_MAX)
+			continue;
+		int err = 0;
+		for (size_t k = 0; k < rep->n; k++)
+			if (skt_addr_equal(&rep->attempts[k].addr, &l->addrs[i]) &&
+			    rep->attempts[k].err != SKT_ECANCELED)
+				err = rep->attempts[k].err;
+		skt_addr_format(&l->addrs[i], b->t.others[b->t.nothers],
+				sizeof(b->t.others[0]));
+		b->t.other_err[b->t.nothers++] = err;
+	}
+}
+
+/* A name with several addresses: connect once, as `sockit connect` does
+ * (Happy Eyeballs), and run against the address that answered, so that
+ * localhost on a host whose server listens on 127.0.0.1 only is not
+ * measured on its refusing ::1. When none answers, the first address is
+ * used, and the run counts its failures. */
+static void pick(struct bench_cli *b, const skt_addrlist *l)
+{
+	skt_connect_report rep = {0};
+	b->o.target = l->addrs[0];
+	if (l->n > 1 && !b->o.udp) {
+		skt_connect_opts co = SKT_CONNECT_OPTS_INIT;
+		co.timeout_ms = (int)b->o.timeout_ms;
+		co.report = &rep;
+		int fd = skt_connect_addrs(l->addrs, l->n, &co);
+		if (fd >= 0) {
+			close(fd);
+			if (rep.winner >= 0)
+				b->o.target = rep.attempts[rep.winner].addr;
+		}
+	}
+	note_others(b, l, &rep);
+}
+
 static int resolve(struct bench_cli *b, const skt_endpoint *ep)
 {
 	if (ep->kind == SKT_EP_UNIX) {
@@ -446,10 +489,13 @@ static int resolve(struct bench_cli *b, const skt_endpoint *ep)
 				     b->o.udp ? SOCK_DGRAM : SOCK_STREAM, 0);
 		if (rc < 0)
 			return rc;
-		b->o.target = l.addrs[0];
+		skt_addr lit;
+		if (skt_addr_parse(&lit, ep->host, SKT_PARSE_NO_PORT) < 0)
+			b->t.host = ep->host; /* a name, not a literal */
+		pick(b, &l);
 		skt_addrlist_free(&l);
 	}
-	skt_addr_format(&b->o.target, b->target_text, sizeof(b->target_text));
+	skt_addr_format(&b->o.target, b->t.text, sizeof(b->t.text));
 	return 0;
 }
 
@@ -518,9 +564,9 @@ static int run(int argc, char **argv)
 		int err = bench_run(&b->o, r);
 		bench_progress_clear(&ps);
 		if (err < 0) {
-			rc = cli_fail("bench", b->target_text, err);
+			rc = cli_fail("bench", b->t.text, err);
 		} else {
-			bench_report(stdout, &b->o, b->target_text, r, b->json);
+			bench_report(stdout, &b->o, &b->t, r, b->json);
 			/* Interrupted: as a shell reports a death by signal. */
 			rc = r->interrupted ? 128 + stop_signal
 					    : bench_verdict(r);

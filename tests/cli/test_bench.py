@@ -22,7 +22,7 @@ import threading
 import time
 import unittest
 
-from clitest import SOCKIT, run
+from clitest import ROOT, SOCKIT, run
 from servetest import Serve
 
 
@@ -621,6 +621,45 @@ class HttpMode(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         self.assertIn("100 requests, 0 errors", out)
         self.assertRegex(out, r"latency us +min [0-9.]+ +p50 [0-9.]+")
+
+
+class Names(unittest.TestCase):
+    """A name with several addresses, as on a normal Debian host: the
+    hosts file of a mount namespace made for the test says both
+    `::1 localhost` and `127.0.0.1 localhost` (no DNS is asked: the name
+    is in the file), and the server listens on 127.0.0.1 only."""
+
+    def bench_localhost(self, url_or_target, *args):
+        with tempfile.NamedTemporaryFile("w", suffix=".hosts") as hosts:
+            hosts.write("::1 localhost\n127.0.0.1 localhost\n")
+            hosts.flush()
+            script = ('mount --bind "$1" /etc/hosts && shift && '
+                      'exec "$@"')
+            p = subprocess.run(["unshare", "-m", "sh", "-c", script, "sh",
+                                hosts.name, SOCKIT, "bench", "-q",
+                                *args, url_or_target],
+                               capture_output=True, text=True, timeout=30)
+        return p.returncode, p.stdout, p.stderr
+
+    @unittest.skipUnless(ROOT, "not root: cannot make a mount namespace "
+                         "with its own hosts file")
+    def test_localhost_uses_the_address_that_answers(self):
+        with Serve("hello") as srv:
+            rc, out, err = self.bench_localhost(
+                "http://localhost:%d/" % srv.port, "--json", "-n", "100")
+            rc2, text, _ = self.bench_localhost(
+                "localhost:%d" % srv.port, "-m", "http", "-n", "10")
+            srv.stop()
+        self.assertEqual(rc, 0, err)
+        r = json.loads(out)
+        self.assertEqual((r["requests"], r["errors"]), (100, 0))
+        self.assertEqual((r["target"], r["host"]),
+                         ("127.0.0.1:%d" % srv.port, "localhost"))
+        self.assertEqual([o["address"] for o in r["other_addresses"]],
+                         ["[::1]:%d" % srv.port])
+        self.assertEqual(rc2, 0)
+        self.assertIn("  address     127.0.0.1:%d of localhost; not used: "
+                      "[::1]:%d (" % (srv.port, srv.port), text)
 
 
 class Interrupt(unittest.TestCase):
