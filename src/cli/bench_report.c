@@ -163,8 +163,7 @@ static void report_json(FILE *out, const bench_opts *o, const bench_target *t,
 	fputs("\"errors_by_kind\":{", out);
 	for (int k = 0; k < BENCH_E_COUNT; k++)
 		fprintf(out, "%s\"%s\":%llu", k > 0 ? "," : "",
-			bench_err_name(k),
-			(unsigned long long)r->c.errors[k]);
+			bench_err_name(k), (unsigned long long)r->c.errors[k]);
 	fprintf(out,
 		"},\"cpu\":{\"user_s\":%.3f,\"sys_s\":%.3f,"
 		"\"share\":%.3f}}\n",
@@ -243,9 +242,10 @@ static void report_text(FILE *out, const bench_opts *o, const bench_target *t,
 		r->interrupted ? " (interrupted)" : "",
 		(unsigned long long)r->c.requests,
 		(unsigned long long)bench_errors(&r->c));
-	fprintf(out, "  setup       %.2f s before the window: %u of %u "
-		"connection%s up\n", r->setup_s, r->conns_used, o->conns,
-		o->conns == 1 ? "" : "s");
+	fprintf(out,
+		"  setup       %.2f s before the window: %u of %u "
+		"connection%s up\n",
+		r->setup_s, r->conns_used, o->conns, o->conns == 1 ? "" : "s");
 	fprintf(out, "  requests/s  %.1f\n", f.rps);
 	fprintf(out, "  MB/s        %.2f in, %.2f out\n", f.mb_in, f.mb_out);
 	if (r->latency.count > 0)
@@ -303,5 +303,5 @@ void bench_report(FILE *out, const bench_opts *o, const bench_target *t,
 int bench_verdict(const bench_result *r)
 {
 	return r->c.requests > 0 && bench_errors(&r->c) == 0 ? CLI_OK
-								  : CLI_FAIL;
+							     : CLI_FAIL;
 }

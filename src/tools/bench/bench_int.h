@@ -207,6 +207,16 @@ ssize_t bench_recv(bench_conn *c, void *buf, size_t cap);
  * full. Returns 0 or an error kind. */
 int bench_push(bench_conn *c);
 
+/* Towards 127.0.0.0/8, with sources > 1: bind fd to the worker's next
+ * 127.0.0.x. Returns 0 or -errno. */
+int bench_bind_source(bench_worker *w, int fd);
+
+/* The server closed c with requests in flight: keep them (moved to the
+ * front of the ring, counted as retried) for the next connection, which
+ * sends them first with bench_resend (0 or an error kind). */
+void bench_keep_inflight(bench_conn *c);
+int bench_resend(bench_conn *c, int64_t now);
+
 /* In the measured window (bytes and counts only count then). */
 static inline bool bench_measuring(const bench_worker *w)
 {

@@ -375,10 +375,10 @@ int bench_run(const bench_opts *o, bench_result *r)
 	r->threads = n;
 	r->elapsed_s = (double)(stop - start) / 1e9;
 	if (atomic_load(&sh.start_ns) != 0) {
-		r->user_s = cpu_seconds(&ru1.ru_utime) -
-			    cpu_seconds(&sh.ru0.ru_utime);
-		r->sys_s = cpu_seconds(&ru1.ru_stime) -
-			   cpu_seconds(&sh.ru0.ru_stime);
+		r->user_s =
+		    cpu_seconds(&ru1.ru_utime) - cpu_seconds(&sh.ru0.ru_utime);
+		r->sys_s =
+		    cpu_seconds(&ru1.ru_stime) - cpu_seconds(&sh.ru0.ru_stime);
 	}
 	int64_t setup = atomic_load(&sh.setup_ns);
 	r->setup_s = setup > 0 ? (double)(setup - sh.t0_ns) / 1e9 : 0;

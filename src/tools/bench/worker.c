@@ -39,32 +39,6 @@
 static void conn_start(bench_conn *c);
 static void pace(bench_worker *w, int64_t now);
 
-int64_t bench_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-int bench_errkind(int err)
-{
-	switch (err) {
-	case SKT_ECONNREFUSED:
-		return BENCH_E_REFUSED;
-	case SKT_ECONNRESET:
-	case SKT_EPIPE:
-	case SKT_ECONNABORTED:
-		return BENCH_E_RESET;
-	case SKT_ETIMEDOUT:
-		return BENCH_E_TIMEOUT;
-	case SKT_EMFILE:
-	case SKT_ENFILE:
-		return BENCH_E_EMFILE;
-	default:
-		return BENCH_E_OTHER;
-	}
-}
-
 static bool open_model(const bench_worker *w)
 {
 	return w->o->rate > 0;
@@ -241,55 +215,10 @@ void bench_fail(bench_conn *c, int err)
 	room_update(c);
 }
 
-static void reverse(bench_slot *s, unsigned n)
-{
-	for (unsigned i = 0; i < n / 2; i++) {
-		bench_slot t = s[i];
-		s[i] = s[n - 1 - i];
-		s[n - 1 - i] = t;
-	}
-}
-
-/* Keep the requests in flight for the next connection: they sit in the
- * ring from slot completed % depth on, in order; rotated to the front,
- * they are that connection's first requests (the readers match answers
- * to slots by order). */
-static void keep_inflight(bench_conn *c)
-{
-	unsigned depth = c->w->o->pipeline;
-	unsigned k = (unsigned)(c->completed % depth);
-	reverse(c->slots, k);
-	reverse(c->slots + k, depth - k);
-	reverse(c->slots, depth);
-	c->resend = c->inflight;
-	for (unsigned i = 0; i < c->resend; i++)
-		if (c->slots[i].counted && bench_in_window(c->w, bench_now()))
-			c->w->c.retried++;
-}
-
-/* Connected again: send the kept requests first. Returns 0 or an error
- * kind. */
-static int resend(bench_conn *c, int64_t now)
-{
-	unsigned n = c->resend;
-	c->resend = 0;
-	for (unsigned i = 0; i < n; i++) {
-		bench_slot *s = &c->slots[i];
-		s->used = true;
-		s->seq = c->issued++;
-		s->sent_ns = now;
-		c->inflight++;
-		int err = c->w->proto->issue(c, s);
-		if (err != 0)
-			return err;
-	}
-	return c->w->proto->flush != NULL ? c->w->proto->flush(c) : 0;
-}
-
 void bench_recycle(bench_conn *c)
 {
 	if (c->inflight > 0)
-		keep_inflight(c);
+		bench_keep_inflight(c);
 	conn_close(c);
 	c->state = CONN_DOWN;
 	c->failures = 0;
@@ -337,8 +266,7 @@ static void refill(bench_conn *c, int64_t now)
 {
 	unsigned depth = c->w->o->pipeline;
 	unsigned n = 0;
-	while (c->inflight < depth && !c->draining &&
-	       take_ticket(c->w, now)) {
+	while (c->inflight < depth && !c->draining && take_ticket(c->w, now)) {
 		int err = issue_one(c, now, now);
 		if (err != 0) {
 			bench_fail(c, err);
@@ -476,57 +404,6 @@ void bench_connected(bench_conn *c, bench_slot *s, int64_t now)
 		record(c->w, s, now);
 }
 
-ssize_t bench_recv(bench_conn *c, void *buf, size_t cap)
-{
-	ssize_t n;
-	do
-		n = recv(c->fd, buf, cap, MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
-	if (n > 0) {
-		c->w->now = bench_now(); /* the read, not the event */
-		return n;
-	}
-	if (n == 0 || errno == EAGAIN)
-		return n == 0 ? 0 : SKT_EAGAIN;
-	int err = -errno;
-	bench_fail(c, bench_errkind(err));
-	return err;
-}
-
-int bench_push(bench_conn *c)
-{
-	bench_shared *sh = c->w->sh;
-	bool counting = bench_measuring(c->w);
-	while (c->sent < c->want) {
-		uint64_t n = c->want - c->sent;
-		if (n > sh->span)
-			n = sh->span;
-		ssize_t r =
-		    send(c->fd, bench_out_at(sh, c->sent, c->phase), n,
-			 MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
-				return bench_errkind(-errno);
-			if (!c->want_out) {
-				c->want_out = true;
-				skt_io_start(c->io,
-					     SKT_READABLE | SKT_WRITABLE);
-			}
-			return 0;
-		}
-		c->sent += (uint64_t)r;
-		if (counting)
-			c->w->c.bytes_out += (uint64_t)r;
-	}
-	if (c->want_out) {
-		c->want_out = false;
-		skt_io_start(c->io, SKT_READABLE);
-	}
-	return 0;
-}
-
 /* ---- Connecting ---- */
 
 static void on_up(bench_conn *c, int64_t now)
@@ -539,7 +416,7 @@ static void on_up(bench_conn *c, int64_t now)
 	settle(c, true);
 	skt_io_start(c->io, SKT_READABLE);
 	if (c->resend > 0) {
-		int err = resend(c, now);
+		int err = bench_resend(c, now);
 		if (err != 0) {
 			bench_fail(c, err);
 			return;
@@ -602,27 +479,6 @@ static void on_io(skt_io *io, unsigned events, void *arg)
 		on_writable(c, now);
 }
 
-/* Towards 127.0.0.0/8: spread the source addresses over the connections,
- * so that one (source, destination) pair's ephemeral ports and TIME_WAIT
- * entries do not cap connect mode's rate, and a server's cap per client
- * address (sockit serve's --max-per-ip, 256) does not refuse a run of
- * many connections. */
-static int bind_source(bench_worker *w, int fd)
-{
-	const skt_addr *t = &w->o->target;
-	if (w->o->sources < 2 || t->u.sa.sa_family != AF_INET ||
-	    (ntohl(t->u.in4.sin_addr.s_addr) >> 24) != 127)
-		return 0;
-	int one = 1;
-	setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
-	struct sockaddr_in src = {.sin_family = AF_INET};
-	uint32_t k = w->source_next++ % w->o->sources;
-	src.sin_addr.s_addr = htonl(0x7f000001u + k);
-	if (bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0)
-		return -errno;
-	return 0;
-}
-
 static int open_socket(bench_conn *c)
 {
 	bench_worker *w = c->w;
@@ -637,7 +493,7 @@ static int open_socket(bench_conn *c)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
 	if (t->u.sa.sa_family == AF_INET)
-		err = bind_source(w, fd);
+		err = bench_bind_source(w, fd);
 	if (err == 0)
 		err = skt_io_new(w->loop, &c->io, fd, on_io, c);
 	if (err != 0) {
