@@ -184,10 +184,12 @@ static void retry_later(bench_conn *c)
 void bench_fail(bench_conn *c, int err)
 {
 	bench_worker *w = c->w;
-	/* Accepted, then closed before any answer: what a server's cap on
+	/* Accepted, then closed before any answer (the reset can come while
+	 * the connect's completion is still unread): what a server's cap on
 	 * connections (per client address or in all) looks like. */
-	bool early = err == BENCH_E_RESET && c->state == CONN_UP &&
-		     c->completed == 0 && !connect_mode(w);
+	bool early = err == BENCH_E_RESET && !connect_mode(w) &&
+		     (c->state == CONN_CONNECTING ||
+		      (c->state == CONN_UP && c->completed == 0));
 	uint64_t n = 0;
 	settle(c, false);
 	if (c->resend > 0) {
