@@ -112,11 +112,15 @@ _LATENCY = {k: Null(SECONDS) for k in
 BENCH = {"report": {
     "type": Enum("report"), "mode": Enum("echo", "connect", "http"),
     "transport": TRANSPORT, "address": STR, "port": Null(PORT),
+    "host": Null(STR),
+    "other_addresses": [{"address": STR, "error": Null(ERROR)}],
     "connections": INT, "threads": INT, "pipeline": INT, "size_bytes": INT,
     "rate_per_s": NUM, "model": Enum("open", "closed"),
-    "duration_s": SECONDS, "requests": INT, "errors": INT,
+    "interrupted": BOOL, "duration_s": SECONDS, "requests": INT, "errors": INT,
     "requests_per_s": NUM, "bytes_in_per_s": NUM, "bytes_out_per_s": NUM,
     "bytes_in": INT, "bytes_out": INT, "connects": INT,
+    "connections_used": INT, "setup_s": SECONDS, "retried": INT,
+    "resets_after_connect": INT, "statuses?": Map(INT),
     "latency_s": _LATENCY, "errors_by_kind": Map(INT),
     "cpu": {"user_s": SECONDS, "sys_s": SECONDS, "share": NUM},
 }}
