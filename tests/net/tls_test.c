@@ -4,6 +4,7 @@
  * openssl command) or skt_tls_selfsigned. */
 #include "sktest.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,8 @@ static void drop_certs(void)
 
 /* ---- A one-connection server in a thread ---- */
 
+#define BULK ((size_t)1 << 20)
+
 enum act { ECHO_LINE, ECHO_BULK, TRUNCATE, CLEAN_CLOSE, SILENT };
 
 typedef struct server {
@@ -54,7 +57,6 @@ typedef struct server {
 	int lfd;
 	uint16_t port;
 	enum act act;
-	size_t bulk;
 	bool own_ctx;
 	int rc; /* of the accept's handshake */
 	char reason[256];
@@ -73,10 +75,10 @@ static void serve_one(server *s, skt_conn *c)
 		while ((n = skt_conn_read_line(c, 0, &line)) > 0)
 			skt_conn_write_all(c, line, (size_t)n);
 	} else if (s->act == ECHO_BULK) {
-		uint8_t *buf = malloc(s->bulk);
-		if (skt_conn_read_exact(c, buf, s->bulk, NULL) ==
-		    (ssize_t)s->bulk)
-			skt_conn_write_all(c, buf, s->bulk);
+		uint8_t *buf = malloc(BULK);
+		if (skt_conn_read_exact(c, buf, BULK, NULL) ==
+		    (ssize_t)BULK)
+			skt_conn_write_all(c, buf, BULK);
 		free(buf);
 		skt_conn_read_line(c, 0, &line); /* the client's close */
 	} else if (s->act == TRUNCATE) {
@@ -96,8 +98,9 @@ static void *server_main(void *arg)
 		return NULL;
 	}
 	if (s->act == SILENT) {
-		char b[1];
-		skt_recv(fd, b, 1, 5000); /* until the client gives up */
+		char b[512]; /* take the ClientHello, answer nothing */
+		while (skt_recv(fd, b, sizeof(b), 5000) > 0)
+			;
 		skt_close(fd);
 		return NULL;
 	}
@@ -476,5 +479,336 @@ SKT_TEST(tls, second_handshake_resumes)
 	}
 	skt_tls_ctx_free(cctx);
 	skt_tls_ctx_free(sctx);
+	skt_tls_id_free(id);
+}
+
+/* ---- Ends of stream ---- */
+
+static void end_case(enum act act, int want)
+{
+	const char *names[] = {"localhost"};
+	skt_tls_id *id;
+	skt_assert_err(skt_tls_selfsigned(&id, names, 1, 0), 0);
+	server s;
+	skt_tls_opts so = {.role = SKT_TLS_SERVER, .id = id};
+	server_start(&s, &so, act);
+	skt_tls_opts co = {.role = SKT_TLS_CLIENT, .insecure = true};
+	skt_conn *c;
+	char why[256];
+	skt_assert_err(dial(&s, &co, "localhost", &c, why), 0);
+	skt_conn_set_timeout(c, 5000);
+	const uint8_t *line;
+	if (act == TRUNCATE) {
+		/* Every byte that arrived is delivered before the verdict. */
+		cr_assert_eq(skt_conn_read_line(c, 0, &line), 8);
+		cr_assert_eq(memcmp(line, "partial\n", 8), 0);
+	}
+	skt_assert_err(skt_conn_read_line(c, 0, &line), want);
+	skt_conn_free(c);
+	server_stop(&s);
+	skt_tls_id_free(id);
+}
+
+SKT_TEST(tls, close_without_close_notify_is_truncated)
+{
+	end_case(TRUNCATE, SKT_ETRUNCATED);
+}
+
+SKT_TEST(tls, close_notify_is_a_clean_end)
+{
+	end_case(CLEAN_CLOSE, SKT_EOF);
+}
+
+SKT_TEST(tls, half_close_then_answer)
+{
+	/* TLS 1.3 half-close: the client's close_notify ends what it sends;
+	 * the server still answers and the client still reads. */
+	const char *names[] = {"localhost"};
+	skt_tls_id *id;
+	skt_assert_err(skt_tls_selfsigned(&id, names, 1, 0), 0);
+	server s;
+	skt_tls_opts so = {.role = SKT_TLS_SERVER, .id = id};
+	server_start(&s, &so, ECHO_LINE);
+	skt_tls_opts co = {.role = SKT_TLS_CLIENT, .insecure = true};
+	skt_conn *c;
+	char why[256];
+	skt_assert_err(dial(&s, &co, "localhost", &c, why), 0);
+	skt_conn_set_timeout(c, 5000);
+	skt_assert_err(skt_conn_write_all(c, "one\n", 4), 0);
+	skt_assert_err(skt_conn_shutdown_write(c), 0);
+	const uint8_t *line;
+	cr_assert_eq(skt_conn_read_line(c, 0, &line), 4);
+	skt_assert_err(skt_conn_read_line(c, 0, &line), SKT_EOF);
+	skt_conn_free(c);
+	server_stop(&s);
+	skt_tls_id_free(id);
+}
+
+/* ---- Peers that do not speak TLS ---- */
+
+SKT_TEST(tls, plaintext_to_a_tls_listener_is_refused)
+{
+	const char *names[] = {"localhost"};
+	skt_tls_id *id;
+	skt_assert_err(skt_tls_selfsigned(&id, names, 1, 0), 0);
+	server s;
+	skt_tls_opts so = {.role = SKT_TLS_SERVER, .id = id};
+	server_start(&s, &so, ECHO_LINE);
+	skt_addr a;
+	skt_assert_err(skt_addr_from_ip(&a, "127.0.0.1", s.port), 0);
+	int fd = skt_connect_one(&a, SOCK_STREAM, 5000);
+	skt_assert_fd(fd);
+	const char req[] = "GET / HTTP/1.0\r\n\r\n";
+	skt_assert_err(skt_send_all(fd, req, sizeof(req) - 1, 5000, NULL), 0);
+	server_stop(&s); /* the server's handshake ended, it did not hang */
+	skt_assert_err(s.rc, SKT_ETLS);
+	cr_assert(s.reason[0] != '\0');
+	skt_close(fd);
+	skt_tls_id_free(id);
+}
+
+static void *plain_hello(void *arg)
+{
+	int *lfd = arg;
+	int fd = skt_accept(*lfd, NULL, 5000);
+	if (fd >= 0) {
+		char b[512];
+		skt_recv(fd, b, sizeof(b), 5000); /* the ClientHello */
+		skt_send_all(fd, "220 plain text here\r\n", 21, 5000, NULL);
+		skt_close(fd);
+	}
+	return NULL;
+}
+
+SKT_TEST(tls, tls_to_a_plaintext_server_is_refused)
+{
+	uint16_t port;
+	int lfd = sktest_listen_tcp(false, &port);
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, plain_hello, &lfd), 0);
+	skt_tls_opts co = {.role = SKT_TLS_CLIENT, .insecure = true};
+	skt_tls_ctx *ctx;
+	skt_assert_err(skt_tls_ctx_new(&ctx, &co), 0);
+	char p[8], why[256];
+	snprintf(p, sizeof(p), "%u", port);
+	skt_tls_connect_opts o = SKT_TLS_CONNECT_OPTS_INIT;
+	o.timeout_ms = 5000;
+	skt_conn *c = NULL;
+	int rc = skt_tls_conn_connect(&c, ctx, "127.0.0.1", p, &o, why,
+				      sizeof(why));
+	cr_assert(rc == SKT_ETLS || rc == SKT_ETLSVERSION, "%s: %s",
+		  skt_errname(rc), why);
+	cr_assert_null(c);
+	pthread_join(t, NULL);
+	skt_close(lfd);
+	skt_tls_ctx_free(ctx);
+}
+
+SKT_TEST(tls, stalled_handshake_times_out)
+{
+	const char *names[] = {"localhost"};
+	skt_tls_id *id;
+	skt_assert_err(skt_tls_selfsigned(&id, names, 1, 0), 0);
+	server s;
+	skt_tls_opts so = {.role = SKT_TLS_SERVER, .id = id};
+	server_start(&s, &so, SILENT);
+	skt_tls_opts co = {.role = SKT_TLS_CLIENT, .insecure = true};
+	skt_tls_ctx *ctx;
+	skt_assert_err(skt_tls_ctx_new(&ctx, &co), 0);
+	char p[8];
+	snprintf(p, sizeof(p), "%u", s.port);
+	skt_tls_connect_opts o = SKT_TLS_CONNECT_OPTS_INIT;
+	o.timeout_ms = 300;
+	skt_conn *c = NULL;
+	int64_t t0 = sktest_now_ms();
+	skt_assert_err(skt_tls_conn_connect(&c, ctx, "127.0.0.1", p, &o, NULL,
+					    0),
+		       SKT_ETIMEDOUT);
+	int64_t took = sktest_now_ms() - t0;
+	cr_assert(took >= 250, "gave up after %lld ms", (long long)took);
+	server_stop(&s);
+	skt_tls_ctx_free(ctx);
+	skt_tls_id_free(id);
+}
+
+/* ---- Bulk ---- */
+
+SKT_TEST(tls, one_mebibyte_there_and_back)
+{
+	const char *names[] = {"localhost"};
+	skt_tls_id *id;
+	skt_assert_err(skt_tls_selfsigned(&id, names, 1, 0), 0);
+	server s;
+	skt_tls_opts so = {.role = SKT_TLS_SERVER, .id = id};
+	server_start(&s, &so, ECHO_BULK);
+	skt_tls_opts co = {.role = SKT_TLS_CLIENT, .insecure = true};
+	skt_conn *c;
+	char why[256];
+	skt_assert_err(dial(&s, &co, "localhost", &c, why), 0);
+	skt_conn_set_timeout(c, 10000);
+	size_t n = BULK;
+	uint8_t *out = malloc(n), *back = malloc(n);
+	uint32_t x = 2463534242u;
+	for (size_t i = 0; i < n; i++) { /* xorshift32: incompressible */
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		out[i] = (uint8_t)x;
+	}
+	skt_assert_err(skt_conn_write_all(c, out, n), 0);
+	cr_assert_eq(skt_conn_read_exact(c, back, n, NULL), (ssize_t)n);
+	cr_assert_eq(memcmp(out, back, n), 0);
+	skt_conn_free(c);
+	server_stop(&s);
+	free(out);
+	free(back);
+	skt_tls_id_free(id);
+}
+
+/* ---- Real peers: python3's ssl module and the openssl command ---- */
+
+/* clang-format off */
+static const char py_client[] =
+	"import socket, ssl, sys\n"
+	"ctx = ssl.create_default_context(cafile=sys.argv[2])\n"
+	"raw = socket.create_connection(('127.0.0.1', int(sys.argv[1])))\n"
+	"s = ctx.wrap_socket(raw, server_hostname='localhost')\n"
+	"s.sendall(b'hello tls\\n')\n"
+	"got = b''\n"
+	"while not got.endswith(b'\\n'):\n"
+	"    got += s.recv(100)\n"
+	"print(got.decode().strip(), s.version())\n"
+	"s.unwrap().close()\n";
+
+static const char py_server[] =
+	"import socket, ssl, sys\n"
+	"ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n"
+	"ctx.load_cert_chain(sys.argv[1], sys.argv[2])\n"
+	"ls = socket.create_server(('127.0.0.1', 0))\n"
+	"print(ls.getsockname()[1], flush=True)\n"
+	"c, _ = ls.accept()\n"
+	"s = ctx.wrap_socket(c, server_side=True)\n"
+	"s.sendall(b'from python\\n')\n"
+	"if sys.argv[3] == 'notify':\n"
+	"    s.unwrap().close()\n"
+	"else:\n"
+	"    s.shutdown(socket.SHUT_RDWR)  # no close_notify\n"
+	"    s.close()\n";
+/* clang-format on */
+
+/* Write id's certificate to path. */
+static void write_pem(const skt_tls_id *id, const char *path)
+{
+	char pem[4096];
+	ssize_t n = skt_tls_id_pem(id, false, pem, sizeof(pem));
+	cr_assert_gt(n, 0);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fwrite(pem, 1, (size_t)n, f);
+	fclose(f);
+}
+
+SKT_TEST(tls, python_trusts_the_ephemeral_identity)
+{
+	const char *names[] = {"localhost", "127.0.0.1"};
+	skt_tls_id *id;
+	skt_assert_err(skt_tls_selfsigned(&id, names, 2, 0), 0);
+	char path[64];
+	snprintf(path, sizeof(path), "/tmp/sockit-eph-%d.pem", (int)getpid());
+	write_pem(id, path);
+	/* openssl verify at the default security level (2 on Debian). */
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd),
+		 "openssl verify -CAfile %s %s >/dev/null 2>&1", path, path);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+
+	server s;
+	skt_tls_opts so = {.role = SKT_TLS_SERVER, .id = id};
+	server_start(&s, &so, ECHO_LINE);
+	char ps[8];
+	snprintf(ps, sizeof(ps), "%u", s.port);
+	const char *argv[] = {ps, path, NULL};
+	int out;
+	pid_t pid = sktest_python(py_client, argv, &out);
+	char buf[256];
+	sktest_slurp(out, buf, sizeof(buf));
+	cr_assert_eq(sktest_wait(pid), 0, "python said: %s", buf);
+	cr_assert_str_eq(buf, "hello tls TLSv1.3\n");
+	server_stop(&s);
+	skt_assert_err(s.rc, 0);
+	unlink(path);
+	skt_tls_id_free(id);
+}
+
+/* The port a python3 server printed on its first line. */
+static uint16_t read_port(int fd)
+{
+	char line[16] = {0};
+	size_t n = 0;
+	while (n < sizeof(line) - 1 && (n == 0 || line[n - 1] != '\n')) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		cr_assert_eq(poll(&p, 1, 5000), 1, "no port from python");
+		cr_assert_eq(read(fd, line + n, 1), 1, "python ended");
+		n++;
+	}
+	return (uint16_t)atoi(line);
+}
+
+static void from_python(const char *how, int want)
+{
+	make_certs();
+	const char *argv[] = {cert("server.pem"), cert("server.key"), how,
+			      NULL};
+	int out;
+	pid_t pid = sktest_python(py_server, argv, &out);
+	server s = {.port = read_port(out)};
+	skt_tls_opts co = client_opts();
+	skt_conn *c;
+	char why[256];
+	skt_assert_err(dial(&s, &co, "localhost", &c, why), 0);
+	skt_conn_set_timeout(c, 5000);
+	const uint8_t *line;
+	cr_assert_eq(skt_conn_read_line(c, 0, &line), 12);
+	cr_assert_eq(memcmp(line, "from python\n", 12), 0);
+	skt_assert_err(skt_conn_read_line(c, 0, &line), want);
+	skt_conn_free(c);
+	cr_assert_eq(sktest_wait(pid), 0);
+	skt_close(out);
+	drop_certs();
+}
+
+SKT_TEST(tls, python_server_verified_clean_end)
+{
+	from_python("notify", SKT_EOF);
+}
+
+SKT_TEST(tls, python_server_cut_off_is_truncated)
+{
+	from_python("cut", SKT_ETRUNCATED);
+}
+
+SKT_TEST(tls, openssl_s_client_verifies_the_ephemeral_identity)
+{
+	const char *names[] = {"localhost"};
+	skt_tls_id *id;
+	skt_assert_err(skt_tls_selfsigned(&id, names, 1, 0), 0);
+	char path[64];
+	snprintf(path, sizeof(path), "/tmp/sockit-eph-%d.pem", (int)getpid());
+	write_pem(id, path);
+	server s;
+	skt_tls_opts so = {.role = SKT_TLS_SERVER, .id = id, .alpn = "x-test"};
+	server_start(&s, &so, ECHO_LINE);
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd),
+		 "echo hello | timeout 10 openssl s_client -quiet "
+		 "-connect 127.0.0.1:%u -servername localhost "
+		 "-verify_hostname localhost -verify_return_error -CAfile %s "
+		 "-alpn x-test >/dev/null 2>&1",
+		 s.port, path);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	server_stop(&s);
+	skt_assert_err(s.rc, 0);
+	cr_assert_str_eq(s.sni, "localhost");
+	unlink(path);
 	skt_tls_id_free(id);
 }
