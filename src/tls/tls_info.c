@@ -97,10 +97,10 @@ int skt_tls_get_info(const skt_tls *t, skt_tls_info *info)
 	const SSL_CIPHER *c = SSL_get_current_cipher(s);
 	snprintf(info->cipher, sizeof(info->cipher), "%s",
 		 c != NULL ? SSL_CIPHER_get_name(c) : "");
-	const unsigned char *alpn;
+	const unsigned char *alpn = NULL;
 	unsigned alen = 0;
 	SSL_get0_alpn_selected(s, &alpn, &alen);
-	if (alen < sizeof(info->alpn)) {
+	if (alpn != NULL && alen < sizeof(info->alpn)) {
 		memcpy(info->alpn, alpn, alen);
 		info->alpn[alen] = '\0';
 	}
