@@ -60,6 +60,10 @@ TESTLIB_SRC := $(sort $(wildcard tests/lib/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/*.c tests/net/*.c tests/fault/*.c))
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+# The library's objects hide every symbol but the functions that the public
+# headers mark SKT_EXTERN (sockit/export.h): libsockit.so exports skt_
+# names only, its skt__ internals stay inside (tests/build/exports.sh).
+$(LIB_OBJ): CFLAGS_ALL += -fvisibility=hidden
 TOOLS_OBJ := $(TOOLS_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(BUILD)/obj/%.o)
