@@ -3,11 +3,14 @@
 #ifndef SOCKIT_INTERNAL_H
 #define SOCKIT_INTERNAL_H
 
-#include "sockit/sockit.h"
+#include "sockit/addr.h"
+#include "sockit/core.h"
+#include "sockit/err.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Monotonic clock in milliseconds. */
 int64_t skt__now_ms(void);
