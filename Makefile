@@ -8,6 +8,8 @@
 #   make fuzz         each libFuzzer harness for FUZZ_SECONDS (clang)
 #   make torture      the torture of every scenario, integration ones included
 #   make valgrind     the Criterion suite under valgrind memcheck
+#   make format       format every C file with .clang-format (make check
+#                     fails on drift)
 #   make deps         install missing Debian packages (as root)
 #   make demo         deps, build, then a short tour on loopback
 #   make bench        sockit beside its peers (bench/suite.sh, bench/README.md):
@@ -32,10 +34,21 @@ WARN += -Werror
 endif
 
 OPT ?= -O2 -g
-CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -fPIC -Iinclude -Isrc $(CFLAGS)
+CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -fPIC -Iinclude -Isrc \
+	$(CPPFLAGS) $(CFLAGS)
 # Tests also see their helpers (tests/lib); the library does not.
 $(BUILD)/obj/tests/%.o: CFLAGS_ALL += -Itests/lib
 LDFLAGS_ALL := $(LDFLAGS)
+# libsockit needs libc and threads only, and its shared link refuses an
+# undefined symbol, so a dependency it does not declare (libm, say) fails
+# the build rather than a program that loads it. The command's tools may
+# use libm (bench's histogram): programs link it. Sanitizer runtimes live
+# in the program, so those builds let the library's references to them be.
+LIBS := -lm -pthread
+SO_LDFLAGS := -pthread
+ifeq ($(filter 1,$(SAN) $(FUZZER)),)
+SO_LDFLAGS += -Wl,--no-undefined
+endif
 
 ifeq ($(SAN),1)
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -76,7 +89,7 @@ SHARED := $(BUILD)/libsockit.so.$(SOVERSION)
 BIN := $(BUILD)/sockit
 
 .PHONY: all lib examples tests check test deps demo install uninstall clean \
-	fuzz fuzz-bins torture torture-bins valgrind bench
+	fuzz fuzz-bins torture torture-bins valgrind bench format
 # Keep the objects of examples and tests: they are not mere intermediates.
 .SECONDARY:
 all: lib $(BIN) examples
@@ -99,19 +112,21 @@ $(TOOLS): $(TOOLS_OBJ)
 	ar rcs $@ $^
 
 $(SHARED): $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,libsockit.so.$(SOVERSION) $(LDFLAGS_ALL) -o $@ $^
+	$(CC) -shared -Wl,-soname,libsockit.so.$(SOVERSION) $(LDFLAGS_ALL) $(SO_LDFLAGS) \
+		-o $@ $^
 	ln -sf libsockit.so.$(SOVERSION) $(BUILD)/libsockit.so
 
 $(BIN): $(CLI_OBJ) $(TOOLS) $(STATIC)
-	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(TOOLS) $(STATIC)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(TOOLS) $(STATIC) $(LIBS)
 
 $(BUILD)/examples/%: $(BUILD)/obj/examples/%.o $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS_ALL) -o $@ $< $(STATIC)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(STATIC) $(LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TESTLIB_OBJ) $(TOOLS) $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS_ALL) -o $@ $< $(TESTLIB_OBJ) $(TOOLS) $(STATIC) -lcriterion
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(TESTLIB_OBJ) $(TOOLS) $(STATIC) -lcriterion \
+		$(LIBS)
 
 # ---- Fuzz harnesses (fuzz/README.md) ----
 # fuzz/<name>.c is a harness. Built here it is a replay program (main() in
@@ -134,7 +149,8 @@ endif
 
 $(BUILD)/fuzz/%: $(BUILD)/obj/fuzz/%.o $(FUZZ_LIB_OBJ) $(FUZZ_MAIN) $(TOOLS) $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS_ALL) $(FUZZ_LDFLAGS) -o $@ $(filter %.o,$^) $(TOOLS) $(STATIC)
+	$(CC) $(LDFLAGS_ALL) $(FUZZ_LDFLAGS) -o $@ $(filter %.o,$^) $(TOOLS) $(STATIC) \
+		$(LIBS)
 
 # The CLI harnesses link the command's own files (never main.c).
 $(BUILD)/fuzz/cli: $(BUILD)/obj/src/cli/cli.o
@@ -168,7 +184,8 @@ TORTURE_MAX ?= 1000
 $(TORTURE_BIN): $(TORTURE_OBJ) $(TESTLIB_OBJ) $(TOOLS) $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) $(addprefix -Wl$(comma)--wrap=,$(TORTURE_WRAP)) \
-		-o $@ $(TORTURE_OBJ) $(TESTLIB_OBJ) $(TOOLS) $(STATIC) -lcriterion -lpthread
+		-o $@ $(TORTURE_OBJ) $(TESTLIB_OBJ) $(TOOLS) $(STATIC) -lcriterion \
+		$(LIBS)
 
 torture-bins: $(TORTURE_BIN)
 
@@ -194,6 +211,11 @@ test:
 
 deps:
 	sh scripts/deps.sh
+
+# Every C file of the tree, in place (scripts/format.sh); the check in
+# `make check` is tests/build/format.sh.
+format:
+	sh scripts/format.sh
 
 demo: deps
 	$(MAKE) all
@@ -226,6 +248,6 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/bin/sockit $(DESTDIR)$(PREFIX)/share/man/man1/sockit.1
 
 clean:
-	rm -rf build
+	rm -rf $(BUILD)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -96,6 +96,8 @@ extern "C" {
 	XX(EBADADDR, -4089, "invalid address syntax")                        \
 	XX(ENOADDR, -4088, "no address to try")
 
+/* The table's expansions end in commas that clang-format cannot see. */
+/* clang-format off */
 typedef enum skt_errno {
 #define XX(name, msg) SKT_##name = -name,
 	SKT_OS_ERRNO_MAP(XX)
@@ -108,6 +110,7 @@ typedef enum skt_errno {
 #undef XX
 	SKT_ERRNO_MAX_ = -4096
 } skt_errno;
+/* clang-format on */
 
 /* A static, human-readable, lower-case message for err. For resolver codes it
  * is the resolver's own message. For an unknown negative code, the C library's
