@@ -14,7 +14,9 @@
 #   make demo         deps, build, then a short tour on loopback
 #   make bench        sockit beside its peers (bench/suite.sh, bench/README.md):
 #                     one table of ratios, results.json and a plot; QUICK=1 smoke
-#   make install      PREFIX=/usr/local DESTDIR=
+#   make install      PREFIX=/usr/local DESTDIR= (LIBDIR=$(PREFIX)/lib)
+#   make deb          the Debian packages sockit, libsockit0, libsockit-dev
+#                     in $(BUILD)/deb (dpkg-buildpackage, then lintian)
 
 PREFIX ?= /usr/local
 comma := ,
@@ -89,7 +91,7 @@ SHARED := $(BUILD)/libsockit.so.$(SOVERSION)
 BIN := $(BUILD)/sockit
 
 .PHONY: all lib examples tests check test deps demo install uninstall clean \
-	fuzz fuzz-bins torture torture-bins valgrind bench format
+	fuzz fuzz-bins torture torture-bins valgrind bench format deb
 # Keep the objects of examples and tests: they are not mere intermediates.
 .SECONDARY:
 all: lib $(BIN) examples
@@ -229,23 +231,47 @@ bench:
 
 $(BUILD)/sockit.pc: sockit.pc.in include/sockit/core.h
 	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+		-e 's|@VERSION@|$(VERSION)|g' $< > $@
 
+# LIBDIR: Debian's rules give /usr/lib/<multiarch triplet>.
+LIBDIR ?= $(PREFIX)/lib
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 install: lib $(BIN) $(BUILD)/sockit.pc
-	install -d $(DESTDIR)$(PREFIX)/include/sockit $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/include/sockit $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(BASHCOMPDIR)
 	install -m 644 include/sockit/*.h $(DESTDIR)$(PREFIX)/include/sockit/
-	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/
-	ln -sf libsockit.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libsockit.so
-	install -m 644 $(BUILD)/sockit.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
+	install -m 644 $(SHARED) $(DESTDIR)$(LIBDIR)/
+	ln -sf libsockit.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libsockit.so
+	install -m 644 $(BUILD)/sockit.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 docs/sockit.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 scripts/sockit.bash-completion $(DESTDIR)$(BASHCOMPDIR)/sockit
 
 uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/include/sockit
-	rm -f $(DESTDIR)$(PREFIX)/lib/libsockit.* $(DESTDIR)$(PREFIX)/lib/pkgconfig/sockit.pc \
-		$(DESTDIR)$(PREFIX)/bin/sockit $(DESTDIR)$(PREFIX)/share/man/man1/sockit.1
+	rm -f $(DESTDIR)$(LIBDIR)/libsockit.* $(DESTDIR)$(LIBDIR)/pkgconfig/sockit.pc \
+		$(DESTDIR)$(PREFIX)/bin/sockit $(DESTDIR)$(PREFIX)/share/man/man1/sockit.1 \
+		$(DESTDIR)$(BASHCOMPDIR)/sockit
+
+# The Debian packages sockit, libsockit0 and libsockit-dev (debian/), built
+# by dpkg-buildpackage in a copy of the tree under $(BUILD)/deb, where the
+# .debs land; lintian's errors fail the target, its warnings are printed.
+# tests/build/deb.sh installs them in a throwaway root and builds against
+# them (make check runs it once they exist).
+DEB_DIR := $(BUILD)/deb
+deb:
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/sockit-$(VERSION)
+	if git rev-parse --git-dir >/dev/null 2>&1; then \
+		git ls-files -co --exclude-standard | tar -cf - -T -; \
+	else \
+		tar --exclude=./build --exclude=./.git -cf - .; \
+	fi | tar -xf - -C $(DEB_DIR)/sockit-$(VERSION)
+	cd $(DEB_DIR)/sockit-$(VERSION) && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error $(DEB_DIR)/*.changes
 
 clean:
 	rm -rf $(BUILD)
