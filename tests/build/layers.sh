@@ -7,7 +7,8 @@
 # Two readings: the objects' symbols (nm: each undefined symbol of
 # BUILD/obj/src/<concern>/*.o is mapped to the concern that defines it),
 # and the sources' #include "sockit/<name>.h" lines (stream.h is loop's;
-# the library never includes the umbrella sockit/sockit.h).
+# the library never includes the umbrella sockit/sockit.h; src/internal.h,
+# which every concern includes, includes only the lowest layer).
 set -eu
 build=${1:-build}
 obj="$build/obj/src"
@@ -27,10 +28,16 @@ echo "$order" | awk -F'->' '{
 	}
 }' | sort >"$tmp/rank"
 
-concern() { # path under src/ -> concern
+concern() { # path under src/ -> concern; a file of src/ itself is "src"
 	c=${1#*src/}
-	echo "${c%%/*}"
+	case $c in
+	*/*) echo "${c%%/*}" ;;
+	*) echo src ;;
+	esac
 }
+# src/internal.h serves every concern, so it may include the lowest
+# layer's headers only: "src" ranks just above them.
+echo "src 1" >>"$tmp/rank"
 
 fail=0
 for d in "$obj"/*/; do
