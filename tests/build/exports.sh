@@ -15,8 +15,8 @@ nm -D --defined-only "$so" | awk '{ print $NF }' | sort -u >"$tmp/exported"
 # alone on the line under a long one; comments, typedefs and static inline
 # functions (which stay in the header) left out.
 sed -e 's|/\*.*\*/||g' -e '/\/\*/,/\*\//d' include/sockit/*.h |
-	grep -E '^(SKT_EXTERN|skt_)' |
-	sed -n 's/^.*\<\(skt_[a-z0-9_]*\)(.*/\1/p' | sort -u >"$tmp/declared"
+	grep -E '^[A-Za-z]' | grep -vE '^(typedef|static|enum|union|extern) ' |
+	sed -n 's/^[^(]*\<\(skt_[a-z0-9_]*\)(.*/\1/p' | sort -u >"$tmp/declared"
 
 fail=0
 n=$(wc -l <"$tmp/exported")
