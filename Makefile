@@ -8,11 +8,15 @@
 #   make fuzz         each libFuzzer harness for FUZZ_SECONDS (clang)
 #   make torture      the torture of every scenario, integration ones included
 #   make valgrind     the Criterion suite under valgrind memcheck
+#   make format       format every C file with .clang-format (make check
+#                     fails on drift)
 #   make deps         install missing Debian packages (as root)
 #   make demo         deps, build, then a short tour on loopback
 #   make bench        sockit beside its peers (bench/suite.sh, bench/README.md):
 #                     one table of ratios, results.json and a plot; QUICK=1 smoke
-#   make install      PREFIX=/usr/local DESTDIR=
+#   make install      PREFIX=/usr/local DESTDIR= (LIBDIR=$(PREFIX)/lib)
+#   make deb          the Debian packages sockit, libsockit0, libsockit-dev
+#                     in $(BUILD)/deb (dpkg-buildpackage, then lintian)
 
 PREFIX ?= /usr/local
 comma := ,
@@ -32,12 +36,23 @@ WARN += -Werror
 endif
 
 OPT ?= -O2 -g
-CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -fPIC -Iinclude -Isrc $(CFLAGS)
+CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -fPIC -Iinclude -Isrc \
+	$(CPPFLAGS) $(CFLAGS)
 # Tests also see their helpers (tests/lib); the library does not.
 $(BUILD)/obj/tests/%.o: CFLAGS_ALL += -Itests/lib
 LDFLAGS_ALL := $(LDFLAGS)
-# OpenSSL 3 (libssl-dev) for sockit/tls.h.
-LIBS := -lssl -lcrypto -lpthread
+# libsockit needs libc, threads and OpenSSL 3 (libssl-dev, for
+# sockit/tls.h) only, and its shared link refuses an undefined symbol, so
+# a dependency it does not declare (libm, say) fails the build rather
+# than a program that loads it. The command's tools may use libm (bench's
+# histogram): programs link it. Sanitizer runtimes live in the program,
+# so those builds let the library's references to them be.
+SSL_LIBS := -lssl -lcrypto
+LIBS := $(SSL_LIBS) -lm -pthread
+SO_LDFLAGS := -pthread
+ifeq ($(filter 1,$(SAN) $(FUZZER)),)
+SO_LDFLAGS += -Wl,--no-undefined
+endif
 
 ifeq ($(SAN),1)
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -62,6 +77,10 @@ TESTLIB_SRC := $(sort $(wildcard tests/lib/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/*.c tests/net/*.c tests/fault/*.c))
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+# The library's objects hide every symbol but the functions that the public
+# headers mark SKT_EXTERN (sockit/export.h): libsockit.so exports skt_
+# names only, its skt__ internals stay inside (tests/build/exports.sh).
+$(LIB_OBJ): CFLAGS_ALL += -fvisibility=hidden
 TOOLS_OBJ := $(TOOLS_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(BUILD)/obj/%.o)
@@ -74,7 +93,7 @@ SHARED := $(BUILD)/libsockit.so.$(SOVERSION)
 BIN := $(BUILD)/sockit
 
 .PHONY: all lib examples tests check test deps demo install uninstall clean \
-	fuzz fuzz-bins torture torture-bins valgrind bench
+	fuzz fuzz-bins torture torture-bins valgrind bench format deb
 # Keep the objects of examples and tests: they are not mere intermediates.
 .SECONDARY:
 all: lib $(BIN) examples
@@ -97,7 +116,8 @@ $(TOOLS): $(TOOLS_OBJ)
 	ar rcs $@ $^
 
 $(SHARED): $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,libsockit.so.$(SOVERSION) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+	$(CC) -shared -Wl,-soname,libsockit.so.$(SOVERSION) $(LDFLAGS_ALL) $(SO_LDFLAGS) \
+		-o $@ $^ $(SSL_LIBS)
 	ln -sf libsockit.so.$(SOVERSION) $(BUILD)/libsockit.so
 
 $(BIN): $(CLI_OBJ) $(TOOLS) $(STATIC)
@@ -109,7 +129,8 @@ $(BUILD)/examples/%: $(BUILD)/obj/examples/%.o $(STATIC)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TESTLIB_OBJ) $(TOOLS) $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS_ALL) -o $@ $< $(TESTLIB_OBJ) $(TOOLS) $(STATIC) $(LIBS) -lcriterion
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(TESTLIB_OBJ) $(TOOLS) $(STATIC) -lcriterion \
+		$(LIBS)
 
 # ---- Fuzz harnesses (fuzz/README.md) ----
 # fuzz/<name>.c is a harness. Built here it is a replay program (main() in
@@ -132,7 +153,8 @@ endif
 
 $(BUILD)/fuzz/%: $(BUILD)/obj/fuzz/%.o $(FUZZ_LIB_OBJ) $(FUZZ_MAIN) $(TOOLS) $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS_ALL) $(FUZZ_LDFLAGS) -o $@ $(filter %.o,$^) $(TOOLS) $(STATIC) $(LIBS)
+	$(CC) $(LDFLAGS_ALL) $(FUZZ_LDFLAGS) -o $@ $(filter %.o,$^) $(TOOLS) $(STATIC) \
+		$(LIBS)
 
 # The CLI harnesses link the command's own files (never main.c).
 $(BUILD)/fuzz/cli: $(BUILD)/obj/src/cli/cli.o $(BUILD)/obj/src/cli/json.o
@@ -167,7 +189,8 @@ TORTURE_MAX ?= 1000
 $(TORTURE_BIN): $(TORTURE_OBJ) $(TESTLIB_OBJ) $(TOOLS) $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) $(addprefix -Wl$(comma)--wrap=,$(TORTURE_WRAP)) \
-		-o $@ $(TORTURE_OBJ) $(TESTLIB_OBJ) $(TOOLS) $(STATIC) $(LIBS) -lcriterion
+		-o $@ $(TORTURE_OBJ) $(TESTLIB_OBJ) $(TOOLS) $(STATIC) -lcriterion \
+		$(LIBS)
 
 torture-bins: $(TORTURE_BIN)
 
@@ -194,6 +217,11 @@ test:
 deps:
 	sh scripts/deps.sh
 
+# Every C file of the tree, in place (scripts/format.sh); the check in
+# `make check` is tests/build/format.sh.
+format:
+	sh scripts/format.sh
+
 demo: deps
 	$(MAKE) all
 	sh scripts/demo.sh $(BUILD)
@@ -206,25 +234,49 @@ bench:
 
 $(BUILD)/sockit.pc: sockit.pc.in include/sockit/core.h
 	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+		-e 's|@VERSION@|$(VERSION)|g' $< > $@
 
+# LIBDIR: Debian's rules give /usr/lib/<multiarch triplet>.
+LIBDIR ?= $(PREFIX)/lib
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 install: lib $(BIN) $(BUILD)/sockit.pc
-	install -d $(DESTDIR)$(PREFIX)/include/sockit $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/include/sockit $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(BASHCOMPDIR)
 	install -m 644 include/sockit/*.h $(DESTDIR)$(PREFIX)/include/sockit/
-	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/
-	ln -sf libsockit.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libsockit.so
-	install -m 644 $(BUILD)/sockit.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
+	install -m 644 $(SHARED) $(DESTDIR)$(LIBDIR)/
+	ln -sf libsockit.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libsockit.so
+	install -m 644 $(BUILD)/sockit.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 docs/sockit.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 scripts/sockit.bash-completion $(DESTDIR)$(BASHCOMPDIR)/sockit
 
 uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/include/sockit
-	rm -f $(DESTDIR)$(PREFIX)/lib/libsockit.* $(DESTDIR)$(PREFIX)/lib/pkgconfig/sockit.pc \
-		$(DESTDIR)$(PREFIX)/bin/sockit $(DESTDIR)$(PREFIX)/share/man/man1/sockit.1
+	rm -f $(DESTDIR)$(LIBDIR)/libsockit.* $(DESTDIR)$(LIBDIR)/pkgconfig/sockit.pc \
+		$(DESTDIR)$(PREFIX)/bin/sockit $(DESTDIR)$(PREFIX)/share/man/man1/sockit.1 \
+		$(DESTDIR)$(BASHCOMPDIR)/sockit
+
+# The Debian packages sockit, libsockit0 and libsockit-dev (debian/), built
+# by dpkg-buildpackage in a copy of the tree under $(BUILD)/deb, where the
+# .debs land; lintian's errors fail the target, its warnings are printed.
+# tests/build/deb.sh installs them in a throwaway root and builds against
+# them (make check runs it once they exist).
+DEB_DIR := $(BUILD)/deb
+deb:
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/sockit-$(VERSION)
+	if git rev-parse --git-dir >/dev/null 2>&1; then \
+		git ls-files -co --exclude-standard | tar -cf - -T -; \
+	else \
+		tar --exclude=./build --exclude=./.git -cf - .; \
+	fi | tar -xf - -C $(DEB_DIR)/sockit-$(VERSION)
+	cd $(DEB_DIR)/sockit-$(VERSION) && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error $(DEB_DIR)/*.changes
 
 clean:
-	rm -rf build
+	rm -rf $(BUILD)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

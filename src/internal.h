@@ -3,11 +3,13 @@
 #ifndef SOCKIT_INTERNAL_H
 #define SOCKIT_INTERNAL_H
 
-#include "sockit/sockit.h"
+#include "sockit/core.h"
+#include "sockit/err.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Monotonic clock in milliseconds. */
 int64_t skt__now_ms(void);
@@ -31,8 +33,9 @@ int skt__wait(int fd, short events, int64_t deadline);
  * MSG_PEEK), with MSG_NOSIGNAL/MSG_DONTWAIT, waiting for readiness against
  * the caller's deadline rather than a fresh timeout per segment. Return the
  * count (recv: 0 at end of stream) or an error. EINTR is retried. */
-ssize_t skt__send_by(int fd, const void *buf, size_t len, const skt_addr *to,
-		     int64_t deadline);
+struct skt_addr; /* sockit/addr.h; this header serves core and err too */
+ssize_t skt__send_by(int fd, const void *buf, size_t len,
+		     const struct skt_addr *to, int64_t deadline);
 ssize_t skt__recv_by(int fd, void *buf, size_t cap, int flags,
 		     int64_t deadline);
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # tests/run.sh BUILD - run every Criterion binary of a build (unit, network,
 # fault), replay every fuzz harness over its corpus, run the torture
-# scenarios, then the example and command-line tests; print one total
+# scenarios, the checks of the build (tests/build), then the example and
+# command-line tests; print one total
 # line; exit 1 on any failure.
 #
 # Each program's output goes to a file, not a pipe: a test that leaves a
@@ -84,6 +85,17 @@ if [ -x "$torture" ]; then
 		failed="$failed torture"
 	fi
 fi
+
+# Checks of the build itself (exported symbols, layer order, format, the
+# Debian packages): one test each. Exit status 77 is a skip whose reason
+# the check prints (a tool or an artefact it needs is missing).
+for t in tests/build/*.sh; do
+	[ -f "$t" ] || continue
+	run sh "$t" "$build"
+	cat "$out_file"
+	[ "$rc" -eq 77 ] && continue
+	count_one "${t#tests/}"
+done
 
 for py in tests/examples/run.py tests/cli/run.py; do
 	[ -f "$py" ] || continue

@@ -18,6 +18,8 @@
 #ifndef SOCKIT_ADDR_H
 #define SOCKIT_ADDR_H
 
+#include "sockit/export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -57,16 +59,16 @@ typedef struct skt_addr {
 /* Parse a decimal port "1".."65535" (and "0" with SKT_PARSE_PORT_ZERO).
  * Returns the port, or SKT_EBADPORT for anything else: empty, sign, spaces,
  * trailing characters, leading zeros beyond one digit are accepted ("080"). */
-int skt_port_parse(const char *text, int flags);
+SKT_EXTERN int skt_port_parse(const char *text, int flags);
 
 /* Fill a from a numeric IP literal (v4 dotted quad, or v6 with an optional
  * %zone) and a port. Returns 0, or SKT_EBADHOST when ip is not a literal. */
-int skt_addr_from_ip(skt_addr *a, const char *ip, uint16_t port);
+SKT_EXTERN int skt_addr_from_ip(skt_addr *a, const char *ip, uint16_t port);
 
 /* Fill a with a Unix socket address. A path starting with '@' names an
  * abstract socket (Linux). Returns 0, SKT_EBADADDR for an empty path (or
  * "@" alone), or SKT_ENAMETOOLONG when the path does not fit sun_path. */
-int skt_addr_unix(skt_addr *a, const char *path);
+SKT_EXTERN int skt_addr_unix(skt_addr *a, const char *path);
 
 /* Parse a numeric address text: "1.2.3.4:80", "[::1]:80", "unix:/path",
  * "unix:@name" (flags as above; never resolves names: a host name is
@@ -74,34 +76,34 @@ int skt_addr_unix(skt_addr *a, const char *path);
  * skt_listen does with no host; a host alone (SKT_PARSE_NO_PORT) gives
  * port 0. Returns 0 or an error from this file's header comment; a is left
  * unchanged on error. */
-int skt_addr_parse(skt_addr *a, const char *text, int flags);
+SKT_EXTERN int skt_addr_parse(skt_addr *a, const char *text, int flags);
 
 /* Fill a from a struct sockaddr (as returned by accept or recvfrom).
  * Returns 0, or SKT_EAFNOSUPPORT / SKT_EINVAL for a bad length. */
-int skt_addr_from_sockaddr(skt_addr *a, const struct sockaddr *sa,
-			   socklen_t len);
+SKT_EXTERN int skt_addr_from_sockaddr(skt_addr *a, const struct sockaddr *sa,
+				      socklen_t len);
 
 /* Format a as text (the forms in this file's header comment); an unbound
  * Unix socket formats as "unix:" and an empty address as "-". Returns the
  * length written (without NUL) or SKT_ETOOBIG when cap is too small
  * (SKT_ADDRSTRLEN is always enough). */
-int skt_addr_format(const skt_addr *a, char *buf, size_t cap);
+SKT_EXTERN int skt_addr_format(const skt_addr *a, char *buf, size_t cap);
 
 /* Format only the host part of an IP address, without brackets
  * ("::1", "127.0.0.1"). Returns the length or SKT_ETOOBIG/SKT_EAFNOSUPPORT. */
-int skt_addr_format_host(const skt_addr *a, char *buf, size_t cap);
+SKT_EXTERN int skt_addr_format_host(const skt_addr *a, char *buf, size_t cap);
 
 /* AF_INET, AF_INET6, AF_UNIX, or AF_UNSPEC for an empty address. */
-int skt_addr_family(const skt_addr *a);
+SKT_EXTERN int skt_addr_family(const skt_addr *a);
 /* The port of an IP address in host order; 0 for other families. */
-uint16_t skt_addr_port(const skt_addr *a);
+SKT_EXTERN uint16_t skt_addr_port(const skt_addr *a);
 /* Set the port of an IP address; does nothing for other families. */
-void skt_addr_set_port(skt_addr *a, uint16_t port);
+SKT_EXTERN void skt_addr_set_port(skt_addr *a, uint16_t port);
 /* True when both are the same family, address, port (and scope/path). */
-bool skt_addr_equal(const skt_addr *a, const skt_addr *b);
+SKT_EXTERN bool skt_addr_equal(const skt_addr *a, const skt_addr *b);
 /* If a is an IPv4-mapped IPv6 address (::ffff:1.2.3.4), turn it into the
  * plain IPv4 address with the same port. Returns true if it changed a. */
-bool skt_addr_unmap(skt_addr *a);
+SKT_EXTERN bool skt_addr_unmap(skt_addr *a);
 
 /* ---- Endpoints: what a user typed, before resolution ---- */
 
@@ -118,13 +120,14 @@ typedef struct skt_endpoint {
  * A service may be a name ("localhost:http"); it is checked for shape here
  * and looked up at resolution. Returns 0 or SKT_EBADADDR, SKT_EBADHOST,
  * SKT_EBADPORT, SKT_ENAMETOOLONG. */
-int skt_endpoint_parse(skt_endpoint *ep, const char *text, int flags);
+SKT_EXTERN int skt_endpoint_parse(skt_endpoint *ep, const char *text,
+				  int flags);
 
 /* The two-argument form, "HOST PORT": host may be NULL or "" (when
  * SKT_PARSE_NO_HOST), or "unix:/path" (then service must be NULL);
  * brackets around an IPv6 host are accepted and removed. */
-int skt_endpoint_set(skt_endpoint *ep, const char *host, const char *service,
-		     int flags);
+SKT_EXTERN int skt_endpoint_set(skt_endpoint *ep, const char *host,
+				const char *service, int flags);
 
 /* ---- Address ranges (CIDR), for allow and deny lists ---- */
 
@@ -140,14 +143,14 @@ typedef struct skt_cidr {
  * as ::ffff:10.1.2.3 on a dual-stack socket. Host bits set below the prefix
  * are cleared ("10.1.2.3/8" is 10.0.0.0/8). Returns 0, SKT_EBADHOST for a
  * bad address, SKT_EBADADDR for a bad or out-of-range prefix. */
-int skt_cidr_parse(skt_cidr *c, const char *text);
+SKT_EXTERN int skt_cidr_parse(skt_cidr *c, const char *text);
 
 /* True when a (an IPv4 or IPv6 address; v4-mapped counts as IPv4) lies in
  * c. Unix and empty addresses never match. */
-bool skt_cidr_match(const skt_cidr *c, const skt_addr *a);
+SKT_EXTERN bool skt_cidr_match(const skt_cidr *c, const skt_addr *a);
 
 /* Format c as "10.0.0.0/8". Returns the length or SKT_ETOOBIG. */
-int skt_cidr_format(const skt_cidr *c, char *buf, size_t cap);
+SKT_EXTERN int skt_cidr_format(const skt_cidr *c, char *buf, size_t cap);
 
 /* ---- Resolution ---- */
 
@@ -169,31 +172,34 @@ typedef struct skt_addrlist {
  * ...; skt_strerror gives the resolver's message), SKT_EBADPORT for a
  * numeric service outside 0..65535 or with trailing characters, SKT_ENOMEM. Blocks for as
  * long as the system resolver does. */
-int skt_resolve(skt_addrlist *out, const char *host, const char *service,
-		int family, int socktype, int flags);
+SKT_EXTERN int skt_resolve(skt_addrlist *out, const char *host,
+			   const char *service, int family, int socktype,
+			   int flags);
 
 /* Free what skt_resolve put in l and zero it; a zeroed list is fine. */
-void skt_addrlist_fini(skt_addrlist *l);
+SKT_EXTERN void skt_addrlist_fini(skt_addrlist *l);
 
 /* Reverse lookup: the name of a's host. With SKT_RESOLVE_NUMERIC, the
  * numeric form. Returns the length, or SKT_EAI_NONAME when a has no name. */
-int skt_resolve_reverse(const skt_addr *a, char *host, size_t cap, int flags);
+SKT_EXTERN int skt_resolve_reverse(const skt_addr *a, char *host, size_t cap,
+				   int flags);
 
 /* The local host name (gethostname). Returns the length or an error. */
-int skt_hostname(char *buf, size_t cap);
+SKT_EXTERN int skt_hostname(char *buf, size_t cap);
 
 /* The local host's fully qualified name, like Python's socket.getfqdn():
  * the canonical name of the host name, or the host name itself when the
  * resolver knows no better. May consult the resolver. Returns the length. */
-int skt_fqdn(char *buf, size_t cap);
+SKT_EXTERN int skt_fqdn(char *buf, size_t cap);
 
 /* Service name to port for socktype SOCK_STREAM or SOCK_DGRAM ("http" ->
  * 80). Decimal text is accepted as is. Returns the port or SKT_EAI_SERVICE. */
-int skt_service_port(const char *name, int socktype);
+SKT_EXTERN int skt_service_port(const char *name, int socktype);
 
 /* Port to service name ("53", SOCK_DGRAM -> "domain"). Returns the length,
  * SKT_EAI_SERVICE when the port has no name, or SKT_ETOOBIG. */
-int skt_service_name(uint16_t port, int socktype, char *buf, size_t cap);
+SKT_EXTERN int skt_service_name(uint16_t port, int socktype, char *buf,
+				size_t cap);
 
 #ifdef __cplusplus
 }

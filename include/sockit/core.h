@@ -2,6 +2,8 @@
 #ifndef SOCKIT_CORE_H
 #define SOCKIT_CORE_H
 
+#include "sockit/export.h"
+
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -14,7 +16,7 @@ extern "C" {
 #define SKT_VERSION_STRING "0.1.0"
 
 /* The version the library was built as, e.g. "0.1.0". */
-const char *skt_version(void);
+SKT_EXTERN const char *skt_version(void);
 
 /* Timeouts, as in Python's socket.settimeout(): every blocking call takes an
  * int timeout_ms that is one of
@@ -35,21 +37,22 @@ const char *skt_version(void);
 typedef void *(*skt_malloc_fn)(size_t);
 typedef void *(*skt_realloc_fn)(void *, size_t);
 typedef void (*skt_free_fn)(void *);
-int skt_set_allocator(skt_malloc_fn m, skt_realloc_fn r, skt_free_fn f);
+SKT_EXTERN int skt_set_allocator(skt_malloc_fn m, skt_realloc_fn r,
+				 skt_free_fn f);
 
 /* Allocate through the hook above, as the library itself does, so that a
  * program built on libsockit (the sockit command's tools, a test that
  * counts or fails allocations) shares one accounting. skt_malloc(0)
  * returns a unique pointer; skt_calloc checks n * size for overflow and
  * zeroes; skt_realloc behaves like realloc(3). NULL when out of memory. */
-void *skt_malloc(size_t n);
-void *skt_calloc(size_t n, size_t size);
-void *skt_realloc(void *p, size_t n);
+SKT_EXTERN void *skt_malloc(size_t n);
+SKT_EXTERN void *skt_calloc(size_t n, size_t size);
+SKT_EXTERN void *skt_realloc(void *p, size_t n);
 
 /* Free memory that a sockit function returned to the caller (a received
  * frame, for example) or that skt_malloc gave. skt_free(NULL) does
  * nothing. */
-void skt_free(void *p);
+SKT_EXTERN void skt_free(void *p);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,8 @@
 #ifndef SOCKIT_ERR_H
 #define SOCKIT_ERR_H
 
+#include "sockit/export.h"
+
 #include <errno.h>
 #include <netdb.h>
 
@@ -104,6 +106,8 @@ extern "C" {
 	XX(ETLSNOCERT, -4118, "peer sent no certificate")                    \
 	XX(ETRUNCATED, -4119, "peer closed without close_notify (truncated)")
 
+/* The table's expansions end in commas that clang-format cannot see. */
+/* clang-format off */
 typedef enum skt_errno {
 #define XX(name, msg) SKT_##name = -name,
 	SKT_OS_ERRNO_MAP(XX)
@@ -116,19 +120,20 @@ typedef enum skt_errno {
 #undef XX
 	SKT_ERRNO_MAX_ = -4096
 } skt_errno;
+/* clang-format on */
 
 /* A static, human-readable, lower-case message for err. For resolver codes it
  * is the resolver's own message. For an unknown negative code, the C library's
  * description or "unknown error". Never NULL; thread-safe. */
-const char *skt_strerror(int err);
+SKT_EXTERN const char *skt_strerror(int err);
 
 /* The symbolic name of err, e.g. "ECONNREFUSED", "EAI_NONAME", "EOF".
  * "UNKNOWN" for a code outside every table. Never NULL; thread-safe. */
-const char *skt_errname(int err);
+SKT_EXTERN const char *skt_errname(int err);
 
 /* Translate a getaddrinfo()/getnameinfo() return value into a sockit code.
  * EAI_SYSTEM becomes -errno (read at the time of the call). 0 stays 0. */
-int skt_eai_to_err(int eai);
+SKT_EXTERN int skt_eai_to_err(int eai);
 
 #ifdef __cplusplus
 }

@@ -14,6 +14,7 @@
 
 #include "sockit/core.h"
 #include "sockit/err.h"
+#include "sockit/export.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -30,7 +31,8 @@ extern "C" {
 /* Write the 4-byte header for a payload of len bytes. Returns 0, or
  * SKT_ETOOBIG when len > max (max 0 means SKT_FRAME_MAX_DEFAULT; a max
  * above UINT32_MAX is treated as UINT32_MAX). */
-int skt_frame_header(uint8_t hdr[SKT_FRAME_HEADER], size_t len, size_t max);
+SKT_EXTERN int skt_frame_header(uint8_t hdr[SKT_FRAME_HEADER], size_t len,
+				size_t max);
 
 /* Streaming decoder for length-prefixed frames. Caller-owned: init, feed,
  * free. */
@@ -46,9 +48,9 @@ typedef struct skt_frame_decoder {
 } skt_frame_decoder;
 
 /* max 0 means SKT_FRAME_MAX_DEFAULT. */
-void skt_frame_decoder_init(skt_frame_decoder *d, size_t max);
+SKT_EXTERN void skt_frame_decoder_init(skt_frame_decoder *d, size_t max);
 /* Release the decoder's buffer; the decoder can be init'ed again. */
-void skt_frame_decoder_fini(skt_frame_decoder *d);
+SKT_EXTERN void skt_frame_decoder_fini(skt_frame_decoder *d);
 
 /* Feed len bytes of input. Returns how many bytes of in were consumed
  * (>= 0). When that completes a frame, *msg and *msglen are set (pointing
@@ -57,8 +59,9 @@ void skt_frame_decoder_fini(skt_frame_decoder *d);
  * again with the rest. Otherwise *msg is NULL and all of in was consumed.
  * Errors: SKT_ETOOBIG when a header announces more than max (sticky: the
  * stream cannot be resynchronised), SKT_ENOMEM. */
-ssize_t skt_frame_decode(skt_frame_decoder *d, const void *in, size_t len,
-			 const uint8_t **msg, size_t *msglen);
+SKT_EXTERN ssize_t skt_frame_decode(skt_frame_decoder *d, const void *in,
+				    size_t len, const uint8_t **msg,
+				    size_t *msglen);
 
 /* Streaming decoder for delimited lines. */
 typedef struct skt_line_decoder {
@@ -71,28 +74,30 @@ typedef struct skt_line_decoder {
 } skt_line_decoder;
 
 /* max 0 means SKT_LINE_MAX_DEFAULT. */
-void skt_line_decoder_init(skt_line_decoder *d, size_t max, uint8_t delim);
-void skt_line_decoder_fini(skt_line_decoder *d);
+SKT_EXTERN void skt_line_decoder_init(skt_line_decoder *d, size_t max,
+				      uint8_t delim);
+SKT_EXTERN void skt_line_decoder_fini(skt_line_decoder *d);
 
 /* Like skt_frame_decode; *line excludes the delimiter. SKT_ETOOBIG when a
  * line grows past max without a delimiter (sticky). */
-ssize_t skt_line_decode(skt_line_decoder *d, const void *in, size_t len,
-			const uint8_t **line, size_t *linelen);
+SKT_EXTERN ssize_t skt_line_decode(skt_line_decoder *d, const void *in,
+				   size_t len, const uint8_t **line,
+				   size_t *linelen);
 
 /* ---- Blocking helpers on an fd ---- */
 
 /* Send one frame (header and payload in one writev when possible).
  * Returns 0, SKT_ETOOBIG (len > max, nothing sent), or an I/O error. */
-int skt_frame_send(int fd, const void *msg, size_t len, size_t max,
-		   int timeout_ms);
+SKT_EXTERN int skt_frame_send(int fd, const void *msg, size_t len, size_t max,
+			      int timeout_ms);
 
 /* Receive one frame. On success *msg is a new buffer of *len bytes (free it
  * with skt_free; a zero-length frame gives a non-NULL buffer) and 0 is
  * returned. Memory grows with the bytes that actually arrive, never with the
  * header's claim. Errors: SKT_EOF (clean end before a frame), SKT_EPARTIAL
  * (end inside a frame), SKT_ETOOBIG, SKT_ETIMEDOUT, ... */
-int skt_frame_recv(int fd, uint8_t **msg, size_t *len, size_t max,
-		   int timeout_ms);
+SKT_EXTERN int skt_frame_recv(int fd, uint8_t **msg, size_t *len, size_t max,
+			      int timeout_ms);
 
 #ifdef __cplusplus
 }

@@ -22,6 +22,7 @@
 #include "sockit/addr.h"
 #include "sockit/core.h"
 #include "sockit/err.h"
+#include "sockit/export.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -124,11 +125,12 @@ typedef struct skt_relay_stats {
  * is blocked in the calling thread while the relay runs and one it caused
  * is discarded before the signal mask is restored. Bytes read from in_fd are never dropped while the socket
  * takes them; on an output error the relay stops reading the socket. */
-int skt_relay_run(int in_fd, int out_fd, int sock, const skt_relay_opts *opts,
-		  skt_relay_stats *stats);
+SKT_EXTERN int skt_relay_run(int in_fd, int out_fd, int sock,
+			     const skt_relay_opts *opts,
+			     skt_relay_stats *stats);
 
 /* A short name for a side: "input", "output", "socket" or "" for none. */
-const char *skt_relay_side_name(skt_relay_side side);
+SKT_EXTERN const char *skt_relay_side_name(skt_relay_side side);
 
 #ifdef __cplusplus
 }

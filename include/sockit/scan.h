@@ -28,6 +28,7 @@
 #include "sockit/addr.h"
 #include "sockit/core.h"
 #include "sockit/err.h"
+#include "sockit/export.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -53,24 +54,24 @@ typedef struct skt_portset_error {
 } skt_portset_error;
 
 /* Empty the set. */
-void skt_portset_clear(skt_portset *s);
+SKT_EXTERN void skt_portset_clear(skt_portset *s);
 
 /* Add one port, or the ports lo..hi inclusive. Port 0 is ignored; a range
  * with lo > hi adds nothing. */
-void skt_portset_add(skt_portset *s, uint16_t port);
-void skt_portset_add_range(skt_portset *s, uint16_t lo, uint16_t hi);
+SKT_EXTERN void skt_portset_add(skt_portset *s, uint16_t port);
+SKT_EXTERN void skt_portset_add_range(skt_portset *s, uint16_t lo, uint16_t hi);
 
 /* True when port is in the set. */
-bool skt_portset_has(const skt_portset *s, uint16_t port);
+SKT_EXTERN bool skt_portset_has(const skt_portset *s, uint16_t port);
 
 /* Number of ports in the set (0..65535). */
-size_t skt_portset_count(const skt_portset *s);
+SKT_EXTERN size_t skt_portset_count(const skt_portset *s);
 
 /* The smallest port in the set that is >= from, or 0 when there is none
  * (from 0 or 1 gives the first). Loop with
  *   for (p = skt_portset_next(s, 1); p != 0; p = skt_portset_next(s, p + 1))
  * (from may be 65536). */
-uint16_t skt_portset_next(const skt_portset *s, unsigned from);
+SKT_EXTERN uint16_t skt_portset_next(const skt_portset *s, unsigned from);
 
 /* Parse len bytes of text (no NUL needed; the parser never reads past
  * len) into s, which is emptied first. The text is a comma-separated list
@@ -85,8 +86,8 @@ uint16_t skt_portset_next(const skt_portset *s, unsigned from);
  *                   whose end is below its start ("80-20"), anything that
  *                   is not a number, a range or "all";
  * then s is empty and *err (when not NULL) says which item and why. */
-int skt_portset_parse(skt_portset *s, const char *text, size_t len,
-		      skt_portset_error *err);
+SKT_EXTERN int skt_portset_parse(skt_portset *s, const char *text, size_t len,
+				 skt_portset_error *err);
 
 /* ---- Scanning ---- */
 
@@ -186,25 +187,27 @@ typedef void (*skt_scan_cb)(const skt_scan_result *r, void *arg);
  *                     how many): the exception to "a call that fails never
  *                     calls back", because results already delivered are
  *                     true and a scanner should not hide them. */
-int skt_scan(const skt_addr *target, const skt_portset *ports,
-	     const skt_scan_opts *opts, skt_scan_cb cb, void *arg);
+SKT_EXTERN int skt_scan(const skt_addr *target, const skt_portset *ports,
+			const skt_scan_opts *opts, skt_scan_cb cb, void *arg);
 
 /* skt_scan collecting every result into one array, sorted by port. On
  * success *out (free it with skt_free) holds the returned number of
  * results. On error *out is NULL, nothing is allocated, and no partial
  * results are kept. */
-int skt_scan_collect(const skt_addr *target, const skt_portset *ports,
-		     const skt_scan_opts *opts, skt_scan_result **out);
+SKT_EXTERN int skt_scan_collect(const skt_addr *target,
+				const skt_portset *ports,
+				const skt_scan_opts *opts,
+				skt_scan_result **out);
 
 /* "open", "closed", "filtered", "open|filtered" (as nmap writes them);
  * "unknown" for anything else. Never NULL. */
-const char *skt_port_state_name(skt_port_state state);
+SKT_EXTERN const char *skt_port_state_name(skt_port_state state);
 
 /* Why a result has its state, in a few words: "connected" (TCP open),
  * "reply" (UDP open), "self-connect", "refused", "timed out", "no reply"
  * (UDP open|filtered), or the error's message for anything else
  * ("host is unreachable"). Static; never NULL. */
-const char *skt_scan_reason(const skt_scan_result *r);
+SKT_EXTERN const char *skt_scan_reason(const skt_scan_result *r);
 
 #ifdef __cplusplus
 }

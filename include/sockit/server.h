@@ -19,6 +19,7 @@
 #define SOCKIT_SERVER_H
 
 #include "sockit/addr.h"
+#include "sockit/export.h"
 #include "sockit/stream.h"
 
 #include <stdbool.h>
@@ -103,8 +104,10 @@ static inline void *skt_server_conn_state(skt_server_conn *c)
  * 0, 1 (queue above the high-water mark: stop producing until a flush
  * mark says the queue was sent; echo.c says why not the water callback),
  * or an error (the stream is closing). */
-int skt_server_conn_write(skt_server_conn *c, const void *buf, size_t len);
-int skt_server_conn_writev(skt_server_conn *c, const struct iovec *iov, int cnt);
+SKT_EXTERN int skt_server_conn_write(skt_server_conn *c, const void *buf,
+				     size_t len);
+SKT_EXTERN int skt_server_conn_writev(skt_server_conn *c,
+				      const struct iovec *iov, int cnt);
 /* Send msg, then end c gracefully: half-close once it is sent, read and
  * throw away what the client sends until its end of stream, then close.
  * Closing at once would send a reset if the client had sent anything not
@@ -112,18 +115,20 @@ int skt_server_conn_writev(skt_server_conn *c, const struct iovec *iov, int cnt)
  * before the client reads it (RFC 1122 4.2.2.13; Apache's "lingering
  * close"). A client that never closes meets the idle timeout. Returns 0
  * or an error (the stream is closing). */
-int skt_server_conn_tell(skt_server_conn *c, const void *msg, size_t len);
+SKT_EXTERN int skt_server_conn_tell(skt_server_conn *c, const void *msg,
+				    size_t len);
 /* Count len bytes received on c. */
-void skt_server_conn_got(skt_server_conn *c, size_t len);
+SKT_EXTERN void skt_server_conn_got(skt_server_conn *c, size_t len);
 /* Reset c because a limit was hit (SKT_SERVER_END_CUTOFF / _TOOBIG): the
  * queue is dropped, the close event names the limit. */
-void skt_server_conn_cut(skt_server_conn *c, int end, size_t limit);
+SKT_EXTERN void skt_server_conn_cut(skt_server_conn *c, int end, size_t limit);
 /* The worker's per-service state (worker_new's) and the options. */
-void *skt_server_worker_state(const skt_server_worker *w);
-const skt_server_opts *skt_server_worker_opts(const skt_server_worker *w);
-skt_loop *skt_server_worker_loop(const skt_server_worker *w);
+SKT_EXTERN void *skt_server_worker_state(const skt_server_worker *w);
+SKT_EXTERN const skt_server_opts *
+skt_server_worker_opts(const skt_server_worker *w);
+SKT_EXTERN skt_loop *skt_server_worker_loop(const skt_server_worker *w);
 /* True once the server has begun to stop (no new work should start). */
-bool skt_server_worker_stopping(const skt_server_worker *w);
+SKT_EXTERN bool skt_server_worker_stopping(const skt_server_worker *w);
 
 /* ---- Counters ---- */
 
@@ -223,7 +228,7 @@ struct skt_server_opts {
  * STOPPED, return 0. SIGUSR1 reports STATS. Returns an error, with
  * nothing left running, when a socket, loop or thread cannot be made
  * (o->failed_* then say which listening socket, when one failed). */
-int skt_server_run(skt_server_opts *o);
+SKT_EXTERN int skt_server_run(skt_server_opts *o);
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,7 @@
 #include "sockit/addr.h"
 #include "sockit/core.h"
 #include "sockit/err.h"
+#include "sockit/export.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -26,11 +27,11 @@ extern "C" {
 /* ---- Creating and connecting ---- */
 
 /* socket(2) with SOCK_CLOEXEC | SOCK_NONBLOCK. Returns the fd or -errno. */
-int skt_socket(int family, int type, int protocol);
+SKT_EXTERN int skt_socket(int family, int type, int protocol);
 
 /* socketpair(2), both ends close-on-exec and non-blocking. family is
  * AF_UNIX; type SOCK_STREAM or SOCK_DGRAM. Returns 0 or -errno. */
-int skt_socketpair(int type, int fds[2]);
+SKT_EXTERN int skt_socketpair(int type, int fds[2]);
 
 /* One connection attempt, as recorded in a skt_connect_report. */
 typedef struct skt_attempt {
@@ -73,19 +74,19 @@ typedef struct skt_connect_opts {
  * connected fd, or the error of the last attempt to fail (SKT_ETIMEDOUT when
  * the timeout ended the call), or a resolver error. timeout_ms 0 is
  * SKT_EINVAL here (use skt_connect_one for a non-blocking connect). */
-int skt_connect(const char *host, const char *service,
-		const skt_connect_opts *opts);
+SKT_EXTERN int skt_connect(const char *host, const char *service,
+			   const skt_connect_opts *opts);
 
 /* The Happy Eyeballs part of skt_connect, over n given addresses (which it
  * reorders as RFC 8305 section 4 says). Same returns as skt_connect. */
-int skt_connect_any(const skt_addr *addrs, size_t n,
-		      const skt_connect_opts *opts);
+SKT_EXTERN int skt_connect_any(const skt_addr *addrs, size_t n,
+				 const skt_connect_opts *opts);
 
 /* Connect a new socket of type to one address (IP or Unix). With
  * timeout_ms 0 it returns the fd as soon as the connect has started: it may
  * still be in progress; wait for POLLOUT, then ask skt_sock_error(). Else
  * returns the connected fd or an error (SKT_ETIMEDOUT, SKT_ECONNREFUSED...). */
-int skt_connect_one(const skt_addr *a, int type, int timeout_ms);
+SKT_EXTERN int skt_connect_one(const skt_addr *a, int type, int timeout_ms);
 
 /* ---- Listening and accepting ---- */
 
@@ -109,46 +110,49 @@ typedef struct skt_listen_opts {
  *   anything else resolved; the first address that binds is used.
  * service "0" or NULL binds an ephemeral port: read it back with
  * skt_sock_local(). Returns the fd or an error. */
-int skt_listen(const char *host, const char *service,
-	       const skt_listen_opts *opts);
+SKT_EXTERN int skt_listen(const char *host, const char *service,
+			  const skt_listen_opts *opts);
 
 /* skt_listen with SOCK_DGRAM: a bound UDP socket. */
-int skt_udp_bind(const char *host, const char *service,
-		 const skt_listen_opts *opts);
+SKT_EXTERN int skt_udp_bind(const char *host, const char *service,
+			    const skt_listen_opts *opts);
 
 /* Bind (and listen, for streams) on one address, IP or Unix. An existing
  * Unix socket file is never removed: SKT_EADDRINUSE. */
-int skt_listen_addr(const skt_addr *a, const skt_listen_opts *opts);
+SKT_EXTERN int skt_listen_addr(const skt_addr *a, const skt_listen_opts *opts);
 
 /* Accept one connection. Fills peer when not NULL. Returns the new fd
  * (close-on-exec, non-blocking), SKT_ETIMEDOUT, SKT_EAGAIN (timeout 0 and
  * none pending) or -errno (SKT_EMFILE: the caller decides what to do). */
-int skt_accept(int lfd, skt_addr *peer, int timeout_ms);
+SKT_EXTERN int skt_accept(int lfd, skt_addr *peer, int timeout_ms);
 
 /* Connect or listen where an endpoint says (IP or Unix). */
-int skt_endpoint_connect(const skt_endpoint *ep, const skt_connect_opts *o);
-int skt_endpoint_listen(const skt_endpoint *ep, const skt_listen_opts *o);
+SKT_EXTERN int skt_endpoint_connect(const skt_endpoint *ep,
+				    const skt_connect_opts *o);
+SKT_EXTERN int skt_endpoint_listen(const skt_endpoint *ep,
+				   const skt_listen_opts *o);
 
 /* ---- Plain I/O on an fd ---- */
 
 /* One send: returns bytes sent (possibly fewer than len), or an error
  * (SKT_EPIPE / SKT_ECONNRESET when the peer is gone, never SIGPIPE). */
-ssize_t skt_send(int fd, const void *buf, size_t len, int timeout_ms);
+SKT_EXTERN ssize_t skt_send(int fd, const void *buf, size_t len,
+			    int timeout_ms);
 
 /* One receive: returns bytes received (1..cap), 0 at end of stream, or an
  * error. */
-ssize_t skt_recv(int fd, void *buf, size_t cap, int timeout_ms);
+SKT_EXTERN ssize_t skt_recv(int fd, void *buf, size_t cap, int timeout_ms);
 
 /* Send all len bytes, looping over short sends. Returns 0 or an error; in
  * both cases *sent (when not NULL) says how many bytes went out. */
-int skt_send_all(int fd, const void *buf, size_t len, int timeout_ms,
-		 size_t *sent);
+SKT_EXTERN int skt_send_all(int fd, const void *buf, size_t len, int timeout_ms,
+			    size_t *sent);
 
 /* Receive exactly n bytes into buf. Returns n, SKT_EOF when the stream ended
  * before the first byte, SKT_EPARTIAL when it ended after some, or another
  * error. *got (when not NULL) always says how many bytes are in buf. */
-ssize_t skt_read_exact(int fd, void *buf, size_t n, int timeout_ms,
-		       size_t *got);
+SKT_EXTERN ssize_t skt_read_exact(int fd, void *buf, size_t n, int timeout_ms,
+				  size_t *got);
 
 /* Receive up to and including the first occurrence of delim (dlen bytes,
  * 1..16) into buf, consuming nothing beyond it (MSG_PEEK), so no data is
@@ -161,49 +165,50 @@ ssize_t skt_read_exact(int fd, void *buf, size_t n, int timeout_ms,
  * NULL) says how many bytes are in buf and gone from the socket, including
  * on SKT_ETIMEDOUT / SKT_EAGAIN in the middle of a line. Works on stream
  * sockets only. */
-ssize_t skt_read_until(int fd, void *buf, size_t cap, const void *delim,
-		       size_t dlen, int timeout_ms, size_t *got);
+SKT_EXTERN ssize_t skt_read_until(int fd, void *buf, size_t cap,
+				  const void *delim, size_t dlen,
+				  int timeout_ms, size_t *got);
 
 /* Half-close: no more sending (the peer reads EOF), keep receiving. */
-int skt_shutdown_write(int fd);
+SKT_EXTERN int skt_shutdown_write(int fd);
 
 /* close(2) that never retries on EINTR (the fd is gone on Linux either
  * way). Returns 0 or -errno. skt_close(-1) does nothing. */
-int skt_close(int fd);
+SKT_EXTERN int skt_close(int fd);
 
 /* Abortive close: SO_LINGER 0 then close, so the peer gets a reset (RST)
  * instead of a graceful FIN and unsent data is discarded. The fd is closed
  * whatever the return; an error from setting SO_LINGER means the close was
  * graceful. */
-int skt_close_abort(int fd);
+SKT_EXTERN int skt_close_abort(int fd);
 
 /* ---- Datagrams ---- */
 
 /* Send one datagram to to (or to the connected peer when to is NULL).
  * Returns bytes sent or an error (SKT_EMSGSIZE when it is too large). */
-ssize_t skt_sendto(int fd, const void *buf, size_t len, const skt_addr *to,
-		   int timeout_ms);
+SKT_EXTERN ssize_t skt_sendto(int fd, const void *buf, size_t len,
+			      const skt_addr *to, int timeout_ms);
 
 /* Receive one datagram. Returns the bytes stored (at most cap); when the
  * datagram was longer, the rest is lost by the kernel and *truncated is set
  * true (never silently). from and truncated may be NULL. */
-ssize_t skt_recvfrom(int fd, void *buf, size_t cap, skt_addr *from,
-		     int timeout_ms, bool *truncated);
+SKT_EXTERN ssize_t skt_recvfrom(int fd, void *buf, size_t cap, skt_addr *from,
+				int timeout_ms, bool *truncated);
 
 /* ---- Inspecting sockets ---- */
 
 /* The pending error of a socket (SO_ERROR) as a sockit code, 0 for none. */
-int skt_sock_error(int fd);
+SKT_EXTERN int skt_sock_error(int fd);
 /* Local and peer address of fd. Return 0 or -errno (SKT_ENOTCONN). */
-int skt_sock_local(int fd, skt_addr *a);
-int skt_sock_peer(int fd, skt_addr *a);
+SKT_EXTERN int skt_sock_local(int fd, skt_addr *a);
+SKT_EXTERN int skt_sock_peer(int fd, skt_addr *a);
 
 /* Describe fd like Python's repr of a socket:
  *   <socket fd=3, family=AF_INET, type=SOCK_STREAM, proto=6,
  *    laddr=127.0.0.1:5000, raddr=127.0.0.1:40312>
  * (one line; raddr only when connected). Returns the length or SKT_ETOOBIG;
  * 256 + 2 * SKT_ADDRSTRLEN bytes are always enough. */
-int skt_sock_describe(int fd, char *buf, size_t cap);
+SKT_EXTERN int skt_sock_describe(int fd, char *buf, size_t cap);
 
 /* ---- Options ---- */
 
@@ -226,15 +231,16 @@ typedef enum skt_opt {
 
 /* Set or read one option. Returns 0 or -errno (SKT_EINVAL for an unknown
  * opt, SKT_ENOPROTOOPT for one that does not apply to the socket). */
-int skt_sock_set_opt(int fd, skt_opt opt, int value);
-int skt_sock_opt(int fd, skt_opt opt, int *value);
+SKT_EXTERN int skt_sock_set_opt(int fd, skt_opt opt, int value);
+SKT_EXTERN int skt_sock_opt(int fd, skt_opt opt, int *value);
 
 /* The option's name, e.g. "nodelay"; NULL for an unknown opt. */
-const char *skt_opt_name(skt_opt opt);
+SKT_EXTERN const char *skt_opt_name(skt_opt opt);
 
 /* Turn keepalive on with idle/interval seconds and probe count (0 keeps the
  * system's value for that field). Returns 0 or -errno. */
-int skt_sock_keepalive(int fd, int idle_s, int interval_s, int count);
+SKT_EXTERN int skt_sock_keepalive(int fd, int idle_s, int interval_s,
+				  int count);
 
 #ifdef __cplusplus
 }

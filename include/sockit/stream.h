@@ -22,6 +22,7 @@
 
 #include "sockit/addr.h"
 #include "sockit/conn.h"
+#include "sockit/export.h"
 #include "sockit/loop.h"
 #include "sockit/sock.h"
 
@@ -71,22 +72,22 @@ typedef void (*skt_water_cb)(skt_stream *s, bool above);
 /* Wrap fd, a connected stream socket (made non-blocking here). On success
  * the stream owns fd; on failure fd is untouched. Returns 0, SKT_EBADF,
  * SKT_ENOMEM, or -errno from the backend. */
-int skt_stream_new(skt_loop *l, skt_stream **out, int fd);
+SKT_EXTERN int skt_stream_new(skt_loop *l, skt_stream **out, int fd);
 
 /* Move a blocking connection onto the loop: s takes c's fd and the bytes
  * c had received but not yet handed out (nothing is lost: a protocol may
  * read its greeting with skt_conn, then go on with callbacks). On success
  * c is freed; on failure it is untouched. Returns 0, SKT_ENOMEM, or
  * -errno. */
-int skt_stream_from_conn(skt_loop *l, skt_stream **out, skt_conn *c);
+SKT_EXTERN int skt_stream_from_conn(skt_loop *l, skt_stream **out, skt_conn *c);
 
 /* Connect to a (IP or Unix; not kept) without blocking: *out is
  * CONNECTING when this returns 0, then cb(s, 0) runs once connected, or
  * cb(s, error) (e.g. SKT_ECONNREFUSED) with the stream CLOSED (or
  * SKT_ECANCELED when closed first). Writes and reads asked for before the
  * handshake ends wait for it. Returns 0 or an error, with no stream. */
-int skt_stream_connect(skt_loop *l, skt_stream **out, const skt_addr *a,
-		       skt_stream_cb cb);
+SKT_EXTERN int skt_stream_connect(skt_loop *l, skt_stream **out,
+				  const skt_addr *a, skt_stream_cb cb);
 
 /* Graceful close: reads stop now (a pending read request is dropped
  * without callback), queued bytes are sent, then the fd is closed and
@@ -95,43 +96,44 @@ int skt_stream_connect(skt_loop *l, skt_stream **out, const skt_addr *a,
  * The kernel resets rather than finishing if the peer's unread bytes are
  * still in the socket (TCP close(2)). Returns 0, or the error that already
  * closed the stream. */
-int skt_stream_close(skt_stream *s);
+SKT_EXTERN int skt_stream_close(skt_stream *s);
 
 /* Abortive close: the queue is discarded and the fd closed with SO_LINGER
  * 0, so the peer gets a reset (ECONNRESET) instead of an end of stream.
  * Pending flush callbacks get SKT_ECANCELED, then on_close runs with 0.
  * Returns 0 or the error that already closed the stream. */
-int skt_stream_abort(skt_stream *s);
+SKT_EXTERN int skt_stream_abort(skt_stream *s);
 
 /* Half-close: once the queued bytes are sent, shutdown(SHUT_WR), so the
  * peer reads end of stream; reading goes on. Later writes fail with
  * SKT_EPIPE. Returns 0 or an error. */
-int skt_stream_shutdown(skt_stream *s);
+SKT_EXTERN int skt_stream_shutdown(skt_stream *s);
 
 /* Let go of s: if it is still open it is closed gracefully in the
  * background (the loop frees it when the queue is sent or fails); no
  * callback of s runs after this returns. Safe inside any callback of s.
  * skt_stream_free(NULL) does nothing. */
-void skt_stream_free(skt_stream *s);
+SKT_EXTERN void skt_stream_free(skt_stream *s);
 
 /* cb(s, status) runs once when the stream reaches CLOSED: status 0 after
  * skt_stream_close or skt_stream_abort, the error or SKT_ETIMEDOUT when
  * that closed it, SKT_ECANCELED when skt_loop_free did. NULL turns it
  * off. */
-void skt_stream_on_close(skt_stream *s, skt_stream_cb cb);
+SKT_EXTERN void skt_stream_on_close(skt_stream *s, skt_stream_cb cb);
 
-void skt_stream_set_udata(skt_stream *s, void *udata);
-void *skt_stream_udata(const skt_stream *s);
+SKT_EXTERN void skt_stream_set_udata(skt_stream *s, void *udata);
+SKT_EXTERN void *skt_stream_udata(const skt_stream *s);
 /* The fd, or -1 once CLOSED. */
-int skt_stream_fd(const skt_stream *s);
-skt_loop *skt_stream_loop(const skt_stream *s);
+SKT_EXTERN int skt_stream_fd(const skt_stream *s);
+SKT_EXTERN skt_loop *skt_stream_loop(const skt_stream *s);
 
 /* Close with SKT_ETIMEDOUT when no byte has moved either way for idle_ms,
  * or total_ms after this call, whichever comes first (0 turns one off).
  * An active read gets SKT_ETIMEDOUT, then on_close does. Costs no syscall
  * per message: activity is a timestamp, checked when the timer fires.
  * Returns 0 or SKT_EINVAL. */
-int skt_stream_set_timeouts(skt_stream *s, int idle_ms, int total_ms);
+SKT_EXTERN int skt_stream_set_timeouts(skt_stream *s, int idle_ms,
+				       int total_ms);
 
 /* ---- Reading ----
  * One read at a time: a continuous read or one request. Bytes are read
@@ -142,25 +144,25 @@ int skt_stream_set_timeouts(skt_stream *s, int idle_ms, int total_ms);
 
 /* Continuous: cb gets every chunk as it arrives, then SKT_EOF or an error
  * once (which ends the read). Calling it again while active replaces cb. */
-int skt_stream_read_start(skt_stream *s, skt_read_cb cb);
+SKT_EXTERN int skt_stream_read_start(skt_stream *s, skt_read_cb cb);
 /* Stop the continuous read or drop the pending request. */
-int skt_stream_read_stop(skt_stream *s);
+SKT_EXTERN int skt_stream_read_stop(skt_stream *s);
 
 /* Exactly n bytes (n > 0). */
-int skt_stream_read_exact(skt_stream *s, size_t n, skt_read_cb cb);
+SKT_EXTERN int skt_stream_read_exact(skt_stream *s, size_t n, skt_read_cb cb);
 /* Bytes up to and including the first delim (dlen 1..16); SKT_ETOOBIG when
  * max bytes hold none (max 0: SKT_LINE_MAX_DEFAULT). */
-int skt_stream_read_until(skt_stream *s, const void *delim, size_t dlen,
-			  size_t max, skt_read_cb cb);
+SKT_EXTERN int skt_stream_read_until(skt_stream *s, const void *delim,
+				     size_t dlen, size_t max, skt_read_cb cb);
 /* skt_stream_read_until(s, "\n", 1, max, cb). */
-int skt_stream_read_line(skt_stream *s, size_t max, skt_read_cb cb);
+SKT_EXTERN int skt_stream_read_line(skt_stream *s, size_t max, skt_read_cb cb);
 /* One length-prefixed frame: data/len is the payload; SKT_ETOOBIG when the
  * header announces more than max (0: SKT_FRAME_MAX_DEFAULT). Memory grows
  * with the bytes that arrive, never with the header's claim. */
-int skt_stream_read_frame(skt_stream *s, size_t max, skt_read_cb cb);
+SKT_EXTERN int skt_stream_read_frame(skt_stream *s, size_t max, skt_read_cb cb);
 
 /* Bytes received and not yet delivered. */
-size_t skt_stream_buffered(const skt_stream *s);
+SKT_EXTERN size_t skt_stream_buffered(const skt_stream *s);
 
 /* ---- Writing ---- */
 
@@ -174,23 +176,24 @@ size_t skt_stream_buffered(const skt_stream *s);
  * queued); or the error that closed the stream. An error found by the send
  * itself closes the stream: its callbacks run later, not inside this
  * call. Writes before CONNECTING ends are queued. */
-int skt_stream_write(skt_stream *s, const void *buf, size_t len);
+SKT_EXTERN int skt_stream_write(skt_stream *s, const void *buf, size_t len);
 /* The same for iovcnt buffers, sent with one writev when the queue is
  * empty. */
-int skt_stream_writev(skt_stream *s, const struct iovec *iov, int iovcnt);
+SKT_EXTERN int skt_stream_writev(skt_stream *s, const struct iovec *iov,
+				 int iovcnt);
 /* One length-prefixed frame (header and payload in one writev). Returns as
  * skt_stream_write, or SKT_ETOOBIG (len > max; nothing sent). */
-int skt_stream_write_frame(skt_stream *s, const void *msg, size_t len,
-			   size_t max);
+SKT_EXTERN int skt_stream_write_frame(skt_stream *s, const void *msg,
+				      size_t len, size_t max);
 
 /* cb(s, 0) once every byte written so far is in the kernel (at the next
  * iteration when the queue is already empty), or cb(s, error) when the
  * stream closes first (SKT_ECANCELED for an abort). Returns 0, SKT_ENOMEM,
  * or the error that closed the stream. */
-int skt_stream_flush(skt_stream *s, skt_stream_cb cb);
+SKT_EXTERN int skt_stream_flush(skt_stream *s, skt_stream_cb cb);
 
 /* Bytes queued and not yet taken by the kernel. */
-size_t skt_stream_queued(const skt_stream *s);
+SKT_EXTERN size_t skt_stream_queued(const skt_stream *s);
 
 /* Water marks of the write queue (0 and 0 for the defaults; low <= high).
  * cb(s, true) runs soon after the write that took the queue above high
@@ -207,8 +210,8 @@ size_t skt_stream_queued(const skt_stream *s);
  * when cb changes goes to the new cb; while cb is NULL nothing runs, and
  * a rise above high that drains back meanwhile is not told. Returns 0 or
  * SKT_EINVAL. */
-int skt_stream_set_water(skt_stream *s, size_t low, size_t high,
-			 skt_water_cb cb);
+SKT_EXTERN int skt_stream_set_water(skt_stream *s, size_t low, size_t high,
+				    skt_water_cb cb);
 
 /* ---- Listening ---- */
 
@@ -229,13 +232,13 @@ typedef void (*skt_accept_cb)(skt_listener *ls, skt_stream *s, int status,
  * wake-up). One spare fd is held open for the EMFILE case. Returns 0,
  * SKT_EBADF, SKT_ENOMEM, SKT_EMFILE (no fd for the spare), or -errno
  * from the backend; on failure lfd is untouched. */
-int skt_listener_new(skt_loop *l, skt_listener **out, int lfd,
-		     skt_accept_cb cb, void *arg);
+SKT_EXTERN int skt_listener_new(skt_loop *l, skt_listener **out, int lfd,
+				skt_accept_cb cb, void *arg);
 /* Close the listening fd and the spare, and free. Accepted streams live on.
  * skt_listener_free(NULL) does nothing. */
-void skt_listener_free(skt_listener *ls);
-int skt_listener_fd(const skt_listener *ls);
-skt_loop *skt_listener_loop(const skt_listener *ls);
+SKT_EXTERN void skt_listener_free(skt_listener *ls);
+SKT_EXTERN int skt_listener_fd(const skt_listener *ls);
+SKT_EXTERN skt_loop *skt_listener_loop(const skt_listener *ls);
 
 /* ---- N loops on one port ----
  * n worker threads, each running its own loop with its own listening
@@ -248,21 +251,21 @@ skt_loop *skt_listener_loop(const skt_listener *ls);
  * (loop_opts may be NULL) and listeners. No thread runs yet: set up each
  * loop with skt_workers_loop, then skt_workers_start. Returns 0 or an error,
  * with nothing left behind. */
-int skt_workers_new(skt_workers **out, unsigned n, const char *host,
-		    const char *service, const skt_listen_opts *opts,
-		    const skt_loop_opts *loop_opts, skt_accept_cb cb,
-		    void *arg);
-skt_loop *skt_workers_loop(skt_workers *w, unsigned i);
+SKT_EXTERN int skt_workers_new(skt_workers **out, unsigned n, const char *host,
+			       const char *service, const skt_listen_opts *opts,
+			       const skt_loop_opts *loop_opts, skt_accept_cb cb,
+			       void *arg);
+SKT_EXTERN skt_loop *skt_workers_loop(skt_workers *w, unsigned i);
 /* The address all workers listen on. */
-int skt_workers_local(const skt_workers *w, skt_addr *a);
+SKT_EXTERN int skt_workers_local(const skt_workers *w, skt_addr *a);
 /* Start one thread per loop (skt_loop_run). Returns 0 or -errno (then no
  * thread runs). */
-int skt_workers_start(skt_workers *w);
+SKT_EXTERN int skt_workers_start(skt_workers *w);
 /* Stop every loop (skt_loop_stop) and join the threads. */
-void skt_workers_stop(skt_workers *w);
+SKT_EXTERN void skt_workers_stop(skt_workers *w);
 /* Stop, then free listeners and loops (skt_loop_free: open streams get
  * their on_close). skt_workers_free(NULL) does nothing. */
-void skt_workers_free(skt_workers *w);
+SKT_EXTERN void skt_workers_free(skt_workers *w);
 
 /* ---- Datagrams ---- */
 
@@ -285,24 +288,25 @@ typedef void (*skt_udp_cb)(skt_udp *u, int status, const skt_dgram *d,
  * endpoint then owns. max_dgram is the largest datagram received whole (0:
  * 2048; at most 65536). Returns 0, SKT_EBADF, SKT_EINVAL, SKT_ENOMEM, or
  * -errno; on failure fd is untouched. */
-int skt_udp_new(skt_loop *l, skt_udp **out, int fd, size_t max_dgram);
+SKT_EXTERN int skt_udp_new(skt_loop *l, skt_udp **out, int fd,
+			   size_t max_dgram);
 /* Receive in batches of up to SKT_UDP_BATCH (recvmmsg). */
-int skt_udp_recv_start(skt_udp *u, skt_udp_cb cb);
-int skt_udp_recv_stop(skt_udp *u);
+SKT_EXTERN int skt_udp_recv_start(skt_udp *u, skt_udp_cb cb);
+SKT_EXTERN int skt_udp_recv_stop(skt_udp *u);
 /* Queue one datagram to to (NULL: the connected peer); buf and to are
  * copied. The queue goes out with sendmmsg at the end of the current
  * iteration, or at once when it holds SKT_UDP_BATCH. Returns 0,
  * SKT_EMSGSIZE (len > 65535; a datagram the kernel then refuses is
  * reported to the receive callback), or SKT_ENOBUFS when the queue is full
  * because the socket is (the datagram is dropped, as the kernel would). */
-int skt_udp_send(skt_udp *u, const void *buf, size_t len,
-		 const skt_addr *to);
-void skt_udp_set_udata(skt_udp *u, void *udata);
-void *skt_udp_udata(const skt_udp *u);
-int skt_udp_fd(const skt_udp *u);
+SKT_EXTERN int skt_udp_send(skt_udp *u, const void *buf, size_t len,
+			    const skt_addr *to);
+SKT_EXTERN void skt_udp_set_udata(skt_udp *u, void *udata);
+SKT_EXTERN void *skt_udp_udata(const skt_udp *u);
+SKT_EXTERN int skt_udp_fd(const skt_udp *u);
 /* Send what is queued (best effort, without waiting), close, free.
  * skt_udp_free(NULL) does nothing. */
-void skt_udp_free(skt_udp *u);
+SKT_EXTERN void skt_udp_free(skt_udp *u);
 
 #ifdef __cplusplus
 }

@@ -33,6 +33,7 @@
 #include "sockit/conn.h"
 #include "sockit/core.h"
 #include "sockit/err.h"
+#include "sockit/export.h"
 #include "sockit/sock.h"
 
 #include <stdbool.h>
@@ -108,20 +109,20 @@ typedef struct skt_tls_opts {
  * (bad role, version, pin syntax, a server with no identity, ALPN over
  * 255 bytes per name), -errno or SKT_ETLS for a certificate, key or CA
  * that cannot be loaded (skt_tls_ctx_error says why), SKT_ENOMEM. */
-int skt_tls_ctx_new(skt_tls_ctx **out, const skt_tls_opts *o);
+SKT_EXTERN int skt_tls_ctx_new(skt_tls_ctx **out, const skt_tls_opts *o);
 /* The reason the last skt_tls_ctx_new on this thread failed, as text
  * ("" when it did not); static storage per thread. */
-const char *skt_tls_ctx_error(void);
+SKT_EXTERN const char *skt_tls_ctx_error(void);
 /* Free a context; connections made from it keep what they need.
  * skt_tls_ctx_free(NULL) does nothing. */
-void skt_tls_ctx_free(skt_tls_ctx *ctx);
+SKT_EXTERN void skt_tls_ctx_free(skt_tls_ctx *ctx);
 
 /* Add a certificate a server presents to clients that ask for name by
  * SNI (a wildcard "*.example.com" matches one label); a client that
  * names no match gets the context's own identity. Returns 0, SKT_EINVAL
  * (not a server context, or more than 16 names), SKT_ETLS (cannot be
  * loaded), SKT_ENOMEM. Call before the context is used. */
-int skt_tls_ctx_add_sni(skt_tls_ctx *ctx, const char *name,
+SKT_EXTERN int skt_tls_ctx_add_sni(skt_tls_ctx *ctx, const char *name,
 			const char *cert_file, const char *key_file);
 
 /* ---- Identities ---- */
@@ -132,19 +133,19 @@ int skt_tls_ctx_add_sni(skt_tls_ctx *ctx, const char *name,
  * an IP entry, anything else a DNS entry (the first is also the common
  * name). Accepted at Debian's security level 2. Returns 0, SKT_EINVAL
  * (n == 0 or over 16, an empty name), SKT_ETLS, SKT_ENOMEM. */
-int skt_tls_selfsigned(skt_tls_id **out, const char *const *names, size_t n,
+SKT_EXTERN int skt_tls_selfsigned(skt_tls_id **out, const char *const *names, size_t n,
 		       int days);
 /* Load an identity from PEM files (key_file NULL: the key is in
  * cert_file). Returns 0, SKT_ETLS (unreadable or not matching), -errno. */
-int skt_tls_id_load(skt_tls_id **out, const char *cert_file,
+SKT_EXTERN int skt_tls_id_load(skt_tls_id **out, const char *cert_file,
 		    const char *key_file);
-void skt_tls_id_free(skt_tls_id *id);
+SKT_EXTERN void skt_tls_id_free(skt_tls_id *id);
 /* The pin of id's certificate: "sha256:" and the hex SHA-256 of its DER
  * form, into buf (at least SKT_TLS_PIN_STRLEN bytes). */
-void skt_tls_id_fingerprint(const skt_tls_id *id, char *buf);
+SKT_EXTERN void skt_tls_id_fingerprint(const skt_tls_id *id, char *buf);
 /* id's certificate (and key, when key is true) as PEM text into buf of
  * cap bytes, NUL-terminated. Returns the length or SKT_ETOOBIG. */
-ssize_t skt_tls_id_pem(const skt_tls_id *id, bool key, char *buf,
+SKT_EXTERN ssize_t skt_tls_id_pem(const skt_tls_id *id, bool key, char *buf,
 		       size_t cap);
 
 /* ---- Sessions on an fd ---- */
@@ -155,36 +156,36 @@ ssize_t skt_tls_id_pem(const skt_tls_id *id, bool key, char *buf,
  * the SNI name ("" sends none) without changing the check. NULL host on
  * a client skips the name check (a pin or insecure should then be set).
  * Returns 0, SKT_EINVAL, SKT_ENOMEM. No I/O happens yet. */
-int skt_tls_new(skt_tls **out, skt_tls_ctx *ctx, int fd, const char *host,
+SKT_EXTERN int skt_tls_new(skt_tls **out, skt_tls_ctx *ctx, int fd, const char *host,
 		const char *sni);
 /* Free the session without any I/O (no close_notify: see
  * skt_tls_shutdown). The fd is not closed. skt_tls_free(NULL) does
  * nothing. */
-void skt_tls_free(skt_tls *t);
+SKT_EXTERN void skt_tls_free(skt_tls *t);
 
 /* Run the handshake to its end or the timeout. Returns 0, SKT_ETIMEDOUT,
  * a TLS code (SKT_ETLS, SKT_ETLSUNTRUSTED, SKT_ETLSNAME, SKT_ETLSEXPIRED,
  * SKT_ETLSNOTYET, SKT_ETLSPIN, SKT_ETLSVERSION, SKT_ETLSNOSHARED,
  * SKT_ETLSNOCERT; skt_tls_reason says more), SKT_ETRUNCATED (the peer
  * closed mid-handshake), or -errno. */
-int skt_tls_handshake(skt_tls *t, int timeout_ms);
+SKT_EXTERN int skt_tls_handshake(skt_tls *t, int timeout_ms);
 
 /* Up to cap bytes of application data. Returns the count, 0 when the
  * peer closed with close_notify, SKT_ETRUNCATED when it closed without
  * one, SKT_EAGAIN (timeout 0, nothing ready), SKT_ETIMEDOUT, a TLS code,
  * -errno. Renegotiation is refused. */
-ssize_t skt_tls_read(skt_tls *t, void *buf, size_t cap, int timeout_ms);
+SKT_EXTERN ssize_t skt_tls_read(skt_tls *t, void *buf, size_t cap, int timeout_ms);
 /* Bytes decrypted and waiting: a read of this many returns at once. */
-size_t skt_tls_pending(const skt_tls *t);
+SKT_EXTERN size_t skt_tls_pending(const skt_tls *t);
 /* All of buf, within one deadline. Returns 0, or an error; *sent (may be
  * NULL) says how much was accepted before it. */
-int skt_tls_write_all(skt_tls *t, const void *buf, size_t len, int timeout_ms,
+SKT_EXTERN int skt_tls_write_all(skt_tls *t, const void *buf, size_t len, int timeout_ms,
 		      size_t *sent);
 /* Send close_notify (once): the peer reads its end of stream; reading
  * goes on until the peer's own close_notify (TLS 1.3 half-close; a TLS
  * 1.2 peer usually answers with its own and closes). Returns 0, an
  * error, SKT_ETIMEDOUT. */
-int skt_tls_shutdown(skt_tls *t, int timeout_ms);
+SKT_EXTERN int skt_tls_shutdown(skt_tls *t, int timeout_ms);
 
 /* What a finished handshake agreed on. */
 typedef struct skt_tls_info {
@@ -207,11 +208,11 @@ typedef struct skt_tls_info {
 } skt_tls_info;
 
 /* Fill info after a handshake. Returns 0, or SKT_EINVAL before one. */
-int skt_tls_get_info(const skt_tls *t, skt_tls_info *info);
+SKT_EXTERN int skt_tls_get_info(const skt_tls *t, skt_tls_info *info);
 /* Why the last failing call on t failed, as text ("certificate verify
  * failed: self-signed certificate"); "" when nothing failed. Valid until
  * the next call on t. */
-const char *skt_tls_reason(const skt_tls *t);
+SKT_EXTERN const char *skt_tls_reason(const skt_tls *t);
 
 /* ---- TLS on a buffered connection (conn.h) ---- */
 
@@ -230,15 +231,15 @@ typedef struct skt_tls_connect_opts {
  * close_notify) and reason, when not NULL, is "". On failure nothing is
  * left open and reason (cap bytes) says why in words. Returns 0 or an
  * error as skt_connect and skt_tls_handshake do. */
-int skt_tls_conn_connect(skt_conn **out, skt_tls_ctx *ctx, const char *host,
+SKT_EXTERN int skt_tls_conn_connect(skt_conn **out, skt_tls_ctx *ctx, const char *host,
 			 const char *service, const skt_tls_connect_opts *o,
 			 char *reason, size_t cap);
 /* The server side on an accepted fd (taken over: closed on failure).
  * Returns as skt_tls_conn_connect. */
-int skt_tls_conn_accept(skt_conn **out, skt_tls_ctx *ctx, int fd,
+SKT_EXTERN int skt_tls_conn_accept(skt_conn **out, skt_tls_ctx *ctx, int fd,
 			int timeout_ms, char *reason, size_t cap);
 /* The session under a TLS connection, or NULL for a plain one. */
-skt_tls *skt_conn_tls(const skt_conn *c);
+SKT_EXTERN skt_tls *skt_conn_tls(const skt_conn *c);
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,7 @@
  * a link-local IPv6 address.
  */
 #include "internal.h"
+#include "sockit/addr.h"
 
 #include <arpa/inet.h>
 #include <net/if.h>

@@ -1,6 +1,7 @@
 /* cidr.c - address ranges for allow and deny lists. Pure code: no fd, no
  * resolver; every length is checked before it is used. */
 #include "internal.h"
+#include "sockit/addr.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>

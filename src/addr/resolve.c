@@ -5,6 +5,7 @@
  * block for as long as it does.
  */
 #include "internal.h"
+#include "sockit/addr.h"
 
 #include <limits.h>
 #include <netdb.h>

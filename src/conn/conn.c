@@ -16,6 +16,9 @@
  * what is left of it.
  */
 #include "conn/conn_int.h"
+#include "sockit/conn.h"
+#include "sockit/frame.h"
+#include "sockit/sock.h"
 
 #include <poll.h>
 #include <string.h>

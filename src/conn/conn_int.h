@@ -5,6 +5,7 @@
 #define SOCKIT_CONN_INT_H
 
 #include "internal.h"
+#include "sockit/conn.h"
 
 /* Each call takes the caller's deadline (an skt__now_ms() value or -1)
  * and behaves as the plain socket call it replaces: recv as

@@ -1,5 +1,6 @@
 /* err.c - messages and names for every sockit error code. */
 #include "internal.h"
+#include "sockit/err.h"
 
 #include <string.h>
 

@@ -12,6 +12,7 @@
  * (zero-copy); only a message split across inputs is gathered.
  */
 #include "internal.h"
+#include "sockit/frame.h"
 
 #include <string.h>
 

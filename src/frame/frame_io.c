@@ -7,6 +7,8 @@
  * more than the chunk it did send.
  */
 #include "internal.h"
+#include "sockit/frame.h"
+#include "sockit/sock.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -19,6 +19,7 @@
  * the others.
  */
 #include "loop/stream_int.h"
+#include "sockit/frame.h"
 
 #include <errno.h>
 #include <string.h>

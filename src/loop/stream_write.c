@@ -27,6 +27,7 @@
  * "below" then run back to back.
  */
 #include "loop/stream_int.h"
+#include "sockit/frame.h"
 
 #include <errno.h>
 #include <string.h>

@@ -7,6 +7,7 @@
  * and to fuzz.
  */
 #include "internal.h"
+#include "sockit/scan.h"
 
 #include <string.h>
 

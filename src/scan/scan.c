@@ -24,6 +24,8 @@
  *           nothing in flight.
  */
 #include "internal.h"
+#include "sockit/scan.h"
+#include "sockit/sock.h"
 
 #include <errno.h>
 #include <stdlib.h>

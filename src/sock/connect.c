@@ -18,6 +18,7 @@
  *            the others "SHOULD be canceled").
  */
 #include "internal.h"
+#include "sockit/sock.h"
 
 #include <errno.h>
 #include <netinet/in.h>

@@ -6,6 +6,7 @@
  * with skt__wait() for what is left of that deadline, so a loop of many
  * short transfers ends in time as a whole. */
 #include "internal.h"
+#include "sockit/sock.h"
 
 #include <errno.h>
 #include <poll.h>

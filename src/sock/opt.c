@@ -1,6 +1,7 @@
 /* opt.c - inspecting sockets (pending error, addresses, a Python-style
  * description) and socket options through one table. */
 #include "internal.h"
+#include "sockit/sock.h"
 
 #include <errno.h>
 #include <netinet/in.h>

@@ -5,6 +5,7 @@
  * it and no call here ever blocks outside a poll() bounded by a deadline.
  */
 #include "internal.h"
+#include "sockit/sock.h"
 
 #include <errno.h>
 #include <netinet/in.h>

@@ -490,7 +490,7 @@ SKT_TEST(line, line_of_max_accepted)
 		skt_line_decoder_init(&d, 8, '\n');
 		if (split)
 			for (size_t k = 0; k < 9; k++)
-				lines_feed(&d, &g, "12345678\n" + k, 1, &got);
+				lines_feed(&d, &g, &"12345678\n"[k], 1, &got);
 		else
 			lines_feed(&d, &g, "12345678\n", 9, &got);
 		cr_assert_eq(got.n, 1);

@@ -1,0 +1,56 @@
+#!/bin/sh
+# tests/build/completion.sh BUILD - the bash completion of
+# scripts/sockit.bash-completion, driven as bash drives it (COMP_WORDS,
+# COMP_CWORD, then the completion function) against BUILD/sockit:
+# subcommands, each one's options, serve's services, option values.
+set -eu
+build=${1:-build}
+command -v bash >/dev/null 2>&1 || { echo "completion: no bash; not checked"; exit 77; }
+[ -x "$build/sockit" ] || { echo "completion: $build/sockit not built"; exit 1; }
+exec bash -c '
+set -u
+source scripts/sockit.bash-completion
+sockit=$1
+fail=0
+# expect "WORDS..." WANTED... - complete the last word of WORDS (the
+# command line up to the cursor) and fail unless every WANTED is offered;
+# a WANTED of "!x" must not be.
+expect() {
+	read -r -a COMP_WORDS <<<"$1"
+	[[ $1 == *" " ]] && COMP_WORDS+=("")
+	COMP_WORDS[0]=$sockit
+	COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+	shift
+	_sockit
+	local w got=" ${COMPREPLY[*]-} "
+	for w in "$@"; do
+		if [[ $w == !* ]]; then
+			[[ $got != *" ${w#!} "* ]] && continue
+		else
+			[[ $got == *" $w "* ]] && continue
+		fi
+		echo "completion: \"${COMP_WORDS[*]}\": wanted $w, got:$got"
+		fail=1
+	done
+}
+expect "sockit " connect listen serve bench scan check resolve service hostname help
+expect "sockit se" serve service !scan
+expect "sockit -" --help --version
+expect "sockit help sc" scan
+expect "sockit serve " echo chargen chat hello discard !--tcp
+expect "sockit serve ch" chargen chat !echo
+expect "sockit serve --" --listen --workers --max-conns --idle-timeout --json --verbose !--fqdn
+expect "sockit scan --" --timeout --parallel --rate --open --json
+expect "sockit connect -" -4 -6 -u --udp -w -s --source-port -v --eof= --crlf --send
+expect "sockit listen --" --keep-open --unix --allow --deny
+expect "sockit bench --" --connections --duration --mode --pipeline --header --no-keepalive
+expect "sockit bench --mode " echo connect http
+expect "sockit bench -c " !--mode !echo
+expect "sockit resolve -" -4 -6 --json
+expect "sockit hostname -" --fqdn
+expect "sockit check -" -4 -6 -w --timeout --json
+expect "sockit service -" -u
+n=$(( $(_sockit_commands "$sockit" | wc -l) ))
+[[ $fail -eq 0 ]] && echo "completion: $n subcommands, their options and serve'"'"'s services complete"
+exit $fail
+' completion "$build/sockit"
