@@ -92,7 +92,8 @@ extern "C" {
 	XX(EBADPORT, -4091, "invalid port")                                  \
 	XX(EBADHOST, -4090, "invalid host")                                  \
 	XX(EBADADDR, -4089, "invalid address syntax")                        \
-	XX(ENOADDR, -4088, "no address to try")
+	XX(ENOADDR, -4088, "no address to try")                              \
+	XX(EUNSUPPORTED, -4087, "protocol feature not supported")
 
 typedef enum skt_errno {
 #define XX(name, msg) SKT_##name = -name,

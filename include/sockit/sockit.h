@@ -12,5 +12,6 @@
 #include "sockit/stream.h"
 #include "sockit/relay.h"
 #include "sockit/scan.h"
+#include "sockit/http.h"
 
 #endif
