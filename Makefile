@@ -35,6 +35,9 @@ OPT ?= -O2 -g
 CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -fPIC -Iinclude -Isrc $(CFLAGS)
 # Tests also see their helpers (tests/lib); the library does not.
 $(BUILD)/obj/tests/%.o: CFLAGS_ALL += -Itests/lib
+# The HTTP vectors are found wherever the test runs from.
+$(BUILD)/obj/tests/unit/http_vectors_test.o: CFLAGS_ALL += \
+	-DVECTOR_DIR='"$(CURDIR)/tests/unit/http_vectors"'
 LDFLAGS_ALL := $(LDFLAGS)
 
 ifeq ($(SAN),1)
