@@ -26,7 +26,12 @@
 #include "http/http_int.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <string.h>
+
+#ifndef SSIZE_MAX /* POSIX, not C11: absent under a strict -std=c11 */
+#define SSIZE_MAX ((ssize_t)(SIZE_MAX >> 1))
+#endif
 
 enum {
 	SIZE,

@@ -35,9 +35,19 @@ int skt__http_fail(skt__http_head *h, skt_http_rule rule)
 	return skt__http_rule_code(rule);
 }
 
+int skt__http_fail_at(skt__http_head *h, size_t i, skt_http_rule rule)
+{
+	return skt__http_fail(h, i - h->line > h->line_max ? h->long_rule
+							   : rule);
+}
+
 int skt__http_short(skt__http_head *h)
 {
-	if (h->lim - h->line > h->line_max)
+	/* A CR at the end may be the start of the line end: not counted. */
+	size_t have = h->lim - h->line;
+	if (have > 0 && h->buf[h->lim - 1] == '\r')
+		have--;
+	if (have > h->line_max)
 		return skt__http_fail(h, h->long_rule);
 	if (h->len >= h->head_max)
 		return skt__http_fail(h, SKT_HTTP_HEAD_TOO_BIG);
@@ -72,7 +82,7 @@ int skt__http_text(skt__http_head *h, skt_http_rule bad)
 	h->pos = i;
 	if (i == h->lim)
 		return skt__http_short(h);
-	return p[i] == '\r' || p[i] == '\n' ? 0 : skt__http_fail(h, bad);
+	return p[i] == '\r' || p[i] == '\n' ? 0 : skt__http_fail_at(h, i, bad);
 }
 
 /* Content-Length = 1*DIGIT, here at most 18 of them, so the arithmetic
@@ -204,9 +214,10 @@ static int bad_name(skt__http_head *h, size_t start, size_t i)
 		return rc != 0 ? rc : skt__http_fail(h, SKT_HTTP_NO_COLON);
 	}
 	if (skt__http_ows((char)c))
-		return skt__http_fail(h, i == start ? SKT_HTTP_OBS_FOLD
+		return skt__http_fail_at(h, i,
+					 i == start ? SKT_HTTP_OBS_FOLD
 						    : SKT_HTTP_SPACE_BEFORE_COLON);
-	return skt__http_fail(h, SKT_HTTP_NAME);
+	return skt__http_fail_at(h, i, SKT_HTTP_NAME);
 }
 
 /* field-line = field-name ":" OWS field-value OWS, at h->pos (not a line

@@ -67,6 +67,10 @@ void skt__http_head_init(skt__http_head *h, const char *buf, size_t len,
 			 const skt_http_opts *o, bool bare_lf_ok);
 /* Record rule in h->why and return its error code. */
 int skt__http_fail(skt__http_head *h, skt_http_rule rule);
+/* A syntax error at buf[i], unless the line is already over line_max
+ * there: then that is the rule broken, whatever comes, so the verdict is
+ * the same whichever prefix of the line has arrived. */
+int skt__http_fail_at(skt__http_head *h, size_t i, skt_http_rule rule);
 /* The input ran out at lim: SKT_EAGAIN; or long_rule when the line so far
  * is over line_max, HEAD_TOO_BIG when the head has used all it may. */
 int skt__http_short(skt__http_head *h);

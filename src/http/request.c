@@ -33,7 +33,8 @@ static int leading_empty_lines(skt__http_head *h)
 static int not_sp(skt__http_head *h, size_t i, skt_http_rule rule)
 {
 	char c = h->buf[i];
-	return skt__http_fail(h, c == '\r' || c == '\n' ? SKT_HTTP_START_LINE
+	return skt__http_fail_at(h, i,
+				 c == '\r' || c == '\n' ? SKT_HTTP_START_LINE
 							: rule);
 }
 
@@ -50,12 +51,12 @@ static int version(skt__http_head *h, skt_http_req *r)
 			  : i == 6 ? v[i] == '.'
 				   : v[i] >= '0' && v[i] <= '9';
 		if (!ok)
-			return skt__http_fail(h, SKT_HTTP_VERSION);
+			return skt__http_fail_at(h, h->pos + i, SKT_HTTP_VERSION);
 	}
 	if (have <= 8)
 		return skt__http_short(h);
 	if (v[8] != '\r' && v[8] != '\n')
-		return skt__http_fail(h, SKT_HTTP_VERSION);
+		return skt__http_fail_at(h, h->pos + 8, SKT_HTTP_VERSION);
 	h->pos += 8;
 	int rc = skt__http_eol(h);
 	if (rc != 0)
@@ -83,7 +84,7 @@ static int request_line(skt__http_head *h, skt_http_req *r)
 	if (i == h->lim)
 		return skt__http_short(h);
 	if (i == m)
-		return skt__http_fail(h, SKT_HTTP_METHOD);
+		return skt__http_fail_at(h, i, SKT_HTTP_METHOD);
 	if (p[i] != ' ')
 		return not_sp(h, i, SKT_HTTP_METHOD);
 	size_t t = ++i;
@@ -92,7 +93,7 @@ static int request_line(skt__http_head *h, skt_http_req *r)
 	if (i == h->lim)
 		return skt__http_short(h);
 	if (i == t)
-		return skt__http_fail(h, SKT_HTTP_TARGET);
+		return skt__http_fail_at(h, i, SKT_HTTP_TARGET);
 	if (p[i] != ' ')
 		return not_sp(h, i, SKT_HTTP_TARGET);
 	r->method = h->buf + m;

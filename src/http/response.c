@@ -35,7 +35,7 @@ static int status_line(skt__http_head *h, skt_http_resp *r)
 	for (size_t i = 0; i < n; i++) {
 		skt_http_rule rule = status_byte(i, b[i]);
 		if (rule != SKT_HTTP_OK)
-			return skt__http_fail(h, rule);
+			return skt__http_fail_at(h, i, rule);
 	}
 	if (n < 12 || h->lim == 12)
 		return skt__http_short(h);
@@ -52,7 +52,7 @@ static int status_line(skt__http_head *h, skt_http_resp *r)
 		r->reason = b + 13;
 		r->reason_len = h->pos - 13;
 	} else if (b[12] != '\r' && b[12] != '\n') {
-		return skt__http_fail(h, SKT_HTTP_STATUS);
+		return skt__http_fail_at(h, 12, SKT_HTTP_STATUS);
 	}
 	return skt__http_eol(h);
 }

@@ -189,6 +189,11 @@ SKT_TEST(http_req, long_request_line_is_414)
 	skt_assert_err(parse_opts(bad, strlen(bad), &o, &r), SKT_ETOOBIG);
 	cr_assert_eq(r.why, SKT_HTTP_START_TOO_LONG);
 	cr_assert_eq(skt_http_rule_status(r.why), 414);
+	/* Over the limit first, malformed after: the verdict does not
+	 * depend on how much of the line has arrived. */
+	const char *tok = "GETGETGETGETGETGETGETGETGETGETGET\r\n";
+	skt_assert_err(parse_opts(tok, strlen(tok), &o, &r), SKT_ETOOBIG);
+	cr_assert_eq(r.why, SKT_HTTP_START_TOO_LONG);
 	const char *field = "GET / HTTP/1.1\r\nHost: a\r\nX: 0123456789abcdef"
 			    "0123456789abcdef\r\n\r\n";
 	skt_assert_err(parse_opts(field, strlen(field), &o, &r), SKT_ETOOBIG);
