@@ -39,8 +39,18 @@ static inline bool skt__http_ows(char c)
 	return c == ' ' || c == '\t';
 }
 
-/* s[0..n) equals lit, a lowercase name, ignoring ASCII case. */
-bool skt__http_caseless_eq(const char *s, const char *lit, size_t n);
+/* s[0..n) equals lit, a lowercase name, ignoring ASCII case. c | 0x20
+ * lowercases a letter; for lit's other characters ('-') only the
+ * character itself or a control byte (which never reaches here: field
+ * names are tokens) matches. Inline: it runs for most fields of a head. */
+static inline bool skt__http_caseless_eq(const char *s, const char *lit,
+					 size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((s[i] | 0x20) != lit[i])
+			return false;
+	return true;
+}
 
 /* The next element of the comma list v[*i..n), spaces around it removed;
  * empty elements are skipped (RFC 9110 5.6.1). False at the end. */

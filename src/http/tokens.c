@@ -27,17 +27,6 @@ const uint8_t skt__http_cls[256] = {
 };
 /* clang-format on */
 
-/* c | 0x20 lowercases a letter; for lit's other characters ('-') only the
- * character itself or a control byte (which never reaches here: field
- * names are tokens) matches. */
-bool skt__http_caseless_eq(const char *s, const char *lit, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if ((s[i] | 0x20) != lit[i])
-			return false;
-	return true;
-}
-
 bool skt__http_list_next(const char *v, size_t n, size_t *i, const char **el,
 			 size_t *ellen)
 {
