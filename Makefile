@@ -52,19 +52,25 @@ ifeq ($(FUZZER),1)
 CFLAGS_ALL += -fsanitize=fuzzer-no-link
 endif
 
-LIB_SRC := $(sort $(shell find src -name '*.c' -not -path 'src/cli/*'))
+LIB_SRC := $(sort $(shell find src -name '*.c' -not -path 'src/cli/*' \
+	-not -path 'src/tools/*'))
+# The command's tools (serve's services, bench's engine): a static archive
+# that the command, the tests and the fuzzers link; never part of libsockit.
+TOOLS_SRC := $(sort $(shell find src/tools -name '*.c'))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 EX_SRC := $(sort $(wildcard examples/*.c))
 TESTLIB_SRC := $(sort $(wildcard tests/lib/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/*.c tests/net/*.c tests/fault/*.c))
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+TOOLS_OBJ := $(TOOLS_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(BUILD)/obj/%.o)
 EX_BIN := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
 TEST_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
 STATIC := $(BUILD)/libsockit.a
+TOOLS := $(BUILD)/libsockit-tools.a
 SHARED := $(BUILD)/libsockit.so.$(SOVERSION)
 BIN := $(BUILD)/sockit
 
@@ -86,20 +92,25 @@ $(STATIC): $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
+$(TOOLS): $(TOOLS_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
 $(SHARED): $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,libsockit.so.$(SOVERSION) $(LDFLAGS_ALL) -o $@ $^
 	ln -sf libsockit.so.$(SOVERSION) $(BUILD)/libsockit.so
 
-$(BIN): $(CLI_OBJ) $(STATIC)
-	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(STATIC)
+$(BIN): $(CLI_OBJ) $(TOOLS) $(STATIC)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(TOOLS) $(STATIC)
 
 $(BUILD)/examples/%: $(BUILD)/obj/examples/%.o $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(STATIC)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TESTLIB_OBJ) $(STATIC)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TESTLIB_OBJ) $(TOOLS) $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS_ALL) -o $@ $< $(TESTLIB_OBJ) $(STATIC) -lcriterion
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(TESTLIB_OBJ) $(TOOLS) $(STATIC) -lcriterion
 
 # ---- Fuzz harnesses (fuzz/README.md) ----
 # fuzz/<name>.c is a harness. Built here it is a replay program (main() in
@@ -120,9 +131,9 @@ FUZZ_MAIN := $(BUILD)/obj/fuzz/lib/replay.o
 FUZZ_LDFLAGS :=
 endif
 
-$(BUILD)/fuzz/%: $(BUILD)/obj/fuzz/%.o $(FUZZ_LIB_OBJ) $(FUZZ_MAIN) $(STATIC)
+$(BUILD)/fuzz/%: $(BUILD)/obj/fuzz/%.o $(FUZZ_LIB_OBJ) $(FUZZ_MAIN) $(TOOLS) $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS_ALL) $(FUZZ_LDFLAGS) -o $@ $(filter %.o,$^) $(STATIC)
+	$(CC) $(LDFLAGS_ALL) $(FUZZ_LDFLAGS) -o $@ $(filter %.o,$^) $(TOOLS) $(STATIC)
 
 # The CLI harnesses link the command's own files (never main.c).
 $(BUILD)/fuzz/cli: $(BUILD)/obj/src/cli/cli.o
@@ -153,10 +164,10 @@ TORTURE_BIN := $(BUILD)/tests/torture/torture
 # scenario; `make check` (tests/run.sh) the first 50.
 TORTURE_MAX ?= 1000
 
-$(TORTURE_BIN): $(TORTURE_OBJ) $(TESTLIB_OBJ) $(STATIC)
+$(TORTURE_BIN): $(TORTURE_OBJ) $(TESTLIB_OBJ) $(TOOLS) $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) $(addprefix -Wl$(comma)--wrap=,$(TORTURE_WRAP)) \
-		-o $@ $(TORTURE_OBJ) $(TESTLIB_OBJ) $(STATIC) -lcriterion -lpthread
+		-o $@ $(TORTURE_OBJ) $(TESTLIB_OBJ) $(TOOLS) $(STATIC) -lcriterion -lpthread
 
 torture-bins: $(TORTURE_BIN)
 

@@ -9,13 +9,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Every heap allocation of the library goes through these, so that tests can
- * count live allocations and fail the Nth one (see skt_set_allocator). */
-void *skt__malloc(size_t n);
-void *skt__calloc(size_t n, size_t size);
-void *skt__realloc(void *p, size_t n);
-void skt__free(void *p);
-
 /* Monotonic clock in milliseconds. */
 int64_t skt__now_ms(void);
 

@@ -37,8 +37,18 @@ typedef void *(*skt_realloc_fn)(void *, size_t);
 typedef void (*skt_free_fn)(void *);
 int skt_set_allocator(skt_malloc_fn m, skt_realloc_fn r, skt_free_fn f);
 
+/* Allocate through the hook above, as the library itself does, so that a
+ * program built on libsockit (the sockit command's tools, a test that
+ * counts or fails allocations) shares one accounting. skt_malloc(0)
+ * returns a unique pointer; skt_calloc checks n * size for overflow and
+ * zeroes; skt_realloc behaves like realloc(3). NULL when out of memory. */
+void *skt_malloc(size_t n);
+void *skt_calloc(size_t n, size_t size);
+void *skt_realloc(void *p, size_t n);
+
 /* Free memory that a sockit function returned to the caller (a received
- * frame, for example). skt_free(NULL) does nothing. */
+ * frame, for example) or that skt_malloc gave. skt_free(NULL) does
+ * nothing. */
 void skt_free(void *p);
 
 #ifdef __cplusplus

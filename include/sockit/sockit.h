@@ -12,6 +12,7 @@
 #include "sockit/stream.h"
 #include "sockit/relay.h"
 #include "sockit/scan.h"
+#include "sockit/server.h"
 #include "sockit/http.h"
 
 #endif

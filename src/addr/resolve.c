@@ -39,7 +39,7 @@ static int collect(skt_addrlist *l, const struct addrinfo *res)
 	size_t cap = 0;
 	for (const struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next)
 		cap++;
-	l->addrs = skt__calloc(cap, sizeof(skt_addr));
+	l->addrs = skt_calloc(cap, sizeof(skt_addr));
 	if (l->addrs == NULL)
 		return SKT_ENOMEM;
 	for (const struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
@@ -62,7 +62,7 @@ static int copy_canon(skt_addrlist *l, const char *name)
 	if (name == NULL)
 		return 0;
 	size_t n = strlen(name);
-	l->canonname = skt__malloc(n + 1);
+	l->canonname = skt_malloc(n + 1);
 	if (l->canonname == NULL)
 		return SKT_ENOMEM;
 	memcpy(l->canonname, name, n + 1);
@@ -101,18 +101,18 @@ int skt_resolve(skt_addrlist *out, const char *host, const char *service,
 		rc = copy_canon(out, res->ai_canonname);
 	freeaddrinfo(res);
 	if (rc < 0) {
-		skt_addrlist_free(out);
+		skt_addrlist_fini(out);
 		return rc;
 	}
 	return out->n > INT_MAX ? INT_MAX : (int)out->n;
 }
 
-void skt_addrlist_free(skt_addrlist *l)
+void skt_addrlist_fini(skt_addrlist *l)
 {
 	if (l == NULL)
 		return;
-	skt__free(l->addrs);
-	skt__free(l->canonname);
+	skt_free(l->addrs);
+	skt_free(l->canonname);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -192,9 +192,9 @@ static int serv_lookup(const char *name, uint16_t port, const char *proto,
 		if (rc != ERANGE || sz >= SERV_BUF_MAX)
 			break;
 		if (buf != stack)
-			skt__free(buf);
+			skt_free(buf);
 		sz *= 2;
-		if ((buf = skt__malloc(sz)) == NULL)
+		if ((buf = skt_malloc(sz)) == NULL)
 			return SKT_ENOMEM;
 	}
 	if (rc != 0 || found == NULL)
@@ -204,7 +204,7 @@ static int serv_lookup(const char *name, uint16_t port, const char *proto,
 	else
 		rc = skt__strlcpy(name_out, found->s_name, cap);
 	if (buf != stack)
-		skt__free(buf);
+		skt_free(buf);
 	return rc;
 }
 

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "bench/bench.h"
+#include "tools/bench/bench.h"
 
 typedef struct bench_progress_state {
 	bool cmd_quiet; /* -q */
@@ -18,15 +18,15 @@ typedef struct bench_progress_state {
 /* Whether to draw progress: stderr is a terminal and -q was not given. */
 bool bench_progress_wanted(const bench_progress_state *ps);
 /* The engine's progress callback (arg: a bench_progress_state). */
-void bench_progress_draw(const skt__bench_progress *p, void *arg);
+void bench_progress_draw(const bench_progress *p, void *arg);
 /* Erase the progress line, if one was drawn. */
 void bench_progress_clear(bench_progress_state *ps);
 
 /* The report of a finished run, as text or as one JSON object. */
-void bench_report(FILE *out, const skt__bench_opts *o, const char *target,
-		  const skt__bench_result *r, bool json);
+void bench_report(FILE *out, const bench_opts *o, const char *target,
+		  const bench_result *r, bool json);
 
 /* CLI_OK when requests completed and none failed, else CLI_FAIL. */
-int bench_verdict(const skt__bench_result *r);
+int bench_verdict(const bench_result *r);
 
 #endif

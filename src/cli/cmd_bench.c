@@ -1,6 +1,6 @@
 /* cmd_bench.c - `sockit bench TARGET`: a load generator for echo, connect
- * and HTTP servers. This file parses options into skt__bench_opts and
- * builds the HTTP request; the engine is src/bench/, the report
+ * and HTTP servers. This file parses options into bench_opts and
+ * builds the HTTP request; the engine is src/tools/bench/, the report
  * bench_report.c. */
 #include "cli.h"
 #include "bench_report.h"
@@ -16,7 +16,7 @@
 #define REQUEST_MAX 8192
 
 struct bench_cli {
-	skt__bench_opts o;
+	bench_opts o;
 	int family;
 	bool json, quiet, keepalive;
 	bool mode_set, size_set, duration_set;
@@ -98,7 +98,7 @@ static bool path_ok(const char *p)
 
 static int parse_value(int ch, const char *arg, struct bench_cli *b)
 {
-	skt__bench_opts *o = &b->o;
+	bench_opts *o = &b->o;
 	int ms;
 	switch (ch) {
 	case 'm':
@@ -235,7 +235,7 @@ static int parse_url(const char *url, skt_endpoint *ep, struct bench_cli *b)
 			return cli_usage_error("bench", "'%s': bad path", url);
 		b->path = rest + hostport;
 	}
-	b->o.mode = SKT__BENCH_HTTP;
+	b->o.mode = BENCH_HTTP;
 	return CLI_OK;
 }
 
@@ -282,25 +282,25 @@ static int build_request(struct bench_cli *b)
 /* Conflicts and defaults that depend on more than one option. */
 static int settle(struct bench_cli *b)
 {
-	skt__bench_opts *o = &b->o;
-	bool http = o->mode == SKT__BENCH_HTTP;
-	if (o->udp && o->mode != SKT__BENCH_ECHO)
+	bench_opts *o = &b->o;
+	bool http = o->mode == BENCH_HTTP;
+	if (o->udp && o->mode != BENCH_ECHO)
 		return cli_usage_error("bench", "--udp is for --mode echo");
 	if (!http && (b->path != NULL || b->nheaders > 0 || !b->keepalive ||
 		      o->status != 0))
 		return cli_usage_error("bench", "--path, --header, "
 				       "--no-keepalive and --status are for "
 				       "--mode http");
-	if (o->mode == SKT__BENCH_CONNECT && o->pipeline > 1)
+	if (o->mode == BENCH_CONNECT && o->pipeline > 1)
 		return cli_usage_error("bench", "--pipeline is not for "
 				       "--mode connect");
 	if (http && !b->keepalive && o->pipeline > 1)
 		return cli_usage_error("bench", "--pipeline needs keep-alive");
 	if (!b->size_set)
-		o->size = o->mode == SKT__BENCH_ECHO ? 64 : 0;
+		o->size = o->mode == BENCH_ECHO ? 64 : 0;
 	/* HTTP figures get compared with wrk's: pace like wrk by default. */
 	o->next_on_poll = b->next < 0 ? http : b->next == 1;
-	if (o->mode == SKT__BENCH_ECHO &&
+	if (o->mode == BENCH_ECHO &&
 	    (o->size == 0 || (o->udp && (o->size < 8 || o->size > 65507))))
 		return cli_usage_error("bench", "--size %zu: echo wants 1 or "
 				       "more bytes (UDP: 8 to 65507)", o->size);
@@ -329,7 +329,7 @@ static int parse(int argc, char **argv, struct bench_cli *b, skt_endpoint *ep)
 	if (nargs == 1 && strncmp(args[0], "http://", 7) == 0) {
 		int mode = b->o.mode;
 		rc = parse_url(args[0], ep, b);
-		if (rc == CLI_OK && b->mode_set && mode != SKT__BENCH_HTTP)
+		if (rc == CLI_OK && b->mode_set && mode != BENCH_HTTP)
 			return cli_usage_error("bench", "an http:// target is "
 					       "for --mode http");
 	} else {
@@ -356,7 +356,7 @@ static int resolve(struct bench_cli *b, const skt_endpoint *ep)
 		if (rc < 0)
 			return rc;
 		b->o.target = l.addrs[0];
-		skt_addrlist_free(&l);
+		skt_addrlist_fini(&l);
 	}
 	skt_addr_format(&b->o.target, b->target_text, sizeof(b->target_text));
 	return 0;
@@ -365,7 +365,7 @@ static int resolve(struct bench_cli *b, const skt_endpoint *ep)
 static int run(int argc, char **argv)
 {
 	struct bench_cli *b = calloc(1, sizeof(*b));
-	skt__bench_result *r = calloc(1, sizeof(*r));
+	bench_result *r = calloc(1, sizeof(*r));
 	skt_endpoint ep;
 	int rc = b == NULL || r == NULL ? cli_fail("bench", "memory", SKT_ENOMEM)
 					: parse(argc, argv, b, &ep);
@@ -381,7 +381,7 @@ static int run(int argc, char **argv)
 			b->o.progress = bench_progress_draw;
 			b->o.progress_arg = &ps;
 		}
-		int err = skt__bench_run(&b->o, r);
+		int err = bench_run(&b->o, r);
 		bench_progress_clear(&ps);
 		if (err < 0) {
 			rc = cli_fail("bench", b->target_text, err);

@@ -150,7 +150,7 @@ static int check(const struct check_opts *o)
 	if (rc < 0)
 		return cli_fail("check", o->host, rc);
 	skt_addr target = l.addrs[0];
-	skt_addrlist_free(&l);
+	skt_addrlist_fini(&l);
 
 	skt_portset set;
 	skt_portset_clear(&set);

@@ -128,7 +128,7 @@ static int source_family(const struct connect_opts *o, int type)
 	if (rc < 0)
 		return rc;
 	fam = skt_addr_family(&l.addrs[0]);
-	skt_addrlist_free(&l);
+	skt_addrlist_fini(&l);
 	return fam;
 }
 

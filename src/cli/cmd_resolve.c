@@ -87,7 +87,7 @@ static int forward(const struct resolve_opts *o)
 			printf("%s %s %s\n", host, family_name(fam), canon);
 		}
 	}
-	skt_addrlist_free(&l);
+	skt_addrlist_fini(&l);
 	return CLI_OK;
 }
 

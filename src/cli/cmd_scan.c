@@ -140,7 +140,7 @@ static int target_of(const struct scan_opts *o, int socktype, skt_addr *a)
 	if (rc < 0)
 		return rc;
 	*a = l.addrs[0];
-	skt_addrlist_free(&l);
+	skt_addrlist_fini(&l);
 	return 0;
 }
 

@@ -1,10 +1,10 @@
 /* cmd_serve.c - `sockit serve SERVICE`: run one of the built-in services
- * (src/services/) on loopback or where --listen says. Options into a
- * struct, conflicts checked in one place, then skt__svc_run; this file
+ * (src/tools/serve/) on loopback or where --listen says. Options into a
+ * struct, conflicts checked in one place, then skt_server_run; this file
  * only adds the log: one line per event on stderr, as text or JSON Lines.
  */
 #include "cli.h"
-#include "services/services.h"
+#include "tools/serve/services.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -25,14 +25,14 @@ enum {
 };
 
 struct serve_opts {
-	skt__svc_opts svc;
+	skt_server_opts svc;
 	const char *name;
 	const char *file;      /* --file */
 	bool tcp, udp;         /* as given */
 	bool workers_given, queue_given, idle_given;
 	bool json;
 	cli_cidrs allow, deny;
-	skt__quotes quotes;
+	svc_quotes quotes;
 };
 
 /* ---- Options ---- */
@@ -54,10 +54,10 @@ static int parse_count(const char *opt, const char *text, size_t max,
  * up now, so the server knows its number. */
 static int parse_listen(struct serve_opts *o, const char *text)
 {
-	skt__svc_opts *s = &o->svc;
-	if (s->naddrs == SKT__SVC_ADDR_MAX)
+	skt_server_opts *s = &o->svc;
+	if (s->naddrs == SKT_SERVER_ADDR_MAX)
 		return cli_usage_error("serve", "more than %d --listen",
-				       SKT__SVC_ADDR_MAX);
+				       SKT_SERVER_ADDR_MAX);
 	skt_endpoint ep;
 	int rc = skt_endpoint_parse(&ep, text,
 				    SKT_PARSE_PORT_ZERO | SKT_PARSE_NO_HOST);
@@ -73,7 +73,7 @@ static int parse_listen(struct serve_opts *o, const char *text)
 	if (port < 0)
 		return cli_usage_error("serve", "--listen '%s': %s", text,
 				       skt_strerror(port));
-	skt__svc_addr *a = &s->addrs[s->naddrs++];
+	skt_server_addr *a = &s->addrs[s->naddrs++];
 	snprintf(a->host, sizeof(a->host), "%s", ep.host);
 	snprintf(a->port, sizeof(a->port), "%u", (unsigned)(uint16_t)port);
 	return CLI_OK;
@@ -89,7 +89,7 @@ static int parse_seconds_opt(const char *opt, const char *text, int *ms)
 
 static int option(struct serve_opts *o, int ch, const char *arg)
 {
-	skt__svc_opts *s = &o->svc;
+	skt_server_opts *s = &o->svc;
 	size_t n;
 	int rc = CLI_OK;
 	switch (ch) {
@@ -133,18 +133,18 @@ static int option(struct serve_opts *o, int ch, const char *arg)
 /* Every conflict, in one place. */
 static int validate(struct serve_opts *o)
 {
-	skt__svc_opts *s = &o->svc;
-	const skt__svc *svc = s->svc;
+	skt_server_opts *s = &o->svc;
+	const skt_service *svc = s->svc;
 	s->tcp = o->tcp || !o->udp;
 	s->udp = o->udp;
-	if (s->udp && !(svc->flags & SKT__SVC_UDP))
+	if (s->udp && !(svc->flags & SKT_SERVICE_UDP))
 		return cli_usage_error("serve", "%s has no UDP form",
 				       svc->name);
-	if (o->file != NULL && svc != &skt__svc_qotd)
+	if (o->file != NULL && svc != &svc_qotd)
 		return cli_usage_error("serve", "--file is for qotd");
-	if (o->queue_given && svc != &skt__svc_chat)
+	if (o->queue_given && svc != &svc_chat)
 		return cli_usage_error("serve", "--max-queue is for chat");
-	if ((svc->flags & SKT__SVC_ONE_LOOP) && o->workers_given &&
+	if ((svc->flags & SKT_SERVICE_ONE_LOOP) && o->workers_given &&
 	    s->workers != 1)
 		return cli_usage_error("serve", "%s runs on one loop: "
 				       "--workers must be 1", svc->name);
@@ -197,7 +197,7 @@ static int parse(int argc, char **argv, struct serve_opts *o)
 		return cli_usage_error("serve", "expected one SERVICE (see "
 				       "'sockit help serve' for the list)");
 	o->name = argv[optind];
-	o->svc.svc = skt__svc_find(o->name);
+	o->svc.svc = svc_find(o->name);
 	if (o->svc.svc == NULL)
 		return cli_usage_error("serve", "unknown service '%s'",
 				       o->name);
@@ -217,12 +217,12 @@ static void addr_text(const skt_addr *a, char *buf, size_t cap)
 		snprintf(buf, cap, "-");
 }
 
-static const char *close_reason(const skt__svc_event *ev)
+static const char *close_reason(const skt_server_event *ev)
 {
 	switch (ev->conn->end) {
-	case SKT__SVC_END_CUTOFF: return "cutoff";
-	case SKT__SVC_END_TOOBIG: return "too-big";
-	case SKT__SVC_END_DEADLINE: return "deadline";
+	case SKT_SERVER_END_CUTOFF: return "cutoff";
+	case SKT_SERVER_END_TOOBIG: return "too-big";
+	case SKT_SERVER_END_DEADLINE: return "deadline";
 	default: break;
 	}
 	if (ev->err == SKT_ETIMEDOUT)
@@ -230,9 +230,9 @@ static const char *close_reason(const skt__svc_event *ev)
 	return ev->err < 0 ? "error" : "closed";
 }
 
-static void text_close(FILE *f, const skt__svc_event *ev, int idle_ms)
+static void text_close(FILE *f, const skt_server_event *ev, int idle_ms)
 {
-	const skt__svc_conn *c = ev->conn;
+	const skt_server_conn *c = ev->conn;
 	const char *r = close_reason(ev);
 	if (c->who[0] != '\0')
 		fprintf(f, " (%s)", c->who);
@@ -262,7 +262,7 @@ static unsigned long long u(uint64_t v)
 	return v;
 }
 
-static void text_stats(FILE *f, const skt__svc_stats *st)
+static void text_stats(FILE *f, const skt_server_stats *st)
 {
 	fprintf(f, "%llu open, %llu accepted, %llu refused, %llu timed out, "
 		"%llu cut off, %llu errors, ", u(st->open), u(st->accepted),
@@ -275,24 +275,24 @@ static void text_stats(FILE *f, const skt__svc_stats *st)
 static const char *refusal(int why)
 {
 	switch (why) {
-	case SKT__SVC_REFUSE_DENIED: return "denied";
-	case SKT__SVC_REFUSE_MAX_CONNS: return "max-conns";
-	case SKT__SVC_REFUSE_MAX_PER_IP: return "max-per-ip";
+	case SKT_SERVER_REFUSE_DENIED: return "denied";
+	case SKT_SERVER_REFUSE_MAX_CONNS: return "max-conns";
+	case SKT_SERVER_REFUSE_MAX_PER_IP: return "max-per-ip";
 	default: return "stopping";
 	}
 }
 
-static void text_refused(FILE *f, const skt__svc_event *ev)
+static void text_refused(FILE *f, const skt_server_event *ev)
 {
-	if (ev->refusal == SKT__SVC_REFUSE_DENIED)
+	if (ev->refusal == SKT_SERVER_REFUSE_DENIED)
 		fputs("by --allow/--deny", f);
-	else if (ev->refusal == SKT__SVC_REFUSE_STOPPING)
+	else if (ev->refusal == SKT_SERVER_REFUSE_STOPPING)
 		fputs("the server is stopping", f);
 	else
 		fprintf(f, "--%s %zu reached", refusal(ev->refusal), ev->limit);
 }
 
-static void text_error(FILE *f, const skt__svc_event *ev)
+static void text_error(FILE *f, const skt_server_event *ev)
 {
 	fprintf(f, "%s: %s: %s", ev->service, ev->what, skt_strerror(ev->err));
 	if (strcmp(ev->what, "accept") == 0)
@@ -301,30 +301,30 @@ static void text_error(FILE *f, const skt__svc_event *ev)
 		fprintf(f, " (%u more since the last report)", ev->quiet);
 }
 
-static void text_event(FILE *f, const skt__svc_event *ev,
+static void text_event(FILE *f, const skt_server_event *ev,
 		       const struct serve_opts *o)
 {
 	char a[SKT_ADDRSTRLEN];
 	addr_text(ev->addr, a, sizeof(a));
 	const char *tr = ev->transport == SOCK_DGRAM ? "udp" : "tcp";
 	switch (ev->kind) {
-	case SKT__SVC_EV_LISTENING:
+	case SKT_SERVER_EV_LISTENING:
 		fprintf(f, "%s listening on %s/%s", ev->service, a, tr);
 		return;
-	case SKT__SVC_EV_OPEN:
+	case SKT_SERVER_EV_OPEN:
 		fprintf(f, "%s: #%llu %s connected", ev->service,
 			(unsigned long long)ev->conn->id, a);
 		return;
-	case SKT__SVC_EV_CLOSE:
+	case SKT_SERVER_EV_CLOSE:
 		fprintf(f, "%s: #%llu %s", ev->service,
 			(unsigned long long)ev->conn->id, a);
 		text_close(f, ev, o->svc.idle_ms);
 		return;
-	case SKT__SVC_EV_REFUSED:
+	case SKT_SERVER_EV_REFUSED:
 		fprintf(f, "%s: %s refused: ", ev->service, a);
 		text_refused(f, ev);
 		return;
-	case SKT__SVC_EV_DATAGRAM:
+	case SKT_SERVER_EV_DATAGRAM:
 		fprintf(f, "%s: %s datagram: %ld bytes in, ", ev->service, a,
 			ev->in);
 		if (ev->out < 0)
@@ -332,20 +332,20 @@ static void text_event(FILE *f, const skt__svc_event *ev,
 		else
 			fprintf(f, "%ld out", ev->out);
 		return;
-	case SKT__SVC_EV_ERROR:
+	case SKT_SERVER_EV_ERROR:
 		text_error(f, ev);
 		return;
-	case SKT__SVC_EV_STATS:
+	case SKT_SERVER_EV_STATS:
 		fprintf(f, "%s: stats: ", ev->service);
 		text_stats(f, ev->stats);
 		return;
-	case SKT__SVC_EV_STOPPING:
+	case SKT_SERVER_EV_STOPPING:
 		fprintf(f, "%s: %s: stopping; %llu connections open get up to "
 			"%d s to finish", ev->service, signame(ev->signum),
 			(unsigned long long)ev->stats->open,
-			SKT__SVC_DRAIN_MS / 1000);
+			SKT_SERVER_DRAIN_MS / 1000);
 		return;
-	case SKT__SVC_EV_STOPPED:
+	case SKT_SERVER_EV_STOPPED:
 		fprintf(f, "%s: stopped after %.1f s: ", ev->service,
 			ev->ms / 1000.0);
 		text_stats(f, ev->stats);
@@ -360,9 +360,9 @@ static void json_u(FILE *f, const char *key, unsigned long long v)
 	fprintf(f, ",\"%s\":%llu", key, v);
 }
 
-static void json_stats(FILE *f, const skt__svc_event *ev)
+static void json_stats(FILE *f, const skt_server_event *ev)
 {
-	const skt__svc_stats *st = ev->stats;
+	const skt_server_stats *st = ev->stats;
 	json_u(f, "open", st->open);
 	json_u(f, "accepted", st->accepted);
 	json_u(f, "refused", st->refused);
@@ -376,9 +376,9 @@ static void json_stats(FILE *f, const skt__svc_event *ev)
 	json_u(f, "uptime_ms", (unsigned long long)ev->ms);
 }
 
-static void json_close(FILE *f, const skt__svc_event *ev)
+static void json_close(FILE *f, const skt_server_event *ev)
 {
-	const skt__svc_conn *c = ev->conn;
+	const skt_server_conn *c = ev->conn;
 	const char *r = close_reason(ev);
 	json_u(f, "id", c->id);
 	if (c->who[0] != '\0') {
@@ -388,7 +388,7 @@ static void json_close(FILE *f, const skt__svc_event *ev)
 	fprintf(f, ",\"reason\":\"%s\"", r);
 	if (strcmp(r, "error") == 0)
 		fprintf(f, ",\"error\":\"%s\"", skt_errname(ev->err));
-	if (c->end == SKT__SVC_END_CUTOFF || c->end == SKT__SVC_END_TOOBIG)
+	if (c->end == SKT_SERVER_END_CUTOFF || c->end == SKT_SERVER_END_TOOBIG)
 		json_u(f, "limit", c->limit);
 	json_u(f, "bytes_in", c->in);
 	json_u(f, "bytes_out", c->out);
@@ -400,7 +400,7 @@ static const char *const ev_names[] = {
 	"stats", "stopping", "stopped",
 };
 
-static void json_event(FILE *f, const skt__svc_event *ev)
+static void json_event(FILE *f, const skt_server_event *ev)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -410,40 +410,40 @@ static void json_event(FILE *f, const skt__svc_event *ev)
 		(long long)ts.tv_sec, ts.tv_nsec / 1000000, ev_names[ev->kind],
 		ev->service);
 	if (ev->addr != NULL) {
-		fputs(ev->kind == SKT__SVC_EV_LISTENING ? ",\"address\":"
+		fputs(ev->kind == SKT_SERVER_EV_LISTENING ? ",\"address\":"
 							: ",\"peer\":", f);
 		cli_json_str(f, a);
 	}
-	if (ev->kind == SKT__SVC_EV_LISTENING ||
-	    ev->kind == SKT__SVC_EV_DATAGRAM)
+	if (ev->kind == SKT_SERVER_EV_LISTENING ||
+	    ev->kind == SKT_SERVER_EV_DATAGRAM)
 		fprintf(f, ",\"transport\":\"%s\"",
 			ev->transport == SOCK_DGRAM ? "udp" : "tcp");
-	if (ev->kind == SKT__SVC_EV_OPEN)
+	if (ev->kind == SKT_SERVER_EV_OPEN)
 		json_u(f, "id", ev->conn->id);
-	else if (ev->kind == SKT__SVC_EV_CLOSE)
+	else if (ev->kind == SKT_SERVER_EV_CLOSE)
 		json_close(f, ev);
-	else if (ev->kind == SKT__SVC_EV_REFUSED)
+	else if (ev->kind == SKT_SERVER_EV_REFUSED)
 		fprintf(f, ",\"reason\":\"%s\",\"limit\":%zu",
 			refusal(ev->refusal), ev->limit);
-	else if (ev->kind == SKT__SVC_EV_DATAGRAM)
+	else if (ev->kind == SKT_SERVER_EV_DATAGRAM)
 		fprintf(f, ",\"bytes_in\":%ld,\"bytes_out\":%ld", ev->in,
 			ev->out);
-	else if (ev->kind == SKT__SVC_EV_ERROR)
+	else if (ev->kind == SKT_SERVER_EV_ERROR)
 		fprintf(f, ",\"what\":\"%s\",\"error\":\"%s\","
 			"\"suppressed\":%u",
 			ev->what, skt_errname(ev->err), ev->quiet);
-	if (ev->kind == SKT__SVC_EV_STOPPING)
+	if (ev->kind == SKT_SERVER_EV_STOPPING)
 		fprintf(f, ",\"signal\":\"%s\"", signame(ev->signum));
 	if (ev->stats != NULL)
 		json_stats(f, ev);
-	if (ev->kind == SKT__SVC_EV_STOPPED)
+	if (ev->kind == SKT_SERVER_EV_STOPPED)
 		json_u(f, "deadline_resets", ev->deadline_cuts);
 	fputc('}', f);
 }
 
 /* Formatted into a buffer and written with one write(2): lines from
  * several workers never interleave, and a line reaches a pipe at once. */
-static void log_event(const skt__svc_event *ev, void *arg)
+static void log_event(const skt_server_event *ev, void *arg)
 {
 	const struct serve_opts *o = arg;
 	char buf[2048];
@@ -479,7 +479,7 @@ static bool admit(const skt_addr *peer, void *arg)
 static int load_quotes(struct serve_opts *o)
 {
 	size_t line;
-	int rc = skt__quotes_load(&o->quotes, o->file, &line);
+	int rc = quotes_load(&o->quotes, o->file, &line);
 	if (rc == SKT_ETOOBIG && line > 0) {
 		fprintf(stderr, "sockit: serve: %s: line %zu: a quote over 512 "
 			"characters (RFC 865)\n", o->file, line);
@@ -491,7 +491,7 @@ static int load_quotes(struct serve_opts *o)
 	}
 	if (rc < 0)
 		return cli_fail("serve", o->file, rc);
-	o->svc.quotes = &o->quotes;
+	o->svc.service_arg = &o->quotes;
 	return CLI_OK;
 }
 
@@ -510,13 +510,13 @@ static int run(int argc, char **argv)
 	o.svc.log = log_event;
 	o.svc.log_arg = &o;
 	cli_raise_nofile();
-	int err = skt__svc_run(&o.svc);
-	skt__quotes_free(&o.quotes);
+	int err = skt_server_run(&o.svc);
+	quotes_free(&o.quotes);
 	if (err == 0)
 		return CLI_OK;
 	if (o.svc.failed_addr >= o.svc.naddrs)
 		return cli_fail("serve", o.name, err);
-	const skt__svc_addr *a = &o.svc.addrs[o.svc.failed_addr];
+	const skt_server_addr *a = &o.svc.addrs[o.svc.failed_addr];
 	char what[SKT_HOST_MAX + 32];
 	bool v6 = strchr(a->host, ':') != NULL;
 	snprintf(what, sizeof(what), "%s%s%s:%s/%s", v6 ? "[" : "",

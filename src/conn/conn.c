@@ -36,12 +36,12 @@ int skt_conn_new(skt_conn **out, int fd, size_t bufsize)
 		return SKT_EBADF;
 	if (bufsize == 0)
 		bufsize = SKT_CONN_BUF_DEFAULT;
-	skt_conn *c = skt__malloc(sizeof(*c));
+	skt_conn *c = skt_malloc(sizeof(*c));
 	if (c == NULL)
 		return SKT_ENOMEM;
-	c->buf = skt__malloc(bufsize);
+	c->buf = skt_malloc(bufsize);
 	if (c->buf == NULL) {
-		skt__free(c);
+		skt_free(c);
 		return SKT_ENOMEM;
 	}
 	c->fd = fd;
@@ -67,8 +67,8 @@ void skt_conn_free(skt_conn *c)
 	if (c == NULL)
 		return;
 	skt_conn_close(c);
-	skt__free(c->buf);
-	skt__free(c);
+	skt_free(c->buf);
+	skt_free(c);
 }
 
 int skt_conn_fd(const skt_conn *c)
@@ -76,12 +76,12 @@ int skt_conn_fd(const skt_conn *c)
 	return c->fd;
 }
 
-void skt_conn_settimeout(skt_conn *c, int timeout_ms)
+void skt_conn_set_timeout(skt_conn *c, int timeout_ms)
 {
 	c->timeout_ms = timeout_ms < 0 ? SKT_TIMEOUT_NONE : timeout_ms;
 }
 
-int skt_conn_gettimeout(const skt_conn *c)
+int skt_conn_timeout(const skt_conn *c)
 {
 	return c->timeout_ms;
 }
@@ -118,7 +118,7 @@ static ssize_t refill(skt_conn *c, size_t limit, int64_t deadline)
 		size_t ncap = c->cap > limit / 2 ? limit : c->cap * 2;
 		if (ncap <= c->cap)
 			return SKT_ETOOBIG; /* only reached if limit <= held */
-		uint8_t *p = skt__realloc(c->buf, ncap);
+		uint8_t *p = skt_realloc(c->buf, ncap);
 		if (p == NULL)
 			return SKT_ENOMEM;
 		c->buf = p;

@@ -33,35 +33,30 @@ int skt_set_allocator(skt_malloc_fn m, skt_realloc_fn r, skt_free_fn f)
 	return 0;
 }
 
-void *skt__malloc(size_t n)
+void *skt_malloc(size_t n)
 {
 	return alloc_malloc(n == 0 ? 1 : n);
 }
 
-void *skt__calloc(size_t n, size_t size)
+void *skt_calloc(size_t n, size_t size)
 {
 	if (size != 0 && n > SIZE_MAX / size)
 		return NULL;
-	void *p = skt__malloc(n * size);
+	void *p = skt_malloc(n * size);
 	if (p != NULL)
 		memset(p, 0, n * size);
 	return p;
 }
 
-void *skt__realloc(void *p, size_t n)
+void *skt_realloc(void *p, size_t n)
 {
 	return alloc_realloc(p, n == 0 ? 1 : n);
 }
 
-void skt__free(void *p)
+void skt_free(void *p)
 {
 	if (p != NULL)
 		alloc_free(p);
-}
-
-void skt_free(void *p)
-{
-	skt__free(p);
 }
 
 int64_t skt__now_ms(void)

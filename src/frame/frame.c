@@ -51,7 +51,7 @@ static int reserve(uint8_t **buf, size_t *cap, size_t need, size_t limit)
 	size_t ncap = *cap > limit / 2 ? limit : *cap * 2;
 	if (ncap < need)
 		ncap = need;
-	uint8_t *p = skt__realloc(*buf, ncap);
+	uint8_t *p = skt_realloc(*buf, ncap);
 	if (p == NULL)
 		return SKT_ENOMEM;
 	*buf = p;
@@ -72,11 +72,11 @@ void skt_frame_decoder_init(skt_frame_decoder *d, size_t max)
 	d->max = frame_max(max);
 }
 
-void skt_frame_decoder_free(skt_frame_decoder *d)
+void skt_frame_decoder_fini(skt_frame_decoder *d)
 {
 	if (d == NULL)
 		return;
-	skt__free(d->buf);
+	skt_free(d->buf);
 	d->buf = NULL;
 	d->cap = 0;
 	d->have = 0;
@@ -169,11 +169,11 @@ void skt_line_decoder_init(skt_line_decoder *d, size_t max, uint8_t delim)
 	d->delim = delim;
 }
 
-void skt_line_decoder_free(skt_line_decoder *d)
+void skt_line_decoder_fini(skt_line_decoder *d)
 {
 	if (d == NULL)
 		return;
-	skt__free(d->buf);
+	skt_free(d->buf);
 	d->buf = NULL;
 	d->cap = 0;
 	d->have = 0;

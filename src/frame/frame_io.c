@@ -75,7 +75,7 @@ static int recv_payload(int fd, size_t want, int64_t deadline, uint8_t **out)
 {
 	size_t cap = want < RECV_CHUNK ? want : RECV_CHUNK;
 	size_t have = 0;
-	uint8_t *buf = skt__malloc(cap); /* 0 gives a real 1-byte block */
+	uint8_t *buf = skt_malloc(cap); /* 0 gives a real 1-byte block */
 	if (buf == NULL)
 		return SKT_ENOMEM;
 	while (have < want) {
@@ -83,9 +83,9 @@ static int recv_payload(int fd, size_t want, int64_t deadline, uint8_t **out)
 			/* Double, so the copies stay linear overall and memory
 			 * stays within twice what the peer really sent. */
 			size_t ncap = cap > want / 2 ? want : cap * 2;
-			uint8_t *p = skt__realloc(buf, ncap);
+			uint8_t *p = skt_realloc(buf, ncap);
 			if (p == NULL) {
-				skt__free(buf);
+				skt_free(buf);
 				return SKT_ENOMEM;
 			}
 			buf = p;
@@ -93,7 +93,7 @@ static int recv_payload(int fd, size_t want, int64_t deadline, uint8_t **out)
 		}
 		ssize_t n = skt__recv_by(fd, buf + have, cap - have, 0, deadline);
 		if (n <= 0) {
-			skt__free(buf);
+			skt_free(buf);
 			return n == 0 ? SKT_EPARTIAL : (int)n;
 		}
 		have += (size_t)n;

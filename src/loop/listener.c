@@ -48,7 +48,7 @@ static void release(skt_listener *ls)
 {
 	skt__timer_fini(&ls->pause);
 	skt__handle_del(&ls->h);
-	skt__free(ls);
+	skt_free(ls);
 }
 
 /* Close the oldest waiting connection with the spare fd's slot. */
@@ -157,12 +157,12 @@ int skt_listener_new(skt_loop *l, skt_listener **out, int lfd,
 		return SKT_EBADF;
 	if (cb == NULL)
 		return SKT_EINVAL;
-	skt_listener *ls = skt__calloc(1, sizeof(*ls));
+	skt_listener *ls = skt_calloc(1, sizeof(*ls));
 	if (ls == NULL)
 		return SKT_ENOMEM;
 	int r = skt__timer_init(l, &ls->pause, resume, ls, true);
 	if (r < 0) {
-		skt__free(ls);
+		skt_free(ls);
 		return r;
 	}
 	ls->spare = open_spare();
@@ -173,7 +173,7 @@ int skt_listener_new(skt_loop *l, skt_listener **out, int lfd,
 		if (ls->spare >= 0)
 			close(ls->spare);
 		skt__timer_fini(&ls->pause);
-		skt__free(ls);
+		skt_free(ls);
 		return r < 0 ? r : SKT_EMFILE;
 	}
 	ls->loop = l;

@@ -180,7 +180,7 @@ static struct skt__post *post_node(skt_loop *l, skt_cb cb, void *arg,
 		p = l->post_cache;
 		l->post_cache = p->next;
 	} else {
-		p = skt__malloc(sizeof(*p));
+		p = skt_malloc(sizeof(*p));
 		if (p == NULL)
 			return NULL;
 	}
@@ -245,7 +245,7 @@ static int pick_backend(const skt_loop_opts *opts, const skt__backend **be)
 
 static int loop_init(skt_loop *l)
 {
-	l->rbuf = skt__malloc(SKT__RBUF_SIZE);
+	l->rbuf = skt_malloc(SKT__RBUF_SIZE);
 	if (l->rbuf == NULL)
 		return SKT_ENOMEM;
 	l->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -265,7 +265,7 @@ int skt_loop_new(skt_loop **out, const skt_loop_opts *opts)
 	int r = pick_backend(opts, &be);
 	if (r < 0)
 		return r;
-	skt_loop *l = skt__calloc(1, sizeof(*l));
+	skt_loop *l = skt_calloc(1, sizeof(*l));
 	if (l == NULL)
 		return SKT_ENOMEM;
 	l->be = be;
@@ -281,8 +281,8 @@ int skt_loop_new(skt_loop **out, const skt_loop_opts *opts)
 		if (l->wakefd >= 0)
 			close(l->wakefd);
 		pthread_mutex_destroy(&l->post_lock);
-		skt__free(l->rbuf);
-		skt__free(l);
+		skt_free(l->rbuf);
+		skt_free(l);
 		return r;
 	}
 	l->now = skt__now_ms();
@@ -317,14 +317,14 @@ static void drop_tasks(skt_loop *l)
 		skt__task *t = l->tasks.next;
 		skt__task_cancel(t);
 		if (t->fn == run_post)
-			skt__free(SKT__CONTAINER(t, struct skt__post, task));
+			skt_free(SKT__CONTAINER(t, struct skt__post, task));
 	}
 	struct skt__post *lists[2] = {l->post_head, l->post_cache};
 	for (int i = 0; i < 2; i++)
 		while (lists[i] != NULL) {
 			struct skt__post *p = lists[i];
 			lists[i] = p->next;
-			skt__free(p);
+			skt_free(p);
 		}
 	l->post_head = l->post_tail = l->post_cache = NULL;
 }
@@ -341,9 +341,9 @@ void skt_loop_free(skt_loop *l)
 	l->be->fini(l);
 	close(l->wakefd);
 	pthread_mutex_destroy(&l->post_lock);
-	skt__free(l->heap);
-	skt__free(l->rbuf);
-	skt__free(l);
+	skt_free(l->heap);
+	skt_free(l->rbuf);
+	skt_free(l);
 }
 
 const char *skt_loop_backend(const skt_loop *l)
@@ -420,7 +420,7 @@ int skt_loop_run(skt_loop *l, skt_run_mode mode)
 static void io_release(skt_io *w)
 {
 	skt__handle_del(&w->h);
-	skt__free(w);
+	skt_free(w);
 }
 
 static void io_fn(skt_loop *l, skt__watch *wt, unsigned events)
@@ -451,7 +451,7 @@ int skt_io_new(skt_loop *l, skt_io **out, int fd, skt_io_cb cb, void *arg)
 		return SKT_EBADF;
 	if (cb == NULL)
 		return SKT_EINVAL;
-	skt_io *w = skt__calloc(1, sizeof(*w));
+	skt_io *w = skt_calloc(1, sizeof(*w));
 	if (w == NULL)
 		return SKT_ENOMEM;
 	skt__watch_init(&w->w, fd, false, io_fn);

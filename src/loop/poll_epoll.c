@@ -31,13 +31,13 @@ struct epoll_be {
 
 static int ep_init(skt_loop *l)
 {
-	struct epoll_be *b = skt__malloc(sizeof(*b));
+	struct epoll_be *b = skt_malloc(sizeof(*b));
 	if (b == NULL)
 		return SKT_ENOMEM;
 	b->fd = epoll_create1(EPOLL_CLOEXEC);
 	if (b->fd < 0) {
 		int e = errno;
-		skt__free(b);
+		skt_free(b);
 		return -e;
 	}
 	b->n = 0;
@@ -50,7 +50,7 @@ static void ep_fini(skt_loop *l)
 {
 	struct epoll_be *b = l->bed;
 	close(b->fd);
-	skt__free(b);
+	skt_free(b);
 	l->bed = NULL;
 }
 

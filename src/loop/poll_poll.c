@@ -23,7 +23,7 @@ struct poll_be {
 
 static int pl_init(skt_loop *l)
 {
-	struct poll_be *b = skt__calloc(1, sizeof(*b));
+	struct poll_be *b = skt_calloc(1, sizeof(*b));
 	if (b == NULL)
 		return SKT_ENOMEM;
 	l->bed = b;
@@ -33,9 +33,9 @@ static int pl_init(skt_loop *l)
 static void pl_fini(skt_loop *l)
 {
 	struct poll_be *b = l->bed;
-	skt__free(b->fds);
-	skt__free(b->ws);
-	skt__free(b);
+	skt_free(b->fds);
+	skt_free(b->ws);
+	skt_free(b);
 	l->bed = NULL;
 }
 
@@ -75,11 +75,11 @@ static void pl_remove(skt_loop *l, skt__watch *w)
 static int grow(struct poll_be *b)
 {
 	size_t ncap = b->cap < 16 ? 16 : b->cap * 2;
-	struct pollfd *f = skt__realloc(b->fds, ncap * sizeof(*f));
+	struct pollfd *f = skt_realloc(b->fds, ncap * sizeof(*f));
 	if (f == NULL)
 		return SKT_ENOMEM;
 	b->fds = f;
-	skt__watch **w = skt__realloc(b->ws, ncap * sizeof(*w));
+	skt__watch **w = skt_realloc(b->ws, ncap * sizeof(*w));
 	if (w == NULL)
 		return SKT_ENOMEM;
 	b->ws = w;

@@ -165,7 +165,7 @@ int skt_signal_new(skt_loop *l, skt_signal **out, int signum,
 	*out = NULL;
 	if (!catchable(signum) || cb == NULL)
 		return SKT_EINVAL;
-	skt_signal *s = skt__calloc(1, sizeof(*s));
+	skt_signal *s = skt_calloc(1, sizeof(*s));
 	if (s == NULL)
 		return SKT_ENOMEM;
 	s->loop = l;
@@ -184,7 +184,7 @@ int skt_signal_new(skt_loop *l, skt_signal **out, int signum,
 		refresh_slot(l); /* publishes the new want, or frees the slot */
 	pthread_mutex_unlock(&lock);
 	if (r < 0) {
-		skt__free(s);
+		skt_free(s);
 		return r;
 	}
 	s->h.destroy = sig_destroy;
@@ -208,7 +208,7 @@ void skt_signal_free(skt_signal *s)
 	l->alive--;
 	if (l->sig_dispatching == 0) {
 		unlink_sig(s);
-		skt__free(s);
+		skt_free(s);
 	}
 }
 
@@ -232,7 +232,7 @@ void skt__signals_dispatch(skt_loop *l)
 		skt_signal *s = *pp;
 		if (s->dead) {
 			*pp = s->next;
-			skt__free(s);
+			skt_free(s);
 		} else {
 			pp = &s->next;
 		}

@@ -32,10 +32,10 @@ static void release(skt_stream *s)
 	skt__task_cancel(&s->task);
 	skt__timer_fini(&s->tm);
 	skt__stream_buf_free(s);
-	skt__free(s->obuf);
-	skt__free(s->marks);
+	skt_free(s->obuf);
+	skt_free(s->marks);
 	skt__handle_del(&s->h);
-	skt__free(s);
+	skt_free(s);
 }
 
 static bool releasable(const skt_stream *s)
@@ -317,19 +317,19 @@ static void stream_destroy(skt__handle *h)
 
 static int make(skt_loop *l, skt_stream **out, int fd, int state)
 {
-	skt_stream *s = skt__calloc(1, sizeof(*s));
+	skt_stream *s = skt_calloc(1, sizeof(*s));
 	if (s == NULL)
 		return SKT_ENOMEM;
 	int r = skt__timer_init(l, &s->tm, on_timer, s, true);
 	if (r < 0) {
-		skt__free(s);
+		skt_free(s);
 		return r;
 	}
 	skt__watch_init(&s->w, fd, true, stream_io);
 	r = l->be->set(l, &s->w, state == ST_CONNECTING ? SKT_WRITABLE : 0);
 	if (r < 0) {
 		skt__timer_fini(&s->tm);
-		skt__free(s);
+		skt_free(s);
 		return r;
 	}
 	s->loop = l;
@@ -389,7 +389,7 @@ int skt_stream_from_conn(skt_loop *l, skt_stream **out, skt_conn *c)
 	}
 	size_t n = skt_conn_buffered(c);
 	if (n > 0) {
-		s->ibuf = skt__malloc(n);
+		s->ibuf = skt_malloc(n);
 		if (s->ibuf == NULL) {
 			skt_stream_free(s); /* closes only the duplicate */
 			return SKT_ENOMEM;
@@ -410,7 +410,7 @@ int skt_stream_connect(skt_loop *l, skt_stream **out, const skt_addr *a,
 	*out = NULL;
 	if (a == NULL)
 		return SKT_EINVAL;
-	int fd = skt_connect_addr(a, SOCK_STREAM, 0);
+	int fd = skt_connect_one(a, SOCK_STREAM, 0);
 	if (fd < 0)
 		return fd;
 	int r = skt__stream_adopt(l, out, fd, true);

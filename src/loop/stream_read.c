@@ -142,7 +142,7 @@ static void consume(skt_stream *s, size_t n)
 
 void skt__stream_buf_free(skt_stream *s)
 {
-	skt__free(s->ibuf);
+	skt_free(s->ibuf);
 	s->ibuf = NULL;
 	s->icap = s->ipos = s->ilen = 0;
 }
@@ -188,7 +188,7 @@ static size_t room(skt_stream *s)
 	size_t ncap = s->icap < IBUF_MIN / 2 ? IBUF_MIN : s->icap * 2;
 	if (ncap > need)
 		ncap = need > s->icap ? need : s->icap + 1;
-	uint8_t *b = skt__realloc(s->ibuf, ncap);
+	uint8_t *b = skt_realloc(s->ibuf, ncap);
 	if (b == NULL)
 		return 0;
 	s->ibuf = b;
@@ -201,7 +201,7 @@ static int keep(skt_stream *s, const uint8_t *p, size_t n)
 {
 	if (s->icap < n) {
 		size_t cap = n < IBUF_MIN ? IBUF_MIN : n;
-		uint8_t *b = skt__realloc(s->ibuf, cap);
+		uint8_t *b = skt_realloc(s->ibuf, cap);
 		if (b == NULL)
 			return SKT_ENOMEM;
 		s->ibuf = b;

@@ -50,7 +50,7 @@ static void drained(skt_stream *s)
 {
 	s->ohead = 0;
 	if (s->ocap > 2 * SKT_WATER_HIGH_DEFAULT) {
-		skt__free(s->obuf); /* a burst is over: give it back */
+		skt_free(s->obuf); /* a burst is over: give it back */
 		s->obuf = NULL;
 		s->ocap = 0;
 	}
@@ -115,7 +115,7 @@ static int reserve(skt_stream *s, size_t extra)
 	size_t cap = s->ocap < 4096 ? 4096 : s->ocap;
 	while (cap < s->olen + extra)
 		cap *= 2;
-	uint8_t *b = skt__malloc(cap);
+	uint8_t *b = skt_malloc(cap);
 	if (b == NULL)
 		return SKT_ENOMEM;
 	size_t first = s->ocap - s->ohead;
@@ -126,7 +126,7 @@ static int reserve(skt_stream *s, size_t extra)
 		memcpy(b, s->obuf + s->ohead, first);
 		memcpy(b + first, s->obuf, s->olen - first);
 	}
-	skt__free(s->obuf);
+	skt_free(s->obuf);
 	s->obuf = b;
 	s->ocap = cap;
 	s->ohead = 0;
@@ -301,7 +301,7 @@ int skt_stream_flush(skt_stream *s, skt_stream_cb cb)
 		return SKT_EINVAL;
 	if (s->nmarks == s->capmarks) {
 		size_t ncap = s->capmarks < 4 ? 4 : s->capmarks * 2;
-		struct mark *m = skt__realloc(s->marks, ncap * sizeof(*m));
+		struct mark *m = skt_realloc(s->marks, ncap * sizeof(*m));
 		if (m == NULL)
 			return SKT_ENOMEM;
 		s->marks = m;

@@ -72,7 +72,7 @@ int skt__timer_init(skt_loop *l, skt_timer *t, skt_timer_cb cb, void *arg,
 {
 	if (l->ntimers == l->capheap) {
 		size_t ncap = l->capheap < 16 ? 16 : l->capheap * 2;
-		skt_timer **h = skt__realloc(l->heap, ncap * sizeof(*h));
+		skt_timer **h = skt_realloc(l->heap, ncap * sizeof(*h));
 		if (h == NULL)
 			return SKT_ENOMEM;
 		l->heap = h;
@@ -144,7 +144,7 @@ static void timer_destroy(skt__handle *h)
 	skt_timer *t = SKT__CONTAINER(h, skt_timer, h);
 	skt__timer_fini(t);
 	skt__handle_del(&t->h);
-	skt__free(t);
+	skt_free(t);
 }
 
 int skt_timer_new(skt_loop *l, skt_timer **out, skt_timer_cb cb, void *arg)
@@ -152,12 +152,12 @@ int skt_timer_new(skt_loop *l, skt_timer **out, skt_timer_cb cb, void *arg)
 	*out = NULL;
 	if (cb == NULL)
 		return SKT_EINVAL;
-	skt_timer *t = skt__calloc(1, sizeof(*t));
+	skt_timer *t = skt_calloc(1, sizeof(*t));
 	if (t == NULL)
 		return SKT_ENOMEM;
 	int r = skt__timer_init(l, t, cb, arg, false);
 	if (r < 0) {
-		skt__free(t);
+		skt_free(t);
 		return r;
 	}
 	t->h.destroy = timer_destroy;

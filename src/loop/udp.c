@@ -66,9 +66,9 @@ static void release(skt_udp *u)
 {
 	skt__task_cancel(&u->task);
 	skt__handle_del(&u->h);
-	skt__free(u->rx);
-	skt__free(u->arena);
-	skt__free(u);
+	skt_free(u->rx);
+	skt_free(u->arena);
+	skt_free(u);
 }
 
 /* Send the queue; whatever the kernel cannot take now stays, in order. */
@@ -193,13 +193,13 @@ int skt_udp_new(skt_loop *l, skt_udp **out, int fd, size_t max_dgram)
 		return SKT_EBADF;
 	if (max_dgram > DGRAM_MAX)
 		return SKT_EINVAL;
-	skt_udp *u = skt__calloc(1, sizeof(*u));
+	skt_udp *u = skt_calloc(1, sizeof(*u));
 	if (u == NULL)
 		return SKT_ENOMEM;
 	u->max = max_dgram != 0 ? max_dgram : DGRAM_DEFAULT;
-	u->rx = skt__malloc(B * u->max);
+	u->rx = skt_malloc(B * u->max);
 	if (u->rx == NULL) {
-		skt__free(u);
+		skt_free(u);
 		return SKT_ENOMEM;
 	}
 	skt__watch_init(&u->w, fd, false, udp_io);
@@ -245,7 +245,7 @@ int skt_udp_send(skt_udp *u, const void *buf, size_t len, const skt_addr *to)
 	}
 	if (u->used + len > u->cap) { /* the queue is empty here */
 		size_t cap = len > ARENA ? len : ARENA;
-		uint8_t *a = skt__realloc(u->arena, cap);
+		uint8_t *a = skt_realloc(u->arena, cap);
 		if (a == NULL)
 			return SKT_ENOMEM;
 		u->arena = a;

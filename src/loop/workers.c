@@ -95,12 +95,12 @@ int skt_workers_new(skt_workers **out, unsigned n, const char *host,
 	if (o.socktype != 0 && o.socktype != SOCK_STREAM)
 		return SKT_EINVAL;
 	o.reuseport = true;
-	skt_workers *w = skt__calloc(1, sizeof(*w));
+	skt_workers *w = skt_calloc(1, sizeof(*w));
 	if (w == NULL)
 		return SKT_ENOMEM;
-	w->w = skt__calloc(n, sizeof(*w->w));
+	w->w = skt_calloc(n, sizeof(*w->w));
 	if (w->w == NULL) {
-		skt__free(w);
+		skt_free(w);
 		return SKT_ENOMEM;
 	}
 	for (unsigned i = 0; i < n; i++) {
@@ -163,6 +163,6 @@ void skt_workers_free(skt_workers *w)
 	skt_workers_stop(w);
 	for (unsigned i = 0; i < w->n; i++)
 		skt_loop_free(w->w[i].loop);
-	skt__free(w->w);
-	skt__free(w);
+	skt_free(w->w);
+	skt_free(w);
 }

@@ -18,7 +18,7 @@
  * at once. A ready flag per fd and direction says "known ready"; it is set
  * by poll() and cleared by EAGAIN, so the loop polls only for what it
  * cannot do now, and never for what it already knows. */
-#include "relay_internal.h"
+#include "relay_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -396,8 +396,8 @@ static int setup(relay *r, bool dgram)
 		r->ub.cap = cap < 2 ? 2 : cap;
 		r->db.cap = cap;
 	}
-	r->ub.p = skt__malloc(r->ub.cap);
-	r->db.p = skt__malloc(r->db.cap);
+	r->ub.p = skt_malloc(r->ub.cap);
+	r->db.p = skt_malloc(r->db.cap);
 	if (r->ub.p == NULL || r->db.p == NULL)
 		return SKT_ENOMEM;
 	if (r->down == DOWN_SPLICE)
@@ -407,8 +407,8 @@ static int setup(relay *r, bool dgram)
 
 static void teardown(relay *r)
 {
-	skt__free(r->ub.p);
-	skt__free(r->db.p);
+	skt_free(r->ub.p);
+	skt_free(r->db.p);
 	if (r->pipe[0] >= 0) {
 		close(r->pipe[0]);
 		close(r->pipe[1]);

@@ -486,13 +486,13 @@ static int setup(scan *s, const skt_addr *target, const skt_portset *ports,
 		cap = o->parallel;
 	if ((size_t)cap > count)
 		cap = (int)count;
-	s->slots = skt__calloc((size_t)cap, sizeof(probe));
+	s->slots = skt_calloc((size_t)cap, sizeof(probe));
 	if (s->slots == NULL)
 		return SKT_ENOMEM;
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->epfd < 0) {
 		int err = -errno;
-		skt__free(s->slots);
+		skt_free(s->slots);
 		return err;
 	}
 	for (int32_t i = 0; i < cap; i++) {
@@ -522,12 +522,12 @@ int skt_scan(const skt_addr *target, const skt_portset *ports,
 	if (!args_ok(target, ports, o, cb))
 		return SKT_EINVAL;
 	/* The epoll batch makes the state a few kB: heap, not stack. */
-	scan *s = skt__calloc(1, sizeof(scan));
+	scan *s = skt_calloc(1, sizeof(scan));
 	if (s == NULL)
 		return SKT_ENOMEM;
 	int rc = setup(s, target, ports, o);
 	if (rc < 0) {
-		skt__free(s);
+		skt_free(s);
 		return rc;
 	}
 	int64_t t0 = now_us();
@@ -544,8 +544,8 @@ int skt_scan(const skt_addr *target, const skt_portset *ports,
 	if (o->stats != NULL)
 		*o->stats = s->st;
 	size_t scanned = s->st.ports;
-	skt__free(s->slots);
-	skt__free(s);
+	skt_free(s->slots);
+	skt_free(s);
 	return rc < 0 ? rc : (int)scanned;
 }
 
@@ -573,12 +573,12 @@ int skt_scan_collect(const skt_addr *target, const skt_portset *ports,
 {
 	*out = NULL;
 	size_t count = ports != NULL ? skt_portset_count(ports) : 0;
-	collector c = {skt__calloc(count ? count : 1, sizeof(*c.v)), 0};
+	collector c = {skt_calloc(count ? count : 1, sizeof(*c.v)), 0};
 	if (c.v == NULL)
 		return SKT_ENOMEM;
 	int rc = skt_scan(target, ports, opts, collect_one, &c);
 	if (rc < 0) {
-		skt__free(c.v);
+		skt_free(c.v);
 		return rc;
 	}
 	qsort(c.v, c.n, sizeof(*c.v), by_port);

@@ -1,11 +1,12 @@
 /* service_run_test.c - the machinery behind `sockit serve`, in-process:
  * the per-address connection table, quote files, and whole servers (echo,
- * hello, chat) run by skt__svc_run in a thread of the test and stopped by
+ * hello, chat) run by skt_server_run in a thread of the test and stopped by
  * a real SIGTERM, which must leave no fd and no allocation behind (the
  * teardown checks both). The command's own behaviour is tested from the
  * outside in tests/cli/test_serve.py. */
 #include "sktest.h"
-#include "services/services.h"
+#include "server/server_int.h"
+#include "tools/serve/services.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -28,28 +29,28 @@ static skt_addr addr_of(const char *text)
 
 SKT_TEST(service_peers, per_host_limit_ignores_ports_and_v4_mapping)
 {
-	skt__svc_peers *p;
-	cr_assert_eq(skt__svc_peers_new(&p), 0);
+	skt__peers *p;
+	cr_assert_eq(skt__peers_new(&p), 0);
 	skt_addr a1 = addr_of("10.0.0.1:1"), a2 = addr_of("10.0.0.1:2");
 	skt_addr mapped = addr_of("[::ffff:10.0.0.1]:3");
 	skt_addr b = addr_of("[2001:db8::1]:1");
-	cr_assert_eq(skt__svc_peers_take(p, &a1, 2), 1);
-	cr_assert_eq(skt__svc_peers_take(p, &a2, 2), 1);
-	cr_assert_eq(skt__svc_peers_take(p, &mapped, 2), 0,
+	cr_assert_eq(skt__peers_take(p, &a1, 2), 1);
+	cr_assert_eq(skt__peers_take(p, &a2, 2), 1);
+	cr_assert_eq(skt__peers_take(p, &mapped, 2), 0,
 		     "mapped is 10.0.0.1");
-	cr_assert_eq(skt__svc_peers_take(p, &b, 2), 1);
-	skt__svc_peers_put(p, &a1);
-	cr_assert_eq(skt__svc_peers_take(p, &mapped, 2), 1);
-	skt__svc_peers_put(p, &mapped);
-	skt__svc_peers_put(p, &a2);
-	skt__svc_peers_put(p, &b);
-	skt__svc_peers_free(p);
+	cr_assert_eq(skt__peers_take(p, &b, 2), 1);
+	skt__peers_put(p, &a1);
+	cr_assert_eq(skt__peers_take(p, &mapped, 2), 1);
+	skt__peers_put(p, &mapped);
+	skt__peers_put(p, &a2);
+	skt__peers_put(p, &b);
+	skt__peers_free(p);
 }
 
 SKT_TEST(service_peers, table_grows_and_empties)
 {
-	skt__svc_peers *p;
-	cr_assert_eq(skt__svc_peers_new(&p), 0);
+	skt__peers *p;
+	cr_assert_eq(skt__peers_new(&p), 0);
 	char text[64];
 	for (int pass = 0; pass < 2; pass++) {
 		for (int i = 0; i < 500; i++) {
@@ -58,27 +59,27 @@ SKT_TEST(service_peers, table_grows_and_empties)
 			skt_addr a = addr_of(text);
 			int want =
 			    pass == 0 ? 1 : 0; /* pass 1: each at its limit */
-			cr_assert_eq(skt__svc_peers_take(p, &a, 1), want, "%s",
+			cr_assert_eq(skt__peers_take(p, &a, 1), want, "%s",
 				     text);
 		}
 	}
 	for (int i = 0; i < 500; i++) {
 		snprintf(text, sizeof(text), "10.1.%d.%d:80", i / 250, i % 250);
 		skt_addr a = addr_of(text);
-		skt__svc_peers_put(p, &a);
+		skt__peers_put(p, &a);
 	}
-	skt__svc_peers_free(p);
+	skt__peers_free(p);
 }
 
 SKT_TEST(service_peers, out_of_memory_refuses)
 {
-	skt__svc_peers *p;
-	cr_assert_eq(skt__svc_peers_new(&p), 0);
+	skt__peers *p;
+	cr_assert_eq(skt__peers_new(&p), 0);
 	skt_addr a = addr_of("10.0.0.1:1");
 	sktest_fail_alloc_at(1);
-	skt_assert_err(skt__svc_peers_take(p, &a, 5), SKT_ENOMEM);
+	skt_assert_err(skt__peers_take(p, &a, 5), SKT_ENOMEM);
 	sktest_fail_alloc_at(0);
-	skt__svc_peers_free(p);
+	skt__peers_free(p);
 }
 
 /* ---- Quote files ---- */
@@ -92,33 +93,33 @@ static void write_file(char *path, const char *text)
 	close(fd);
 }
 
-static int load(const char *text, skt__quotes *q, size_t *line)
+static int load(const char *text, svc_quotes *q, size_t *line)
 {
 	char path[64];
 	write_file(path, text);
-	int r = skt__quotes_load(q, path, line);
+	int r = quotes_load(q, path, line);
 	unlink(path);
 	return r;
 }
 
 SKT_TEST(service_quotes, fortune_format_and_one_per_line)
 {
-	skt__quotes q;
+	svc_quotes q;
 	size_t line;
 	cr_assert_eq(load("\n one\r\ntwo\n\n%\n%\nthree\n%", &q, &line), 0);
 	cr_assert_eq(q.n, 2);
 	cr_assert_str_eq(q.v[0], " one\r\ntwo\r\n");
 	cr_assert_str_eq(q.v[1], "three\r\n");
-	skt__quotes_free(&q);
+	quotes_free(&q);
 	cr_assert_eq(load("a\n\nb\r\nc", &q, &line), 0);
 	cr_assert_eq(q.n, 3);
 	cr_assert_str_eq(q.v[2], "c\r\n");
-	skt__quotes_free(&q);
+	quotes_free(&q);
 }
 
 SKT_TEST(service_quotes, refuses_long_empty_and_missing)
 {
-	skt__quotes q;
+	svc_quotes q;
 	size_t line;
 	char big[700];
 	memset(big, 'y', sizeof(big) - 1);
@@ -128,7 +129,7 @@ SKT_TEST(service_quotes, refuses_long_empty_and_missing)
 	skt_assert_err(load(text, &q, &line), SKT_ETOOBIG);
 	cr_assert_eq(line, 2);
 	skt_assert_err(load("\n\n", &q, &line), SKT_EINVAL);
-	skt_assert_err(skt__quotes_load(&q, "/nonexistent/q", &line),
+	skt_assert_err(quotes_load(&q, "/nonexistent/q", &line),
 		       SKT_ENOENT);
 	cr_assert_eq(q.n, 0);
 }
@@ -136,7 +137,7 @@ SKT_TEST(service_quotes, refuses_long_empty_and_missing)
 /* ---- Whole servers ---- */
 
 struct run {
-	skt__svc_opts o;
+	skt_server_opts o;
 	pthread_t thread;
 	int rc;
 	pthread_mutex_t mu;
@@ -147,17 +148,17 @@ struct run {
 	unsigned closes;
 };
 
-static void on_event(const skt__svc_event *ev, void *arg)
+static void on_event(const skt_server_event *ev, void *arg)
 {
 	struct run *r = arg;
 	pthread_mutex_lock(&r->mu);
-	if (ev->kind == SKT__SVC_EV_LISTENING)
+	if (ev->kind == SKT_SERVER_EV_LISTENING)
 		r->port = skt_addr_port(ev->addr);
-	else if (ev->kind == SKT__SVC_EV_STOPPED)
+	else if (ev->kind == SKT_SERVER_EV_STOPPED)
 		r->stopped = true;
-	else if (ev->kind == SKT__SVC_EV_REFUSED)
+	else if (ev->kind == SKT_SERVER_EV_REFUSED)
 		r->refused++;
-	else if (ev->kind == SKT__SVC_EV_CLOSE)
+	else if (ev->kind == SKT_SERVER_EV_CLOSE)
 		r->closes++;
 	pthread_cond_broadcast(&r->cv);
 	pthread_mutex_unlock(&r->mu);
@@ -166,7 +167,7 @@ static void on_event(const skt__svc_event *ev, void *arg)
 static void *runner(void *arg)
 {
 	struct run *r = arg;
-	r->rc = skt__svc_run(&r->o);
+	r->rc = skt_server_run(&r->o);
 	return NULL;
 }
 
@@ -185,7 +186,7 @@ static void wait_count(struct run *r, const unsigned *field, unsigned want)
 	cr_assert_geq(got, want, "waited for %u, got %u", want, got);
 }
 
-static void start(struct run *r, const skt__svc *svc, size_t max_per_ip)
+static void start(struct run *r, const skt_service *svc, size_t max_per_ip)
 {
 	memset(r, 0, sizeof(*r));
 	pthread_mutex_init(&r->mu, NULL);
@@ -194,7 +195,7 @@ static void start(struct run *r, const skt__svc *svc, size_t max_per_ip)
 	r->o.naddrs = 1;
 	strcpy(r->o.addrs[0].port, "0");
 	r->o.tcp = true;
-	r->o.workers = (svc->flags & SKT__SVC_ONE_LOOP) ? 1 : 2;
+	r->o.workers = (svc->flags & SKT_SERVICE_ONE_LOOP) ? 1 : 2;
 	r->o.max_per_ip = max_per_ip;
 	r->o.max_queue = 65536;
 	r->o.verbose = true;
@@ -226,7 +227,7 @@ static int dial(const struct run *r)
 {
 	skt_addr a = addr_of("127.0.0.1:1");
 	skt_addr_set_port(&a, r->port);
-	int fd = skt_connect_addr(&a, SOCK_STREAM, WAIT_MS);
+	int fd = skt_connect_one(&a, SOCK_STREAM, WAIT_MS);
 	skt_assert_fd(fd);
 	return fd;
 }
@@ -249,7 +250,7 @@ static size_t read_until(int fd, char *buf, size_t cap, const char *text)
 SKT_TEST(service_run, echo_serves_then_stops_on_sigterm)
 {
 	struct run r;
-	start(&r, &skt__svc_echo, 0);
+	start(&r, &svc_echo, 0);
 	int fds[20];
 	for (int i = 0; i < 20; i++)
 		fds[i] = dial(&r);
@@ -275,7 +276,7 @@ SKT_TEST(service_run, echo_serves_then_stops_on_sigterm)
 SKT_TEST(service_run, hello_answers_pipelined_requests_in_order)
 {
 	struct run r;
-	start(&r, &skt__svc_hello, 0);
+	start(&r, &svc_hello, 0);
 	int fd = dial(&r);
 	const char req[] = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
 			   "HEAD /b HTTP/1.1\r\n\r\n"
@@ -307,7 +308,7 @@ SKT_TEST(service_run, hello_answers_pipelined_requests_in_order)
 SKT_TEST(service_run, chat_member_hears_the_other)
 {
 	struct run r;
-	start(&r, &skt__svc_chat, 0);
+	start(&r, &svc_chat, 0);
 	char buf[2048];
 	int a = dial(&r);
 	read_until(a, buf, sizeof(buf), "/quit\n");
@@ -326,7 +327,7 @@ SKT_TEST(service_run, chat_member_hears_the_other)
 SKT_TEST(service_run, max_per_ip_refusal_is_reported)
 {
 	struct run r;
-	start(&r, &skt__svc_echo, 1);
+	start(&r, &svc_echo, 1);
 	int a = dial(&r);
 	char c;
 	cr_assert_eq(skt_send_all(a, "x", 1, WAIT_MS, NULL), 0);
@@ -334,7 +335,7 @@ SKT_TEST(service_run, max_per_ip_refusal_is_reported)
 	/* Accepted by the kernel, then reset: maybe before connect returns. */
 	skt_addr at = addr_of("127.0.0.1:1");
 	skt_addr_set_port(&at, r.port);
-	int b = skt_connect_addr(&at, SOCK_STREAM, WAIT_MS);
+	int b = skt_connect_one(&at, SOCK_STREAM, WAIT_MS);
 	cr_assert(b >= 0 || b == SKT_ECONNRESET, "%s", skt_strerror(b));
 	wait_count(&r, &r.refused, 1);
 	if (b >= 0)

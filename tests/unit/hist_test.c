@@ -1,9 +1,9 @@
-/* hist_test.c - the latency histogram (src/bench/hist.c): the bucket
+/* hist_test.c - the latency histogram (src/tools/bench/hist.c): the bucket
  * layout, exactness below 256, percentiles against an exact sort within
  * the documented relative error, merging, the ends of the uint64 range. */
 #include "sktest.h"
 
-#include "bench/hist.h"
+#include "tools/bench/hist.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 
 /* Histograms are 58 KiB: keep them off the test's stack. */
-static skt__hist ha, hb, hc;
+static hist ha, hb, hc;
 
 /* xorshift64*: a fixed, portable stream of test values. */
 static uint64_t rnd(uint64_t *s)
@@ -29,7 +29,7 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* The exact value at percentile p of sorted v[0..n), with the rank rule
- * of skt__hist_percentile: ceil(p / 100 * n), at least 1. */
+ * of hist_percentile: ceil(p / 100 * n), at least 1. */
 static uint64_t rank_of(double p, size_t n)
 {
 	long double r = ceill((long double)p / 100.0L * (long double)n);
@@ -47,7 +47,7 @@ static void expect_close(uint64_t got, uint64_t want, double p)
 {
 	cr_assert_geq(got, want, "p%g: %" PRIu64 " below the exact %" PRIu64, p,
 		      got, want);
-	cr_assert_leq(got - want, want >> SKT__HIST_SUB_BITS,
+	cr_assert_leq(got - want, want >> HIST_SUB_BITS,
 		      "p%g: %" PRIu64 " vs exact %" PRIu64, p, got, want);
 }
 
@@ -59,87 +59,87 @@ static const double some_p[] = {0.001, 1, 10, 25, 50, 75, 90, 99, 99.9,
 
 SKT_TEST(hist, empty)
 {
-	skt__hist_reset(&ha);
+	hist_reset(&ha);
 	cr_assert_eq(ha.count, 0);
 	cr_assert_eq(ha.min, UINT64_MAX);
 	cr_assert_eq(ha.max, 0);
 	for (double p = 0; p <= 100; p += 12.5)
-		cr_assert_eq(skt__hist_percentile(&ha, p), 0, "p%g", p);
-	cr_assert_eq(skt__hist_mean(&ha), 0.0);
+		cr_assert_eq(hist_percentile(&ha, p), 0, "p%g", p);
+	cr_assert_eq(hist_mean(&ha), 0.0);
 }
 
 SKT_TEST(hist, single_value)
 {
-	skt__hist_reset(&ha);
-	skt__hist_record(&ha, 123456789);
+	hist_reset(&ha);
+	hist_record(&ha, 123456789);
 	cr_assert_eq(ha.count, 1);
 	cr_assert_eq(ha.min, 123456789);
 	cr_assert_eq(ha.max, 123456789);
 	/* The bucket is ~1 ms wide, but clamping to [min, max] makes every
 	 * percentile of one value exact. */
 	for (double p = 0; p <= 100; p += 0.5)
-		cr_assert_eq(skt__hist_percentile(&ha, p), 123456789, "p%g", p);
-	cr_assert_eq(skt__hist_mean(&ha), 123456789.0);
+		cr_assert_eq(hist_percentile(&ha, p), 123456789, "p%g", p);
+	cr_assert_eq(hist_mean(&ha), 123456789.0);
 }
 
 SKT_TEST(hist, small_values_are_exact)
 {
-	skt__hist_reset(&ha);
+	hist_reset(&ha);
 	uint64_t v[256];
 	for (size_t i = 0; i < 256; i++) {
-		cr_assert_eq(skt__hist_index(i), i);
-		cr_assert_eq(skt__hist_bucket_lo(i), i);
-		cr_assert_eq(skt__hist_bucket_hi(i), i);
+		cr_assert_eq(hist_index(i), i);
+		cr_assert_eq(hist_bucket_lo(i), i);
+		cr_assert_eq(hist_bucket_hi(i), i);
 		v[i] = 255 - i;
-		skt__hist_record(&ha, v[i]);
+		hist_record(&ha, v[i]);
 	}
 	qsort(v, 256, sizeof(v[0]), cmp_u64);
 	for (double p = 0.1; p < 100; p += 0.7)
-		cr_assert_eq(skt__hist_percentile(&ha, p),
+		cr_assert_eq(hist_percentile(&ha, p),
 			     exact_percentile(v, 256, p), "p%g", p);
-	cr_assert_eq(skt__hist_percentile(&ha, 50), 127);
-	cr_assert_eq(skt__hist_mean(&ha), 127.5);
+	cr_assert_eq(hist_percentile(&ha, 50), 127);
+	cr_assert_eq(hist_mean(&ha), 127.5);
 }
 
 /* Buckets tile [0, UINT64_MAX] without gap or overlap, each maps back to
  * itself, and none is wider than 1/128 of its lowest value. */
 SKT_TEST(hist, buckets_tile_the_range)
 {
-	cr_assert_eq(skt__hist_bucket_lo(0), 0);
-	cr_assert_eq(skt__hist_bucket_hi(SKT__HIST_BUCKETS - 1), UINT64_MAX);
-	cr_assert_eq(skt__hist_index(UINT64_MAX), SKT__HIST_BUCKETS - 1);
-	for (size_t i = 0; i < SKT__HIST_BUCKETS; i++) {
-		uint64_t lo = skt__hist_bucket_lo(i);
-		uint64_t hi = skt__hist_bucket_hi(i);
+	cr_assert_eq(hist_bucket_lo(0), 0);
+	cr_assert_eq(hist_bucket_hi(HIST_BUCKETS - 1), UINT64_MAX);
+	cr_assert_eq(hist_index(UINT64_MAX), HIST_BUCKETS - 1);
+	for (size_t i = 0; i < HIST_BUCKETS; i++) {
+		uint64_t lo = hist_bucket_lo(i);
+		uint64_t hi = hist_bucket_hi(i);
 		cr_assert_leq(lo, hi, "bucket %zu", i);
-		cr_assert_eq(skt__hist_index(lo), i, "lo of %zu", i);
-		cr_assert_eq(skt__hist_index(hi), i, "hi of %zu", i);
-		cr_assert_leq(hi - lo, lo >> SKT__HIST_SUB_BITS, "bucket %zu",
+		cr_assert_eq(hist_index(lo), i, "lo of %zu", i);
+		cr_assert_eq(hist_index(hi), i, "hi of %zu", i);
+		cr_assert_leq(hi - lo, lo >> HIST_SUB_BITS, "bucket %zu",
 			      i);
-		if (i + 1 < SKT__HIST_BUCKETS)
-			cr_assert_eq(skt__hist_bucket_lo(i + 1), hi + 1,
+		if (i + 1 < HIST_BUCKETS)
+			cr_assert_eq(hist_bucket_lo(i + 1), hi + 1,
 				     "gap after bucket %zu", i);
 	}
 }
 
 SKT_TEST(hist, uniform_million_within_error)
 {
-	skt__hist_reset(&ha);
+	hist_reset(&ha);
 	/* Recorded in a scrambled order: 1..1e6, each once. */
 	for (uint64_t k = 0; k < 1000000; k++)
-		skt__hist_record(&ha, (k * 7919) % 1000000 + 1);
+		hist_record(&ha, (k * 7919) % 1000000 + 1);
 	cr_assert_eq(ha.count, 1000000);
 	cr_assert_eq(ha.min, 1);
 	cr_assert_eq(ha.max, 1000000);
-	cr_assert_eq(skt__hist_mean(&ha), 500000.5);
+	cr_assert_eq(hist_mean(&ha), 500000.5);
 	for (size_t i = 0; i < sizeof(some_p) / sizeof(some_p[0]); i++) {
 		double p = some_p[i];
 		/* The value of rank r is r itself. */
 		uint64_t want = rank_of(p, 1000000);
-		expect_close(skt__hist_percentile(&ha, p), want, p);
+		expect_close(hist_percentile(&ha, p), want, p);
 	}
-	cr_assert_eq(skt__hist_percentile(&ha, 100), 1000000);
-	cr_assert_eq(skt__hist_percentile(&ha, 0), 1);
+	cr_assert_eq(hist_percentile(&ha, 100), 1000000);
+	cr_assert_eq(hist_percentile(&ha, 0), 1);
 }
 
 /* Latency-like values (a wide, skewed spread from 100 ns to ~1 s) against
@@ -149,110 +149,110 @@ SKT_TEST(hist, skewed_values_within_error)
 	enum { N = 200000 };
 	static uint64_t v[N];
 	uint64_t s = 42;
-	skt__hist_reset(&ha);
+	hist_reset(&ha);
 	for (size_t i = 0; i < N; i++) {
 		uint64_t r = rnd(&s);
 		v[i] = 100 + ((r >> 34) >> (r & 31)); /* up to 2^30 */
-		skt__hist_record(&ha, v[i]);
+		hist_record(&ha, v[i]);
 	}
 	qsort(v, N, sizeof(v[0]), cmp_u64);
 	for (size_t i = 0; i < sizeof(some_p) / sizeof(some_p[0]); i++)
-		expect_close(skt__hist_percentile(&ha, some_p[i]),
+		expect_close(hist_percentile(&ha, some_p[i]),
 			     exact_percentile(v, N, some_p[i]), some_p[i]);
-	cr_assert_eq(skt__hist_percentile(&ha, 100), v[N - 1]);
-	cr_assert_eq(skt__hist_percentile(&ha, 0), v[0]);
+	cr_assert_eq(hist_percentile(&ha, 100), v[N - 1]);
+	cr_assert_eq(hist_percentile(&ha, 0), v[0]);
 }
 
 SKT_TEST(hist, merge_equals_recording_into_one)
 {
 	uint64_t s = 7;
-	skt__hist_reset(&ha);
-	skt__hist_reset(&hb);
-	skt__hist_reset(&hc);
+	hist_reset(&ha);
+	hist_reset(&hb);
+	hist_reset(&hc);
 	for (int i = 0; i < 50000; i++) {
 		uint64_t v = rnd(&s) >> (rnd(&s) & 63);
-		skt__hist_record(i % 3 == 0 ? &ha : &hb, v);
-		skt__hist_record(&hc, v);
+		hist_record(i % 3 == 0 ? &ha : &hb, v);
+		hist_record(&hc, v);
 	}
-	skt__hist_merge(&ha, &hb);
+	hist_merge(&ha, &hb);
 	cr_assert_eq(ha.count, hc.count);
 	cr_assert_eq(ha.min, hc.min);
 	cr_assert_eq(ha.max, hc.max);
 	cr_assert_arr_eq(ha.bucket, hc.bucket, sizeof(ha.bucket));
 	/* Same sums in another order: equal to within rounding. */
-	cr_assert_lt(fabs(skt__hist_mean(&ha) / skt__hist_mean(&hc) - 1),
+	cr_assert_lt(fabs(hist_mean(&ha) / hist_mean(&hc) - 1),
 		     1e-15);
 	for (double p = 0; p <= 100; p += 0.25)
-		cr_assert_eq(skt__hist_percentile(&ha, p),
-			     skt__hist_percentile(&hc, p), "p%g", p);
+		cr_assert_eq(hist_percentile(&ha, p),
+			     hist_percentile(&hc, p), "p%g", p);
 }
 
 SKT_TEST(hist, merge_with_empty)
 {
-	skt__hist_reset(&ha);
-	skt__hist_reset(&hb);
-	skt__hist_merge(&ha, &hb);
+	hist_reset(&ha);
+	hist_reset(&hb);
+	hist_merge(&ha, &hb);
 	cr_assert_eq(ha.count, 0);
 	cr_assert_eq(ha.min, UINT64_MAX, "an empty merge keeps min empty");
-	skt__hist_record(&hb, 5000);
-	skt__hist_record(&hb, 7);
-	skt__hist_merge(&ha, &hb);
+	hist_record(&hb, 5000);
+	hist_record(&hb, 7);
+	hist_merge(&ha, &hb);
 	cr_assert_eq(ha.count, 2);
 	cr_assert_eq(ha.min, 7);
 	cr_assert_eq(ha.max, 5000);
-	cr_assert_eq(skt__hist_mean(&ha), 2503.5);
-	skt__hist_reset(&hb);
-	skt__hist_merge(&ha, &hb);
+	cr_assert_eq(hist_mean(&ha), 2503.5);
+	hist_reset(&hb);
+	hist_merge(&ha, &hb);
 	cr_assert_eq(ha.count, 2);
 	cr_assert_eq(ha.min, 7);
 }
 
 SKT_TEST(hist, huge_values)
 {
-	skt__hist_reset(&ha);
-	skt__hist_record(&ha, UINT64_MAX);
-	skt__hist_record(&ha, UINT64_MAX - 1);
-	skt__hist_record(&ha, UINT64_C(1) << 63);
-	skt__hist_record(&ha, 0);
-	cr_assert_eq(ha.bucket[SKT__HIST_BUCKETS - 1], 2);
+	hist_reset(&ha);
+	hist_record(&ha, UINT64_MAX);
+	hist_record(&ha, UINT64_MAX - 1);
+	hist_record(&ha, UINT64_C(1) << 63);
+	hist_record(&ha, 0);
+	cr_assert_eq(ha.bucket[HIST_BUCKETS - 1], 2);
 	cr_assert_eq(ha.min, 0);
-	cr_assert_eq(skt__hist_percentile(&ha, 100), UINT64_MAX);
-	cr_assert_eq(skt__hist_percentile(&ha, 99), UINT64_MAX);
-	cr_assert_eq(skt__hist_percentile(&ha, 0), 0);
-	cr_assert_eq(skt__hist_percentile(&ha, 25), 0);
-	expect_close(skt__hist_percentile(&ha, 50), UINT64_C(1) << 63, 50);
+	cr_assert_eq(hist_percentile(&ha, 100), UINT64_MAX);
+	cr_assert_eq(hist_percentile(&ha, 99), UINT64_MAX);
+	cr_assert_eq(hist_percentile(&ha, 0), 0);
+	cr_assert_eq(hist_percentile(&ha, 25), 0);
+	expect_close(hist_percentile(&ha, 50), UINT64_C(1) << 63, 50);
 	/* The sum passed 2^64 without wrapping. */
 	double want = (2 * 18446744073709551615.0 + 9223372036854775808.0) / 4;
-	cr_assert_lt(fabs(skt__hist_mean(&ha) / want - 1), 1e-15, "mean %g",
-		     skt__hist_mean(&ha));
+	cr_assert_lt(fabs(hist_mean(&ha) / want - 1), 1e-15, "mean %g",
+		     hist_mean(&ha));
 }
 
 SKT_TEST(hist, p100_is_max_and_p0_min_exactly)
 {
-	skt__hist_reset(&ha);
+	hist_reset(&ha);
 	/* 1000003 and 999999 share a bucket far wider than 1. */
-	skt__hist_record(&ha, 1000003);
-	skt__hist_record(&ha, 999999);
-	skt__hist_record(&ha, 1000001);
-	cr_assert_eq(skt__hist_index(999999), skt__hist_index(1000003));
-	cr_assert_eq(skt__hist_percentile(&ha, 100), 1000003);
-	cr_assert_eq(skt__hist_percentile(&ha, 150), 1000003);
-	cr_assert_eq(skt__hist_percentile(&ha, 0), 999999);
-	cr_assert_eq(skt__hist_percentile(&ha, -3), 999999);
-	cr_assert_eq(skt__hist_percentile(&ha, NAN), 999999);
+	hist_record(&ha, 1000003);
+	hist_record(&ha, 999999);
+	hist_record(&ha, 1000001);
+	cr_assert_eq(hist_index(999999), hist_index(1000003));
+	cr_assert_eq(hist_percentile(&ha, 100), 1000003);
+	cr_assert_eq(hist_percentile(&ha, 150), 1000003);
+	cr_assert_eq(hist_percentile(&ha, 0), 999999);
+	cr_assert_eq(hist_percentile(&ha, -3), 999999);
+	cr_assert_eq(hist_percentile(&ha, NAN), 999999);
 	/* Inside the bucket the answer is its upper bound, clamped. */
-	cr_assert_eq(skt__hist_percentile(&ha, 50), 1000003);
+	cr_assert_eq(hist_percentile(&ha, 50), 1000003);
 }
 
 SKT_TEST(hist, percentiles_are_monotonic)
 {
 	uint64_t s = 99;
-	skt__hist_reset(&ha);
+	hist_reset(&ha);
 	for (int i = 0; i < 20000; i++)
-		skt__hist_record(&ha, 1000 + (rnd(&s) >> (40 + (i & 15))));
+		hist_record(&ha, 1000 + (rnd(&s) >> (40 + (i & 15))));
 	uint64_t prev = 0;
 	for (double p = 0; p <= 100.0001; p += 0.05) {
-		uint64_t v = skt__hist_percentile(&ha, p);
+		uint64_t v = hist_percentile(&ha, p);
 		cr_assert_geq(v, prev, "p%g went down: %" PRIu64 " < %" PRIu64,
 			      p, v, prev);
 		cr_assert_geq(v, ha.min);
@@ -266,9 +266,9 @@ SKT_TEST(hist, percentiles_are_monotonic)
  * callers that take its address. */
 SKT_TEST(hist, record_through_a_pointer)
 {
-	void (*rec)(skt__hist *, uint64_t) = skt__hist_record;
-	skt__hist_reset(&ha);
+	void (*rec)(hist *, uint64_t) = hist_record;
+	hist_reset(&ha);
 	rec(&ha, 300);
 	cr_assert_eq(ha.count, 1);
-	cr_assert_eq(ha.bucket[skt__hist_index(300)], 1);
+	cr_assert_eq(ha.bucket[hist_index(300)], 1);
 }

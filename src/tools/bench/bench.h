@@ -1,7 +1,7 @@
 /* bench.h - the load generator behind `sockit bench`: what to measure in,
- * what comes out. Internal to libsockit (skt__ names), used by the CLI.
+ * what comes out. One of the command's tools (src/tools/), not libsockit.
  *
- * Three kinds of request, one engine (src/bench/engine.c):
+ * Three kinds of request, one engine (engine.c):
  *   echo     send SIZE bytes, wait for the same SIZE bytes back (TCP or
  *            UDP); every echoed byte is compared with what was sent.
  *   connect  open a connection (optionally one echo exchange), close it.
@@ -25,17 +25,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bench/hist.h"
+#include "tools/bench/hist.h"
 #include "sockit/addr.h"
 
-enum skt__bench_mode {
-	SKT__BENCH_ECHO,
-	SKT__BENCH_CONNECT,
-	SKT__BENCH_HTTP,
+enum bench_mode {
+	BENCH_ECHO,
+	BENCH_CONNECT,
+	BENCH_HTTP,
 };
 
 /* Why a request failed; one counter each. */
-#define SKT__BENCH_ERRORS(X)                                                   \
+#define BENCH_ERRORS(X)                                                   \
 	X(REFUSED, "refused", "connection refused")                            \
 	X(RESET, "reset", "connection reset or closed by the server")          \
 	X(TIMEOUT, "timeout", "no complete answer within --timeout")           \
@@ -46,31 +46,31 @@ enum skt__bench_mode {
 	X(LOST, "lost", "UDP datagram with no echo within --timeout")          \
 	X(OTHER, "other", "any other socket error")
 
-enum skt__bench_err {
-#define SKT__BENCH_ERR_ENUM(id, name, text) SKT__BENCH_E_##id,
-	SKT__BENCH_ERRORS(SKT__BENCH_ERR_ENUM)
-#undef SKT__BENCH_ERR_ENUM
-	    SKT__BENCH_E_COUNT
+enum bench_err {
+#define BENCH_ERR_ENUM(id, name, text) BENCH_E_##id,
+	BENCH_ERRORS(BENCH_ERR_ENUM)
+#undef BENCH_ERR_ENUM
+	    BENCH_E_COUNT
 };
 
 /* Counters of a run (or of one thread of it). */
-typedef struct skt__bench_counts {
+typedef struct bench_counts {
 	uint64_t requests; /* completed and correct */
-	uint64_t errors[SKT__BENCH_E_COUNT];
+	uint64_t errors[BENCH_E_COUNT];
 	uint64_t bytes_out; /* payload sent: echo bytes, HTTP request bytes */
 	uint64_t bytes_in;  /* payload received: echo bytes, HTTP body bytes */
 	uint64_t connects;  /* connections established */
-} skt__bench_counts;
+} bench_counts;
 
 /* Progress, handed to the callback about once a second. */
-typedef struct skt__bench_progress {
+typedef struct bench_progress {
 	double elapsed_s;  /* since the measured window began; < 0 in warm-up */
 	uint64_t requests; /* so far in the window */
 	uint64_t errors;
-} skt__bench_progress;
+} bench_progress;
 
-typedef struct skt__bench_opts {
-	int mode; /* enum skt__bench_mode */
+typedef struct bench_opts {
+	int mode; /* enum bench_mode */
 	skt_addr target;
 	bool udp;	   /* echo over UDP */
 	unsigned conns;	   /* >= 1 */
@@ -92,31 +92,31 @@ typedef struct skt__bench_opts {
 			      done (see worker.c) */
 	unsigned sources;  /* connect to 127.x: rotate over this many
 			      127.0.0.x source addresses; 0 or 1: off */
-	void (*progress)(const skt__bench_progress *p, void *arg);
+	void (*progress)(const bench_progress *p, void *arg);
 	void *progress_arg;
-} skt__bench_opts;
+} bench_opts;
 
-typedef struct skt__bench_result {
-	skt__bench_counts c;
+typedef struct bench_result {
+	bench_counts c;
 	double elapsed_s; /* of the measured window */
 	double user_s;	  /* this process's CPU time in the window */
 	double sys_s;
 	unsigned threads;  /* as run */
-	skt__hist latency; /* ns, of counted requests; connect mode: connect */
-} skt__bench_result;
+	hist latency; /* ns, of counted requests; connect mode: connect */
+} bench_result;
 
 /* Run the benchmark described by o (checked: SKT_EINVAL for values out of
  * range) and fill *r. Blocks for the run; progress, when set, is called
  * on the calling thread. Connection-level failures during the run are
  * counted in r, not returned. Returns 0, SKT_EINVAL, SKT_ENOMEM, or -errno
  * when a thread or loop cannot be made. */
-int skt__bench_run(const skt__bench_opts *o, skt__bench_result *r);
+int bench_run(const bench_opts *o, bench_result *r);
 
 /* "refused", "reset", ...: the JSON key of an error kind. */
-const char *skt__bench_err_name(int kind);
+const char *bench_err_name(int kind);
 /* One line saying what the kind means. */
-const char *skt__bench_err_text(int kind);
+const char *bench_err_text(int kind);
 /* Sum of every error kind. */
-uint64_t skt__bench_errors(const skt__bench_counts *c);
+uint64_t bench_errors(const bench_counts *c);
 
 #endif

@@ -17,7 +17,7 @@
  * stream the rest of the queue is sent, then the connection is closed, so
  * a client that half-closes still reads every byte of its echo.
  */
-#include "services/services.h"
+#include "tools/serve/services.h"
 
 #include <string.h>
 
@@ -38,8 +38,8 @@ static uint8_t upper_ascii(uint8_t b)
 
 static void on_sent(skt_stream *s, int status)
 {
-	skt__svc_conn *c = skt_stream_udata(s);
-	struct flow *f = skt__svc_state(c);
+	skt_server_conn *c = skt_stream_udata(s);
+	struct flow *f = skt_server_conn_state(c);
 	if (status != 0 || !f->paused)
 		return;
 	f->paused = false;
@@ -47,9 +47,9 @@ static void on_sent(skt_stream *s, int status)
 }
 
 /* Out of memory for the flush mark: go on reading rather than stall. */
-static void pause_reading(skt__svc_conn *c)
+static void pause_reading(skt_server_conn *c)
 {
-	struct flow *f = skt__svc_state(c);
+	struct flow *f = skt_server_conn_state(c);
 	if (skt_stream_flush(c->s, on_sent) < 0)
 		return;
 	f->paused = true;
@@ -69,28 +69,28 @@ static bool data_or_end(skt_stream *s, int status)
 static void echo_data(skt_stream *s, int status, const uint8_t *data,
 		      size_t len)
 {
-	skt__svc_conn *c = skt_stream_udata(s);
+	skt_server_conn *c = skt_stream_udata(s);
 	if (!data_or_end(s, status))
 		return;
-	skt__svc_got(c, len);
-	if (skt__svc_write(c, data, len) == 1)
+	skt_server_conn_got(c, len);
+	if (skt_server_conn_write(c, data, len) == 1)
 		pause_reading(c);
 }
 
 static void upper_data(skt_stream *s, int status, const uint8_t *data,
 		       size_t len)
 {
-	skt__svc_conn *c = skt_stream_udata(s);
+	skt_server_conn *c = skt_stream_udata(s);
 	if (!data_or_end(s, status))
 		return;
-	skt__svc_got(c, len);
+	skt_server_conn_got(c, len);
 	uint8_t buf[UPPER_CHUNK];
 	bool above = false;
 	for (size_t off = 0; off < len;) {
 		size_t n = len - off < sizeof(buf) ? len - off : sizeof(buf);
 		for (size_t i = 0; i < n; i++)
 			buf[i] = upper_ascii(data[off + i]);
-		int r = skt__svc_write(c, buf, n);
+		int r = skt_server_conn_write(c, buf, n);
 		if (r < 0)
 			return;
 		above = above || r == 1;
@@ -100,31 +100,31 @@ static void upper_data(skt_stream *s, int status, const uint8_t *data,
 		pause_reading(c);
 }
 
-static int flow_open(skt__svc_conn *c, skt_read_cb rd)
+static int flow_open(skt_server_conn *c, skt_read_cb rd)
 {
-	struct flow *f = skt__svc_state(c);
+	struct flow *f = skt_server_conn_state(c);
 	f->rd = rd;
 	return skt_stream_read_start(c->s, rd);
 }
 
-static int echo_open(skt__svc_conn *c)
+static int echo_open(skt_server_conn *c)
 {
 	return flow_open(c, echo_data);
 }
 
-static int upper_open(skt__svc_conn *c)
+static int upper_open(skt_server_conn *c)
 {
 	return flow_open(c, upper_data);
 }
 
-static long echo_dgram(skt__svc_worker *w, const uint8_t *in, size_t len,
+static long echo_dgram(skt_server_worker *w, const uint8_t *in, size_t len,
 		       uint8_t *out, size_t cap)
 {
-	memcpy(out, in, len); /* len <= SKT__SVC_DGRAM_MAX <= cap */
+	memcpy(out, in, len); /* len <= SKT_SERVER_DGRAM_MAX <= cap */
 	return (long)len;
 }
 
-static long upper_dgram(skt__svc_worker *w, const uint8_t *in, size_t len,
+static long upper_dgram(skt_server_worker *w, const uint8_t *in, size_t len,
 			uint8_t *out, size_t cap)
 {
 	for (size_t i = 0; i < len; i++)
@@ -138,47 +138,47 @@ static void discard_data(skt_stream *s, int status, const uint8_t *data,
 			 size_t len)
 {
 	if (data_or_end(s, status))
-		skt__svc_got(skt_stream_udata(s), len);
+		skt_server_conn_got(skt_stream_udata(s), len);
 }
 
-static int discard_open(skt__svc_conn *c)
+static int discard_open(skt_server_conn *c)
 {
 	return skt_stream_read_start(c->s, discard_data);
 }
 
-static long discard_dgram(skt__svc_worker *w, const uint8_t *in, size_t len,
+static long discard_dgram(skt_server_worker *w, const uint8_t *in, size_t len,
 			  uint8_t *out, size_t cap)
 {
 	return -1;
 }
 
-const skt__svc skt__svc_echo = {
+const skt_service svc_echo = {
 	.name = "echo",
 	.what = "RFC 862: sends back what it receives",
 	.port = 7007,
-	.flags = SKT__SVC_TCP | SKT__SVC_UDP,
+	.flags = SKT_SERVICE_TCP | SKT_SERVICE_UDP,
 	.idle_s = 300,
 	.conn_size = sizeof(struct flow),
 	.open = echo_open,
 	.datagram = echo_dgram,
 };
 
-const skt__svc skt__svc_upper = {
+const skt_service svc_upper = {
 	.name = "upper",
 	.what = "the tutorials' echo that upper-cases ASCII letters",
 	.port = 8001,
-	.flags = SKT__SVC_TCP | SKT__SVC_UDP,
+	.flags = SKT_SERVICE_TCP | SKT_SERVICE_UDP,
 	.idle_s = 300,
 	.conn_size = sizeof(struct flow),
 	.open = upper_open,
 	.datagram = upper_dgram,
 };
 
-const skt__svc skt__svc_discard = {
+const skt_service svc_discard = {
 	.name = "discard",
 	.what = "RFC 863: reads and throws away",
 	.port = 9009,
-	.flags = SKT__SVC_TCP | SKT__SVC_UDP,
+	.flags = SKT_SERVICE_TCP | SKT_SERVICE_UDP,
 	.idle_s = 300,
 	.open = discard_open,
 	.datagram = discard_dgram,
@@ -216,9 +216,9 @@ struct gen_worker {
 	size_t next_line;     /* UDP: where the next datagram starts */
 };
 
-static int gen_worker_new(skt__svc_worker *w, void **state)
+static int gen_worker_new(skt_server_worker *w, void **state)
 {
-	struct gen_worker *g = skt__calloc(1, sizeof(*g));
+	struct gen_worker *g = skt_calloc(1, sizeof(*g));
 	if (g == NULL)
 		return SKT_ENOMEM;
 	for (size_t i = 0; i < NCHARS; i++) {
@@ -234,10 +234,10 @@ static int gen_worker_new(skt__svc_worker *w, void **state)
 
 static void gen_worker_free(void *state)
 {
-	skt__free(state);
+	skt_free(state);
 }
 
-static void gen_pump(skt__svc_conn *c);
+static void gen_pump(skt_server_conn *c);
 
 static void gen_sent(skt_stream *s, int status)
 {
@@ -248,14 +248,14 @@ static void gen_sent(skt_stream *s, int status)
 /* Whole cycles keep the pattern in step across writes: every write
  * starts with the first line, right after the last line of the one
  * before. */
-static void gen_pump(skt__svc_conn *c)
+static void gen_pump(skt_server_conn *c)
 {
-	struct gen_worker *gw = skt__svc_wstate(c->w);
+	struct gen_worker *gw = skt_server_worker_state(c->w);
 	struct iovec iov[BATCH];
 	for (int i = 0; i < BATCH; i++)
 		iov[i] = (struct iovec){gw->cycle, CYCLE};
 	/* An error means the stream is closing (a reset, a stop): done. */
-	if (skt__svc_writev(c, iov, BATCH) >= 0)
+	if (skt_server_conn_writev(c, iov, BATCH) >= 0)
 		skt_stream_flush(c->s, gen_sent);
 }
 
@@ -263,10 +263,10 @@ static void gen_read(skt_stream *s, int status, const uint8_t *data,
 		     size_t len)
 {
 	if (status == 0)
-		skt__svc_got(skt_stream_udata(s), len);
+		skt_server_conn_got(skt_stream_udata(s), len);
 }
 
-static int gen_open(skt__svc_conn *c)
+static int gen_open(skt_server_conn *c)
 {
 	int r = skt_stream_read_start(c->s, gen_read);
 	if (r == 0)
@@ -274,10 +274,10 @@ static int gen_open(skt__svc_conn *c)
 	return r;
 }
 
-static long gen_dgram(skt__svc_worker *w, const uint8_t *in, size_t len,
+static long gen_dgram(skt_server_worker *w, const uint8_t *in, size_t len,
 		      uint8_t *out, size_t cap)
 {
-	struct gen_worker *gw = skt__svc_wstate(w);
+	struct gen_worker *gw = skt_server_worker_state(w);
 	for (size_t i = 0; i < DGRAM_LINES; i++) {
 		size_t line = (gw->next_line + i) % NCHARS;
 		memcpy(out + i * LINE, gw->cycle + line * LINE, LINE);
@@ -286,11 +286,11 @@ static long gen_dgram(skt__svc_worker *w, const uint8_t *in, size_t len,
 	return DGRAM_LINES * LINE;
 }
 
-const skt__svc skt__svc_chargen = {
+const skt_service svc_chargen = {
 	.name = "chargen",
 	.what = "RFC 864: endless lines of characters, at the reader's pace",
 	.port = 1919,
-	.flags = SKT__SVC_TCP | SKT__SVC_UDP,
+	.flags = SKT_SERVICE_TCP | SKT_SERVICE_UDP,
 	.idle_s = 300,
 	.worker_new = gen_worker_new,
 	.worker_free = gen_worker_free,

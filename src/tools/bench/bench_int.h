@@ -6,15 +6,15 @@
 
 #include <stdatomic.h>
 
-#include "bench/bench.h"
-#include "bench/resp.h"
-#include "internal.h"
+#include "tools/bench/bench.h"
+#include "tools/bench/resp.h"
+#include "sockit/sockit.h"
 
 /* What every thread shares; written by the controlling thread, read by
  * the workers with relaxed loads (a late look costs one request, no
  * more). */
 typedef struct bench_shared {
-	const skt__bench_opts *o;
+	const bench_opts *o;
 	atomic_bool measuring; /* the warm-up is over */
 	atomic_bool stopping;  /* the duration is over: stop at once */
 	atomic_uint_fast64_t
@@ -74,7 +74,7 @@ struct bench_conn {
 	bool close_after; /* the response in front ends the connection */
 	bool status_good; /* the response in front has the expected status */
 	bool draining;	  /* no new requests: the server is closing it */
-	skt__http_chunked chunked;
+	http_chunked chunked;
 };
 
 /* One kind of request. flush, reset and connected may be NULL (nothing
@@ -87,7 +87,7 @@ typedef struct bench_proto {
 	 * error kind. */
 	int (*flush)(bench_conn *c);
 	/* The socket is readable: read and complete requests with
-	 * skt__bench_complete. Returns 0 or an error kind; negative when the
+	 * bench_complete. Returns 0 or an error kind; negative when the
 	 * connection was already closed (by a completion that ended it). */
 	int (*readable)(bench_conn *c, int64_t now);
 	/* Forget the per-connection protocol state (socket closing). */
@@ -96,14 +96,14 @@ typedef struct bench_proto {
 	int (*connected)(bench_conn *c, int64_t now);
 } bench_proto;
 
-extern const bench_proto skt__bench_echo_proto;
-extern const bench_proto skt__bench_udp_proto;
-extern const bench_proto skt__bench_http_proto;
-extern const bench_proto skt__bench_connect_proto;
+extern const bench_proto bench_echo_proto;
+extern const bench_proto bench_udp_proto;
+extern const bench_proto bench_http_proto;
+extern const bench_proto bench_connect_proto;
 
 struct bench_worker {
 	bench_shared *sh;
-	const skt__bench_opts *o;
+	const bench_opts *o;
 	const bench_proto *proto;
 	skt_loop *loop;
 	unsigned index;
@@ -129,42 +129,42 @@ struct bench_worker {
 	uint64_t next_seq;    /* UDP sequence numbers */
 	uint32_t source_next; /* connect: the next 127.0.0.x source */
 	int64_t end_ns;	      /* when this thread's last request ended */
-	skt__bench_counts c;  /* counted in the window */
-	skt__hist latency;
+	bench_counts c;  /* counted in the window */
+	hist latency;
 	atomic_uint_fast64_t pub_requests; /* for progress */
 	atomic_uint_fast64_t pub_errors;
 	int err; /* a setup failure, for the controller */
 };
 
 /* Monotonic nanoseconds. */
-int64_t skt__bench_now(void);
+int64_t bench_now(void);
 
 /* Run one worker's loop until its share is done or the run stops. */
-void *skt__bench_worker_main(void *arg);
+void *bench_worker_main(void *arg);
 
 /* Request s of c is answered: count and record it, then issue more as
  * the model allows (connect mode: close, and the next request is the next
- * connection). skt__bench_lost ends request s as an error of kind err
+ * connection). bench_lost ends request s as an error of kind err
  * without failing the connection (UDP loss, an HTTP status). Either may
  * close c. */
-void skt__bench_complete(bench_conn *c, bench_slot *s, int64_t now);
-void skt__bench_lost(bench_conn *c, bench_slot *s, int err);
+void bench_complete(bench_conn *c, bench_slot *s, int64_t now);
+void bench_lost(bench_conn *c, bench_slot *s, int err);
 /* Connect mode: the connection of slot s is up; record its latency. */
-void skt__bench_connected(bench_conn *c, bench_slot *s, int64_t now);
+void bench_connected(bench_conn *c, bench_slot *s, int64_t now);
 
 /* The connection failed with an error kind: count one error for every
  * request in flight (at least one), close it, and connect again later. */
-void skt__bench_fail(bench_conn *c, int err);
+void bench_fail(bench_conn *c, int err);
 /* The server ended a connection between requests (HTTP close): close and
  * reconnect without counting an error. */
-void skt__bench_recycle(bench_conn *c);
+void bench_recycle(bench_conn *c);
 
 /* Map -errno from a socket call to an error kind. */
-int skt__bench_errkind(int err);
+int bench_errkind(int err);
 
 /* Bytes of the outgoing stream at offset off, as many as fit from there
  * (at most span). */
-static inline const uint8_t *skt__bench_out_at(const bench_shared *sh,
+static inline const uint8_t *bench_out_at(const bench_shared *sh,
 					       uint64_t off, uint32_t phase)
 {
 	return sh->out + (off + phase) % sh->period;
@@ -174,14 +174,14 @@ static inline const uint8_t *skt__bench_out_at(const bench_shared *sh,
  * after it), 0 at the server's end of stream, SKT_EAGAIN when nothing is
  * waiting, or another negative code when the connection failed (counted
  * and closed already). */
-ssize_t skt__bench_recv(bench_conn *c, void *buf, size_t cap);
+ssize_t bench_recv(bench_conn *c, void *buf, size_t cap);
 
 /* Send stream bytes up to c->want; arms writability when the kernel is
  * full. Returns 0 or an error kind. */
-int skt__bench_push(bench_conn *c);
+int bench_push(bench_conn *c);
 
 /* In the measured window (bytes and counts only count then). */
-static inline bool skt__bench_measuring(const bench_worker *w)
+static inline bool bench_measuring(const bench_worker *w)
 {
 	return atomic_load_explicit(&w->sh->measuring, memory_order_relaxed);
 }

@@ -8,7 +8,7 @@
  *              counters are only touched for a peer the lists admit); a
  *              refusal resets it at once, so a client learns it was turned
  *              away instead of reading a silent end of stream;
- *   SERVING    the service's open() has it: an skt__svc_conn on the
+ *   SERVING    the service's open() has it: an skt_server_conn on the
  *              worker's list, counted, under the idle timeout;
  *   CLOSED     on_close ran: the service forgets it, the counts go down,
  *              the memory goes.
@@ -16,7 +16,7 @@
  * every connection told to finish; a deadline timer) -> FINISHED (nothing
  * open: the control loop is told and this loop stops).
  */
-#include "services/server_int.h"
+#include "server/server_int.h"
 
 #include <string.h>
 
@@ -26,7 +26,7 @@
 
 /* ---- What services call ---- */
 
-int skt__svc_writev(skt__svc_conn *c, const struct iovec *iov, int cnt)
+int skt_server_conn_writev(skt_server_conn *c, const struct iovec *iov, int cnt)
 {
 	size_t n = 0;
 	for (int i = 0; i < cnt; i++)
@@ -39,13 +39,13 @@ int skt__svc_writev(skt__svc_conn *c, const struct iovec *iov, int cnt)
 	return r;
 }
 
-int skt__svc_write(skt__svc_conn *c, const void *buf, size_t len)
+int skt_server_conn_write(skt_server_conn *c, const void *buf, size_t len)
 {
 	struct iovec iov = {(void *)buf, len};
-	return skt__svc_writev(c, &iov, 1);
+	return skt_server_conn_writev(c, &iov, 1);
 }
 
-void skt__svc_got(skt__svc_conn *c, size_t len)
+void skt_server_conn_got(skt_server_conn *c, size_t len)
 {
 	c->in += len;
 	skt__bump(&c->w->st.bytes_in, len);
@@ -55,14 +55,14 @@ static void linger_data(skt_stream *s, int status, const uint8_t *data,
 			size_t len)
 {
 	if (status == 0)
-		skt__svc_got(skt_stream_udata(s), len);
+		skt_server_conn_got(skt_stream_udata(s), len);
 	else if (status == SKT_EOF || status == SKT_EPARTIAL)
 		skt_stream_close(s);
 }
 
-int skt__svc_tell(skt__svc_conn *c, const void *msg, size_t len)
+int skt_server_conn_tell(skt_server_conn *c, const void *msg, size_t len)
 {
-	int r = skt__svc_write(c, msg, len);
+	int r = skt_server_conn_write(c, msg, len);
 	if (r >= 0)
 		r = skt_stream_shutdown(c->s);
 	if (r >= 0)
@@ -70,38 +70,38 @@ int skt__svc_tell(skt__svc_conn *c, const void *msg, size_t len)
 	return r < 0 ? r : 0;
 }
 
-void skt__svc_cut(skt__svc_conn *c, int end, size_t limit)
+void skt_server_conn_cut(skt_server_conn *c, int end, size_t limit)
 {
-	if (c->end == SKT__SVC_END_NONE) {
+	if (c->end == SKT_SERVER_END_NONE) {
 		c->end = end;
 		c->limit = limit;
 	}
 	skt_stream_abort(c->s);
 }
 
-void *skt__svc_wstate(const skt__svc_worker *w)
+void *skt_server_worker_state(const skt_server_worker *w)
 {
 	return w->state;
 }
 
-const skt__svc_opts *skt__svc_options(const skt__svc_worker *w)
+const skt_server_opts *skt_server_worker_opts(const skt_server_worker *w)
 {
 	return w->srv->o;
 }
 
-skt_loop *skt__svc_loop(const skt__svc_worker *w)
+skt_loop *skt_server_worker_loop(const skt_server_worker *w)
 {
 	return w->loop;
 }
 
-bool skt__svc_stopping(const skt__svc_worker *w)
+bool skt_server_worker_stopping(const skt_server_worker *w)
 {
 	return w->stopping;
 }
 
 /* ---- Reporting ---- */
 
-static void report_error(skt__svc_worker *w, const char *what, int err)
+static void report_error(skt_server_worker *w, const char *what, int err)
 {
 	skt__bump(&w->st.errors, 1);
 	int64_t now = skt_loop_now(w->loop);
@@ -109,33 +109,33 @@ static void report_error(skt__svc_worker *w, const char *what, int err)
 		w->err_quiet++;
 		return;
 	}
-	skt__svc_event ev = {.kind = SKT__SVC_EV_ERROR, .what = what,
+	skt_server_event ev = {.kind = SKT_SERVER_EV_ERROR, .what = what,
 			     .err = err, .quiet = w->err_quiet,
 			     .transport = SOCK_STREAM};
 	w->err_quiet = 0;
 	w->err_logged = now > 0 ? now : 1;
-	skt__svc_emit(w->srv, &ev);
+	skt__server_emit(w->srv, &ev);
 }
 
-static void refuse(skt__svc_worker *w, skt_stream *s, const skt_addr *peer,
+static void refuse(skt_server_worker *w, skt_stream *s, const skt_addr *peer,
 		   int why, size_t limit)
 {
 	skt__bump(&w->st.refused, 1);
 	skt_stream_abort(s);
 	skt_stream_free(s);
-	bool quiet = why == SKT__SVC_REFUSE_DENIED ||
-		     why == SKT__SVC_REFUSE_STOPPING;
+	bool quiet = why == SKT_SERVER_REFUSE_DENIED ||
+		     why == SKT_SERVER_REFUSE_STOPPING;
 	if (quiet && !w->srv->o->verbose)
 		return;
-	skt__svc_event ev = {.kind = SKT__SVC_EV_REFUSED, .addr = peer,
+	skt_server_event ev = {.kind = SKT_SERVER_EV_REFUSED, .addr = peer,
 			     .transport = SOCK_STREAM, .refusal = why,
 			     .limit = limit};
-	skt__svc_emit(w->srv, &ev);
+	skt__server_emit(w->srv, &ev);
 }
 
 /* ---- Draining ---- */
 
-static void finish(skt__svc_worker *w)
+static void finish(skt_server_worker *w)
 {
 	if (w->finished)
 		return;
@@ -144,19 +144,19 @@ static void finish(skt__svc_worker *w)
 	w->deadline = NULL;
 	/* Should the post fail (no memory), the control loop's last-resort
 	 * timer still ends the wait. */
-	skt_loop_post(w->srv->ctl, skt__svc_worker_done, w);
+	skt_loop_post(w->srv->ctl, skt__worker_done, w);
 	skt_loop_stop(w->loop);
 }
 
-void skt__svc_worker_force(void *worker)
+void skt__worker_force(void *worker)
 {
-	skt__svc_worker *w = worker;
+	skt_server_worker *w = worker;
 	/* Aborting runs no callback now (stream.h), so the list holds. */
-	for (skt__svc_conn *c = w->conns.next; c != &w->conns; c = c->next) {
+	for (skt_server_conn *c = w->conns.next; c != &w->conns; c = c->next) {
 		/* Already ended (on_close is due): not the deadline's doing. */
-		if (c->end != SKT__SVC_END_NONE || skt_stream_fd(c->s) < 0)
+		if (c->end != SKT_SERVER_END_NONE || skt_stream_fd(c->s) < 0)
 			continue;
-		c->end = SKT__SVC_END_DEADLINE;
+		c->end = SKT_SERVER_END_DEADLINE;
 		skt__bump(&w->st.deadline_cuts, 1);
 		skt_stream_abort(c->s);
 	}
@@ -164,22 +164,22 @@ void skt__svc_worker_force(void *worker)
 
 static void on_deadline(skt_timer *t, void *arg)
 {
-	skt__svc_worker_force(arg);
+	skt__worker_force(arg);
 }
 
-void skt__svc_worker_drain(void *worker)
+void skt__worker_drain(void *worker)
 {
-	skt__svc_worker *w = worker;
+	skt_server_worker *w = worker;
 	if (w->stopping)
 		return;
 	w->stopping = true;
-	for (size_t i = 0; i < SKT__SVC_ADDR_MAX; i++) {
+	for (size_t i = 0; i < SKT_SERVER_ADDR_MAX; i++) {
 		skt_listener_free(w->ls[i]);
 		skt_udp_free(w->udp[i]);
 		w->ls[i] = NULL;
 		w->udp[i] = NULL;
 	}
-	for (skt__svc_conn *c = w->conns.next; c != &w->conns; c = c->next) {
+	for (skt_server_conn *c = w->conns.next; c != &w->conns; c = c->next) {
 		if (w->svc->stop != NULL)
 			w->svc->stop(c);
 		else
@@ -190,15 +190,15 @@ void skt__svc_worker_drain(void *worker)
 		return;
 	}
 	if (skt_timer_new(w->loop, &w->deadline, on_deadline, w) < 0 ||
-	    skt_timer_start(w->deadline, SKT__SVC_DRAIN_MS, 0) < 0)
-		skt__svc_worker_force(w);
+	    skt_timer_start(w->deadline, SKT_SERVER_DRAIN_MS, 0) < 0)
+		skt__worker_force(w);
 }
 
 /* ---- Connections ---- */
 
-static void count_close(skt__svc_worker *w, skt__svc_conn *c, int status)
+static void count_close(skt_server_worker *w, skt_server_conn *c, int status)
 {
-	if (c->end == SKT__SVC_END_CUTOFF || c->end == SKT__SVC_END_TOOBIG)
+	if (c->end == SKT_SERVER_END_CUTOFF || c->end == SKT_SERVER_END_TOOBIG)
 		skt__bump(&w->st.cutoffs, 1);
 	else if (status == SKT_ETIMEDOUT)
 		skt__bump(&w->st.timeouts, 1);
@@ -208,53 +208,53 @@ static void count_close(skt__svc_worker *w, skt__svc_conn *c, int status)
 
 static void on_close(skt_stream *s, int status)
 {
-	skt__svc_conn *c = skt_stream_udata(s);
-	skt__svc_worker *w = c->w;
-	skt__svc_server *srv = w->srv;
+	skt_server_conn *c = skt_stream_udata(s);
+	skt_server_worker *w = c->w;
+	skt__server *srv = w->srv;
 	if (w->svc->closed != NULL)
 		w->svc->closed(c);
 	c->prev->next = c->next;
 	c->next->prev = c->prev;
 	w->nconns--;
 	if (c->per_ip)
-		skt__svc_peers_put(srv->peers, &c->peer);
+		skt__peers_put(srv->peers, &c->peer);
 	atomic_fetch_sub(&srv->open, 1);
 	count_close(w, c, status);
-	bool limit = c->end != SKT__SVC_END_NONE || status == SKT_ETIMEDOUT;
+	bool limit = c->end != SKT_SERVER_END_NONE || status == SKT_ETIMEDOUT;
 	if (srv->o->verbose || limit) {
-		skt__svc_event ev = {.kind = SKT__SVC_EV_CLOSE, .conn = c,
+		skt_server_event ev = {.kind = SKT_SERVER_EV_CLOSE, .conn = c,
 				     .addr = &c->peer, .err = status,
 				     .transport = SOCK_STREAM,
 				     .ms = skt_loop_now(w->loop) - c->since};
-		skt__svc_emit(srv, &ev);
+		skt__server_emit(srv, &ev);
 	}
 	skt_stream_free(s);
-	skt__free(c);
+	skt_free(c);
 	if (w->stopping && w->nconns == 0)
 		finish(w);
 }
 
 /* The checks of ADMITTING. Returns 0 to admit (the per-address count,
  * when kept, already taken: *per_ip says so), or the refusal. */
-static int admission(skt__svc_worker *w, const skt_addr *peer,
+static int admission(skt_server_worker *w, const skt_addr *peer,
 		     size_t *limit, bool *per_ip)
 {
-	skt__svc_server *srv = w->srv;
-	const skt__svc_opts *o = srv->o;
+	skt__server *srv = w->srv;
+	const skt_server_opts *o = srv->o;
 	*per_ip = false;
 	if (w->stopping)
-		return SKT__SVC_REFUSE_STOPPING;
+		return SKT_SERVER_REFUSE_STOPPING;
 	if (o->admit != NULL && !o->admit(peer, o->admit_arg))
-		return SKT__SVC_REFUSE_DENIED;
+		return SKT_SERVER_REFUSE_DENIED;
 	size_t n = atomic_fetch_add(&srv->open, 1) + 1;
 	if (o->max_conns > 0 && n > o->max_conns) {
 		atomic_fetch_sub(&srv->open, 1);
 		*limit = o->max_conns;
-		return SKT__SVC_REFUSE_MAX_CONNS;
+		return SKT_SERVER_REFUSE_MAX_CONNS;
 	}
 	if (srv->peers == NULL)
 		return 0;
-	int r = skt__svc_peers_take(srv->peers, peer, o->max_per_ip);
+	int r = skt__peers_take(srv->peers, peer, o->max_per_ip);
 	if (r == 1) {
 		*per_ip = true;
 		return 0;
@@ -262,13 +262,13 @@ static int admission(skt__svc_worker *w, const skt_addr *peer,
 	atomic_fetch_sub(&srv->open, 1);
 	*limit = o->max_per_ip;
 	/* Out of memory for the table: refusing is the safe side. */
-	return SKT__SVC_REFUSE_MAX_PER_IP;
+	return SKT_SERVER_REFUSE_MAX_PER_IP;
 }
 
-static skt__svc_conn *conn_new(skt__svc_worker *w, skt_stream *s,
+static skt_server_conn *conn_new(skt_server_worker *w, skt_stream *s,
 			       const skt_addr *peer, bool per_ip)
 {
-	skt__svc_conn *c = skt__calloc(1, sizeof(*c) + w->svc->conn_size);
+	skt_server_conn *c = skt_calloc(1, sizeof(*c) + w->svc->conn_size);
 	if (c == NULL)
 		return NULL;
 	c->w = w;
@@ -289,8 +289,8 @@ static skt__svc_conn *conn_new(skt__svc_worker *w, skt_stream *s,
 
 static void on_accept(skt_listener *ls, skt_stream *s, int status, void *arg)
 {
-	skt__svc_worker *w = arg;
-	skt__svc_server *srv = w->srv;
+	skt_server_worker *w = arg;
+	skt__server *srv = w->srv;
 	if (s == NULL) {
 		report_error(w, "accept", status);
 		return;
@@ -308,10 +308,10 @@ static void on_accept(skt_listener *ls, skt_stream *s, int status, void *arg)
 		refuse(w, s, &peer, why, limit);
 		return;
 	}
-	skt__svc_conn *c = conn_new(w, s, &peer, per_ip);
+	skt_server_conn *c = conn_new(w, s, &peer, per_ip);
 	if (c == NULL) {
 		if (per_ip)
-			skt__svc_peers_put(srv->peers, &peer);
+			skt__peers_put(srv->peers, &peer);
 		atomic_fetch_sub(&srv->open, 1);
 		report_error(w, "accept", SKT_ENOMEM);
 		skt_stream_abort(s);
@@ -322,10 +322,10 @@ static void on_accept(skt_listener *ls, skt_stream *s, int status, void *arg)
 	if (srv->o->idle_ms > 0)
 		skt_stream_set_timeouts(s, srv->o->idle_ms, 0);
 	if (srv->o->verbose) {
-		skt__svc_event ev = {.kind = SKT__SVC_EV_OPEN, .conn = c,
+		skt_server_event ev = {.kind = SKT_SERVER_EV_OPEN, .conn = c,
 				     .addr = &c->peer,
 				     .transport = SOCK_STREAM};
-		skt__svc_emit(srv, &ev);
+		skt__server_emit(srv, &ev);
 	}
 	if (w->svc->open(c) < 0)
 		skt_stream_abort(s); /* on_close cleans up */
@@ -333,9 +333,9 @@ static void on_accept(skt_listener *ls, skt_stream *s, int status, void *arg)
 
 /* ---- Datagrams ---- */
 
-static void one_dgram(skt__svc_worker *w, skt_udp *u, const skt_dgram *d)
+static void one_dgram(skt_server_worker *w, skt_udp *u, const skt_dgram *d)
 {
-	const skt__svc_opts *o = w->srv->o;
+	const skt_server_opts *o = w->srv->o;
 	skt__bump(&w->st.dgrams_in, 1);
 	skt__bump(&w->st.bytes_in, d->len);
 	long out = -1;
@@ -345,7 +345,7 @@ static void one_dgram(skt__svc_worker *w, skt_udp *u, const skt_dgram *d)
 		skt__bump(&w->st.refused, 1);
 	} else {
 		out = w->svc->datagram(w, d->data, d->len, w->dgram_out,
-				       SKT__SVC_DGRAM_MAX);
+				       SKT_SERVER_DGRAM_MAX);
 		if (out >= 0 && skt_udp_send(u, w->dgram_out, (size_t)out,
 					     &d->from) < 0) {
 			skt__bump(&w->st.errors, 1);
@@ -356,16 +356,16 @@ static void one_dgram(skt__svc_worker *w, skt_udp *u, const skt_dgram *d)
 		}
 	}
 	if (o->verbose) {
-		skt__svc_event ev = {.kind = SKT__SVC_EV_DATAGRAM,
+		skt_server_event ev = {.kind = SKT_SERVER_EV_DATAGRAM,
 				     .addr = &d->from, .transport = SOCK_DGRAM,
 				     .in = (long)d->len, .out = out};
-		skt__svc_emit(w->srv, &ev);
+		skt__server_emit(w->srv, &ev);
 	}
 }
 
 static void on_dgrams(skt_udp *u, int status, const skt_dgram *d, size_t n)
 {
-	skt__svc_worker *w = skt_udp_udata(u);
+	skt_server_worker *w = skt_udp_udata(u);
 	if (status < 0) {
 		report_error(w, "udp", status);
 		return;
@@ -376,14 +376,14 @@ static void on_dgrams(skt_udp *u, int status, const skt_dgram *d, size_t n)
 
 /* ---- Making and freeing ---- */
 
-int skt__svc_worker_init(skt__svc_worker *w)
+int skt__worker_init(skt_server_worker *w)
 {
 	w->conns.next = w->conns.prev = &w->conns;
 	int r = skt_loop_new(&w->loop, NULL);
 	if (r < 0)
 		return r;
 	if (w->srv->o->udp) {
-		w->dgram_out = skt__malloc(SKT__SVC_DGRAM_MAX);
+		w->dgram_out = skt_malloc(SKT_SERVER_DGRAM_MAX);
 		if (w->dgram_out == NULL)
 			return SKT_ENOMEM;
 	}
@@ -392,7 +392,7 @@ int skt__svc_worker_init(skt__svc_worker *w)
 	return 0;
 }
 
-int skt__svc_worker_serve(skt__svc_worker *w, size_t i, int fd, bool udp)
+int skt__worker_serve(skt_server_worker *w, size_t i, int fd, bool udp)
 {
 	int r;
 	if (!udp) {
@@ -401,7 +401,7 @@ int skt__svc_worker_serve(skt__svc_worker *w, size_t i, int fd, bool udp)
 			skt_close(fd);
 		return r;
 	}
-	r = skt_udp_new(w->loop, &w->udp[i], fd, SKT__SVC_DGRAM_MAX);
+	r = skt_udp_new(w->loop, &w->udp[i], fd, SKT_SERVER_DGRAM_MAX);
 	if (r < 0) {
 		skt_close(fd);
 		return r;
@@ -415,7 +415,7 @@ int skt__svc_worker_serve(skt__svc_worker *w, size_t i, int fd, bool udp)
 	return r;
 }
 
-void skt__svc_worker_fini(skt__svc_worker *w)
+void skt__worker_fini(skt_server_worker *w)
 {
 	/* Open streams get on_close (SKT_ECANCELED) here, on this thread,
 	 * after every worker thread has ended. */
@@ -424,11 +424,11 @@ void skt__svc_worker_fini(skt__svc_worker *w)
 	if (w->svc->worker_free != NULL && w->state != NULL)
 		w->svc->worker_free(w->state);
 	w->state = NULL;
-	skt__free(w->dgram_out);
+	skt_free(w->dgram_out);
 	w->dgram_out = NULL;
 }
 
-void skt__svc_worker_sum(skt__svc_worker *w, skt__svc_stats *sum)
+void skt__worker_sum(skt_server_worker *w, skt_server_stats *sum)
 {
 	sum->accepted += skt__read(&w->st.accepted);
 	sum->refused += skt__read(&w->st.refused);

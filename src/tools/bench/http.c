@@ -8,7 +8,7 @@
  * c->buf), BODY (c->body_left bytes of Content-Length), CHUNKED,
  * UNTIL_CLOSE (a body ended by the server's close). Body bytes are
  * counted and dropped; only heads are kept in the buffer. */
-#include "bench/bench_int.h"
+#include "tools/bench/bench_int.h"
 
 #include <string.h>
 
@@ -16,7 +16,7 @@ enum { HTTP_HEAD, HTTP_BODY, HTTP_CHUNKED, HTTP_UNTIL_CLOSE };
 
 #define BUF_FIRST 16384
 /* Room for the largest head the parser accepts, and a read beyond it. */
-#define BUF_MAX (SKT__HTTP_HEAD_MAX + 16384)
+#define BUF_MAX (HTTP_HEAD_MAX + 16384)
 
 static int http_issue(bench_conn *c, bench_slot *s)
 {
@@ -24,7 +24,7 @@ static int http_issue(bench_conn *c, bench_slot *s)
 	return 0;
 }
 
-static bool status_ok(const skt__bench_opts *o, int status)
+static bool status_ok(const bench_opts *o, int status)
 {
 	return o->status != 0 ? status == o->status
 			      : status >= 200 && status < 300;
@@ -39,13 +39,13 @@ static bool finish(bench_conn *c, int64_t now)
 	/* A response that ends the connection takes no successor with it. */
 	c->draining = c->close_after;
 	if (c->status_good)
-		skt__bench_complete(c, s, now);
+		bench_complete(c, s, now);
 	else
-		skt__bench_lost(c, s, SKT__BENCH_E_BAD_STATUS);
+		bench_lost(c, s, BENCH_E_BAD_STATUS);
 	if (c->fd != fd || c->state != CONN_UP)
 		return false;
 	if (c->close_after) {
-		skt__bench_recycle(c);
+		bench_recycle(c);
 		return false;
 	}
 	return true;
@@ -55,12 +55,12 @@ static bool finish(bench_conn *c, int64_t now)
  * is needed, or -1 when c failed. */
 static long head(bench_conn *c)
 {
-	skt__http_resp r;
-	int n = skt__http_resp_parse(c->buf, c->len, &r);
-	if (n == SKT__HTTP_MORE)
+	http_resp r;
+	int n = http_resp_parse(c->buf, c->len, &r);
+	if (n == HTTP_MORE)
 		return 0;
 	if (n < 0 || c->inflight == 0) {
-		skt__bench_fail(c, SKT__BENCH_E_BAD_RESPONSE);
+		bench_fail(c, BENCH_E_BAD_RESPONSE);
 		return -1;
 	}
 	c->status_good = status_ok(c->w->o, r.status);
@@ -70,7 +70,7 @@ static long head(bench_conn *c)
 		c->body_left = 0;
 	} else if (r.chunked) {
 		c->rstate = HTTP_CHUNKED;
-		skt__http_chunked_init(&c->chunked);
+		http_chunked_init(&c->chunked);
 	} else if (r.content_length >= 0) {
 		c->rstate = HTTP_BODY;
 		c->body_left = (uint64_t)r.content_length;
@@ -85,7 +85,7 @@ static long head(bench_conn *c)
 static bool consume(bench_conn *c, int64_t now)
 {
 	size_t pos = 0;
-	bool counting = skt__bench_measuring(c->w);
+	bool counting = bench_measuring(c->w);
 	bool ok = true;
 	while (ok && pos < c->len) {
 		size_t avail = c->len - pos;
@@ -112,10 +112,10 @@ static bool consume(bench_conn *c, int64_t now)
 		} else if (c->rstate == HTTP_CHUNKED) {
 			bool done = false;
 			uint64_t before = c->chunked.body_bytes;
-			long n = skt__http_chunked_feed(
+			long n = http_chunked_feed(
 			    &c->chunked, c->buf + pos, avail, &done);
 			if (n < 0) {
-				skt__bench_fail(c, SKT__BENCH_E_BAD_RESPONSE);
+				bench_fail(c, BENCH_E_BAD_RESPONSE);
 				return false;
 			}
 			pos += (size_t)n;
@@ -138,14 +138,14 @@ static bool consume(bench_conn *c, int64_t now)
 static int grow(bench_conn *c)
 {
 	if (c->cap >= BUF_MAX)
-		return SKT__BENCH_E_BAD_RESPONSE; /* cannot happen: the parser
+		return BENCH_E_BAD_RESPONSE; /* cannot happen: the parser
 						     refuses longer heads */
 	size_t cap = c->cap == 0 ? BUF_FIRST : c->cap * 2;
 	if (cap > BUF_MAX)
 		cap = BUF_MAX;
-	char *p = skt__realloc(c->buf, cap);
+	char *p = skt_realloc(c->buf, cap);
 	if (p == NULL)
-		return SKT__BENCH_E_OTHER;
+		return BENCH_E_OTHER;
 	c->buf = p;
 	c->cap = cap;
 	return 0;
@@ -159,12 +159,12 @@ static int at_eof(bench_conn *c, int64_t now)
 		return -1;
 	}
 	if (c->inflight == 0) {
-		skt__bench_recycle(c);
+		bench_recycle(c);
 		return -1;
 	}
-	skt__bench_fail(c, c->len > 0 || c->rstate != HTTP_HEAD
-			       ? SKT__BENCH_E_SHORT
-			       : SKT__BENCH_E_RESET);
+	bench_fail(c, c->len > 0 || c->rstate != HTTP_HEAD
+			       ? BENCH_E_SHORT
+			       : BENCH_E_RESET);
 	return -1;
 }
 
@@ -174,12 +174,12 @@ static int http_readable(bench_conn *c, int64_t now)
 		if (c->len == c->cap) {
 			int err = grow(c);
 			if (err != 0) {
-				skt__bench_fail(c, err);
+				bench_fail(c, err);
 				return -1;
 			}
 		}
 		size_t room = c->cap - c->len;
-		ssize_t n = skt__bench_recv(c, c->buf + c->len, room);
+		ssize_t n = bench_recv(c, c->buf + c->len, room);
 		if (n == SKT_EAGAIN)
 			return 0;
 		if (n < 0)
@@ -203,9 +203,9 @@ static void http_reset(bench_conn *c)
 	c->body_left = 0;
 }
 
-const bench_proto skt__bench_http_proto = {
+const bench_proto bench_http_proto = {
     .issue = http_issue,
-    .flush = skt__bench_push,
+    .flush = bench_push,
     .readable = http_readable,
     .reset = http_reset,
 };

@@ -5,15 +5,15 @@
  * whole, and re-scanning a partial one costs less than keeping state.
  * Each line is checked as soon as it is complete, so a malformed head is
  * BAD without waiting for its end; running out of input is MORE until
- * SKT__HTTP_HEAD_MAX bytes are in, BAD after. The chunked decoder, which
+ * HTTP_HEAD_MAX bytes are in, BAD after. The chunked decoder, which
  * sees bodies of any length, is a byte-level state machine instead.
  */
-#include "bench/resp.h"
+#include "tools/bench/resp.h"
 
 #include <limits.h>
 #include <string.h>
 
-enum { BAD = SKT__HTTP_BAD, MORE = SKT__HTTP_MORE };
+enum { BAD = HTTP_BAD, MORE = HTTP_MORE };
 
 /* Character classes, one bit each:
  *   TCHAR  a token character (RFC 9110 5.6.2): letters, digits and
@@ -88,7 +88,7 @@ typedef struct fields {
  * used up all it may. */
 static int short_input(const head *h)
 {
-	return h->len >= SKT__HTTP_HEAD_MAX ? BAD : MORE;
+	return h->len >= HTTP_HEAD_MAX ? BAD : MORE;
 }
 
 /* At CR or LF: step past CRLF or a bare LF. A CR followed by anything
@@ -138,7 +138,7 @@ static bool status_byte_ok(size_t i, char c)
 
 /* status-line = HTTP-version SP status-code SP [ reason-phrase ], with
  * "HTTP/1.1 200" CRLF (no SP) accepted too, as picohttpparser does. */
-static int status_line(head *h, skt__http_resp *r)
+static int status_line(head *h, http_resp *r)
 {
 	const char *b = h->buf;
 	size_t n = h->lim < 12 ? h->lim : 12;
@@ -246,7 +246,7 @@ static void connection(fields *f, const char *v, size_t n)
 static int field_value(fields *f, const char *name, size_t nlen, const char *v,
 		       size_t vlen)
 {
-	if (++f->n > SKT__HTTP_FIELDS_MAX)
+	if (++f->n > HTTP_FIELDS_MAX)
 		return BAD;
 	if (nlen == 10 && caseless_eq(name, "connection", 10))
 		connection(f, v, vlen);
@@ -288,7 +288,7 @@ static int field_line(head *h, fields *f)
 }
 
 /* Framing from the fields, RFC 9112 6.1 and 6.3. */
-static void decide(skt__http_resp *r, const fields *f)
+static void decide(http_resp *r, const fields *f)
 {
 	int s = r->status;
 	r->no_body = s < 200 || s == 204 || s == 304;
@@ -299,12 +299,12 @@ static void decide(skt__http_resp *r, const fields *f)
 		   (!r->no_body && !r->chunked && r->content_length < 0);
 }
 
-int skt__http_resp_parse(const char *buf, size_t len, skt__http_resp *out)
+int http_resp_parse(const char *buf, size_t len, http_resp *out)
 {
-	head h = {buf, len, len < SKT__HTTP_HEAD_MAX ? len : SKT__HTTP_HEAD_MAX,
+	head h = {buf, len, len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX,
 		  0};
 	fields f = {.length = -1};
-	skt__http_resp r;
+	http_resp r;
 	int rc = status_line(&h, &r);
 	if (rc != 0)
 		return rc;
@@ -357,13 +357,13 @@ enum {
 	FAILED
 };
 
-void skt__http_chunked_init(skt__http_chunked *c)
+void http_chunked_init(http_chunked *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->state = SIZE;
 }
 
-static void next_size_line(skt__http_chunked *c)
+static void next_size_line(http_chunked *c)
 {
 	c->state = SIZE;
 	c->left = 0;
@@ -382,7 +382,7 @@ static int hex_value(unsigned char ch)
 }
 
 /* The size line is over: data follows, or the trailer after size 0. */
-static int size_done(skt__http_chunked *c)
+static int size_done(http_chunked *c)
 {
 	c->line = 0;
 	c->state = c->left > 0 ? DATA : TRAILER;
@@ -391,15 +391,15 @@ static int size_done(skt__http_chunked *c)
 
 /* One byte of a size line (SIZE, SIZE_WS, EXT, SIZE_LF). The size is
  * checked against CHUNK_MAX before it is shifted, so it cannot wrap. */
-static int size_byte(skt__http_chunked *c, unsigned char ch)
+static int size_byte(http_chunked *c, unsigned char ch)
 {
 	int d = c->state == SIZE ? hex_value(ch) : -1;
 	if (d >= 0) {
-		if (c->left > (SKT__HTTP_CHUNK_MAX >> 4))
+		if (c->left > (HTTP_CHUNK_MAX >> 4))
 			return BAD;
 		c->left = c->left << 4 | (uint64_t)d;
 		c->digit = true;
-		return c->left > SKT__HTTP_CHUNK_MAX ? BAD : 0;
+		return c->left > HTTP_CHUNK_MAX ? BAD : 0;
 	}
 	if (c->state == SIZE_LF)
 		return ch == '\n' ? size_done(c) : BAD;
@@ -421,7 +421,7 @@ static int size_byte(skt__http_chunked *c, unsigned char ch)
 }
 
 /* One byte of the trailer section (TRAILER .. END_LF). */
-static int trailer_byte(skt__http_chunked *c, unsigned char ch)
+static int trailer_byte(http_chunked *c, unsigned char ch)
 {
 	switch (c->state) {
 	case TRAILER:
@@ -452,7 +452,7 @@ static int trailer_byte(skt__http_chunked *c, unsigned char ch)
 }
 
 /* One byte in any state but DATA, DONE and FAILED. */
-static int step(skt__http_chunked *c, unsigned char ch)
+static int step(http_chunked *c, unsigned char ch)
 {
 	switch (c->state) {
 	case DATA_CR:
@@ -472,14 +472,14 @@ static int step(skt__http_chunked *c, unsigned char ch)
 		break;
 	}
 	/* Size lines and the trailer section are bounded like a head. */
-	if (++c->line > SKT__HTTP_HEAD_MAX)
+	if (++c->line > HTTP_HEAD_MAX)
 		return BAD;
 	if (c->state >= TRAILER)
 		return trailer_byte(c, ch);
 	return size_byte(c, ch);
 }
 
-long skt__http_chunked_feed(skt__http_chunked *c, const char *buf, size_t len,
+long http_chunked_feed(http_chunked *c, const char *buf, size_t len,
 			    bool *done)
 {
 	if (len > LONG_MAX)
@@ -502,5 +502,5 @@ long skt__http_chunked_feed(skt__http_chunked *c, const char *buf, size_t len,
 			c->state = FAILED;
 	}
 	*done = c->state == DONE;
-	return c->state == FAILED ? SKT__HTTP_BAD : (long)i;
+	return c->state == FAILED ? HTTP_BAD : (long)i;
 }

@@ -19,7 +19,7 @@
  * as in echo.c) - the client is then held
  * back by TCP, not by our memory.
  */
-#include "services/services.h"
+#include "tools/serve/services.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -55,21 +55,21 @@ struct hello_worker {
 	char date[40]; /* "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 5.6.7) */
 };
 
-static int hello_worker_new(skt__svc_worker *w, void **state)
+static int hello_worker_new(skt_server_worker *w, void **state)
 {
-	*state = skt__calloc(1, sizeof(struct hello_worker));
+	*state = skt_calloc(1, sizeof(struct hello_worker));
 	return *state == NULL ? SKT_ENOMEM : 0;
 }
 
 static void hello_worker_free(void *state)
 {
-	skt__free(state);
+	skt_free(state);
 }
 
 /* The Date field, formatted once a second per worker (as nginx does). */
-static const char *date_now(skt__svc_worker *w)
+static const char *date_now(skt_server_worker *w)
 {
-	struct hello_worker *hw = skt__svc_wstate(w);
+	struct hello_worker *hw = skt_server_worker_state(w);
 	time_t now = time(NULL);
 	if (now != hw->date_at) {
 		struct tm tm;
@@ -95,10 +95,10 @@ static const char *reason(int status)
 }
 
 /* The whole answer in buf: one write, so one send for most answers. */
-static size_t answer(skt__svc_conn *c, int status, bool keep, char *buf,
+static size_t answer(skt_server_conn *c, int status, bool keep, char *buf,
 		     size_t cap)
 {
-	struct req *q = skt__svc_state(c);
+	struct req *q = skt_server_conn_state(c);
 	char err_body[64];
 	const char *body = hello_body;
 	if (status != 200) {
@@ -120,22 +120,22 @@ static size_t answer(skt__svc_conn *c, int status, bool keep, char *buf,
 
 /* An error ends the connection after its answer, gracefully. A size
  * limit that was hit (limit > 0) is named in the close event. */
-static void fail(skt__svc_conn *c, int status, size_t limit)
+static void fail(skt_server_conn *c, int status, size_t limit)
 {
 	char buf[512];
 	if (limit > 0) {
-		c->end = SKT__SVC_END_TOOBIG;
+		c->end = SKT_SERVER_END_TOOBIG;
 		c->limit = limit;
 	}
-	skt__svc_tell(c, buf, answer(c, status, false, buf, sizeof(buf)));
+	skt_server_conn_tell(c, buf, answer(c, status, false, buf, sizeof(buf)));
 }
 
 static void on_line(skt_stream *s, int status, const uint8_t *data,
 		    size_t len);
 
-static void next_request(skt__svc_conn *c)
+static void next_request(skt_server_conn *c)
 {
-	struct req *q = skt__svc_state(c);
+	struct req *q = skt_server_conn_state(c);
 	bool paused = q->paused;
 	*q = (struct req){.paused = paused};
 	if (!paused)
@@ -144,8 +144,8 @@ static void next_request(skt__svc_conn *c)
 
 static void on_sent(skt_stream *s, int status)
 {
-	skt__svc_conn *c = skt_stream_udata(s);
-	struct req *q = skt__svc_state(c);
+	skt_server_conn *c = skt_stream_udata(s);
+	struct req *q = skt_server_conn_state(c);
 	if (status != 0 || !q->paused)
 		return;
 	q->paused = false;
@@ -153,17 +153,17 @@ static void on_sent(skt_stream *s, int status)
 		skt_stream_read_line(s, LINE_MAX_HTTP, on_line);
 }
 
-static void respond(skt__svc_conn *c)
+static void respond(skt_server_conn *c)
 {
-	struct req *q = skt__svc_state(c);
+	struct req *q = skt_server_conn_state(c);
 	bool keep = !q->close && (!q->v10 || q->keep_alive);
 	char buf[512];
 	size_t n = answer(c, 200, keep, buf, sizeof(buf));
 	if (!keep) {
-		skt__svc_tell(c, buf, n);
+		skt_server_conn_tell(c, buf, n);
 		return;
 	}
-	int r = skt__svc_write(c, buf, n);
+	int r = skt_server_conn_write(c, buf, n);
 	if (r < 0)
 		return;
 	/* Out of memory for the flush mark: go on rather than stall. */
@@ -292,13 +292,13 @@ static size_t body_chunk(const struct req *q)
 static void on_body(skt_stream *s, int status, const uint8_t *data,
 		    size_t len)
 {
-	skt__svc_conn *c = skt_stream_udata(s);
-	struct req *q = skt__svc_state(c);
+	skt_server_conn *c = skt_stream_udata(s);
+	struct req *q = skt_server_conn_state(c);
 	if (status != 0) {
 		skt_stream_close(s);
 		return;
 	}
-	skt__svc_got(c, len);
+	skt_server_conn_got(c, len);
 	q->body_left -= len;
 	if (q->body_left == 0) {
 		respond(c);
@@ -307,16 +307,16 @@ static void on_body(skt_stream *s, int status, const uint8_t *data,
 	skt_stream_read_exact(s, body_chunk(q), on_body);
 }
 
-static void end_of_head(skt__svc_conn *c)
+static void end_of_head(skt_server_conn *c)
 {
-	struct req *q = skt__svc_state(c);
+	struct req *q = skt_server_conn_state(c);
 	if (q->body_left == 0) {
 		respond(c);
 		return;
 	}
 	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
 	if (q->expect && !q->v10 &&
-	    skt__svc_write(c, cont, sizeof(cont) - 1) < 0)
+	    skt_server_conn_write(c, cont, sizeof(cont) - 1) < 0)
 		return;
 	q->state = BODY;
 	skt_stream_read_exact(c->s, body_chunk(q), on_body);
@@ -325,8 +325,8 @@ static void end_of_head(skt__svc_conn *c)
 static void on_line(skt_stream *s, int status, const uint8_t *data,
 		    size_t len)
 {
-	skt__svc_conn *c = skt_stream_udata(s);
-	struct req *q = skt__svc_state(c);
+	skt_server_conn *c = skt_stream_udata(s);
+	struct req *q = skt_server_conn_state(c);
 	if (status == SKT_ETOOBIG) {
 		fail(c, q->state == REQUEST_LINE ? 414 : 431, LINE_MAX_HTTP);
 		return;
@@ -336,7 +336,7 @@ static void on_line(skt_stream *s, int status, const uint8_t *data,
 			skt_stream_close(s);
 		return;
 	}
-	skt__svc_got(c, len);
+	skt_server_conn_got(c, len);
 	q->head_bytes += len;
 	const char *p = (const char *)data;
 	size_t n = len - 1; /* the LF, then a CR before it */
@@ -363,16 +363,16 @@ static void on_line(skt_stream *s, int status, const uint8_t *data,
 		skt_stream_read_line(s, LINE_MAX_HTTP, on_line);
 }
 
-static int hello_open(skt__svc_conn *c)
+static int hello_open(skt_server_conn *c)
 {
 	return skt_stream_read_line(c->s, LINE_MAX_HTTP, on_line);
 }
 
-const skt__svc skt__svc_hello = {
+const skt_service svc_hello = {
 	.name = "hello",
 	.what = "HTTP/1.1 \"Hello, world!\" with keep-alive, for ab and wrk",
 	.port = 8080,
-	.flags = SKT__SVC_TCP,
+	.flags = SKT_SERVICE_TCP,
 	.idle_s = 60,
 	.conn_size = sizeof(struct req),
 	.worker_new = hello_worker_new,

@@ -1,7 +1,7 @@
 /* hist.h - a latency histogram with bounded relative error, in the manner
  * of HdrHistogram: log-linear buckets over the whole uint64_t range.
  *
- * Layout (S = SKT__HIST_SUB_BITS = 7): values below 2^(S+1) = 256 get a
+ * Layout (S = HIST_SUB_BITS = 7): values below 2^(S+1) = 256 get a
  * bucket each, so they are exact. Above, every power-of-two range
  * [2^k, 2^(k+1)) is cut into 2^S = 128 equal buckets of width 2^(k-S), so
  * a bucket is never wider than 1/128 of the values it holds: the relative
@@ -20,11 +20,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SKT__HIST_SUB_BITS  7
-#define SKT__HIST_SUB_COUNT (1u << SKT__HIST_SUB_BITS)
-#define SKT__HIST_BUCKETS   ((64 - SKT__HIST_SUB_BITS + 1) * SKT__HIST_SUB_COUNT)
+#define HIST_SUB_BITS  7
+#define HIST_SUB_COUNT (1u << HIST_SUB_BITS)
+#define HIST_BUCKETS   ((64 - HIST_SUB_BITS + 1) * HIST_SUB_COUNT)
 
-typedef struct skt__hist {
+typedef struct hist {
 	uint64_t count; /* values recorded */
 	uint64_t min;	/* smallest value; UINT64_MAX while empty */
 	uint64_t max;	/* largest value; 0 while empty */
@@ -33,32 +33,32 @@ typedef struct skt__hist {
 	 * rounds to 64 significant bits instead of wrapping: 2^64 ns is
 	 * only five hours of latency at a million requests a second. */
 	long double sum;
-	uint64_t bucket[SKT__HIST_BUCKETS];
-} skt__hist;
+	uint64_t bucket[HIST_BUCKETS];
+} hist;
 
 /* Empty h: count and sum 0, min UINT64_MAX, max 0, every bucket 0. A
  * zero-filled struct is not a valid empty histogram (its min is 0). */
-void skt__hist_reset(skt__hist *h);
+void hist_reset(hist *h);
 
-/* The bucket of v, in [0, SKT__HIST_BUCKETS): v itself below 2^(S+1),
+/* The bucket of v, in [0, HIST_BUCKETS): v itself below 2^(S+1),
  * else (shift << S) + (v >> shift) where shift = log2(v) - S, so that
  * v >> shift keeps the top S + 1 bits. No branch, no division; v | 255
  * makes clz well defined for v = 0 and floors the shift at 0. */
-inline size_t skt__hist_index(uint64_t v)
+inline size_t hist_index(uint64_t v)
 {
 	unsigned top = 63u - (unsigned)__builtin_clzll(
-				 v | ((2u * SKT__HIST_SUB_COUNT) - 1u));
-	unsigned shift = top - SKT__HIST_SUB_BITS;
-	return ((size_t)shift << SKT__HIST_SUB_BITS) + (size_t)(v >> shift);
+				 v | ((2u * HIST_SUB_COUNT) - 1u));
+	unsigned shift = top - HIST_SUB_BITS;
+	return ((size_t)shift << HIST_SUB_BITS) + (size_t)(v >> shift);
 }
 
 /* Record one value (nanoseconds, or any unit: the histogram does not
  * care). Never fails, never allocates. Counts wrap only after 2^64
  * values. Defined here (C99 inline, with the one external definition in
  * hist.c) so that the engine's hot path can inline it. */
-inline void skt__hist_record(skt__hist *h, uint64_t v)
+inline void hist_record(hist *h, uint64_t v)
 {
-	h->bucket[skt__hist_index(v)]++;
+	h->bucket[hist_index(v)]++;
 	h->count++;
 	h->sum += (long double)v;
 	if (v < h->min)
@@ -70,7 +70,7 @@ inline void skt__hist_record(skt__hist *h, uint64_t v)
 /* Add everything recorded in from to into (from is unchanged; merging an
  * empty histogram changes nothing). The result is exactly what recording
  * both sets of values into one histogram would have given. */
-void skt__hist_merge(skt__hist *into, const skt__hist *from);
+void hist_merge(hist *into, const hist *from);
 
 /* The value at percentile p (0..100) of the recorded values: 0 for an
  * empty histogram; min for p <= 0 and max for p >= 100, both exact (a NaN
@@ -80,14 +80,14 @@ void skt__hist_merge(skt__hist *into, const skt__hist *from);
  * answer, so a tail latency is never under-reported, and the answer
  * exceeds the exact value of that rank by less than one bucket width, at
  * most 1/128 of it (nothing at all below 256). */
-uint64_t skt__hist_percentile(const skt__hist *h, double p);
+uint64_t hist_percentile(const hist *h, double p);
 
 /* sum / count from the exact sum (see sum above); 0 when empty. */
-double skt__hist_mean(const skt__hist *h);
+double hist_mean(const hist *h);
 
 /* The smallest and largest values that land in bucket i (i below
- * SKT__HIST_BUCKETS): for tests and for printing a distribution. */
-uint64_t skt__hist_bucket_lo(size_t i);
-uint64_t skt__hist_bucket_hi(size_t i);
+ * HIST_BUCKETS): for tests and for printing a distribution. */
+uint64_t hist_bucket_lo(size_t i);
+uint64_t hist_bucket_hi(size_t i);
 
 #endif

@@ -17,7 +17,7 @@
  * once the broadcast ends, so the list never changes under a walk) and
  * GONE (unlinked: left, cut off, or its stream closed).
  */
-#include "services/services.h"
+#include "tools/serve/services.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -33,7 +33,7 @@
 
 struct member {
 	struct member *prev, *next;
-	skt__svc_conn *c;
+	skt_server_conn *c;
 	bool in_room;
 	bool dead;
 	char nick[NICK_MAX + 1];
@@ -46,25 +46,25 @@ struct room {
 	size_t cap;
 };
 
-static int chat_worker_new(skt__svc_worker *w, void **state)
+static int chat_worker_new(skt_server_worker *w, void **state)
 {
-	struct room *r = skt__calloc(1, sizeof(*r));
+	struct room *r = skt_calloc(1, sizeof(*r));
 	if (r == NULL)
 		return SKT_ENOMEM;
 	r->all.next = r->all.prev = &r->all;
-	r->cap = skt__svc_options(w)->max_queue;
+	r->cap = skt_server_worker_opts(w)->max_queue;
 	*state = r;
 	return 0;
 }
 
 static void chat_worker_free(void *state)
 {
-	skt__free(state);
+	skt_free(state);
 }
 
-static struct room *room_of(skt__svc_conn *c)
+static struct room *room_of(skt_server_conn *c)
 {
-	return skt__svc_wstate(c->w);
+	return skt_server_worker_state(c->w);
 }
 
 static void set_nick(struct member *m, const char *nick)
@@ -93,7 +93,7 @@ static void broadcast(struct room *r, const struct member *from,
 	for (struct member *m = r->all.next; m != &r->all; m = m->next) {
 		if (m == from || m->dead)
 			continue;
-		if (skt__svc_write(m->c, msg, len) == 1) {
+		if (skt_server_conn_write(m->c, msg, len) == 1) {
 			m->dead = true;
 			r->ndead++;
 		}
@@ -125,7 +125,7 @@ static void reap(struct room *r)
 		while (!m->dead)
 			m = m->next;
 		unlink_member(r, m);
-		skt__svc_cut(m->c, SKT__SVC_END_CUTOFF, r->cap);
+		skt_server_conn_cut(m->c, SKT_SERVER_END_CUTOFF, r->cap);
 		announce(r, NULL, "* %s left (cut off: too slow)\n", m->nick);
 	}
 }
@@ -143,7 +143,7 @@ static void leave(struct room *r, struct member *m)
 
 static void tell(struct member *m, const char *text)
 {
-	skt__svc_write(m->c, text, strlen(text));
+	skt_server_conn_write(m->c, text, strlen(text));
 }
 
 /* ---- Commands ---- */
@@ -225,11 +225,11 @@ static bool command(struct room *r, struct member *m, const char *line,
 static void on_line(skt_stream *s, int status, const uint8_t *data,
 		    size_t len)
 {
-	skt__svc_conn *c = skt_stream_udata(s);
-	struct member *m = skt__svc_state(c);
+	skt_server_conn *c = skt_stream_udata(s);
+	struct member *m = skt_server_conn_state(c);
 	struct room *r = room_of(c);
 	if (status == SKT_ETOOBIG) {
-		c->end = SKT__SVC_END_TOOBIG;
+		c->end = SKT_SERVER_END_TOOBIG;
 		c->limit = LINE_MAX_CHAT;
 		tell(m, "* line too long: bye\n");
 	}
@@ -239,7 +239,7 @@ static void on_line(skt_stream *s, int status, const uint8_t *data,
 		skt_stream_close(s);
 		return;
 	}
-	skt__svc_got(c, len);
+	skt_server_conn_got(c, len);
 	const char *line = (const char *)data;
 	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		len--;
@@ -254,10 +254,10 @@ static void on_line(skt_stream *s, int status, const uint8_t *data,
 		skt_stream_read_line(s, LINE_MAX_CHAT, on_line);
 }
 
-static int chat_open(skt__svc_conn *c)
+static int chat_open(skt_server_conn *c)
 {
 	struct room *r = room_of(c);
-	struct member *m = skt__svc_state(c);
+	struct member *m = skt_server_conn_state(c);
 	char nick[NICK_MAX + 1];
 	m->c = c;
 	snprintf(nick, sizeof(nick), "user%llu", (unsigned long long)c->id);
@@ -265,7 +265,7 @@ static int chat_open(skt__svc_conn *c)
 	/* The kernel's send buffer grows to megabytes by itself (tcp_wmem);
 	 * fixed at the cap, a member can be at most about twice the cap
 	 * behind before it is cut off. */
-	skt_sock_setopt(skt_stream_fd(c->s), SKT_OPT_SNDBUF,
+	skt_sock_set_opt(skt_stream_fd(c->s), SKT_OPT_SNDBUF,
 			(int)(r->cap < INT_MAX / 2 ? r->cap : INT_MAX / 2));
 	int rc = skt_stream_set_water(c->s, r->cap / 4, r->cap, NULL);
 	if (rc == 0)
@@ -290,26 +290,26 @@ static int chat_open(skt__svc_conn *c)
 
 /* Stopping: a last line, then the usual graceful close; nobody is told
  * of the others leaving (that would be n^2 lines for nothing). */
-static void chat_stop(skt__svc_conn *c)
+static void chat_stop(skt_server_conn *c)
 {
-	struct member *m = skt__svc_state(c);
+	struct member *m = skt_server_conn_state(c);
 	unlink_member(room_of(c), m);
 	tell(m, "* server shutting down\n");
 	skt_stream_close(c->s);
 }
 
-static void chat_closed(skt__svc_conn *c)
+static void chat_closed(skt_server_conn *c)
 {
-	struct member *m = skt__svc_state(c);
+	struct member *m = skt_server_conn_state(c);
 	if (m->c != NULL) /* NULL: open() never ran */
 		leave(room_of(c), m);
 }
 
-const skt__svc skt__svc_chat = {
+const skt_service svc_chat = {
 	.name = "chat",
 	.what = "a line-based chat room, like ncat --chat",
 	.port = 6667,
-	.flags = SKT__SVC_TCP | SKT__SVC_ONE_LOOP,
+	.flags = SKT_SERVICE_TCP | SKT_SERVICE_ONE_LOOP,
 	.idle_s = 3600,
 	.conn_size = sizeof(struct member),
 	.worker_new = chat_worker_new,

@@ -4,7 +4,7 @@
  * so that it can be stopped at any time), keeps the clock (warm-up, then
  * the measured window), reports progress, and adds up what the workers
  * counted. */
-#include "bench/bench_int.h"
+#include "tools/bench/bench_int.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -26,35 +26,35 @@
 #define TICK_NS	     100000000 /* the controller's clock: 100 ms */
 
 static const char *const err_names[] = {
-#define SKT__BENCH_ERR_NAME(id, name, text) name,
-    SKT__BENCH_ERRORS(SKT__BENCH_ERR_NAME)
-#undef SKT__BENCH_ERR_NAME
+#define BENCH_ERR_NAME(id, name, text) name,
+    BENCH_ERRORS(BENCH_ERR_NAME)
+#undef BENCH_ERR_NAME
 };
 static const char *const err_texts[] = {
-#define SKT__BENCH_ERR_TEXT(id, name, text) text,
-    SKT__BENCH_ERRORS(SKT__BENCH_ERR_TEXT)
-#undef SKT__BENCH_ERR_TEXT
+#define BENCH_ERR_TEXT(id, name, text) text,
+    BENCH_ERRORS(BENCH_ERR_TEXT)
+#undef BENCH_ERR_TEXT
 };
 
-const char *skt__bench_err_name(int kind)
+const char *bench_err_name(int kind)
 {
-	return kind >= 0 && kind < SKT__BENCH_E_COUNT ? err_names[kind] : "?";
+	return kind >= 0 && kind < BENCH_E_COUNT ? err_names[kind] : "?";
 }
 
-const char *skt__bench_err_text(int kind)
+const char *bench_err_text(int kind)
 {
-	return kind >= 0 && kind < SKT__BENCH_E_COUNT ? err_texts[kind] : "?";
+	return kind >= 0 && kind < BENCH_E_COUNT ? err_texts[kind] : "?";
 }
 
-uint64_t skt__bench_errors(const skt__bench_counts *c)
+uint64_t bench_errors(const bench_counts *c)
 {
 	uint64_t n = 0;
-	for (int i = 0; i < SKT__BENCH_E_COUNT; i++)
+	for (int i = 0; i < BENCH_E_COUNT; i++)
 		n += c->errors[i];
 	return n;
 }
 
-static int check(const skt__bench_opts *o)
+static int check(const bench_opts *o)
 {
 	if (o->conns == 0 || o->conns > CONNS_MAX || o->threads == 0 ||
 	    o->threads > THREADS_MAX || o->pipeline == 0 ||
@@ -64,16 +64,16 @@ static int check(const skt__bench_opts *o)
 	    o->target.len == 0)
 		return SKT_EINVAL;
 	switch (o->mode) {
-	case SKT__BENCH_ECHO:
+	case BENCH_ECHO:
 		if (o->udp ? o->size < 8 || o->size > SIZE_MAX_UDP
 			   : o->size == 0 || o->size > SIZE_MAX_TCP)
 			return SKT_EINVAL;
 		return 0;
-	case SKT__BENCH_CONNECT:
+	case BENCH_CONNECT:
 		return o->udp || o->pipeline != 1 || o->size > SIZE_MAX_TCP
 			   ? SKT_EINVAL
 			   : 0;
-	case SKT__BENCH_HTTP:
+	case BENCH_HTTP:
 		return o->udp || o->request == NULL || o->request_len == 0 ||
 			       o->request_len > HTTP_SPAN
 			   ? SKT_EINVAL
@@ -85,9 +85,9 @@ static int check(const skt__bench_opts *o)
 
 /* The outgoing stream: a pseudo-random pattern (xorshift; any bytes do,
  * as long as a shifted or truncated echo cannot match) or the request. */
-static int make_stream(bench_shared *sh, const skt__bench_opts *o)
+static int make_stream(bench_shared *sh, const bench_opts *o)
 {
-	if (o->mode == SKT__BENCH_HTTP) {
+	if (o->mode == BENCH_HTTP) {
 		size_t copies = HTTP_SPAN / o->request_len + 1;
 		sh->period = o->request_len;
 		sh->span = (copies - 1) * o->request_len;
@@ -98,10 +98,10 @@ static int make_stream(bench_shared *sh, const skt__bench_opts *o)
 		sh->span = PATTERN_PERIOD;
 	}
 	size_t len = sh->period + sh->span;
-	sh->out = skt__malloc(len);
+	sh->out = skt_malloc(len);
 	if (sh->out == NULL)
 		return SKT_ENOMEM;
-	if (o->mode == SKT__BENCH_HTTP) {
+	if (o->mode == BENCH_HTTP) {
 		for (size_t i = 0; i < len; i += o->request_len)
 			memcpy(sh->out + i, o->request,
 			       len - i < o->request_len ? len - i
@@ -119,15 +119,15 @@ static int make_stream(bench_shared *sh, const skt__bench_opts *o)
 	return 0;
 }
 
-static const bench_proto *proto_of(const skt__bench_opts *o)
+static const bench_proto *proto_of(const bench_opts *o)
 {
 	switch (o->mode) {
-	case SKT__BENCH_CONNECT:
-		return &skt__bench_connect_proto;
-	case SKT__BENCH_HTTP:
-		return &skt__bench_http_proto;
+	case BENCH_CONNECT:
+		return &bench_connect_proto;
+	case BENCH_HTTP:
+		return &bench_http_proto;
 	default:
-		return o->udp ? &skt__bench_udp_proto : &skt__bench_echo_proto;
+		return o->udp ? &bench_udp_proto : &bench_echo_proto;
 	}
 }
 
@@ -148,7 +148,7 @@ static void sleep_until(int64_t at)
 static void *thread_main(void *arg)
 {
 	bench_worker *w = arg;
-	skt__bench_worker_main(w);
+	bench_worker_main(w);
 	atomic_fetch_add(&w->sh->finished, 1);
 	return NULL;
 }
@@ -157,16 +157,16 @@ static void free_workers(bench_worker *w, unsigned n)
 {
 	for (unsigned i = 0; w != NULL && i < n; i++) {
 		skt_loop_free(w[i].loop);
-		skt__free(w[i].conns);
+		skt_free(w[i].conns);
 	}
-	skt__free(w);
+	skt_free(w);
 }
 
 /* Workers, their connections and loops; threads not started yet. */
 static int make_workers(bench_shared *sh, unsigned n, bench_worker **out)
 {
-	const skt__bench_opts *o = sh->o;
-	bench_worker *w = skt__calloc(n, sizeof(*w));
+	const bench_opts *o = sh->o;
+	bench_worker *w = skt_calloc(n, sizeof(*w));
 	if (w == NULL)
 		return SKT_ENOMEM;
 	int err = 0;
@@ -178,8 +178,8 @@ static int make_workers(bench_shared *sh, unsigned n, bench_worker **out)
 		w[i].pace_fd = -1;
 		w[i].nconns = o->conns / n + (i < o->conns % n);
 		w[i].interval_ns = o->rate > 0 ? 1e9 * n / o->rate : 0;
-		skt__hist_reset(&w[i].latency);
-		w[i].conns = skt__calloc(w[i].nconns, sizeof(bench_conn));
+		hist_reset(&w[i].latency);
+		w[i].conns = skt_calloc(w[i].nconns, sizeof(bench_conn));
 		if (w[i].conns == NULL)
 			err = SKT_ENOMEM;
 		else
@@ -205,7 +205,7 @@ static void stop_all(bench_worker *w, unsigned n)
 static void progress(const bench_shared *sh, bench_worker *w, unsigned n,
 		     int64_t now, int64_t start)
 {
-	skt__bench_progress p = {.elapsed_s = (double)(now - start) / 1e9};
+	bench_progress p = {.elapsed_s = (double)(now - start) / 1e9};
 	for (unsigned i = 0; i < n; i++) {
 		p.requests += atomic_load_explicit(&w[i].pub_requests,
 						   memory_order_relaxed);
@@ -221,12 +221,12 @@ static void progress(const bench_shared *sh, bench_worker *w, unsigned n,
 static int64_t keep_time(bench_shared *sh, bench_worker *w, unsigned n,
 			 int64_t *start, struct rusage *ru0)
 {
-	const skt__bench_opts *o = sh->o;
+	const bench_opts *o = sh->o;
 	*start = sh->t0_ns + o->warmup_ms * 1000000;
 	bool measuring = o->warmup_ms == 0;
 	int64_t next_report = sh->t0_ns + 1000000000;
 	for (int64_t tick = sh->t0_ns + TICK_NS;; tick += TICK_NS) {
-		int64_t now = skt__bench_now();
+		int64_t now = bench_now();
 		if (!measuring && now >= *start) {
 			getrusage(RUSAGE_SELF, ru0);
 			atomic_store(&sh->measuring, true);
@@ -250,46 +250,46 @@ static int64_t keep_time(bench_shared *sh, bench_worker *w, unsigned n,
 	}
 }
 
-static void collect(skt__bench_result *r, bench_worker *w, unsigned n)
+static void collect(bench_result *r, bench_worker *w, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
-		const skt__bench_counts *c = &w[i].c;
+		const bench_counts *c = &w[i].c;
 		r->c.requests += c->requests;
 		r->c.bytes_out += c->bytes_out;
 		r->c.bytes_in += c->bytes_in;
 		r->c.connects += c->connects;
-		for (int k = 0; k < SKT__BENCH_E_COUNT; k++)
+		for (int k = 0; k < BENCH_E_COUNT; k++)
 			r->c.errors[k] += c->errors[k];
-		skt__hist_merge(&r->latency, &w[i].latency);
+		hist_merge(&r->latency, &w[i].latency);
 	}
 }
 
-int skt__bench_run(const skt__bench_opts *o, skt__bench_result *r)
+int bench_run(const bench_opts *o, bench_result *r)
 {
 	int err = check(o);
 	if (err != 0)
 		return err;
 	memset(r, 0, sizeof(*r));
-	skt__hist_reset(&r->latency);
+	hist_reset(&r->latency);
 	unsigned n = o->threads < o->conns ? o->threads : o->conns;
 	bench_shared sh = {.o = o};
 	err = make_stream(&sh, o);
 	bench_worker *w = NULL;
 	if (err == 0)
 		err = make_workers(&sh, n, &w);
-	pthread_t *tid = err == 0 ? skt__calloc(n, sizeof(*tid)) : NULL;
+	pthread_t *tid = err == 0 ? skt_calloc(n, sizeof(*tid)) : NULL;
 	if (err == 0 && tid == NULL)
 		err = SKT_ENOMEM;
 	if (err != 0) {
 		free_workers(w, n);
-		skt__free(sh.out);
+		skt_free(sh.out);
 		return err;
 	}
 
 	struct rusage ru0, ru1;
 	getrusage(RUSAGE_SELF, &ru0);
 	atomic_store(&sh.measuring, o->warmup_ms == 0);
-	sh.t0_ns = skt__bench_now();
+	sh.t0_ns = bench_now();
 	unsigned started = 0;
 	for (; started < n; started++) {
 		int e = pthread_create(&tid[started], NULL, thread_main,
@@ -301,7 +301,7 @@ int skt__bench_run(const skt__bench_opts *o, skt__bench_result *r)
 	}
 	int64_t start = sh.t0_ns;
 	int64_t stop =
-	    err == 0 ? keep_time(&sh, w, n, &start, &ru0) : skt__bench_now();
+	    err == 0 ? keep_time(&sh, w, n, &start, &ru0) : bench_now();
 	bool all_done = atomic_load(&sh.finished) == n;
 	stop_all(w, started);
 	for (unsigned i = 0; i < started; i++)
@@ -325,8 +325,8 @@ int skt__bench_run(const skt__bench_opts *o, skt__bench_result *r)
 	r->elapsed_s = (double)(stop - start) / 1e9;
 	r->user_s = cpu_seconds(&ru1.ru_utime) - cpu_seconds(&ru0.ru_utime);
 	r->sys_s = cpu_seconds(&ru1.ru_stime) - cpu_seconds(&ru0.ru_stime);
-	skt__free(tid);
+	skt_free(tid);
 	free_workers(w, n);
-	skt__free(sh.out);
+	skt_free(sh.out);
 	return err;
 }

@@ -6,7 +6,7 @@
  * so sending any number of due requests is one send() of a contiguous
  * slice, and checking a read is one memcmp against the same slice; the
  * n-th request is complete when (n + 1) * SIZE bytes have come back. */
-#include "bench/bench_int.h"
+#include "tools/bench/bench_int.h"
 
 #include <string.h>
 
@@ -25,7 +25,7 @@ static bool complete_upto(bench_conn *c, int64_t now)
 	while (c->inflight > 0 && (c->completed + 1) * size <= c->got) {
 		int fd = c->fd;
 		uint64_t gen = c->completed;
-		skt__bench_complete(c, &c->slots[gen % depth], now);
+		bench_complete(c, &c->slots[gen % depth], now);
 		/* Closed (connect mode, -n reached) or failed and reopened. */
 		if (c->fd != fd || c->state != CONN_UP || c->completed < gen)
 			return false;
@@ -37,7 +37,7 @@ static int echo_readable(bench_conn *c, int64_t now)
 {
 	bench_worker *w = c->w;
 	for (;;) {
-		ssize_t n = skt__bench_recv(c, w->rbuf, w->rbuf_cap);
+		ssize_t n = bench_recv(c, w->rbuf, w->rbuf_cap);
 		if (n == SKT_EAGAIN)
 			return 0;
 		if (n < 0)
@@ -46,20 +46,20 @@ static int echo_readable(bench_conn *c, int64_t now)
 			/* The server closed: mid-answer is short, between
 			 * answers (nothing in flight) a reset of the session.
 			 */
-			skt__bench_fail(c, c->got > c->completed * w->o->size
-					       ? SKT__BENCH_E_SHORT
-					       : SKT__BENCH_E_RESET);
+			bench_fail(c, c->got > c->completed * w->o->size
+					       ? BENCH_E_SHORT
+					       : BENCH_E_RESET);
 			return -1;
 		}
 		now = w->now;
 		if (c->got + (uint64_t)n > c->sent ||
-		    memcmp(w->rbuf, skt__bench_out_at(w->sh, c->got, c->phase),
+		    memcmp(w->rbuf, bench_out_at(w->sh, c->got, c->phase),
 			   (size_t)n) != 0) {
-			skt__bench_fail(c, SKT__BENCH_E_MISMATCH);
+			bench_fail(c, BENCH_E_MISMATCH);
 			return -1;
 		}
 		c->got += (uint64_t)n;
-		if (skt__bench_measuring(w))
+		if (bench_measuring(w))
 			w->c.bytes_in += (uint64_t)n;
 		if (!complete_upto(c, now))
 			return -1;
@@ -70,9 +70,9 @@ static int echo_readable(bench_conn *c, int64_t now)
 	}
 }
 
-const bench_proto skt__bench_echo_proto = {
+const bench_proto bench_echo_proto = {
     .issue = echo_issue,
-    .flush = skt__bench_push,
+    .flush = bench_push,
     .readable = echo_readable,
 };
 
@@ -82,15 +82,15 @@ const bench_proto skt__bench_echo_proto = {
 static int connect_connected(bench_conn *c, int64_t now)
 {
 	bench_slot *s = &c->slots[0];
-	skt__bench_connected(c, s, now);
+	bench_connected(c, s, now);
 	if (c->w->o->size == 0) {
-		skt__bench_complete(c, s, now);
+		bench_complete(c, s, now);
 		return 0;
 	}
 	c->want = c->w->o->size;
-	int err = skt__bench_push(c);
+	int err = bench_push(c);
 	if (err != 0)
-		skt__bench_fail(c, err);
+		bench_fail(c, err);
 	return 0;
 }
 
@@ -103,9 +103,9 @@ static int connect_readable(bench_conn *c, int64_t now)
 	return 0;
 }
 
-const bench_proto skt__bench_connect_proto = {
+const bench_proto bench_connect_proto = {
     .issue = echo_issue,
-    .flush = skt__bench_push,
+    .flush = bench_push,
     .readable = connect_readable,
     .connected = connect_connected,
 };

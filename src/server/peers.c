@@ -8,7 +8,7 @@
  * before. IPv4 clients on a dual-stack socket arrive as ::ffff:a.b.c.d and
  * are counted as the IPv4 address they are, and the port is ignored.
  */
-#include "services/services.h"
+#include "server/server_int.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -19,7 +19,7 @@ struct entry {
 	size_t count;
 };
 
-struct skt__svc_peers {
+struct skt__peers {
 	pthread_mutex_t lock;
 	struct entry **b;
 	size_t nb;      /* buckets: a power of two */
@@ -54,14 +54,14 @@ static size_t hash(const uint8_t key[17])
 	return (size_t)(h ^ (h >> 32));
 }
 
-int skt__svc_peers_new(skt__svc_peers **out)
+int skt__peers_new(skt__peers **out)
 {
-	skt__svc_peers *p = skt__calloc(1, sizeof(*p));
+	skt__peers *p = skt_calloc(1, sizeof(*p));
 	if (p == NULL)
 		return SKT_ENOMEM;
-	p->b = skt__calloc(BUCKETS_MIN, sizeof(*p->b));
+	p->b = skt_calloc(BUCKETS_MIN, sizeof(*p->b));
 	if (p->b == NULL) {
-		skt__free(p);
+		skt_free(p);
 		return SKT_ENOMEM;
 	}
 	p->nb = BUCKETS_MIN;
@@ -70,7 +70,7 @@ int skt__svc_peers_new(skt__svc_peers **out)
 	return 0;
 }
 
-void skt__svc_peers_free(skt__svc_peers *p)
+void skt__peers_free(skt__peers *p)
 {
 	if (p == NULL)
 		return;
@@ -78,21 +78,21 @@ void skt__svc_peers_free(skt__svc_peers *p)
 		struct entry *e = p->b[i];
 		while (e != NULL) {
 			struct entry *next = e->next;
-			skt__free(e);
+			skt_free(e);
 			e = next;
 		}
 	}
 	pthread_mutex_destroy(&p->lock);
-	skt__free(p->b);
-	skt__free(p);
+	skt_free(p->b);
+	skt_free(p);
 }
 
 /* Double the buckets when entries outnumber them; a failed allocation
  * only leaves the chains longer. */
-static void grow(skt__svc_peers *p)
+static void grow(skt__peers *p)
 {
 	size_t nb = p->nb * 2;
-	struct entry **b = skt__calloc(nb, sizeof(*b));
+	struct entry **b = skt_calloc(nb, sizeof(*b));
 	if (b == NULL)
 		return;
 	for (size_t i = 0; i < p->nb; i++) {
@@ -105,12 +105,12 @@ static void grow(skt__svc_peers *p)
 			e = next;
 		}
 	}
-	skt__free(p->b);
+	skt_free(p->b);
 	p->b = b;
 	p->nb = nb;
 }
 
-static struct entry **find(skt__svc_peers *p, const uint8_t key[17])
+static struct entry **find(skt__peers *p, const uint8_t key[17])
 {
 	struct entry **pe = &p->b[hash(key) & (p->nb - 1)];
 	while (*pe != NULL && memcmp((*pe)->key, key, 17) != 0)
@@ -118,7 +118,7 @@ static struct entry **find(skt__svc_peers *p, const uint8_t key[17])
 	return pe;
 }
 
-int skt__svc_peers_take(skt__svc_peers *p, const skt_addr *a, size_t max)
+int skt__peers_take(skt__peers *p, const skt_addr *a, size_t max)
 {
 	uint8_t key[17];
 	key_of(a, key);
@@ -130,7 +130,7 @@ int skt__svc_peers_take(skt__svc_peers *p, const skt_addr *a, size_t max)
 	} else if (*pe != NULL) {
 		(*pe)->count++;
 	} else {
-		struct entry *e = skt__malloc(sizeof(*e));
+		struct entry *e = skt_malloc(sizeof(*e));
 		if (e == NULL) {
 			r = SKT_ENOMEM;
 		} else {
@@ -146,7 +146,7 @@ int skt__svc_peers_take(skt__svc_peers *p, const skt_addr *a, size_t max)
 	return r;
 }
 
-void skt__svc_peers_put(skt__svc_peers *p, const skt_addr *a)
+void skt__peers_put(skt__peers *p, const skt_addr *a)
 {
 	uint8_t key[17];
 	key_of(a, key);
@@ -156,7 +156,7 @@ void skt__svc_peers_put(skt__svc_peers *p, const skt_addr *a)
 	if (e != NULL && --e->count == 0) {
 		*pe = e->next;
 		p->n--;
-		skt__free(e);
+		skt_free(e);
 	}
 	pthread_mutex_unlock(&p->lock);
 }

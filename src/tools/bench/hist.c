@@ -5,7 +5,7 @@
  * buckets (a few microseconds) and need no precision tricks beyond the
  * bucket bounds below.
  */
-#include "bench/hist.h"
+#include "tools/bench/hist.h"
 
 #include <math.h>
 #include <string.h>
@@ -13,10 +13,10 @@
 /* The external definitions of the header's inline functions (C99 6.7.4):
  * a caller that does not inline them, or takes their address, links to
  * these. */
-extern inline size_t skt__hist_index(uint64_t v);
-extern inline void skt__hist_record(skt__hist *h, uint64_t v);
+extern inline size_t hist_index(uint64_t v);
+extern inline void hist_record(hist *h, uint64_t v);
 
-void skt__hist_reset(skt__hist *h)
+void hist_reset(hist *h)
 {
 	memset(h->bucket, 0, sizeof(h->bucket));
 	h->count = 0;
@@ -25,11 +25,11 @@ void skt__hist_reset(skt__hist *h)
 	h->sum = 0;
 }
 
-void skt__hist_merge(skt__hist *into, const skt__hist *from)
+void hist_merge(hist *into, const hist *from)
 {
 	if (from->count == 0)
 		return;
-	for (size_t i = 0; i < SKT__HIST_BUCKETS; i++)
+	for (size_t i = 0; i < HIST_BUCKETS; i++)
 		into->bucket[i] += from->bucket[i];
 	into->count += from->count;
 	into->sum += from->sum;
@@ -40,29 +40,29 @@ void skt__hist_merge(skt__hist *into, const skt__hist *from)
 }
 
 /* Bucket i holds the values whose top S + 1 bits, shifted back, give its
- * lowest value (the inverse of skt__hist_index): i itself below 2^(S+1),
+ * lowest value (the inverse of hist_index): i itself below 2^(S+1),
  * else i = (shift << S) + m with m in [2^S, 2^(S+1)), so i >> S is
  * shift + 1. */
 static unsigned bucket_shift(size_t i)
 {
-	if (i < 2 * SKT__HIST_SUB_COUNT)
+	if (i < 2 * HIST_SUB_COUNT)
 		return 0;
-	return (unsigned)(i >> SKT__HIST_SUB_BITS) - 1u;
+	return (unsigned)(i >> HIST_SUB_BITS) - 1u;
 }
 
-uint64_t skt__hist_bucket_lo(size_t i)
+uint64_t hist_bucket_lo(size_t i)
 {
 	unsigned shift = bucket_shift(i);
-	uint64_t m = (uint64_t)i - ((uint64_t)shift << SKT__HIST_SUB_BITS);
+	uint64_t m = (uint64_t)i - ((uint64_t)shift << HIST_SUB_BITS);
 	return m << shift;
 }
 
-uint64_t skt__hist_bucket_hi(size_t i)
+uint64_t hist_bucket_hi(size_t i)
 {
 	/* lo + (2^shift - 1): the last bucket ends at exactly UINT64_MAX,
 	 * so this cannot wrap. */
 	unsigned shift = bucket_shift(i);
-	return skt__hist_bucket_lo(i) + ((UINT64_C(1) << shift) - 1u);
+	return hist_bucket_lo(i) + ((UINT64_C(1) << shift) - 1u);
 }
 
 /* The rank (1-based, in sorted order) that percentile p names, for
@@ -78,7 +78,7 @@ static uint64_t rank_of(double p, uint64_t count)
 	return (uint64_t)r;
 }
 
-uint64_t skt__hist_percentile(const skt__hist *h, double p)
+uint64_t hist_percentile(const hist *h, double p)
 {
 	if (h->count == 0)
 		return 0;
@@ -89,12 +89,12 @@ uint64_t skt__hist_percentile(const skt__hist *h, double p)
 	uint64_t rank = rank_of(p, h->count);
 	uint64_t seen = 0;
 	size_t i = 0;
-	for (; i < SKT__HIST_BUCKETS - 1; i++) {
+	for (; i < HIST_BUCKETS - 1; i++) {
 		seen += h->bucket[i];
 		if (seen >= rank)
 			break;
 	}
-	uint64_t v = skt__hist_bucket_hi(i);
+	uint64_t v = hist_bucket_hi(i);
 	if (v > h->max)
 		v = h->max;
 	if (v < h->min)
@@ -102,7 +102,7 @@ uint64_t skt__hist_percentile(const skt__hist *h, double p)
 	return v;
 }
 
-double skt__hist_mean(const skt__hist *h)
+double hist_mean(const hist *h)
 {
 	if (h->count == 0)
 		return 0.0;

@@ -1,6 +1,6 @@
 /* tell.c - the services that tell one thing and hang up: qotd (RFC 865),
  * daytime (RFC 867) and time (RFC 868). Over TCP each answers at once and
- * ends the connection gracefully (skt__svc_tell: half-close, then read
+ * ends the connection gracefully (skt_server_conn_tell: half-close, then read
  * until the client closes); over UDP each answers any datagram, whatever
  * it holds, as the RFCs say.
  *
@@ -11,7 +11,7 @@
  * load, not cut at send. Each worker hands its quotes out in turn, so
  * clients see them all.
  */
-#include "services/services.h"
+#include "tools/serve/services.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -48,48 +48,48 @@ static void time_bytes(uint8_t out[4])
 	out[3] = (uint8_t)t;
 }
 
-static int daytime_open(skt__svc_conn *c)
+static int daytime_open(skt_server_conn *c)
 {
 	char buf[128];
 	size_t n = daytime_text(buf, sizeof(buf));
-	return skt__svc_tell(c, buf, n);
+	return skt_server_conn_tell(c, buf, n);
 }
 
-static long daytime_dgram(skt__svc_worker *w, const uint8_t *in, size_t len,
+static long daytime_dgram(skt_server_worker *w, const uint8_t *in, size_t len,
 			  uint8_t *out, size_t cap)
 {
 	return (long)daytime_text((char *)out, cap);
 }
 
-static int time_open(skt__svc_conn *c)
+static int time_open(skt_server_conn *c)
 {
 	uint8_t b[4];
 	time_bytes(b);
-	return skt__svc_tell(c, b, sizeof(b));
+	return skt_server_conn_tell(c, b, sizeof(b));
 }
 
-static long time_dgram(skt__svc_worker *w, const uint8_t *in, size_t len,
+static long time_dgram(skt_server_worker *w, const uint8_t *in, size_t len,
 		       uint8_t *out, size_t cap)
 {
 	time_bytes(out);
 	return 4;
 }
 
-const skt__svc skt__svc_daytime = {
+const skt_service svc_daytime = {
 	.name = "daytime",
 	.what = "RFC 867: the date and time as a line of text",
 	.port = 1313,
-	.flags = SKT__SVC_TCP | SKT__SVC_UDP,
+	.flags = SKT_SERVICE_TCP | SKT_SERVICE_UDP,
 	.idle_s = 300,
 	.open = daytime_open,
 	.datagram = daytime_dgram,
 };
 
-const skt__svc skt__svc_time = {
+const skt_service svc_time = {
 	.name = "time",
 	.what = "RFC 868: seconds since 1900 as 4 big-endian bytes",
 	.port = 3737,
-	.flags = SKT__SVC_TCP | SKT__SVC_UDP,
+	.flags = SKT_SERVICE_TCP | SKT_SERVICE_UDP,
 	.idle_s = 300,
 	.open = time_open,
 	.datagram = time_dgram,
@@ -121,33 +121,33 @@ struct qotd_worker {
 	size_t next;
 };
 
-static int qotd_worker_new(skt__svc_worker *w, void **state)
+static int qotd_worker_new(skt_server_worker *w, void **state)
 {
-	*state = skt__calloc(1, sizeof(struct qotd_worker));
+	*state = skt_calloc(1, sizeof(struct qotd_worker));
 	return *state == NULL ? SKT_ENOMEM : 0;
 }
 
 static void qotd_worker_free(void *state)
 {
-	skt__free(state);
+	skt_free(state);
 }
 
-static const char *next_quote(skt__svc_worker *w)
+static const char *next_quote(skt_server_worker *w)
 {
-	struct qotd_worker *q = skt__svc_wstate(w);
-	const skt__quotes *file = skt__svc_options(w)->quotes;
-	size_t n = file != NULL ? file->n : SKT__ARRAY_SIZE(builtin);
+	struct qotd_worker *q = skt_server_worker_state(w);
+	const svc_quotes *file = skt_server_worker_opts(w)->service_arg;
+	size_t n = file != NULL ? file->n : ARRAY_SIZE(builtin);
 	size_t i = q->next++ % n;
 	return file != NULL ? file->v[i] : builtin[i];
 }
 
-static int qotd_open(skt__svc_conn *c)
+static int qotd_open(skt_server_conn *c)
 {
 	const char *quote = next_quote(c->w);
-	return skt__svc_tell(c, quote, strlen(quote));
+	return skt_server_conn_tell(c, quote, strlen(quote));
 }
 
-static long qotd_dgram(skt__svc_worker *w, const uint8_t *in, size_t len,
+static long qotd_dgram(skt_server_worker *w, const uint8_t *in, size_t len,
 		       uint8_t *out, size_t cap)
 {
 	const char *quote = next_quote(w);
@@ -163,7 +163,7 @@ static int read_file(const char *path, char **text, size_t *len)
 	FILE *f = fopen(path, "rbe");
 	if (f == NULL)
 		return -errno;
-	char *buf = skt__malloc(FILE_MAX + 1);
+	char *buf = skt_malloc(FILE_MAX + 1);
 	if (buf == NULL) {
 		fclose(f);
 		return SKT_ENOMEM;
@@ -172,7 +172,7 @@ static int read_file(const char *path, char **text, size_t *len)
 	int r = ferror(f) ? SKT_EIO : n > FILE_MAX ? SKT_ETOOBIG : 0;
 	fclose(f);
 	if (r < 0) {
-		skt__free(buf);
+		skt_free(buf);
 		return r;
 	}
 	buf[n] = '\0';
@@ -182,7 +182,7 @@ static int read_file(const char *path, char **text, size_t *len)
 }
 
 /* Lines from first to last (exclusive) of a quote, CRLF each. */
-static int add_quote(skt__quotes *q, char **lines, size_t first,
+static int add_quote(svc_quotes *q, char **lines, size_t first,
 		     size_t last)
 {
 	size_t len = 0;
@@ -190,10 +190,10 @@ static int add_quote(skt__quotes *q, char **lines, size_t first,
 		len += strlen(lines[i]) + 2;
 	if (len > QUOTE_MAX)
 		return SKT_ETOOBIG;
-	char *s = skt__malloc(len + 1), *p = s;
-	char **v = skt__realloc(q->v, (q->n + 1) * sizeof(*v));
+	char *s = skt_malloc(len + 1), *p = s;
+	char **v = skt_realloc(q->v, (q->n + 1) * sizeof(*v));
 	if (s == NULL || v == NULL) {
-		skt__free(s);
+		skt_free(s);
 		if (v != NULL)
 			q->v = v;
 		return SKT_ENOMEM;
@@ -229,7 +229,7 @@ static size_t split_lines(char *text, size_t len, char **lines)
 
 /* A quote is a run of lines between "%" lines (blank lines around it
  * dropped), or each non-empty line when the file has no "%" line. */
-static int parse(skt__quotes *q, char **lines, size_t n, size_t *bad_line)
+static int parse(svc_quotes *q, char **lines, size_t n, size_t *bad_line)
 {
 	bool fortune = false;
 	for (size_t i = 0; i < n && !fortune; i++)
@@ -260,9 +260,9 @@ static int parse(skt__quotes *q, char **lines, size_t n, size_t *bad_line)
 	return q->n > 0 ? 0 : SKT_EINVAL;
 }
 
-int skt__quotes_load(skt__quotes *q, const char *path, size_t *bad_line)
+int quotes_load(svc_quotes *q, const char *path, size_t *bad_line)
 {
-	*q = (skt__quotes){0};
+	*q = (svc_quotes){0};
 	*bad_line = 0;
 	char *text = NULL;
 	size_t len = 0;
@@ -270,32 +270,32 @@ int skt__quotes_load(skt__quotes *q, const char *path, size_t *bad_line)
 	if (r < 0)
 		return r;
 	/* At most one line per byte, plus one. */
-	char **lines = skt__malloc((len + 1) * sizeof(*lines));
+	char **lines = skt_malloc((len + 1) * sizeof(*lines));
 	if (lines == NULL) {
-		skt__free(text);
+		skt_free(text);
 		return SKT_ENOMEM;
 	}
 	r = parse(q, lines, split_lines(text, len, lines), bad_line);
-	skt__free(lines);
-	skt__free(text);
+	skt_free(lines);
+	skt_free(text);
 	if (r < 0)
-		skt__quotes_free(q);
+		quotes_free(q);
 	return r;
 }
 
-void skt__quotes_free(skt__quotes *q)
+void quotes_free(svc_quotes *q)
 {
 	for (size_t i = 0; i < q->n; i++)
-		skt__free(q->v[i]);
-	skt__free(q->v);
-	*q = (skt__quotes){0};
+		skt_free(q->v[i]);
+	skt_free(q->v);
+	*q = (svc_quotes){0};
 }
 
-const skt__svc skt__svc_qotd = {
+const skt_service svc_qotd = {
 	.name = "qotd",
 	.what = "RFC 865: a quote, built in or from --file",
 	.port = 1717,
-	.flags = SKT__SVC_TCP | SKT__SVC_UDP,
+	.flags = SKT_SERVICE_TCP | SKT_SERVICE_UDP,
 	.idle_s = 300,
 	.worker_new = qotd_worker_new,
 	.worker_free = qotd_worker_free,

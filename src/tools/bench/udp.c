@@ -4,7 +4,7 @@
  * --timeout is counted lost and its slot reused; a late answer to it is
  * ignored. Answers may come out of order, so they are matched to their
  * slot by sequence number. */
-#include "bench/bench_int.h"
+#include "tools/bench/bench_int.h"
 
 #include <errno.h>
 #include <string.h>
@@ -21,7 +21,7 @@ static void fill(const bench_conn *c, uint64_t seq, uint8_t *buf, size_t size)
 {
 	memcpy(buf, &seq, SEQ_BYTES);
 	memcpy(buf + SEQ_BYTES,
-	       skt__bench_out_at(c->w->sh, offset_of(seq), c->phase),
+	       bench_out_at(c->w->sh, offset_of(seq), c->phase),
 	       size - SEQ_BYTES);
 }
 
@@ -41,11 +41,11 @@ static int udp_issue(bench_conn *c, bench_slot *s)
 		 * as such; the socket lives on. */
 		if (errno != ECONNREFUSED && errno != EAGAIN &&
 		    errno != ENOBUFS)
-			return SKT__BENCH_E_OTHER;
+			return BENCH_E_OTHER;
 		s->sent_ns = 0;
 		return 0;
 	}
-	if (skt__bench_measuring(w))
+	if (bench_measuring(w))
 		w->c.bytes_out += size;
 	return 0;
 }
@@ -82,14 +82,14 @@ static void answer(bench_conn *c, size_t n, int64_t now)
 		return; /* late, after its timeout, or a duplicate */
 	if (n != size ||
 	    memcmp(w->rbuf + SEQ_BYTES,
-		   skt__bench_out_at(w->sh, offset_of(seq), c->phase),
+		   bench_out_at(w->sh, offset_of(seq), c->phase),
 		   size - SEQ_BYTES) != 0) {
-		skt__bench_lost(c, s, SKT__BENCH_E_MISMATCH);
+		bench_lost(c, s, BENCH_E_MISMATCH);
 		return;
 	}
-	if (skt__bench_measuring(w))
+	if (bench_measuring(w))
 		w->c.bytes_in += n;
-	skt__bench_complete(c, s, now);
+	bench_complete(c, s, now);
 }
 
 static int udp_readable(bench_conn *c, int64_t now)
@@ -107,10 +107,10 @@ static int udp_readable(bench_conn *c, int64_t now)
 				return 0;
 			bench_slot *s = oldest(c);
 			if (s != NULL)
-				skt__bench_lost(c, s,
+				bench_lost(c, s,
 						errno == ECONNREFUSED
-						    ? SKT__BENCH_E_REFUSED
-						    : SKT__BENCH_E_OTHER);
+						    ? BENCH_E_REFUSED
+						    : BENCH_E_OTHER);
 			continue;
 		}
 		answer(c, (size_t)n, now);
@@ -118,7 +118,7 @@ static int udp_readable(bench_conn *c, int64_t now)
 	return c->state == CONN_UP ? 0 : -1;
 }
 
-const bench_proto skt__bench_udp_proto = {
+const bench_proto bench_udp_proto = {
     .issue = udp_issue,
     .readable = udp_readable,
 };

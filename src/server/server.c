@@ -8,7 +8,7 @@
  *             report counters;
  *   DRAINING  the first SIGINT/SIGTERM: each worker is told (a post to
  *             its loop) to stop accepting and to let its connections
- *             finish their writes for SKT__SVC_DRAIN_MS; a second signal
+ *             finish their writes for SKT_SERVER_DRAIN_MS; a second signal
  *             resets what is left at once;
  *   STOPPED   every worker has said it is done (or the last-resort timer
  *             gave up on one): threads joined, STOPPED reported, all
@@ -19,7 +19,7 @@
  * listening socket and serve several addresses and UDP on the same loops,
  * which it does not offer.
  */
-#include "services/server_int.h"
+#include "server/server_int.h"
 
 #include <sched.h>
 #include <signal.h>
@@ -32,32 +32,18 @@
 /* Tries to find a port free for both TCP and UDP when asked for port 0. */
 #define PAIR_TRIES 16
 
-const skt__svc *const skt__svc_all[] = {
-	&skt__svc_echo, &skt__svc_discard, &skt__svc_chargen,
-	&skt__svc_qotd, &skt__svc_daytime, &skt__svc_time,
-	&skt__svc_upper, &skt__svc_chat, &skt__svc_hello, NULL,
-};
-
-const skt__svc *skt__svc_find(const char *name)
-{
-	for (size_t i = 0; skt__svc_all[i] != NULL; i++)
-		if (strcmp(skt__svc_all[i]->name, name) == 0)
-			return skt__svc_all[i];
-	return NULL;
-}
-
-void skt__svc_emit(const skt__svc_server *srv, skt__svc_event *ev)
+void skt__server_emit(const skt__server *srv, skt_server_event *ev)
 {
 	ev->service = srv->o->svc->name;
 	srv->o->log(ev, srv->o->log_arg);
 }
 
-static void sum_stats(skt__svc_server *srv, skt__svc_stats *st)
+static void sum_stats(skt__server *srv, skt_server_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->open = atomic_load(&srv->open);
 	for (unsigned i = 0; i < srv->nw; i++)
-		skt__svc_worker_sum(&srv->w[i], st);
+		skt__worker_sum(&srv->w[i], st);
 }
 
 /* One worker per CPU this process may run on (taskset counts). */
@@ -71,7 +57,7 @@ static unsigned cpus(void)
 
 /* ---- Listening sockets ---- */
 
-static int listen_one(const skt__svc_addr *a, const skt_addr *exact,
+static int listen_one(const skt_server_addr *a, const skt_addr *exact,
 		      int type, bool reuseport)
 {
 	skt_listen_opts lo = {.socktype = type, .reuseport = reuseport};
@@ -84,7 +70,7 @@ static int listen_one(const skt__svc_addr *a, const skt_addr *exact,
  * in use and silently share it. Binding first without it turns that into
  * the EADDRINUSE a user expects; a free port is then let go and bound
  * again with it. */
-static int probe(const skt__svc_addr *a, int type)
+static int probe(const skt_server_addr *a, int type)
 {
 	if (strcmp(a->port, "0") == 0)
 		return 0;
@@ -95,7 +81,7 @@ static int probe(const skt__svc_addr *a, int type)
 	return 0;
 }
 
-static int fail_at(skt__svc_server *srv, size_t i, int type, int err)
+static int fail_at(skt__server *srv, size_t i, int type, int err)
 {
 	srv->o->failed_addr = i;
 	srv->o->failed_transport = type;
@@ -104,11 +90,11 @@ static int fail_at(skt__svc_server *srv, size_t i, int type, int err)
 
 /* Address i's first sockets, TCP and/or UDP on one port: with port 0 the
  * TCP port the system picks may be taken for UDP, so pick again. */
-static int bind_first(skt__svc_server *srv, size_t i, int fd[2],
+static int bind_first(skt__server *srv, size_t i, int fd[2],
 		      skt_addr *local)
 {
-	const skt__svc_opts *o = srv->o;
-	const skt__svc_addr *a = &o->addrs[i];
+	const skt_server_opts *o = srv->o;
+	const skt_server_addr *a = &o->addrs[i];
 	bool share = srv->nw > 1;
 	for (int tries = 0;; tries++) {
 		int type = o->tcp ? SOCK_STREAM : SOCK_DGRAM;
@@ -135,24 +121,24 @@ static int bind_first(skt__svc_server *srv, size_t i, int fd[2],
 	}
 }
 
-static void report_listening(skt__svc_server *srv, const skt_addr *local)
+static void report_listening(skt__server *srv, const skt_addr *local)
 {
-	const skt__svc_opts *o = srv->o;
+	const skt_server_opts *o = srv->o;
 	for (int t = 0; t < 2; t++) {
 		if ((t == 0 && !o->tcp) || (t == 1 && !o->udp))
 			continue;
-		skt__svc_event ev = {.kind = SKT__SVC_EV_LISTENING,
+		skt_server_event ev = {.kind = SKT_SERVER_EV_LISTENING,
 				     .addr = local,
 				     .transport = t == 0 ? SOCK_STREAM
 							 : SOCK_DGRAM};
-		skt__svc_emit(srv, &ev);
+		skt__server_emit(srv, &ev);
 	}
 }
 
 /* Every worker's sockets for address i, the same address and port. */
-static int bind_addr(skt__svc_server *srv, size_t i)
+static int bind_addr(skt__server *srv, size_t i)
 {
-	const skt__svc_opts *o = srv->o;
+	const skt_server_opts *o = srv->o;
 	int types[2], nt = 0;
 	if (o->tcp)
 		types[nt++] = SOCK_STREAM;
@@ -170,7 +156,7 @@ static int bind_addr(skt__svc_server *srv, size_t i)
 				     : listen_one(NULL, &local, types[t], true);
 			if (fd < 0)
 				return fail_at(srv, i, types[t], fd);
-			r = skt__svc_worker_serve(&srv->w[k], i, fd,
+			r = skt__worker_serve(&srv->w[k], i, fd,
 						  types[t] == SOCK_DGRAM);
 			if (r < 0) {
 				if (k == 0 && t == 0 && nt == 2)
@@ -185,58 +171,58 @@ static int bind_addr(skt__svc_server *srv, size_t i)
 
 /* ---- The control loop ---- */
 
-static void report(skt__svc_server *srv, skt__svc_ev kind, int signum)
+static void report(skt__server *srv, skt_server_ev kind, int signum)
 {
-	skt__svc_stats st;
+	skt_server_stats st;
 	sum_stats(srv, &st);
-	skt__svc_event ev = {.kind = kind, .stats = &st, .signum = signum};
+	skt_server_event ev = {.kind = kind, .stats = &st, .signum = signum};
 	skt_loop_update_time(srv->ctl);
 	ev.ms = skt_loop_now(srv->ctl) - srv->started;
-	skt__svc_emit(srv, &ev);
+	skt__server_emit(srv, &ev);
 }
 
 static void on_stats(skt_timer *t, void *arg)
 {
-	report(arg, SKT__SVC_EV_STATS, 0);
+	report(arg, SKT_SERVER_EV_STATS, 0);
 }
 
 static void on_kill(skt_timer *t, void *arg)
 {
-	skt__svc_server *srv = arg;
+	skt__server *srv = arg;
 	skt_loop_stop(srv->ctl); /* run() stops the stragglers' loops */
 }
 
 static void on_signal(skt_signal *s, int signum, void *arg)
 {
-	skt__svc_server *srv = arg;
+	skt__server *srv = arg;
 	if (signum == SIGUSR1) {
-		report(srv, SKT__SVC_EV_STATS, 0);
+		report(srv, SKT_SERVER_EV_STATS, 0);
 		return;
 	}
 	if (srv->signals++ > 0) {
 		for (unsigned i = 0; i < srv->nw; i++)
-			skt_loop_post(srv->w[i].loop, skt__svc_worker_force,
+			skt_loop_post(srv->w[i].loop, skt__worker_force,
 				      &srv->w[i]);
 		return;
 	}
 	atomic_store(&srv->stopping, true);
-	report(srv, SKT__SVC_EV_STOPPING, signum);
+	report(srv, SKT_SERVER_EV_STOPPING, signum);
 	skt_timer_stop(srv->stats_t);
 	for (unsigned i = 0; i < srv->nw; i++)
-		skt_loop_post(srv->w[i].loop, skt__svc_worker_drain,
+		skt_loop_post(srv->w[i].loop, skt__worker_drain,
 			      &srv->w[i]);
-	skt_timer_start(srv->kill_t, SKT__SVC_DRAIN_MS + KILL_GRACE_MS, 0);
+	skt_timer_start(srv->kill_t, SKT_SERVER_DRAIN_MS + KILL_GRACE_MS, 0);
 }
 
-void skt__svc_worker_done(void *worker)
+void skt__worker_done(void *worker)
 {
-	skt__svc_worker *w = worker;
-	skt__svc_server *srv = w->srv;
+	skt_server_worker *w = worker;
+	skt__server *srv = w->srv;
 	if (++srv->done == srv->nw)
 		skt_loop_stop(srv->ctl);
 }
 
-static int control_new(skt__svc_server *srv)
+static int control_new(skt__server *srv)
 {
 	static const int signums[3] = {SIGINT, SIGTERM, SIGUSR1};
 	int r = skt_loop_new(&srv->ctl, NULL);
@@ -257,12 +243,12 @@ static int control_new(skt__svc_server *srv)
 
 static void *worker_main(void *arg)
 {
-	skt__svc_worker *w = arg;
+	skt_server_worker *w = arg;
 	skt_loop_run(w->loop, SKT_RUN_DEFAULT);
 	return NULL;
 }
 
-static int start_threads(skt__svc_server *srv)
+static int start_threads(skt__server *srv)
 {
 	for (unsigned i = 0; i < srv->nw; i++) {
 		int r = pthread_create(&srv->w[i].thread, NULL, worker_main,
@@ -274,7 +260,7 @@ static int start_threads(skt__svc_server *srv)
 	return 0;
 }
 
-static void join_threads(skt__svc_server *srv)
+static void join_threads(skt__server *srv)
 {
 	for (unsigned i = 0; i < srv->nw; i++) {
 		if (!srv->w[i].started)
@@ -289,52 +275,52 @@ static void join_threads(skt__svc_server *srv)
 
 /* ---- Making, running, freeing ---- */
 
-static void server_free(skt__svc_server *srv)
+static void server_free(skt__server *srv)
 {
 	join_threads(srv);
 	for (unsigned i = 0; srv->w != NULL && i < srv->nw; i++) {
 		srv->w[i].finished = true; /* on_close must not post */
-		skt__svc_worker_fini(&srv->w[i]);
+		skt__worker_fini(&srv->w[i]);
 	}
-	skt__free(srv->w);
+	skt_free(srv->w);
 	skt_loop_free(srv->ctl);
-	skt__svc_peers_free(srv->peers);
+	skt__peers_free(srv->peers);
 }
 
-static int server_new(skt__svc_server *srv, skt__svc_opts *o)
+static int server_new(skt__server *srv, skt_server_opts *o)
 {
 	srv->o = o;
 	unsigned n = o->workers > 0 ? o->workers : cpus();
-	if ((o->svc->flags & SKT__SVC_ONE_LOOP) || n == 0)
+	if ((o->svc->flags & SKT_SERVICE_ONE_LOOP) || n == 0)
 		n = 1;
 	if (n > WORKERS_MAX)
 		n = WORKERS_MAX;
 	int r = control_new(srv);
 	if (r == 0 && o->max_per_ip > 0)
-		r = skt__svc_peers_new(&srv->peers);
+		r = skt__peers_new(&srv->peers);
 	if (r < 0)
 		return r;
-	srv->w = skt__calloc(n, sizeof(*srv->w));
+	srv->w = skt_calloc(n, sizeof(*srv->w));
 	if (srv->w == NULL)
 		return SKT_ENOMEM;
 	srv->nw = n;
 	for (unsigned i = 0; i < n; i++) {
 		srv->w[i].srv = srv;
 		srv->w[i].svc = o->svc;
-		r = skt__svc_worker_init(&srv->w[i]);
+		r = skt__worker_init(&srv->w[i]);
 		if (r < 0)
 			return r;
 	}
 	return 0;
 }
 
-int skt__svc_run(skt__svc_opts *o)
+int skt_server_run(skt_server_opts *o)
 {
-	skt__svc_server srv = {0};
+	skt__server srv = {0};
 	o->failed_addr = SIZE_MAX;
 	o->failed_transport = 0;
 	if (o->svc == NULL || o->log == NULL || o->naddrs == 0 ||
-	    o->naddrs > SKT__SVC_ADDR_MAX || !(o->tcp || o->udp))
+	    o->naddrs > SKT_SERVER_ADDR_MAX || !(o->tcp || o->udp))
 		return SKT_EINVAL;
 	int r = server_new(&srv, o);
 	for (size_t i = 0; r == 0 && i < o->naddrs; i++)
@@ -349,14 +335,14 @@ int skt__svc_run(skt__svc_opts *o)
 	srv.started = skt_loop_now(srv.ctl);
 	r = skt_loop_run(srv.ctl, SKT_RUN_DEFAULT);
 	join_threads(&srv);
-	skt__svc_stats st;
+	skt_server_stats st;
 	sum_stats(&srv, &st);
-	skt__svc_event ev = {.kind = SKT__SVC_EV_STOPPED, .stats = &st};
+	skt_server_event ev = {.kind = SKT_SERVER_EV_STOPPED, .stats = &st};
 	skt_loop_update_time(srv.ctl);
 	ev.ms = skt_loop_now(srv.ctl) - srv.started;
 	for (unsigned i = 0; i < srv.nw; i++)
 		ev.deadline_cuts += skt__read(&srv.w[i].st.deadline_cuts);
-	skt__svc_emit(&srv, &ev);
+	skt__server_emit(&srv, &ev);
 	server_free(&srv);
 	return r < 0 ? r : 0;
 }

@@ -22,7 +22,7 @@
  * and carries its due time as the origin of its latency; when none has room it
  * waits and the next completion takes it at once. A timerfd (nanoseconds, not
  * the loop's milliseconds) wakes the thread for the next due request. */
-#include "bench/bench_int.h"
+#include "tools/bench/bench_int.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -39,26 +39,26 @@
 static void conn_start(bench_conn *c);
 static void pace(bench_worker *w, int64_t now);
 
-int64_t skt__bench_now(void)
+int64_t bench_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-int skt__bench_errkind(int err)
+int bench_errkind(int err)
 {
 	switch (err) {
 	case SKT_ECONNREFUSED:
-		return SKT__BENCH_E_REFUSED;
+		return BENCH_E_REFUSED;
 	case SKT_ECONNRESET:
 	case SKT_EPIPE:
 	case SKT_ECONNABORTED:
-		return SKT__BENCH_E_RESET;
+		return BENCH_E_RESET;
 	case SKT_ETIMEDOUT:
-		return SKT__BENCH_E_TIMEOUT;
+		return BENCH_E_TIMEOUT;
 	default:
-		return SKT__BENCH_E_OTHER;
+		return BENCH_E_OTHER;
 	}
 }
 
@@ -69,7 +69,7 @@ static bool open_model(const bench_worker *w)
 
 static bool connect_mode(const bench_worker *w)
 {
-	return w->o->mode == SKT__BENCH_CONNECT;
+	return w->o->mode == BENCH_CONNECT;
 }
 
 /* May one more request go out? Only while the run lasts and, with -n,
@@ -79,7 +79,7 @@ static bool take_ticket(bench_worker *w)
 	if (w->no_tickets ||
 	    atomic_load_explicit(&w->sh->stopping, memory_order_relaxed))
 		return false;
-	if (w->o->requests == 0 || !skt__bench_measuring(w))
+	if (w->o->requests == 0 || !bench_measuring(w))
 		return true;
 	if (atomic_fetch_add_explicit(&w->sh->tickets, 1,
 				      memory_order_relaxed) < w->o->requests)
@@ -165,11 +165,11 @@ static void count_error(bench_worker *w, bench_slot *s, int err)
 {
 	if (s != NULL && !s->counted)
 		return;
-	if (s == NULL && !skt__bench_measuring(w))
+	if (s == NULL && !bench_measuring(w))
 		return;
 	w->c.errors[err]++;
-	w->end_ns = skt__bench_now();
-	atomic_store_explicit(&w->pub_errors, skt__bench_errors(&w->c),
+	w->end_ns = bench_now();
+	atomic_store_explicit(&w->pub_errors, bench_errors(&w->c),
 			      memory_order_relaxed);
 }
 
@@ -183,7 +183,7 @@ static void retry_later(bench_conn *c)
 	skt_timer_start(c->retry, ms, 0);
 }
 
-void skt__bench_fail(bench_conn *c, int err)
+void bench_fail(bench_conn *c, int err)
 {
 	bench_worker *w = c->w;
 	if (c->inflight == 0) {
@@ -204,10 +204,10 @@ void skt__bench_fail(bench_conn *c, int err)
 	room_update(c);
 }
 
-void skt__bench_recycle(bench_conn *c)
+void bench_recycle(bench_conn *c)
 {
 	if (c->inflight > 0) {
-		skt__bench_fail(c, SKT__BENCH_E_RESET);
+		bench_fail(c, BENCH_E_RESET);
 		return;
 	}
 	conn_close(c);
@@ -217,7 +217,7 @@ void skt__bench_recycle(bench_conn *c)
 		return;
 	if (connect_mode(c->w) && open_model(c->w)) {
 		room_update(c);
-		pace(c->w, skt__bench_now());
+		pace(c->w, bench_now());
 	} else {
 		conn_start(c);
 	}
@@ -246,7 +246,7 @@ static int issue_one(bench_conn *c, int64_t t, int64_t now)
 	s->used = true;
 	s->t_ns = t;
 	s->seq = c->issued++;
-	s->counted = skt__bench_measuring(c->w);
+	s->counted = bench_measuring(c->w);
 	s->sent_ns = now;
 	c->inflight++;
 	return c->w->proto->issue(c, s);
@@ -260,7 +260,7 @@ static void refill(bench_conn *c, int64_t now)
 	while (c->inflight < depth && !c->draining && take_ticket(c->w)) {
 		int err = issue_one(c, now, now);
 		if (err != 0) {
-			skt__bench_fail(c, err);
+			bench_fail(c, err);
 			return;
 		}
 		n++;
@@ -268,7 +268,7 @@ static void refill(bench_conn *c, int64_t now)
 	if (n > 0) {
 		int err = flush(c);
 		if (err != 0) {
-			skt__bench_fail(c, err);
+			bench_fail(c, err);
 			return;
 		}
 	}
@@ -284,7 +284,7 @@ static void refill(bench_conn *c, int64_t now)
 static void on_settle(void *arg)
 {
 	bench_worker *w = arg;
-	int64_t now = skt__bench_now();
+	int64_t now = bench_now();
 	w->settle_queued = false;
 	for (unsigned i = 0; i < w->npending; i++) {
 		bench_conn *c = w->pending[i];
@@ -332,10 +332,10 @@ static void next_work(bench_conn *c, int64_t now)
 static void record(bench_worker *w, bench_slot *s, int64_t now)
 {
 	int64_t ns = now - s->t_ns;
-	skt__hist_record(&w->latency, ns > 0 ? (uint64_t)ns : 0);
+	hist_record(&w->latency, ns > 0 ? (uint64_t)ns : 0);
 }
 
-void skt__bench_complete(bench_conn *c, bench_slot *s, int64_t now)
+void bench_complete(bench_conn *c, bench_slot *s, int64_t now)
 {
 	bench_worker *w = c->w;
 	if (s->counted) {
@@ -350,61 +350,61 @@ void skt__bench_complete(bench_conn *c, bench_slot *s, int64_t now)
 	c->inflight--;
 	c->completed++;
 	if (connect_mode(w)) {
-		skt__bench_recycle(c);
+		bench_recycle(c);
 		return;
 	}
 	next_work(c, now);
 }
 
-void skt__bench_lost(bench_conn *c, bench_slot *s, int err)
+void bench_lost(bench_conn *c, bench_slot *s, int err)
 {
 	count_error(c->w, s, err);
 	s->used = false;
 	c->inflight--;
 	c->completed++;
-	next_work(c, skt__bench_now());
+	next_work(c, bench_now());
 }
 
 /* Connect mode: the latency of the connect itself. */
-void skt__bench_connected(bench_conn *c, bench_slot *s, int64_t now)
+void bench_connected(bench_conn *c, bench_slot *s, int64_t now)
 {
 	if (s->counted)
 		record(c->w, s, now);
 }
 
-ssize_t skt__bench_recv(bench_conn *c, void *buf, size_t cap)
+ssize_t bench_recv(bench_conn *c, void *buf, size_t cap)
 {
 	ssize_t n;
 	do
 		n = recv(c->fd, buf, cap, MSG_DONTWAIT);
 	while (n < 0 && errno == EINTR);
 	if (n > 0) {
-		c->w->now = skt__bench_now(); /* the read, not the event */
+		c->w->now = bench_now(); /* the read, not the event */
 		return n;
 	}
 	if (n == 0 || errno == EAGAIN)
 		return n == 0 ? 0 : SKT_EAGAIN;
 	int err = -errno;
-	skt__bench_fail(c, skt__bench_errkind(err));
+	bench_fail(c, bench_errkind(err));
 	return err;
 }
 
-int skt__bench_push(bench_conn *c)
+int bench_push(bench_conn *c)
 {
 	bench_shared *sh = c->w->sh;
-	bool counting = skt__bench_measuring(c->w);
+	bool counting = bench_measuring(c->w);
 	while (c->sent < c->want) {
 		uint64_t n = c->want - c->sent;
 		if (n > sh->span)
 			n = sh->span;
 		ssize_t r =
-		    send(c->fd, skt__bench_out_at(sh, c->sent, c->phase), n,
+		    send(c->fd, bench_out_at(sh, c->sent, c->phase), n,
 			 MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN)
-				return skt__bench_errkind(-errno);
+				return bench_errkind(-errno);
 			if (!c->want_out) {
 				c->want_out = true;
 				skt_io_start(c->io,
@@ -430,13 +430,13 @@ static void on_up(bench_conn *c, int64_t now)
 	bench_worker *w = c->w;
 	c->state = CONN_UP;
 	c->failures = 0;
-	if (skt__bench_measuring(w))
+	if (bench_measuring(w))
 		w->c.connects++;
 	skt_io_start(c->io, SKT_READABLE);
 	if (connect_mode(w)) {
 		if (w->proto->connected != NULL &&
 		    w->proto->connected(c, now) != 0)
-			skt__bench_fail(c, SKT__BENCH_E_OTHER);
+			bench_fail(c, BENCH_E_OTHER);
 		return;
 	}
 	next_work(c, now);
@@ -445,9 +445,9 @@ static void on_up(bench_conn *c, int64_t now)
 static void on_writable(bench_conn *c, int64_t now)
 {
 	if (c->want_out) {
-		int err = skt__bench_push(c);
+		int err = bench_push(c);
 		if (err != 0) {
-			skt__bench_fail(c, err);
+			bench_fail(c, err);
 			return;
 		}
 	}
@@ -462,11 +462,11 @@ static void on_writable(bench_conn *c, int64_t now)
 static void on_io(skt_io *io, unsigned events, void *arg)
 {
 	bench_conn *c = arg;
-	int64_t now = skt__bench_now();
+	int64_t now = bench_now();
 	if (c->state == CONN_CONNECTING) {
 		int err = skt_sock_error(c->fd);
 		if (err != 0)
-			skt__bench_fail(c, skt__bench_errkind(err));
+			bench_fail(c, bench_errkind(err));
 		else
 			on_up(c, now);
 		return;
@@ -538,13 +538,13 @@ static int open_socket(bench_conn *c)
 static void conn_connect(bench_conn *c, int64_t t)
 {
 	bench_worker *w = c->w;
-	int64_t now = skt__bench_now();
+	int64_t now = bench_now();
 	if (connect_mode(w)) {
 		bench_slot *s = free_slot(c);
 		*s = (bench_slot){.used = true,
 				  .t_ns = t,
 				  .sent_ns = now,
-				  .counted = skt__bench_measuring(w)};
+				  .counted = bench_measuring(w)};
 		c->inflight = 1;
 		c->issued = 1;
 	}
@@ -555,7 +555,7 @@ static void conn_connect(bench_conn *c, int64_t t)
 	    errno != EINPROGRESS)
 		err = -errno;
 	if (err != 0) {
-		skt__bench_fail(c, skt__bench_errkind(err));
+		bench_fail(c, bench_errkind(err));
 		return;
 	}
 	c->state = CONN_CONNECTING;
@@ -575,7 +575,7 @@ static void conn_start(bench_conn *c)
 		finished(c);
 		return;
 	}
-	conn_connect(c, skt__bench_now());
+	conn_connect(c, bench_now());
 }
 
 static void on_retry(skt_timer *t, void *arg)
@@ -583,7 +583,7 @@ static void on_retry(skt_timer *t, void *arg)
 	bench_conn *c = arg;
 	if (connect_mode(c->w) && open_model(c->w)) {
 		room_update(c);
-		pace(c->w, skt__bench_now());
+		pace(c->w, bench_now());
 		finished(c);
 		return;
 	}
@@ -609,7 +609,7 @@ static void flush_or_fail(bench_conn *c)
 {
 	int err = flush(c);
 	if (err != 0)
-		skt__bench_fail(c, err);
+		bench_fail(c, err);
 }
 
 /* Hand every request due by now to connections with room; requests given
@@ -631,7 +631,7 @@ static void pace(bench_worker *w, int64_t now)
 		unsent = c;
 		int err = issue_one(c, t, now);
 		if (err != 0) {
-			skt__bench_fail(c, err);
+			bench_fail(c, err);
 			unsent = NULL;
 		} else {
 			room_update(c);
@@ -655,7 +655,7 @@ static void on_pace(skt_io *io, unsigned events, void *arg)
 	if (read(w->pace_fd, &expirations, sizeof(expirations)) < 0 &&
 	    errno != EAGAIN)
 		return;
-	pace(w, skt__bench_now());
+	pace(w, bench_now());
 }
 
 /* ---- Timeouts ---- */
@@ -664,7 +664,7 @@ static void sweep_conn(bench_conn *c, int64_t limit)
 {
 	if (c->state == CONN_CONNECTING) {
 		if (c->connect_ns < limit)
-			skt__bench_fail(c, SKT__BENCH_E_TIMEOUT);
+			bench_fail(c, BENCH_E_TIMEOUT);
 		return;
 	}
 	if (c->state != CONN_UP)
@@ -675,9 +675,9 @@ static void sweep_conn(bench_conn *c, int64_t limit)
 		if (!s->used || s->sent_ns >= limit)
 			continue;
 		if (c->w->o->udp) {
-			skt__bench_lost(c, s, SKT__BENCH_E_LOST);
+			bench_lost(c, s, BENCH_E_LOST);
 		} else {
-			skt__bench_fail(c, SKT__BENCH_E_TIMEOUT);
+			bench_fail(c, BENCH_E_TIMEOUT);
 			return;
 		}
 	}
@@ -686,7 +686,7 @@ static void sweep_conn(bench_conn *c, int64_t limit)
 static void on_sweep(skt_timer *t, void *arg)
 {
 	bench_worker *w = arg;
-	int64_t limit = skt__bench_now() - w->o->timeout_ms * 1000000;
+	int64_t limit = bench_now() - w->o->timeout_ms * 1000000;
 	for (unsigned i = 0; i < w->nconns; i++)
 		sweep_conn(&w->conns[i], limit);
 }
@@ -695,12 +695,12 @@ static void on_sweep(skt_timer *t, void *arg)
 
 static int setup(bench_worker *w)
 {
-	const skt__bench_opts *o = w->o;
+	const bench_opts *o = w->o;
 	int err;
 	w->rbuf_cap = w->sh->span < 65536 ? w->sh->span : 65536;
-	w->rbuf = skt__malloc(w->rbuf_cap);
-	w->room = skt__calloc(w->nconns, sizeof(*w->room));
-	w->pending = skt__calloc(w->nconns, sizeof(*w->pending));
+	w->rbuf = skt_malloc(w->rbuf_cap);
+	w->room = skt_calloc(w->nconns, sizeof(*w->room));
+	w->pending = skt_calloc(w->nconns, sizeof(*w->pending));
 	if (w->rbuf == NULL || w->room == NULL || w->pending == NULL)
 		return SKT_ENOMEM;
 	for (unsigned i = 0; i < w->nconns; i++) {
@@ -709,9 +709,9 @@ static int setup(bench_worker *w)
 		c->fd = -1;
 		c->phase = (uint32_t)(((uint64_t)w->index * 7919 + i * 104729) %
 				      w->sh->period);
-		if (o->mode == SKT__BENCH_HTTP)
+		if (o->mode == BENCH_HTTP)
 			c->phase = 0;
-		c->slots = skt__calloc(o->pipeline, sizeof(*c->slots));
+		c->slots = skt_calloc(o->pipeline, sizeof(*c->slots));
 		if (c->slots == NULL)
 			return SKT_ENOMEM;
 		err = skt_timer_new(w->loop, &c->retry, on_retry, c);
@@ -746,16 +746,16 @@ static void teardown(bench_worker *w)
 			continue;
 		conn_close(c);
 		skt_timer_free(c->retry);
-		skt__free(c->slots);
-		skt__free(c->buf);
+		skt_free(c->slots);
+		skt_free(c->buf);
 	}
 	skt_timer_free(w->sweep);
 	skt_io_free(w->pace_io);
 	if (w->pace_fd >= 0)
 		close(w->pace_fd);
-	skt__free(w->rbuf);
-	skt__free(w->room);
-	skt__free(w->pending);
+	skt_free(w->rbuf);
+	skt_free(w->room);
+	skt_free(w->pending);
 }
 
 /* The loop is the controller's (made before, freed after the thread, so
@@ -765,7 +765,7 @@ static void teardown(bench_worker *w)
  * request of a round queued behind the others, as one burst), which
  * doubles the latency at the same throughput; spread starts keep the
  * connections' phases apart, as independent clients' are. */
-void *skt__bench_worker_main(void *arg)
+void *bench_worker_main(void *arg)
 {
 	bench_worker *w = arg;
 	w->err = setup(w);
@@ -782,7 +782,7 @@ void *skt__bench_worker_main(void *arg)
 				conn_start(c);
 		}
 		if (open_model(w))
-			pace(w, skt__bench_now());
+			pace(w, bench_now());
 		if (w->live > 0) {
 			int r = skt_loop_run(w->loop, SKT_RUN_DEFAULT);
 			if (r < 0)

@@ -5,9 +5,24 @@
 #ifndef SOCKIT_SERVER_INT_H
 #define SOCKIT_SERVER_INT_H
 
-#include "services/services.h"
+#include "internal.h"
+#include "sockit/server.h"
+
+#include <stdatomic.h>
 
 #include <pthread.h>
+
+/* ---- The per-address connection counts (peers.c) ---- */
+
+typedef struct skt__peers skt__peers;
+
+int skt__peers_new(skt__peers **out);
+void skt__peers_free(skt__peers *p);
+/* Count one more connection from a's host. Returns 1 when counted, 0 when
+ * the host already has max, SKT_ENOMEM. Thread-safe. */
+int skt__peers_take(skt__peers *p, const skt_addr *a, size_t max);
+/* Count one connection from a's host less. Thread-safe. */
+void skt__peers_put(skt__peers *p, const skt_addr *a);
 
 /* A counter one worker writes and the control thread reads: relaxed
  * atomics, so an increment is a plain load, add and store (no locked
@@ -32,23 +47,23 @@ struct skt__wstats {
 	skt__counter deadline_cuts;
 };
 
-typedef struct skt__svc_server skt__svc_server;
+typedef struct skt__server skt__server;
 
-struct skt__svc_worker {
-	skt__svc_server *srv;
-	const skt__svc *svc;
+struct skt_server_worker {
+	skt__server *srv;
+	const skt_service *svc;
 	skt_loop *loop;
 	pthread_t thread;
 	bool started;
-	skt_listener *ls[SKT__SVC_ADDR_MAX];
-	skt_udp *udp[SKT__SVC_ADDR_MAX];
-	skt__svc_conn conns; /* sentinel of the open connections */
+	skt_listener *ls[SKT_SERVER_ADDR_MAX];
+	skt_udp *udp[SKT_SERVER_ADDR_MAX];
+	skt_server_conn conns; /* sentinel of the open connections */
 	size_t nconns;
 	bool stopping;
 	bool finished;
 	skt_timer *deadline;
 	void *state;          /* the service's */
-	uint8_t *dgram_out;   /* SKT__SVC_DGRAM_MAX bytes for answers */
+	uint8_t *dgram_out;   /* SKT_SERVER_DGRAM_MAX bytes for answers */
 	int64_t err_logged;   /* when an accept error was last reported */
 	unsigned err_quiet;   /* errors since, not reported */
 	/* Padded: the control thread reads the counters while this worker
@@ -59,12 +74,12 @@ struct skt__svc_worker {
 	uint8_t pad2_[64];
 };
 
-struct skt__svc_server {
-	skt__svc_opts *o;
+struct skt__server {
+	skt_server_opts *o;
 	skt_loop *ctl;             /* the caller's thread: signals, stats */
-	skt__svc_worker *w;
+	skt_server_worker *w;
 	unsigned nw;
-	skt__svc_peers *peers;     /* NULL without --max-per-ip */
+	skt__peers *peers;     /* NULL without --max-per-ip */
 	atomic_size_t open;        /* TCP connections, every worker */
 	atomic_uint_fast64_t next_id;
 	atomic_bool stopping;
@@ -78,25 +93,25 @@ struct skt__svc_server {
 
 /* worker.c */
 /* The loop, the service's worker state and the answer buffer. Returns 0
- * or an error, with what was made left for skt__svc_worker_fini. */
-int skt__svc_worker_init(skt__svc_worker *w);
+ * or an error, with what was made left for skt__worker_fini. */
+int skt__worker_init(skt_server_worker *w);
 /* Serve on fd (a listening TCP or a bound UDP socket) as address i. w
  * owns fd from now on, even when this fails. Returns 0 or an error. */
-int skt__svc_worker_serve(skt__svc_worker *w, size_t i, int fd, bool udp);
+int skt__worker_serve(skt_server_worker *w, size_t i, int fd, bool udp);
 /* Free the loop (aborting what is open) and the worker's state. */
-void skt__svc_worker_fini(skt__svc_worker *w);
+void skt__worker_fini(skt_server_worker *w);
 /* Posted to a worker's loop: stop accepting and let connections finish
- * for SKT__SVC_DRAIN_MS; then, or once none is left, tell the control
- * loop (skt__svc_worker_done) and stop. */
-void skt__svc_worker_drain(void *worker);
+ * for SKT_SERVER_DRAIN_MS; then, or once none is left, tell the control
+ * loop (skt__worker_done) and stop. */
+void skt__worker_drain(void *worker);
 /* Posted: reset every connection still open (the second signal). */
-void skt__svc_worker_force(void *worker);
+void skt__worker_force(void *worker);
 /* Add w's counters to *sum (any thread). */
-void skt__svc_worker_sum(skt__svc_worker *w, skt__svc_stats *sum);
+void skt__worker_sum(skt_server_worker *w, skt_server_stats *sum);
 
 /* server.c: posted to the control loop by a worker that has drained. */
-void skt__svc_worker_done(void *worker);
+void skt__worker_done(void *worker);
 /* Report ev through the caller's log callback (any thread). */
-void skt__svc_emit(const skt__svc_server *srv, skt__svc_event *ev);
+void skt__server_emit(const skt__server *srv, skt_server_event *ev);
 
 #endif

@@ -1,0 +1,43 @@
+/* services.h - the protocols of `sockit serve`: echo, discard, chargen,
+ * qotd, daytime, time, upper, chat and hello, each an skt_service run by
+ * the library's server (sockit/server.h). Part of the command's tools,
+ * not of libsockit.
+ *
+ * echo.c: echo, upper, discard, chargen; tell.c: qotd, daytime, time;
+ * chat.c: chat; hello.c: hello (HTTP).
+ */
+#ifndef SOCKIT_TOOLS_SERVICES_H
+#define SOCKIT_TOOLS_SERVICES_H
+
+#include "sockit/sockit.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+extern const skt_service svc_echo, svc_discard, svc_chargen,
+	svc_qotd, svc_daytime, svc_time, svc_upper,
+	svc_chat, svc_hello;
+
+/* The service called name, or NULL. */
+const skt_service *svc_find(const char *name);
+/* The services in the order `sockit serve --help` lists them; NULL ends. */
+extern const skt_service *const svc_all[];
+
+/* ---- qotd's quotes (tell.c) ---- */
+
+typedef struct svc_quotes {
+	char **v;  /* each ends in CRLF, at most 512 characters (RFC 865) */
+	size_t n;
+} svc_quotes;
+
+/* Read quotes from path: separated by lines holding only "%" (the
+ * fortune(6) format), or else one per non-empty line. Returns 0, -errno,
+ * SKT_ENOMEM, SKT_EINVAL (no quote in the file) or SKT_ETOOBIG (a quote
+ * over 512 characters; *bad_line says where it starts). */
+int quotes_load(svc_quotes *q, const char *path, size_t *bad_line);
+void quotes_free(svc_quotes *q);
+
+#endif
