@@ -51,13 +51,16 @@ static bool inside(const char *s, size_t len, const uint8_t *p, size_t n)
 static void check_ok(const uint8_t *p, size_t n, int sel, const parsed *a)
 {
 	size_t len = (size_t)a->rc;
-	size_t max = limits[sel].head_max ? limits[sel].head_max : SKT_HTTP_HEAD_MAX;
+	size_t max =
+	    limits[sel].head_max ? limits[sel].head_max : SKT_HTTP_HEAD_MAX;
 	FUZZ_CHECK(len <= n && len <= max && len >= 4);
 	FUZZ_CHECK(p[len - 1] == '\n' && p[len - 2] == '\r');
 	const skt_http_req *r = &a->r;
 	FUZZ_CHECK(r->why == SKT_HTTP_OK);
-	FUZZ_CHECK(r->method_len > 0 && inside(r->method, r->method_len, p, len));
-	FUZZ_CHECK(r->target_len > 0 && inside(r->target, r->target_len, p, len));
+	FUZZ_CHECK(r->method_len > 0 &&
+		   inside(r->method, r->method_len, p, len));
+	FUZZ_CHECK(r->target_len > 0 &&
+		   inside(r->target, r->target_len, p, len));
 	for (size_t i = 0; i < r->method_len; i++)
 		FUZZ_CHECK(r->method[i] > ' ' && r->method[i] < 0x7f);
 	FUZZ_CHECK(r->minor >= 0 && r->minor <= 9);

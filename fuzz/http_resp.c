@@ -53,8 +53,7 @@ static void check_resp(const skt_http_resp *r)
 	FUZZ_CHECK(r->content_length >= -1 &&
 		   r->content_length < INT64_C(1000000000000000000));
 	FUZZ_CHECK(!r->chunked || r->content_length == -1);
-	FUZZ_CHECK(r->no_body ==
-		   (to_head || s < 200 || s == 204 || s == 304));
+	FUZZ_CHECK(r->no_body == (to_head || s < 200 || s == 204 || s == 304));
 	FUZZ_CHECK(r->close || r->no_body || r->chunked ||
 		   r->content_length >= 0);
 	FUZZ_CHECK(r->why == SKT_HTTP_OK);

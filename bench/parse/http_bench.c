@@ -142,10 +142,9 @@ static answer with_http_parser(const char *s, size_t n, enum http_parser_type t)
 	http_parser p;
 	http_parser_init(&p, t);
 	size_t used = http_parser_execute(&p, &hp_settings, s, n);
-	answer a = {used,
-		    t == HTTP_REQUEST ? p.method == HTTP_GET
-				      : (int)p.status_code,
-		    (long long)p.content_length, http_should_keep_alive(&p)};
+	answer a = {
+	    used, t == HTTP_REQUEST ? p.method == HTTP_GET : (int)p.status_code,
+	    (long long)p.content_length, http_should_keep_alive(&p)};
 	if (HTTP_PARSER_ERRNO(&p) != HPE_OK)
 		a.what = -1;
 	return a;
@@ -214,7 +213,10 @@ static int agree(const input *in)
 	return -1;
 }
 
-#define INPUT(kind, name, s, a, b) {kind, name, s, sizeof(s) - 1, a, b}
+#define INPUT(kind, name, s, a, b)                                             \
+	{                                                                      \
+		kind, name, s, sizeof(s) - 1, a, b                             \
+	}
 
 int main(int argc, char **argv)
 {

@@ -219,8 +219,8 @@ static skt_http_rule step(skt_http_chunked *c, unsigned char ch)
 	return size_byte(c, ch);
 }
 
-ssize_t skt_http_chunked_feed(skt_http_chunked *c, const char *buf,
-			      size_t len, const char **data, size_t *data_len)
+ssize_t skt_http_chunked_feed(skt_http_chunked *c, const char *buf, size_t len,
+			      const char **data, size_t *data_len)
 {
 	if (data != NULL) {
 		*data = NULL;

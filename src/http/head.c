@@ -16,10 +16,10 @@ void skt__http_head_init(skt__http_head *h, const char *buf, size_t len,
 	memset(h, 0, sizeof(*h));
 	h->buf = buf;
 	h->len = len;
-	h->head_max = o != NULL && o->head_max != 0 ? o->head_max
-						    : SKT_HTTP_HEAD_MAX;
-	h->line_max = o != NULL && o->line_max != 0 ? o->line_max
-						    : SKT_HTTP_LINE_MAX;
+	h->head_max =
+	    o != NULL && o->head_max != 0 ? o->head_max : SKT_HTTP_HEAD_MAX;
+	h->line_max =
+	    o != NULL && o->line_max != 0 ? o->line_max : SKT_HTTP_LINE_MAX;
 	if (h->head_max > INT_MAX) /* the length is returned as an int */
 		h->head_max = INT_MAX;
 	if (h->line_max > h->head_max)
@@ -37,8 +37,8 @@ int skt__http_fail(skt__http_head *h, skt_http_rule rule)
 
 int skt__http_fail_at(skt__http_head *h, size_t i, skt_http_rule rule)
 {
-	return skt__http_fail(h, i - h->line > h->line_max ? h->long_rule
-							   : rule);
+	return skt__http_fail(h,
+			      i - h->line > h->line_max ? h->long_rule : rule);
 }
 
 int skt__http_short(skt__http_head *h)
@@ -88,8 +88,8 @@ int skt__http_text(skt__http_head *h, skt_http_rule bad)
 /* Content-Length = 1*DIGIT, here at most 18 of them, so the arithmetic
  * cannot overflow. A list ("5, 5") is never accepted; a repeat only in a
  * response and with the same value (RFC 9110 8.6, RFC 9112 6.3 rule 5). */
-static int content_length(skt__http_head *h, skt__http_fields *f,
-			  const char *v, size_t n)
+static int content_length(skt__http_head *h, skt__http_fields *f, const char *v,
+			  size_t n)
 {
 	if (memchr(v, ',', n) != NULL)
 		return skt__http_fail(h, SKT_HTTP_CONTENT_LENGTH_DUP);
@@ -126,7 +126,8 @@ static int transfer_encoding(skt__http_head *h, skt__http_fields *f,
 			j++;
 		if (k == 0 || (j < ellen && el[j] != ';'))
 			return skt__http_fail(h, SKT_HTTP_TE);
-		bool chunked = k == 7 && skt__http_caseless_eq(el, "chunked", 7);
+		bool chunked =
+		    k == 7 && skt__http_caseless_eq(el, "chunked", 7);
 		/* Anything after chunked: it is not final, or applied twice
 		 * (RFC 9112 6.1). */
 		if (f->te_chunked)
@@ -158,8 +159,7 @@ static void connection(skt__http_fields *f, const char *v, size_t n)
 
 /* Host = uri-host [ ":" port ], once (RFC 9112 3.2): its bytes are
  * checked against what a host and port can hold, no more. */
-static int host(skt__http_head *h, skt__http_fields *f, const char *v,
-		size_t n)
+static int host(skt__http_head *h, skt__http_fields *f, const char *v, size_t n)
 {
 	if (++f->hosts > 1)
 		return skt__http_fail(h, SKT_HTTP_HOST_DUP);
@@ -215,8 +215,9 @@ static int bad_name(skt__http_head *h, size_t start, size_t i)
 	}
 	if (skt__http_ows((char)c))
 		return skt__http_fail_at(h, i,
-					 i == start ? SKT_HTTP_OBS_FOLD
-						    : SKT_HTTP_SPACE_BEFORE_COLON);
+					 i == start
+					     ? SKT_HTTP_OBS_FOLD
+					     : SKT_HTTP_SPACE_BEFORE_COLON);
 	return skt__http_fail_at(h, i, SKT_HTTP_NAME);
 }
 

@@ -33,9 +33,8 @@ static int leading_empty_lines(skt__http_head *h)
 static int not_sp(skt__http_head *h, size_t i, skt_http_rule rule)
 {
 	char c = h->buf[i];
-	return skt__http_fail_at(h, i,
-				 c == '\r' || c == '\n' ? SKT_HTTP_START_LINE
-							: rule);
+	return skt__http_fail_at(
+	    h, i, c == '\r' || c == '\n' ? SKT_HTTP_START_LINE : rule);
 }
 
 /* HTTP-version = "HTTP/" DIGIT "." DIGIT, case-sensitive (RFC 9112 2.3),
@@ -51,7 +50,8 @@ static int version(skt__http_head *h, skt_http_req *r)
 			  : i == 6 ? v[i] == '.'
 				   : v[i] >= '0' && v[i] <= '9';
 		if (!ok)
-			return skt__http_fail_at(h, h->pos + i, SKT_HTTP_VERSION);
+			return skt__http_fail_at(h, h->pos + i,
+						 SKT_HTTP_VERSION);
 	}
 	if (have <= 8)
 		return skt__http_short(h);
@@ -105,8 +105,7 @@ static int request_line(skt__http_head *h, skt_http_req *r)
 }
 
 /* Framing and persistence from the fields (RFC 9112 3.2, 6.1, 6.3, 9.3). */
-static int decide(skt__http_head *h, skt_http_req *r,
-		  const skt__http_fields *f)
+static int decide(skt__http_head *h, skt_http_req *r, const skt__http_fields *f)
 {
 	if (r->minor >= 1 && f->hosts == 0)
 		return skt__http_fail(h, SKT_HTTP_HOST_MISSING);
@@ -124,7 +123,8 @@ static int decide(skt__http_head *h, skt_http_req *r,
 	}
 	r->chunked = f->te;
 	r->content_length = f->length;
-	r->keep_alive = !f->conn_close && (r->minor >= 1 || f->conn_keep_alive) &&
+	r->keep_alive = !f->conn_close &&
+			(r->minor >= 1 || f->conn_keep_alive) &&
 			!(r->minor == 0 && f->te);
 	r->expect_continue = f->expect_continue;
 	r->host = f->host;
@@ -139,8 +139,8 @@ int skt_http_req_parse(const char *buf, size_t len, const skt_http_opts *opts,
 {
 	skt__http_head h;
 	skt__http_head_init(&h, buf, len, opts, false);
-	skt__http_fields f = {.out = fields, .cap = *nfields, .length = -1,
-			      .request = true};
+	skt__http_fields f = {
+	    .out = fields, .cap = *nfields, .length = -1, .request = true};
 	skt_http_req r;
 	int rc = request_line(&h, &r);
 	if (rc == 0)

@@ -50,8 +50,9 @@ static void expect(const got *g, const int *status, size_t n)
 {
 	cr_assert_eq(g->n, n, "%zu answers, want %zu", g->n, n);
 	for (size_t i = 0; i < n; i++)
-		cr_assert_eq(g->a[i].status, status[i], "answer %zu: %d, want %d",
-			     i, g->a[i].status, status[i]);
+		cr_assert_eq(g->a[i].status, status[i],
+			     "answer %zu: %d, want %d", i, g->a[i].status,
+			     status[i]);
 }
 
 /* Whole, byte by byte and in pieces of 7: the same answers. */
@@ -67,11 +68,12 @@ static void every_way(const char *s, const int *status, size_t n)
 
 SKT_TEST(hello_conn, pipelined_requests_in_order)
 {
-	const char *s = "GET /1 HTTP/1.1\r\nHost: x\r\n\r\n"
-			"HEAD /2 HTTP/1.1\r\nHost: x\r\n\r\n"
-			"\r\nGET /3 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
-			"GET /4 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-			"GET /5 HTTP/1.1\r\nHost: x\r\n\r\n";
+	const char *s =
+	    "GET /1 HTTP/1.1\r\nHost: x\r\n\r\n"
+	    "HEAD /2 HTTP/1.1\r\nHost: x\r\n\r\n"
+	    "\r\nGET /3 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+	    "GET /4 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+	    "GET /5 HTTP/1.1\r\nHost: x\r\n\r\n";
 	every_way(s, (const int[]){200, 200, 200, 200}, 4);
 	got g = {.stop_at = -1};
 	cr_assert_eq(feed(s, strlen(s), 0, &g), HELLO_CLOSED);
@@ -83,11 +85,12 @@ SKT_TEST(hello_conn, pipelined_requests_in_order)
 
 SKT_TEST(hello_conn, bodies_are_skipped)
 {
-	every_way("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
-		  "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-		  "3;x\r\nabc\r\n0\r\nT: 1\r\n\r\n"
-		  "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
-		  (const int[]){200, 200, 200}, 3);
+	every_way(
+	    "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+	    "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "3;x\r\nabc\r\n0\r\nT: 1\r\n\r\n"
+	    "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+	    (const int[]){200, 200, 200}, 3);
 }
 
 SKT_TEST(hello_conn, continue_before_the_body)
@@ -114,7 +117,8 @@ SKT_TEST(hello_conn, an_error_ends_the_connection)
 	    {"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n"
 	     "Transfer-Encoding: chunked\r\n\r\n",
 	     400, SKT_HTTP_TE_AND_CL},
-	    {"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n"
+	    {"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, "
+	     "chunked\r\n"
 	     "\r\n",
 	     501, SKT_HTTP_TE_UNSUPPORTED},
 	    {"GET / HTTP/2.0\r\n\r\n", 505, SKT_HTTP_VERSION_UNSUPPORTED},

@@ -42,8 +42,9 @@ static fed feed_n(const char *s, size_t n, size_t step)
 		if (r < 0) {
 			cr_assert_not(f.done);
 			cr_assert_neq(c.why, SKT_HTTP_OK);
-			cr_assert_eq(skt_http_chunked_feed(&c, in, n, NULL, NULL),
-				     r, "an error is sticky");
+			cr_assert_eq(
+			    skt_http_chunked_feed(&c, in, n, NULL, NULL), r,
+			    "an error is sticky");
 			f.rc = BAD;
 			return f;
 		}
@@ -56,9 +57,9 @@ static fed feed_n(const char *s, size_t n, size_t step)
 	f.rc = (long)pos;
 	f.body_bytes = c.body_bytes;
 	if (f.done) {
-		cr_assert_eq(skt_http_chunked_feed(&c, in + pos, n - pos, NULL,
-						   NULL),
-			     0, "nothing is consumed after the end");
+		cr_assert_eq(
+		    skt_http_chunked_feed(&c, in + pos, n - pos, NULL, NULL), 0,
+		    "nothing is consumed after the end");
 		cr_assert(c.done);
 	}
 	return f;
@@ -234,9 +235,9 @@ SKT_TEST(http_chunked, empty_feed)
 {
 	skt_http_chunked c;
 	skt_http_chunked_init(&c, &bench_opts);
-	cr_assert_eq(skt_http_chunked_feed(&c, sktest_guarded_n("", 0), 0, NULL,
-					   NULL),
-		     0);
+	cr_assert_eq(
+	    skt_http_chunked_feed(&c, sktest_guarded_n("", 0), 0, NULL, NULL),
+	    0);
 	cr_assert_not(c.done);
 	cr_assert_eq(c.body_bytes, 0);
 }
@@ -245,7 +246,8 @@ SKT_TEST(http_chunked, empty_feed)
 
 SKT_TEST(http_chunked, payload_pointed_at_not_copied)
 {
-	static const char s[] = "5\r\nhello\r\n3;x=y\r\n, w\r\n0\r\nT: 1\r\n\r\nNEXT";
+	static const char s[] =
+	    "5\r\nhello\r\n3;x=y\r\n, w\r\n0\r\nT: 1\r\n\r\nNEXT";
 	size_t n = sizeof(s) - 1;
 	const char *in = sktest_guarded_n(s, n);
 	skt_http_chunked c;
@@ -256,11 +258,12 @@ SKT_TEST(http_chunked, payload_pointed_at_not_copied)
 	while (!c.done) {
 		const char *data;
 		size_t dlen;
-		ssize_t r = skt_http_chunked_feed(&c, in + pos, n - pos, &data,
-						  &dlen);
+		ssize_t r =
+		    skt_http_chunked_feed(&c, in + pos, n - pos, &data, &dlen);
 		cr_assert_geq(r, 0, "%s", skt_http_rule_str(c.why));
 		if (dlen > 0) {
-			cr_assert(data >= in + pos && data + dlen <= in + pos + r,
+			cr_assert(data >= in + pos &&
+				      data + dlen <= in + pos + r,
 				  "the span lies in what was consumed");
 			memcpy(got + have, data, dlen);
 			have += dlen;
@@ -278,16 +281,16 @@ SKT_TEST(http_chunked, payload_pointed_at_not_copied)
 SKT_TEST(http_chunked, strict_line_ends_by_default)
 {
 	static const char *bad[] = {"5\nhello\r\n0\r\n\r\n",
-				    "5\r\nhello\n0\r\n\r\n",
-				    "0\r\nT: 1\n\r\n", "0\r\n\n"};
+				    "5\r\nhello\n0\r\n\r\n", "0\r\nT: 1\n\r\n",
+				    "0\r\n\n"};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		skt_http_chunked c;
 		skt_http_chunked_init(&c, NULL);
 		size_t n = strlen(bad[i]);
-		skt_assert_err(skt_http_chunked_feed(&c,
-						     sktest_guarded_n(bad[i], n),
-						     n, NULL, NULL),
-			       SKT_EMALFORMED);
+		skt_assert_err(
+		    skt_http_chunked_feed(&c, sktest_guarded_n(bad[i], n), n,
+					  NULL, NULL),
+		    SKT_EMALFORMED);
 		cr_assert_eq(c.why, SKT_HTTP_BARE_LF, "%s", bad[i]);
 	}
 }
@@ -297,9 +300,9 @@ SKT_TEST(http_chunked, size_overflow_is_too_big)
 	skt_http_chunked c;
 	skt_http_chunked_init(&c, NULL);
 	const char *s = "fffffffffffffffffff\r\n";
-	skt_assert_err(skt_http_chunked_feed(&c, sktest_guarded(s), strlen(s),
-					     NULL, NULL),
-		       SKT_ETOOBIG);
+	skt_assert_err(
+	    skt_http_chunked_feed(&c, sktest_guarded(s), strlen(s), NULL, NULL),
+	    SKT_ETOOBIG);
 	cr_assert_eq(c.why, SKT_HTTP_CHUNK_TOO_BIG);
 	cr_assert_eq(skt_http_rule_status(c.why), 413);
 }

@@ -41,13 +41,14 @@ SKT_TEST(http_req, curl_get)
 	const char *in = sktest_guarded_n(s, sizeof(s) - 1);
 	skt_http_req r;
 	nfields = FIELDS;
-	cr_assert_eq(skt_http_req_parse(in, sizeof(s) - 1, NULL, &r, fields,
-					&nfields),
-		     (int)sizeof(s) - 1);
+	cr_assert_eq(
+	    skt_http_req_parse(in, sizeof(s) - 1, NULL, &r, fields, &nfields),
+	    (int)sizeof(s) - 1);
 	cr_assert(r.method == in && r.method_len == 3);
 	cr_assert(r.target == in + 4 && r.target_len == 15);
 	cr_assert_eq(r.minor, 1);
-	cr_assert(r.host_len == 14 && memcmp(r.host, "127.0.0.1:8080", 14) == 0);
+	cr_assert(r.host_len == 14 &&
+		  memcmp(r.host, "127.0.0.1:8080", 14) == 0);
 	cr_assert_eq(r.content_length, -1);
 	cr_assert_not(r.chunked);
 	cr_assert(r.keep_alive);
@@ -116,7 +117,8 @@ SKT_TEST(http_req, pipelined_heads_one_at_a_time)
 		int rc = skt_http_req_parse(in + pos, n - pos, NULL, &r, fields,
 					    &nfields);
 		cr_assert_gt(rc, 0, "%d: %s", i, skt_errname(rc));
-		cr_assert(r.target_len == 2 && memcmp(r.target, want[i], 2) == 0);
+		cr_assert(r.target_len == 2 &&
+			  memcmp(r.target, want[i], 2) == 0);
 		pos += (size_t)rc;
 	}
 	cr_assert_eq(r.method_len, 4, "the empty line before HEAD skipped");
@@ -165,7 +167,8 @@ SKT_TEST(http_req, bare_lf_never_accepted)
 SKT_TEST(http_req, field_count_is_the_array)
 {
 	char s[512];
-	size_t n = (size_t)snprintf(s, sizeof(s), "GET / HTTP/1.1\r\nHost: a\r\n");
+	size_t n =
+	    (size_t)snprintf(s, sizeof(s), "GET / HTTP/1.1\r\nHost: a\r\n");
 	for (int i = 1; i < FIELDS; i++)
 		n += (size_t)snprintf(s + n, sizeof(s) - n, "X%d: v\r\n", i);
 	n += (size_t)snprintf(s + n, sizeof(s) - n, "\r\n");
@@ -241,7 +244,8 @@ SKT_TEST(http_req, every_rule_has_words_and_a_status)
 			  "rule %d: status %d", i, st);
 		cr_assert_eq(st == 200, i == SKT_HTTP_OK);
 	}
-	cr_assert_str_eq(skt_http_rule_str(SKT_HTTP_RULE_COUNT_), "unknown rule");
+	cr_assert_str_eq(skt_http_rule_str(SKT_HTTP_RULE_COUNT_),
+			 "unknown rule");
 	cr_assert_eq(skt_http_rule_status((skt_http_rule)-1), 400);
 	cr_assert_eq(skt_http_rule_status(SKT_HTTP_VERSION_UNSUPPORTED), 505);
 	cr_assert_eq(skt_http_rule_status(SKT_HTTP_TE_UNSUPPORTED), 501);

@@ -14,7 +14,7 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #define FIELDS_MAX 100
-#define MORE SKT_EAGAIN
+#define MORE	   SKT_EAGAIN
 
 static const skt_http_opts bench_opts = {.line_max = SKT_HTTP_HEAD_MAX,
 					 .bare_lf = true};
@@ -73,8 +73,7 @@ static void parse_ok(const char *s, skt_http_resp *r)
 	for (size_t k = 0; k < want; k++) {
 		skt_http_resp untouched = {.status = 12345};
 		int rc = parse_n(s, k, &untouched);
-		cr_assert_eq(rc, MORE, "prefix %zu of %zu: %d", k,
-			     want, rc);
+		cr_assert_eq(rc, MORE, "prefix %zu of %zu: %d", k, want, rc);
 		cr_assert_eq(untouched.status, 12345);
 	}
 	int rc = parse(s, r);
@@ -243,8 +242,7 @@ SKT_TEST(http_resp, bare_lf_line_ends)
 	expect_resp(&r, 200, 3, false, false, false);
 	cr_assert_eq(parse("HTTP/1.0 200 OK\n\n", &r), 17);
 	for (size_t k = 0; k < 17; k++)
-		cr_assert_eq(parse_n("HTTP/1.0 200 OK\n\n", k, &r),
-			     MORE);
+		cr_assert_eq(parse_n("HTTP/1.0 200 OK\n\n", k, &r), MORE);
 }
 
 SKT_TEST(http_resp, field_values_trimmed_and_case_insensitive)
@@ -443,8 +441,7 @@ SKT_TEST(http_resp, head_at_the_limit)
 	cr_assert_eq(parse_n(h, SKT_HTTP_HEAD_MAX, &r), SKT_HTTP_HEAD_MAX);
 	cr_assert_eq(parse_n(h, SKT_HTTP_HEAD_MAX - 1, &r), MORE);
 	/* With more bytes after it, the head is still found. */
-	cr_assert_eq(parse_n(h, SKT_HTTP_HEAD_MAX + 10, &r),
-		     SKT_HTTP_HEAD_MAX);
+	cr_assert_eq(parse_n(h, SKT_HTTP_HEAD_MAX + 10, &r), SKT_HTTP_HEAD_MAX);
 }
 
 SKT_TEST(http_resp, head_over_the_limit_is_bad)
@@ -480,9 +477,9 @@ SKT_TEST(http_resp, fields_point_into_the_buffer)
 	skt_http_field f[4];
 	size_t nf = 4;
 	skt_http_resp r;
-	cr_assert_eq(skt_http_resp_parse(in, sizeof(s) - 1, false, NULL, &r,
-					 f, &nf),
-		     (int)sizeof(s) - 1);
+	cr_assert_eq(
+	    skt_http_resp_parse(in, sizeof(s) - 1, false, NULL, &r, f, &nf),
+	    (int)sizeof(s) - 1);
 	cr_assert_eq(nf, 3);
 	cr_assert(r.reason == in + 13 && r.reason_len == 9);
 	cr_assert(f[0].name == in + 24 && f[0].name_len == 6);
@@ -493,16 +490,17 @@ SKT_TEST(http_resp, fields_point_into_the_buffer)
 	cr_assert_eq(r.why, SKT_HTTP_OK);
 	/* The array's size is the limit. */
 	nf = 2;
-	skt_assert_err(skt_http_resp_parse(in, sizeof(s) - 1, false, NULL, &r,
-					   f, &nf),
-		       SKT_ETOOBIG);
+	skt_assert_err(
+	    skt_http_resp_parse(in, sizeof(s) - 1, false, NULL, &r, f, &nf),
+	    SKT_ETOOBIG);
 	cr_assert_eq(r.why, SKT_HTTP_TOO_MANY_FIELDS);
 	cr_assert_eq(nf, 2, "*nfields left alone on failure");
 }
 
 SKT_TEST(http_resp, answer_to_head_has_no_body)
 {
-	static const char s[] = "HTTP/1.1 200 OK\r\nContent-Length: 615\r\n\r\n";
+	static const char s[] =
+	    "HTTP/1.1 200 OK\r\nContent-Length: 615\r\n\r\n";
 	skt_http_field f[4];
 	size_t nf = 4;
 	skt_http_resp r;

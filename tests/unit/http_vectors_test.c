@@ -47,16 +47,27 @@ static size_t unescape(const char *s, char *out, size_t cap)
 		}
 		s++;
 		switch (*s) {
-		case 'r': out[n++] = '\r'; break;
-		case 'n': out[n++] = '\n'; break;
-		case 't': out[n++] = '\t'; break;
-		case '0': out[n++] = '\0'; break;
-		case '\\': out[n++] = '\\'; break;
+		case 'r':
+			out[n++] = '\r';
+			break;
+		case 'n':
+			out[n++] = '\n';
+			break;
+		case 't':
+			out[n++] = '\t';
+			break;
+		case '0':
+			out[n++] = '\0';
+			break;
+		case '\\':
+			out[n++] = '\\';
+			break;
 		case 'x':
 			out[n++] = (char)(hexval(s[1]) << 4 | hexval(s[2]));
 			s += 2;
 			break;
-		default: cr_assert_fail("bad escape \\%c", *s);
+		default:
+			cr_assert_fail("bad escape \\%c", *s);
 		}
 	}
 	return n;
@@ -84,10 +95,9 @@ static result parse_head(const char *kind, const char *in, size_t n)
 		r.why = r.req.why;
 	} else {
 		bool head = strcmp(kind, "head") == 0;
-		r.rc = skt_http_resp_parse(p, n, head,
-					   strcmp(kind, "resp-lf") == 0 ? &lf
-									: NULL,
-					   &r.resp, f, &nf);
+		r.rc = skt_http_resp_parse(
+		    p, n, head, strcmp(kind, "resp-lf") == 0 ? &lf : NULL,
+		    &r.resp, f, &nf);
 		r.why = r.resp.why;
 	}
 	r.nfields = nf;
@@ -183,7 +193,8 @@ static fed feed(const char *kind, const char *in, size_t n, size_t cut,
 		}
 		cr_assert_leq((size_t)r, k);
 		if (dlen > 0)
-			cr_assert(data >= p + pos && data + dlen <= p + pos + r);
+			cr_assert(data >= p + pos &&
+				  data + dlen <= p + pos + r);
 		f.seen += dlen;
 		pos += (size_t)r;
 	}
@@ -261,28 +272,28 @@ static void run_file(const char *name)
 		  accepted, rejected);
 }
 
-#define FILES(XX)                                                        \
-	XX(line_endings)                                                     \
-	XX(obs_fold)                                                         \
-	XX(field_name_colon)                                                 \
-	XX(field_name_token)                                                 \
-	XX(field_value)                                                      \
-	XX(method)                                                           \
-	XX(request_target)                                                   \
-	XX(http_version)                                                     \
-	XX(host)                                                             \
-	XX(content_length)                                                   \
-	XX(te_and_cl)                                                        \
-	XX(transfer_encoding)                                                \
-	XX(status_line)                                                      \
-	XX(chunk_size)                                                       \
-	XX(chunk_ext)                                                        \
+#define FILES(XX)                                                              \
+	XX(line_endings)                                                       \
+	XX(obs_fold)                                                           \
+	XX(field_name_colon)                                                   \
+	XX(field_name_token)                                                   \
+	XX(field_value)                                                        \
+	XX(method)                                                             \
+	XX(request_target)                                                     \
+	XX(http_version)                                                       \
+	XX(host)                                                               \
+	XX(content_length)                                                     \
+	XX(te_and_cl)                                                          \
+	XX(transfer_encoding)                                                  \
+	XX(status_line)                                                        \
+	XX(chunk_size)                                                         \
+	XX(chunk_ext)                                                          \
 	XX(trailer)
 
-#define VECTORS(name)                                                        \
-	SKT_TEST(http_vectors, name)                                         \
-	{                                                                    \
-		run_file(#name ".txt");                                      \
+#define VECTORS(name)                                                          \
+	SKT_TEST(http_vectors, name)                                           \
+	{                                                                      \
+		run_file(#name ".txt");                                        \
 	}
 FILES(VECTORS)
 

@@ -67,7 +67,8 @@ static long head(bench_conn *c)
 	skt_http_field fields[FIELDS_MAX];
 	size_t nfields = FIELDS_MAX;
 	skt_http_resp r;
-	bool to_head = o->request_len >= 5 && memcmp(o->request, "HEAD ", 5) == 0;
+	bool to_head =
+	    o->request_len >= 5 && memcmp(o->request, "HEAD ", 5) == 0;
 	int n = skt_http_resp_parse(c->buf, c->len, to_head, &resp_opts, &r,
 				    fields, &nfields);
 	if (n == SKT_EAGAIN)
@@ -174,9 +175,8 @@ static int at_eof(bench_conn *c, int64_t now)
 		bench_recycle(c);
 		return -1;
 	}
-	bench_fail(c, c->len > 0 || c->rstate != HTTP_HEAD
-			       ? BENCH_E_SHORT
-			       : BENCH_E_RESET);
+	bench_fail(c, c->len > 0 || c->rstate != HTTP_HEAD ? BENCH_E_SHORT
+							   : BENCH_E_RESET);
 	return -1;
 }
 

@@ -68,14 +68,22 @@ static const char *date_now(skt_server_worker *w)
 static const char *reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 100: return "Continue";
-	case 400: return "Bad Request";
-	case 413: return "Content Too Large";
-	case 414: return "URI Too Long";
-	case 431: return "Request Header Fields Too Large";
-	case 501: return "Not Implemented";
-	default: return "HTTP Version Not Supported";
+	case 200:
+		return "OK";
+	case 100:
+		return "Continue";
+	case 400:
+		return "Bad Request";
+	case 413:
+		return "Content Too Large";
+	case 414:
+		return "URI Too Long";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 501:
+		return "Not Implemented";
+	default:
+		return "HTTP Version Not Supported";
 	}
 }
 
@@ -97,7 +105,8 @@ static size_t answer(skt_server_conn *c, const hello_answer *a, char *buf,
 	}
 	size_t blen = strlen(body);
 	const char *conn = !a->keep ? "Connection: close\r\n"
-		: a->v10 ? "Connection: keep-alive\r\n" : "";
+			   : a->v10 ? "Connection: keep-alive\r\n"
+				    : "";
 	int n = snprintf(buf, cap,
 			 "HTTP/1.1 %d %s\r\nServer: sockit\r\nDate: %s\r\n"
 			 "Content-Type: text/plain\r\nContent-Length: %zu\r\n"
@@ -107,8 +116,7 @@ static size_t answer(skt_server_conn *c, const hello_answer *a, char *buf,
 	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
-static void on_data(skt_stream *s, int status, const uint8_t *data,
-		    size_t len);
+static void on_data(skt_stream *s, int status, const uint8_t *data, size_t len);
 
 static void on_sent(skt_stream *s, int status);
 
@@ -167,8 +175,7 @@ static void on_sent(skt_stream *s, int status)
 		after(c, rc);
 }
 
-static void on_data(skt_stream *s, int status, const uint8_t *data,
-		    size_t len)
+static void on_data(skt_stream *s, int status, const uint8_t *data, size_t len)
 {
 	skt_server_conn *c = skt_stream_udata(s);
 	struct req *q = skt_server_conn_state(c);
@@ -195,15 +202,15 @@ static void hello_closed(skt_server_conn *c)
 }
 
 const skt_service svc_hello = {
-	.name = "hello",
-	.what = "HTTP/1.1 \"Hello, world!\" with keep-alive, for ab and wrk",
-	.port = 8080,
-	.flags = SKT_SERVICE_TCP,
-	.idle_s = 60,
-	.conn_size = sizeof(struct req),
-	.worker_new = hello_worker_new,
-	.worker_free = hello_worker_free,
-	.open = hello_open,
-	.closed = hello_closed,
-	.datagram = NULL,
+    .name = "hello",
+    .what = "HTTP/1.1 \"Hello, world!\" with keep-alive, for ab and wrk",
+    .port = 8080,
+    .flags = SKT_SERVICE_TCP,
+    .idle_s = 60,
+    .conn_size = sizeof(struct req),
+    .worker_new = hello_worker_new,
+    .worker_free = hello_worker_free,
+    .open = hello_open,
+    .closed = hello_closed,
+    .datagram = NULL,
 };

@@ -31,22 +31,21 @@ void hello_conn_fini(hello_conn *h)
 /* The request is complete: 200, and the next one. */
 static void done(hello_conn *h, hello_answer *a)
 {
-	*a = (hello_answer){.status = 200, .keep = h->keep, .head = h->head,
-			    .v10 = h->v10};
+	*a = (hello_answer){
+	    .status = 200, .keep = h->keep, .head = h->head, .v10 = h->v10};
 	h->state = h->keep ? HEAD : CLOSED;
 }
 
 /* The request broke a rule: its status, and the connection ends. */
-static void fail(hello_conn *h, hello_answer *a, int status,
-		 skt_http_rule why)
+static void fail(hello_conn *h, hello_answer *a, int status, skt_http_rule why)
 {
 	size_t limit = 0;
 	if (why == SKT_HTTP_START_TOO_LONG || why == SKT_HTTP_LINE_TOO_LONG)
 		limit = HELLO_LINE_MAX;
 	else if (why == SKT_HTTP_HEAD_TOO_BIG)
 		limit = HELLO_HEAD_MAX;
-	*a = (hello_answer){.status = status, .v10 = h->v10, .why = why,
-			    .limit = limit};
+	*a = (hello_answer){
+	    .status = status, .v10 = h->v10, .why = why, .limit = limit};
 	h->state = CLOSED;
 }
 

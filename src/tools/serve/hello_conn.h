@@ -23,9 +23,9 @@
 /* The whole head. A partial head is parsed again from its start as bytes
  * arrive (as picohttpparser is used), so this also bounds the work a
  * client sending a byte at a time can cause. */
-#define HELLO_HEAD_MAX 32768
+#define HELLO_HEAD_MAX	 32768
 #define HELLO_FIELDS_MAX 100
-#define HELLO_BODY_MAX ((uint64_t)64 << 20) /* discarded, but not forever */
+#define HELLO_BODY_MAX	 ((uint64_t)64 << 20) /* discarded, but not forever */
 
 /* One answer, for the caller to format and send. */
 typedef struct hello_answer {
@@ -58,7 +58,7 @@ typedef struct hello_conn {
 	bool head, v10, keep; /* of the request being read */
 	uint64_t body_left;
 	skt_http_chunked chunked;
-	char *buf; /* bytes taken but not used yet: a partial head, or */
+	char *buf;	 /* bytes taken but not used yet: a partial head, or */
 	size_t len, cap; /* what arrived while stopped (skt_malloc'ed) */
 } hello_conn;
 
