@@ -142,8 +142,8 @@ typedef struct skt_http_field {
 } skt_http_field;
 
 /* A request head. Framing follows RFC 9112 6.3: chunked, else
- * content_length bytes (0 when both are absent: a request without either
- * has no body). */
+ * content_length bytes; with neither (content_length -1) the request has
+ * no body. */
 typedef struct skt_http_req {
 	const char *method;
 	size_t method_len;
@@ -172,9 +172,11 @@ typedef struct skt_http_req {
  * array's size is the field limit. Returns the head's length in bytes,
  * with *req filled; SKT_EAGAIN when buf holds a valid beginning of a head
  * but not its end and the limits are not reached; a negative error as the
- * header's introduction says, with only req->why written. Reads
- * buf[0..min(len, head_max)) and nothing else; on SKT_EAGAIN nothing is
- * written. Line ends must be CRLF. */
+ * header's introduction says, with req->why the only member written
+ * (fields[] may have been, *nfields is not). Reads buf[0..min(len,
+ * head_max)) and nothing else; on SKT_EAGAIN nothing is written but
+ * fields[]. Line ends must be CRLF. Empty lines before the request line
+ * are skipped and counted in the length. */
 int skt_http_req_parse(const char *buf, size_t len, const skt_http_opts *opts,
 		       skt_http_req *req, skt_http_field *fields,
 		       size_t *nfields);
