@@ -48,9 +48,8 @@ static fed feed_n(const char *s, size_t n, size_t step)
 			f.rc = BAD;
 			return f;
 		}
-		cr_assert(r >= 0 && (size_t)r <= k, "consumed %ld of %zu", r,
-			  k);
-		cr_assert(f.done || (size_t)r == k,
+		SKT_CHECK(r >= 0 && (size_t)r <= k, "consumed %ld of %zu", r, k);
+		SKT_CHECK(f.done || (size_t)r == k,
 			  "consumed %ld of %zu, not done", r, k);
 		pos += (size_t)r;
 	} while (!f.done && pos < n);
@@ -76,10 +75,12 @@ static fed feed_all_ways(const char *s, size_t n)
 	cr_assert_eq(one.body_bytes, whole.body_bytes);
 	for (size_t cut = 1; cut < n; cut++) {
 		fed f = feed_n(s, n, cut);
-		cr_assert_eq(f.rc, whole.rc, "pieces of %zu: %ld vs %ld", cut,
-			     f.rc, whole.rc);
-		cr_assert_eq(f.done, whole.done);
-		cr_assert_eq(f.body_bytes, whole.body_bytes);
+		SKT_CHECK(f.rc == whole.rc && f.done == whole.done &&
+			      f.body_bytes == whole.body_bytes,
+			  "pieces of %zu: %ld/%d/%llu vs %ld/%d/%llu", cut,
+			  f.rc, f.done, (unsigned long long)f.body_bytes,
+			  whole.rc, whole.done,
+			  (unsigned long long)whole.body_bytes);
 	}
 	return whole;
 }
