@@ -70,8 +70,6 @@ static const char *reason(int status)
 	switch (status) {
 	case 200:
 		return "OK";
-	case 100:
-		return "Continue";
 	case 400:
 		return "Bad Request";
 	case 413:
@@ -96,9 +94,14 @@ static size_t answer(skt_server_conn *c, const hello_answer *a, char *buf,
 		memcpy(buf, cont, sizeof(cont) - 1);
 		return sizeof(cont) - 1;
 	}
-	char err_body[64];
+	char err_body[160];
 	const char *body = hello_body;
-	if (a->status != 200) {
+	if (a->status != 200 && a->why != SKT_HTTP_OK) {
+		/* The rule broken, so that whoever wrote the client knows. */
+		snprintf(err_body, sizeof(err_body), "%d %s: %s\n", a->status,
+			 reason(a->status), skt_http_rule_str(a->why));
+		body = err_body;
+	} else if (a->status != 200) {
 		snprintf(err_body, sizeof(err_body), "%d %s\n", a->status,
 			 reason(a->status));
 		body = err_body;
