@@ -136,8 +136,9 @@ $(BUILD)/fuzz/%: $(BUILD)/obj/fuzz/%.o $(FUZZ_LIB_OBJ) $(FUZZ_MAIN) $(TOOLS) $(S
 	$(CC) $(LDFLAGS_ALL) $(FUZZ_LDFLAGS) -o $@ $(filter %.o,$^) $(TOOLS) $(STATIC)
 
 # The CLI harnesses link the command's own files (never main.c).
-$(BUILD)/fuzz/cli: $(BUILD)/obj/src/cli/cli.o
+$(BUILD)/fuzz/cli: $(BUILD)/obj/src/cli/cli.o $(BUILD)/obj/src/cli/json.o
 $(BUILD)/fuzz/cli_argv: $(FUZZ_CLI_OBJ) $(BUILD)/obj/src/cli/cli.o \
+	$(BUILD)/obj/src/cli/json.o \
 	$(BUILD)/obj/src/cli/bridge.o
 
 fuzz-bins: $(FUZZ_BIN)

@@ -85,23 +85,6 @@ static int parse(int argc, char **argv, struct connect_opts *o)
 	return validate(o);
 }
 
-/* -v: every address Happy Eyeballs tried, when, and how it ended. */
-static void print_report(const skt_connect_report *rep)
-{
-	for (size_t i = 0; i < rep->n; i++) {
-		const skt_attempt *a = &rep->attempts[i];
-		char addr[SKT_ADDRSTRLEN];
-		skt_addr_format(&a->addr, addr, sizeof(addr));
-		fprintf(stderr, "sockit: connect: tried %s at +%lld ms: %s after "
-			"%lld ms\n", addr, (long long)a->start_ms,
-			a->err == 0 ? "connected" : skt_strerror(a->err),
-			(long long)(a->end_ms - a->start_ms));
-	}
-	if (rep->total > rep->n)
-		fprintf(stderr, "sockit: connect: (%zu more attempts not listed)\n",
-			rep->total - rep->n);
-}
-
 static void print_connected(int fd, bool udp)
 {
 	skt_addr me, peer;
@@ -160,7 +143,7 @@ static int run(int argc, char **argv)
 	skt_connect_report rep = {0};
 	int fd = open_connection(&o, &rep);
 	if (o.b.verbose)
-		print_report(&rep);
+		cli_print_attempts("connect", &rep);
 	if (fd < 0)
 		return cli_fail("connect", o.target, fd);
 	if (o.b.verbose)

@@ -1,6 +1,7 @@
 /* cmd_resolve.c - `sockit resolve NAME|ADDRESS`: forward and reverse
  * lookup, like `getent ahosts` and `getent hosts ADDRESS`. */
 #include "cli.h"
+#include "json.h"
 
 #include <getopt.h>
 #include <string.h>
@@ -52,11 +53,12 @@ static int reverse(const struct resolve_opts *o, const skt_addr *a)
 	if (rc < 0)
 		return cli_fail("resolve", o->query, rc);
 	if (o->json) {
-		fputs("{\"address\":", stdout);
-		cli_json_str(stdout, o->query);
-		fputs(",\"name\":", stdout);
-		cli_json_str(stdout, name);
-		fputs("}\n", stdout);
+		cli_json j;
+		cli_json_begin(&j, stdout, "name");
+		cli_json_text(&j, "address", o->query);
+		cli_json_text(&j, "family", family_name(skt_addr_family(a)));
+		cli_json_text(&j, "name", name);
+		cli_json_end(&j);
 	} else {
 		printf("%s %s\n", o->query, name);
 	}
@@ -76,13 +78,13 @@ static int forward(const struct resolve_opts *o)
 		skt_addr_format_host(&l.addrs[i], host, sizeof host);
 		int fam = skt_addr_family(&l.addrs[i]);
 		if (o->json) {
-			fputs("{\"name\":", stdout);
-			cli_json_str(stdout, o->query);
-			fputs(",\"address\":", stdout);
-			cli_json_str(stdout, host);
-			printf(",\"family\":\"%s\",\"canonical\":", family_name(fam));
-			cli_json_str(stdout, canon);
-			fputs("}\n", stdout);
+			cli_json j;
+			cli_json_begin(&j, stdout, "address");
+			cli_json_text(&j, "name", o->query);
+			cli_json_text(&j, "address", host);
+			cli_json_text(&j, "family", family_name(fam));
+			cli_json_text(&j, "canonical", canon);
+			cli_json_end(&j);
 		} else {
 			printf("%s %s %s\n", host, family_name(fam), canon);
 		}
@@ -97,6 +99,8 @@ static int run(int argc, char **argv)
 	int rc = parse(argc, argv, &o);
 	if (rc != CLI_OK)
 		return rc;
+	if (o.json)
+		cli_json_errors(stdout);
 	skt_addr a;
 	/* A literal address asks for its name; anything else for addresses. */
 	if (skt_addr_from_ip(&a, o.query, 0) == 0)
@@ -112,6 +116,6 @@ const cli_cmd cli_cmd_resolve = {
 		"  Print every address of NAME in the order the system would try\n"
 		"  them, with family and canonical name; for an ADDRESS, its name.\n"
 		"  -4, -6     only IPv4 / only IPv6 addresses\n"
-		"  --json     one JSON object per line\n",
+		"  --json     one JSON object per line (docs/json.md)\n",
 	.run = run,
 };

@@ -7,8 +7,9 @@
  *
  * Reading a response (c->rstate): HEAD (waiting for the whole head in
  * c->buf), BODY (c->body_left bytes of Content-Length), CHUNKED,
- * UNTIL_CLOSE (a body ended by the server's close). Body bytes are
- * counted and dropped; only heads are kept in the buffer. */
+ * UNTIL_CLOSE (a body ended by the server's close). A response's bytes,
+ * head, body and chunk framing, are counted (bytes_in is whole responses,
+ * as wrk's figure is) and dropped; only heads are kept in the buffer. */
 #include "tools/bench/bench_int.h"
 
 #include <string.h>
@@ -67,9 +68,8 @@ static long head(bench_conn *c)
 	skt_http_field fields[FIELDS_MAX];
 	size_t nfields = FIELDS_MAX;
 	skt_http_resp r;
-	bool to_head =
-	    o->request_len >= 5 && memcmp(o->request, "HEAD ", 5) == 0;
-	int n = skt_http_resp_parse(c->buf, c->len, to_head, &resp_opts, &r,
+	/* The answers to HEAD have no body (RFC 9110 9.3.2). */
+	int n = skt_http_resp_parse(c->buf, c->len, o->no_body, &resp_opts, &r,
 				    fields, &nfields);
 	if (n == SKT_EAGAIN)
 		return 0;
@@ -78,6 +78,7 @@ static long head(bench_conn *c)
 		return -1;
 	}
 	c->status_good = status_ok(o, r.status);
+	c->answer_status = r.status;
 	c->close_after = r.close;
 	if (r.no_body) {
 		c->rstate = HTTP_HEAD;
@@ -99,7 +100,6 @@ static long head(bench_conn *c)
 static bool consume(bench_conn *c, int64_t now)
 {
 	size_t pos = 0;
-	bool counting = bench_measuring(c->w);
 	bool ok = true;
 	while (ok && pos < c->len) {
 		size_t avail = c->len - pos;
@@ -111,6 +111,7 @@ static bool consume(bench_conn *c, int64_t now)
 			if (n <= 0)
 				return n == 0;
 			pos = (size_t)n;
+			c->answer_bytes += (size_t)n;
 			if (c->rstate == HTTP_HEAD ||
 			    (c->rstate == HTTP_BODY && c->body_left == 0))
 				ok = finish(c, now);
@@ -119,12 +120,10 @@ static bool consume(bench_conn *c, int64_t now)
 			    avail < c->body_left ? avail : (size_t)c->body_left;
 			pos += take;
 			c->body_left -= take;
-			if (counting)
-				c->w->c.bytes_in += take;
+			c->answer_bytes += take;
 			if (c->body_left == 0)
 				ok = finish(c, now);
 		} else if (c->rstate == HTTP_CHUNKED) {
-			uint64_t before = c->chunked.body_bytes;
 			ssize_t n = skt_http_chunked_feed(
 			    &c->chunked, c->buf + pos, avail, NULL, NULL);
 			if (n < 0) {
@@ -132,14 +131,11 @@ static bool consume(bench_conn *c, int64_t now)
 				return false;
 			}
 			pos += (size_t)n;
-			if (counting)
-				c->w->c.bytes_in +=
-				    c->chunked.body_bytes - before;
+			c->answer_bytes += (size_t)n;
 			if (c->chunked.done)
 				ok = finish(c, now);
 		} else {
-			if (counting)
-				c->w->c.bytes_in += avail;
+			c->answer_bytes += avail;
 			pos = c->len;
 		}
 	}
