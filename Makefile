@@ -40,6 +40,9 @@ CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -fPIC -Iinclude -Isrc \
 	$(CPPFLAGS) $(CFLAGS)
 # Tests also see their helpers (tests/lib); the library does not.
 $(BUILD)/obj/tests/%.o: CFLAGS_ALL += -Itests/lib
+# The HTTP vectors are found wherever the test runs from.
+$(BUILD)/obj/tests/unit/http_vectors_test.o: CFLAGS_ALL += \
+	-DVECTOR_DIR='"$(CURDIR)/tests/unit/http_vectors"'
 LDFLAGS_ALL := $(LDFLAGS)
 # libsockit needs libc, threads and OpenSSL 3 (libssl-dev, for
 # sockit/tls.h) only, and its shared link refuses an undefined symbol, so

@@ -95,6 +95,7 @@ extern "C" {
 	XX(EBADHOST, -4090, "invalid host")                                  \
 	XX(EBADADDR, -4089, "invalid address syntax")                        \
 	XX(ENOADDR, -4088, "no address to try")                              \
+	XX(EUNSUPPORTED, -4087, "protocol feature not supported")          \
 	XX(ETLS, -4110, "tls handshake failed")                              \
 	XX(ETLSUNTRUSTED, -4111, "certificate not trusted")                  \
 	XX(ETLSNAME, -4112, "certificate does not match the name")           \

@@ -13,6 +13,7 @@
 #include "sockit/relay.h"
 #include "sockit/scan.h"
 #include "sockit/server.h"
+#include "sockit/http.h"
 #include "sockit/tls.h"
 
 #endif

@@ -186,7 +186,7 @@ class Hello(unittest.TestCase):
     def test_connection_close_and_pipelining(self):
         data = self.request(b"GET /1 HTTP/1.1\r\nHost: x\r\n\r\n"
                             b"HEAD /2 HTTP/1.1\r\nHost: x\r\n\r\n"
-                            b"GET /3 HTTP/1.1\r\nConnection: close\r\n\r\n"
+                            b"GET /3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
                             b"GET /4 HTTP/1.1\r\n\r\n", close=False)
         self.assertEqual(data.count(b"HTTP/1.1 200 OK"), 3)
         self.assertEqual(data.count(b"Hello, world!\n"), 2)  # not for HEAD
@@ -217,15 +217,57 @@ class Hello(unittest.TestCase):
 
     def test_body_is_read_and_dropped(self):
         body = b"b" * 100000
-        data = self.request(b"POST / HTTP/1.1\r\nContent-Length: %d\r\n\r\n%s"
-                            b"GET / HTTP/1.1\r\n\r\n" % (len(body), body))
+        data = self.request(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s"
+                            b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" % (len(body), body))
         self.assertEqual(data.count(b"200 OK"), 2)
+
+    def test_chunked_body_is_read_and_dropped(self):
+        data = self.request(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            b"5;ext=1\r\nhello\r\n3\r\nabc\r\n0\r\nX-Sum: 1\r\n\r\n"
+                            b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertEqual(data.count(b"HTTP/1.1 200 OK"), 2)
+
+    def test_expect_continue(self):
+        s = connect(self.srv.port)
+        s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+                  b"Expect: 100-continue\r\n\r\n")
+        self.assertEqual(recv_until(s, b"\r\n\r\n"), b"HTTP/1.1 100 Continue\r\n\r\n")
+        s.sendall(b"abc")
+        self.assertIn(b"Hello, world!\n", recv_until(s, b"Hello, world!\n"))
+        s.close()
+
+    def test_smuggling_shapes_are_refused_and_end_the_connection(self):
+        # Each breaks a rule of RFC 9112 that two parsers could read two
+        # ways; the answer is 400 and the connection ends: the request
+        # pipelined after it is never answered, whatever it looks like.
+        after = b"GET /next HTTP/1.1\r\nHost: x\r\n\r\n"
+        for name, raw in [
+                ("no Host", b"GET / HTTP/1.1\r\n\r\n"),
+                ("two Host", b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
+                ("bare CR", b"GET / HTTP/1.1\r\nHost: x\rX: y\r\n\r\n"),
+                ("bare LF", b"GET / HTTP/1.1\nHost: x\n\n"),
+                ("NUL in a value", b"GET / HTTP/1.1\r\nHost: x\r\nX: a\x00b\r\n\r\n"),
+                ("CL and TE", b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+                              b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+                ("two CL", b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+                           b"Content-Length: 40\r\n\r\nabcd"),
+                ("CL list", b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4, 4\r\n\r\nabcd"),
+                ("space before colon", b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length : 4\r\n\r\nabcd"),
+                ("chunked not last", b"POST / HTTP/1.1\r\nHost: x\r\n"
+                                     b"Transfer-Encoding: chunked, identity\r\n\r\n"),
+                ("bad chunk size", b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                   b"-4\r\nabcd\r\n0\r\n\r\n")]:
+            data = self.request(raw + after)
+            self.assertTrue(data.startswith(b"HTTP/1.1 400 Bad Request\r\n"), (name, data))
+            self.assertRegex(data, rb"\r\n\r\n400 Bad Request: [a-zA-Z].*\n$", name)
+            self.assertIn(b"Connection: close\r\n", data, name)
+            self.assertEqual(data.count(b"\r\nServer: sockit\r\n"), 1, (name, data))
 
     def test_errors(self):
         for raw, status in [(b"NONSENSE\r\n\r\n", b"400"),
                             (b"GET / HTTP/2.0\r\n\r\n", b"505"),
                             (b"GET / HTTP/1.1\r\n folded\r\n\r\n", b"400"),
-                            (b"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", b"501"),
+                            (b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", b"501"),
                             (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n", b"414"),
                             (b"GET / HTTP/1.1\r\n" + b"X: y\r\n" * 101 + b"\r\n", b"431")]:
             data = self.request(raw)
@@ -365,7 +407,7 @@ class Peers(unittest.TestCase):
             "daytime": (b"\r\n", lambda d: d.endswith(b"-UTC\r\n")),
             "time": (b"", lambda d: len(d) == 4),
             "chat": (b"hi\n", lambda d: d.startswith(b"* you are user1")),
-            "hello": (b"GET / HTTP/1.1\r\n\r\n", lambda d: d.endswith(b"Hello, world!\n")),
+            "hello": (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", lambda d: d.endswith(b"Hello, world!\n")),
         }
         for name, (send, ok) in expect.items():
             with Serve(name) as srv:

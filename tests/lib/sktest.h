@@ -31,6 +31,15 @@ void sktest_teardown(void);
 			     skt_errname(e_), e_, skt_errname(want));        \
 	} while (0)
 
+/* cr_assert(cond, fmt, ...) for loops that check thousands of times:
+ * only a failure reaches Criterion, whose --full-stats otherwise records
+ * every passing assertion (seconds per test under load). */
+#define SKT_CHECK(cond, ...)                                                 \
+	do {                                                                 \
+		if (!(cond))                                                 \
+			cr_assert_fail(__VA_ARGS__);                         \
+	} while (0)
+
 /* Assert that fd is a descriptor, not an error code. */
 #define skt_assert_fd(fd)                                                    \
 	cr_assert_geq((fd), 0, "%s: %s (%d)", #fd, skt_errname(fd), (fd))

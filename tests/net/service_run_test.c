@@ -279,7 +279,7 @@ SKT_TEST(service_run, hello_answers_pipelined_requests_in_order)
 	start(&r, &svc_hello, 0);
 	int fd = dial(&r);
 	const char req[] = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
-			   "HEAD /b HTTP/1.1\r\n\r\n"
+			   "HEAD /b HTTP/1.1\r\nHost: x\r\n\r\n"
 			   "GET /c HTTP/1.0\r\n\r\n";
 	cr_assert_eq(skt_send_all(fd, req, sizeof(req) - 1, WAIT_MS, NULL), 0);
 	char buf[4096];

@@ -1,10 +1,11 @@
-/* http_chunked_test.c - the chunked body decoder of `sockit bench`
- * (src/tools/bench/resp.c): real bodies, extensions, trailers, every malformed
- * form, the limits, and input fed whole, byte by byte and cut at every
- * position. */
+/* http_chunked_test.c - the chunked body decoder (skt_http_chunked_feed):
+ * real bodies, extensions, trailers, every malformed form, the limits,
+ * and input fed whole, byte by byte and cut at every position. The
+ * per-rule vectors are in http_vectors_test.c.
+ *
+ * Most tests decode as `sockit bench` does, a lone LF accepted for CRLF
+ * (`bench_opts`); the strict default has its own tests at the end. */
 #include "sktest.h"
-
-#include "tools/bench/resp.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -13,8 +14,13 @@
 
 /* ---- Chunked bodies ---- */
 
+static const skt_http_opts bench_opts = {.bare_lf = true};
+
+/* Any error: feed_n keeps the fact, the rules are tested elsewhere. */
+#define BAD (-1L)
+
 typedef struct fed {
-	long rc; /* total consumed, or HTTP_BAD */
+	long rc; /* total consumed, or the error */
 	bool done;
 	uint64_t body_bytes;
 } fed;
@@ -25,36 +31,35 @@ typedef struct fed {
 static fed feed_n(const char *s, size_t n, size_t step)
 {
 	const char *in = sktest_guarded_n(s, n);
-	http_chunked c;
-	http_chunked_init(&c);
+	skt_http_chunked c;
+	skt_http_chunked_init(&c, &bench_opts);
 	fed f = {0, false, 0};
 	size_t pos = 0;
 	do {
 		size_t k = step == 0 || step > n - pos ? n - pos : step;
-		long r = http_chunked_feed(&c, in + pos, k, &f.done);
-		if (r == HTTP_BAD) {
+		long r = skt_http_chunked_feed(&c, in + pos, k, NULL, NULL);
+		f.done = c.done;
+		if (r < 0) {
 			cr_assert_not(f.done);
-			bool d;
-			cr_assert_eq(http_chunked_feed(&c, in, n, &d),
-				     HTTP_BAD, "BAD is sticky");
-			f.rc = HTTP_BAD;
+			cr_assert_neq(c.why, SKT_HTTP_OK);
+			cr_assert_eq(
+			    skt_http_chunked_feed(&c, in, n, NULL, NULL), r,
+			    "an error is sticky");
+			f.rc = BAD;
 			return f;
 		}
-		/* Plain ifs: under --full-stats every cr_assert is a message to
-		 * the runner, and this loop runs once per byte. */
-		if (r < 0 || (size_t)r > k)
-			cr_assert_fail("consumed %ld of %zu", r, k);
-		if (!f.done && (size_t)r != k)
-			cr_assert_fail("consumed %ld of %zu, not done", r, k);
+		SKT_CHECK(r >= 0 && (size_t)r <= k, "consumed %ld of %zu", r, k);
+		SKT_CHECK(f.done || (size_t)r == k,
+			  "consumed %ld of %zu, not done", r, k);
 		pos += (size_t)r;
 	} while (!f.done && pos < n);
 	f.rc = (long)pos;
 	f.body_bytes = c.body_bytes;
 	if (f.done) {
-		bool d = false;
-		cr_assert_eq(http_chunked_feed(&c, in + pos, n - pos, &d),
-			     0, "nothing is consumed after the end");
-		cr_assert(d);
+		cr_assert_eq(
+		    skt_http_chunked_feed(&c, in + pos, n - pos, NULL, NULL), 0,
+		    "nothing is consumed after the end");
+		cr_assert(c.done);
 	}
 	return f;
 }
@@ -70,10 +75,12 @@ static fed feed_all_ways(const char *s, size_t n)
 	cr_assert_eq(one.body_bytes, whole.body_bytes);
 	for (size_t cut = 1; cut < n; cut++) {
 		fed f = feed_n(s, n, cut);
-		cr_assert_eq(f.rc, whole.rc, "pieces of %zu: %ld vs %ld", cut,
-			     f.rc, whole.rc);
-		cr_assert_eq(f.done, whole.done);
-		cr_assert_eq(f.body_bytes, whole.body_bytes);
+		SKT_CHECK(f.rc == whole.rc && f.done == whole.done &&
+			      f.body_bytes == whole.body_bytes,
+			  "pieces of %zu: %ld/%d/%llu vs %ld/%d/%llu", cut,
+			  f.rc, f.done, (unsigned long long)f.body_bytes,
+			  whole.rc, whole.done,
+			  (unsigned long long)whole.body_bytes);
 	}
 	return whole;
 }
@@ -91,7 +98,7 @@ static void chunked_ok(const char *s, long consumed, uint64_t body)
 static void chunked_bad(const char *s)
 {
 	fed f = feed_all_ways(s, strlen(s));
-	cr_assert_eq(f.rc, HTTP_BAD, "\"%s\": %ld", s, f.rc);
+	cr_assert_eq(f.rc, BAD, "\"%s\": %ld", s, f.rc);
 }
 
 SKT_TEST(http_chunked, nginx_body_then_next_response)
@@ -165,33 +172,33 @@ SKT_TEST(http_chunked, size_limit)
 
 SKT_TEST(http_chunked, size_line_over_the_limit)
 {
-	static char s[HTTP_HEAD_MAX + 16];
+	static char s[SKT_HTTP_HEAD_MAX + 16];
 	memset(s, '0', sizeof(s));
-	fed f = feed_n(s, HTTP_HEAD_MAX, 4096);
-	cr_assert_eq(f.rc, HTTP_HEAD_MAX, "65536 zeros are still a size");
-	f = feed_n(s, HTTP_HEAD_MAX + 1, 4096);
-	cr_assert_eq(f.rc, HTTP_BAD);
+	fed f = feed_n(s, SKT_HTTP_HEAD_MAX, 4096);
+	cr_assert_eq(f.rc, SKT_HTTP_HEAD_MAX, "65536 zeros are still a size");
+	f = feed_n(s, SKT_HTTP_HEAD_MAX + 1, 4096);
+	cr_assert_eq(f.rc, BAD);
 	memcpy(s, "1;", 2);
 	memset(s + 2, 'e', sizeof(s) - 2);
 	f = feed_n(s, sizeof(s), 0);
-	cr_assert_eq(f.rc, HTTP_BAD, "an endless extension");
+	cr_assert_eq(f.rc, BAD, "an endless extension");
 }
 
 SKT_TEST(http_chunked, trailer_section_over_the_limit)
 {
-	static char s[HTTP_HEAD_MAX + 64];
+	static char s[SKT_HTTP_HEAD_MAX + 64];
 	size_t n = sizeof(s);
 	memcpy(s, "0\r\nX: ", 6);
 	memset(s + 6, 'a', n - 6);
 	/* The trailer starts after "0\r\n": HEAD_MAX bytes of it fit. */
-	memcpy(s + 3 + HTTP_HEAD_MAX - 4, "\r\n\r\n", 4);
+	memcpy(s + 3 + SKT_HTTP_HEAD_MAX - 4, "\r\n\r\n", 4);
 	fed f = feed_n(s, n, 1000);
 	cr_assert(f.done);
-	cr_assert_eq(f.rc, 3 + HTTP_HEAD_MAX);
+	cr_assert_eq(f.rc, 3 + SKT_HTTP_HEAD_MAX);
 	memset(s + 6, 'a', n - 6);
-	memcpy(s + 3 + HTTP_HEAD_MAX - 3, "\r\n\r\n", 4);
+	memcpy(s + 3 + SKT_HTTP_HEAD_MAX - 3, "\r\n\r\n", 4);
 	f = feed_n(s, n, 1000);
-	cr_assert_eq(f.rc, HTTP_BAD);
+	cr_assert_eq(f.rc, BAD);
 }
 
 SKT_TEST(http_chunked, many_chunks_streamed)
@@ -227,10 +234,76 @@ SKT_TEST(http_chunked, many_chunks_streamed)
 
 SKT_TEST(http_chunked, empty_feed)
 {
-	http_chunked c;
-	bool done = true;
-	http_chunked_init(&c);
-	cr_assert_eq(http_chunked_feed(&c, sktest_guarded_n("", 0), 0, &done), 0);
-	cr_assert_not(done);
+	skt_http_chunked c;
+	skt_http_chunked_init(&c, &bench_opts);
+	cr_assert_eq(
+	    skt_http_chunked_feed(&c, sktest_guarded_n("", 0), 0, NULL, NULL),
+	    0);
+	cr_assert_not(c.done);
 	cr_assert_eq(c.body_bytes, 0);
+}
+
+/* ---- The codec's own: payload spans, strict line ends, rules ---- */
+
+SKT_TEST(http_chunked, payload_pointed_at_not_copied)
+{
+	static const char s[] =
+	    "5\r\nhello\r\n3;x=y\r\n, w\r\n0\r\nT: 1\r\n\r\nNEXT";
+	size_t n = sizeof(s) - 1;
+	const char *in = sktest_guarded_n(s, n);
+	skt_http_chunked c;
+	skt_http_chunked_init(&c, NULL);
+	char got[16];
+	size_t have = 0, pos = 0;
+	int calls = 0;
+	while (!c.done) {
+		const char *data;
+		size_t dlen;
+		ssize_t r =
+		    skt_http_chunked_feed(&c, in + pos, n - pos, &data, &dlen);
+		cr_assert_geq(r, 0, "%s", skt_http_rule_str(c.why));
+		if (dlen > 0) {
+			cr_assert(data >= in + pos &&
+				      data + dlen <= in + pos + r,
+				  "the span lies in what was consumed");
+			memcpy(got + have, data, dlen);
+			have += dlen;
+		}
+		pos += (size_t)r;
+		cr_assert_lt(++calls, 10);
+	}
+	cr_assert_eq(have, 8);
+	cr_assert(memcmp(got, "hello, w", 8) == 0);
+	cr_assert_eq(c.body_bytes, 8);
+	cr_assert_eq(pos, n - 4, "NEXT is left for the next message");
+	cr_assert_eq(calls, 3, "one call per chunk, then the end");
+}
+
+SKT_TEST(http_chunked, strict_line_ends_by_default)
+{
+	static const char *bad[] = {"5\nhello\r\n0\r\n\r\n",
+				    "5\r\nhello\n0\r\n\r\n", "0\r\nT: 1\n\r\n",
+				    "0\r\n\n"};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		skt_http_chunked c;
+		skt_http_chunked_init(&c, NULL);
+		size_t n = strlen(bad[i]);
+		skt_assert_err(
+		    skt_http_chunked_feed(&c, sktest_guarded_n(bad[i], n), n,
+					  NULL, NULL),
+		    SKT_EMALFORMED);
+		cr_assert_eq(c.why, SKT_HTTP_BARE_LF, "%s", bad[i]);
+	}
+}
+
+SKT_TEST(http_chunked, size_overflow_is_too_big)
+{
+	skt_http_chunked c;
+	skt_http_chunked_init(&c, NULL);
+	const char *s = "fffffffffffffffffff\r\n";
+	skt_assert_err(
+	    skt_http_chunked_feed(&c, sktest_guarded(s), strlen(s), NULL, NULL),
+	    SKT_ETOOBIG);
+	cr_assert_eq(c.why, SKT_HTTP_CHUNK_TOO_BIG);
+	cr_assert_eq(skt_http_rule_status(c.why), 413);
 }

@@ -8,7 +8,7 @@
 #include <sys/resource.h>
 
 #include "tools/bench/bench.h"
-#include "tools/bench/resp.h"
+#include "sockit/http.h"
 #include "sockit/sockit.h"
 
 /* What every thread shares; written by the controlling thread, read by
@@ -94,7 +94,7 @@ struct bench_conn {
 	bool close_after; /* the response in front ends the connection */
 	bool status_good; /* the response in front has the expected status */
 	bool draining;	  /* no new requests: the server is closing it */
-	http_chunked chunked;
+	skt_http_chunked chunked;
 };
 
 /* One kind of request. flush, reset and connected may be NULL (nothing

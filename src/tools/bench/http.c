@@ -1,5 +1,6 @@
 /* http.c - HTTP/1.1 requests: the request bytes are sent as given
- * (pipelined when asked), each response head is parsed (resp.c) and its
+ * (pipelined when asked), each response head is parsed (the library's
+ * codec, sockit/http.h) and its
  * body read to the length it announces, so that every response is
  * checked: the expected status, a body of exactly Content-Length bytes
  * (or well-formed chunks, or up to the close the response announced).
@@ -17,7 +18,14 @@ enum { HTTP_HEAD, HTTP_BODY, HTTP_CHUNKED, HTTP_UNTIL_CLOSE };
 
 #define BUF_FIRST 16384
 /* Room for the largest head the parser accepts, and a read beyond it. */
-#define BUF_MAX (HTTP_HEAD_MAX + 16384)
+#define BUF_MAX (SKT_HTTP_HEAD_MAX + 16384)
+/* Fields of one response head; the 101st is an error. */
+#define FIELDS_MAX 100
+
+/* A load generator meets any server: a lone LF as a line end is taken
+ * (RFC 9112 2.2 lets a recipient), and a line may be as long as the head. */
+static const skt_http_opts resp_opts = {.line_max = SKT_HTTP_HEAD_MAX,
+					.bare_lf = true};
 
 static int http_issue(bench_conn *c, bench_slot *s)
 {
@@ -56,23 +64,28 @@ static bool finish(bench_conn *c, int64_t now)
  * is needed, or -1 when c failed. */
 static long head(bench_conn *c)
 {
-	http_resp r;
-	int n = http_resp_parse(c->buf, c->len, &r);
-	if (n == HTTP_MORE)
+	const bench_opts *o = c->w->o;
+	skt_http_field fields[FIELDS_MAX];
+	size_t nfields = FIELDS_MAX;
+	skt_http_resp r;
+	/* The answers to HEAD have no body (RFC 9110 9.3.2). */
+	int n = skt_http_resp_parse(c->buf, c->len, o->no_body, &resp_opts, &r,
+				    fields, &nfields);
+	if (n == SKT_EAGAIN)
 		return 0;
 	if (n < 0 || c->inflight == 0) {
 		bench_fail(c, BENCH_E_BAD_RESPONSE);
 		return -1;
 	}
-	c->status_good = status_ok(c->w->o, r.status);
+	c->status_good = status_ok(o, r.status);
 	c->answer_status = r.status;
 	c->close_after = r.close;
-	if (r.no_body || c->w->o->no_body) {
+	if (r.no_body) {
 		c->rstate = HTTP_HEAD;
 		c->body_left = 0;
 	} else if (r.chunked) {
 		c->rstate = HTTP_CHUNKED;
-		http_chunked_init(&c->chunked);
+		skt_http_chunked_init(&c->chunked, &resp_opts);
 	} else if (r.content_length >= 0) {
 		c->rstate = HTTP_BODY;
 		c->body_left = (uint64_t)r.content_length;
@@ -111,16 +124,15 @@ static bool consume(bench_conn *c, int64_t now)
 			if (c->body_left == 0)
 				ok = finish(c, now);
 		} else if (c->rstate == HTTP_CHUNKED) {
-			bool done = false;
-			long n = http_chunked_feed(
-			    &c->chunked, c->buf + pos, avail, &done);
+			ssize_t n = skt_http_chunked_feed(
+			    &c->chunked, c->buf + pos, avail, NULL, NULL);
 			if (n < 0) {
 				bench_fail(c, BENCH_E_BAD_RESPONSE);
 				return false;
 			}
 			pos += (size_t)n;
 			c->answer_bytes += (size_t)n;
-			if (done)
+			if (c->chunked.done)
 				ok = finish(c, now);
 		} else {
 			c->answer_bytes += avail;
@@ -159,9 +171,8 @@ static int at_eof(bench_conn *c, int64_t now)
 		bench_recycle(c);
 		return -1;
 	}
-	bench_fail(c, c->len > 0 || c->rstate != HTTP_HEAD
-			       ? BENCH_E_SHORT
-			       : BENCH_E_RESET);
+	bench_fail(c, c->len > 0 || c->rstate != HTTP_HEAD ? BENCH_E_SHORT
+							   : BENCH_E_RESET);
 	return -1;
 }
 
