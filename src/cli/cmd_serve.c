@@ -509,6 +509,7 @@ static int run(int argc, char **argv)
 	}
 	o.svc.log = log_event;
 	o.svc.log_arg = &o;
+	o.svc.signals = true;
 	cli_raise_nofile();
 	int err = skt_server_run(&o.svc);
 	quotes_free(&o.quotes);

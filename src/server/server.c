@@ -1,14 +1,15 @@
-/* server.c - running one service: the catalogue of services, listening
- * sockets for every worker, the worker threads, and the control loop on
- * the caller's thread that takes signals, reports counters and stops the
+/* server.c - running one service: listening sockets for every worker,
+ * the worker threads, and the control loop on the caller's thread that
+ * takes stops (skt_server_stop, signals), reports counters and stops the
  * server.
  *
  * The server's states:
  *   SERVING   workers accept and serve; SIGUSR1 and the --stats timer
  *             report counters;
- *   DRAINING  the first SIGINT/SIGTERM: each worker is told (a post to
+ *   DRAINING  the first stop (skt_server_stop, or SIGINT/SIGTERM when
+ *             the caller asked for signals): each worker is told (a post to
  *             its loop) to stop accepting and to let its connections
- *             finish their writes for SKT_SERVER_DRAIN_MS; a second signal
+ *             finish their writes for SKT_SERVER_DRAIN_MS; a second stop
  *             resets what is left at once;
  *   STOPPED   every worker has said it is done (or the last-resort timer
  *             gave up on one): threads joined, STOPPED reported, all
@@ -21,9 +22,12 @@
  */
 #include "server/server_int.h"
 
+#include <errno.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 /* Past the drain deadline, how long the control loop waits for workers
  * to say they are done before it stops them regardless. */
@@ -32,13 +36,13 @@
 /* Tries to find a port free for both TCP and UDP when asked for port 0. */
 #define PAIR_TRIES 16
 
-void skt__server_emit(const skt__server *srv, skt_server_event *ev)
+void skt__server_emit(const skt_server *srv, skt_server_event *ev)
 {
 	ev->service = srv->o->svc->name;
 	srv->o->log(ev, srv->o->log_arg);
 }
 
-static void sum_stats(skt__server *srv, skt_server_stats *st)
+static void sum_stats(skt_server *srv, skt_server_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->open = atomic_load(&srv->open);
@@ -81,7 +85,7 @@ static int probe(const skt_server_addr *a, int type)
 	return 0;
 }
 
-static int fail_at(skt__server *srv, size_t i, int type, int err)
+static int fail_at(skt_server *srv, size_t i, int type, int err)
 {
 	srv->o->failed_addr = i;
 	srv->o->failed_transport = type;
@@ -90,7 +94,7 @@ static int fail_at(skt__server *srv, size_t i, int type, int err)
 
 /* Address i's first sockets, TCP and/or UDP on one port: with port 0 the
  * TCP port the system picks may be taken for UDP, so pick again. */
-static int bind_first(skt__server *srv, size_t i, int fd[2],
+static int bind_first(skt_server *srv, size_t i, int fd[2],
 		      skt_addr *local)
 {
 	const skt_server_opts *o = srv->o;
@@ -121,7 +125,7 @@ static int bind_first(skt__server *srv, size_t i, int fd[2],
 	}
 }
 
-static void report_listening(skt__server *srv, const skt_addr *local)
+static void report_listening(skt_server *srv, const skt_addr *local)
 {
 	const skt_server_opts *o = srv->o;
 	for (int t = 0; t < 2; t++) {
@@ -136,7 +140,7 @@ static void report_listening(skt__server *srv, const skt_addr *local)
 }
 
 /* Every worker's sockets for address i, the same address and port. */
-static int bind_addr(skt__server *srv, size_t i)
+static int bind_addr(skt_server *srv, size_t i)
 {
 	const skt_server_opts *o = srv->o;
 	int types[2], nt = 0;
@@ -171,7 +175,7 @@ static int bind_addr(skt__server *srv, size_t i)
 
 /* ---- The control loop ---- */
 
-static void report(skt__server *srv, skt_server_ev kind, int signum)
+static void report(skt_server *srv, skt_server_ev kind, int signum)
 {
 	skt_server_stats st;
 	sum_stats(srv, &st);
@@ -188,18 +192,15 @@ static void on_stats(skt_timer *t, void *arg)
 
 static void on_kill(skt_timer *t, void *arg)
 {
-	skt__server *srv = arg;
+	skt_server *srv = arg;
 	skt_loop_stop(srv->ctl); /* run() stops the stragglers' loops */
 }
 
-static void on_signal(skt_signal *s, int signum, void *arg)
+/* A stop, by signal (signum) or by skt_server_stop (0): the first drains,
+ * a second resets what is left. */
+static void stop(skt_server *srv, int signum)
 {
-	skt__server *srv = arg;
-	if (signum == SIGUSR1) {
-		report(srv, SKT_SERVER_EV_STATS, 0);
-		return;
-	}
-	if (srv->signals++ > 0) {
+	if (srv->stops++ > 0) {
 		for (unsigned i = 0; i < srv->nw; i++)
 			skt_loop_post(srv->w[i].loop, skt__worker_force,
 				      &srv->w[i]);
@@ -214,21 +215,59 @@ static void on_signal(skt_signal *s, int signum, void *arg)
 	skt_timer_start(srv->kill_t, SKT_SERVER_DRAIN_MS + KILL_GRACE_MS, 0);
 }
 
+static void on_signal(skt_signal *s, int signum, void *arg)
+{
+	skt_server *srv = arg;
+	if (signum == SIGUSR1)
+		report(srv, SKT_SERVER_EV_STATS, 0);
+	else
+		stop(srv, signum);
+}
+
+/* skt_server_stop wrote the eventfd: its count is the calls since. */
+static void on_stop_call(skt_io *io, unsigned events, void *arg)
+{
+	skt_server *srv = arg;
+	uint64_t n = 0;
+	if (read(srv->stopfd, &n, sizeof(n)) != (ssize_t)sizeof(n))
+		return;
+	for (uint64_t i = 0; i < n && i < 2; i++)
+		stop(srv, 0);
+}
+
+void skt_server_stop(skt_server *srv)
+{
+	uint64_t one = 1;
+	/* Only a counter at its maximum fails: a stop is then pending. */
+	ssize_t w = write(srv->stopfd, &one, sizeof(one));
+	(void)w;
+}
+
 void skt__worker_done(void *worker)
 {
 	skt_server_worker *w = worker;
-	skt__server *srv = w->srv;
+	skt_server *srv = w->srv;
 	if (++srv->done == srv->nw)
 		skt_loop_stop(srv->ctl);
 }
 
-static int control_new(skt__server *srv)
+static int control_new(skt_server *srv)
 {
-	static const int signums[3] = {SIGINT, SIGTERM, SIGUSR1};
+	static const int signums[] = {SIGINT, SIGTERM, SIGUSR1};
 	int r = skt_loop_new(&srv->ctl, NULL);
-	for (int i = 0; i < 3 && r == 0; i++)
+	for (size_t i = 0; srv->o->signals && r == 0 && i < SKT__ARRAY_SIZE(signums);
+	     i++)
 		r = skt_signal_new(srv->ctl, &srv->sigs[i], signums[i],
 				   on_signal, srv);
+	if (r == 0) {
+		srv->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		r = srv->stopfd < 0 ? -errno : 0;
+	}
+	if (r == 0)
+		r = skt_io_new(srv->ctl, &srv->stop_io, srv->stopfd,
+			       on_stop_call, srv);
+	if (r == 0)
+		r = skt_io_start(srv->stop_io, SKT_READABLE);
 	if (r == 0)
 		r = skt_timer_new(srv->ctl, &srv->stats_t, on_stats, srv);
 	if (r == 0)
@@ -248,7 +287,7 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static int start_threads(skt__server *srv)
+static int start_threads(skt_server *srv)
 {
 	for (unsigned i = 0; i < srv->nw; i++) {
 		int r = pthread_create(&srv->w[i].thread, NULL, worker_main,
@@ -260,7 +299,7 @@ static int start_threads(skt__server *srv)
 	return 0;
 }
 
-static void join_threads(skt__server *srv)
+static void join_threads(skt_server *srv)
 {
 	for (unsigned i = 0; i < srv->nw; i++) {
 		if (!srv->w[i].started)
@@ -275,7 +314,7 @@ static void join_threads(skt__server *srv)
 
 /* ---- Making, running, freeing ---- */
 
-static void server_free(skt__server *srv)
+static void server_free(skt_server *srv)
 {
 	join_threads(srv);
 	for (unsigned i = 0; srv->w != NULL && i < srv->nw; i++) {
@@ -283,13 +322,16 @@ static void server_free(skt__server *srv)
 		skt__worker_fini(&srv->w[i]);
 	}
 	skt_free(srv->w);
+	skt_io_free(srv->stop_io);
+	if (srv->stopfd >= 0)
+		skt_close(srv->stopfd);
 	skt_loop_free(srv->ctl);
 	skt__peers_free(srv->peers);
 }
 
-static int server_new(skt__server *srv, skt_server_opts *o)
+static int server_new(skt_server *srv)
 {
-	srv->o = o;
+	const skt_server_opts *o = srv->o;
 	unsigned n = o->workers > 0 ? o->workers : cpus();
 	if ((o->svc->flags & SKT_SERVICE_ONE_LOOP) || n == 0)
 		n = 1;
@@ -314,35 +356,80 @@ static int server_new(skt__server *srv, skt_server_opts *o)
 	return 0;
 }
 
-int skt_server_run(skt_server_opts *o)
+static bool opts_ok(const skt_server_opts *o)
 {
-	skt__server srv = {0};
+	const skt_service *svc = o->svc;
+	if (svc == NULL || o->log == NULL || o->naddrs == 0 ||
+	    o->naddrs > SKT_SERVER_ADDR_MAX || !(o->tcp || o->udp))
+		return false;
+	if (o->tcp && (!(svc->flags & SKT_SERVICE_TCP) || svc->open == NULL))
+		return false;
+	return !o->udp || ((svc->flags & SKT_SERVICE_UDP) &&
+			   svc->datagram != NULL);
+}
+
+int skt_server_new(skt_server **out, skt_server_opts *o)
+{
 	o->failed_addr = SIZE_MAX;
 	o->failed_transport = 0;
-	if (o->svc == NULL || o->log == NULL || o->naddrs == 0 ||
-	    o->naddrs > SKT_SERVER_ADDR_MAX || !(o->tcp || o->udp))
+	if (!opts_ok(o))
 		return SKT_EINVAL;
-	int r = server_new(&srv, o);
+	skt_server *srv = skt_calloc(1, sizeof(*srv));
+	if (srv == NULL)
+		return SKT_ENOMEM;
+	srv->opts = *o;
+	srv->o = &srv->opts;
+	srv->stopfd = -1;
+	int r = server_new(srv);
 	for (size_t i = 0; r == 0 && i < o->naddrs; i++)
-		r = bind_addr(&srv, i);
-	if (r == 0)
-		r = start_threads(&srv);
+		r = bind_addr(srv, i);
 	if (r < 0) {
-		server_free(&srv);
+		o->failed_addr = srv->o->failed_addr;
+		o->failed_transport = srv->o->failed_transport;
+		skt_server_free(srv);
 		return r;
 	}
-	skt_loop_update_time(srv.ctl);
-	srv.started = skt_loop_now(srv.ctl);
-	r = skt_loop_run(srv.ctl, SKT_RUN_DEFAULT);
-	join_threads(&srv);
+	*out = srv;
+	return 0;
+}
+
+int skt_server_serve(skt_server *srv)
+{
+	int r = start_threads(srv);
+	if (r < 0) {
+		join_threads(srv);
+		return r;
+	}
+	skt_loop_update_time(srv->ctl);
+	srv->started = skt_loop_now(srv->ctl);
+	r = skt_loop_run(srv->ctl, SKT_RUN_DEFAULT);
+	join_threads(srv);
 	skt_server_stats st;
-	sum_stats(&srv, &st);
+	sum_stats(srv, &st);
 	skt_server_event ev = {.kind = SKT_SERVER_EV_STOPPED, .stats = &st};
-	skt_loop_update_time(srv.ctl);
-	ev.ms = skt_loop_now(srv.ctl) - srv.started;
-	for (unsigned i = 0; i < srv.nw; i++)
-		ev.deadline_cuts += skt__read(&srv.w[i].st.deadline_cuts);
-	skt__server_emit(&srv, &ev);
-	server_free(&srv);
+	skt_loop_update_time(srv->ctl);
+	ev.ms = skt_loop_now(srv->ctl) - srv->started;
+	for (unsigned i = 0; i < srv->nw; i++)
+		ev.deadline_cuts += skt__read(&srv->w[i].st.deadline_cuts);
+	skt__server_emit(srv, &ev);
 	return r < 0 ? r : 0;
+}
+
+void skt_server_free(skt_server *srv)
+{
+	if (srv == NULL)
+		return;
+	server_free(srv);
+	skt_free(srv);
+}
+
+int skt_server_run(skt_server_opts *o)
+{
+	skt_server *srv;
+	int r = skt_server_new(&srv, o);
+	if (r < 0)
+		return r;
+	r = skt_server_serve(srv);
+	skt_server_free(srv);
+	return r;
 }

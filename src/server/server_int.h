@@ -1,7 +1,7 @@
 /* server_int.h - the server's own parts, shared by server.c (setup, the
  * control loop, signals, stats, the stop) and worker.c (accepting,
  * admitting, the life of a connection, datagrams, draining). Not for the
- * services: they see services.h only. */
+ * services: they see sockit/server.h only. */
 #ifndef SOCKIT_SERVER_INT_H
 #define SOCKIT_SERVER_INT_H
 
@@ -47,10 +47,8 @@ struct skt__wstats {
 	skt__counter deadline_cuts;
 };
 
-typedef struct skt__server skt__server;
-
 struct skt_server_worker {
-	skt__server *srv;
+	skt_server *srv;
 	const skt_service *svc;
 	skt_loop *loop;
 	pthread_t thread;
@@ -74,8 +72,9 @@ struct skt_server_worker {
 	uint8_t pad2_[64];
 };
 
-struct skt__server {
-	skt_server_opts *o;
+struct skt_server {
+	skt_server_opts opts;      /* the caller's, copied */
+	skt_server_opts *o;        /* &opts */
 	skt_loop *ctl;             /* the caller's thread: signals, stats */
 	skt_server_worker *w;
 	unsigned nw;
@@ -84,8 +83,10 @@ struct skt__server {
 	atomic_uint_fast64_t next_id;
 	atomic_bool stopping;
 	unsigned done;             /* workers that finished their drain */
-	int signals;               /* stop signals received */
+	int stops;                 /* stop signals and calls received */
 	int64_t started;
+	int stopfd;                /* eventfd: skt_server_stop writes it */
+	skt_io *stop_io;
 	skt_signal *sigs[3];
 	skt_timer *stats_t;
 	skt_timer *kill_t;         /* last resort if a drain never ends */
@@ -112,6 +113,6 @@ void skt__worker_sum(skt_server_worker *w, skt_server_stats *sum);
 /* server.c: posted to the control loop by a worker that has drained. */
 void skt__worker_done(void *worker);
 /* Report ev through the caller's log callback (any thread). */
-void skt__server_emit(const skt__server *srv, skt_server_event *ev);
+void skt__server_emit(const skt_server *srv, skt_server_event *ev);
 
 #endif

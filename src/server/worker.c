@@ -32,9 +32,14 @@ int skt_server_conn_writev(skt_server_conn *c, const struct iovec *iov, int cnt)
 	for (int i = 0; i < cnt; i++)
 		n += iov[i].iov_len;
 	int r = skt_stream_writev(c->s, iov, cnt);
-	if (r >= 0) {
-		c->out += n;
-		skt__bump(&c->w->st.bytes_out, n);
+	if (r < 0)
+		return r;
+	c->out += n;
+	skt__bump(&c->w->st.bytes_out, n);
+	size_t cap = c->w->srv->o->max_queue;
+	if (cap > 0 && skt_stream_queued(c->s) > cap) {
+		skt_server_conn_cut(c, SKT_SERVER_END_CUTOFF, cap);
+		return 1;
 	}
 	return r;
 }
@@ -210,7 +215,7 @@ static void on_close(skt_stream *s, int status)
 {
 	skt_server_conn *c = skt_stream_udata(s);
 	skt_server_worker *w = c->w;
-	skt__server *srv = w->srv;
+	skt_server *srv = w->srv;
 	if (w->svc->closed != NULL)
 		w->svc->closed(c);
 	c->prev->next = c->next;
@@ -239,7 +244,7 @@ static void on_close(skt_stream *s, int status)
 static int admission(skt_server_worker *w, const skt_addr *peer,
 		     size_t *limit, bool *per_ip)
 {
-	skt__server *srv = w->srv;
+	skt_server *srv = w->srv;
 	const skt_server_opts *o = srv->o;
 	*per_ip = false;
 	if (w->stopping)
@@ -290,7 +295,7 @@ static skt_server_conn *conn_new(skt_server_worker *w, skt_stream *s,
 static void on_accept(skt_listener *ls, skt_stream *s, int status, void *arg)
 {
 	skt_server_worker *w = arg;
-	skt__server *srv = w->srv;
+	skt_server *srv = w->srv;
 	if (s == NULL) {
 		report_error(w, "accept", status);
 		return;
