@@ -234,9 +234,14 @@ typedef void (*skt_server_log_fn)(const skt_server_event *ev, void *arg);
 /* How long a stopping server lets connections finish their writes. */
 #define SKT_SERVER_DRAIN_MS 2000
 
+/* Where to listen. host "" is loopback: 127.0.0.1 and ::1 on one port
+ * (::1 left out silently where the host has no IPv6); "*" every address
+ * (one dual-stack socket); anything else as skt_listen takes it. */
 typedef struct skt_server_addr {
-	char host[SKT_HOST_MAX + 1]; /* "" for loopback, "*" for every one */
-	char port[8];                /* "0": any free port */
+	char host[SKT_HOST_MAX + 1];
+	char port[8];                /* "0": one free port, for every socket
+					of the address (TCP, UDP, both
+					families) */
 } skt_server_addr;
 
 /* What to serve, where, with which limits. Zeroed fields mean "none" or
@@ -271,9 +276,11 @@ struct skt_server_opts {
 	skt_server_log_fn log;       /* required */
 	void *log_arg;
 	/* Out: when skt_server_new fails to listen, the address (index; else
-	 * SIZE_MAX) and transport that failed. */
+	 * SIZE_MAX), transport and family (AF_INET6 for the ::1 of a
+	 * loopback address; 0 when none is known) that failed. */
 	size_t failed_addr;
 	int failed_transport;
+	int failed_family;
 };
 
 /* Make a server for o: the loops, the service's worker states and every

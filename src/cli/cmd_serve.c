@@ -519,10 +519,13 @@ static int run(int argc, char **argv)
 		return cli_fail("serve", o.name, err);
 	const skt_server_addr *a = &o.svc.addrs[o.svc.failed_addr];
 	char what[SKT_HOST_MAX + 32];
-	bool v6 = strchr(a->host, ':') != NULL;
-	snprintf(what, sizeof(what), "%s%s%s:%s/%s", v6 ? "[" : "",
-		 a->host[0] != '\0' ? a->host : "127.0.0.1", v6 ? "]" : "",
-		 a->port, o.svc.failed_transport == SOCK_DGRAM ? "udp" : "tcp");
+	const char *host = a->host[0] != '\0' ? a->host
+			   : o.svc.failed_family == AF_INET6 ? "::1"
+							     : "127.0.0.1";
+	bool v6 = strchr(host, ':') != NULL;
+	snprintf(what, sizeof(what), "%s%s%s:%s/%s", v6 ? "[" : "", host,
+		 v6 ? "]" : "", a->port,
+		 o.svc.failed_transport == SOCK_DGRAM ? "udp" : "tcp");
 	return cli_fail("serve", what, err);
 }
 
@@ -531,7 +534,7 @@ const cli_cmd cli_cmd_serve = {
 	.summary = "run a small service: echo, chargen, chat, hello (HTTP)...",
 	.usage =
 		"usage: sockit serve [options] SERVICE\n"
-		"  Serve SERVICE on 127.0.0.1 at its port below until SIGINT or\n"
+		"  Serve SERVICE on 127.0.0.1 and ::1 at its port below until SIGINT or\n"
 		"  SIGTERM (then connections get 2 s to finish). Logs go to stderr.\n"
 		"  SERVICE  port  idle  what\n"
 		"  echo     7007  300   RFC 862, TCP and UDP\n"
@@ -543,7 +546,8 @@ const cli_cmd cli_cmd_serve = {
 		"  upper    8001  300   upper-casing echo, TCP and UDP\n"
 		"  chat     6667  3600  chat room like ncat --chat: /nick NAME\n"
 		"  hello    8080  60    HTTP/1.1 \"Hello, world!\", keep-alive\n"
-		"  --listen ADDR      HOST:PORT, [V6]:PORT, *:PORT or PORT (repeatable);\n"
+		"  --listen ADDR      HOST:PORT, [V6]:PORT, *:PORT or PORT (loopback;\n"
+		"                     repeatable);\n"
 		"                     port 0 picks a free one, printed on stderr\n"
 		"  --tcp, -u, --udp   transports (default TCP; give both for both)\n"
 		"  --workers N        loops, one thread each (default: one per CPU)\n"

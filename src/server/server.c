@@ -33,8 +33,6 @@
  * to say they are done before it stops them regardless. */
 #define KILL_GRACE_MS 1000
 #define WORKERS_MAX 1024
-/* Tries to find a port free for both TCP and UDP when asked for port 0. */
-#define PAIR_TRIES 16
 
 void skt__server_emit(const skt_server *srv, skt_server_event *ev)
 {
@@ -57,120 +55,6 @@ static unsigned cpus(void)
 	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
 		return (unsigned)CPU_COUNT(&set);
 	return 1;
-}
-
-/* ---- Listening sockets ---- */
-
-static int listen_one(const skt_server_addr *a, const skt_addr *exact,
-		      int type, bool reuseport)
-{
-	skt_listen_opts lo = {.socktype = type, .reuseport = reuseport};
-	if (exact != NULL)
-		return skt_listen_addr(exact, &lo);
-	return skt_listen(a->host[0] != '\0' ? a->host : NULL, a->port, &lo);
-}
-
-/* SO_REUSEPORT lets a second server of the same user bind a port that is
- * in use and silently share it. Binding first without it turns that into
- * the EADDRINUSE a user expects; a free port is then let go and bound
- * again with it. */
-static int probe(const skt_server_addr *a, int type)
-{
-	if (strcmp(a->port, "0") == 0)
-		return 0;
-	int fd = listen_one(a, NULL, type, false);
-	if (fd < 0)
-		return fd;
-	skt_close(fd);
-	return 0;
-}
-
-static int fail_at(skt_server *srv, size_t i, int type, int err)
-{
-	srv->o->failed_addr = i;
-	srv->o->failed_transport = type;
-	return err;
-}
-
-/* Address i's first sockets, TCP and/or UDP on one port: with port 0 the
- * TCP port the system picks may be taken for UDP, so pick again. */
-static int bind_first(skt_server *srv, size_t i, int fd[2],
-		      skt_addr *local)
-{
-	const skt_server_opts *o = srv->o;
-	const skt_server_addr *a = &o->addrs[i];
-	bool share = srv->nw > 1;
-	for (int tries = 0;; tries++) {
-		int type = o->tcp ? SOCK_STREAM : SOCK_DGRAM;
-		int r = share ? probe(a, type) : 0;
-		fd[0] = r < 0 ? r : listen_one(a, NULL, type, share);
-		if (fd[0] < 0)
-			return fail_at(srv, i, type, fd[0]);
-		r = skt_sock_local(fd[0], local);
-		if (r == 0 && o->tcp && o->udp) {
-			fd[1] = r = listen_one(a, local, SOCK_DGRAM, share);
-			if (r >= 0)
-				return 0;
-			skt_close(fd[0]);
-			if (r == SKT_EADDRINUSE && strcmp(a->port, "0") == 0 &&
-			    tries < PAIR_TRIES)
-				continue;
-			return fail_at(srv, i, SOCK_DGRAM, r);
-		}
-		if (r < 0) {
-			skt_close(fd[0]);
-			return fail_at(srv, i, type, r);
-		}
-		return 0;
-	}
-}
-
-static void report_listening(skt_server *srv, const skt_addr *local)
-{
-	const skt_server_opts *o = srv->o;
-	for (int t = 0; t < 2; t++) {
-		if ((t == 0 && !o->tcp) || (t == 1 && !o->udp))
-			continue;
-		skt_server_event ev = {.kind = SKT_SERVER_EV_LISTENING,
-				     .addr = local,
-				     .transport = t == 0 ? SOCK_STREAM
-							 : SOCK_DGRAM};
-		skt__server_emit(srv, &ev);
-	}
-}
-
-/* Every worker's sockets for address i, the same address and port. */
-static int bind_addr(skt_server *srv, size_t i)
-{
-	const skt_server_opts *o = srv->o;
-	int types[2], nt = 0;
-	if (o->tcp)
-		types[nt++] = SOCK_STREAM;
-	if (o->udp)
-		types[nt++] = SOCK_DGRAM;
-	int first[2] = {-1, -1};
-	skt_addr local;
-	int r = bind_first(srv, i, first, &local);
-	if (r < 0)
-		return r;
-	for (unsigned k = 0; k < srv->nw; k++) {
-		for (int t = 0; t < nt; t++) {
-			int fd = k == 0
-				     ? first[t]
-				     : listen_one(NULL, &local, types[t], true);
-			if (fd < 0)
-				return fail_at(srv, i, types[t], fd);
-			r = skt__worker_serve(&srv->w[k], i, fd,
-						  types[t] == SOCK_DGRAM);
-			if (r < 0) {
-				if (k == 0 && t == 0 && nt == 2)
-					skt_close(first[1]);
-				return fail_at(srv, i, types[t], r);
-			}
-		}
-	}
-	report_listening(srv, &local);
-	return 0;
 }
 
 /* ---- The control loop ---- */
@@ -372,6 +256,7 @@ int skt_server_new(skt_server **out, skt_server_opts *o)
 {
 	o->failed_addr = SIZE_MAX;
 	o->failed_transport = 0;
+	o->failed_family = 0;
 	if (!opts_ok(o))
 		return SKT_EINVAL;
 	skt_server *srv = skt_calloc(1, sizeof(*srv));
@@ -382,10 +267,11 @@ int skt_server_new(skt_server **out, skt_server_opts *o)
 	srv->stopfd = -1;
 	int r = server_new(srv);
 	for (size_t i = 0; r == 0 && i < o->naddrs; i++)
-		r = bind_addr(srv, i);
+		r = skt__server_bind(srv, i);
 	if (r < 0) {
 		o->failed_addr = srv->o->failed_addr;
 		o->failed_transport = srv->o->failed_transport;
+		o->failed_family = srv->o->failed_family;
 		skt_server_free(srv);
 		return r;
 	}

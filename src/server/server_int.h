@@ -47,14 +47,17 @@ struct skt__wstats {
 	skt__counter deadline_cuts;
 };
 
+/* Listening sockets per worker: two per address (the loopback pair). */
+#define SKT__SLOTS (2 * SKT_SERVER_ADDR_MAX)
+
 struct skt_server_worker {
 	skt_server *srv;
 	const skt_service *svc;
 	skt_loop *loop;
 	pthread_t thread;
 	bool started;
-	skt_listener *ls[SKT_SERVER_ADDR_MAX];
-	skt_udp *udp[SKT_SERVER_ADDR_MAX];
+	skt_listener *ls[SKT__SLOTS];
+	skt_udp *udp[SKT__SLOTS];
 	skt_server_conn conns; /* sentinel of the open connections */
 	size_t nconns;
 	bool stopping;
@@ -96,8 +99,9 @@ struct skt_server {
 /* The loop, the service's worker state and the answer buffer. Returns 0
  * or an error, with what was made left for skt__worker_fini. */
 int skt__worker_init(skt_server_worker *w);
-/* Serve on fd (a listening TCP or a bound UDP socket) as address i. w
- * owns fd from now on, even when this fails. Returns 0 or an error. */
+/* Serve on fd (a listening TCP or a bound UDP socket) in slot i (of
+ * SKT__SLOTS). w owns fd from now on, even when this fails. Returns 0 or
+ * an error. */
 int skt__worker_serve(skt_server_worker *w, size_t i, int fd, bool udp);
 /* Free the loop (aborting what is open) and the worker's state. */
 void skt__worker_fini(skt_server_worker *w);
@@ -109,6 +113,11 @@ void skt__worker_drain(void *worker);
 void skt__worker_force(void *worker);
 /* Add w's counters to *sum (any thread). */
 void skt__worker_sum(skt_server_worker *w, skt_server_stats *sum);
+
+/* listen.c: bind address i of the options for every worker, report
+ * LISTENING. Returns 0 or an error (o->failed_* set), the sockets made so
+ * far left to the workers. */
+int skt__server_bind(skt_server *srv, size_t i);
 
 /* server.c: posted to the control loop by a worker that has drained. */
 void skt__worker_done(void *worker);

@@ -178,7 +178,7 @@ void skt__worker_drain(void *worker)
 	if (w->stopping)
 		return;
 	w->stopping = true;
-	for (size_t i = 0; i < SKT_SERVER_ADDR_MAX; i++) {
+	for (size_t i = 0; i < SKT__SLOTS; i++) {
 		skt_listener_free(w->ls[i]);
 		skt_udp_free(w->udp[i]);
 		w->ls[i] = NULL;

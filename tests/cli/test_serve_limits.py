@@ -1,4 +1,5 @@
-"""test_serve_limits.py - `sockit serve` at its limits: idle timeout,
+"""test_serve_limits.py - `sockit serve` at its limits: loopback on both
+families, idle timeout,
 --max-conns, --max-per-ip and --allow/--deny with their log lines; out of
 fds under a low RLIMIT_NOFILE; readers that stop reading (chargen, echo)
 with the server's memory watched; 1000 concurrent clients; SIGTERM with
@@ -14,12 +15,92 @@ import os
 import re
 import signal
 import socket
+import subprocess
 import threading
 import time
 import unittest
 
 from bridgetest import TIMEOUT, recv_all
+from clitest import ROOT, SOCKIT
 from servetest import Serve, ask, connect, proc_stat, raise_fd_limit
+
+
+def have_ipv6_loopback():
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+class Loopback(unittest.TestCase):
+    """No host given: 127.0.0.1 and ::1, one port, as localhost resolves."""
+
+    @unittest.skipUnless(have_ipv6_loopback(), "no IPv6 loopback here")
+    def test_no_host_listens_on_both_loopbacks_on_one_port(self):
+        with Serve("echo", "--tcp", "--udp", listen="0") as srv:
+            self.assertEqual(srv.tcp, srv.udp)
+            for tr in ("tcp", "udp"):
+                srv.wait_for(r"echo listening on 127\.0\.0\.1:%d/%s$" % (srv.tcp, tr))
+                srv.wait_for(r"echo listening on \[::1\]:%d/%s$" % (srv.tcp, tr))
+            for fam, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+                with connect(srv.tcp, fam, host) as s:
+                    s.sendall(host.encode())
+                    self.assertEqual(s.recv(100), host.encode())
+                with socket.socket(fam, socket.SOCK_DGRAM) as u:
+                    u.settimeout(TIMEOUT)
+                    u.sendto(b"u" + host.encode(), (host, srv.udp))
+                    self.assertEqual(u.recv(100), b"u" + host.encode())
+            rc, err = srv.stop()
+        self.assertEqual(rc, 0)
+        self.assertIn("2 accepted", err)
+
+    @unittest.skipUnless(ROOT, "needs root for a network namespace")
+    def test_default_hello_is_reachable_as_localhost_over_v4_and_v6(self):
+        # sockit serve hello, no --listen: its own port 8080, in a
+        # namespace of its own so that the fixed port cannot collide.
+        client = """
+import socket, sys, time
+for fam, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+    for i in range(100):
+        try:
+            s = socket.create_connection((host, 8080), timeout=5)
+            break
+        except OSError:
+            time.sleep(0.05)
+    s.sendall(b"GET / HTTP/1.0\\r\\n\\r\\n")
+    print(host, s.recv(100).split(b"\\r\\n")[0].decode(), flush=True)
+"""
+        script = ('ip link set lo up && (%s serve hello 2>&1 & python3 -c "$0"; '
+                  'kill $!; wait)' % SOCKIT)
+        p = subprocess.run(["unshare", "-n", "sh", "-c", script, client],
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        self.assertIn("hello listening on 127.0.0.1:8080/tcp\n", p.stdout)
+        self.assertIn("hello listening on [::1]:8080/tcp\n", p.stdout)
+        self.assertIn("127.0.0.1 HTTP/1.1 200 OK", p.stdout, p.stderr)
+        self.assertIn("::1 HTTP/1.1 200 OK", p.stdout, p.stderr)
+
+    @unittest.skipUnless(ROOT, "needs root for a network namespace")
+    def test_without_ipv6_only_127_0_0_1(self):
+        script = ("ip link set lo up && sysctl -qw net.ipv6.conf.lo.disable_ipv6=1"
+                  " && exec %s serve echo --listen 0" % SOCKIT)
+        p = subprocess.Popen(["unshare", "-n", "sh", "-c", script],
+                             stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                             text=True)
+        try:
+            line = p.stderr.readline()
+            self.assertRegex(line, r"^sockit: serve: echo listening on 127\.0\.0\.1:\d+/tcp$")
+            p.send_signal(signal.SIGTERM)
+            rest = p.stderr.read()
+            self.assertEqual(p.wait(TIMEOUT), 0)
+            self.assertNotIn("::1", rest)
+            self.assertIn("stopped after", rest)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait(TIMEOUT)
+            p.stderr.close()
 
 
 class Limits(unittest.TestCase):
