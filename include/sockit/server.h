@@ -103,7 +103,10 @@ enum {
 	SKT_SERVER_END_NONE = 0, /* the peer, an error or the protocol did */
 	SKT_SERVER_END_CUTOFF,   /* a slow reader's queue reached its cap */
 	SKT_SERVER_END_DEADLINE, /* still open at the shutdown deadline */
-	SKT_SERVER_END_TOOBIG    /* a line or request head over its limit */
+	SKT_SERVER_END_TOOBIG,   /* a line or request head over its limit */
+	SKT_SERVER_END_HEAD_TIMEOUT, /* a request head not complete in time */
+	SKT_SERVER_END_SHED      /* waiting for a head when max_conns was
+				    full: reset to admit a new client */
 };
 
 /* Made by the server when it admits a connection, freed after the
@@ -126,6 +129,10 @@ struct skt_server_conn {
 	size_t limit;
 	char who[40];         /* a name for the logs (chat's nick), or "" */
 	bool per_ip;          /* (r) counted in the max_per_ip table */
+	/* The server's own (skt_server_conn_set_head): not for services. */
+	bool in_head_;
+	int64_t head_since_;
+	skt_server_conn *hprev_, *hnext_;
 };
 
 /* The service's conn_size bytes of c (zeroed at accept; 8-byte aligned;
@@ -154,6 +161,21 @@ int skt_server_conn_writev(skt_server_conn *c, const struct iovec *iov, int cnt)
  * close"). A client that never closes meets the idle timeout. Returns 0
  * or an error (the stream is closing). */
 int skt_server_conn_tell(skt_server_conn *c, const void *msg, size_t len);
+/* Say whether c waits for (or is reading) a request head - true - or the
+ * head is complete and the service is serving it - false, which is how a
+ * connection starts. A protocol with request heads (HTTP) calls it with
+ * true when a head may begin (at open, and after each answer on a
+ * persistent connection) and with false once the head is whole. While
+ * true: (1) the head deadline runs: opts.header_timeout_ms after the
+ * call, c is reset (SKT_SERVER_END_HEAD_TIMEOUT, counted as a timeout)
+ * however many bytes trickle in meanwhile (nginx's
+ * client_header_timeout; each byte restarts only the idle timer); (2)
+ * when max_conns is full, the worker that accepts a new client resets its
+ * oldest such connection (SKT_SERVER_END_SHED) to admit the new one,
+ * before it would refuse it. A service that never calls it is never shed
+ * and has no head deadline. Calling it with true again restarts the
+ * deadline. */
+void skt_server_conn_set_head(skt_server_conn *c, bool waiting);
 /* Count len bytes received on c (in c->in and the server's counters). */
 void skt_server_conn_got(skt_server_conn *c, size_t len);
 /* Reset c because a limit was hit (SKT_SERVER_END_CUTOFF / _TOOBIG): the
@@ -178,7 +200,8 @@ typedef struct skt_server_stats {
 	uint64_t open;     /* connections open now */
 	uint64_t accepted; /* connections admitted */
 	uint64_t refused;  /* by max_conns, max_per_ip, admit */
-	uint64_t timeouts; /* closed by the idle timeout */
+	uint64_t timeouts; /* closed by the idle timeout or the head deadline */
+	uint64_t shed;     /* reset while waiting for a head, to admit one */
 	uint64_t cutoffs;  /* cut off at the output cap or a size limit */
 	uint64_t errors;   /* closed by an I/O error; accept and UDP errors */
 	uint64_t bytes_in, bytes_out;
@@ -257,6 +280,8 @@ struct skt_server_opts {
 	size_t max_conns;          /* 0: no limit */
 	size_t max_per_ip;         /* 0: no limit */
 	int idle_ms;               /* 0: none */
+	/* The request-head deadline (skt_server_conn_set_head). 0: none. */
+	int header_timeout_ms;
 	int stats_ms;              /* 0: no periodic STATS event */
 	/* The per-connection output cap in bytes: a connection whose unsent
 	 * output passes it is cut off (skt_server_conn_write). 0: none. */

@@ -17,11 +17,12 @@
 #define DEFAULT_MAX_CONNS 10000
 #define DEFAULT_MAX_PER_IP 256
 #define DEFAULT_MAX_QUEUE ((size_t)256 << 10)
+#define DEFAULT_HEADER_TIMEOUT_MS 10000
 
 enum {
 	OPT_LISTEN = 256, OPT_TCP, OPT_UDP, OPT_WORKERS, OPT_MAX_CONNS,
 	OPT_MAX_PER_IP, OPT_IDLE, OPT_ALLOW, OPT_DENY, OPT_STATS, OPT_JSON,
-	OPT_FILE, OPT_MAX_QUEUE
+	OPT_FILE, OPT_MAX_QUEUE, OPT_HEADER_TIMEOUT
 };
 
 struct serve_opts {
@@ -120,6 +121,9 @@ static int option(struct serve_opts *o, int ch, const char *arg)
 		o->idle_given = true;
 		return parse_seconds_opt("--idle-timeout", arg, &s->idle_ms);
 	case OPT_STATS: return parse_seconds_opt("--stats", arg, &s->stats_ms);
+	case OPT_HEADER_TIMEOUT:
+		return parse_seconds_opt("--header-timeout", arg,
+					 &s->header_timeout_ms);
 	case OPT_ALLOW: return cli_cidr_add("serve", &o->allow, arg);
 	case OPT_DENY: return cli_cidr_add("serve", &o->deny, arg);
 	case OPT_JSON: o->json = true; break;
@@ -169,6 +173,7 @@ static int parse(int argc, char **argv, struct serve_opts *o)
 		{"max-per-ip", required_argument, NULL, OPT_MAX_PER_IP},
 		{"max-queue", required_argument, NULL, OPT_MAX_QUEUE},
 		{"idle-timeout", required_argument, NULL, OPT_IDLE},
+		{"header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT},
 		{"allow", required_argument, NULL, OPT_ALLOW},
 		{"deny", required_argument, NULL, OPT_DENY},
 		{"stats", required_argument, NULL, OPT_STATS},
@@ -179,7 +184,9 @@ static int parse(int argc, char **argv, struct serve_opts *o)
 	};
 	*o = (struct serve_opts){.svc = {.max_conns = DEFAULT_MAX_CONNS,
 					 .max_per_ip = DEFAULT_MAX_PER_IP,
-					 .max_queue = DEFAULT_MAX_QUEUE}};
+					 .max_queue = DEFAULT_MAX_QUEUE,
+					 .header_timeout_ms =
+						 DEFAULT_HEADER_TIMEOUT_MS}};
 	int ch;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":uv", longopts, NULL)) != -1) {
@@ -223,6 +230,8 @@ static const char *close_reason(const skt_server_event *ev)
 	case SKT_SERVER_END_CUTOFF: return "cutoff";
 	case SKT_SERVER_END_TOOBIG: return "too-big";
 	case SKT_SERVER_END_DEADLINE: return "deadline";
+	case SKT_SERVER_END_HEAD_TIMEOUT: return "header-timeout";
+	case SKT_SERVER_END_SHED: return "shed";
 	default: break;
 	}
 	if (ev->err == SKT_ETIMEDOUT)
@@ -244,6 +253,12 @@ static void text_close(FILE *f, const skt_server_event *ev, int idle_ms)
 			c->limit);
 	else if (strcmp(r, "deadline") == 0)
 		fputs(" reset: still open at the shutdown deadline", f);
+	else if (strcmp(r, "header-timeout") == 0)
+		fprintf(f, " header timeout: request head not complete in "
+			"%g s, reset", c->limit / 1000.0);
+	else if (strcmp(r, "shed") == 0)
+		fprintf(f, " shed: waiting for a request head while "
+			"--max-conns %zu was full, reset", c->limit);
 	else if (strcmp(r, "idle-timeout") == 0)
 		fprintf(f, " idle timeout: no traffic for %g s, closed",
 			idle_ms / 1000.0);
@@ -265,8 +280,9 @@ static unsigned long long u(uint64_t v)
 static void text_stats(FILE *f, const skt_server_stats *st)
 {
 	fprintf(f, "%llu open, %llu accepted, %llu refused, %llu timed out, "
-		"%llu cut off, %llu errors, ", u(st->open), u(st->accepted),
-		u(st->refused), u(st->timeouts), u(st->cutoffs), u(st->errors));
+		"%llu cut off, %llu shed, %llu errors, ", u(st->open),
+		u(st->accepted), u(st->refused), u(st->timeouts),
+		u(st->cutoffs), u(st->shed), u(st->errors));
 	fprintf(f, "%llu bytes in, %llu out, %llu datagrams in, %llu out",
 		u(st->bytes_in), u(st->bytes_out), u(st->dgrams_in),
 		u(st->dgrams_out));
@@ -368,6 +384,7 @@ static void json_stats(FILE *f, const skt_server_event *ev)
 	json_u(f, "refused", st->refused);
 	json_u(f, "timeouts", st->timeouts);
 	json_u(f, "cutoffs", st->cutoffs);
+	json_u(f, "shed", st->shed);
 	json_u(f, "errors", st->errors);
 	json_u(f, "bytes_in", st->bytes_in);
 	json_u(f, "bytes_out", st->bytes_out);
@@ -554,6 +571,8 @@ const cli_cmd cli_cmd_serve = {
 		"  --max-conns N      connections open at once (default 10000, 0: any)\n"
 		"  --max-per-ip N     per client address (default 256, 0: any)\n"
 		"  --idle-timeout S   close a connection idle S seconds (0: never)\n"
+		"  --header-timeout S hello: reset a request head not complete in S\n"
+		"                     seconds, whatever trickles in (default 10)\n"
 		"  --allow CIDR       admit only these clients (repeatable)\n"
 		"  --deny CIDR        refuse these clients (repeatable)\n"
 		"  --max-queue BYTES  chat: cut off a member this far behind\n"

@@ -42,7 +42,7 @@ static inline uint64_t skt__read(skt__counter *c)
 }
 
 struct skt__wstats {
-	skt__counter accepted, refused, timeouts, cutoffs, errors;
+	skt__counter accepted, refused, timeouts, cutoffs, errors, shed;
 	skt__counter bytes_in, bytes_out, dgrams_in, dgrams_out;
 	skt__counter deadline_cuts;
 };
@@ -63,6 +63,10 @@ struct skt_server_worker {
 	bool stopping;
 	bool finished;
 	skt_timer *deadline;
+	/* Connections waiting for a request head, oldest first (through
+	 * hprev_/hnext_), and the timer of the oldest one's deadline. */
+	skt_server_conn heads;
+	skt_timer *head_t;
 	void *state;          /* the service's */
 	uint8_t *dgram_out;   /* SKT_SERVER_DGRAM_MAX bytes for answers */
 	int64_t err_logged;   /* when an accept error was last reported */
@@ -118,6 +122,16 @@ void skt__worker_sum(skt_server_worker *w, skt_server_stats *sum);
  * LISTENING. Returns 0 or an error (o->failed_* set), the sockets made so
  * far left to the workers. */
 int skt__server_bind(skt_server *srv, size_t i);
+
+/* heads.c: the connections waiting for a request head. */
+int skt__heads_init(skt_server_worker *w);
+void skt__heads_fini(skt_server_worker *w);
+/* c ends: off the list. */
+void skt__heads_forget(skt_server_conn *c);
+bool skt__heads_any(const skt_server_worker *w);
+/* Reset the oldest waiting connection (max_conns full, limit its value),
+ * counting it. */
+void skt__heads_shed(skt_server_worker *w, size_t limit);
 
 /* server.c: posted to the control loop by a worker that has drained. */
 void skt__worker_done(void *worker);

@@ -81,6 +81,7 @@ void skt_server_conn_cut(skt_server_conn *c, int end, size_t limit)
 		c->end = end;
 		c->limit = limit;
 	}
+	skt__heads_forget(c);
 	skt_stream_abort(c->s);
 }
 
@@ -163,6 +164,7 @@ void skt__worker_force(void *worker)
 			continue;
 		c->end = SKT_SERVER_END_DEADLINE;
 		skt__bump(&w->st.deadline_cuts, 1);
+		skt__heads_forget(c);
 		skt_stream_abort(c->s);
 	}
 }
@@ -205,7 +207,10 @@ static void count_close(skt_server_worker *w, skt_server_conn *c, int status)
 {
 	if (c->end == SKT_SERVER_END_CUTOFF || c->end == SKT_SERVER_END_TOOBIG)
 		skt__bump(&w->st.cutoffs, 1);
-	else if (status == SKT_ETIMEDOUT)
+	else if (c->end == SKT_SERVER_END_SHED)
+		return; /* counted when shed */
+	else if (status == SKT_ETIMEDOUT ||
+		 c->end == SKT_SERVER_END_HEAD_TIMEOUT)
 		skt__bump(&w->st.timeouts, 1);
 	else if (status < 0 && status != SKT_ECANCELED)
 		skt__bump(&w->st.errors, 1);
@@ -218,6 +223,7 @@ static void on_close(skt_stream *s, int status)
 	skt_server *srv = w->srv;
 	if (w->svc->closed != NULL)
 		w->svc->closed(c);
+	skt__heads_forget(c);
 	c->prev->next = c->next;
 	c->next->prev = c->prev;
 	w->nconns--;
@@ -252,22 +258,29 @@ static int admission(skt_server_worker *w, const skt_addr *peer,
 	if (o->admit != NULL && !o->admit(peer, o->admit_arg))
 		return SKT_SERVER_REFUSE_DENIED;
 	size_t n = atomic_fetch_add(&srv->open, 1) + 1;
-	if (o->max_conns > 0 && n > o->max_conns) {
+	/* Full: room is made by shedding a connection that waits for a
+	 * request head, once the newcomer is known to be admitted. The
+	 * count is one over until the shed one's on_close. */
+	bool full = o->max_conns > 0 && n > o->max_conns;
+	if (full && !skt__heads_any(w)) {
 		atomic_fetch_sub(&srv->open, 1);
 		*limit = o->max_conns;
 		return SKT_SERVER_REFUSE_MAX_CONNS;
 	}
-	if (srv->peers == NULL)
-		return 0;
-	int r = skt__peers_take(srv->peers, peer, o->max_per_ip);
-	if (r == 1) {
+	if (srv->peers != NULL) {
+		int r = skt__peers_take(srv->peers, peer, o->max_per_ip);
+		if (r != 1) {
+			atomic_fetch_sub(&srv->open, 1);
+			*limit = o->max_per_ip;
+			/* Out of memory for the table: refusing is the safe
+			 * side. */
+			return SKT_SERVER_REFUSE_MAX_PER_IP;
+		}
 		*per_ip = true;
-		return 0;
 	}
-	atomic_fetch_sub(&srv->open, 1);
-	*limit = o->max_per_ip;
-	/* Out of memory for the table: refusing is the safe side. */
-	return SKT_SERVER_REFUSE_MAX_PER_IP;
+	if (full)
+		skt__heads_shed(w, o->max_conns);
+	return 0;
 }
 
 static skt_server_conn *conn_new(skt_server_worker *w, skt_stream *s,
@@ -384,7 +397,10 @@ static void on_dgrams(skt_udp *u, int status, const skt_dgram *d, size_t n)
 int skt__worker_init(skt_server_worker *w)
 {
 	w->conns.next = w->conns.prev = &w->conns;
+	w->heads.hnext_ = w->heads.hprev_ = &w->heads;
 	int r = skt_loop_new(&w->loop, NULL);
+	if (r == 0)
+		r = skt__heads_init(w);
 	if (r < 0)
 		return r;
 	if (w->srv->o->udp) {
@@ -424,6 +440,7 @@ void skt__worker_fini(skt_server_worker *w)
 {
 	/* Open streams get on_close (SKT_ECANCELED) here, on this thread,
 	 * after every worker thread has ended. */
+	skt__heads_fini(w);
 	skt_loop_free(w->loop);
 	w->loop = NULL;
 	if (w->svc->worker_free != NULL && w->state != NULL)
@@ -440,6 +457,7 @@ void skt__worker_sum(skt_server_worker *w, skt_server_stats *sum)
 	sum->timeouts += skt__read(&w->st.timeouts);
 	sum->cutoffs += skt__read(&w->st.cutoffs);
 	sum->errors += skt__read(&w->st.errors);
+	sum->shed += skt__read(&w->st.shed);
 	sum->bytes_in += skt__read(&w->st.bytes_in);
 	sum->bytes_out += skt__read(&w->st.bytes_out);
 	sum->dgrams_in += skt__read(&w->st.dgrams_in);

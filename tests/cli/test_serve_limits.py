@@ -235,6 +235,104 @@ class Limits(unittest.TestCase):
             srv.stop()
 
 
+class Slowloris(unittest.TestCase):
+    """Many connections that trickle a request head, one byte now and
+    then, fill --max-conns: normal clients are still served, and the slow
+    ones are reset at the header deadline however much they trickle."""
+    N, SOURCES, HEADER_S = 2000, 8, 3
+
+    def setUp(self):
+        raise_fd_limit()
+
+    def open_slow(self, port):
+        slow = []
+        for i in range(self.N):
+            s = socket.socket()
+            s.setblocking(True)
+            s.settimeout(TIMEOUT)
+            s.bind(("127.0.0.%d" % (2 + i % self.SOURCES), 0))
+            s.connect(("127.0.0.1", port))
+            s.send(b"G")
+            slow.append(s)
+        return slow
+
+    def trickle(self, slow, stop):
+        """One more byte of "GET /..." on each, every 0.5 s."""
+        while not stop.wait(0.5):
+            for s in slow:
+                try:
+                    s.send(b"E")
+                except OSError:
+                    pass
+
+    def open_count(self, srv):
+        srv.kill(signal.SIGUSR1)
+        n = len(srv.lines)
+        line = srv.wait_for(r"stats: \d+ open", start=n)
+        return int(re.search(r"stats: (\d+) open", line).group(1))
+
+    def normal_request(self, port):
+        t0 = time.monotonic()
+        with connect(port) as s:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            data = recv_all(s)
+        return time.monotonic() - t0, data
+
+    def test_slow_heads_fill_max_conns_normal_client_still_served(self):
+        with Serve("hello", "--max-conns", str(self.N), "--workers", "2",
+                   "--header-timeout", str(self.HEADER_S)) as srv:
+            slow = self.open_slow(srv.port)
+            stop = threading.Event()
+            t = threading.Thread(target=self.trickle, args=(slow, stop), daemon=True)
+            t.start()
+            try:
+                deadline = time.monotonic() + TIMEOUT
+                while self.open_count(srv) < self.N:
+                    self.assertLess(time.monotonic(), deadline)
+                    time.sleep(0.1)
+                took = []
+                for _ in range(20):
+                    dt, data = self.normal_request(srv.port)
+                    self.assertTrue(data.startswith(b"HTTP/1.1 200 OK"), data[:80])
+                    took.append(dt)
+                print("\n  slowloris %d from %d sources: 20 normal requests, "
+                      "slowest %.1f ms, median %.1f ms" % (
+                          self.N, self.SOURCES, max(took) * 1000,
+                          sorted(took)[10] * 1000), end=" ")
+                self.assertLess(max(took), 2.0)  # generous: sanity only
+                # The header deadline ends the rest, trickling or not.
+                t0 = time.monotonic()
+                alive = list(slow)
+                while alive and time.monotonic() - t0 < self.HEADER_S + 5:
+                    still = []
+                    for s in alive:
+                        try:
+                            s.setblocking(False)
+                            if s.recv(1) != b"":
+                                still.append(s)
+                        except BlockingIOError:
+                            still.append(s)
+                        except OSError:
+                            pass  # reset: closed
+                    alive = still
+                    time.sleep(0.2)
+                self.assertEqual(len(alive), 0, "%d slow heads still open "
+                                 "%.1f s later" % (len(alive), time.monotonic() - t0))
+            finally:
+                stop.set()
+                t.join(TIMEOUT)
+                for s in slow:
+                    s.close()
+            rc, err = srv.stop()
+        self.assertEqual(rc, 0)
+        self.assertRegex(err, r"header timeout: request head not complete in 3 s, reset")
+        self.assertRegex(err, r"shed: waiting for a request head while --max-conns %d "
+                         r"was full" % self.N)
+        m = re.search(r"stopped after .* (\d+) timed out, \d+ cut off, (\d+) shed", err)
+        self.assertEqual(int(m.group(1)) + int(m.group(2)), self.N)
+        self.assertGreaterEqual(int(m.group(2)), 1)  # room made at least once
+
+
 class Scale(unittest.TestCase):
     def setUp(self):
         raise_fd_limit()

@@ -138,6 +138,7 @@ static void next_request(skt_server_conn *c)
 	struct req *q = skt_server_conn_state(c);
 	bool paused = q->paused;
 	*q = (struct req){.paused = paused};
+	skt_server_conn_set_head(c, true);
 	if (!paused)
 		skt_stream_read_line(c->s, LINE_MAX_HTTP, on_line);
 }
@@ -310,6 +311,7 @@ static void on_body(skt_stream *s, int status, const uint8_t *data,
 static void end_of_head(skt_server_conn *c)
 {
 	struct req *q = skt_server_conn_state(c);
+	skt_server_conn_set_head(c, false);
 	if (q->body_left == 0) {
 		respond(c);
 		return;
@@ -365,6 +367,7 @@ static void on_line(skt_stream *s, int status, const uint8_t *data,
 
 static int hello_open(skt_server_conn *c)
 {
+	skt_server_conn_set_head(c, true);
 	return skt_stream_read_line(c->s, LINE_MAX_HTTP, on_line);
 }
 
