@@ -206,6 +206,7 @@ typedef struct skt_server_stats {
 	uint64_t errors;   /* closed by an I/O error; accept and UDP errors */
 	uint64_t bytes_in, bytes_out;
 	uint64_t dgrams_in, dgrams_out;
+	uint64_t dgrams_dropped; /* no answer by rule: over udp_rate */
 } skt_server_stats;
 
 /* ---- What happens, for the log ---- */
@@ -229,6 +230,12 @@ enum {
 	SKT_SERVER_REFUSE_STOPPING    /* accepted while stopping (verbose) */
 };
 
+/* Why a datagram got no answer, when a rule said so. */
+enum {
+	SKT_SERVER_DROP_NONE = 0,
+	SKT_SERVER_DROP_RATE     /* its source is over udp_rate (limit) */
+};
+
 /* One event. It and everything it points to are valid during the log
  * callback only. */
 typedef struct skt_server_event {
@@ -239,10 +246,11 @@ typedef struct skt_server_event {
 	const skt_server_conn *conn;  /* OPEN, CLOSE */
 	int err;                    /* CLOSE: 0 or why; ERROR: the code */
 	int refusal;                /* REFUSED: SKT_SERVER_REFUSE_* */
-	size_t limit;               /* REFUSED: the limit's value */
+	size_t limit;               /* REFUSED, DATAGRAM: the limit's value */
 	const char *what;           /* ERROR: "accept", "udp" */
 	unsigned quiet;             /* ERROR: like errors not reported since */
 	long in, out;               /* DATAGRAM */
+	int dropped;                /* DATAGRAM: SKT_SERVER_DROP_* */
 	int64_t ms;                 /* CLOSE: age; STOPPED: uptime */
 	int signum;                 /* STOPPING */
 	uint64_t deadline_cuts;     /* STOPPED */
@@ -283,6 +291,12 @@ struct skt_server_opts {
 	/* The request-head deadline (skt_server_conn_set_head). 0: none. */
 	int header_timeout_ms;
 	int stats_ms;              /* 0: no periodic STATS event */
+	/* Answers to one source address (the host, any port, all workers
+	 * together): at most udp_rate a second after a burst of udp_burst
+	 * (0: twice udp_rate); the others are not sent (counted in
+	 * dgrams_dropped). A forged source cannot make the server flood it
+	 * past that. udp_rate 0: no limit. */
+	unsigned udp_rate, udp_burst;
 	/* The per-connection output cap in bytes: a connection whose unsent
 	 * output passes it is cut off (skt_server_conn_write). 0: none. */
 	size_t max_queue;

@@ -18,11 +18,12 @@
 #define DEFAULT_MAX_PER_IP 256
 #define DEFAULT_MAX_QUEUE ((size_t)256 << 10)
 #define DEFAULT_HEADER_TIMEOUT_MS 10000
+#define DEFAULT_UDP_RATE 1000 /* replies/s per source; burst twice that */
 
 enum {
 	OPT_LISTEN = 256, OPT_TCP, OPT_UDP, OPT_WORKERS, OPT_MAX_CONNS,
 	OPT_MAX_PER_IP, OPT_IDLE, OPT_ALLOW, OPT_DENY, OPT_STATS, OPT_JSON,
-	OPT_FILE, OPT_MAX_QUEUE, OPT_HEADER_TIMEOUT
+	OPT_FILE, OPT_MAX_QUEUE, OPT_HEADER_TIMEOUT, OPT_UDP_RATE
 };
 
 struct serve_opts {
@@ -121,6 +122,10 @@ static int option(struct serve_opts *o, int ch, const char *arg)
 		o->idle_given = true;
 		return parse_seconds_opt("--idle-timeout", arg, &s->idle_ms);
 	case OPT_STATS: return parse_seconds_opt("--stats", arg, &s->stats_ms);
+	case OPT_UDP_RATE:
+		rc = parse_count("--udp-rate", arg, 1000000, &n);
+		s->udp_rate = (unsigned)n;
+		return rc;
 	case OPT_HEADER_TIMEOUT:
 		return parse_seconds_opt("--header-timeout", arg,
 					 &s->header_timeout_ms);
@@ -174,6 +179,7 @@ static int parse(int argc, char **argv, struct serve_opts *o)
 		{"max-queue", required_argument, NULL, OPT_MAX_QUEUE},
 		{"idle-timeout", required_argument, NULL, OPT_IDLE},
 		{"header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT},
+		{"udp-rate", required_argument, NULL, OPT_UDP_RATE},
 		{"allow", required_argument, NULL, OPT_ALLOW},
 		{"deny", required_argument, NULL, OPT_DENY},
 		{"stats", required_argument, NULL, OPT_STATS},
@@ -186,7 +192,8 @@ static int parse(int argc, char **argv, struct serve_opts *o)
 					 .max_per_ip = DEFAULT_MAX_PER_IP,
 					 .max_queue = DEFAULT_MAX_QUEUE,
 					 .header_timeout_ms =
-						 DEFAULT_HEADER_TIMEOUT_MS}};
+						 DEFAULT_HEADER_TIMEOUT_MS,
+					 .udp_rate = DEFAULT_UDP_RATE}};
 	int ch;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":uv", longopts, NULL)) != -1) {
@@ -283,9 +290,10 @@ static void text_stats(FILE *f, const skt_server_stats *st)
 		"%llu cut off, %llu shed, %llu errors, ", u(st->open),
 		u(st->accepted), u(st->refused), u(st->timeouts),
 		u(st->cutoffs), u(st->shed), u(st->errors));
-	fprintf(f, "%llu bytes in, %llu out, %llu datagrams in, %llu out",
-		u(st->bytes_in), u(st->bytes_out), u(st->dgrams_in),
-		u(st->dgrams_out));
+	fprintf(f, "%llu bytes in, %llu out, %llu datagrams in, %llu out, "
+		"%llu not answered (over --udp-rate)", u(st->bytes_in),
+		u(st->bytes_out), u(st->dgrams_in), u(st->dgrams_out),
+		u(st->dgrams_dropped));
 }
 
 static const char *refusal(int why)
@@ -343,7 +351,10 @@ static void text_event(FILE *f, const skt_server_event *ev,
 	case SKT_SERVER_EV_DATAGRAM:
 		fprintf(f, "%s: %s datagram: %ld bytes in, ", ev->service, a,
 			ev->in);
-		if (ev->out < 0)
+		if (ev->dropped == SKT_SERVER_DROP_RATE)
+			fprintf(f, "no answer: over --udp-rate %zu/s",
+				ev->limit);
+		else if (ev->out < 0)
 			fputs("no answer", f);
 		else
 			fprintf(f, "%ld out", ev->out);
@@ -390,6 +401,7 @@ static void json_stats(FILE *f, const skt_server_event *ev)
 	json_u(f, "bytes_out", st->bytes_out);
 	json_u(f, "datagrams_in", st->dgrams_in);
 	json_u(f, "datagrams_out", st->dgrams_out);
+	json_u(f, "datagrams_dropped", st->dgrams_dropped);
 	json_u(f, "uptime_ms", (unsigned long long)ev->ms);
 }
 
@@ -578,6 +590,8 @@ const cli_cmd cli_cmd_serve = {
 		"  --max-queue BYTES  chat: cut off a member this far behind\n"
 		"                     (default 262144)\n"
 		"  --file PATH        qotd: quotes split by \"%\" lines, or one a line\n"
+		"  --udp-rate N       UDP answers per second to one client address\n"
+		"                     (bursts of 2N; default 1000, 0: any)\n"
 		"  --stats S          print counters every S seconds (also SIGUSR1)\n"
 		"  --json             log as JSON Lines\n"
 		"  -v, --verbose      log every connection and datagram\n",

@@ -211,6 +211,7 @@ static void server_free(skt_server *srv)
 		skt_close(srv->stopfd);
 	skt_loop_free(srv->ctl);
 	skt__peers_free(srv->peers);
+	skt__udprate_free(srv->udprate);
 }
 
 static int server_new(skt_server *srv)
@@ -224,6 +225,10 @@ static int server_new(skt_server *srv)
 	int r = control_new(srv);
 	if (r == 0 && o->max_per_ip > 0)
 		r = skt__peers_new(&srv->peers);
+	if (r == 0 && o->udp && o->udp_rate > 0)
+		r = skt__udprate_new(&srv->udprate, o->udp_rate,
+				     o->udp_burst > 0 ? o->udp_burst
+						      : 2 * o->udp_rate);
 	if (r < 0)
 		return r;
 	srv->w = skt_calloc(n, sizeof(*srv->w));

@@ -16,6 +16,10 @@
 
 typedef struct skt__peers skt__peers;
 
+/* The host part of a, as a fixed-size key: two clients on one host give
+ * the same key whatever their ports; ::ffff:a.b.c.d is a.b.c.d. */
+void skt__addr_key(const skt_addr *a, uint8_t key[17]);
+
 int skt__peers_new(skt__peers **out);
 void skt__peers_free(skt__peers *p);
 /* Count one more connection from a's host. Returns 1 when counted, 0 when
@@ -23,6 +27,18 @@ void skt__peers_free(skt__peers *p);
 int skt__peers_take(skt__peers *p, const skt_addr *a, size_t max);
 /* Count one connection from a's host less. Thread-safe. */
 void skt__peers_put(skt__peers *p, const skt_addr *a);
+
+/* ---- UDP replies per source address (udprate.c) ---- */
+
+typedef struct skt__udprate skt__udprate;
+
+/* rate replies a second after a burst of burst (>= 1). Returns 0 or
+ * SKT_ENOMEM. */
+int skt__udprate_new(skt__udprate **out, unsigned rate, unsigned burst);
+void skt__udprate_free(skt__udprate *t);
+/* Take a token for a reply to from at now (monotonic ms): true when the
+ * reply may go. Thread-safe. */
+bool skt__udprate_take(skt__udprate *t, const skt_addr *from, int64_t now);
 
 /* A counter one worker writes and the control thread reads: relaxed
  * atomics, so an increment is a plain load, add and store (no locked
@@ -43,7 +59,7 @@ static inline uint64_t skt__read(skt__counter *c)
 
 struct skt__wstats {
 	skt__counter accepted, refused, timeouts, cutoffs, errors, shed;
-	skt__counter bytes_in, bytes_out, dgrams_in, dgrams_out;
+	skt__counter bytes_in, bytes_out, dgrams_in, dgrams_out, dgrams_dropped;
 	skt__counter deadline_cuts;
 };
 
@@ -86,6 +102,7 @@ struct skt_server {
 	skt_server_worker *w;
 	unsigned nw;
 	skt__peers *peers;     /* NULL without --max-per-ip */
+	skt__udprate *udprate; /* NULL without UDP or a rate */
 	atomic_size_t open;        /* TCP connections, every worker */
 	atomic_uint_fast64_t next_id;
 	atomic_bool stopping;

@@ -357,6 +357,7 @@ static void one_dgram(skt_server_worker *w, skt_udp *u, const skt_dgram *d)
 	skt__bump(&w->st.dgrams_in, 1);
 	skt__bump(&w->st.bytes_in, d->len);
 	long out = -1;
+	int dropped = 0;
 	if (d->truncated) {
 		skt__bump(&w->st.errors, 1);
 	} else if (o->admit != NULL && !o->admit(&d->from, o->admit_arg)) {
@@ -364,8 +365,15 @@ static void one_dgram(skt_server_worker *w, skt_udp *u, const skt_dgram *d)
 	} else {
 		out = w->svc->datagram(w, d->data, d->len, w->dgram_out,
 				       SKT_SERVER_DGRAM_MAX);
-		if (out >= 0 && skt_udp_send(u, w->dgram_out, (size_t)out,
-					     &d->from) < 0) {
+		if (out >= 0 && w->srv->udprate != NULL &&
+		    !skt__udprate_take(w->srv->udprate, &d->from,
+				       skt_loop_now(w->loop))) {
+			dropped = SKT_SERVER_DROP_RATE;
+			skt__bump(&w->st.dgrams_dropped, 1);
+			out = -1;
+		} else if (out >= 0 && skt_udp_send(u, w->dgram_out,
+						    (size_t)out,
+						    &d->from) < 0) {
 			skt__bump(&w->st.errors, 1);
 			out = -1;
 		} else if (out >= 0) {
@@ -376,7 +384,11 @@ static void one_dgram(skt_server_worker *w, skt_udp *u, const skt_dgram *d)
 	if (o->verbose) {
 		skt_server_event ev = {.kind = SKT_SERVER_EV_DATAGRAM,
 				     .addr = &d->from, .transport = SOCK_DGRAM,
-				     .in = (long)d->len, .out = out};
+				     .in = (long)d->len, .out = out,
+				     .dropped = dropped,
+				     .limit = dropped == SKT_SERVER_DROP_RATE
+						      ? o->udp_rate
+						      : 0};
 		skt__server_emit(w->srv, &ev);
 	}
 }
@@ -462,4 +474,5 @@ void skt__worker_sum(skt_server_worker *w, skt_server_stats *sum)
 	sum->bytes_out += skt__read(&w->st.bytes_out);
 	sum->dgrams_in += skt__read(&w->st.dgrams_in);
 	sum->dgrams_out += skt__read(&w->st.dgrams_out);
+	sum->dgrams_dropped += skt__read(&w->st.dgrams_dropped);
 }

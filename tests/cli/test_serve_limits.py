@@ -333,6 +333,62 @@ class Slowloris(unittest.TestCase):
         self.assertGreaterEqual(int(m.group(2)), 1)  # room made at least once
 
 
+class UdpRate(unittest.TestCase):
+    RATE = 100  # replies a second per source; the burst is twice that
+
+    def flood(self, port, n, seconds):
+        """n 1-byte datagrams from one socket over about seconds, the
+        answers counted by a reader thread. Returns (answers, elapsed)."""
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        s.bind(("127.0.0.1", 0))
+        got = [0]
+
+        def read():
+            s.settimeout(1)
+            while True:
+                try:
+                    s.recv(65536)
+                except OSError:  # quiet for 1 s: the flood is over
+                    return
+                got[0] += 1
+        t = threading.Thread(target=read, daemon=True)
+        t.start()
+        t0 = time.monotonic()
+        rounds = 20
+        for r in range(rounds):
+            for _ in range(n // rounds):
+                s.sendto(b"x", ("127.0.0.1", port))
+            time.sleep(seconds / rounds)
+        elapsed = time.monotonic() - t0
+        t.join(TIMEOUT)
+        s.close()
+        return got[0], elapsed
+
+    def test_chargen_answers_one_flooding_source_at_the_rate(self):
+        with Serve("chargen", "--udp", "--udp-rate", str(self.RATE)) as srv:
+            answers, elapsed = self.flood(srv.udp, 4000, 1.0)
+            print("\n  udp flood: 4000 datagrams in %.2f s, %d answered at "
+                  "--udp-rate %d" % (elapsed, answers, self.RATE), end=" ")
+            # At most a burst and the rate over the time taken (with a
+            # second of slack for the reader); at least a burst's worth.
+            self.assertLessEqual(answers, 2 * self.RATE + self.RATE * (elapsed + 1))
+            self.assertGreaterEqual(answers, self.RATE)
+            # Another source is not held back by the first one's flood.
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other:
+                other.settimeout(TIMEOUT)
+                other.bind(("127.0.0.2", 0))
+                other.sendto(b"x", ("127.0.0.1", srv.udp))
+                self.assertEqual(len(other.recv(65536)), 444)
+            rc, err = srv.stop()
+        self.assertEqual(rc, 0)
+        m = re.search(r"stopped after .* (\d+) datagrams in, (\d+) out, (\d+) not "
+                      r"answered \(over --udp-rate\)", err)
+        self.assertIsNotNone(m, err)
+        self.assertEqual(int(m.group(2)), answers + 1)
+        self.assertEqual(int(m.group(2)) + int(m.group(3)), int(m.group(1)))
+
+
 class Scale(unittest.TestCase):
     def setUp(self):
         raise_fd_limit()
