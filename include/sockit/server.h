@@ -220,7 +220,11 @@ typedef enum skt_server_ev {
 	SKT_SERVER_EV_ERROR,     /* what, err (an accept or UDP error) */
 	SKT_SERVER_EV_STATS,     /* stats (opts.stats_ms, SIGUSR1) */
 	SKT_SERVER_EV_STOPPING,  /* signum (0: skt_server_stop), stats */
-	SKT_SERVER_EV_STOPPED    /* stats, ms, deadline_cuts */
+	SKT_SERVER_EV_STOPPED,   /* stats, ms, deadline_cuts */
+	/* Events of one reason past the first in a second, when not
+	 * verbose: of (REFUSED, CLOSE or DATAGRAM), the reason (refusal;
+	 * end and err; dropped), limit, count; ms the window (1000). */
+	SKT_SERVER_EV_REPEATED
 } skt_server_ev;
 
 enum {
@@ -237,7 +241,11 @@ enum {
 };
 
 /* One event. It and everything it points to are valid during the log
- * callback only. */
+ * callback only. Without opts.verbose, events that a limit causes
+ * (REFUSED, CLOSE, DATAGRAM) are reported one a second per reason: the
+ * first as it happens, the others as one REPEATED event with their count
+ * at the end of the second, so a flood of refusals costs a line a second,
+ * not a line each. */
 typedef struct skt_server_event {
 	skt_server_ev kind;
 	const char *service;        /* the service's name */
@@ -255,6 +263,9 @@ typedef struct skt_server_event {
 	int signum;                 /* STOPPING */
 	uint64_t deadline_cuts;     /* STOPPED */
 	const skt_server_stats *stats;
+	skt_server_ev of;           /* REPEATED: the kind repeated */
+	int end;                    /* REPEATED of CLOSE: SKT_SERVER_END_* */
+	uint64_t count;             /* REPEATED: how many in the window */
 } skt_server_event;
 
 typedef void (*skt_server_log_fn)(const skt_server_event *ev, void *arg);

@@ -325,6 +325,64 @@ static void text_error(FILE *f, const skt_server_event *ev)
 		fprintf(f, " (%u more since the last report)", ev->quiet);
 }
 
+/* 1234567 as "1,234,567". */
+static const char *grouped(uint64_t v, char buf[32])
+{
+	char tmp[32];
+	int n = snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)v);
+	int out = 0;
+	for (int i = 0; i < n; i++) {
+		if (i > 0 && (n - i) % 3 == 0)
+			buf[out++] = ',';
+		buf[out++] = tmp[i];
+	}
+	buf[out] = '\0';
+	return buf;
+}
+
+/* "refused 1,234 more connections in the last 1 s: --max-per-ip 256
+ * reached", and the same for closes and datagrams. */
+static void text_repeated(FILE *f, const skt_server_event *ev, int idle_ms)
+{
+	char n[32];
+	grouped(ev->count, n);
+	double s = ev->ms / 1000.0;
+	if (ev->of == SKT_SERVER_EV_REFUSED) {
+		fprintf(f, "refused %s more connections in the last %g s: ", n,
+			s);
+		text_refused(f, ev);
+		return;
+	}
+	if (ev->of == SKT_SERVER_EV_DATAGRAM) {
+		fprintf(f, "%s more datagrams not answered in the last %g s: "
+			"over --udp-rate %zu/s", n, s, ev->limit);
+		return;
+	}
+	fprintf(f, "%s more connections ended in the last %g s: ", n, s);
+	switch (ev->end) {
+	case SKT_SERVER_END_CUTOFF:
+		fprintf(f, "cut off at the output cap of %zu bytes", ev->limit);
+		break;
+	case SKT_SERVER_END_TOOBIG:
+		fprintf(f, "cut off: a line or request over %zu bytes",
+			ev->limit);
+		break;
+	case SKT_SERVER_END_DEADLINE:
+		fputs("reset at the shutdown deadline", f);
+		break;
+	case SKT_SERVER_END_HEAD_TIMEOUT:
+		fprintf(f, "header timeout: request head not complete in %g s",
+			ev->limit / 1000.0);
+		break;
+	case SKT_SERVER_END_SHED:
+		fprintf(f, "shed: waiting for a request head while --max-conns "
+			"%zu was full", ev->limit);
+		break;
+	default:
+		fprintf(f, "idle timeout: no traffic for %g s", idle_ms / 1000.0);
+	}
+}
+
 static void text_event(FILE *f, const skt_server_event *ev,
 		       const struct serve_opts *o)
 {
@@ -371,6 +429,10 @@ static void text_event(FILE *f, const skt_server_event *ev,
 			"%d s to finish", ev->service, signame(ev->signum),
 			(unsigned long long)ev->stats->open,
 			SKT_SERVER_DRAIN_MS / 1000);
+		return;
+	case SKT_SERVER_EV_REPEATED:
+		fprintf(f, "%s: ", ev->service);
+		text_repeated(f, ev, o->svc.idle_ms);
 		return;
 	case SKT_SERVER_EV_STOPPED:
 		fprintf(f, "%s: stopped after %.1f s: ", ev->service,
@@ -426,8 +488,20 @@ static void json_close(FILE *f, const skt_server_event *ev)
 
 static const char *const ev_names[] = {
 	"listening", "open", "close", "refused", "datagram", "error",
-	"stats", "stopping", "stopped",
+	"stats", "stopping", "stopped", "repeated",
 };
+
+/* The reason word of a REPEATED event, as its single events give it. */
+static const char *repeated_reason(const skt_server_event *ev)
+{
+	if (ev->of == SKT_SERVER_EV_REFUSED)
+		return refusal(ev->refusal);
+	if (ev->of == SKT_SERVER_EV_DATAGRAM)
+		return "udp-rate";
+	skt_server_conn c = {.end = ev->end};
+	skt_server_event close = {.conn = &c, .err = ev->err};
+	return close_reason(&close);
+}
 
 static void json_event(FILE *f, const skt_server_event *ev)
 {
@@ -461,6 +535,11 @@ static void json_event(FILE *f, const skt_server_event *ev)
 		fprintf(f, ",\"what\":\"%s\",\"error\":\"%s\","
 			"\"suppressed\":%u",
 			ev->what, skt_errname(ev->err), ev->quiet);
+	if (ev->kind == SKT_SERVER_EV_REPEATED)
+		fprintf(f, ",\"of\":\"%s\",\"reason\":\"%s\",\"limit\":%zu,"
+			"\"count\":%llu,\"window_ms\":%lld", ev_names[ev->of],
+			repeated_reason(ev), ev->limit,
+			(unsigned long long)ev->count, (long long)ev->ms);
 	if (ev->kind == SKT_SERVER_EV_STOPPING)
 		fprintf(f, ",\"signal\":\"%s\"", signame(ev->signum));
 	if (ev->stats != NULL)

@@ -40,6 +40,74 @@ void skt__server_emit(const skt_server *srv, skt_server_event *ev)
 	srv->o->log(ev, srv->o->log_arg);
 }
 
+/* ---- Repeated events ---- */
+
+#define QUIET_MS 1000
+
+bool skt__server_quiet(skt_server *srv, int q, int64_t now, size_t limit)
+{
+	struct skt__quiet *r = &srv->quiet[q];
+	if (srv->o->verbose)
+		return true;
+	int64_t since = atomic_load(&r->since);
+	if (now <= 0)
+		now = 1;
+	if ((since == 0 || now - since >= QUIET_MS) &&
+	    atomic_compare_exchange_strong(&r->since, &since, now))
+		return true;
+	atomic_store(&r->limit, limit);
+	atomic_fetch_add(&r->n, 1);
+	return false;
+}
+
+/* What each slot repeats, for the REPEATED event. */
+static void quiet_what(int q, skt_server_event *ev)
+{
+	static const int ends[] = {
+		[SKT__Q_CUTOFF] = SKT_SERVER_END_CUTOFF,
+		[SKT__Q_TOOBIG] = SKT_SERVER_END_TOOBIG,
+		[SKT__Q_DEADLINE] = SKT_SERVER_END_DEADLINE,
+		[SKT__Q_HEAD] = SKT_SERVER_END_HEAD_TIMEOUT,
+		[SKT__Q_SHED] = SKT_SERVER_END_SHED,
+		[SKT__Q_IDLE] = SKT_SERVER_END_NONE,
+	};
+	if (q == SKT__Q_MAX_CONNS || q == SKT__Q_MAX_PER_IP) {
+		ev->of = SKT_SERVER_EV_REFUSED;
+		ev->refusal = q == SKT__Q_MAX_CONNS
+				      ? SKT_SERVER_REFUSE_MAX_CONNS
+				      : SKT_SERVER_REFUSE_MAX_PER_IP;
+		ev->transport = SOCK_STREAM;
+	} else if (q == SKT__Q_RATE) {
+		ev->of = SKT_SERVER_EV_DATAGRAM;
+		ev->dropped = SKT_SERVER_DROP_RATE;
+		ev->transport = SOCK_DGRAM;
+	} else {
+		ev->of = SKT_SERVER_EV_CLOSE;
+		ev->end = ends[q];
+		ev->err = q == SKT__Q_IDLE ? SKT_ETIMEDOUT : 0;
+		ev->transport = SOCK_STREAM;
+	}
+}
+
+static void report_quiet(skt_server *srv)
+{
+	for (int q = 0; q < SKT__Q_N; q++) {
+		uint64_t n = atomic_exchange(&srv->quiet[q].n, 0);
+		if (n == 0)
+			continue;
+		skt_server_event ev = {.kind = SKT_SERVER_EV_REPEATED,
+				       .count = n, .ms = QUIET_MS,
+				       .limit = atomic_load(&srv->quiet[q].limit)};
+		quiet_what(q, &ev);
+		skt__server_emit(srv, &ev);
+	}
+}
+
+static void on_quiet(skt_timer *t, void *arg)
+{
+	report_quiet(arg);
+}
+
 static void sum_stats(skt_server *srv, skt_server_stats *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -156,6 +224,10 @@ static int control_new(skt_server *srv)
 		r = skt_timer_new(srv->ctl, &srv->stats_t, on_stats, srv);
 	if (r == 0)
 		r = skt_timer_new(srv->ctl, &srv->kill_t, on_kill, srv);
+	if (r == 0)
+		r = skt_timer_new(srv->ctl, &srv->quiet_t, on_quiet, srv);
+	if (r == 0 && !srv->o->verbose)
+		r = skt_timer_start(srv->quiet_t, QUIET_MS, QUIET_MS);
 	if (r == 0 && srv->o->stats_ms > 0)
 		r = skt_timer_start(srv->stats_t, srv->o->stats_ms,
 				    srv->o->stats_ms);
@@ -295,6 +367,7 @@ int skt_server_serve(skt_server *srv)
 	srv->started = skt_loop_now(srv->ctl);
 	r = skt_loop_run(srv->ctl, SKT_RUN_DEFAULT);
 	join_threads(srv);
+	report_quiet(srv);
 	skt_server_stats st;
 	sum_stats(srv, &st);
 	skt_server_event ev = {.kind = SKT_SERVER_EV_STOPPED, .stats = &st};

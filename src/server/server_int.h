@@ -63,6 +63,19 @@ struct skt__wstats {
 	skt__counter deadline_cuts;
 };
 
+/* Repeated events, one slot per reason (skt__server_quiet). */
+enum {
+	SKT__Q_MAX_CONNS, SKT__Q_MAX_PER_IP, SKT__Q_CUTOFF, SKT__Q_TOOBIG,
+	SKT__Q_DEADLINE, SKT__Q_HEAD, SKT__Q_SHED, SKT__Q_IDLE, SKT__Q_RATE,
+	SKT__Q_N
+};
+
+struct skt__quiet {
+	_Atomic int64_t since;      /* the window's start; 0: none */
+	atomic_uint_fast64_t n;     /* counted, not reported, since */
+	_Atomic size_t limit;
+};
+
 /* Listening sockets per worker: two per address (the loopback pair). */
 #define SKT__SLOTS (2 * SKT_SERVER_ADDR_MAX)
 
@@ -114,6 +127,8 @@ struct skt_server {
 	skt_signal *sigs[3];
 	skt_timer *stats_t;
 	skt_timer *kill_t;         /* last resort if a drain never ends */
+	struct skt__quiet quiet[SKT__Q_N];
+	skt_timer *quiet_t;        /* reports what was counted, each second */
 };
 
 /* worker.c */
@@ -152,6 +167,10 @@ void skt__heads_shed(skt_server_worker *w, size_t limit);
 
 /* server.c: posted to the control loop by a worker that has drained. */
 void skt__worker_done(void *worker);
+/* Whether the event of reason q (SKT__Q_*) at now is to be reported:
+ * true for the first in a second, else it is counted for the REPEATED
+ * event at the end of the second. Always true when verbose. Any thread. */
+bool skt__server_quiet(skt_server *srv, int q, int64_t now, size_t limit);
 /* Report ev through the caller's log callback (any thread). */
 void skt__server_emit(const skt_server *srv, skt_server_event *ev);
 

@@ -133,6 +133,11 @@ static void refuse(skt_server_worker *w, skt_stream *s, const skt_addr *peer,
 		     why == SKT_SERVER_REFUSE_STOPPING;
 	if (quiet && !w->srv->o->verbose)
 		return;
+	int q = why == SKT_SERVER_REFUSE_MAX_CONNS ? SKT__Q_MAX_CONNS
+						   : SKT__Q_MAX_PER_IP;
+	if (!quiet &&
+	    !skt__server_quiet(w->srv, q, skt_loop_now(w->loop), limit))
+		return;
 	skt_server_event ev = {.kind = SKT_SERVER_EV_REFUSED, .addr = peer,
 			     .transport = SOCK_STREAM, .refusal = why,
 			     .limit = limit};
@@ -216,6 +221,29 @@ static void count_close(skt_server_worker *w, skt_server_conn *c, int status)
 		skt__bump(&w->st.errors, 1);
 }
 
+/* A close is reported without verbose when a limit caused it: the first
+ * of each kind in a second. */
+static bool report_close(skt_server_worker *w, const skt_server_conn *c,
+			 int status)
+{
+	static const int q_of[] = {
+		[SKT_SERVER_END_CUTOFF] = SKT__Q_CUTOFF,
+		[SKT_SERVER_END_DEADLINE] = SKT__Q_DEADLINE,
+		[SKT_SERVER_END_TOOBIG] = SKT__Q_TOOBIG,
+		[SKT_SERVER_END_HEAD_TIMEOUT] = SKT__Q_HEAD,
+		[SKT_SERVER_END_SHED] = SKT__Q_SHED,
+	};
+	int q;
+	if (c->end > SKT_SERVER_END_NONE &&
+	    (size_t)c->end < SKT__ARRAY_SIZE(q_of))
+		q = q_of[c->end];
+	else if (status == SKT_ETIMEDOUT)
+		q = SKT__Q_IDLE;
+	else
+		return false;
+	return skt__server_quiet(w->srv, q, skt_loop_now(w->loop), c->limit);
+}
+
 static void on_close(skt_stream *s, int status)
 {
 	skt_server_conn *c = skt_stream_udata(s);
@@ -231,8 +259,7 @@ static void on_close(skt_stream *s, int status)
 		skt__peers_put(srv->peers, &c->peer);
 	atomic_fetch_sub(&srv->open, 1);
 	count_close(w, c, status);
-	bool limit = c->end != SKT_SERVER_END_NONE || status == SKT_ETIMEDOUT;
-	if (srv->o->verbose || limit) {
+	if (srv->o->verbose || report_close(w, c, status)) {
 		skt_server_event ev = {.kind = SKT_SERVER_EV_CLOSE, .conn = c,
 				     .addr = &c->peer, .err = status,
 				     .transport = SOCK_STREAM,
@@ -381,7 +408,10 @@ static void one_dgram(skt_server_worker *w, skt_udp *u, const skt_dgram *d)
 			skt__bump(&w->st.bytes_out, (uint64_t)out);
 		}
 	}
-	if (o->verbose) {
+	if (o->verbose ||
+	    (dropped != 0 && skt__server_quiet(w->srv, SKT__Q_RATE,
+					       skt_loop_now(w->loop),
+					       o->udp_rate))) {
 		skt_server_event ev = {.kind = SKT_SERVER_EV_DATAGRAM,
 				     .addr = &d->from, .transport = SOCK_DGRAM,
 				     .in = (long)d->len, .out = out,

@@ -152,6 +152,30 @@ class Limits(unittest.TestCase):
             a.close()
             self.assertIn("1 refused", srv.stop()[1])
 
+    def test_many_refusals_make_a_few_log_lines(self):
+        n = 600
+        with Serve("echo", "--max-per-ip", "1") as srv:
+            held = connect(srv.port)
+            held.sendall(b"x")
+            self.assertEqual(held.recv(1), b"x")
+            t0 = time.monotonic()
+            for i in range(n):
+                self.assertTrue(self.refused(srv.port))
+                if i % 100 == 99:
+                    time.sleep(0.3)  # spread over about two seconds
+            took = time.monotonic() - t0
+            held.close()
+            rc, err = srv.stop()
+        self.assertEqual(rc, 0)
+        single = re.findall(r"refused: --max-per-ip 1 reached", err)
+        repeated = [int(x.replace(",", "")) for x in re.findall(
+            r"echo: refused ([\d,]+) more connections in the last 1 s: "
+            r"--max-per-ip 1 reached", err)]
+        # One line as it happens and one count a second, per reason.
+        self.assertLessEqual(len(single) + len(repeated), 2 * (took + 2), err)
+        self.assertEqual(len(single) + sum(repeated), n, err)
+        self.assertIn("%d refused" % n, err)
+
     def test_allow_and_deny(self):
         with Serve("echo", "-v", "--deny", "127.0.0.0/8") as srv:
             self.assertTrue(self.refused(srv.port))
