@@ -56,8 +56,12 @@ typedef struct skt_server_opts skt_server_opts;
 #define SKT_SERVICE_UDP 0x2      /* has a datagram form */
 #define SKT_SERVICE_ONE_LOOP 0x4 /* every connection on one loop (a broker) */
 
-/* The largest datagram served whole; longer ones are dropped (counted as
- * errors). Larger than any answer a service gives, and than a quote. */
+/* The largest datagram served: a longer one is dropped unanswered
+ * (DATAGRAM's dropped says SKT_SERVER_DROP_TOOBIG; counted in
+ * dgrams_dropped, not as an error). Larger than any question the
+ * services answer and than any answer they give (a quote is at most
+ * 512), and small enough for a batch of SKT_UDP_BATCH buffers per
+ * socket; echo of larger datagrams is not what UDP services are for. */
 #define SKT_SERVER_DGRAM_MAX 8192
 
 /* A protocol. The server only reads it; one may serve several servers at
@@ -206,7 +210,8 @@ typedef struct skt_server_stats {
 	uint64_t errors;   /* closed by an I/O error; accept and UDP errors */
 	uint64_t bytes_in, bytes_out;
 	uint64_t dgrams_in, dgrams_out;
-	uint64_t dgrams_dropped; /* no answer by rule: over udp_rate */
+	uint64_t dgrams_dropped; /* not served by rule: over udp_rate, or
+				    over SKT_SERVER_DGRAM_MAX */
 } skt_server_stats;
 
 /* ---- What happens, for the log ---- */
@@ -237,7 +242,8 @@ enum {
 /* Why a datagram got no answer, when a rule said so. */
 enum {
 	SKT_SERVER_DROP_NONE = 0,
-	SKT_SERVER_DROP_RATE     /* its source is over udp_rate (limit) */
+	SKT_SERVER_DROP_RATE,    /* its source is over udp_rate (limit) */
+	SKT_SERVER_DROP_TOOBIG   /* over SKT_SERVER_DGRAM_MAX (limit) */
 };
 
 /* One event. It and everything it points to are valid during the log

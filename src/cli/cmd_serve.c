@@ -291,7 +291,7 @@ static void text_stats(FILE *f, const skt_server_stats *st)
 		u(st->accepted), u(st->refused), u(st->timeouts),
 		u(st->cutoffs), u(st->shed), u(st->errors));
 	fprintf(f, "%llu bytes in, %llu out, %llu datagrams in, %llu out, "
-		"%llu not answered (over --udp-rate)", u(st->bytes_in),
+		"%llu dropped (over --udp-rate or 8192 bytes)", u(st->bytes_in),
 		u(st->bytes_out), u(st->dgrams_in), u(st->dgrams_out),
 		u(st->dgrams_dropped));
 }
@@ -353,6 +353,12 @@ static void text_repeated(FILE *f, const skt_server_event *ev, int idle_ms)
 		text_refused(f, ev);
 		return;
 	}
+	if (ev->of == SKT_SERVER_EV_DATAGRAM &&
+	    ev->dropped == SKT_SERVER_DROP_TOOBIG) {
+		fprintf(f, "%s more datagrams over %zu bytes dropped in the "
+			"last %g s", n, ev->limit, s);
+		return;
+	}
 	if (ev->of == SKT_SERVER_EV_DATAGRAM) {
 		fprintf(f, "%s more datagrams not answered in the last %g s: "
 			"over --udp-rate %zu/s", n, s, ev->limit);
@@ -407,6 +413,11 @@ static void text_event(FILE *f, const skt_server_event *ev,
 		text_refused(f, ev);
 		return;
 	case SKT_SERVER_EV_DATAGRAM:
+		if (ev->dropped == SKT_SERVER_DROP_TOOBIG) {
+			fprintf(f, "%s: %s datagram over %zu bytes dropped",
+				ev->service, a, ev->limit);
+			return;
+		}
 		fprintf(f, "%s: %s datagram: %ld bytes in, ", ev->service, a,
 			ev->in);
 		if (ev->dropped == SKT_SERVER_DROP_RATE)
@@ -497,7 +508,8 @@ static const char *repeated_reason(const skt_server_event *ev)
 	if (ev->of == SKT_SERVER_EV_REFUSED)
 		return refusal(ev->refusal);
 	if (ev->of == SKT_SERVER_EV_DATAGRAM)
-		return "udp-rate";
+		return ev->dropped == SKT_SERVER_DROP_RATE ? "udp-rate"
+							   : "too-big";
 	skt_server_conn c = {.end = ev->end};
 	skt_server_event close = {.conn = &c, .err = ev->err};
 	return close_reason(&close);
@@ -529,8 +541,12 @@ static void json_event(FILE *f, const skt_server_event *ev)
 		fprintf(f, ",\"reason\":\"%s\",\"limit\":%zu",
 			refusal(ev->refusal), ev->limit);
 	else if (ev->kind == SKT_SERVER_EV_DATAGRAM)
-		fprintf(f, ",\"bytes_in\":%ld,\"bytes_out\":%ld", ev->in,
-			ev->out);
+		fprintf(f, ",\"bytes_in\":%ld,\"bytes_out\":%ld%s%s%s", ev->in,
+			ev->out, ev->dropped ? ",\"dropped\":\"" : "",
+			ev->dropped == SKT_SERVER_DROP_RATE     ? "udp-rate"
+			: ev->dropped == SKT_SERVER_DROP_TOOBIG ? "too-big"
+								: "",
+			ev->dropped ? "\"" : "");
 	else if (ev->kind == SKT_SERVER_EV_ERROR)
 		fprintf(f, ",\"what\":\"%s\",\"error\":\"%s\","
 			"\"suppressed\":%u",

@@ -77,9 +77,10 @@ static void quiet_what(int q, skt_server_event *ev)
 				      ? SKT_SERVER_REFUSE_MAX_CONNS
 				      : SKT_SERVER_REFUSE_MAX_PER_IP;
 		ev->transport = SOCK_STREAM;
-	} else if (q == SKT__Q_RATE) {
+	} else if (q == SKT__Q_RATE || q == SKT__Q_DGRAM_TOOBIG) {
 		ev->of = SKT_SERVER_EV_DATAGRAM;
-		ev->dropped = SKT_SERVER_DROP_RATE;
+		ev->dropped = q == SKT__Q_RATE ? SKT_SERVER_DROP_RATE
+					       : SKT_SERVER_DROP_TOOBIG;
 		ev->transport = SOCK_DGRAM;
 	} else {
 		ev->of = SKT_SERVER_EV_CLOSE;

@@ -67,7 +67,7 @@ struct skt__wstats {
 enum {
 	SKT__Q_MAX_CONNS, SKT__Q_MAX_PER_IP, SKT__Q_CUTOFF, SKT__Q_TOOBIG,
 	SKT__Q_DEADLINE, SKT__Q_HEAD, SKT__Q_SHED, SKT__Q_IDLE, SKT__Q_RATE,
-	SKT__Q_N
+	SKT__Q_DGRAM_TOOBIG, SKT__Q_N
 };
 
 struct skt__quiet {

@@ -386,7 +386,8 @@ static void one_dgram(skt_server_worker *w, skt_udp *u, const skt_dgram *d)
 	long out = -1;
 	int dropped = 0;
 	if (d->truncated) {
-		skt__bump(&w->st.errors, 1);
+		dropped = SKT_SERVER_DROP_TOOBIG;
+		skt__bump(&w->st.dgrams_dropped, 1);
 	} else if (o->admit != NULL && !o->admit(&d->from, o->admit_arg)) {
 		skt__bump(&w->st.refused, 1);
 	} else {
@@ -408,17 +409,18 @@ static void one_dgram(skt_server_worker *w, skt_udp *u, const skt_dgram *d)
 			skt__bump(&w->st.bytes_out, (uint64_t)out);
 		}
 	}
+	size_t limit = dropped == SKT_SERVER_DROP_RATE ? o->udp_rate
+		       : dropped == SKT_SERVER_DROP_TOOBIG ? SKT_SERVER_DGRAM_MAX
+							   : 0;
+	int q = dropped == SKT_SERVER_DROP_RATE ? SKT__Q_RATE
+						: SKT__Q_DGRAM_TOOBIG;
 	if (o->verbose ||
-	    (dropped != 0 && skt__server_quiet(w->srv, SKT__Q_RATE,
-					       skt_loop_now(w->loop),
-					       o->udp_rate))) {
+	    (dropped != 0 && skt__server_quiet(w->srv, q,
+					       skt_loop_now(w->loop), limit))) {
 		skt_server_event ev = {.kind = SKT_SERVER_EV_DATAGRAM,
 				     .addr = &d->from, .transport = SOCK_DGRAM,
 				     .in = (long)d->len, .out = out,
-				     .dropped = dropped,
-				     .limit = dropped == SKT_SERVER_DROP_RATE
-						      ? o->udp_rate
-						      : 0};
+				     .dropped = dropped, .limit = limit};
 		skt__server_emit(w->srv, &ev);
 	}
 }

@@ -406,11 +406,30 @@ class UdpRate(unittest.TestCase):
                 self.assertEqual(len(other.recv(65536)), 444)
             rc, err = srv.stop()
         self.assertEqual(rc, 0)
-        m = re.search(r"stopped after .* (\d+) datagrams in, (\d+) out, (\d+) not "
-                      r"answered \(over --udp-rate\)", err)
+        m = re.search(r"stopped after .* (\d+) datagrams in, (\d+) out, (\d+) dropped "
+                      r"\(over --udp-rate or 8192 bytes\)", err)
         self.assertIsNotNone(m, err)
         self.assertEqual(int(m.group(2)), answers + 1)
         self.assertEqual(int(m.group(2)) + int(m.group(3)), int(m.group(1)))
+
+
+class UdpSize(unittest.TestCase):
+    def test_datagram_over_the_served_size_is_dropped_not_an_error(self):
+        with Serve("echo", "--udp", "-v") as srv:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.settimeout(0.5)
+                s.sendto(b"b" * 65507, ("127.0.0.1", srv.udp))
+                srv.wait_for(r"echo: 127\.0\.0\.1:\d+ datagram over 8192 bytes dropped$")
+                with self.assertRaises(socket.timeout):
+                    s.recv(65536)
+                s.settimeout(TIMEOUT)
+                s.sendto(b"s" * 8192, ("127.0.0.1", srv.udp))  # the largest served
+                self.assertEqual(s.recv(65536), b"s" * 8192)
+            rc, err = srv.stop()
+        self.assertEqual(rc, 0)
+        self.assertNotIn("8192 bytes in, no answer", err)
+        self.assertRegex(err, r"stopped after .* 0 errors, .* 2 datagrams in, 1 out, "
+                         r"1 dropped \(over --udp-rate or 8192 bytes\)")
 
 
 class Scale(unittest.TestCase):
