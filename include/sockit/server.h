@@ -15,7 +15,7 @@
  *                      thread runs yet;
  *   skt_server_serve   starts one thread per worker and serves on them
  *                      until a stop: skt_server_stop from any thread (or
- *                      a signal handler), or SIGINT/SIGTERM when
+ *                      a signal handler), or SIGINT/SIGTERM/SIGHUP when
  *                      o->signals is set; then drains and returns;
  *   skt_server_free    frees what is left.
  * skt_server_run is the three in one call, for a program's main.
@@ -318,7 +318,7 @@ struct skt_server_opts {
 	 * output passes it is cut off (skt_server_conn_write). 0: none. */
 	size_t max_queue;
 	bool verbose;              /* report OPEN, every CLOSE, DATAGRAM */
-	/* Take SIGINT and SIGTERM (stop) and SIGUSR1 (STATS) while
+	/* Take SIGINT, SIGTERM and SIGHUP (stop) and SIGUSR1 (STATS) while
 	 * serving, as a program's main wants; a library leaves it false
 	 * and calls skt_server_stop. */
 	bool signals;
@@ -350,7 +350,7 @@ int skt_server_new(skt_server **out, skt_server_opts *o);
 
 /* Serve until stopped, on this thread's control loop and one thread per
  * worker. A stop (skt_server_stop, or with o->signals the first SIGINT,
- * or SIGTERM) reports STOPPING, closes the listening sockets, asks
+ * SIGTERM or SIGHUP) reports STOPPING, closes the listening sockets, asks
  * each connection to finish (the service's stop) and lets their writes go
  * out for SKT_SERVER_DRAIN_MS; then, or once none is left, the threads
  * end, STOPPED is reported and this returns 0. A second stop resets what

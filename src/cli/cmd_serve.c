@@ -222,7 +222,10 @@ static int parse(int argc, char **argv, struct serve_opts *o)
 
 static const char *signame(int sig)
 {
-	return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "signal";
+	return sig == SIGINT    ? "SIGINT"
+	       : sig == SIGTERM ? "SIGTERM"
+	       : sig == SIGHUP  ? "SIGHUP"
+				: "signal";
 }
 
 static void addr_text(const skt_addr *a, char *buf, size_t cap)
@@ -658,8 +661,9 @@ const cli_cmd cli_cmd_serve = {
 	.summary = "run a small service: echo, chargen, chat, hello (HTTP)...",
 	.usage =
 		"usage: sockit serve [options] SERVICE\n"
-		"  Serve SERVICE on 127.0.0.1 and ::1 at its port below until SIGINT or\n"
-		"  SIGTERM (then connections get 2 s to finish). Logs go to stderr.\n"
+		"  Serve SERVICE on 127.0.0.1 and ::1 at its port below until SIGINT,\n"
+		"  SIGTERM or SIGHUP (then connections get 2 s to finish). Logs go to\n"
+		"  stderr.\n"
 		"  SERVICE  port  idle  what\n"
 		"  echo     7007  300   RFC 862, TCP and UDP\n"
 		"  discard  9009  300   RFC 863, TCP and UDP\n"

@@ -6,7 +6,7 @@
  * The server's states:
  *   SERVING   workers accept and serve; SIGUSR1 and the --stats timer
  *             report counters;
- *   DRAINING  the first stop (skt_server_stop, or SIGINT/SIGTERM when
+ *   DRAINING  the first stop (skt_server_stop, or SIGINT/SIGTERM/SIGHUP when
  *             the caller asked for signals): each worker is told (a post to
  *             its loop) to stop accepting and to let its connections
  *             finish their writes for SKT_SERVER_DRAIN_MS; a second stop
@@ -206,7 +206,9 @@ void skt__worker_done(void *worker)
 
 static int control_new(skt_server *srv)
 {
-	static const int signums[] = {SIGINT, SIGTERM, SIGUSR1};
+	/* SIGHUP too: a closed terminal or session should end a server
+	 * with its summary, not kill it silently. */
+	static const int signums[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR1};
 	int r = skt_loop_new(&srv->ctl, NULL);
 	for (size_t i = 0; srv->o->signals && r == 0 && i < SKT__ARRAY_SIZE(signums);
 	     i++)

@@ -124,7 +124,7 @@ struct skt_server {
 	int64_t started;
 	int stopfd;                /* eventfd: skt_server_stop writes it */
 	skt_io *stop_io;
-	skt_signal *sigs[3];
+	skt_signal *sigs[4];
 	skt_timer *stats_t;
 	skt_timer *kill_t;         /* last resort if a drain never ends */
 	struct skt__quiet quiet[SKT__Q_N];

@@ -478,6 +478,18 @@ class Scale(unittest.TestCase):
             for s in clients:
                 s.close()
 
+    def test_sighup_stops_gracefully_like_sigterm(self):
+        with Serve("echo") as srv:
+            s = connect(srv.port)
+            s.sendall(b"hup")
+            self.assertEqual(s.recv(3), b"hup")
+            rc, err = srv.stop(signal.SIGHUP)
+            self.assertEqual(s.recv(1), b"")  # drained: an end of stream
+            s.close()
+        self.assertEqual(rc, 0)
+        self.assertIn("echo: SIGHUP: stopping; 1 connections open", err)
+        self.assertRegex(err, r"stopped after [\d.]+ s: 0 open, 1 accepted")
+
     def test_poll_backend(self):
         """The loop's portable backend serves as the default one does."""
         data = os.urandom(1 << 20)
