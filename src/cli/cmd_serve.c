@@ -99,9 +99,7 @@ static int option(struct serve_opts *o, int ch, const char *arg)
 	case OPT_TCP: o->tcp = true; break;
 	case OPT_UDP: case 'u': o->udp = true; break;
 	case OPT_WORKERS:
-		rc = parse_count("--workers", arg, 1024, &n);
-		if (rc == CLI_OK && n == 0)
-			rc = cli_usage_error("serve", "--workers: at least 1");
+		rc = parse_count("--workers", arg, 1024, &n); /* 0: per CPU */
 		s->workers = (unsigned)n;
 		o->workers_given = true;
 		return rc;
@@ -154,7 +152,7 @@ static int validate(struct serve_opts *o)
 	if (o->queue_given && svc != &svc_chat)
 		return cli_usage_error("serve", "--max-queue is for chat");
 	if ((svc->flags & SKT_SERVICE_ONE_LOOP) && o->workers_given &&
-	    s->workers != 1)
+	    s->workers > 1)
 		return cli_usage_error("serve", "%s runs on one loop: "
 				       "--workers must be 1", svc->name);
 	if (s->naddrs == 0) {
@@ -678,7 +676,8 @@ const cli_cmd cli_cmd_serve = {
 		"                     repeatable);\n"
 		"                     port 0 picks a free one, printed on stderr\n"
 		"  --tcp, -u, --udp   transports (default TCP; give both for both)\n"
-		"  --workers N        loops, one thread each (default: one per CPU)\n"
+		"  --workers N        loops, one thread each (0 to 1024; default 0:\n"
+		"                     one per CPU)\n"
 		"  --max-conns N      connections open at once (default 10000, 0: any)\n"
 		"  --max-per-ip N     per client address (default 256, 0: any)\n"
 		"  --idle-timeout S   close a connection idle S seconds (0: never)\n"

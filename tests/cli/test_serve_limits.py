@@ -34,6 +34,20 @@ def have_ipv6_loopback():
         return False
 
 
+class Workers(unittest.TestCase):
+    def test_range_in_the_message_is_the_range_taken(self):
+        p = subprocess.run([SOCKIT, "serve", "echo", "--workers", "2000"],
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--workers '2000': expected a number from 0 to 1024", p.stderr)
+        for n in ("0", "1024"):  # both ends of it serve
+            with Serve("echo", "--workers", n) as srv:
+                self.assertEqual(ask(srv.port, b"w" + n.encode()), b"w" + n.encode())
+                self.assertEqual(srv.stop()[0], 0)
+        with Serve("chat", "--workers", "0") as srv:  # 0 is one for chat
+            self.assertEqual(srv.stop()[0], 0)
+
+
 class Loopback(unittest.TestCase):
     """No host given: 127.0.0.1 and ::1, one port, as localhost resolves."""
 
