@@ -20,11 +20,11 @@
 struct plan {
 	const char *host[2];
 	int family[2];
-	int nh;              /* hosts: 1, or 2 for the loopback pair */
+	int nh; /* hosts: 1, or 2 for the loopback pair */
 	int types[2];
-	int nt;              /* transports */
-	int fd[2][2];        /* [host][transport]: the first worker's */
-	skt_addr local[2];   /* each host's bound address */
+	int nt;		   /* transports */
+	int fd[2][2];	   /* [host][transport]: the first worker's */
+	skt_addr local[2]; /* each host's bound address */
 };
 
 static int fail_at(skt_server *srv, size_t i, int type, int family, int err)
@@ -59,13 +59,14 @@ static bool unavailable(int err)
 static int bind_one(const struct plan *p, int h, int t, const char *port,
 		    bool share)
 {
-	skt_listen_opts lo = {.socktype = p->types[t], .family = p->family[h],
+	skt_listen_opts lo = {.socktype = p->types[t],
+			      .family = p->family[h],
 			      .v6only = p->family[h] == AF_INET6};
 	bool first = h == 0 && t == 0;
 	skt_addr exact;
 	if (!first && t > 0) {
 		exact = p->local[h]; /* UDP beside TCP: the same address */
-	} else if (!first) { /* ::1 beside 127.0.0.1: the same port */
+	} else if (!first) {	     /* ::1 beside 127.0.0.1: the same port */
 		int r = skt_addr_parse(&exact, "[::1]:1", 0);
 		if (r < 0)
 			return r;
@@ -148,8 +149,8 @@ static int hand_out(skt_server *srv, size_t i, struct plan *p)
 					fd = skt_listen_addr(&p->local[h], &lo);
 				int r = fd < 0 ? fd
 					       : skt__worker_serve(
-							 &srv->w[k], i * 2 + h, fd,
-							 type == SOCK_DGRAM);
+						     &srv->w[k], i * 2 + h, fd,
+						     type == SOCK_DGRAM);
 				if (r < 0) {
 					close_plan(p);
 					return fail_at(srv, i, type,
@@ -166,7 +167,8 @@ int skt__server_bind(skt_server *srv, size_t i)
 	struct plan p = {.nh = 1, .host = {a->host}};
 	memset(p.fd, -1, sizeof(p.fd));
 	if (a->host[0] == '\0') {
-		p = (struct plan){.nh = 2, .host = {"127.0.0.1", "::1"},
+		p = (struct plan){.nh = 2,
+				  .host = {"127.0.0.1", "::1"},
 				  .family = {AF_INET, AF_INET6}};
 		memset(p.fd, -1, sizeof(p.fd));
 	}

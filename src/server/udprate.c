@@ -34,8 +34,8 @@
 struct bucket {
 	uint8_t key[17];
 	bool used;
-	int64_t last_ms;   /* last refill */
-	uint64_t tokens;   /* thousandths of a reply */
+	int64_t last_ms; /* last refill */
+	uint64_t tokens; /* thousandths of a reply */
 };
 
 struct skt__udprate {
@@ -78,16 +78,15 @@ static size_t set_of(const skt__udprate *t, const uint8_t key[17])
 	return (size_t)(h % SETS);
 }
 
-static struct bucket *find(skt__udprate *t, const uint8_t key[17],
-			   int64_t now)
+static struct bucket *find(skt__udprate *t, const uint8_t key[17], int64_t now)
 {
 	struct bucket *set = t->b[set_of(t, key)];
 	struct bucket *victim = &set[0];
 	for (int i = 0; i < WAYS; i++) {
 		if (set[i].used && memcmp(set[i].key, key, 17) == 0)
 			return &set[i];
-		if (!set[i].used || (victim->used &&
-				     set[i].last_ms < victim->last_ms))
+		if (!set[i].used ||
+		    (victim->used && set[i].last_ms < victim->last_ms))
 			victim = &set[i];
 	}
 	memcpy(victim->key, key, 17);

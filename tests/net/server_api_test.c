@@ -16,8 +16,7 @@
 
 static atomic_int opened, closed;
 
-static void on_line(skt_stream *s, int status, const uint8_t *data,
-		    size_t len)
+static void on_line(skt_stream *s, int status, const uint8_t *data, size_t len)
 {
 	skt_server_conn *c = skt_stream_udata(s);
 	if (status != 0) {
@@ -46,10 +45,10 @@ static void rev_closed(skt_server_conn *c)
 }
 
 static const skt_service rev = {
-	.name = "rev",
-	.flags = SKT_SERVICE_TCP,
-	.open = rev_open,
-	.closed = rev_closed,
+    .name = "rev",
+    .flags = SKT_SERVICE_TCP,
+    .open = rev_open,
+    .closed = rev_closed,
 };
 
 /* ---- A server in a thread ---- */
@@ -148,8 +147,8 @@ static void ask(int fd, const char *line, const char *want)
 	char got[256];
 	cr_assert_eq(skt_send_all(fd, line, strlen(line), WAIT_MS, NULL), 0);
 	cr_assert_eq(skt_read_exact(fd, got, n, WAIT_MS, NULL), (ssize_t)n);
-	cr_assert_eq(memcmp(got, want, n), 0, "'%.*s', want '%s'", (int)n,
-		     got, want);
+	cr_assert_eq(memcmp(got, want, n), 0, "'%.*s', want '%s'", (int)n, got,
+		     want);
 }
 
 static bool have_ipv6_loopback(void)

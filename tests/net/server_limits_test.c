@@ -4,8 +4,8 @@
  * a count, and the per-source token buckets of UDP answers. The service is
  * the test's own: it waits for a head of lines ended by an empty line,
  * answers "ok" and waits for the next. */
-#include "sktest.h"
 #include "server/server_int.h"
+#include "sktest.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -16,8 +16,7 @@
 
 /* ---- A service with request heads ---- */
 
-static void on_line(skt_stream *s, int status, const uint8_t *data,
-		    size_t len)
+static void on_line(skt_stream *s, int status, const uint8_t *data, size_t len)
 {
 	skt_server_conn *c = skt_stream_udata(s);
 	if (status != 0) {
@@ -40,9 +39,9 @@ static int head_open(skt_server_conn *c)
 }
 
 static const skt_service heads = {
-	.name = "heads",
-	.flags = SKT_SERVICE_TCP,
-	.open = head_open,
+    .name = "heads",
+    .flags = SKT_SERVICE_TCP,
+    .open = head_open,
 };
 
 /* ---- A server in a thread, its events counted ---- */
@@ -92,8 +91,8 @@ static void *serve_main(void *arg)
 	return NULL;
 }
 
-static void start_svc(struct srv *r, const skt_service *svc,
-		      size_t max_conns, int header_ms)
+static void start_svc(struct srv *r, const skt_service *svc, size_t max_conns,
+		      int header_ms)
 {
 	memset(r, 0, sizeof(*r));
 	pthread_mutex_init(&r->mu, NULL);
@@ -212,7 +211,9 @@ static int busy_open(skt_server_conn *c)
 }
 
 static const skt_service busy = {
-	.name = "busy", .flags = SKT_SERVICE_TCP, .open = busy_open,
+    .name = "busy",
+    .flags = SKT_SERVICE_TCP,
+    .open = busy_open,
 };
 
 SKT_TEST(server_heads, refusals_are_counted_not_reported_one_by_one)
