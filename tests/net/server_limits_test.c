@@ -222,6 +222,7 @@ SKT_TEST(server_heads, refusals_are_counted_not_reported_one_by_one)
 	start_svc(&r, &busy, 1, 0); /* never waits for a head: no shedding */
 	int held = dial(&r);
 	usleep(100000);
+	int64_t t0 = sktest_now_ms();
 	for (int i = 0; i < 50; i++) {
 		skt_addr a;
 		cr_assert_eq(skt_addr_parse(&a, "127.0.0.1:1", 0), 0);
@@ -232,10 +233,13 @@ SKT_TEST(server_heads, refusals_are_counted_not_reported_one_by_one)
 			skt_close(fd);
 		}
 	}
+	int64_t took = sktest_now_ms() - t0;
 	skt_close(held);
 	stop(&r); /* the last count is reported before STOPPED */
 	cr_assert_eq(r.last.refused, 50u);
-	cr_assert_leq(r.refused, 2, "%u REFUSED events", r.refused);
+	/* One a second at most, however slow the host. */
+	cr_assert_leq(r.refused, 1 + took / 1000, "%u REFUSED events in %lld ms",
+		      r.refused, (long long)took);
 	cr_assert_eq(r.refused + r.repeated_refusals, 50u);
 }
 
