@@ -207,7 +207,8 @@ typedef struct skt_server_stats {
 	uint64_t timeouts; /* closed by the idle timeout or the head deadline */
 	uint64_t shed;     /* reset while waiting for a head, to admit one */
 	uint64_t cutoffs;  /* cut off at the output cap or a size limit */
-	uint64_t errors;   /* closed by an I/O error; accept and UDP errors */
+	uint64_t errors;   /* closed by an I/O error; accept and UDP errors
+			      (UDP: receive errors, sends that failed) */
 	uint64_t bytes_in, bytes_out;
 	uint64_t dgrams_in, dgrams_out;
 	uint64_t dgrams_dropped; /* not served by rule: over udp_rate, or
@@ -220,9 +221,13 @@ typedef enum skt_server_ev {
 	SKT_SERVER_EV_LISTENING, /* addr, transport */
 	SKT_SERVER_EV_OPEN,      /* verbose: conn */
 	SKT_SERVER_EV_CLOSE,     /* conn, err; verbose unless a limit ended it */
-	SKT_SERVER_EV_REFUSED,   /* addr, refusal, limit */
-	SKT_SERVER_EV_DATAGRAM,  /* verbose: addr, in/out bytes (out -1: none) */
-	SKT_SERVER_EV_ERROR,     /* what, err (an accept or UDP error) */
+	SKT_SERVER_EV_REFUSED,   /* addr, refusal, limit (DENIED, STOPPING:
+				    verbose only) */
+	SKT_SERVER_EV_DATAGRAM,  /* addr, in/out bytes (out -1: none), dropped;
+				    verbose, or when a rule dropped it */
+	SKT_SERVER_EV_ERROR,     /* what, err (an accept or UDP error); at
+				    most one a second per worker, quiet
+				    counting the others */
 	SKT_SERVER_EV_STATS,     /* stats (opts.stats_ms, SIGUSR1) */
 	SKT_SERVER_EV_STOPPING,  /* signum (0: skt_server_stop), stats */
 	SKT_SERVER_EV_STOPPED,   /* stats, ms, deadline_cuts */
@@ -258,14 +263,17 @@ typedef struct skt_server_event {
 	const skt_addr *addr;       /* listening address or peer */
 	int transport;              /* SOCK_STREAM or SOCK_DGRAM */
 	const skt_server_conn *conn;  /* OPEN, CLOSE */
-	int err;                    /* CLOSE: 0 or why; ERROR: the code */
+	int err;                    /* CLOSE: 0 or why (SKT_ETIMEDOUT: the
+				       idle timeout); ERROR: the code */
 	int refusal;                /* REFUSED: SKT_SERVER_REFUSE_* */
-	size_t limit;               /* REFUSED, DATAGRAM: the limit's value */
+	size_t limit;               /* REFUSED, DATAGRAM, REPEATED: the
+				       limit's value (the conn's for CLOSE) */
 	const char *what;           /* ERROR: "accept", "udp" */
 	unsigned quiet;             /* ERROR: like errors not reported since */
 	long in, out;               /* DATAGRAM */
 	int dropped;                /* DATAGRAM: SKT_SERVER_DROP_* */
-	int64_t ms;                 /* CLOSE: age; STOPPED: uptime */
+	int64_t ms;                 /* CLOSE: age; STATS, STOPPING, STOPPED:
+				       uptime; REPEATED: the window */
 	int signum;                 /* STOPPING */
 	uint64_t deadline_cuts;     /* STOPPED */
 	const skt_server_stats *stats;
