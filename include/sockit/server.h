@@ -175,8 +175,9 @@ int skt_server_conn_tell(skt_server_conn *c, const void *msg, size_t len);
  * however many bytes trickle in meanwhile (nginx's
  * client_header_timeout; each byte restarts only the idle timer); (2)
  * when max_conns is full, the worker that accepts a new client resets its
- * oldest such connection (SKT_SERVER_END_SHED) to admit the new one,
- * before it would refuse it. A service that never calls it is never shed
+ * oldest such connection with no answer still queued (among its 16
+ * oldest; SKT_SERVER_END_SHED) to admit the new one, before it would
+ * refuse it. A service that never calls it is never shed
  * and has no head deadline. Calling it with true again restarts the
  * deadline. */
 void skt_server_conn_set_head(skt_server_conn *c, bool waiting);

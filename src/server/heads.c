@@ -93,16 +93,22 @@ void skt__heads_forget(skt_server_conn *c)
 		unlink_head(c);
 }
 
-bool skt__heads_any(const skt_server_worker *w)
-{
-	return w->heads.hnext_ != &w->heads;
-}
+/* An answer still queued is not idle: shedding would lose it. Looking at
+ * a few only keeps admission O(1); past them the newcomer is refused. */
+#define SHED_LOOK 16
 
-void skt__heads_shed(skt_server_worker *w, size_t limit)
+skt_server_conn *skt__heads_victim(skt_server_worker *w)
 {
 	skt_server_conn *c = w->heads.hnext_;
-	if (c == &w->heads)
-		return;
+	for (int i = 0; i < SHED_LOOK && c != &w->heads; i++, c = c->hnext_)
+		if (skt_stream_queued(c->s) == 0)
+			return c;
+	return NULL;
+}
+
+void skt__heads_shed(skt_server_conn *c, size_t limit)
+{
+	skt_server_worker *w = c->w;
 	unlink_head(c);
 	c->end = SKT_SERVER_END_SHED;
 	c->limit = limit;

@@ -160,10 +160,11 @@ int skt__heads_init(skt_server_worker *w);
 void skt__heads_fini(skt_server_worker *w);
 /* c ends: off the list. */
 void skt__heads_forget(skt_server_conn *c);
-bool skt__heads_any(const skt_server_worker *w);
-/* Reset the oldest waiting connection (max_conns full, limit its value),
- * counting it. */
-void skt__heads_shed(skt_server_worker *w, size_t limit);
+/* The connection to shed for a newcomer: the oldest waiting one with no
+ * answer still queued, or NULL. */
+skt_server_conn *skt__heads_victim(skt_server_worker *w);
+/* Reset c to make room (max_conns full, limit its value), counting it. */
+void skt__heads_shed(skt_server_conn *c, size_t limit);
 
 /* server.c: posted to the control loop by a worker that has drained. */
 void skt__worker_done(void *worker);

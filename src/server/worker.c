@@ -289,7 +289,8 @@ static int admission(skt_server_worker *w, const skt_addr *peer,
 	 * request head, once the newcomer is known to be admitted. The
 	 * count is one over until the shed one's on_close. */
 	bool full = o->max_conns > 0 && n > o->max_conns;
-	if (full && !skt__heads_any(w)) {
+	skt_server_conn *victim = full ? skt__heads_victim(w) : NULL;
+	if (full && victim == NULL) {
 		atomic_fetch_sub(&srv->open, 1);
 		*limit = o->max_conns;
 		return SKT_SERVER_REFUSE_MAX_CONNS;
@@ -305,8 +306,8 @@ static int admission(skt_server_worker *w, const skt_addr *peer,
 		}
 		*per_ip = true;
 	}
-	if (full)
-		skt__heads_shed(w, o->max_conns);
+	if (victim != NULL)
+		skt__heads_shed(victim, o->max_conns);
 	return 0;
 }
 
