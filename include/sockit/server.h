@@ -171,10 +171,12 @@ int skt_server_conn_tell(skt_server_conn *c, const void *msg, size_t len);
  * true when a head may begin (at open, and after each answer on a
  * persistent connection) and with false once the head is whole. While
  * true: (1) the head deadline runs: opts.header_timeout_ms after the
- * call, c is reset (SKT_SERVER_END_HEAD_TIMEOUT, counted as a timeout)
+ * call, c is closed (SKT_SERVER_END_HEAD_TIMEOUT, counted as a timeout;
+ * a FIN, so that answers the client has not read yet survive; a reset
+ * when output is still queued)
  * however many bytes trickle in meanwhile (nginx's
  * client_header_timeout; each byte restarts only the idle timer); (2)
- * when max_conns is full, the worker that accepts a new client resets its
+ * when max_conns is full, the worker that accepts a new client closes its
  * oldest such connection with no answer still queued (among its 16
  * oldest; SKT_SERVER_END_SHED) to admit the new one, before it would
  * refuse it. A service that never calls it is never shed

@@ -263,10 +263,10 @@ static void text_close(FILE *f, const skt_server_event *ev, int idle_ms)
 		fputs(" reset: still open at the shutdown deadline", f);
 	else if (strcmp(r, "header-timeout") == 0)
 		fprintf(f, " header timeout: request head not complete in "
-			"%g s, reset", c->limit / 1000.0);
+			"%g s, closed", c->limit / 1000.0);
 	else if (strcmp(r, "shed") == 0)
 		fprintf(f, " shed: waiting for a request head while "
-			"--max-conns %zu was full, reset", c->limit);
+			"--max-conns %zu was full, closed", c->limit);
 	else if (strcmp(r, "idle-timeout") == 0)
 		fprintf(f, " idle timeout: no traffic for %g s, closed",
 			idle_ms / 1000.0);
@@ -681,7 +681,7 @@ const cli_cmd cli_cmd_serve = {
 		"  --max-conns N      connections open at once (default 10000, 0: any)\n"
 		"  --max-per-ip N     per client address (default 256, 0: any)\n"
 		"  --idle-timeout S   close a connection idle S seconds (0: never)\n"
-		"  --header-timeout S hello: reset a request head not complete in S\n"
+		"  --header-timeout S hello: close a request head not complete in S\n"
 		"                     seconds, whatever trickles in (default 10)\n"
 		"  --allow CIDR       admit only these clients (repeatable)\n"
 		"  --deny CIDR        refuse these clients (repeatable)\n"

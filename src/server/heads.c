@@ -38,6 +38,19 @@ static void arm(skt_server_worker *w)
 	skt_timer_start(w->head_t, due > now ? due - now : 0, 0);
 }
 
+/* End c for its head: a close, not a reset. A keep-alive client may not
+ * have read the answers it has (in its socket, beyond our sight), and a
+ * reset would destroy them (RFC 1122 4.2.2.13); with nothing queued here
+ * and the bytes it sent already read, close(2) sends a FIN and frees the
+ * fd at once. Output still queued here would hold the fd: reset then. */
+static void end_for_head(skt_server_conn *c)
+{
+	if (skt_stream_queued(c->s) == 0)
+		skt_stream_close(c->s);
+	else
+		skt_stream_abort(c->s);
+}
+
 static void on_head_deadline(skt_timer *t, void *arg)
 {
 	skt_server_worker *w = arg;
@@ -51,7 +64,7 @@ static void on_head_deadline(skt_timer *t, void *arg)
 			c->end = SKT_SERVER_END_HEAD_TIMEOUT;
 			c->limit = (size_t)ms;
 		}
-		skt_stream_abort(c->s); /* on_close runs later */
+		end_for_head(c); /* on_close runs later */
 	}
 	arm(w);
 }
@@ -113,5 +126,5 @@ void skt__heads_shed(skt_server_conn *c, size_t limit)
 	c->end = SKT_SERVER_END_SHED;
 	c->limit = limit;
 	skt__bump(&w->st.shed, 1);
-	skt_stream_abort(c->s);
+	end_for_head(c);
 }

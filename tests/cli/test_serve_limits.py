@@ -363,7 +363,7 @@ class Slowloris(unittest.TestCase):
                     s.close()
             rc, err = srv.stop()
         self.assertEqual(rc, 0)
-        self.assertRegex(err, r"header timeout: request head not complete in 3 s, reset")
+        self.assertRegex(err, r"header timeout: request head not complete in 3 s, closed")
         self.assertRegex(err, r"shed: waiting for a request head while --max-conns %d "
                          r"was full" % self.N)
         m = re.search(r"stopped after .* (\d+) timed out, \d+ cut off, (\d+) shed", err)

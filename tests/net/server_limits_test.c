@@ -150,7 +150,7 @@ static bool ended(int fd, int wait_ms)
 	return n == 0 || n == SKT_ECONNRESET;
 }
 
-SKT_TEST(server_heads, a_trickled_head_is_reset_at_its_deadline)
+SKT_TEST(server_heads, a_trickled_head_is_closed_at_its_deadline)
 {
 	struct srv r;
 	start(&r, 0, 300);
@@ -165,7 +165,7 @@ SKT_TEST(server_heads, a_trickled_head_is_reset_at_its_deadline)
 		gone = ended(slow, 50);
 	}
 	cr_assert(gone || ended(slow, WAIT_MS), "trickler still served");
-	cr_assert_geq(sktest_now_ms() - t0, 250, "reset before its deadline");
+	cr_assert_geq(sktest_now_ms() - t0, 250, "closed before its deadline");
 	skt_close(slow);
 	skt_close(done);
 	stop(&r);

@@ -187,6 +187,9 @@ static void wait_count(struct run *r, const unsigned *field, unsigned want)
 	cr_assert_geq(got, want, "waited for %u, got %u", want, got);
 }
 
+/* The head deadline of the next server started (0: none). */
+static int next_header_ms;
+
 static void start_with(struct run *r, const skt_service *svc,
 		       size_t max_per_ip, bool signals)
 {
@@ -200,9 +203,10 @@ static void start_with(struct run *r, const skt_service *svc,
 	r->o.tcp = true;
 	r->o.workers = (svc->flags & SKT_SERVICE_ONE_LOOP) ? 1 : 2;
 	r->o.max_per_ip = max_per_ip;
-	r->o.max_queue = 65536;
+	r->o.max_queue = svc == &svc_chat ? 65536 : 0; /* chat: a small cap */
 	r->o.verbose = true;
 	r->o.signals = signals;
+	r->o.header_timeout_ms = next_header_ms;
 	r->o.log = on_event;
 	r->o.log_arg = r;
 	int rc = skt_server_new(&r->srv, &r->o);
@@ -353,5 +357,40 @@ SKT_TEST(service_run, max_per_ip_refusal_is_reported)
 		skt_close(b);
 	skt_close(a);
 	wait_count(&r, &r.closes, 1);
+	stop(&r);
+}
+
+SKT_TEST(service_run, hello_pipeliner_slower_than_the_head_deadline_keeps_answers)
+{
+	/* A client that pipelines and reads its answers later: while hello
+	 * waits for the queue to go out it waits for no head, so the head
+	 * deadline must not reset it. */
+	next_header_ms = 200;
+	struct run r;
+	start(&r, &svc_hello, 0);
+	int fd = dial(&r);
+	static const char req[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+	enum { N = 2000 };
+	static char reqs[N * (sizeof(req) - 1)];
+	for (int i = 0; i < N; i++)
+		memcpy(reqs + i * (sizeof(req) - 1), req, sizeof(req) - 1);
+	cr_assert_eq(skt_send_all(fd, reqs, sizeof(reqs), WAIT_MS, NULL), 0);
+	usleep(600000); /* three deadlines without reading */
+	static char buf[1 << 20];
+	size_t n = 0;
+	int answers = 0;
+	while (answers < N) {
+		ssize_t got = skt_recv(fd, buf + n, sizeof(buf) - n, WAIT_MS);
+		cr_assert_gt(got, 0, "after %d answers: %s", answers,
+			     got < 0 ? skt_strerror((int)got) : "end");
+		n += (size_t)got;
+		answers = 0;
+		for (const char *p = buf; p < buf + n &&
+		     (p = memmem(p, (size_t)(buf + n - p), "HTTP/1.1 200", 12));
+		     p++)
+			answers++;
+		cr_assert_lt(n, sizeof(buf) - 4096);
+	}
+	skt_close(fd);
 	stop(&r);
 }

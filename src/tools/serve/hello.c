@@ -138,7 +138,7 @@ static void next_request(skt_server_conn *c)
 	struct req *q = skt_server_conn_state(c);
 	bool paused = q->paused;
 	*q = (struct req){.paused = paused};
-	skt_server_conn_set_head(c, true);
+	skt_server_conn_set_head(c, !paused); /* paused: not waiting yet */
 	if (!paused)
 		skt_stream_read_line(c->s, LINE_MAX_HTTP, on_line);
 }
@@ -150,6 +150,7 @@ static void on_sent(skt_stream *s, int status)
 	if (status != 0 || !q->paused)
 		return;
 	q->paused = false;
+	skt_server_conn_set_head(c, q->state == REQUEST_LINE);
 	if (q->state == REQUEST_LINE)
 		skt_stream_read_line(s, LINE_MAX_HTTP, on_line);
 }
