@@ -154,9 +154,10 @@ SKT_TEST(server_heads, a_trickled_head_is_closed_at_its_deadline)
 {
 	struct srv r;
 	start(&r, 0, 300);
-	int done = dial(&r), slow = dial(&r);
-	request(done); /* a head in time is answered */
-	int64_t t0 = sktest_now_ms();
+	int done = dial(&r);
+	request(done);		      /* a head in time is answered */
+	int64_t t0 = sktest_now_ms(); /* before slow's deadline starts */
+	int slow = dial(&r);
 	bool gone = false;
 	/* A byte each 50 ms restarts any idle timer; the deadline holds. */
 	while (!gone && sktest_now_ms() - t0 < WAIT_MS) {
@@ -238,8 +239,9 @@ SKT_TEST(server_heads, refusals_are_counted_not_reported_one_by_one)
 	stop(&r); /* the last count is reported before STOPPED */
 	cr_assert_eq(r.last.refused, 50u);
 	/* One a second at most, however slow the host. */
-	cr_assert_leq(r.refused, 1 + took / 1000, "%u REFUSED events in %lld ms",
-		      r.refused, (long long)took);
+	cr_assert_leq(r.refused, 1 + took / 1000,
+		      "%u REFUSED events in %lld ms", r.refused,
+		      (long long)took);
 	cr_assert_eq(r.refused + r.repeated_refusals, 50u);
 }
 
