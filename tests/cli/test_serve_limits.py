@@ -70,6 +70,18 @@ class Loopback(unittest.TestCase):
         self.assertEqual(rc, 0)
         self.assertIn("2 accepted", err)
 
+    @unittest.skipUnless(have_ipv6_loopback(), "no IPv6 loopback here")
+    def test_port_taken_on_v6_loopback_is_an_error_naming_it(self):
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as busy:
+            busy.bind(("::1", 0))
+            busy.listen()
+            port = busy.getsockname()[1]
+            p = subprocess.run([SOCKIT, "serve", "echo", "--listen", str(port)],
+                               capture_output=True, text=True, timeout=TIMEOUT)
+        self.assertEqual(p.returncode, 1)
+        self.assertEqual(p.stderr, "sockit: serve: [::1]:%d/tcp: address already "
+                         "in use\n" % port)
+
     @unittest.skipUnless(ROOT, "needs root for a network namespace")
     def test_default_hello_is_reachable_as_localhost_over_v4_and_v6(self):
         # sockit serve hello, no --listen: its own port 8080, in a
