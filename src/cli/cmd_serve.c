@@ -18,11 +18,13 @@
 #define DEFAULT_MAX_CONNS 10000
 #define DEFAULT_MAX_PER_IP 256
 #define DEFAULT_MAX_QUEUE ((size_t)256 << 10)
+#define DEFAULT_HEADER_TIMEOUT_MS 10000
+#define DEFAULT_UDP_RATE 1000 /* replies/s per source; burst twice that */
 
 enum {
 	OPT_LISTEN = 256, OPT_TCP, OPT_UDP, OPT_WORKERS, OPT_MAX_CONNS,
 	OPT_MAX_PER_IP, OPT_IDLE, OPT_ALLOW, OPT_DENY, OPT_STATS, OPT_JSON,
-	OPT_FILE, OPT_MAX_QUEUE
+	OPT_FILE, OPT_MAX_QUEUE, OPT_HEADER_TIMEOUT, OPT_UDP_RATE
 };
 
 struct serve_opts {
@@ -98,9 +100,7 @@ static int option(struct serve_opts *o, int ch, const char *arg)
 	case OPT_TCP: o->tcp = true; break;
 	case OPT_UDP: case 'u': o->udp = true; break;
 	case OPT_WORKERS:
-		rc = parse_count("--workers", arg, 1024, &n);
-		if (rc == CLI_OK && n == 0)
-			rc = cli_usage_error("serve", "--workers: at least 1");
+		rc = parse_count("--workers", arg, 1024, &n); /* 0: per CPU */
 		s->workers = (unsigned)n;
 		o->workers_given = true;
 		return rc;
@@ -121,6 +121,13 @@ static int option(struct serve_opts *o, int ch, const char *arg)
 		o->idle_given = true;
 		return parse_seconds_opt("--idle-timeout", arg, &s->idle_ms);
 	case OPT_STATS: return parse_seconds_opt("--stats", arg, &s->stats_ms);
+	case OPT_UDP_RATE:
+		rc = parse_count("--udp-rate", arg, 1000000, &n);
+		s->udp_rate = (unsigned)n;
+		return rc;
+	case OPT_HEADER_TIMEOUT:
+		return parse_seconds_opt("--header-timeout", arg,
+					 &s->header_timeout_ms);
 	case OPT_ALLOW: return cli_cidr_add("serve", &o->allow, arg);
 	case OPT_DENY: return cli_cidr_add("serve", &o->deny, arg);
 	case OPT_JSON: o->json = true; break;
@@ -146,7 +153,7 @@ static int validate(struct serve_opts *o)
 	if (o->queue_given && svc != &svc_chat)
 		return cli_usage_error("serve", "--max-queue is for chat");
 	if ((svc->flags & SKT_SERVICE_ONE_LOOP) && o->workers_given &&
-	    s->workers != 1)
+	    s->workers > 1)
 		return cli_usage_error("serve", "%s runs on one loop: "
 				       "--workers must be 1", svc->name);
 	if (s->naddrs == 0) {
@@ -170,6 +177,8 @@ static int parse(int argc, char **argv, struct serve_opts *o)
 		{"max-per-ip", required_argument, NULL, OPT_MAX_PER_IP},
 		{"max-queue", required_argument, NULL, OPT_MAX_QUEUE},
 		{"idle-timeout", required_argument, NULL, OPT_IDLE},
+		{"header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT},
+		{"udp-rate", required_argument, NULL, OPT_UDP_RATE},
 		{"allow", required_argument, NULL, OPT_ALLOW},
 		{"deny", required_argument, NULL, OPT_DENY},
 		{"stats", required_argument, NULL, OPT_STATS},
@@ -180,7 +189,10 @@ static int parse(int argc, char **argv, struct serve_opts *o)
 	};
 	*o = (struct serve_opts){.svc = {.max_conns = DEFAULT_MAX_CONNS,
 					 .max_per_ip = DEFAULT_MAX_PER_IP,
-					 .max_queue = DEFAULT_MAX_QUEUE}};
+					 .max_queue = DEFAULT_MAX_QUEUE,
+					 .header_timeout_ms =
+						 DEFAULT_HEADER_TIMEOUT_MS,
+					 .udp_rate = DEFAULT_UDP_RATE}};
 	int ch;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":uv", longopts, NULL)) != -1) {
@@ -209,7 +221,10 @@ static int parse(int argc, char **argv, struct serve_opts *o)
 
 static const char *signame(int sig)
 {
-	return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "signal";
+	return sig == SIGINT    ? "SIGINT"
+	       : sig == SIGTERM ? "SIGTERM"
+	       : sig == SIGHUP  ? "SIGHUP"
+				: "signal";
 }
 
 static void addr_text(const skt_addr *a, char *buf, size_t cap)
@@ -224,6 +239,8 @@ static const char *close_reason(const skt_server_event *ev)
 	case SKT_SERVER_END_CUTOFF: return "cutoff";
 	case SKT_SERVER_END_TOOBIG: return "too-big";
 	case SKT_SERVER_END_DEADLINE: return "deadline";
+	case SKT_SERVER_END_HEAD_TIMEOUT: return "header-timeout";
+	case SKT_SERVER_END_SHED: return "shed";
 	default: break;
 	}
 	if (ev->err == SKT_ETIMEDOUT)
@@ -245,6 +262,12 @@ static void text_close(FILE *f, const skt_server_event *ev, int idle_ms)
 			c->limit);
 	else if (strcmp(r, "deadline") == 0)
 		fputs(" reset: still open at the shutdown deadline", f);
+	else if (strcmp(r, "header-timeout") == 0)
+		fprintf(f, " header timeout: request head not complete in "
+			"%g s, closed", c->limit / 1000.0);
+	else if (strcmp(r, "shed") == 0)
+		fprintf(f, " shed: waiting for a request head while "
+			"--max-conns %zu was full, closed", c->limit);
 	else if (strcmp(r, "idle-timeout") == 0)
 		fprintf(f, " idle timeout: no traffic for %g s, closed",
 			idle_ms / 1000.0);
@@ -266,11 +289,13 @@ static unsigned long long u(uint64_t v)
 static void text_stats(FILE *f, const skt_server_stats *st)
 {
 	fprintf(f, "%llu open, %llu accepted, %llu refused, %llu timed out, "
-		"%llu cut off, %llu errors, ", u(st->open), u(st->accepted),
-		u(st->refused), u(st->timeouts), u(st->cutoffs), u(st->errors));
-	fprintf(f, "%llu bytes in, %llu out, %llu datagrams in, %llu out",
-		u(st->bytes_in), u(st->bytes_out), u(st->dgrams_in),
-		u(st->dgrams_out));
+		"%llu cut off, %llu shed, %llu errors, ", u(st->open),
+		u(st->accepted), u(st->refused), u(st->timeouts),
+		u(st->cutoffs), u(st->shed), u(st->errors));
+	fprintf(f, "%llu bytes in, %llu out, %llu datagrams in, %llu out, "
+		"%llu dropped (over --udp-rate or 8192 bytes)", u(st->bytes_in),
+		u(st->bytes_out), u(st->dgrams_in), u(st->dgrams_out),
+		u(st->dgrams_dropped));
 }
 
 static const char *refusal(int why)
@@ -302,6 +327,70 @@ static void text_error(FILE *f, const skt_server_event *ev)
 		fprintf(f, " (%u more since the last report)", ev->quiet);
 }
 
+/* 1234567 as "1,234,567". */
+static const char *grouped(uint64_t v, char buf[32])
+{
+	char tmp[32];
+	int n = snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)v);
+	int out = 0;
+	for (int i = 0; i < n; i++) {
+		if (i > 0 && (n - i) % 3 == 0)
+			buf[out++] = ',';
+		buf[out++] = tmp[i];
+	}
+	buf[out] = '\0';
+	return buf;
+}
+
+/* "refused 1,234 more connections in the last 1 s: --max-per-ip 256
+ * reached", and the same for closes and datagrams. */
+static void text_repeated(FILE *f, const skt_server_event *ev, int idle_ms)
+{
+	char n[32];
+	grouped(ev->count, n);
+	double s = ev->ms / 1000.0;
+	if (ev->of == SKT_SERVER_EV_REFUSED) {
+		fprintf(f, "refused %s more connections in the last %g s: ", n,
+			s);
+		text_refused(f, ev);
+		return;
+	}
+	if (ev->of == SKT_SERVER_EV_DATAGRAM &&
+	    ev->dropped == SKT_SERVER_DROP_TOOBIG) {
+		fprintf(f, "%s more datagrams over %zu bytes dropped in the "
+			"last %g s", n, ev->limit, s);
+		return;
+	}
+	if (ev->of == SKT_SERVER_EV_DATAGRAM) {
+		fprintf(f, "%s more datagrams not answered in the last %g s: "
+			"over --udp-rate %zu/s", n, s, ev->limit);
+		return;
+	}
+	fprintf(f, "%s more connections ended in the last %g s: ", n, s);
+	switch (ev->end) {
+	case SKT_SERVER_END_CUTOFF:
+		fprintf(f, "cut off at the output cap of %zu bytes", ev->limit);
+		break;
+	case SKT_SERVER_END_TOOBIG:
+		fprintf(f, "cut off: a line or request over %zu bytes",
+			ev->limit);
+		break;
+	case SKT_SERVER_END_DEADLINE:
+		fputs("reset at the shutdown deadline", f);
+		break;
+	case SKT_SERVER_END_HEAD_TIMEOUT:
+		fprintf(f, "header timeout: request head not complete in %g s",
+			ev->limit / 1000.0);
+		break;
+	case SKT_SERVER_END_SHED:
+		fprintf(f, "shed: waiting for a request head while --max-conns "
+			"%zu was full", ev->limit);
+		break;
+	default:
+		fprintf(f, "idle timeout: no traffic for %g s", idle_ms / 1000.0);
+	}
+}
+
 static void text_event(FILE *f, const skt_server_event *ev,
 		       const struct serve_opts *o)
 {
@@ -326,9 +415,17 @@ static void text_event(FILE *f, const skt_server_event *ev,
 		text_refused(f, ev);
 		return;
 	case SKT_SERVER_EV_DATAGRAM:
+		if (ev->dropped == SKT_SERVER_DROP_TOOBIG) {
+			fprintf(f, "%s: %s datagram over %zu bytes dropped",
+				ev->service, a, ev->limit);
+			return;
+		}
 		fprintf(f, "%s: %s datagram: %ld bytes in, ", ev->service, a,
 			ev->in);
-		if (ev->out < 0)
+		if (ev->dropped == SKT_SERVER_DROP_RATE)
+			fprintf(f, "no answer: over --udp-rate %zu/s",
+				ev->limit);
+		else if (ev->out < 0)
 			fputs("no answer", f);
 		else
 			fprintf(f, "%ld out", ev->out);
@@ -345,6 +442,10 @@ static void text_event(FILE *f, const skt_server_event *ev,
 			"%d s to finish", ev->service, signame(ev->signum),
 			(unsigned long long)ev->stats->open,
 			SKT_SERVER_DRAIN_MS / 1000);
+		return;
+	case SKT_SERVER_EV_REPEATED:
+		fprintf(f, "%s: ", ev->service);
+		text_repeated(f, ev, o->svc.idle_ms);
 		return;
 	case SKT_SERVER_EV_STOPPED:
 		fprintf(f, "%s: stopped after %.1f s: ", ev->service,
@@ -364,11 +465,13 @@ static void json_stats(cli_json *j, const skt_server_event *ev)
 	cli_json_uint(j, "refused", st->refused);
 	cli_json_uint(j, "timeouts", st->timeouts);
 	cli_json_uint(j, "cutoffs", st->cutoffs);
+	cli_json_uint(j, "shed", st->shed);
 	cli_json_uint(j, "errors", st->errors);
 	cli_json_uint(j, "bytes_in", st->bytes_in);
 	cli_json_uint(j, "bytes_out", st->bytes_out);
 	cli_json_uint(j, "datagrams_in", st->dgrams_in);
 	cli_json_uint(j, "datagrams_out", st->dgrams_out);
+	cli_json_uint(j, "datagrams_dropped", st->dgrams_dropped);
 	cli_json_us(j, "uptime_s", (int64_t)ev->ms * 1000);
 }
 
@@ -391,8 +494,21 @@ static void json_close(cli_json *j, const skt_server_event *ev)
 
 static const char *const ev_names[] = {
 	"listening", "open", "close", "refused", "datagram", "error",
-	"stats", "stopping", "stopped",
+	"stats", "stopping", "stopped", "repeated",
 };
+
+/* The reason word of a REPEATED event, as its single events give it. */
+static const char *repeated_reason(const skt_server_event *ev)
+{
+	if (ev->of == SKT_SERVER_EV_REFUSED)
+		return refusal(ev->refusal);
+	if (ev->of == SKT_SERVER_EV_DATAGRAM)
+		return ev->dropped == SKT_SERVER_DROP_RATE ? "udp-rate"
+							   : "too-big";
+	skt_server_conn c = {.end = ev->end};
+	skt_server_event close = {.conn = &c, .err = ev->err};
+	return close_reason(&close);
+}
 
 /* The keys of docs/json.md's serve section, in its order. */
 static void json_event(FILE *f, const skt_server_event *ev)
@@ -425,10 +541,21 @@ static void json_event(FILE *f, const skt_server_event *ev)
 			cli_json_null(&j, "bytes_out");
 		else
 			cli_json_int(&j, "bytes_out", ev->out);
+		if (ev->dropped != 0)
+			cli_json_text(&j, "dropped",
+				      ev->dropped == SKT_SERVER_DROP_RATE
+					  ? "udp-rate"
+					  : "too-big");
 	} else if (ev->kind == SKT_SERVER_EV_ERROR) {
 		cli_json_text(&j, "what", ev->what);
 		cli_json_error(&j, "error", ev->err, NULL);
 		cli_json_uint(&j, "suppressed", ev->quiet);
+	} else if (ev->kind == SKT_SERVER_EV_REPEATED) {
+		cli_json_text(&j, "of", ev_names[ev->of]);
+		cli_json_text(&j, "reason", repeated_reason(ev));
+		cli_json_uint(&j, "limit", ev->limit);
+		cli_json_uint(&j, "count", ev->count);
+		cli_json_us(&j, "window_s", (int64_t)ev->ms * 1000);
 	}
 	if (ev->kind == SKT_SERVER_EV_STOPPING)
 		cli_json_text(&j, "signal", signame(ev->signum));
@@ -528,6 +655,7 @@ static int run(int argc, char **argv)
 	}
 	o.svc.log = log_event;
 	o.svc.log_arg = &o;
+	o.svc.signals = true;
 	cli_raise_nofile();
 	int err = skt_server_run(&o.svc);
 	quotes_free(&o.quotes);
@@ -537,10 +665,13 @@ static int run(int argc, char **argv)
 		return cli_fail("serve", o.name, err);
 	const skt_server_addr *a = &o.svc.addrs[o.svc.failed_addr];
 	char what[SKT_HOST_MAX + 32];
-	bool v6 = strchr(a->host, ':') != NULL;
-	snprintf(what, sizeof(what), "%s%s%s:%s/%s", v6 ? "[" : "",
-		 a->host[0] != '\0' ? a->host : "127.0.0.1", v6 ? "]" : "",
-		 a->port, o.svc.failed_transport == SOCK_DGRAM ? "udp" : "tcp");
+	const char *host = a->host[0] != '\0' ? a->host
+			   : o.svc.failed_family == AF_INET6 ? "::1"
+							     : "127.0.0.1";
+	bool v6 = strchr(host, ':') != NULL;
+	snprintf(what, sizeof(what), "%s%s%s:%s/%s", v6 ? "[" : "", host,
+		 v6 ? "]" : "", a->port,
+		 o.svc.failed_transport == SOCK_DGRAM ? "udp" : "tcp");
 	return cli_fail("serve", what, err);
 }
 
@@ -549,8 +680,9 @@ const cli_cmd cli_cmd_serve = {
 	.summary = "run a small service: echo, chargen, chat, hello (HTTP)...",
 	.usage =
 		"usage: sockit serve [options] SERVICE\n"
-		"  Serve SERVICE on 127.0.0.1 at its port below until SIGINT or\n"
-		"  SIGTERM (then connections get 2 s to finish). Logs go to stderr.\n"
+		"  Serve SERVICE on 127.0.0.1 and ::1 at its port below until SIGINT,\n"
+		"  SIGTERM or SIGHUP (then connections get 2 s to finish). Logs go to\n"
+		"  stderr.\n"
 		"  SERVICE  port  idle  what\n"
 		"  echo     7007  300   RFC 862, TCP and UDP\n"
 		"  discard  9009  300   RFC 863, TCP and UDP\n"
@@ -561,18 +693,24 @@ const cli_cmd cli_cmd_serve = {
 		"  upper    8001  300   upper-casing echo, TCP and UDP\n"
 		"  chat     6667  3600  chat room like ncat --chat: /nick NAME\n"
 		"  hello    8080  60    HTTP/1.1 \"Hello, world!\", keep-alive\n"
-		"  --listen ADDR      HOST:PORT, [V6]:PORT, *:PORT or PORT (repeatable);\n"
+		"  --listen ADDR      HOST:PORT, [V6]:PORT, *:PORT or PORT (loopback;\n"
+		"                     repeatable);\n"
 		"                     port 0 picks a free one, printed on stderr\n"
 		"  --tcp, -u, --udp   transports (default TCP; give both for both)\n"
-		"  --workers N        loops, one thread each (default: one per CPU)\n"
+		"  --workers N        loops, one thread each (0 to 1024; default 0:\n"
+		"                     one per CPU)\n"
 		"  --max-conns N      connections open at once (default 10000, 0: any)\n"
 		"  --max-per-ip N     per client address (default 256, 0: any)\n"
 		"  --idle-timeout S   close a connection idle S seconds (0: never)\n"
+		"  --header-timeout S hello: close a request head not complete in S\n"
+		"                     seconds, whatever trickles in (default 10)\n"
 		"  --allow CIDR       admit only these clients (repeatable)\n"
 		"  --deny CIDR        refuse these clients (repeatable)\n"
 		"  --max-queue BYTES  chat: cut off a member this far behind\n"
 		"                     (default 262144)\n"
 		"  --file PATH        qotd: quotes split by \"%\" lines, or one a line\n"
+		"  --udp-rate N       UDP answers per second to one client address\n"
+		"                     (bursts of 2N; default 1000, 0: any)\n"
 		"  --stats S          print counters every S seconds (also SIGUSR1)\n"
 		"  --json             log as JSON Lines (docs/json.md)\n"
 		"  -v, --verbose      log every connection and datagram\n",

@@ -28,9 +28,7 @@ struct skt__peers {
 
 #define BUCKETS_MIN 64
 
-/* The host part of a, as a fixed-size key: two clients on one host give
- * the same key whatever their ports. */
-static void key_of(const skt_addr *a, uint8_t key[17])
+void skt__addr_key(const skt_addr *a, uint8_t key[17])
 {
 	skt_addr h = *a;
 	skt_addr_unmap(&h);
@@ -121,7 +119,7 @@ static struct entry **find(skt__peers *p, const uint8_t key[17])
 int skt__peers_take(skt__peers *p, const skt_addr *a, size_t max)
 {
 	uint8_t key[17];
-	key_of(a, key);
+	skt__addr_key(a, key);
 	int r = 1;
 	pthread_mutex_lock(&p->lock);
 	struct entry **pe = find(p, key);
@@ -149,7 +147,7 @@ int skt__peers_take(skt__peers *p, const skt_addr *a, size_t max)
 void skt__peers_put(skt__peers *p, const skt_addr *a)
 {
 	uint8_t key[17];
-	key_of(a, key);
+	skt__addr_key(a, key);
 	pthread_mutex_lock(&p->lock);
 	struct entry **pe = find(p, key);
 	struct entry *e = *pe;

@@ -1,14 +1,15 @@
-/* server.c - running one service: the catalogue of services, listening
- * sockets for every worker, the worker threads, and the control loop on
- * the caller's thread that takes signals, reports counters and stops the
+/* server.c - running one service: listening sockets for every worker,
+ * the worker threads, and the control loop on the caller's thread that
+ * takes stops (skt_server_stop, signals), reports counters and stops the
  * server.
  *
  * The server's states:
  *   SERVING   workers accept and serve; SIGUSR1 and the --stats timer
  *             report counters;
- *   DRAINING  the first SIGINT/SIGTERM: each worker is told (a post to
+ *   DRAINING  the first stop (skt_server_stop, or SIGINT/SIGTERM/SIGHUP when
+ *             the caller asked for signals): each worker is told (a post to
  *             its loop) to stop accepting and to let its connections
- *             finish their writes for SKT_SERVER_DRAIN_MS; a second signal
+ *             finish their writes for SKT_SERVER_DRAIN_MS; a second stop
  *             resets what is left at once;
  *   STOPPED   every worker has said it is done (or the last-resort timer
  *             gave up on one): threads joined, STOPPED reported, all
@@ -21,24 +22,94 @@
  */
 #include "server/server_int.h"
 
+#include <errno.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 /* Past the drain deadline, how long the control loop waits for workers
  * to say they are done before it stops them regardless. */
 #define KILL_GRACE_MS 1000
 #define WORKERS_MAX 1024
-/* Tries to find a port free for both TCP and UDP when asked for port 0. */
-#define PAIR_TRIES 16
 
-void skt__server_emit(const skt__server *srv, skt_server_event *ev)
+void skt__server_emit(const skt_server *srv, skt_server_event *ev)
 {
 	ev->service = srv->o->svc->name;
 	srv->o->log(ev, srv->o->log_arg);
 }
 
-static void sum_stats(skt__server *srv, skt_server_stats *st)
+/* ---- Repeated events ---- */
+
+#define QUIET_MS 1000
+
+bool skt__server_quiet(skt_server *srv, int q, int64_t now, size_t limit)
+{
+	struct skt__quiet *r = &srv->quiet[q];
+	if (srv->o->verbose)
+		return true;
+	int64_t since = atomic_load(&r->since);
+	if (now <= 0)
+		now = 1;
+	if ((since == 0 || now - since >= QUIET_MS) &&
+	    atomic_compare_exchange_strong(&r->since, &since, now))
+		return true;
+	atomic_store(&r->limit, limit);
+	atomic_fetch_add(&r->n, 1);
+	return false;
+}
+
+/* What each slot repeats, for the REPEATED event. */
+static void quiet_what(int q, skt_server_event *ev)
+{
+	static const int ends[] = {
+		[SKT__Q_CUTOFF] = SKT_SERVER_END_CUTOFF,
+		[SKT__Q_TOOBIG] = SKT_SERVER_END_TOOBIG,
+		[SKT__Q_DEADLINE] = SKT_SERVER_END_DEADLINE,
+		[SKT__Q_HEAD] = SKT_SERVER_END_HEAD_TIMEOUT,
+		[SKT__Q_SHED] = SKT_SERVER_END_SHED,
+		[SKT__Q_IDLE] = SKT_SERVER_END_NONE,
+	};
+	if (q == SKT__Q_MAX_CONNS || q == SKT__Q_MAX_PER_IP) {
+		ev->of = SKT_SERVER_EV_REFUSED;
+		ev->refusal = q == SKT__Q_MAX_CONNS
+				      ? SKT_SERVER_REFUSE_MAX_CONNS
+				      : SKT_SERVER_REFUSE_MAX_PER_IP;
+		ev->transport = SOCK_STREAM;
+	} else if (q == SKT__Q_RATE || q == SKT__Q_DGRAM_TOOBIG) {
+		ev->of = SKT_SERVER_EV_DATAGRAM;
+		ev->dropped = q == SKT__Q_RATE ? SKT_SERVER_DROP_RATE
+					       : SKT_SERVER_DROP_TOOBIG;
+		ev->transport = SOCK_DGRAM;
+	} else {
+		ev->of = SKT_SERVER_EV_CLOSE;
+		ev->end = ends[q];
+		ev->err = q == SKT__Q_IDLE ? SKT_ETIMEDOUT : 0;
+		ev->transport = SOCK_STREAM;
+	}
+}
+
+static void report_quiet(skt_server *srv)
+{
+	for (int q = 0; q < SKT__Q_N; q++) {
+		uint64_t n = atomic_exchange(&srv->quiet[q].n, 0);
+		if (n == 0)
+			continue;
+		skt_server_event ev = {.kind = SKT_SERVER_EV_REPEATED,
+				       .count = n, .ms = QUIET_MS,
+				       .limit = atomic_load(&srv->quiet[q].limit)};
+		quiet_what(q, &ev);
+		skt__server_emit(srv, &ev);
+	}
+}
+
+static void on_quiet(skt_timer *t, void *arg)
+{
+	report_quiet(arg);
+}
+
+static void sum_stats(skt_server *srv, skt_server_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->open = atomic_load(&srv->open);
@@ -55,123 +126,9 @@ static unsigned cpus(void)
 	return 1;
 }
 
-/* ---- Listening sockets ---- */
-
-static int listen_one(const skt_server_addr *a, const skt_addr *exact,
-		      int type, bool reuseport)
-{
-	skt_listen_opts lo = {.socktype = type, .reuseport = reuseport};
-	if (exact != NULL)
-		return skt_listen_addr(exact, &lo);
-	return skt_listen(a->host[0] != '\0' ? a->host : NULL, a->port, &lo);
-}
-
-/* SO_REUSEPORT lets a second server of the same user bind a port that is
- * in use and silently share it. Binding first without it turns that into
- * the EADDRINUSE a user expects; a free port is then let go and bound
- * again with it. */
-static int probe(const skt_server_addr *a, int type)
-{
-	if (strcmp(a->port, "0") == 0)
-		return 0;
-	int fd = listen_one(a, NULL, type, false);
-	if (fd < 0)
-		return fd;
-	skt_close(fd);
-	return 0;
-}
-
-static int fail_at(skt__server *srv, size_t i, int type, int err)
-{
-	srv->o->failed_addr = i;
-	srv->o->failed_transport = type;
-	return err;
-}
-
-/* Address i's first sockets, TCP and/or UDP on one port: with port 0 the
- * TCP port the system picks may be taken for UDP, so pick again. */
-static int bind_first(skt__server *srv, size_t i, int fd[2],
-		      skt_addr *local)
-{
-	const skt_server_opts *o = srv->o;
-	const skt_server_addr *a = &o->addrs[i];
-	bool share = srv->nw > 1;
-	for (int tries = 0;; tries++) {
-		int type = o->tcp ? SOCK_STREAM : SOCK_DGRAM;
-		int r = share ? probe(a, type) : 0;
-		fd[0] = r < 0 ? r : listen_one(a, NULL, type, share);
-		if (fd[0] < 0)
-			return fail_at(srv, i, type, fd[0]);
-		r = skt_sock_local(fd[0], local);
-		if (r == 0 && o->tcp && o->udp) {
-			fd[1] = r = listen_one(a, local, SOCK_DGRAM, share);
-			if (r >= 0)
-				return 0;
-			skt_close(fd[0]);
-			if (r == SKT_EADDRINUSE && strcmp(a->port, "0") == 0 &&
-			    tries < PAIR_TRIES)
-				continue;
-			return fail_at(srv, i, SOCK_DGRAM, r);
-		}
-		if (r < 0) {
-			skt_close(fd[0]);
-			return fail_at(srv, i, type, r);
-		}
-		return 0;
-	}
-}
-
-static void report_listening(skt__server *srv, const skt_addr *local)
-{
-	const skt_server_opts *o = srv->o;
-	for (int t = 0; t < 2; t++) {
-		if ((t == 0 && !o->tcp) || (t == 1 && !o->udp))
-			continue;
-		skt_server_event ev = {.kind = SKT_SERVER_EV_LISTENING,
-				     .addr = local,
-				     .transport = t == 0 ? SOCK_STREAM
-							 : SOCK_DGRAM};
-		skt__server_emit(srv, &ev);
-	}
-}
-
-/* Every worker's sockets for address i, the same address and port. */
-static int bind_addr(skt__server *srv, size_t i)
-{
-	const skt_server_opts *o = srv->o;
-	int types[2], nt = 0;
-	if (o->tcp)
-		types[nt++] = SOCK_STREAM;
-	if (o->udp)
-		types[nt++] = SOCK_DGRAM;
-	int first[2] = {-1, -1};
-	skt_addr local;
-	int r = bind_first(srv, i, first, &local);
-	if (r < 0)
-		return r;
-	for (unsigned k = 0; k < srv->nw; k++) {
-		for (int t = 0; t < nt; t++) {
-			int fd = k == 0
-				     ? first[t]
-				     : listen_one(NULL, &local, types[t], true);
-			if (fd < 0)
-				return fail_at(srv, i, types[t], fd);
-			r = skt__worker_serve(&srv->w[k], i, fd,
-						  types[t] == SOCK_DGRAM);
-			if (r < 0) {
-				if (k == 0 && t == 0 && nt == 2)
-					skt_close(first[1]);
-				return fail_at(srv, i, types[t], r);
-			}
-		}
-	}
-	report_listening(srv, &local);
-	return 0;
-}
-
 /* ---- The control loop ---- */
 
-static void report(skt__server *srv, skt_server_ev kind, int signum)
+static void report(skt_server *srv, skt_server_ev kind, int signum)
 {
 	skt_server_stats st;
 	sum_stats(srv, &st);
@@ -188,18 +145,15 @@ static void on_stats(skt_timer *t, void *arg)
 
 static void on_kill(skt_timer *t, void *arg)
 {
-	skt__server *srv = arg;
+	skt_server *srv = arg;
 	skt_loop_stop(srv->ctl); /* run() stops the stragglers' loops */
 }
 
-static void on_signal(skt_signal *s, int signum, void *arg)
+/* A stop, by signal (signum) or by skt_server_stop (0): the first drains,
+ * a second resets what is left. */
+static void stop(skt_server *srv, int signum)
 {
-	skt__server *srv = arg;
-	if (signum == SIGUSR1) {
-		report(srv, SKT_SERVER_EV_STATS, 0);
-		return;
-	}
-	if (srv->signals++ > 0) {
+	if (srv->stops++ > 0) {
 		for (unsigned i = 0; i < srv->nw; i++)
 			skt_loop_post(srv->w[i].loop, skt__worker_force,
 				      &srv->w[i]);
@@ -214,25 +168,69 @@ static void on_signal(skt_signal *s, int signum, void *arg)
 	skt_timer_start(srv->kill_t, SKT_SERVER_DRAIN_MS + KILL_GRACE_MS, 0);
 }
 
+static void on_signal(skt_signal *s, int signum, void *arg)
+{
+	skt_server *srv = arg;
+	if (signum == SIGUSR1)
+		report(srv, SKT_SERVER_EV_STATS, 0);
+	else
+		stop(srv, signum);
+}
+
+/* skt_server_stop wrote the eventfd: its count is the calls since. */
+static void on_stop_call(skt_io *io, unsigned events, void *arg)
+{
+	skt_server *srv = arg;
+	uint64_t n = 0;
+	if (read(srv->stopfd, &n, sizeof(n)) != (ssize_t)sizeof(n))
+		return;
+	for (uint64_t i = 0; i < n && i < 2; i++)
+		stop(srv, 0);
+}
+
+void skt_server_stop(skt_server *srv)
+{
+	uint64_t one = 1;
+	/* Only a counter at its maximum fails: a stop is then pending. */
+	ssize_t w = write(srv->stopfd, &one, sizeof(one));
+	(void)w;
+}
+
 void skt__worker_done(void *worker)
 {
 	skt_server_worker *w = worker;
-	skt__server *srv = w->srv;
+	skt_server *srv = w->srv;
 	if (++srv->done == srv->nw)
 		skt_loop_stop(srv->ctl);
 }
 
-static int control_new(skt__server *srv)
+static int control_new(skt_server *srv)
 {
-	static const int signums[3] = {SIGINT, SIGTERM, SIGUSR1};
+	/* SIGHUP too: a closed terminal or session should end a server
+	 * with its summary, not kill it silently. */
+	static const int signums[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR1};
 	int r = skt_loop_new(&srv->ctl, NULL);
-	for (int i = 0; i < 3 && r == 0; i++)
+	for (size_t i = 0; srv->o->signals && r == 0 && i < SKT__ARRAY_SIZE(signums);
+	     i++)
 		r = skt_signal_new(srv->ctl, &srv->sigs[i], signums[i],
 				   on_signal, srv);
+	if (r == 0) {
+		srv->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		r = srv->stopfd < 0 ? -errno : 0;
+	}
+	if (r == 0)
+		r = skt_io_new(srv->ctl, &srv->stop_io, srv->stopfd,
+			       on_stop_call, srv);
+	if (r == 0)
+		r = skt_io_start(srv->stop_io, SKT_READABLE);
 	if (r == 0)
 		r = skt_timer_new(srv->ctl, &srv->stats_t, on_stats, srv);
 	if (r == 0)
 		r = skt_timer_new(srv->ctl, &srv->kill_t, on_kill, srv);
+	if (r == 0)
+		r = skt_timer_new(srv->ctl, &srv->quiet_t, on_quiet, srv);
+	if (r == 0 && !srv->o->verbose)
+		r = skt_timer_start(srv->quiet_t, QUIET_MS, QUIET_MS);
 	if (r == 0 && srv->o->stats_ms > 0)
 		r = skt_timer_start(srv->stats_t, srv->o->stats_ms,
 				    srv->o->stats_ms);
@@ -248,7 +246,7 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static int start_threads(skt__server *srv)
+static int start_threads(skt_server *srv)
 {
 	for (unsigned i = 0; i < srv->nw; i++) {
 		int r = pthread_create(&srv->w[i].thread, NULL, worker_main,
@@ -260,7 +258,7 @@ static int start_threads(skt__server *srv)
 	return 0;
 }
 
-static void join_threads(skt__server *srv)
+static void join_threads(skt_server *srv)
 {
 	for (unsigned i = 0; i < srv->nw; i++) {
 		if (!srv->w[i].started)
@@ -275,7 +273,7 @@ static void join_threads(skt__server *srv)
 
 /* ---- Making, running, freeing ---- */
 
-static void server_free(skt__server *srv)
+static void server_free(skt_server *srv)
 {
 	join_threads(srv);
 	for (unsigned i = 0; srv->w != NULL && i < srv->nw; i++) {
@@ -283,13 +281,17 @@ static void server_free(skt__server *srv)
 		skt__worker_fini(&srv->w[i]);
 	}
 	skt_free(srv->w);
+	skt_io_free(srv->stop_io);
+	if (srv->stopfd >= 0)
+		skt_close(srv->stopfd);
 	skt_loop_free(srv->ctl);
 	skt__peers_free(srv->peers);
+	skt__udprate_free(srv->udprate);
 }
 
-static int server_new(skt__server *srv, skt_server_opts *o)
+static int server_new(skt_server *srv)
 {
-	srv->o = o;
+	const skt_server_opts *o = srv->o;
 	unsigned n = o->workers > 0 ? o->workers : cpus();
 	if ((o->svc->flags & SKT_SERVICE_ONE_LOOP) || n == 0)
 		n = 1;
@@ -298,6 +300,10 @@ static int server_new(skt__server *srv, skt_server_opts *o)
 	int r = control_new(srv);
 	if (r == 0 && o->max_per_ip > 0)
 		r = skt__peers_new(&srv->peers);
+	if (r == 0 && o->udp && o->udp_rate > 0)
+		r = skt__udprate_new(&srv->udprate, o->udp_rate,
+				     o->udp_burst > 0 ? o->udp_burst
+						      : 2 * o->udp_rate);
 	if (r < 0)
 		return r;
 	srv->w = skt_calloc(n, sizeof(*srv->w));
@@ -314,35 +320,83 @@ static int server_new(skt__server *srv, skt_server_opts *o)
 	return 0;
 }
 
-int skt_server_run(skt_server_opts *o)
+static bool opts_ok(const skt_server_opts *o)
 {
-	skt__server srv = {0};
+	const skt_service *svc = o->svc;
+	if (svc == NULL || o->log == NULL || o->naddrs == 0 ||
+	    o->naddrs > SKT_SERVER_ADDR_MAX || !(o->tcp || o->udp))
+		return false;
+	if (o->tcp && (!(svc->flags & SKT_SERVICE_TCP) || svc->open == NULL))
+		return false;
+	return !o->udp || ((svc->flags & SKT_SERVICE_UDP) &&
+			   svc->datagram != NULL);
+}
+
+int skt_server_new(skt_server **out, skt_server_opts *o)
+{
 	o->failed_addr = SIZE_MAX;
 	o->failed_transport = 0;
-	if (o->svc == NULL || o->log == NULL || o->naddrs == 0 ||
-	    o->naddrs > SKT_SERVER_ADDR_MAX || !(o->tcp || o->udp))
+	o->failed_family = 0;
+	if (!opts_ok(o))
 		return SKT_EINVAL;
-	int r = server_new(&srv, o);
+	skt_server *srv = skt_calloc(1, sizeof(*srv));
+	if (srv == NULL)
+		return SKT_ENOMEM;
+	srv->opts = *o;
+	srv->o = &srv->opts;
+	srv->stopfd = -1;
+	int r = server_new(srv);
 	for (size_t i = 0; r == 0 && i < o->naddrs; i++)
-		r = bind_addr(&srv, i);
-	if (r == 0)
-		r = start_threads(&srv);
+		r = skt__server_bind(srv, i);
 	if (r < 0) {
-		server_free(&srv);
+		o->failed_addr = srv->o->failed_addr;
+		o->failed_transport = srv->o->failed_transport;
+		o->failed_family = srv->o->failed_family;
+		skt_server_free(srv);
 		return r;
 	}
-	skt_loop_update_time(srv.ctl);
-	srv.started = skt_loop_now(srv.ctl);
-	r = skt_loop_run(srv.ctl, SKT_RUN_DEFAULT);
-	join_threads(&srv);
+	*out = srv;
+	return 0;
+}
+
+int skt_server_serve(skt_server *srv)
+{
+	int r = start_threads(srv);
+	if (r < 0) {
+		join_threads(srv);
+		return r;
+	}
+	skt_loop_update_time(srv->ctl);
+	srv->started = skt_loop_now(srv->ctl);
+	r = skt_loop_run(srv->ctl, SKT_RUN_DEFAULT);
+	join_threads(srv);
+	report_quiet(srv);
 	skt_server_stats st;
-	sum_stats(&srv, &st);
+	sum_stats(srv, &st);
 	skt_server_event ev = {.kind = SKT_SERVER_EV_STOPPED, .stats = &st};
-	skt_loop_update_time(srv.ctl);
-	ev.ms = skt_loop_now(srv.ctl) - srv.started;
-	for (unsigned i = 0; i < srv.nw; i++)
-		ev.deadline_cuts += skt__read(&srv.w[i].st.deadline_cuts);
-	skt__server_emit(&srv, &ev);
-	server_free(&srv);
+	skt_loop_update_time(srv->ctl);
+	ev.ms = skt_loop_now(srv->ctl) - srv->started;
+	for (unsigned i = 0; i < srv->nw; i++)
+		ev.deadline_cuts += skt__read(&srv->w[i].st.deadline_cuts);
+	skt__server_emit(srv, &ev);
 	return r < 0 ? r : 0;
+}
+
+void skt_server_free(skt_server *srv)
+{
+	if (srv == NULL)
+		return;
+	server_free(srv);
+	skt_free(srv);
+}
+
+int skt_server_run(skt_server_opts *o)
+{
+	skt_server *srv;
+	int r = skt_server_new(&srv, o);
+	if (r < 0)
+		return r;
+	r = skt_server_serve(srv);
+	skt_server_free(srv);
+	return r;
 }

@@ -32,9 +32,14 @@ int skt_server_conn_writev(skt_server_conn *c, const struct iovec *iov, int cnt)
 	for (int i = 0; i < cnt; i++)
 		n += iov[i].iov_len;
 	int r = skt_stream_writev(c->s, iov, cnt);
-	if (r >= 0) {
-		c->out += n;
-		skt__bump(&c->w->st.bytes_out, n);
+	if (r < 0)
+		return r;
+	c->out += n;
+	skt__bump(&c->w->st.bytes_out, n);
+	size_t cap = c->w->srv->o->max_queue;
+	if (cap > 0 && skt_stream_queued(c->s) > cap) {
+		skt_server_conn_cut(c, SKT_SERVER_END_CUTOFF, cap);
+		return 1;
 	}
 	return r;
 }
@@ -76,6 +81,7 @@ void skt_server_conn_cut(skt_server_conn *c, int end, size_t limit)
 		c->end = end;
 		c->limit = limit;
 	}
+	skt__heads_forget(c);
 	skt_stream_abort(c->s);
 }
 
@@ -127,6 +133,11 @@ static void refuse(skt_server_worker *w, skt_stream *s, const skt_addr *peer,
 		     why == SKT_SERVER_REFUSE_STOPPING;
 	if (quiet && !w->srv->o->verbose)
 		return;
+	int q = why == SKT_SERVER_REFUSE_MAX_CONNS ? SKT__Q_MAX_CONNS
+						   : SKT__Q_MAX_PER_IP;
+	if (!quiet &&
+	    !skt__server_quiet(w->srv, q, skt_loop_now(w->loop), limit))
+		return;
 	skt_server_event ev = {.kind = SKT_SERVER_EV_REFUSED, .addr = peer,
 			     .transport = SOCK_STREAM, .refusal = why,
 			     .limit = limit};
@@ -158,6 +169,7 @@ void skt__worker_force(void *worker)
 			continue;
 		c->end = SKT_SERVER_END_DEADLINE;
 		skt__bump(&w->st.deadline_cuts, 1);
+		skt__heads_forget(c);
 		skt_stream_abort(c->s);
 	}
 }
@@ -173,7 +185,7 @@ void skt__worker_drain(void *worker)
 	if (w->stopping)
 		return;
 	w->stopping = true;
-	for (size_t i = 0; i < SKT_SERVER_ADDR_MAX; i++) {
+	for (size_t i = 0; i < SKT__SLOTS; i++) {
 		skt_listener_free(w->ls[i]);
 		skt_udp_free(w->udp[i]);
 		w->ls[i] = NULL;
@@ -200,19 +212,46 @@ static void count_close(skt_server_worker *w, skt_server_conn *c, int status)
 {
 	if (c->end == SKT_SERVER_END_CUTOFF || c->end == SKT_SERVER_END_TOOBIG)
 		skt__bump(&w->st.cutoffs, 1);
-	else if (status == SKT_ETIMEDOUT)
+	else if (c->end == SKT_SERVER_END_SHED)
+		return; /* counted when shed */
+	else if (status == SKT_ETIMEDOUT ||
+		 c->end == SKT_SERVER_END_HEAD_TIMEOUT)
 		skt__bump(&w->st.timeouts, 1);
 	else if (status < 0 && status != SKT_ECANCELED)
 		skt__bump(&w->st.errors, 1);
+}
+
+/* A close is reported without verbose when a limit caused it: the first
+ * of each kind in a second. */
+static bool report_close(skt_server_worker *w, const skt_server_conn *c,
+			 int status)
+{
+	static const int q_of[] = {
+		[SKT_SERVER_END_CUTOFF] = SKT__Q_CUTOFF,
+		[SKT_SERVER_END_DEADLINE] = SKT__Q_DEADLINE,
+		[SKT_SERVER_END_TOOBIG] = SKT__Q_TOOBIG,
+		[SKT_SERVER_END_HEAD_TIMEOUT] = SKT__Q_HEAD,
+		[SKT_SERVER_END_SHED] = SKT__Q_SHED,
+	};
+	int q;
+	if (c->end > SKT_SERVER_END_NONE &&
+	    (size_t)c->end < SKT__ARRAY_SIZE(q_of))
+		q = q_of[c->end];
+	else if (status == SKT_ETIMEDOUT)
+		q = SKT__Q_IDLE;
+	else
+		return false;
+	return skt__server_quiet(w->srv, q, skt_loop_now(w->loop), c->limit);
 }
 
 static void on_close(skt_stream *s, int status)
 {
 	skt_server_conn *c = skt_stream_udata(s);
 	skt_server_worker *w = c->w;
-	skt__server *srv = w->srv;
+	skt_server *srv = w->srv;
 	if (w->svc->closed != NULL)
 		w->svc->closed(c);
+	skt__heads_forget(c);
 	c->prev->next = c->next;
 	c->next->prev = c->prev;
 	w->nconns--;
@@ -220,8 +259,7 @@ static void on_close(skt_stream *s, int status)
 		skt__peers_put(srv->peers, &c->peer);
 	atomic_fetch_sub(&srv->open, 1);
 	count_close(w, c, status);
-	bool limit = c->end != SKT_SERVER_END_NONE || status == SKT_ETIMEDOUT;
-	if (srv->o->verbose || limit) {
+	if (srv->o->verbose || report_close(w, c, status)) {
 		skt_server_event ev = {.kind = SKT_SERVER_EV_CLOSE, .conn = c,
 				     .addr = &c->peer, .err = status,
 				     .transport = SOCK_STREAM,
@@ -239,7 +277,7 @@ static void on_close(skt_stream *s, int status)
 static int admission(skt_server_worker *w, const skt_addr *peer,
 		     size_t *limit, bool *per_ip)
 {
-	skt__server *srv = w->srv;
+	skt_server *srv = w->srv;
 	const skt_server_opts *o = srv->o;
 	*per_ip = false;
 	if (w->stopping)
@@ -247,22 +285,30 @@ static int admission(skt_server_worker *w, const skt_addr *peer,
 	if (o->admit != NULL && !o->admit(peer, o->admit_arg))
 		return SKT_SERVER_REFUSE_DENIED;
 	size_t n = atomic_fetch_add(&srv->open, 1) + 1;
-	if (o->max_conns > 0 && n > o->max_conns) {
+	/* Full: room is made by shedding a connection that waits for a
+	 * request head, once the newcomer is known to be admitted. The
+	 * count is one over until the shed one's on_close. */
+	bool full = o->max_conns > 0 && n > o->max_conns;
+	skt_server_conn *victim = full ? skt__heads_victim(w) : NULL;
+	if (full && victim == NULL) {
 		atomic_fetch_sub(&srv->open, 1);
 		*limit = o->max_conns;
 		return SKT_SERVER_REFUSE_MAX_CONNS;
 	}
-	if (srv->peers == NULL)
-		return 0;
-	int r = skt__peers_take(srv->peers, peer, o->max_per_ip);
-	if (r == 1) {
+	if (srv->peers != NULL) {
+		int r = skt__peers_take(srv->peers, peer, o->max_per_ip);
+		if (r != 1) {
+			atomic_fetch_sub(&srv->open, 1);
+			*limit = o->max_per_ip;
+			/* Out of memory for the table: refusing is the safe
+			 * side. */
+			return SKT_SERVER_REFUSE_MAX_PER_IP;
+		}
 		*per_ip = true;
-		return 0;
 	}
-	atomic_fetch_sub(&srv->open, 1);
-	*limit = o->max_per_ip;
-	/* Out of memory for the table: refusing is the safe side. */
-	return SKT_SERVER_REFUSE_MAX_PER_IP;
+	if (victim != NULL)
+		skt__heads_shed(victim, o->max_conns);
+	return 0;
 }
 
 static skt_server_conn *conn_new(skt_server_worker *w, skt_stream *s,
@@ -290,7 +336,7 @@ static skt_server_conn *conn_new(skt_server_worker *w, skt_stream *s,
 static void on_accept(skt_listener *ls, skt_stream *s, int status, void *arg)
 {
 	skt_server_worker *w = arg;
-	skt__server *srv = w->srv;
+	skt_server *srv = w->srv;
 	if (s == NULL) {
 		report_error(w, "accept", status);
 		return;
@@ -339,15 +385,24 @@ static void one_dgram(skt_server_worker *w, skt_udp *u, const skt_dgram *d)
 	skt__bump(&w->st.dgrams_in, 1);
 	skt__bump(&w->st.bytes_in, d->len);
 	long out = -1;
+	int dropped = 0;
 	if (d->truncated) {
-		skt__bump(&w->st.errors, 1);
+		dropped = SKT_SERVER_DROP_TOOBIG;
+		skt__bump(&w->st.dgrams_dropped, 1);
 	} else if (o->admit != NULL && !o->admit(&d->from, o->admit_arg)) {
 		skt__bump(&w->st.refused, 1);
 	} else {
 		out = w->svc->datagram(w, d->data, d->len, w->dgram_out,
 				       SKT_SERVER_DGRAM_MAX);
-		if (out >= 0 && skt_udp_send(u, w->dgram_out, (size_t)out,
-					     &d->from) < 0) {
+		if (out >= 0 && w->srv->udprate != NULL &&
+		    !skt__udprate_take(w->srv->udprate, &d->from,
+				       skt_loop_now(w->loop))) {
+			dropped = SKT_SERVER_DROP_RATE;
+			skt__bump(&w->st.dgrams_dropped, 1);
+			out = -1;
+		} else if (out >= 0 && skt_udp_send(u, w->dgram_out,
+						    (size_t)out,
+						    &d->from) < 0) {
 			skt__bump(&w->st.errors, 1);
 			out = -1;
 		} else if (out >= 0) {
@@ -355,10 +410,18 @@ static void one_dgram(skt_server_worker *w, skt_udp *u, const skt_dgram *d)
 			skt__bump(&w->st.bytes_out, (uint64_t)out);
 		}
 	}
-	if (o->verbose) {
+	size_t limit = dropped == SKT_SERVER_DROP_RATE ? o->udp_rate
+		       : dropped == SKT_SERVER_DROP_TOOBIG ? SKT_SERVER_DGRAM_MAX
+							   : 0;
+	int q = dropped == SKT_SERVER_DROP_RATE ? SKT__Q_RATE
+						: SKT__Q_DGRAM_TOOBIG;
+	if (o->verbose ||
+	    (dropped != 0 && skt__server_quiet(w->srv, q,
+					       skt_loop_now(w->loop), limit))) {
 		skt_server_event ev = {.kind = SKT_SERVER_EV_DATAGRAM,
 				     .addr = &d->from, .transport = SOCK_DGRAM,
-				     .in = (long)d->len, .out = out};
+				     .in = (long)d->len, .out = out,
+				     .dropped = dropped, .limit = limit};
 		skt__server_emit(w->srv, &ev);
 	}
 }
@@ -379,7 +442,10 @@ static void on_dgrams(skt_udp *u, int status, const skt_dgram *d, size_t n)
 int skt__worker_init(skt_server_worker *w)
 {
 	w->conns.next = w->conns.prev = &w->conns;
+	w->heads.hnext_ = w->heads.hprev_ = &w->heads;
 	int r = skt_loop_new(&w->loop, NULL);
+	if (r == 0)
+		r = skt__heads_init(w);
 	if (r < 0)
 		return r;
 	if (w->srv->o->udp) {
@@ -419,6 +485,7 @@ void skt__worker_fini(skt_server_worker *w)
 {
 	/* Open streams get on_close (SKT_ECANCELED) here, on this thread,
 	 * after every worker thread has ended. */
+	skt__heads_fini(w);
 	skt_loop_free(w->loop);
 	w->loop = NULL;
 	if (w->svc->worker_free != NULL && w->state != NULL)
@@ -435,8 +502,10 @@ void skt__worker_sum(skt_server_worker *w, skt_server_stats *sum)
 	sum->timeouts += skt__read(&w->st.timeouts);
 	sum->cutoffs += skt__read(&w->st.cutoffs);
 	sum->errors += skt__read(&w->st.errors);
+	sum->shed += skt__read(&w->st.shed);
 	sum->bytes_in += skt__read(&w->st.bytes_in);
 	sum->bytes_out += skt__read(&w->st.bytes_out);
 	sum->dgrams_in += skt__read(&w->st.dgrams_in);
 	sum->dgrams_out += skt__read(&w->st.dgrams_out);
+	sum->dgrams_dropped += skt__read(&w->st.dgrams_dropped);
 }

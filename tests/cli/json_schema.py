@@ -77,8 +77,9 @@ SCAN = {
 _EVENT = {"time": SECONDS, "server": STR}
 _PEER = {"peer_address": STR, "peer_port": PORT}
 _COUNTERS = {"open": INT, "accepted": INT, "refused": INT, "timeouts": INT,
-             "cutoffs": INT, "errors": INT, "bytes_in": INT, "bytes_out": INT,
-             "datagrams_in": INT, "datagrams_out": INT, "uptime_s": SECONDS}
+             "cutoffs": INT, "shed": INT, "errors": INT, "bytes_in": INT,
+             "bytes_out": INT, "datagrams_in": INT, "datagrams_out": INT,
+             "datagrams_dropped": INT, "uptime_s": SECONDS}
 
 
 def _event(name, **keys):
@@ -92,18 +93,21 @@ SERVE = {
     "close": _event("close", **_PEER, id=INT, **{
         "nick?": STR,
         "reason": Enum("closed", "error", "idle-timeout", "cutoff",
-                       "too-big", "deadline"),
+                       "too-big", "deadline", "header-timeout", "shed"),
         "error": Null(ERROR), "limit_bytes?": INT, "bytes_in": INT,
         "bytes_out": INT, "duration_s": SECONDS}),
     "refused": _event("refused", **_PEER,
                       reason=Enum("denied", "max-conns", "max-per-ip",
                                   "stopping"), limit=INT),
     "datagram": _event("datagram", **_PEER, transport=Enum("udp"),
-                       bytes_in=INT, bytes_out=Null(INT)),
+                       bytes_in=INT, bytes_out=Null(INT),
+                       **{"dropped?": Enum("udp-rate", "too-big")}),
     "error": _event("error", what=STR, error=ERROR, suppressed=INT),
     "stats": _event("stats", **_COUNTERS),
     "stopping": _event("stopping", signal=STR, **_COUNTERS),
     "stopped": _event("stopped", **_COUNTERS, deadline_resets=INT),
+    "repeated": _event("repeated", of=Enum("refused", "close", "datagram"),
+                       reason=STR, limit=INT, count=INT, window_s=SECONDS),
 }
 
 _LATENCY = {k: Null(SECONDS) for k in

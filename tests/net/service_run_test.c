@@ -1,9 +1,9 @@
 /* service_run_test.c - the machinery behind `sockit serve`, in-process:
  * the per-address connection table, quote files, and whole servers (echo,
- * hello, chat) run by skt_server_run in a thread of the test and stopped by
- * a real SIGTERM, which must leave no fd and no allocation behind (the
- * teardown checks both). The command's own behaviour is tested from the
- * outside in tests/cli/test_serve.py. */
+ * hello, chat) made by skt_server_new, served in a thread of the test and
+ * stopped by skt_server_stop or a real SIGTERM, which must leave no fd and
+ * no allocation behind (the teardown checks both). The command's own
+ * behaviour is tested from the outside in tests/cli/test_serve.py. */
 #include "sktest.h"
 #include "server/server_int.h"
 #include "tools/serve/services.h"
@@ -138,6 +138,7 @@ SKT_TEST(service_quotes, refuses_long_empty_and_missing)
 
 struct run {
 	skt_server_opts o;
+	skt_server *srv;
 	pthread_t thread;
 	int rc;
 	pthread_mutex_t mu;
@@ -167,7 +168,7 @@ static void on_event(const skt_server_event *ev, void *arg)
 static void *runner(void *arg)
 {
 	struct run *r = arg;
-	r->rc = skt_server_run(&r->o);
+	r->rc = skt_server_serve(r->srv);
 	return NULL;
 }
 
@@ -186,41 +187,54 @@ static void wait_count(struct run *r, const unsigned *field, unsigned want)
 	cr_assert_geq(got, want, "waited for %u, got %u", want, got);
 }
 
-static void start(struct run *r, const skt_service *svc, size_t max_per_ip)
+/* The head deadline of the next server started (0: none). */
+static int next_header_ms;
+
+static void start_with(struct run *r, const skt_service *svc,
+		       size_t max_per_ip, bool signals)
 {
 	memset(r, 0, sizeof(*r));
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
 	r->o.svc = svc;
 	r->o.naddrs = 1;
+	strcpy(r->o.addrs[0].host, "127.0.0.1");
 	strcpy(r->o.addrs[0].port, "0");
 	r->o.tcp = true;
 	r->o.workers = (svc->flags & SKT_SERVICE_ONE_LOOP) ? 1 : 2;
 	r->o.max_per_ip = max_per_ip;
-	r->o.max_queue = 65536;
+	r->o.max_queue = svc == &svc_chat ? 65536 : 0; /* chat: a small cap */
 	r->o.verbose = true;
+	r->o.signals = signals;
+	r->o.header_timeout_ms = next_header_ms;
 	r->o.log = on_event;
 	r->o.log_arg = r;
-	cr_assert_eq(pthread_create(&r->thread, NULL, runner, r), 0);
-	int64_t end = sktest_now_ms() + WAIT_MS;
-	pthread_mutex_lock(&r->mu);
-	while (r->port == 0 && sktest_now_ms() < end) {
-		pthread_mutex_unlock(&r->mu);
-		usleep(1000);
-		pthread_mutex_lock(&r->mu);
-	}
-	pthread_mutex_unlock(&r->mu);
+	int rc = skt_server_new(&r->srv, &r->o);
+	cr_assert_eq(rc, 0, "new: %s", skt_strerror(rc));
+	/* LISTENING came before skt_server_new returned. */
 	cr_assert_neq(r->port, 0, "no LISTENING event");
+	cr_assert_eq(pthread_create(&r->thread, NULL, runner, r), 0);
+}
+
+static void start(struct run *r, const skt_service *svc, size_t max_per_ip)
+{
+	start_with(r, svc, max_per_ip, false);
+}
+
+static void finish_run(struct run *r)
+{
+	pthread_join(r->thread, NULL);
+	skt_server_free(r->srv);
+	cr_assert_eq(r->rc, 0, "serve: %s", skt_strerror(r->rc));
+	cr_assert(r->stopped, "no STOPPED event");
+	pthread_mutex_destroy(&r->mu);
+	pthread_cond_destroy(&r->cv);
 }
 
 static void stop(struct run *r)
 {
-	kill(getpid(), SIGTERM); /* the server's signal watcher takes it */
-	pthread_join(r->thread, NULL);
-	cr_assert_eq(r->rc, 0, "run: %s", skt_strerror(r->rc));
-	cr_assert(r->stopped, "no STOPPED event");
-	pthread_mutex_destroy(&r->mu);
-	pthread_cond_destroy(&r->cv);
+	skt_server_stop(r->srv);
+	finish_run(r);
 }
 
 static int dial(const struct run *r)
@@ -250,7 +264,7 @@ static size_t read_until(int fd, char *buf, size_t cap, const char *text)
 SKT_TEST(service_run, echo_serves_then_stops_on_sigterm)
 {
 	struct run r;
-	start(&r, &svc_echo, 0);
+	start_with(&r, &svc_echo, 0, true);
 	int fds[20];
 	for (int i = 0; i < 20; i++)
 		fds[i] = dial(&r);
@@ -265,7 +279,8 @@ SKT_TEST(service_run, echo_serves_then_stops_on_sigterm)
 	}
 	for (int i = 0; i < 10; i++)
 		skt_close(fds[i]);
-	stop(&r); /* ten still open: drained, not leaked */
+	kill(getpid(), SIGTERM); /* the server's signal watcher takes it */
+	finish_run(&r);          /* ten still open: drained, not leaked */
 	for (int i = 10; i < 20; i++) {
 		char c;
 		skt_assert_err(skt_recv(fds[i], &c, 1, WAIT_MS), 0);
@@ -342,5 +357,40 @@ SKT_TEST(service_run, max_per_ip_refusal_is_reported)
 		skt_close(b);
 	skt_close(a);
 	wait_count(&r, &r.closes, 1);
+	stop(&r);
+}
+
+SKT_TEST(service_run, hello_pipeliner_slower_than_the_head_deadline_keeps_answers)
+{
+	/* A client that pipelines and reads its answers later: while hello
+	 * waits for the queue to go out it waits for no head, so the head
+	 * deadline must not reset it. */
+	next_header_ms = 200;
+	struct run r;
+	start(&r, &svc_hello, 0);
+	int fd = dial(&r);
+	static const char req[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+	enum { N = 2000 };
+	static char reqs[N * (sizeof(req) - 1)];
+	for (int i = 0; i < N; i++)
+		memcpy(reqs + i * (sizeof(req) - 1), req, sizeof(req) - 1);
+	cr_assert_eq(skt_send_all(fd, reqs, sizeof(reqs), WAIT_MS, NULL), 0);
+	usleep(600000); /* three deadlines without reading */
+	static char buf[1 << 20];
+	size_t n = 0;
+	int answers = 0;
+	while (answers < N) {
+		ssize_t got = skt_recv(fd, buf + n, sizeof(buf) - n, WAIT_MS);
+		cr_assert_gt(got, 0, "after %d answers: %s", answers,
+			     got < 0 ? skt_strerror((int)got) : "end");
+		n += (size_t)got;
+		answers = 0;
+		for (const char *p = buf; p < buf + n &&
+		     (p = memmem(p, (size_t)(buf + n - p), "HTTP/1.1 200", 12));
+		     p++)
+			answers++;
+		cr_assert_lt(n, sizeof(buf) - 4096);
+	}
+	skt_close(fd);
 	stop(&r);
 }

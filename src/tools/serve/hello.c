@@ -19,6 +19,13 @@
  * until the queue is sent, a flush mark as in echo.c, so that the client
  * is held back by TCP, not by our memory). An answer that ends the
  * connection hands it to skt_server_conn_tell.
+ *
+ * The server is told when a connection waits for a request head
+ * (skt_server_conn_set_head), so that a head trickled in byte by byte
+ * meets the head deadline and an idle waiting connection can be shed
+ * when the server is full: at open, and again after each answer, but not
+ * while paused behind our own unsent answers (those are ours to send,
+ * not the client's to finish).
  */
 #include "tools/serve/hello_conn.h"
 #include "tools/serve/services.h"
@@ -32,6 +39,8 @@ static const char hello_body[] = "Hello, world!\n";
 struct req {
 	hello_conn h;
 	bool paused;
+	bool waiting;  /* the server was told: waiting for a head */
+	bool answered; /* an answer went out since the server was told */
 };
 
 struct hello_worker {
@@ -144,6 +153,8 @@ static bool emit(void *arg, const hello_answer *a)
 	int r = skt_server_conn_write(c, buf, n);
 	if (r < 0)
 		return false; /* the stream is closing */
+	if (a->status != 100)
+		q->answered = true;
 	/* Out of memory for the flush mark: go on rather than stall. */
 	if (r == 1 && skt_stream_flush(c->s, on_sent) == 0) {
 		q->paused = true;
@@ -152,15 +163,32 @@ static bool emit(void *arg, const hello_answer *a)
 	return true;
 }
 
+/* Tell the server whether c now waits for a head. Only a change, or a
+ * new head after an answer, is told: a head that trickles in must not
+ * restart its own deadline. */
+static void mark_head(skt_server_conn *c)
+{
+	struct req *q = skt_server_conn_state(c);
+	bool waiting = !q->paused && hello_conn_in_head(&q->h);
+	if (waiting != q->waiting || (waiting && q->answered))
+		skt_server_conn_set_head(c, waiting);
+	q->waiting = waiting;
+	q->answered = false;
+}
+
 /* After hello_conn_input: stop reading while paused; out of memory for
  * a partial head ends the connection. */
 static void after(skt_server_conn *c, int rc)
 {
 	struct req *q = skt_server_conn_state(c);
-	if (rc == SKT_ENOMEM)
+	if (rc == SKT_ENOMEM) {
 		skt_stream_close(c->s);
-	else if (rc == HELLO_STOPPED && q->paused)
+		return;
+	}
+	if (rc == HELLO_STOPPED && q->paused)
 		skt_stream_read_stop(c->s);
+	if (rc != HELLO_CLOSED)
+		mark_head(c);
 }
 
 static void on_sent(skt_stream *s, int status)
@@ -174,8 +202,7 @@ static void on_sent(skt_stream *s, int status)
 	int rc = hello_conn_input(&q->h, NULL, 0, emit, c);
 	if (rc == HELLO_MORE)
 		skt_stream_read_start(s, on_data);
-	else
-		after(c, rc);
+	after(c, rc);
 }
 
 static void on_data(skt_stream *s, int status, const uint8_t *data, size_t len)
@@ -195,6 +222,8 @@ static int hello_open(skt_server_conn *c)
 {
 	struct req *q = skt_server_conn_state(c);
 	hello_conn_init(&q->h);
+	q->waiting = true;
+	skt_server_conn_set_head(c, true);
 	return skt_stream_read_start(c->s, on_data);
 }
 

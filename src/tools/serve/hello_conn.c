@@ -173,3 +173,8 @@ int hello_conn_input(hello_conn *h, const char *in, size_t len,
 	}
 	return rc;
 }
+
+bool hello_conn_in_head(const hello_conn *h)
+{
+	return h->state == HEAD;
+}

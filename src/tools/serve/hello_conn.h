@@ -73,5 +73,8 @@ void hello_conn_fini(hello_conn *h);
  * more than HELLO_HEAD_MAX plus one call's len bytes. */
 int hello_conn_input(hello_conn *h, const char *in, size_t len,
 		     hello_emit_fn emit, void *arg);
+/* Whether h waits for (or is reading) a request head: between requests,
+ * not within a body nor after the last answer. */
+bool hello_conn_in_head(const hello_conn *h);
 
 #endif
