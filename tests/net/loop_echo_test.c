@@ -273,12 +273,17 @@ static void on_water(skt_stream *s, bool above)
 struct slow_reader {
 	int fd;
 	size_t total;
+	atomic_bool go;
 };
 
 static void *slow_read(void *arg)
 {
 	struct slow_reader *r = arg;
-	usleep(100 * 1000); /* a reader that stops for a while */
+	/* A reader that stops until the writer has filled the socket and
+	 * its queue: told, not timed, so a slow host cannot let it drain the
+	 * socket before the queue ever reaches the high-water mark. */
+	while (!atomic_load(&r->go))
+		usleep(1000);
 	static uint8_t buf[65536];
 	for (;;) {
 		ssize_t n = skt_recv(r->fd, buf, sizeof(buf), 5000);
@@ -298,10 +303,11 @@ LOOP_TEST(write_queue_backpressure_bounds_memory)
 	skt_stream_set_udata(p.s, &p);
 	cr_assert_eq(skt_stream_set_water(p.s, 32768, 131072, on_water), 0);
 	cr_assert_eq(skt_stream_set_water(p.s, 10, 5, on_water), SKT_EINVAL);
-	struct slow_reader r = {peer, 0};
+	struct slow_reader r = {peer, 0, false};
 	pthread_t th;
 	pthread_create(&th, NULL, slow_read, &r);
 	pump(&p);
+	atomic_store(&r.go, true);
 	cr_assert(p.paused);
 	looptest_run(l);
 	pthread_join(th, NULL);
