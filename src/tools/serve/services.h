@@ -4,7 +4,8 @@
  * not of libsockit.
  *
  * echo.c: echo, upper, discard, chargen; tell.c: qotd, daytime, time;
- * chat.c: chat; hello.c: hello (HTTP).
+ * chat.c: chat; hello.c: hello (HTTP); exec.c: exec (a program per
+ * connection).
  */
 #ifndef SOCKIT_TOOLS_SERVICES_H
 #define SOCKIT_TOOLS_SERVICES_H
@@ -19,7 +20,7 @@
 
 extern const skt_service svc_echo, svc_discard, svc_chargen,
 	svc_qotd, svc_daytime, svc_time, svc_upper,
-	svc_chat, svc_hello;
+	svc_chat, svc_hello, svc_exec;
 
 /* The service called name, or NULL. */
 const skt_service *svc_find(const char *name);
