@@ -191,6 +191,15 @@ int skt_fqdn(char *buf, size_t cap);
  * 80). Decimal text is accepted as is. Returns the port or SKT_EAI_SERVICE. */
 int skt_service_port(const char *name, int socktype);
 
+/* The first n distinct ports the services database (/etc/services) names
+ * for socktype (SOCK_STREAM or SOCK_DGRAM), in the database's order, into
+ * out. A stand-in for a "most used ports" list that carries no one else's
+ * measurements: the database lists the well-known services, and on Debian
+ * and most systems in port order. Not thread-safe (setservent's cursor is
+ * the process's). Returns the count stored (fewer than n when the database
+ * names fewer ports), or SKT_EINVAL. */
+int skt_service_ports(uint16_t *out, size_t n, int socktype);
+
 /* Port to service name ("53", SOCK_DGRAM -> "domain"). Returns the length,
  * SKT_EAI_SERVICE when the port has no name, or SKT_ETOOBIG. */
 int skt_service_name(uint16_t port, int socktype, char *buf, size_t cap);
