@@ -105,23 +105,27 @@ bool skt_addr_unmap(skt_addr *a);
 
 /* ---- Endpoints: what a user typed, before resolution ---- */
 
-enum { SKT_EP_INET = 1, SKT_EP_UNIX = 2 };
+/* SKT_EP_UNIX is a stream socket, SKT_EP_UNIX_DGRAM a datagram one
+ * ("unix-dgram:PATH"); both keep the address in unix_addr. */
+enum { SKT_EP_INET = 1, SKT_EP_UNIX = 2, SKT_EP_UNIX_DGRAM = 3 };
 
 typedef struct skt_endpoint {
-	int kind;                           /* SKT_EP_INET or SKT_EP_UNIX */
+	int kind;                           /* SKT_EP_* */
 	char host[SKT_HOST_MAX + 1];        /* no brackets; "" when absent */
 	char service[SKT_SERVICE_MAX + 1];  /* port digits or a name; "" when absent */
 	skt_addr unix_addr;                 /* for SKT_EP_UNIX */
 } skt_endpoint;
 
-/* Parse "host:port", "[v6]:port", "port", "unix:/path", "unix:@name".
+/* Parse "host:port", "[v6]:port", "port", "unix:/path", "unix:@name",
+ * "unix-dgram:/path", "unix-dgram:@name".
  * A service may be a name ("localhost:http"); it is checked for shape here
  * and looked up at resolution. Returns 0 or SKT_EBADADDR, SKT_EBADHOST,
  * SKT_EBADPORT, SKT_ENAMETOOLONG. */
 int skt_endpoint_parse(skt_endpoint *ep, const char *text, int flags);
 
 /* The two-argument form, "HOST PORT": host may be NULL or "" (when
- * SKT_PARSE_NO_HOST), or "unix:/path" (then service must be NULL);
+ * SKT_PARSE_NO_HOST), or "unix:/path" / "unix-dgram:/path" (then
+ * service must be NULL);
  * brackets around an IPv6 host are accepted and removed. */
 int skt_endpoint_set(skt_endpoint *ep, const char *host, const char *service,
 		     int flags);
