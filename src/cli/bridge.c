@@ -6,6 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The longest wait any option takes: a day. */
+#define DAY_MS 86400000
+
 void bridge_init(struct bridge *b, const char *cmd)
 {
 	*b = (struct bridge){
@@ -14,16 +17,6 @@ void bridge_init(struct bridge *b, const char *cmd)
 		.eof = SKT_RELAY_EOF_SHUTDOWN,
 		.udp_wait_ms = -1,
 	};
-}
-
-/* The option getopt just looked at, as the user wrote it: a short option
- * inside a cluster ("-xv") is not argv[optind - 1]. */
-static void option_name(char **argv, char *buf, size_t cap)
-{
-	if (optopt > 0 && optopt < 0x100)
-		snprintf(buf, cap, "-%c", optopt);
-	else
-		snprintf(buf, cap, "%s", argv[optind - 1]);
 }
 
 static int parse_eof(struct bridge *b, const char *arg)
@@ -37,54 +30,33 @@ static int parse_eof(struct bridge *b, const char *arg)
 		b->eof = SKT_RELAY_EOF_CLOSE;
 		return CLI_OK;
 	}
+	int64_t ms;
 	if (strncmp(arg, "wait:", 5) == 0 &&
-	    cli_parse_seconds(arg + 5, &b->eof_wait_ms) == 0) {
+	    cli_parse_duration(arg + 5, 1000, &ms) == 0 && ms <= DAY_MS) {
 		b->eof = SKT_RELAY_EOF_WAIT;
+		b->eof_wait_ms = (int)ms;
 		return CLI_OK;
 	}
 	return cli_usage_error(b->cmd, "--eof '%s': expected half, close or "
 				       "wait:SECS", arg);
 }
 
-static int parse_secs(const struct bridge *b, const char *opt,
-		      const char *arg, int *ms, bool zero_ok)
+int bridge_option(struct bridge *b, int ch, char *arg)
 {
-	if (cli_parse_seconds(arg, ms) < 0)
-		return cli_usage_error(b->cmd, "%s '%s': expected seconds "
-					       "(2, 0.5; at most 86400)", opt, arg);
-	if (*ms == 0 && !zero_ok)
-		return cli_usage_error(b->cmd, "%s '%s': must be more than 0",
-				       opt, arg);
-	return CLI_OK;
-}
-
-int bridge_option(struct bridge *b, int ch, const char *arg, char **argv)
-{
-	char name[64];
 	switch (ch) {
 	case '4': b->v4 = true; return CLI_OK;
 	case '6': b->v6 = true; return CLI_OK;
 	case 'u': b->udp = true; return CLI_OK;
 	case 'v': b->verbose = true; return CLI_OK;
-	case 'w': return parse_secs(b, "-w", arg, &b->timeout_ms, false);
+	case 'w':
+		return cli_opt_duration(b->cmd, "-w", arg, 1000, 1, DAY_MS,
+					&b->timeout_ms);
 	case BRIDGE_OPT_EOF: return parse_eof(b, arg);
 	case BRIDGE_OPT_UDP_WAIT:
-		return parse_secs(b, "--udp-wait", arg, &b->udp_wait_ms, true);
+		return cli_opt_duration(b->cmd, "--udp-wait", arg, 1000, 0,
+					DAY_MS, &b->udp_wait_ms);
 	case BRIDGE_OPT_SEND: b->send = arg; return CLI_OK;
 	case BRIDGE_OPT_CRLF: b->crlf = true; return CLI_OK;
-	case ':':
-		option_name(argv, name, sizeof(name));
-		return cli_usage_error(b->cmd, "option '%s' needs a value", name);
-	case '?':
-		/* A known long option given a value it does not take
-		 * ("--crlf=1"): getopt says which, in optopt. */
-		if (optopt != 0 && strncmp(argv[optind - 1], "--", 2) == 0 &&
-		    strchr(argv[optind - 1], '=') != NULL)
-			return cli_usage_error(b->cmd, "option '%.*s' takes no value",
-					       (int)strcspn(argv[optind - 1], "="),
-					       argv[optind - 1]);
-		option_name(argv, name, sizeof(name));
-		return cli_usage_error(b->cmd, "unknown option '%s'", name);
 	default:
 		return -1;
 	}

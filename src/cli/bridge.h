@@ -8,8 +8,6 @@
 #include "cli.h"
 #include "sockit/relay.h"
 
-#include <getopt.h>
-
 /* Values getopt_long returns for the shared long options; each command
  * numbers its own from BRIDGE_OPT_OWN. */
 enum {
@@ -28,9 +26,8 @@ enum {
 	{"verbose", no_argument, NULL, 'v'},                                 \
 	{"udp", no_argument, NULL, 'u'}
 
-/* The shared short options; the leading ':' makes getopt tell a missing
- * value (':') from an unknown option ('?'). */
-#define BRIDGE_SHORTOPTS ":46uvw:"
+/* The shared short options (for cli_args_init). */
+#define BRIDGE_SHORTOPTS "46uvw:"
 
 /* What connect waits for replies after stdin ends, for UDP, by default:
  * a loopback or LAN reply takes well under a second. */
@@ -49,11 +46,10 @@ struct bridge {
 
 void bridge_init(struct bridge *b, const char *cmd);
 
-/* Take one option getopt_long returned (optarg in arg). Returns CLI_OK
- * when it was a shared one, CLI_USAGE after a one-line message for a bad
- * value, an unknown option or a missing value, or -1 when ch is the
- * command's own. */
-int bridge_option(struct bridge *b, int ch, const char *arg, char **argv);
+/* Take one option cli_args_next returned (its value in arg). Returns
+ * CLI_OK when it was a shared one, CLI_USAGE after a one-line message for
+ * a bad value, or -1 when ch is the command's own. */
+int bridge_option(struct bridge *b, int ch, char *arg);
 
 /* Conflicts among the shared options, and with a Unix socket target.
  * Returns CLI_OK or CLI_USAGE after a one-line message. */

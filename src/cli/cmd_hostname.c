@@ -1,23 +1,39 @@
 /* cmd_hostname.c - `sockit hostname [--fqdn]`. */
-#include "cli.h"
+#include "cmds.h"
 
 #include <string.h>
 
+int cmd_hostname_parse(int argc, char **argv, struct hostname_opts *o)
+{
+	static const struct option longopts[] = {
+		{"fqdn", no_argument, NULL, 'f'},
+		{NULL, 0, NULL, 0},
+	};
+	*o = (struct hostname_opts){0};
+	cli_args a;
+	cli_args_init(&a, "hostname", argc, argv, "f", longopts);
+	int ch;
+	while ((ch = cli_args_next(&a)) >= 0)
+		o->fqdn = true; /* 'f' */
+	if (ch == CLI_ARGS_BAD)
+		return CLI_USAGE;
+	if (a.next < argc)
+		return cli_usage_error("hostname", "unexpected '%s'",
+				       argv[a.next]);
+	return CLI_OK;
+}
+
 static int run(int argc, char **argv)
 {
-	bool fqdn = false;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--fqdn") == 0 || strcmp(argv[i], "-f") == 0)
-			fqdn = true;
-		else
-			return cli_usage_error("hostname", "unexpected '%s'",
-					       argv[i]);
-	}
+	struct hostname_opts o;
+	int rc = cmd_hostname_parse(argc, argv, &o);
+	if (rc != CLI_OK)
+		return rc;
 	char name[SKT_HOST_MAX + 1];
-	int rc = fqdn ? skt_fqdn(name, sizeof name)
-		      : skt_hostname(name, sizeof name);
+	rc = o.fqdn ? skt_fqdn(name, sizeof name)
+		    : skt_hostname(name, sizeof name);
 	if (rc < 0)
-		return cli_fail("hostname", fqdn ? "fqdn" : "hostname", rc);
+		return cli_fail("hostname", o.fqdn ? "fqdn" : "hostname", rc);
 	printf("%s\n", name);
 	return CLI_OK;
 }
@@ -26,7 +42,7 @@ const cli_cmd cli_cmd_hostname = {
 	.name = "hostname",
 	.summary = "print this host's name",
 	.usage =
-		"usage: sockit hostname [--fqdn]\n"
-		"  --fqdn     the fully qualified name (may ask the resolver)\n",
+		"usage: sockit hostname [-f|--fqdn]\n"
+		"  -f, --fqdn the fully qualified name (may ask the resolver)\n",
 	.run = run,
 };

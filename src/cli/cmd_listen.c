@@ -2,7 +2,7 @@
  * -k, one after another) and bridge it with stdin/stdout, like `nc -l`.
  * Options into a struct, conflicts checked in one place, then
  * skt_endpoint_listen, skt_accept and skt_relay_run. */
-#include "bridge.h"
+#include "cmds.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -10,16 +10,6 @@
 #include <unistd.h>
 
 enum { OPT_UNIX = BRIDGE_OPT_OWN, OPT_ALLOW, OPT_DENY };
-
-struct listen_opts {
-	struct bridge b;
-	bool keep;               /* -k */
-	bool any_port;           /* PORT 0: print the one the system chose */
-	skt_endpoint ep;
-	char target[SKT_ADDRSTRLEN];
-	const char *unix_path;   /* --unix PATH */
-	cli_cidrs allow, deny;
-};
 
 /* --unix PATH and the unix:PATH target mean the same. */
 static int parse_where(struct listen_opts *o, int nargs, char **args)
@@ -39,7 +29,8 @@ static int parse_where(struct listen_opts *o, int nargs, char **args)
 		return cli_usage_error("listen", "expected [HOST] PORT or "
 				       "--unix PATH");
 	int rc = cli_parse_target("listen", nargs, args,
-				  SKT_PARSE_PORT_ZERO | SKT_PARSE_NO_HOST, &o->ep);
+				  SKT_PARSE_PORT_ZERO | SKT_PARSE_NO_HOST,
+				  o->b.udp ? SOCK_DGRAM : SOCK_STREAM, &o->ep);
 	if (rc != CLI_OK)
 		return rc;
 	o->any_port = o->ep.kind == SKT_EP_INET &&
@@ -61,7 +52,7 @@ static int validate(const struct listen_opts *o)
 	return CLI_OK;
 }
 
-static int parse(int argc, char **argv, struct listen_opts *o)
+int cmd_listen_parse(int argc, char **argv, struct listen_opts *o)
 {
 	static const struct option longopts[] = {
 		BRIDGE_LONGOPTS,
@@ -73,25 +64,26 @@ static int parse(int argc, char **argv, struct listen_opts *o)
 	};
 	*o = (struct listen_opts){0};
 	bridge_init(&o->b, "listen");
-	int ch, rc;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, BRIDGE_SHORTOPTS "k", longopts,
-				 NULL)) != -1) {
-		rc = bridge_option(&o->b, ch, optarg, argv);
-		if (rc == CLI_OK)
-			continue;
+	cli_args a;
+	cli_args_init(&a, "listen", argc, argv, BRIDGE_SHORTOPTS "k", longopts);
+	int ch = 0, rc = CLI_OK;
+	while (rc == CLI_OK && (ch = cli_args_next(&a)) >= 0) {
+		rc = bridge_option(&o->b, ch, a.arg);
 		if (rc != -1)
-			return rc;
+			continue;
+		rc = CLI_OK;
 		if (ch == 'k')
 			o->keep = true;
 		else if (ch == OPT_UNIX)
-			o->unix_path = optarg;
-		else if ((rc = cli_cidr_add("listen", ch == OPT_ALLOW ? &o->allow
-								    : &o->deny,
-					    optarg)) != CLI_OK)
-			return rc;
+			o->unix_path = a.arg;
+		else
+			rc = cli_cidr_add("listen", ch == OPT_ALLOW ? &o->allow
+								  : &o->deny,
+					  a.arg);
 	}
-	rc = parse_where(o, argc - optind, argv + optind);
+	if (rc != CLI_OK || ch == CLI_ARGS_BAD)
+		return CLI_USAGE;
+	rc = parse_where(o, argc - a.next, argv + a.next);
 	if (rc != CLI_OK)
 		return rc;
 	bridge_target_text(&o->ep, o->target, sizeof(o->target));
@@ -222,7 +214,7 @@ static void print_listening(const struct listen_opts *o, int fd)
 static int run(int argc, char **argv)
 {
 	struct listen_opts o;
-	int rc = parse(argc, argv, &o);
+	int rc = cmd_listen_parse(argc, argv, &o);
 	if (rc != CLI_OK)
 		return rc;
 	skt_listen_opts lo = {

@@ -1,17 +1,10 @@
 /* cmd_resolve.c - `sockit resolve NAME|ADDRESS`: forward and reverse
  * lookup, like `getent ahosts` and `getent hosts ADDRESS`. */
-#include "cli.h"
+#include "cmds.h"
 
-#include <getopt.h>
 #include <string.h>
 
-struct resolve_opts {
-	int family;
-	bool json;
-	const char *query;
-};
-
-static int parse(int argc, char **argv, struct resolve_opts *o)
+int cmd_resolve_parse(int argc, char **argv, struct resolve_opts *o)
 {
 	static const struct option longopts[] = {
 		{"json", no_argument, NULL, 'j'},
@@ -19,24 +12,24 @@ static int parse(int argc, char **argv, struct resolve_opts *o)
 	};
 	*o = (struct resolve_opts){.family = AF_UNSPEC};
 	bool v4 = false, v6 = false;
+	cli_args a;
+	cli_args_init(&a, "resolve", argc, argv, "46", longopts);
 	int ch;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "46", longopts, NULL)) != -1) {
+	while ((ch = cli_args_next(&a)) >= 0) {
 		switch (ch) {
 		case '4': v4 = true; break;
 		case '6': v6 = true; break;
-		case 'j': o->json = true; break;
-		default:
-			return cli_usage_error("resolve", "unknown option '%s'",
-					       argv[optind - 1]);
+		default: o->json = true; break; /* 'j' */
 		}
 	}
+	if (ch == CLI_ARGS_BAD)
+		return CLI_USAGE;
 	if (v4 && v6)
 		return cli_usage_error("resolve", "-4 and -6 conflict");
 	o->family = v4 ? AF_INET : v6 ? AF_INET6 : AF_UNSPEC;
-	if (argc - optind != 1)
+	if (argc - a.next != 1)
 		return cli_usage_error("resolve", "expected one NAME or ADDRESS");
-	o->query = argv[optind];
+	o->query = argv[a.next];
 	return CLI_OK;
 }
 
@@ -94,7 +87,7 @@ static int forward(const struct resolve_opts *o)
 static int run(int argc, char **argv)
 {
 	struct resolve_opts o;
-	int rc = parse(argc, argv, &o);
+	int rc = cmd_resolve_parse(argc, argv, &o);
 	if (rc != CLI_OK)
 		return rc;
 	skt_addr a;

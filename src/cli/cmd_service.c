@@ -1,27 +1,38 @@
 /* cmd_service.c - `sockit service NAME|PORT [-u]`: the services database
  * (/etc/services) both ways, like `getent services`. */
-#include "cli.h"
+#include "cmds.h"
 
-#include <getopt.h>
 #include <string.h>
+
+int cmd_service_parse(int argc, char **argv, struct service_opts *o)
+{
+	static const struct option longopts[] = {
+		{"udp", no_argument, NULL, 'u'},
+		{NULL, 0, NULL, 0},
+	};
+	*o = (struct service_opts){0};
+	cli_args a;
+	cli_args_init(&a, "service", argc, argv, "u", longopts);
+	int ch;
+	while ((ch = cli_args_next(&a)) >= 0)
+		o->udp = true; /* 'u' */
+	if (ch == CLI_ARGS_BAD)
+		return CLI_USAGE;
+	if (argc - a.next != 1)
+		return cli_usage_error("service", "expected one NAME or PORT");
+	o->query = argv[a.next];
+	return CLI_OK;
+}
 
 static int run(int argc, char **argv)
 {
-	bool udp = false;
-	int ch;
-	opterr = 0;
-	optind = 1;
-	while ((ch = getopt(argc, argv, "u")) != -1) {
-		if (ch != 'u')
-			return cli_usage_error("service", "unknown option '%s'",
-					       argv[optind - 1]);
-		udp = true;
-	}
-	if (argc - optind != 1)
-		return cli_usage_error("service", "expected one NAME or PORT");
-	const char *q = argv[optind];
-	int type = udp ? SOCK_DGRAM : SOCK_STREAM;
-	const char *proto = udp ? "udp" : "tcp";
+	struct service_opts o;
+	int rc = cmd_service_parse(argc, argv, &o);
+	if (rc != CLI_OK)
+		return rc;
+	const char *q = o.query;
+	int type = o.udp ? SOCK_DGRAM : SOCK_STREAM;
+	const char *proto = o.udp ? "udp" : "tcp";
 
 	int port;
 	if (q[0] >= '0' && q[0] <= '9') {
@@ -34,7 +45,7 @@ static int run(int argc, char **argv)
 			return cli_fail("service", q, port);
 	}
 	char name[SKT_SERVICE_MAX + 1];
-	int rc = skt_service_name((uint16_t)port, type, name, sizeof name);
+	rc = skt_service_name((uint16_t)port, type, name, sizeof name);
 	if (rc < 0)
 		return cli_fail("service", q, rc);
 	printf("%s %d/%s\n", name, port, proto);
@@ -47,6 +58,6 @@ const cli_cmd cli_cmd_service = {
 	.usage =
 		"usage: sockit service [-u] NAME|PORT\n"
 		"  `http` -> `http 80/tcp`; `53 -u` -> `domain 53/udp`.\n"
-		"  -u         UDP instead of TCP\n",
+		"  -u, --udp  UDP instead of TCP\n",
 	.run = run,
 };
