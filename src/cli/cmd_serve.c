@@ -19,7 +19,7 @@
 enum {
 	OPT_LISTEN = 256, OPT_TCP, OPT_UDP, OPT_WORKERS, OPT_MAX_CONNS,
 	OPT_MAX_PER_IP, OPT_IDLE, OPT_ALLOW, OPT_DENY, OPT_STATS, OPT_JSON,
-	OPT_FILE, OPT_MAX_QUEUE
+	OPT_FILE, OPT_MAX_QUEUE, OPT_SH_EXEC
 };
 
 /* ---- Options ---- */
@@ -61,6 +61,29 @@ static int parse_listen(struct serve_opts *o, const char *text)
 	return CLI_OK;
 }
 
+/* exec's program: CMD [ARGS] after SERVICE ("--" keeps its options from
+ * being read as serve's), or --sh-exec LINE. argv ends with NULL. */
+static int exec_command(struct serve_opts *o, int n, char **args)
+{
+	if (o->sh_exec != NULL && n > 0)
+		return cli_usage_error("serve", "exec: --sh-exec and CMD "
+				       "conflict: give one");
+	if (o->sh_exec != NULL) {
+		o->sh_argv[0] = "/bin/sh";
+		o->sh_argv[1] = "-c";
+		o->sh_argv[2] = (char *)o->sh_exec;
+		o->sh_argv[3] = NULL;
+		o->cmd.argv = o->sh_argv;
+	} else if (n > 0) {
+		o->cmd.argv = args;
+	} else {
+		return cli_usage_error("serve", "exec: expected -- CMD [ARGS] "
+				       "or --sh-exec 'CMD LINE'");
+	}
+	o->svc.service_arg = &o->cmd;
+	return CLI_OK;
+}
+
 static int seconds_opt(const char *opt, const char *text, int *ms)
 {
 	return cli_opt_duration("serve", opt, text, 1000, 0, 86400000, ms);
@@ -99,6 +122,7 @@ static int option(struct serve_opts *o, int ch, const char *arg)
 	case OPT_DENY: return cli_cidr_add("serve", &o->deny, arg);
 	case OPT_JSON: o->json = true; break;
 	case OPT_FILE: o->file = arg; break;
+	case OPT_SH_EXEC: o->sh_exec = arg; break;
 	default: s->verbose = true; break; /* 'v' */
 	}
 	return rc;
@@ -118,6 +142,14 @@ static int validate(struct serve_opts *o)
 		return cli_usage_error("serve", "--file is for qotd");
 	if (o->queue_given && svc != &svc_chat)
 		return cli_usage_error("serve", "--max-queue is for chat");
+	if (o->sh_exec != NULL && svc != &svc_exec)
+		return cli_usage_error("serve", "--sh-exec is for exec");
+	/* The program owns the connection: serve sees none of its traffic,
+	 * so an idle timer would only kill busy programs. */
+	if (o->idle_given && svc == &svc_exec)
+		return cli_usage_error("serve", "--idle-timeout does not apply "
+				       "to exec: the program owns its "
+				       "connection");
 	if ((svc->flags & SKT_SERVICE_ONE_LOOP) && o->workers_given &&
 	    s->workers != 1)
 		return cli_usage_error("serve", "%s runs on one loop: "
@@ -150,6 +182,7 @@ int cmd_serve_parse(int argc, char **argv, struct serve_opts *o)
 		{"stats", required_argument, NULL, OPT_STATS},
 		{"json", no_argument, NULL, OPT_JSON},
 		{"file", required_argument, NULL, OPT_FILE},
+		{"sh-exec", required_argument, NULL, OPT_SH_EXEC},
 		{"verbose", no_argument, NULL, 'v'},
 		{NULL, 0, NULL, 0},
 	};
@@ -163,13 +196,21 @@ int cmd_serve_parse(int argc, char **argv, struct serve_opts *o)
 		rc = option(o, ch, a.arg);
 	if (rc != CLI_OK || ch == CLI_ARGS_BAD)
 		return CLI_USAGE;
-	if (argc - a.next != 1)
+	if (argc - a.next < 1)
 		return cli_usage_error("serve", "expected one SERVICE");
 	o->name = argv[a.next];
 	o->svc.svc = svc_find(o->name);
 	if (o->svc.svc == NULL)
 		return cli_usage_error("serve", "unknown service '%s'",
 				       o->name);
+	if (o->svc.svc == &svc_exec) {
+		rc = exec_command(o, argc - a.next - 1, argv + a.next + 1);
+		if (rc != CLI_OK)
+			return rc;
+	} else if (argc - a.next != 1) {
+		return cli_usage_error("serve", "expected one SERVICE, got "
+				       "'%s' after it", argv[a.next + 1]);
+	}
 	return validate(o);
 }
 
@@ -472,6 +513,9 @@ static int run(int argc, char **argv)
 		return rc;
 	if (o.file != NULL && (rc = load_quotes(&o)) != CLI_OK)
 		return rc;
+	if (o.svc.svc == &svc_exec && !spawn_found(&o.cmd))
+		return cli_usage_error("serve", "exec: '%s': no such program "
+				       "(or not executable)", o.cmd.argv[0]);
 	if (o.allow.n > 0 || o.deny.n > 0) {
 		o.svc.admit = admit;
 		o.svc.admit_arg = &o;
@@ -498,6 +542,8 @@ static int run(int argc, char **argv)
 
 static const char usage_head[] =
 	"usage: sockit serve [options] SERVICE\n"
+	"       sockit serve [options] exec -- CMD [ARGS...]\n"
+	"       sockit serve [options] --sh-exec 'CMD LINE' exec\n"
 	"  Serve SERVICE on 127.0.0.1 at its port below until SIGINT or\n"
 	"  SIGTERM (then connections get 2 s to finish). Logs go to stderr.\n";
 
@@ -515,6 +561,11 @@ static const char usage_opts[] =
 	"  --max-queue BYTES  chat: cut off a member this far behind\n"
 	"                     (default 256k; k, M, G are 1024, 1024^2, 1024^3)\n"
 	"  --file PATH        qotd: quotes split by \"%\" lines, or one a line\n"
+	"  --sh-exec LINE     exec: run LINE with /bin/sh -c (else no shell)\n"
+	"  exec runs CMD per connection on its stdin/stdout (inetd nowait), with\n"
+	"  REMOTE_ADDR, REMOTE_PORT, PROTO=TCP, TCPREMOTEIP, TCPREMOTEPORT,\n"
+	"  TCPLOCALIP, TCPLOCALPORT; each running CMD counts in --max-conns\n"
+	"  and --max-per-ip; on stop CMD gets SIGTERM, then SIGKILL after 2 s\n"
 	"  --stats S          print counters every S seconds (also SIGUSR1)\n"
 	"  --json             log as JSON Lines\n"
 	"  -v, --verbose      log every connection and datagram\n";

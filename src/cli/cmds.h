@@ -17,6 +17,7 @@
 #include "bench_report.h"
 #include "bridge.h"
 #include "cli.h"
+#include "tools/exec/spawn.h"
 #include "tools/serve/services.h"
 
 struct resolve_opts {
@@ -91,6 +92,9 @@ struct serve_opts {
 	bool json;
 	cli_cidrs allow, deny;
 	svc_quotes quotes;
+	const char *sh_exec; /* exec: --sh-exec LINE */
+	char *sh_argv[4];    /* exec: /bin/sh -c LINE */
+	spawn_cmd cmd;       /* exec: what runs per connection */
 };
 int cmd_serve_parse(int argc, char **argv, struct serve_opts *o);
 

@@ -176,7 +176,7 @@ class ServeHelp(unittest.TestCase):
             m = re.match(r"^  (\w+) +(\d+) +(\d+)s +(tcp(?:,udp)?) +(.*)$", line)
             if m:
                 rows[m.group(1)] = m.groups()[1:]
-        self.assertEqual(sorted(rows), sorted(SERVICES))
+        self.assertEqual(sorted(rows), sorted(SERVICES + ["exec"]))
         self.assertEqual(rows["echo"][0], "7007")
         self.assertEqual(rows["echo"][2], "tcp,udp")
         self.assertEqual(rows["chat"][2], "tcp")
