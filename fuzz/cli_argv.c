@@ -54,14 +54,27 @@ static int scan(int argc, char **argv)
 	return rc;
 }
 
+/* --exec: NULL-terminated words, none empty, the first the program. */
+static void check_exec(const struct bridge *b)
+{
+	if (b->exec.argv == NULL)
+		return;
+	FUZZ_CHECK(b->exec.argv[0] != NULL && b->exec.argv[0][0] != '\0');
+	for (size_t i = 0; b->exec.argv[i] != NULL; i++)
+		FUZZ_CHECK(i < BRIDGE_EXEC_ARGS && b->exec.argv[i][0] != '\0');
+}
+
 static int connect_(int argc, char **argv)
 {
 	struct connect_opts o;
 	int rc = cmd_connect_parse(argc, argv, &o);
 	if (rc == CLI_OK) {
 		FUZZ_CHECK(o.ep.kind == SKT_EP_INET ||
-			   o.ep.kind == SKT_EP_UNIX);
+			   o.ep.kind == SKT_EP_UNIX ||
+			   o.ep.kind == SKT_EP_UNIX_DGRAM);
+		FUZZ_CHECK(o.ep.kind != SKT_EP_UNIX_DGRAM || o.b.udp);
 		FUZZ_CHECK(o.target[0] != '\0');
+		check_exec(&o.b);
 	}
 	return rc;
 }
@@ -72,7 +85,13 @@ static int listen_(int argc, char **argv)
 	int rc = cmd_listen_parse(argc, argv, &o);
 	if (rc == CLI_OK) {
 		FUZZ_CHECK(o.ep.kind == SKT_EP_INET ||
-			   o.ep.kind == SKT_EP_UNIX);
+			   o.ep.kind == SKT_EP_UNIX ||
+			   o.ep.kind == SKT_EP_UNIX_DGRAM);
+		FUZZ_CHECK(o.ep.kind != SKT_EP_UNIX_DGRAM || o.b.udp);
+		FUZZ_CHECK(!o.broker || (o.keep && !o.b.udp &&
+					 o.b.exec.argv == NULL));
+		FUZZ_CHECK(!o.unlink || o.ep.kind != SKT_EP_INET);
+		check_exec(&o.b);
 		FUZZ_CHECK(o.allow.n <= CLI_CIDR_MAX &&
 			   o.deny.n <= CLI_CIDR_MAX);
 	}

@@ -41,6 +41,44 @@ static int parse_eof(struct bridge *b, const char *arg)
 				       "wait:SECS", arg);
 }
 
+/* --exec 'CMD ARGS': words split at blanks into b's own buffer, as ncat
+ * does; quotes mean nothing (--sh-exec is for a shell's syntax). */
+static int parse_exec(struct bridge *b, const char *arg, bool sh)
+{
+	if (b->exec_text != NULL)
+		return cli_usage_error(b->cmd, "one --exec or --sh-exec");
+	b->exec_text = arg;
+	b->sh = sh;
+	b->exec.argv = b->exec_argv;
+	if (arg[0] == '\0')
+		return cli_usage_error(b->cmd, "%s: no command",
+				       sh ? "--sh-exec" : "--exec");
+	if (sh) {
+		b->exec_argv[0] = "/bin/sh";
+		b->exec_argv[1] = "-c";
+		b->exec_argv[2] = (char *)arg;
+		b->exec_argv[3] = NULL;
+		return CLI_OK;
+	}
+	if (strlen(arg) > BRIDGE_EXEC_MAX)
+		return cli_usage_error(b->cmd, "--exec: over %d bytes (see "
+				       "--sh-exec)", BRIDGE_EXEC_MAX);
+	strcpy(b->exec_buf, arg);
+	size_t n = 0;
+	char *save = NULL;
+	for (char *p = strtok_r(b->exec_buf, " \t", &save); p != NULL;
+	     p = strtok_r(NULL, " \t", &save)) {
+		if (n == BRIDGE_EXEC_ARGS)
+			return cli_usage_error(b->cmd, "--exec: over %d words",
+					       BRIDGE_EXEC_ARGS);
+		b->exec_argv[n++] = p;
+	}
+	b->exec_argv[n] = NULL;
+	if (n == 0)
+		return cli_usage_error(b->cmd, "--exec: no command");
+	return CLI_OK;
+}
+
 int bridge_option(struct bridge *b, int ch, char *arg)
 {
 	switch (ch) {
@@ -57,9 +95,26 @@ int bridge_option(struct bridge *b, int ch, char *arg)
 					DAY_MS, &b->udp_wait_ms);
 	case BRIDGE_OPT_SEND: b->send = arg; return CLI_OK;
 	case BRIDGE_OPT_CRLF: b->crlf = true; return CLI_OK;
+	case BRIDGE_OPT_EXEC: return parse_exec(b, arg, false);
+	case BRIDGE_OPT_SH_EXEC: return parse_exec(b, arg, true);
 	default:
 		return -1;
 	}
+}
+
+/* The program owns the connection: nothing is relayed, so the options
+ * that shape the relay mean nothing with it. */
+static int exec_check(const struct bridge *b)
+{
+	if (b->exec_text == NULL)
+		return CLI_OK;
+	const char *opt = b->sh ? "--sh-exec" : "--exec";
+	const char *other = b->udp ? "-u" : b->send != NULL ? "--send"
+			  : b->crlf ? "--crlf" : b->eof_given ? "--eof"
+			  : b->udp_wait_ms >= 0 ? "--udp-wait" : NULL;
+	if (other != NULL)
+		return cli_usage_error(b->cmd, "%s and %s conflict", opt, other);
+	return CLI_OK;
 }
 
 int bridge_check(const struct bridge *b, bool unix_target)
@@ -80,7 +135,7 @@ int bridge_check(const struct bridge *b, bool unix_target)
 	if (b->udp && b->eof_given && b->eof == SKT_RELAY_EOF_SHUTDOWN)
 		return cli_usage_error(b->cmd, "--eof=half needs a stream, not "
 				       "-u (see --udp-wait)");
-	return CLI_OK;
+	return exec_check(b);
 }
 
 int bridge_family(const struct bridge *b)
@@ -149,9 +204,38 @@ int bridge_run(const struct bridge *b, const skt_relay_opts *ro, int in_fd,
 	return cli_fail(b->cmd, what, rc);
 }
 
+int bridge_exec_check(const struct bridge *b)
+{
+	if (b->exec.argv == NULL || spawn_found(&b->exec))
+		return CLI_OK;
+	return cli_usage_error(b->cmd, "%s: '%s': no such program (or not "
+			       "executable)", b->sh ? "--sh-exec" : "--exec",
+			       b->exec.argv[0]);
+}
+
+int bridge_exec(const struct bridge *b, int sock)
+{
+	skt_addr local, peer;
+	bool have_local = skt_sock_local(sock, &local) == 0;
+	bool have_peer = skt_sock_peer(sock, &peer) == 0;
+	pid_t pid;
+	int r = spawn_start(&b->exec, sock, have_local ? &local : NULL,
+			    have_peer ? &peer : NULL, &pid);
+	skt_close(sock);
+	if (r < 0)
+		return cli_fail(b->cmd, b->exec.argv[0], r);
+	int st = spawn_wait(pid);
+	if (st < 0)
+		return cli_fail(b->cmd, b->exec.argv[0], st);
+	if (b->verbose || st != 0)
+		fprintf(stderr, "sockit: %s: %s exited with status %d\n",
+			b->cmd, b->sh ? b->exec_text : b->exec.argv[0], st);
+	return st == 0 ? CLI_OK : CLI_FAIL;
+}
+
 void bridge_target_text(const skt_endpoint *ep, char *buf, size_t cap)
 {
-	if (ep->kind == SKT_EP_UNIX)
+	if (ep->kind == SKT_EP_UNIX || ep->kind == SKT_EP_UNIX_DGRAM)
 		skt_addr_format(&ep->unix_addr, buf, cap);
 	else if (strchr(ep->host, ':') != NULL)
 		snprintf(buf, cap, "[%s]:%s", ep->host, ep->service);

@@ -300,6 +300,9 @@ int cmd_bench_parse(int argc, char **argv, struct bench_cli *b)
 	} else {
 		rc = cli_parse_target("bench", nargs, args, 0,
 				      b->o.udp ? SOCK_DGRAM : SOCK_STREAM, ep);
+		if (rc == CLI_OK && ep->kind == SKT_EP_UNIX_DGRAM)
+			return cli_usage_error("bench", "'%s': unix-dgram: is "
+					       "not a bench target", args[0]);
 		if (rc == CLI_OK && ep->kind == SKT_EP_INET)
 			snprintf(b->host_header, sizeof(b->host_header),
 				 strchr(ep->host, ':') ? "[%s]:%s" : "%s:%s",

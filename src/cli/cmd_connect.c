@@ -36,11 +36,20 @@ static int parse_source(struct connect_opts *o)
 	return CLI_OK;
 }
 
-/* Every conflict, in one place. */
+/* Every conflict, in one place. A unix-dgram: target is a datagram
+ * relay, as -u is (not a stream: no half-close). */
 static int validate(struct connect_opts *o)
 {
-	bool unix_target = o->ep.kind == SKT_EP_UNIX;
-	int rc = bridge_check(&o->b, unix_target);
+	bool dgram = o->ep.kind == SKT_EP_UNIX_DGRAM;
+	bool unix_target = o->ep.kind == SKT_EP_UNIX || dgram;
+	if (dgram && (o->b.v4 || o->b.v6))
+		return cli_usage_error("connect", "-%c and a Unix socket "
+				       "conflict", o->b.v4 ? '4' : '6');
+	if (dgram && o->b.udp)
+		return cli_usage_error("connect", "-u and unix-dgram: say the "
+				       "same: give one");
+	o->b.udp = o->b.udp || dgram;
+	int rc = bridge_check(&o->b, o->ep.kind == SKT_EP_UNIX);
 	if (rc != CLI_OK)
 		return rc;
 	if (unix_target && (o->source != NULL || o->source_port != NULL))
@@ -153,6 +162,8 @@ static int run(int argc, char **argv)
 	int rc = cmd_connect_parse(argc, argv, &o);
 	if (rc != CLI_OK)
 		return rc;
+	if ((rc = bridge_exec_check(&o.b)) != CLI_OK)
+		return rc;
 	skt_connect_report rep = {0};
 	int fd = open_connection(&o, &rep);
 	if (o.b.verbose)
@@ -161,6 +172,8 @@ static int run(int argc, char **argv)
 		return cli_fail("connect", o.target, fd);
 	if (o.b.verbose)
 		print_connected(fd, o.b.udp);
+	if (o.b.exec.argv != NULL)
+		return bridge_exec(&o.b, fd);
 	skt_relay_opts ro;
 	bridge_relay_opts(&o.b, BRIDGE_UDP_WAIT_MS, &ro);
 	skt_relay_stats st;
@@ -174,6 +187,7 @@ const cli_cmd cli_cmd_connect = {
 	.summary = "bridge stdin/stdout with a TCP, UDP or Unix connection",
 	.usage =
 		"usage: sockit connect [options] HOST PORT | HOST:PORT | [V6]:PORT | unix:PATH\n"
+		"                      | unix-dgram:PATH\n"
 		"  Connect (Happy Eyeballs over every address of HOST) and copy\n"
 		"  stdin to the connection and the connection to stdout, like nc.\n"
 		"  -4, -6             only IPv4 / only IPv6\n"
@@ -187,6 +201,9 @@ const cli_cmd cli_cmd_connect = {
 		"                     or wait:SECS (half, then at most SECS)\n"
 		"  --udp-wait SECS    -u: wait for replies after stdin ends (1)\n"
 		"  --send TEXT        send TEXT instead of reading stdin\n"
-		"  --crlf             send LF as CRLF\n",
+		"  --crlf             send LF as CRLF\n"
+		"  --exec 'CMD ARGS'  run CMD with the connection as its stdin and\n"
+		"                     stdout (words split at blanks, no shell)\n"
+		"  --sh-exec LINE     the same with /bin/sh -c LINE\n",
 	.run = run,
 };

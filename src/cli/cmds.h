@@ -80,6 +80,8 @@ struct listen_opts {
 	char target[SKT_ADDRSTRLEN];
 	const char *unix_path; /* --unix PATH */
 	cli_cidrs allow, deny;
+	bool broker;   /* --broker: clients to each other, on the server */
+	bool unlink;   /* --unlink: replace a stale socket file */
 };
 int cmd_listen_parse(int argc, char **argv, struct listen_opts *o);
 
