@@ -1,5 +1,6 @@
-/* cmd_resolve.c - `sockit resolve NAME|ADDRESS`: forward and reverse
- * lookup, like `getent ahosts` and `getent hosts ADDRESS`. */
+/* cmd_resolve.c - `sockit resolve NAME|ADDRESS...`: forward and reverse
+ * lookup, like `getent ahosts` and `getent hosts ADDRESS`, of each name in
+ * turn; one that fails is reported and the others still printed. */
 #include "cmds.h"
 
 #include <string.h>
@@ -27,9 +28,11 @@ int cmd_resolve_parse(int argc, char **argv, struct resolve_opts *o)
 	if (v4 && v6)
 		return cli_usage_error("resolve", "-4 and -6 conflict");
 	o->family = v4 ? AF_INET : v6 ? AF_INET6 : AF_UNSPEC;
-	if (argc - a.next != 1)
-		return cli_usage_error("resolve", "expected one NAME or ADDRESS");
-	o->query = argv[a.next];
+	if (argc - a.next < 1)
+		return cli_usage_error("resolve", "expected NAME or ADDRESS");
+	o->queries = argv + a.next;
+	o->nqueries = argc - a.next;
+	o->query = o->queries[0];
 	return CLI_OK;
 }
 
@@ -38,39 +41,54 @@ static const char *family_name(int family)
 	return family == AF_INET6 ? "ipv6" : "ipv4";
 }
 
-static int reverse(const struct resolve_opts *o, const skt_addr *a)
+/* A failed lookup: the usual line on stderr and, with --json, an entry of
+ * its own on stdout, so that every name given has one. */
+static int failed(const struct resolve_opts *o, const char *query, int err)
+{
+	if (o->json) {
+		fputs("{\"name\":", stdout);
+		cli_json_str(stdout, query);
+		printf(",\"error\":\"%s\",\"message\":", skt_errname(err));
+		cli_json_str(stdout, skt_strerror(err));
+		fputs("}\n", stdout);
+	}
+	return cli_fail("resolve", query, err);
+}
+
+static int reverse(const struct resolve_opts *o, const char *query,
+		   const skt_addr *a)
 {
 	char name[SKT_HOST_MAX + 1];
 	int rc = skt_resolve_reverse(a, name, sizeof name, 0);
 	if (rc < 0)
-		return cli_fail("resolve", o->query, rc);
+		return failed(o, query, rc);
 	if (o->json) {
 		fputs("{\"address\":", stdout);
-		cli_json_str(stdout, o->query);
+		cli_json_str(stdout, query);
 		fputs(",\"name\":", stdout);
 		cli_json_str(stdout, name);
 		fputs("}\n", stdout);
 	} else {
-		printf("%s %s\n", o->query, name);
+		printf("%s %s\n", query, name);
 	}
 	return CLI_OK;
 }
 
-static int forward(const struct resolve_opts *o)
+static int forward(const struct resolve_opts *o, const char *query)
 {
 	skt_addrlist l = {0};
-	int rc = skt_resolve(&l, o->query, NULL, o->family, SOCK_STREAM,
+	int rc = skt_resolve(&l, query, NULL, o->family, SOCK_STREAM,
 			     SKT_RESOLVE_CANON);
 	if (rc < 0)
-		return cli_fail("resolve", o->query, rc);
-	const char *canon = l.canonname != NULL ? l.canonname : o->query;
+		return failed(o, query, rc);
+	const char *canon = l.canonname != NULL ? l.canonname : query;
 	for (size_t i = 0; i < l.n; i++) {
 		char host[SKT_ADDRSTRLEN];
 		skt_addr_format_host(&l.addrs[i], host, sizeof host);
 		int fam = skt_addr_family(&l.addrs[i]);
 		if (o->json) {
 			fputs("{\"name\":", stdout);
-			cli_json_str(stdout, o->query);
+			cli_json_str(stdout, query);
 			fputs(",\"address\":", stdout);
 			cli_json_str(stdout, host);
 			printf(",\"family\":\"%s\",\"canonical\":", family_name(fam));
@@ -90,20 +108,30 @@ static int run(int argc, char **argv)
 	int rc = cmd_resolve_parse(argc, argv, &o);
 	if (rc != CLI_OK)
 		return rc;
-	skt_addr a;
-	/* A literal address asks for its name; anything else for addresses. */
-	if (skt_addr_from_ip(&a, o.query, 0) == 0)
-		return reverse(&o, &a);
-	return forward(&o);
+	rc = CLI_OK;
+	for (int i = 0; i < o.nqueries; i++) {
+		const char *q = o.queries[i];
+		skt_addr a;
+		/* A literal address asks for its name; anything else for
+		 * addresses. */
+		int r = skt_addr_from_ip(&a, q, 0) == 0 ? reverse(&o, q, &a)
+							: forward(&o, q);
+		if (r != CLI_OK)
+			rc = r;
+		/* Each name's lines leave before the next lookup blocks. */
+		fflush(stdout);
+	}
+	return rc;
 }
 
 const cli_cmd cli_cmd_resolve = {
 	.name = "resolve",
 	.summary = "look up a name's addresses, or an address's name",
 	.usage =
-		"usage: sockit resolve [-4|-6] [--json] NAME|ADDRESS\n"
+		"usage: sockit resolve [-4|-6] [--json] NAME|ADDRESS...\n"
 		"  Print every address of NAME in the order the system would try\n"
 		"  them, with family and canonical name; for an ADDRESS, its name.\n"
+		"  Several are looked up in turn; exit 1 if any failed.\n"
 		"  -4, -6     only IPv4 / only IPv6 addresses\n"
 		"  --json     one JSON object per line\n",
 	.run = run,

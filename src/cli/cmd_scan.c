@@ -40,6 +40,10 @@ static int parse_value(int ch, const char *arg, struct scan_opts *o)
 				   SKT_SCAN_PARALLEL_MAX, &v);
 		o->so.parallel = (int)v;
 		return rc;
+	case 'T':
+		rc = cli_opt_count("scan", "--top-ports", arg, 1, 65535, &v);
+		o->top_ports = (unsigned)v;
+		return rc;
 	default: { /* 'r': N or N/s */
 		char text[24];
 		size_t n = strcspn(arg, "/");
@@ -55,11 +59,17 @@ static int parse_value(int ch, const char *arg, struct scan_opts *o)
 	}
 }
 
-/* HOST PORTS, or HOST:PORTS ("127.0.0.1:22,80", "[::1]:1-1024"). */
+/* HOST PORTS, or HOST:PORTS ("127.0.0.1:22,80", "[::1]:1-1024"), or HOST
+ * alone with --top-ports. */
 static int parse_target(int nargs, char **args, struct scan_opts *o,
 			char *buf, size_t cap)
 {
-	if (nargs == 1 && (args[0][0] == '[' || strchr(args[0], ':') ==
+	if (o->top_ports > 0 && nargs == 1) {
+		o->host = args[0];
+	} else if (o->top_ports > 0) {
+		return cli_usage_error("scan", "--top-ports N and PORTS "
+				       "conflict: give one");
+	} else if (nargs == 1 && (args[0][0] == '[' || strchr(args[0], ':') ==
 						    strrchr(args[0], ':'))) {
 		const char *colon = args[0][0] == '[' ? strstr(args[0], "]:")
 						      : strchr(args[0], ':');
@@ -76,8 +86,8 @@ static int parse_target(int nargs, char **args, struct scan_opts *o,
 		o->ports_text = args[1];
 	}
 	if (o->host == NULL)
-		return cli_usage_error("scan", "expected HOST PORTS or "
-				       "HOST:PORTS");
+		return cli_usage_error("scan", "expected HOST PORTS, "
+				       "HOST:PORTS or HOST --top-ports N");
 	int rc = cli_parse_host("scan", o->host, &o->ep);
 	if (rc != CLI_OK)
 		return rc;
@@ -85,11 +95,42 @@ static int parse_target(int nargs, char **args, struct scan_opts *o,
 	return CLI_OK;
 }
 
+/* A service name in PORTS, for the transport scanned (/etc/services). */
+static int port_of_name(const char *name, void *arg)
+{
+	const struct scan_opts *o = arg;
+	int rc = skt_service_port(name, o->so.socktype == SOCK_DGRAM
+						 ? SOCK_DGRAM : SOCK_STREAM);
+	return rc == 0 ? SKT_EAI_SERVICE : rc;
+}
+
+/* --top-ports N: no frequency table is built in (nmap's comes under the
+ * Nmap Public Source License); the first N ports the services database
+ * names for the transport stand in, in its order (port order on Debian
+ * and most systems). A database with fewer gives fewer. */
+static int top_ports(struct scan_opts *o)
+{
+	static uint16_t ports[65535];
+	int type = o->so.socktype == SOCK_DGRAM ? SOCK_DGRAM : SOCK_STREAM;
+	int n = skt_service_ports(ports, o->top_ports, type);
+	if (n <= 0)
+		return cli_usage_error("scan", "--top-ports: the services "
+				       "database names no %s port",
+				       type == SOCK_DGRAM ? "udp" : "tcp");
+	skt_portset_clear(&o->ports);
+	for (int i = 0; i < n; i++)
+		skt_portset_add(&o->ports, ports[i]);
+	return CLI_OK;
+}
+
 static int parse_ports(struct scan_opts *o)
 {
+	if (o->top_ports > 0)
+		return top_ports(o);
 	skt_portset_error pe;
-	int rc = skt_portset_parse(&o->ports, o->ports_text,
-				   strlen(o->ports_text), &pe);
+	int rc = skt_portset_parse_names(&o->ports, o->ports_text,
+					 strlen(o->ports_text), port_of_name,
+					 o, &pe);
 	/* Name the bad item; an empty one has nothing to show but where. */
 	if (rc < 0 && pe.len == 0)
 		return cli_usage_error("scan", "ports '%s': %s at offset %zu",
@@ -108,6 +149,7 @@ int cmd_scan_parse(int argc, char **argv, struct scan_opts *o)
 		{"timeout", required_argument, NULL, 't'},
 		{"parallel", required_argument, NULL, 'p'},
 		{"rate", required_argument, NULL, 'r'},
+		{"top-ports", required_argument, NULL, 'T'},
 		{"udp", no_argument, NULL, 'u'},
 		{NULL, 0, NULL, 0},
 	};
@@ -330,10 +372,15 @@ const cli_cmd cli_cmd_scan = {
 		"usage: sockit scan [-4|-6] [-u] [--timeout MS] [--parallel N]\n"
 		"                   [--rate N/s] [--open] [--json]\n"
 		"                   HOST PORTS | HOST:PORTS | [V6]:PORTS\n"
+		"                   | HOST --top-ports N\n"
 		"  Probe every port in PORTS on HOST's first address, many at once,\n"
 		"  and print each open port (and the others, when few) with its\n"
 		"  service name and the reason for its state.\n"
-		"  PORTS        ports and ranges, e.g. 22,80,8000-8100, or all\n"
+		"  PORTS        ports, ranges and service names, e.g.\n"
+		"               22,80,8000-8100, http,ssh, 1024- (to 65535),\n"
+		"               -- -1024 (from 1), or all\n"
+		"  --top-ports N  the first N ports /etc/services names for the\n"
+		"               transport (its order), instead of PORTS\n"
 		"  -4, -6       only IPv4 / only IPv6 addresses of HOST\n"
 		"  -u, --udp    UDP: open on a reply, closed on an ICMP refusal,\n"
 		"               open|filtered when neither comes\n"

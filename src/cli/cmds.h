@@ -23,7 +23,9 @@
 struct resolve_opts {
 	int family;
 	bool json;
-	const char *query;
+	const char *query; /* the first of the nqueries in queries */
+	char **queries;
+	int nqueries;
 };
 int cmd_resolve_parse(int argc, char **argv, struct resolve_opts *o);
 
@@ -58,6 +60,7 @@ struct scan_opts {
 	skt_endpoint ep;
 	const char *host;
 	const char *ports_text;
+	unsigned top_ports; /* --top-ports N instead of PORTS; 0: not given */
 	skt_portset ports;
 };
 int cmd_scan_parse(int argc, char **argv, struct scan_opts *o);
