@@ -84,8 +84,7 @@ static void broadcast(struct clients *cs, const struct client *from,
 	reap(cs);
 }
 
-static void on_data(skt_stream *s, int status, const uint8_t *data,
-		    size_t len)
+static void on_data(skt_stream *s, int status, const uint8_t *data, size_t len)
 {
 	skt_server_conn *c = skt_stream_udata(s);
 	struct client *k = skt_server_conn_state(c);

@@ -20,8 +20,8 @@
  * SKT_SERVER_DRAIN_MS to end, then the deadline resets the connection and
  * closed() kills what is left.
  */
-#include "tools/serve/services.h"
 #include "tools/exec/spawn.h"
+#include "tools/serve/services.h"
 
 #include <errno.h>
 #include <signal.h>
