@@ -235,6 +235,30 @@ class Exec(unittest.TestCase):
             for s in (a, b, d):
                 s.close()
 
+    def test_per_ip_cap_and_deny_apply_to_programs(self):
+        with exec_serve(PY, "-c", PID_SLEEP, opts=("--max-per-ip", "1")) as srv:
+            a = connect(srv.port)
+            self.assertGreater(int(a.makefile().readline()), 0)
+            try:
+                with connect(srv.port) as b:
+                    b.sendall(b"?")
+                    self.assertEqual(b.recv(10), b"")
+            except ConnectionResetError:
+                pass
+            srv.wait_for(r"refused: --max-per-ip 1 reached")
+            self.assertEqual(len(children(srv.p.pid)), 1)
+            rc, log = srv.stop()
+            self.assertEqual(rc, 0, log)
+            a.close()
+        with exec_serve("cat", opts=("--deny", "127.0.0.0/8")) as srv:
+            try:
+                got = ask(srv.port, b"x")
+            except ConnectionResetError:
+                got = b""
+            self.assertEqual(got, b"")
+            rc, log = srv.stop()
+            self.assertIn("0 accepted, 1 refused", log)
+
     def test_stop_ends_every_child(self):
         with exec_serve(PY, "-c", PID_SLEEP) as srv:
             socks = [connect(srv.port) for _ in range(3)]
