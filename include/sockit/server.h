@@ -56,7 +56,8 @@ struct skt_service {
 	int (*worker_new)(skt_server_worker *w, void **state);
 	void (*worker_free)(void *state);
 	/* An admitted connection: start reading or writing. Returns 0, or an
-	 * error and the connection is reset. */
+	 * error: the connection is reset and the error reported (an ERROR
+	 * event, what "open"). */
 	int (*open)(skt_server_conn *c);
 	/* The server is stopping: end c gracefully (NULL: skt_stream_close,
 	 * which stops reading and sends what is queued). */
@@ -168,7 +169,7 @@ typedef struct skt_server_event {
 	int err;                    /* CLOSE: 0 or why; ERROR: the code */
 	int refusal;                /* REFUSED: SKT_SERVER_REFUSE_* */
 	size_t limit;               /* REFUSED: the limit's value */
-	const char *what;           /* ERROR: "accept", "udp" */
+	const char *what;           /* ERROR: "accept", "udp", "open" */
 	unsigned quiet;             /* ERROR: like errors not reported since */
 	long in, out;               /* DATAGRAM */
 	int64_t ms;                 /* CLOSE: age; STOPPED: uptime; timeout */

@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import sys
+import tempfile
 import threading
 import time
 import unittest
@@ -281,6 +282,25 @@ class Exec(unittest.TestCase):
             self.assertIn("1 reset at the shutdown deadline", log)
             self.assertLess(time.monotonic() - t0, TIMEOUT)
             s.close()
+
+    def test_program_gone_at_spawn_is_reported(self):
+        with tempfile.TemporaryDirectory() as d:
+            prog = os.path.join(d, "prog")
+            with open(prog, "w") as f:
+                f.write("#!/bin/sh\necho hi\n")
+            os.chmod(prog, 0o755)
+            with exec_serve(prog) as srv:
+                self.assertEqual(ask(srv.port), b"hi\n")
+                os.unlink(prog)
+                try:
+                    got = ask(srv.port)
+                except ConnectionResetError:
+                    got = b""
+                self.assertEqual(got, b"")
+                srv.wait_for(r"exec: open: no such file or directory")
+                rc, log = srv.stop()
+                self.assertEqual(rc, 0, log)
+                self.assertIn("1 errors", log)
 
     def test_usage_errors(self):
         rc, _, err = run("serve", "exec")
