@@ -247,6 +247,20 @@ class ExecOne(unittest.TestCase):
         rc, _, err = sockit("connect", "--send", "x", "--exec", "cat",
                             "127.0.0.1", "9")
         self.assertEqual(rc, 2)
+        with socket.socket() as held:  # bound, not listening: refuses
+            held.bind(("127.0.0.1", 0))
+            port = str(held.getsockname()[1])
+            rc, _, err = sockit("connect", "--exec", " ".join(["cat"] * 63),
+                                "127.0.0.1", port)
+        self.assertEqual(rc, 1, err)  # 63 words are taken
+        self.assertIn("connection refused", err)
+        rc, _, err = sockit("connect", "--exec", " ".join(["cat"] * 64),
+                            "127.0.0.1", "9")
+        self.assertEqual(rc, 2)
+        self.assertIn("over 63 words", err)
+        rc, _, err = sockit("connect", "--exec", "x" * 1024, "127.0.0.1", "9")
+        self.assertEqual(rc, 2)
+        self.assertIn("over 1023 bytes", err)
 
 
 class UnixDgram(unittest.TestCase):
