@@ -7,7 +7,6 @@ of fixed ports (22, 80, the services database's first ones) run in a
 network namespace of their own with only its loopback up (as root), so
 they meet nobody's server; the tests check which ports were scanned."""
 import json
-import socket
 import subprocess
 import unittest
 
