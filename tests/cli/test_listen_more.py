@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
 from bridgetest import (TIMEOUT, Listener, Server, free_port, read_line,
@@ -143,11 +142,12 @@ class Broker(unittest.TestCase):
         self.assertEqual(rc, 0, err)
 
     def test_a_slow_reader_is_cut_off_and_the_others_go_on(self):
-        lst = self.start()
+        lst = self.start("-v")
         try:
             sender, reader, stalled = (self.member(lst.port)
                                        for _ in range(3))
-            time.sleep(0.2)  # all three admitted before the first byte
+            for _ in range(3):  # all three admitted before the first byte
+                self.assertIn("connected", read_line(lst.p.stderr))
             # In step: the reader takes each block before the next is
             # sent, so only the one that never reads falls behind.
             block = os.urandom(1 << 16)
