@@ -36,6 +36,8 @@ CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -fPIC -Iinclude -Isrc $(CFLA
 # Tests also see their helpers (tests/lib); the library does not.
 $(BUILD)/obj/tests/%.o: CFLAGS_ALL += -Itests/lib
 LDFLAGS_ALL := $(LDFLAGS)
+# OpenSSL 3 (libssl-dev) for sockit/tls.h.
+LIBS := -lssl -lcrypto -lpthread
 
 ifeq ($(SAN),1)
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -95,19 +97,19 @@ $(TOOLS): $(TOOLS_OBJ)
 	ar rcs $@ $^
 
 $(SHARED): $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,libsockit.so.$(SOVERSION) $(LDFLAGS_ALL) -o $@ $^
+	$(CC) -shared -Wl,-soname,libsockit.so.$(SOVERSION) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 	ln -sf libsockit.so.$(SOVERSION) $(BUILD)/libsockit.so
 
 $(BIN): $(CLI_OBJ) $(TOOLS) $(STATIC)
-	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(TOOLS) $(STATIC)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(TOOLS) $(STATIC) $(LIBS)
 
 $(BUILD)/examples/%: $(BUILD)/obj/examples/%.o $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS_ALL) -o $@ $< $(STATIC)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(STATIC) $(LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TESTLIB_OBJ) $(TOOLS) $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS_ALL) -o $@ $< $(TESTLIB_OBJ) $(TOOLS) $(STATIC) -lcriterion
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(TESTLIB_OBJ) $(TOOLS) $(STATIC) $(LIBS) -lcriterion
 
 # ---- Fuzz harnesses (fuzz/README.md) ----
 # fuzz/<name>.c is a harness. Built here it is a replay program (main() in
@@ -130,12 +132,13 @@ endif
 
 $(BUILD)/fuzz/%: $(BUILD)/obj/fuzz/%.o $(FUZZ_LIB_OBJ) $(FUZZ_MAIN) $(TOOLS) $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS_ALL) $(FUZZ_LDFLAGS) -o $@ $(filter %.o,$^) $(TOOLS) $(STATIC)
+	$(CC) $(LDFLAGS_ALL) $(FUZZ_LDFLAGS) -o $@ $(filter %.o,$^) $(TOOLS) $(STATIC) $(LIBS)
 
 # The CLI harnesses link the command's own files (never main.c): the
 # argv ones call each command's parse entry (src/cli/cmds.h).
 FUZZ_CMD_OBJ := $(filter-out %/main.o,$(CLI_OBJ))
-$(BUILD)/fuzz/cli: $(BUILD)/obj/src/cli/cli.o $(BUILD)/obj/src/cli/cli_opt.o
+$(BUILD)/fuzz/cli: $(BUILD)/obj/src/cli/cli.o $(BUILD)/obj/src/cli/cli_opt.o \
+	$(BUILD)/obj/src/cli/json.o
 $(BUILD)/fuzz/cli_argv $(BUILD)/fuzz/serve_argv $(BUILD)/fuzz/bench_argv: \
 	$(FUZZ_CLI_OBJ) $(FUZZ_CMD_OBJ)
 
@@ -166,7 +169,7 @@ TORTURE_MAX ?= 1000
 $(TORTURE_BIN): $(TORTURE_OBJ) $(TESTLIB_OBJ) $(TOOLS) $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) $(addprefix -Wl$(comma)--wrap=,$(TORTURE_WRAP)) \
-		-o $@ $(TORTURE_OBJ) $(TESTLIB_OBJ) $(TOOLS) $(STATIC) -lcriterion -lpthread
+		-o $@ $(TORTURE_OBJ) $(TESTLIB_OBJ) $(TOOLS) $(STATIC) $(LIBS) -lcriterion
 
 torture-bins: $(TORTURE_BIN)
 

@@ -308,9 +308,10 @@ def unit_us(v, u):
 
 def parse_skbench(text):
     d = json.loads(text)
-    lat = d["latency_us"]
+    lat = d["latency_s"]  # seconds, as all of sockit's JSON (docs/json.md)
+    us = lambda v: v * 1e6 if v is not None else None
     return {"rps": d["requests_per_s"], "requests": d["requests"], "errors": d["errors"],
-            "p50_us": lat["p50"], "p99_us": lat["p99"], "gen_self_share": d["cpu"]["share"],
+            "p50_us": us(lat["p50"]), "p99_us": us(lat["p99"]), "gen_self_share": d["cpu"]["share"],
             "generator": d}
 
 def parse_echo_load(text):

@@ -82,7 +82,7 @@ static int serve_client(int fd, const char *who)
 		return fail(who, err);
 	}
 	/* A client idle this long mid-conversation is gone. */
-	skt_conn_settimeout(c, TIMEOUT_MS);
+	skt_conn_set_timeout(c, TIMEOUT_MS);
 	err = echo_frames(c);
 	skt_conn_free(c);
 	if (err < 0) /* this client's trouble, not the server's */

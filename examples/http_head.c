@@ -114,7 +114,7 @@ int main(int argc, char **argv)
 		free(req);
 		return fail("conn", err);
 	}
-	skt_conn_settimeout(c, TIMEOUT_MS);
+	skt_conn_set_timeout(c, TIMEOUT_MS);
 	int rc = head(c, req);
 	skt_conn_free(c);
 	free(req);

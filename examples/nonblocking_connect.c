@@ -21,7 +21,7 @@
  *     as a sockit code.
  *   - connect() on a host *name* resolves it first, blocking, which defeats
  *     the non-blocking socket. We resolve first, as its own step, and hand
- *     skt_connect_addr() an address with timeout 0 ("start and return").
+ *     skt_connect_one() an address with timeout 0 ("start and return").
  *   - sendall() on a non-blocking socket raises BlockingIOError when the
  *     send buffer fills; skt_send_all() waits for room, bounded by its
  *     timeout.
@@ -65,7 +65,7 @@ static int wait_for(int fd, short events, int timeout_ms)
 /* Start the connect, wait for it to finish, and ask how it went. */
 static int connect_nonblocking(const skt_addr *a)
 {
-	int fd = skt_connect_addr(a, SOCK_STREAM, 0);
+	int fd = skt_connect_one(a, SOCK_STREAM, 0);
 	if (fd < 0)
 		return fd; /* failed at once (e.g. no route) */
 	int err = wait_for(fd, POLLOUT, WAIT_MS);
@@ -150,7 +150,7 @@ int main(int argc, char **argv)
 	int fd = connect_nonblocking(&list.addrs[0]);
 	char where[SKT_ADDRSTRLEN];
 	skt_addr_format(&list.addrs[0], where, sizeof where);
-	skt_addrlist_free(&list);
+	skt_addrlist_fini(&list);
 	if (fd < 0) {
 		fprintf(stderr, PROG ": connect to %s: %s\n", where,
 			skt_strerror(fd));

@@ -11,7 +11,7 @@
  *     host is resolved once, up front, and a resolver failure is reported
  *     as such rather than as a closed port.
  *   - A socket cannot be reused after a failed connect, so a loop over
- *     ports in Python needs a new socket each time; skt_connect_addrs()
+ *     ports in Python needs a new socket each time; skt_connect_any()
  *     makes one per attempt, tries every address of the host (v6 and v4,
  *     Happy Eyeballs), and bounds the whole attempt by the timeout.
  *
@@ -46,7 +46,7 @@ static int check_port(const skt_addrlist *host, uint16_t port, int timeout_ms)
 	}
 	skt_connect_opts opts = SKT_CONNECT_OPTS_INIT;
 	opts.timeout_ms = timeout_ms;
-	int fd = skt_connect_addrs(addrs, host->n, &opts);
+	int fd = skt_connect_any(addrs, host->n, &opts);
 	free(addrs);
 	if (fd < 0)
 		return fd;
@@ -95,6 +95,6 @@ int main(int argc, char **argv)
 		}
 		fflush(stdout);
 	}
-	skt_addrlist_free(&list);
+	skt_addrlist_fini(&list);
 	return closed == 0 ? 0 : 1;
 }

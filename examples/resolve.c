@@ -78,6 +78,6 @@ int main(int argc, char **argv)
 		skt_addr_format_host(&list.addrs[i], host, sizeof host);
 		printf("%s\n", host);
 	}
-	skt_addrlist_free(&list);
+	skt_addrlist_fini(&list);
 	return 0;
 }

@@ -11,7 +11,7 @@
  *
  * What sockit takes away:
  *   - Each option has its own level (SOL_SOCKET, IPPROTO_TCP, IPPROTO_IPV6)
- *     and SO_LINGER its own struct; skt_sock_setopt() takes a name and an
+ *     and SO_LINGER its own struct; skt_sock_set_opt() takes a name and an
  *     int (linger: seconds, -1 off), and picks level and layout itself.
  *   - Reading back is where surprises show: Linux reports twice the buffer
  *     size asked for (the kernel counts its bookkeeping, socket(7)), and
@@ -45,9 +45,9 @@ static const struct {
 static int set_and_show(int fd, size_t i)
 {
 	int value = -1;
-	int err = skt_sock_setopt(fd, options[i].opt, options[i].value);
+	int err = skt_sock_set_opt(fd, options[i].opt, options[i].value);
 	if (err == 0)
-		err = skt_sock_getopt(fd, options[i].opt, &value);
+		err = skt_sock_opt(fd, options[i].opt, &value);
 	if (err < 0) {
 		fprintf(stderr, PROG ": %s: %s\n", options[i].name,
 			skt_strerror(err));

@@ -1,8 +1,9 @@
 /* bench_argv.c - fuzz `sockit bench`'s option parsing through its
  * parse-only entry point, cmd_bench_parse (src/cli/cmds.h), with
  * fuzzer-made argv: options, targets (HOST:PORT, HOST PORT, unix:PATH,
- * http:// URLs), and the HTTP request built from --path and --header.
- * Parse only: nothing is resolved or connected.
+ * http:// URLs), and the HTTP request built from -X, --path and --header.
+ * Parse only: nothing is resolved or connected, and --body's file is not
+ * read (with --body the request is built later, by run()).
  *
  * Input: up to 16 arguments separated by NUL bytes.
  *
@@ -19,13 +20,15 @@
 
 #include <string.h>
 
-static void check_request(const bench_opts *o)
+static void check_request(const struct bench_cli *b)
 {
+	const bench_opts *o = &b->o;
 	const char *r = o->request;
-	size_t n = o->request_len;
+	const char *m = b->method != NULL ? b->method : "GET";
+	size_t n = o->request_len, mlen = strlen(m);
 	FUZZ_CHECK(r != NULL && n >= 4 && n < BENCH_REQUEST_MAX);
 	FUZZ_CHECK(strlen(r) == n);
-	FUZZ_CHECK(strncmp(r, "GET ", 4) == 0);
+	FUZZ_CHECK(strncmp(r, m, mlen) == 0 && r[mlen] == ' ');
 	FUZZ_CHECK(memcmp(r + n - 4, "\r\n\r\n", 4) == 0);
 	/* Only the last CRLF may follow another. */
 	const char *end = strstr(r, "\r\n\r\n");
@@ -49,8 +52,10 @@ static void check_accepted(const struct bench_cli *b)
 	FUZZ_CHECK(o->pipeline >= 1 && o->timeout_ms >= 1);
 	FUZZ_CHECK(o->duration_ms > 0 || o->requests > 0);
 	FUZZ_CHECK(!o->udp || o->mode == BENCH_ECHO);
-	if (o->mode == BENCH_HTTP)
-		check_request(o);
+	if (o->mode == BENCH_HTTP && b->body_file == NULL)
+		check_request(b);
+	if (o->mode == BENCH_HTTP && b->body_file != NULL)
+		FUZZ_CHECK(o->request == NULL);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -63,10 +63,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	skt_frame_decoder d;
 	skt_frame_decoder_init(&d, max);
 	feed(&d, in.p, in.n, NULL, &whole);
-	skt_frame_decoder_free(&d);
+	skt_frame_decoder_fini(&d);
 	skt_frame_decoder_init(&d, max);
 	feed(&d, in.p, in.n, &sp, &split);
-	skt_frame_decoder_free(&d);
+	skt_frame_decoder_fini(&d);
 
 	FUZZ_CHECK(fuzz_msgs_equal(&whole, &split));
 	fuzz_msgs_free(&whole);

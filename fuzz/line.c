@@ -66,10 +66,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	skt_line_decoder d;
 	skt_line_decoder_init(&d, max, delim);
 	feed(&d, in.p, in.n, NULL, &whole);
-	skt_line_decoder_free(&d);
+	skt_line_decoder_fini(&d);
 	skt_line_decoder_init(&d, max, delim);
 	feed(&d, in.p, in.n, &sp, &split);
-	skt_line_decoder_free(&d);
+	skt_line_decoder_fini(&d);
 
 	FUZZ_CHECK(fuzz_msgs_equal(&whole, &split));
 	fuzz_msgs_free(&whole);

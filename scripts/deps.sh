@@ -11,7 +11,7 @@ set -eu
 # libclang_rt.fuzzer) for `make fuzz`, valgrind for `make valgrind`;
 # bench: libhttp-parser-dev as the reference of bench/parse, gnuplot-nox
 # for plots of `sockit bench` results.
-pkgs="gcc make pkg-config libc6-dev libcriterion-dev python3 iproute2 iptables util-linux netcat-openbsd socat ncat nmap libuv1-dev libevent-dev clang libclang-rt-14-dev valgrind wrk apache2-utils nginx-light libhttp-parser-dev gnuplot-nox"
+pkgs="gcc make pkg-config libc6-dev libssl-dev openssl libcriterion-dev python3 iproute2 iptables util-linux netcat-openbsd socat ncat nmap libuv1-dev libevent-dev clang libclang-rt-14-dev valgrind wrk apache2-utils nginx-light libhttp-parser-dev gnuplot-nox"
 
 missing=""
 for p in $pkgs; do

@@ -168,7 +168,7 @@ typedef struct skt_addrlist {
 /* Resolve host and service (either may be NULL, not both) to every address
  * of family (AF_UNSPEC, AF_INET, AF_INET6) for socktype (0 means
  * SOCK_STREAM), in getaddrinfo's order, duplicates removed. On success
- * fills *out (free it with skt_addrlist_free) and returns the count (> 0).
+ * fills *out (free it with skt_addrlist_fini) and returns the count (> 0).
  * Errors: resolver codes (SKT_EAI_NONAME, SKT_EAI_AGAIN, SKT_EAI_SERVICE,
  * ...; skt_strerror gives the resolver's message), SKT_EBADPORT for a
  * numeric service outside 0..65535 or with trailing characters, SKT_ENOMEM. Blocks for as
@@ -177,7 +177,7 @@ int skt_resolve(skt_addrlist *out, const char *host, const char *service,
 		int family, int socktype, int flags);
 
 /* Free what skt_resolve put in l and zero it; a zeroed list is fine. */
-void skt_addrlist_free(skt_addrlist *l);
+void skt_addrlist_fini(skt_addrlist *l);
 
 /* Reverse lookup: the name of a's host. With SKT_RESOLVE_NUMERIC, the
  * numeric form. Returns the length, or SKT_EAI_NONAME when a has no name. */

@@ -38,8 +38,8 @@ void skt_conn_free(skt_conn *c);
 
 int skt_conn_fd(const skt_conn *c);
 /* Timeout for every later call: SKT_TIMEOUT_NONE, 0, or milliseconds. */
-void skt_conn_settimeout(skt_conn *c, int timeout_ms);
-int skt_conn_gettimeout(const skt_conn *c);
+void skt_conn_set_timeout(skt_conn *c, int timeout_ms);
+int skt_conn_timeout(const skt_conn *c);
 /* Bytes received and buffered but not yet read. */
 size_t skt_conn_buffered(const skt_conn *c);
 

@@ -5,7 +5,7 @@
  * are -errno (SKT_ECONNREFUSED == -ECONNREFUSED); resolver errors live in
  * their own range and carry the resolver's own message; sockit's own
  * conditions (EOF before the expected bytes, frame too large, malformed
- * input, bad address syntax) have a third range. One table below generates
+ * input, bad address syntax, TLS failures) have a third range. One table below generates
  * the enum, skt_strerror() and skt_errname(), so they never drift apart.
  */
 #ifndef SOCKIT_ERR_H
@@ -92,7 +92,17 @@ extern "C" {
 	XX(EBADPORT, -4091, "invalid port")                                  \
 	XX(EBADHOST, -4090, "invalid host")                                  \
 	XX(EBADADDR, -4089, "invalid address syntax")                        \
-	XX(ENOADDR, -4088, "no address to try")
+	XX(ENOADDR, -4088, "no address to try")                              \
+	XX(ETLS, -4110, "tls handshake failed")                              \
+	XX(ETLSUNTRUSTED, -4111, "certificate not trusted")                  \
+	XX(ETLSNAME, -4112, "certificate does not match the name")           \
+	XX(ETLSEXPIRED, -4113, "certificate expired")                        \
+	XX(ETLSNOTYET, -4114, "certificate not yet valid")                   \
+	XX(ETLSPIN, -4115, "certificate matches no pin")                     \
+	XX(ETLSVERSION, -4116, "no tls version both sides accept")           \
+	XX(ETLSNOSHARED, -4117, "no cipher or application protocol in common") \
+	XX(ETLSNOCERT, -4118, "peer sent no certificate")                    \
+	XX(ETRUNCATED, -4119, "peer closed without close_notify (truncated)")
 
 typedef enum skt_errno {
 #define XX(name, msg) SKT_##name = -name,

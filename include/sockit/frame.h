@@ -48,7 +48,7 @@ typedef struct skt_frame_decoder {
 /* max 0 means SKT_FRAME_MAX_DEFAULT. */
 void skt_frame_decoder_init(skt_frame_decoder *d, size_t max);
 /* Release the decoder's buffer; the decoder can be init'ed again. */
-void skt_frame_decoder_free(skt_frame_decoder *d);
+void skt_frame_decoder_fini(skt_frame_decoder *d);
 
 /* Feed len bytes of input. Returns how many bytes of in were consumed
  * (>= 0). When that completes a frame, *msg and *msglen are set (pointing
@@ -72,7 +72,7 @@ typedef struct skt_line_decoder {
 
 /* max 0 means SKT_LINE_MAX_DEFAULT. */
 void skt_line_decoder_init(skt_line_decoder *d, size_t max, uint8_t delim);
-void skt_line_decoder_free(skt_line_decoder *d);
+void skt_line_decoder_fini(skt_line_decoder *d);
 
 /* Like skt_frame_decode; *line excludes the delimiter. SKT_ETOOBIG when a
  * line grows past max without a delimiter (sticky). */

@@ -72,20 +72,20 @@ typedef struct skt_connect_opts {
  * the first address. opts may be NULL for the defaults. Returns the
  * connected fd, or the error of the last attempt to fail (SKT_ETIMEDOUT when
  * the timeout ended the call), or a resolver error. timeout_ms 0 is
- * SKT_EINVAL here (use skt_connect_addr for a non-blocking connect). */
+ * SKT_EINVAL here (use skt_connect_one for a non-blocking connect). */
 int skt_connect(const char *host, const char *service,
 		const skt_connect_opts *opts);
 
 /* The Happy Eyeballs part of skt_connect, over n given addresses (which it
  * reorders as RFC 8305 section 4 says). Same returns as skt_connect. */
-int skt_connect_addrs(const skt_addr *addrs, size_t n,
+int skt_connect_any(const skt_addr *addrs, size_t n,
 		      const skt_connect_opts *opts);
 
 /* Connect a new socket of type to one address (IP or Unix). With
  * timeout_ms 0 it returns the fd as soon as the connect has started: it may
  * still be in progress; wait for POLLOUT, then ask skt_sock_error(). Else
  * returns the connected fd or an error (SKT_ETIMEDOUT, SKT_ECONNREFUSED...). */
-int skt_connect_addr(const skt_addr *a, int type, int timeout_ms);
+int skt_connect_one(const skt_addr *a, int type, int timeout_ms);
 
 /* ---- Listening and accepting ---- */
 
@@ -266,8 +266,8 @@ typedef enum skt_opt {
 
 /* Set or read one option. Returns 0 or -errno (SKT_EINVAL for an unknown
  * opt, SKT_ENOPROTOOPT for one that does not apply to the socket). */
-int skt_sock_setopt(int fd, skt_opt opt, int value);
-int skt_sock_getopt(int fd, skt_opt opt, int *value);
+int skt_sock_set_opt(int fd, skt_opt opt, int value);
+int skt_sock_opt(int fd, skt_opt opt, int *value);
 
 /* The option's name, e.g. "nodelay"; NULL for an unknown opt. */
 const char *skt_opt_name(skt_opt opt);

@@ -13,5 +13,6 @@
 #include "sockit/relay.h"
 #include "sockit/scan.h"
 #include "sockit/server.h"
+#include "sockit/tls.h"
 
 #endif

@@ -101,13 +101,13 @@ int skt_resolve(skt_addrlist *out, const char *host, const char *service,
 		rc = copy_canon(out, res->ai_canonname);
 	freeaddrinfo(res);
 	if (rc < 0) {
-		skt_addrlist_free(out);
+		skt_addrlist_fini(out);
 		return rc;
 	}
 	return out->n > INT_MAX ? INT_MAX : (int)out->n;
 }
 
-void skt_addrlist_free(skt_addrlist *l)
+void skt_addrlist_fini(skt_addrlist *l)
 {
 	if (l == NULL)
 		return;

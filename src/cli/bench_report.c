@@ -4,6 +4,7 @@
  * unrounded, for scripts such as bench/suite.sh. */
 #include "bench_report.h"
 #include "cli.h"
+#include "json.h"
 
 #include <unistd.h>
 
@@ -17,7 +18,10 @@ bool bench_progress_wanted(const bench_progress_state *ps)
 void bench_progress_draw(const bench_progress *p, void *arg)
 {
 	bench_progress_state *ps = arg;
-	if (p->elapsed_s < 0) {
+	if (p->setup) {
+		fprintf(stderr, "\r\033[Kopening connections (%u so far)",
+			p->settled);
+	} else if (p->elapsed_s < 0) {
 		fprintf(stderr, "\r\033[Kwarming up (%.0f s left)",
 			-p->elapsed_s);
 	} else {
@@ -84,48 +88,155 @@ static const char *transport(const bench_opts *o)
 	return o->udp ? "udp" : "tcp";
 }
 
-static void report_json(FILE *out, const bench_opts *o, const char *target,
+/* A latency in microseconds as seconds; null when nothing completed. */
+static void latency(cli_json *j, const char *key, double us_v, bool have)
+{
+	if (have)
+		cli_json_num(j, key, us_v / 1e6, 9);
+	else
+		cli_json_null(j, key);
+}
+
+/* "host": the name as given (null for a literal), "other_addresses":
+ * the name's addresses not used, each with why. */
+static void json_target(cli_json *j, const bench_target *t)
+{
+	cli_json_text(j, "host", t->host);
+	cli_json_array(j, "other_addresses");
+	for (size_t i = 0; i < t->nothers; i++) {
+		cli_json_object(j, NULL);
+		cli_json_text(j, "address", t->others[i]);
+		cli_json_error(j, "error", t->other_err[i], NULL);
+		cli_json_close(j);
+	}
+	cli_json_close(j);
+}
+
+static void json_counts(cli_json *j, const bench_opts *o, const bench_result *r)
+{
+	cli_json_uint(j, "connects", r->c.connects);
+	cli_json_uint(j, "connections_used", r->conns_used);
+	cli_json_secs(j, "setup_s", r->setup_s);
+	cli_json_uint(j, "retried", r->c.retried);
+	cli_json_uint(j, "resets_after_connect", r->c.early_resets);
+	if (o->mode != BENCH_HTTP)
+		return;
+	cli_json_object(j, "statuses");
+	for (int s = BENCH_STATUS_MIN; s < BENCH_STATUS_END; s++) {
+		if (r->c.statuses[s] == 0)
+			continue;
+		char key[8];
+		snprintf(key, sizeof(key), "%d", s);
+		cli_json_uint(j, key, r->c.statuses[s]);
+	}
+	cli_json_close(j);
+}
+
+static void report_json(FILE *out, const bench_opts *o, const bench_target *t,
 			const bench_result *r)
 {
 	struct figures f = figures_of(r);
-	fprintf(out, "{\"mode\":\"%s\",\"transport\":\"%s\",\"target\":",
-		mode_names[o->mode], transport(o));
-	cli_json_str(out, target);
-	fprintf(out,
-		",\"connections\":%u,\"threads\":%u,\"pipeline\":%u,"
-		"\"size\":%zu,\"rate\":%.0f,\"model\":\"%s\","
-		"\"duration_s\":%.6f,\"requests\":%llu,\"errors\":%llu,"
-		"\"requests_per_s\":%.2f,\"mb_per_s_in\":%.3f,"
-		"\"mb_per_s_out\":%.3f,\"bytes_in\":%llu,\"bytes_out\":%llu,"
-		"\"connects\":%llu,",
-		o->conns, r->threads, o->pipeline, o->size, o->rate,
-		o->rate > 0 ? "open" : "closed", r->elapsed_s,
-		(unsigned long long)r->c.requests,
-		(unsigned long long)bench_errors(&r->c), f.rps, f.mb_in,
-		f.mb_out, (unsigned long long)r->c.bytes_in,
-		(unsigned long long)r->c.bytes_out,
-		(unsigned long long)r->c.connects);
-	fprintf(out,
-		"\"latency_us\":{\"min\":%.3f,\"mean\":%.3f,\"p50\":%.3f,"
-		"\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f},",
-		f.min, f.mean, f.p50, f.p90, f.p99, f.p999, f.max);
-	fputs("\"errors_by_kind\":{", out);
+	cli_json j;
+	cli_json_begin(&j, out, "report");
+	cli_json_text(&j, "mode", mode_names[o->mode]);
+	cli_json_text(&j, "transport", transport(o));
+	cli_json_addr(&j, NULL, &o->target);
+	json_target(&j, t);
+	cli_json_uint(&j, "connections", o->conns);
+	cli_json_uint(&j, "threads", r->threads);
+	cli_json_uint(&j, "pipeline", o->pipeline);
+	cli_json_uint(&j, "size_bytes", o->size);
+	cli_json_num(&j, "rate_per_s", o->rate, 0);
+	cli_json_text(&j, "model", o->rate > 0 ? "open" : "closed");
+	cli_json_bool(&j, "interrupted", r->interrupted);
+	cli_json_secs(&j, "duration_s", r->elapsed_s);
+	cli_json_uint(&j, "requests", r->c.requests);
+	cli_json_uint(&j, "errors", bench_errors(&r->c));
+	cli_json_num(&j, "requests_per_s", f.rps, 2);
+	cli_json_num(&j, "bytes_in_per_s", f.mb_in * 1e6, 0);
+	cli_json_num(&j, "bytes_out_per_s", f.mb_out * 1e6, 0);
+	cli_json_uint(&j, "bytes_in", r->c.bytes_in);
+	cli_json_uint(&j, "bytes_out", r->c.bytes_out);
+	json_counts(&j, o, r);
+	bool have = r->latency.count > 0;
+	cli_json_object(&j, "latency_s");
+	latency(&j, "min", f.min, have);
+	latency(&j, "mean", f.mean, have);
+	latency(&j, "p50", f.p50, have);
+	latency(&j, "p90", f.p90, have);
+	latency(&j, "p99", f.p99, have);
+	latency(&j, "p999", f.p999, have);
+	latency(&j, "max", f.max, have);
+	cli_json_close(&j);
+	cli_json_object(&j, "errors_by_kind");
 	for (int k = 0; k < BENCH_E_COUNT; k++)
-		fprintf(out, "%s\"%s\":%llu", k > 0 ? "," : "",
-			bench_err_name(k),
-			(unsigned long long)r->c.errors[k]);
-	fprintf(out,
-		"},\"cpu\":{\"user_s\":%.3f,\"sys_s\":%.3f,"
-		"\"share\":%.3f}}\n",
-		r->user_s, r->sys_s, f.cpu_share);
+		cli_json_uint(&j, bench_err_name(k), r->c.errors[k]);
+	cli_json_close(&j);
+	cli_json_object(&j, "cpu");
+	cli_json_num(&j, "user_s", r->user_s, 3);
+	cli_json_num(&j, "sys_s", r->sys_s, 3);
+	cli_json_num(&j, "share", f.cpu_share, 3);
+	cli_json_close(&j);
+	cli_json_end(&j);
 }
 
-static void report_text(FILE *out, const bench_opts *o, const char *target,
+static bool status_expected(const bench_opts *o, int s)
+{
+	return o->status != 0 ? s == o->status : s >= 200 && s < 300;
+}
+
+/* After the bad_status line: which statuses those were. */
+static void unexpected_statuses(FILE *out, const bench_opts *o,
+				const bench_result *r)
+{
+	const char *sep = " (";
+	for (int s = BENCH_STATUS_MIN; s < BENCH_STATUS_END; s++) {
+		if (r->c.statuses[s] == 0 || status_expected(o, s))
+			continue;
+		fprintf(out, "%s%d: %llu", sep, s,
+			(unsigned long long)r->c.statuses[s]);
+		sep = ", ";
+	}
+	if (sep[0] == ',')
+		fputc(')', out);
+}
+
+/* wrk's "Non-2xx" in full: every status received, by count. */
+static void report_statuses(FILE *out, const bench_result *r)
+{
+	fputs("  statuses   ", out);
+	bool any = false;
+	for (int s = BENCH_STATUS_MIN; s < BENCH_STATUS_END; s++) {
+		if (r->c.statuses[s] == 0)
+			continue;
+		fprintf(out, "%s %d: %llu", any ? "," : "", s,
+			(unsigned long long)r->c.statuses[s]);
+		any = true;
+	}
+	fputs(any ? "\n" : " none\n", out);
+}
+
+/* "  localhost: also [::1]:80 (connection refused)" */
+static void text_target(FILE *out, const bench_target *t)
+{
+	if (t->host == NULL)
+		return;
+	fprintf(out, "  address     %s of %s", t->text, t->host);
+	for (size_t i = 0; i < t->nothers; i++) {
+		fprintf(out, "%s%s", i == 0 ? "; not used: " : ", ",
+			t->others[i]);
+		if (t->other_err[i] != 0)
+			fprintf(out, " (%s)", skt_strerror(t->other_err[i]));
+	}
+	fputc('\n', out);
+}
+
+static void report_text(FILE *out, const bench_opts *o, const bench_target *t,
 			const bench_result *r)
 {
 	struct figures f = figures_of(r);
 	fprintf(out, "%s %s %s: %u connection%s, %u thread%s, ",
-		mode_names[o->mode], transport(o), target, o->conns,
+		mode_names[o->mode], transport(o), t->text, o->conns,
 		o->conns == 1 ? "" : "s", r->threads,
 		r->threads == 1 ? "" : "s");
 	if (o->mode != BENCH_HTTP)
@@ -136,39 +247,71 @@ static void report_text(FILE *out, const bench_opts *o, const char *target,
 		fprintf(out, "open model at %.0f/s\n", o->rate);
 	else
 		fprintf(out, "closed model\n");
-	fprintf(out, "  %.2f s, %llu requests, %llu errors\n", r->elapsed_s,
+	text_target(out, t);
+	fprintf(out, "  %.2f s%s, %llu requests, %llu errors\n", r->elapsed_s,
+		r->interrupted ? " (interrupted)" : "",
 		(unsigned long long)r->c.requests,
 		(unsigned long long)bench_errors(&r->c));
+	fprintf(out,
+		"  setup       %.2f s before the window: %u of %u "
+		"connection%s up\n",
+		r->setup_s, r->conns_used, o->conns, o->conns == 1 ? "" : "s");
 	fprintf(out, "  requests/s  %.1f\n", f.rps);
 	fprintf(out, "  MB/s        %.2f in, %.2f out\n", f.mb_in, f.mb_out);
-	fprintf(out,
-		"  latency us  min %.1f  p50 %.1f  p90 %.1f  p99 %.1f  "
-		"p99.9 %.1f  max %.1f  mean %.1f%s\n",
-		f.min, f.p50, f.p90, f.p99, f.p999, f.max, f.mean,
-		o->mode == BENCH_CONNECT ? " (connect)" : "");
+	if (r->latency.count > 0)
+		fprintf(out,
+			"  latency us  min %.1f  p50 %.1f  p90 %.1f  p99 %.1f  "
+			"p99.9 %.1f  max %.1f  mean %.1f%s\n",
+			f.min, f.p50, f.p90, f.p99, f.p999, f.max, f.mean,
+			o->mode == BENCH_CONNECT ? " (connect)" : "");
+	else
+		fprintf(out, "  latency us  n/a (nothing completed)\n");
+	if (o->mode == BENCH_HTTP)
+		report_statuses(out, r);
+	if (r->c.retried > 0)
+		fprintf(out,
+			"  retried     %llu request%s sent again on a new "
+			"connection: pipelined behind a response that closed "
+			"theirs\n",
+			(unsigned long long)r->c.retried,
+			r->c.retried == 1 ? "" : "s");
 	fprintf(out,
 		"  cpu         user %.2f s, sys %.2f s: %.0f%% of one "
 		"CPU\n",
 		r->user_s, r->sys_s, f.cpu_share * 100);
-	for (int k = 0; k < BENCH_E_COUNT; k++)
-		if (r->c.errors[k] > 0)
-			fprintf(out, "  errors      %llu %s: %s\n",
-				(unsigned long long)r->c.errors[k],
-				bench_err_name(k), bench_err_text(k));
+	for (int k = 0; k < BENCH_E_COUNT; k++) {
+		if (r->c.errors[k] == 0)
+			continue;
+		fprintf(out, "  errors      %llu %s: %s",
+			(unsigned long long)r->c.errors[k], bench_err_name(k),
+			bench_err_text(k));
+		if (k == BENCH_E_BAD_STATUS)
+			unexpected_statuses(out, o, r);
+		fputc('\n', out);
+	}
+	if (r->c.early_resets * 2 > bench_errors(&r->c))
+		fprintf(out,
+			"  hint        most errors are connections the server "
+			"closed right after accepting them: it may cap "
+			"connections per client address or in all (sockit "
+			"serve: --max-per-ip, --max-conns)%s\n",
+			o->sources < 2 ? "; --sources spreads the client "
+					 "addresses towards 127.x"
+				       : "");
 }
 
-void bench_report(FILE *out, const bench_opts *o, const char *target,
+void bench_report(FILE *out, const bench_opts *o, const bench_target *t,
 		  const bench_result *r, bool json)
 {
 	if (json)
-		report_json(out, o, target, r);
+		report_json(out, o, t, r);
 	else
-		report_text(out, o, target, r);
-	fflush(out);
+		report_text(out, o, t, r);
+	cli_flush(out);
 }
 
 int bench_verdict(const bench_result *r)
 {
 	return r->c.requests > 0 && bench_errors(&r->c) == 0 ? CLI_OK
-								  : CLI_FAIL;
+							     : CLI_FAIL;
 }

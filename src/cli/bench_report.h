@@ -22,8 +22,21 @@ void bench_progress_draw(const bench_progress *p, void *arg);
 /* Erase the progress line, if one was drawn. */
 void bench_progress_clear(bench_progress_state *ps);
 
+#define BENCH_OTHERS_MAX 8
+
+/* What the target was: the address used and, for a name, the name and
+ * its other addresses with why each was not used. */
+typedef struct bench_target {
+	char text[SKT_ADDRSTRLEN]; /* the address used */
+	const char *host;	   /* the name given; NULL for an address */
+	size_t nothers;
+	char others[BENCH_OTHERS_MAX][64];
+	int other_err[BENCH_OTHERS_MAX]; /* its connect's error; 0: not
+					    tried (another answered first) */
+} bench_target;
+
 /* The report of a finished run, as text or as one JSON object. */
-void bench_report(FILE *out, const bench_opts *o, const char *target,
+void bench_report(FILE *out, const bench_opts *o, const bench_target *t,
 		  const bench_result *r, bool json);
 
 /* CLI_OK when requests completed and none failed, else CLI_FAIL. */

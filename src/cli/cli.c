@@ -2,7 +2,9 @@
  * ports, targets, worker counts, allow/deny lists, JSON strings. The
  * option loop and value parsers are cli_opt.c's. */
 #include "cli.h"
+#include "json.h"
 
+#include <errno.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -19,6 +21,17 @@ void cli_print_usage(const cli_cmd *c, FILE *out)
 
 int cli_fail(const char *cmd, const char *what, int err)
 {
+	FILE *jf = cli_json_error_stream();
+	if (jf != NULL) {
+		cli_json j;
+		cli_json_begin(&j, jf, "error");
+		cli_json_text(&j, "command", cmd);
+		cli_json_error(&j, "error", err, what);
+		cli_json_end(&j);
+		/* A log on stderr goes there line by line, at once. */
+		if (jf == stderr)
+			return CLI_FAIL;
+	}
 	fprintf(stderr, "sockit: %s: %s: %s\n", cmd, what, skt_strerror(err));
 	return CLI_FAIL;
 }
@@ -34,6 +47,39 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return CLI_USAGE;
 }
 
+/* The errno of stdout's first failed flush, 0 if none. */
+static int stdout_err;
+
+int cli_flush(FILE *f)
+{
+	errno = 0;
+	int rc = fflush(f);
+	if (rc != 0 && f == stdout && stdout_err == 0)
+		stdout_err = errno;
+	return rc;
+}
+
+int cli_finish_stdout(const char *cmd, int rc)
+{
+	/* A write that failed inside printf leaves its data buffered, so this
+	 * flush fails again with that write's errno. */
+	bool failed = ferror(stdout) != 0 || stdout_err != 0;
+	if (cli_flush(stdout) != 0)
+		failed = true;
+	int err = stdout_err;
+	/* EBADF with nothing pending: stdout was closed and never used. */
+	errno = 0;
+	if (fclose(stdout) != 0 && !failed && errno != EBADF) {
+		failed = true;
+		err = errno;
+	}
+	if (!failed)
+		return rc;
+	fprintf(stderr, "sockit: %s%sstdout: %s\n", cmd != NULL ? cmd : "",
+		cmd != NULL ? ": " : "", skt_strerror(err > 0 ? -err : SKT_EIO));
+	return rc == CLI_OK ? CLI_FAIL : rc;
+}
+
 void cli_raise_nofile(void)
 {
 	struct rlimit rl;
@@ -41,6 +87,22 @@ void cli_raise_nofile(void)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+}
+
+void cli_print_attempts(const char *cmd, const skt_connect_report *rep)
+{
+	for (size_t i = 0; i < rep->n; i++) {
+		const skt_attempt *a = &rep->attempts[i];
+		char addr[SKT_ADDRSTRLEN];
+		skt_addr_format(&a->addr, addr, sizeof(addr));
+		fprintf(stderr, "sockit: %s: tried %s at +%lld ms: %s after "
+			"%lld ms\n", cmd, addr, (long long)a->start_ms,
+			a->err == 0 ? "connected" : skt_strerror(a->err),
+			(long long)(a->end_ms - a->start_ms));
+	}
+	if (rep->total > rep->n)
+		fprintf(stderr, "sockit: %s: (%zu more attempts not listed)\n",
+			cmd, rep->total - rep->n);
 }
 
 void cli_json_str(FILE *out, const char *s)

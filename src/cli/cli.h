@@ -31,6 +31,17 @@ int cli_fail(const char *cmd, const char *what, int err);
  * CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* fflush(f), remembering why stdout failed: glibc drops what a failed
+ * flush could not write, so a later flush succeeds and only ferror()
+ * remains. Use it, not fflush, wherever a command flushes stdout. */
+int cli_flush(FILE *f);
+/* Flush and close stdout once, at exit: stdio writes only when its buffer
+ * fills or at the flush, so a full disk or a pipe whose reader left shows
+ * here, not at printf. On a failure (now, in an earlier write, or in an
+ * earlier cli_flush) prints
+ * "sockit: CMD: stdout: why" (cmd NULL: "sockit: stdout: why") and
+ * returns CLI_FAIL in place of CLI_OK; otherwise returns rc. */
+int cli_finish_stdout(const char *cmd, int rc);
 /* Print the command's usage text to out. */
 void cli_print_usage(const cli_cmd *c, FILE *out);
 const cli_cmd *cli_find(const char *name);
@@ -135,6 +146,10 @@ bool cli_cidrs_admit(const cli_cidrs *allow, const cli_cidrs *deny,
  * want many sockets at once, and the hard limit is the administrator's
  * to set (nginx's worker_rlimit_nofile, Go's default since 1.19). */
 void cli_raise_nofile(void);
+
+/* -v of connect and check: every address Happy Eyeballs tried, when, and
+ * how it ended, one "sockit: CMD: tried ..." line each on stderr. */
+void cli_print_attempts(const char *cmd, const skt_connect_report *rep);
 
 /* Write s as a JSON string literal (quotes and escapes included). */
 void cli_json_str(FILE *out, const char *s);

@@ -3,11 +3,18 @@
  * builds the HTTP request; the engine is src/tools/bench/, the report
  * bench_report.c. */
 #include "cmds.h"
+#include "json.h"
 
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
+
+#define BODY_MAX   (1 << 20)
+#define METHOD_MAX 32
 
 static int parse_mode(const char *text, int *mode)
 {
@@ -31,6 +38,15 @@ static bool header_ok(const char *h)
 		if (*p <= ' ' || *p >= 127 || strchr("\"(),/;<=>?@[\\]{}", *p))
 			return false;
 	return strpbrk(h, "\r\n") == NULL;
+}
+
+/* A method is a token (RFC 9110 section 9.1). */
+static bool method_ok(const char *m)
+{
+	size_t n = strspn(m, "!#$%&'*+-.^_`|~0123456789"
+			     "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			     "abcdefghijklmnopqrstuvwxyz");
+	return n > 0 && n <= METHOD_MAX && m[n] == '\0';
 }
 
 static bool path_ok(const char *p)
@@ -76,6 +92,19 @@ static int parse_text(int ch, const char *arg, struct bench_cli *b)
 					       "poll", arg);
 		b->next = strcmp(arg, "poll") == 0;
 		return CLI_OK;
+	case 'X':
+		if (!method_ok(arg))
+			return cli_usage_error("bench", "--method '%s': want a "
+					       "token such as GET or POST", arg);
+		b->method = arg;
+		return CLI_OK;
+	case 'B': b->body_file = arg; return CLI_OK;
+	case 'C':
+		if (strpbrk(arg, "\r\n") != NULL || arg[0] == '\0')
+			return cli_usage_error("bench", "--content-type '%s': "
+					       "want a media type", arg);
+		b->content_type = arg;
+		return CLI_OK;
 	case 'P':
 		if (!path_ok(arg))
 			return cli_usage_error("bench", "--path '%s': want /... "
@@ -119,7 +148,7 @@ static int parse_value(int ch, const char *arg, struct bench_cli *b)
 	case 'R': return duration("--ramp", arg, 1, 0, &o->ramp_ms);
 	case 'S': rc = count("--sources", arg, 1, 254, &v);
 		o->sources = (unsigned)v; return rc;
-	case 'X': rc = count("--status", arg, 100, 599, &v);
+	case 'E': rc = count("--status", arg, 100, 599, &v);
 		o->status = (int)v; return rc;
 	case 'd':
 		b->duration_set = true;
@@ -188,33 +217,82 @@ static bool has_header(const struct bench_cli *b, const char *name)
 	return false;
 }
 
-/* The request every HTTP connection sends, built once. */
+/* Append to the request head; false once it would pass BENCH_REQUEST_MAX. */
+static bool put(char *r, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(r + *len, BENCH_REQUEST_MAX - *len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= BENCH_REQUEST_MAX - *len)
+		return false;
+	*len += (size_t)n;
+	return true;
+}
+
+/* --body: the whole file, at most BODY_MAX bytes ("-": standard input). */
+static int read_body(struct bench_cli *b)
+{
+	bool std_in = strcmp(b->body_file, "-") == 0;
+	FILE *f = std_in ? stdin : fopen(b->body_file, "rb");
+	if (f == NULL)
+		return cli_fail("bench", b->body_file, -errno);
+	b->body = malloc(BODY_MAX + 1);
+	size_t n = b->body != NULL ? fread(b->body, 1, BODY_MAX + 1, f) : 0;
+	int err = b->body == NULL ? SKT_ENOMEM : ferror(f) ? SKT_EIO : 0;
+	if (!std_in)
+		fclose(f);
+	if (err != 0)
+		return cli_fail("bench", b->body_file, err);
+	if (n > BODY_MAX)
+		return cli_usage_error("bench", "--body '%s': over %d bytes",
+				       b->body_file, BODY_MAX);
+	b->body_len = n;
+	return CLI_OK;
+}
+
+/* The request every HTTP connection sends, built once: the head, then
+ * the body when there is one (Content-Length always set with a body, and
+ * 0 for a POST, PUT or PATCH without one, as servers may insist, RFC 9110
+ * section 8.6). */
 static int build_request(struct bench_cli *b)
 {
+	const char *m = b->method != NULL ? b->method : "GET";
 	size_t len = 0;
 	char *r = b->request;
-	len += (size_t)snprintf(r, BENCH_REQUEST_MAX, "GET %s HTTP/1.1\r\n",
-				b->path != NULL ? b->path : "/");
-	if (!has_header(b, "Host") && len < BENCH_REQUEST_MAX)
-		len += (size_t)snprintf(r + len, BENCH_REQUEST_MAX - len,
-					"Host: %s\r\n", b->host_header);
-	if (!has_header(b, "User-Agent") && len < BENCH_REQUEST_MAX)
-		len += (size_t)snprintf(r + len, BENCH_REQUEST_MAX - len,
-					"User-Agent: sockit-bench/%s\r\n",
-					skt_version());
-	for (size_t i = 0; i < b->nheaders && len < BENCH_REQUEST_MAX; i++)
-		len += (size_t)snprintf(r + len, BENCH_REQUEST_MAX - len, "%s\r\n",
-					b->headers[i]);
-	if (!b->keepalive && len < BENCH_REQUEST_MAX)
-		len += (size_t)snprintf(r + len, BENCH_REQUEST_MAX - len,
-					"Connection: close\r\n");
-	if (len < BENCH_REQUEST_MAX)
-		len += (size_t)snprintf(r + len, BENCH_REQUEST_MAX - len, "\r\n");
-	if (len >= BENCH_REQUEST_MAX)
-		return cli_usage_error("bench", "the request is over %d bytes",
-				       BENCH_REQUEST_MAX);
+	bool ok = put(r, &len, "%s %s HTTP/1.1\r\n", m,
+		      b->path != NULL ? b->path : "/");
+	if (ok && !has_header(b, "Host"))
+		ok = put(r, &len, "Host: %s\r\n", b->host_header);
+	if (ok && !has_header(b, "User-Agent"))
+		ok = put(r, &len, "User-Agent: sockit-bench/%s\r\n",
+			 skt_version());
+	for (size_t i = 0; ok && i < b->nheaders; i++)
+		ok = put(r, &len, "%s\r\n", b->headers[i]);
+	if (ok && b->content_type != NULL)
+		ok = put(r, &len, "Content-Type: %s\r\n", b->content_type);
+	if (ok && (b->body_file != NULL || strcmp(m, "POST") == 0 ||
+		   strcmp(m, "PUT") == 0 || strcmp(m, "PATCH") == 0))
+		ok = put(r, &len, "Content-Length: %zu\r\n", b->body_len);
+	if (ok && !b->keepalive)
+		ok = put(r, &len, "Connection: close\r\n");
+	if (ok)
+		ok = put(r, &len, "\r\n");
+	if (!ok)
+		return cli_usage_error("bench", "the request head is over %d "
+				       "bytes", BENCH_REQUEST_MAX);
 	b->o.request = r;
 	b->o.request_len = len;
+	b->o.no_body = strcmp(m, "HEAD") == 0;
+	if (b->body_len == 0)
+		return CLI_OK;
+	b->whole = malloc(len + b->body_len);
+	if (b->whole == NULL)
+		return cli_fail("bench", "memory", SKT_ENOMEM);
+	memcpy(b->whole, r, len);
+	memcpy(b->whole + len, b->body, b->body_len);
+	b->o.request = b->whole;
+	b->o.request_len = len + b->body_len;
 	return CLI_OK;
 }
 
@@ -226,10 +304,17 @@ static int settle(struct bench_cli *b)
 	if (o->udp && o->mode != BENCH_ECHO)
 		return cli_usage_error("bench", "--udp is for --mode echo");
 	if (!http && (b->path != NULL || b->nheaders > 0 || !b->keepalive ||
-		      o->status != 0))
+		      o->status != 0 || b->method != NULL ||
+		      b->body_file != NULL || b->content_type != NULL))
 		return cli_usage_error("bench", "--path, --header, "
-				       "--no-keepalive and --status are for "
+				       "--no-keepalive, --status, --method, "
+				       "--body and --content-type are for "
 				       "--mode http");
+	if (b->content_type != NULL && b->body_file == NULL)
+		return cli_usage_error("bench", "--content-type needs --body");
+	if (b->body_file != NULL && has_header(b, "Content-Length"))
+		return cli_usage_error("bench", "--body sets Content-Length: "
+				       "no --header for it");
 	if (o->mode == BENCH_CONNECT && o->pipeline > 1)
 		return cli_usage_error("bench", "--pipeline is not for "
 				       "--mode connect");
@@ -248,7 +333,9 @@ static int settle(struct bench_cli *b)
 	if (!b->duration_set && o->requests == 0)
 		o->duration_ms = 10000;
 	o->threads = cli_workers(o->threads);
-	return http ? build_request(b) : CLI_OK;
+	/* With --body the request waits for the file, which run() reads:
+	 * a parse touches no file. */
+	return http && b->body_file == NULL ? build_request(b) : CLI_OK;
 }
 
 int cmd_bench_parse(int argc, char **argv, struct bench_cli *b)
@@ -271,7 +358,10 @@ int cmd_bench_parse(int argc, char **argv, struct bench_cli *b)
 		{"path", required_argument, NULL, 'P'},
 		{"header", required_argument, NULL, 'H'},
 		{"no-keepalive", no_argument, NULL, 'K'},
-		{"status", required_argument, NULL, 'X'},
+		{"status", required_argument, NULL, 'E'},
+		{"method", required_argument, NULL, 'X'},
+		{"body", required_argument, NULL, 'B'},
+		{"content-type", required_argument, NULL, 'C'},
 		{"json", no_argument, NULL, 'j'},
 		{"quiet", no_argument, NULL, 'q'},
 		{NULL, 0, NULL, 0},
@@ -283,7 +373,7 @@ int cmd_bench_parse(int argc, char **argv, struct bench_cli *b)
 		.next = -1,
 	};
 	cli_args a;
-	cli_args_init(&a, "bench", argc, argv, "46um:c:t:d:n:s:p:r:H:q",
+	cli_args_init(&a, "bench", argc, argv, "46um:c:t:d:n:s:p:r:H:X:q",
 		      longopts);
 	int rc = parse_options(&a, b);
 	if (rc != CLI_OK)
@@ -314,6 +404,49 @@ int cmd_bench_parse(int argc, char **argv, struct bench_cli *b)
 	return rc != CLI_OK ? rc : settle(b);
 }
 
+/* The name's addresses other than the one used, and why (the attempt's
+ * error; 0 when never tried). */
+static void note_others(struct bench_cli *b, const skt_addrlist *l,
+			const skt_connect_report *rep)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (skt_addr_equal(&l->addrs[i], &b->o.target) ||
+		    b->t.nothers == BENCH_OTHERS_MAX)
+			continue;
+		int err = 0;
+		for (size_t k = 0; k < rep->n; k++)
+			if (skt_addr_equal(&rep->attempts[k].addr, &l->addrs[i]) &&
+			    rep->attempts[k].err != SKT_ECANCELED)
+				err = rep->attempts[k].err;
+		skt_addr_format(&l->addrs[i], b->t.others[b->t.nothers],
+				sizeof(b->t.others[0]));
+		b->t.other_err[b->t.nothers++] = err;
+	}
+}
+
+/* A name with several addresses: connect once, as `sockit connect` does
+ * (Happy Eyeballs), and run against the address that answered, so that
+ * localhost on a host whose server listens on 127.0.0.1 only is not
+ * measured on its refusing ::1. When none answers, the first address is
+ * used, and the run counts its failures. */
+static void pick(struct bench_cli *b, const skt_addrlist *l)
+{
+	skt_connect_report rep = {0};
+	b->o.target = l->addrs[0];
+	if (l->n > 1 && !b->o.udp) {
+		skt_connect_opts co = SKT_CONNECT_OPTS_INIT;
+		co.timeout_ms = (int)b->o.timeout_ms;
+		co.report = &rep;
+		int fd = skt_connect_any(l->addrs, l->n, &co);
+		if (fd >= 0) {
+			close(fd);
+			if (rep.winner >= 0)
+				b->o.target = rep.attempts[rep.winner].addr;
+		}
+	}
+	note_others(b, l, &rep);
+}
+
 static int resolve(struct bench_cli *b, const skt_endpoint *ep)
 {
 	if (ep->kind == SKT_EP_UNIX) {
@@ -324,11 +457,72 @@ static int resolve(struct bench_cli *b, const skt_endpoint *ep)
 				     b->o.udp ? SOCK_DGRAM : SOCK_STREAM, 0);
 		if (rc < 0)
 			return rc;
-		b->o.target = l.addrs[0];
-		skt_addrlist_free(&l);
+		skt_addr lit;
+		if (skt_addr_parse(&lit, ep->host, SKT_PARSE_NO_PORT) < 0)
+			b->t.host = ep->host; /* a name, not a literal */
+		pick(b, &l);
+		skt_addrlist_fini(&l);
 	}
-	skt_addr_format(&b->o.target, b->target_text, sizeof(b->target_text));
+	skt_addr_format(&b->o.target, b->t.text, sizeof(b->t.text));
 	return 0;
+}
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+/* SIGINT, SIGTERM and SIGHUP end the run early with its report, as wrk
+ * and ab do; a second one kills (SA_RESETHAND), should the end hang. */
+static void catch_stops(bench_opts *o)
+{
+	struct sigaction sa = { .sa_handler = on_stop,
+				.sa_flags = SA_RESETHAND };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	o->stop = &stop_signal;
+}
+
+/* Refuse a run that would run out of file descriptors (each connection
+ * failing with EMFILE, for nothing), after raising the soft limit to the
+ * hard one as scan and serve do. */
+static int check_fds(const bench_opts *o)
+{
+	cli_raise_nofile();
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return CLI_OK;
+	uint64_t need = bench_fds_needed(o);
+	if (need <= rl.rlim_cur)
+		return CLI_OK;
+	fprintf(stderr,
+		"sockit: bench: -c %u needs about %llu file descriptors, over "
+		"this process's limit of %llu (ulimit -n; raise the hard "
+		"limit, or lower -c)\n",
+		o->conns, (unsigned long long)need,
+		(unsigned long long)rl.rlim_cur);
+	return CLI_FAIL;
+}
+
+/* What comes after the parse and before the run: --body's file and the
+ * request with it, the target's addresses, the fd limit. */
+static int prepare(struct bench_cli *b)
+{
+	if (b->body_file != NULL) {
+		int rc = read_body(b);
+		if (rc == CLI_OK)
+			rc = build_request(b);
+		if (rc != CLI_OK)
+			return rc;
+	}
+	int err = resolve(b, &b->ep);
+	if (err < 0)
+		return cli_fail("bench", b->ep.host, err);
+	return check_fds(&b->o);
 }
 
 static int run(int argc, char **argv)
@@ -337,26 +531,31 @@ static int run(int argc, char **argv)
 	bench_result *r = calloc(1, sizeof(*r));
 	int rc = b == NULL || r == NULL ? cli_fail("bench", "memory", SKT_ENOMEM)
 					: cmd_bench_parse(argc, argv, b);
+	if (rc == CLI_OK && b->json)
+		cli_json_errors(stdout);
+	if (rc == CLI_OK)
+		rc = prepare(b);
 	if (rc == CLI_OK) {
-		int err = resolve(b, &b->ep);
-		if (err < 0)
-			rc = cli_fail("bench", b->ep.host, err);
-	}
-	if (rc == CLI_OK) {
-		cli_raise_nofile();
 		bench_progress_state ps = { .cmd_quiet = b->quiet };
 		if (bench_progress_wanted(&ps)) {
 			b->o.progress = bench_progress_draw;
 			b->o.progress_arg = &ps;
 		}
+		catch_stops(&b->o);
 		int err = bench_run(&b->o, r);
 		bench_progress_clear(&ps);
 		if (err < 0) {
-			rc = cli_fail("bench", b->target_text, err);
+			rc = cli_fail("bench", b->t.text, err);
 		} else {
-			bench_report(stdout, &b->o, b->target_text, r, b->json);
-			rc = bench_verdict(r);
+			bench_report(stdout, &b->o, &b->t, r, b->json);
+			/* Interrupted: as a shell reports a death by signal. */
+			rc = r->interrupted ? 128 + stop_signal
+					    : bench_verdict(r);
 		}
+	}
+	if (b != NULL) {
+		free(b->body);
+		free(b->whole);
 	}
 	free(b);
 	free(r);
@@ -392,13 +591,19 @@ const cli_cmd cli_cmd_bench = {
 	"                        out once the loop's reads are done (now), or at\n"
 	"                        its next writable event, as wrk does (poll);\n"
 	"                        default: poll for http, now otherwise\n"
-	"      --sources N       connect to 127.x: rotate over 127.0.0.1..N as\n"
-	"                        source addresses (default 64; 1: off)\n"
+	"      --sources N       towards 127.x, in every mode: rotate over\n"
+	"                        127.0.0.1..N as source addresses (default 64;\n"
+	"                        1: off)\n"
 	"      --path PATH       http: the path (default /, or the URL's)\n"
 	"  -H, --header 'N: V'   http: one more request header (repeatable)\n"
 	"      --no-keepalive    http: a new connection per request\n"
 	"      --status N        http: the status expected (default: any 2xx)\n"
-	"      --json            one JSON object on stdout\n"
+	"  -X, --method METHOD   http: the method (default GET; HEAD expects\n"
+	"                        no bodies)\n"
+	"      --body FILE       http: send FILE (- for stdin, up to 1 MiB) as\n"
+	"                        each request's body, with its Content-Length\n"
+	"      --content-type T  http: the body's Content-Type\n"
+	"      --json            one JSON object on stdout (docs/json.md)\n"
 	"  -q, --quiet           no progress line on a terminal\n"
 	"  -4, -6                resolve HOST to IPv4 / IPv6 only\n"
 	"\n"
@@ -407,7 +612,10 @@ const cli_cmd cli_cmd_bench = {
 	"\n"
 	"Output: requests/s, MB/s, latency percentiles (p50 p90 p99 p99.9 max,\n"
 	"within 0.8%), errors by kind, and this process's own CPU time, so\n"
-	"that a saturated generator shows. Exit status: 0 when every request\n"
-	"succeeded, 1 when any failed or none completed, 2 on usage errors.\n",
+	"that a saturated generator shows. Ctrl-C (SIGINT, SIGTERM, SIGHUP) ends\n"
+	"the run early with the report so far, marked interrupted. Exit status:\n"
+	"0 when every request succeeded, 1 when any failed or none completed,\n"
+	"2 on usage errors, 128 + the signal's number when interrupted (130\n"
+	"for Ctrl-C).\n",
 	.run = run,
 };

@@ -90,23 +90,6 @@ int cmd_connect_parse(int argc, char **argv, struct connect_opts *o)
 	return validate(o);
 }
 
-/* -v: every address Happy Eyeballs tried, when, and how it ended. */
-static void print_report(const skt_connect_report *rep)
-{
-	for (size_t i = 0; i < rep->n; i++) {
-		const skt_attempt *a = &rep->attempts[i];
-		char addr[SKT_ADDRSTRLEN];
-		skt_addr_format(&a->addr, addr, sizeof(addr));
-		fprintf(stderr, "sockit: connect: tried %s at +%lld ms: %s after "
-			"%lld ms\n", addr, (long long)a->start_ms,
-			a->err == 0 ? "connected" : skt_strerror(a->err),
-			(long long)(a->end_ms - a->start_ms));
-	}
-	if (rep->total > rep->n)
-		fprintf(stderr, "sockit: connect: (%zu more attempts not listed)\n",
-			rep->total - rep->n);
-}
-
 static void print_connected(int fd, bool udp)
 {
 	skt_addr me, peer;
@@ -133,7 +116,7 @@ static int source_family(const struct connect_opts *o, int type)
 	if (rc < 0)
 		return rc;
 	fam = skt_addr_family(&l.addrs[0]);
-	skt_addrlist_free(&l);
+	skt_addrlist_fini(&l);
 	return fam;
 }
 
@@ -167,7 +150,7 @@ static int run(int argc, char **argv)
 	skt_connect_report rep = {0};
 	int fd = open_connection(&o, &rep);
 	if (o.b.verbose)
-		print_report(&rep);
+		cli_print_attempts("connect", &rep);
 	if (fd < 0)
 		return cli_fail("connect", o.target, fd);
 	if (o.b.verbose)

@@ -2,6 +2,7 @@
  * lookup, like `getent ahosts` and `getent hosts ADDRESS`, of each name in
  * turn; one that fails is reported and the others still printed. */
 #include "cmds.h"
+#include "json.h"
 
 #include <string.h>
 
@@ -41,33 +42,20 @@ static const char *family_name(int family)
 	return family == AF_INET6 ? "ipv6" : "ipv4";
 }
 
-/* A failed lookup: the usual line on stderr and, with --json, an entry of
- * its own on stdout, so that every name given has one. */
-static int failed(const struct resolve_opts *o, const char *query, int err)
-{
-	if (o->json) {
-		fputs("{\"name\":", stdout);
-		cli_json_str(stdout, query);
-		printf(",\"error\":\"%s\",\"message\":", skt_errname(err));
-		cli_json_str(stdout, skt_strerror(err));
-		fputs("}\n", stdout);
-	}
-	return cli_fail("resolve", query, err);
-}
-
 static int reverse(const struct resolve_opts *o, const char *query,
 		   const skt_addr *a)
 {
 	char name[SKT_HOST_MAX + 1];
 	int rc = skt_resolve_reverse(a, name, sizeof name, 0);
 	if (rc < 0)
-		return failed(o, query, rc);
+		return cli_fail("resolve", query, rc);
 	if (o->json) {
-		fputs("{\"address\":", stdout);
-		cli_json_str(stdout, query);
-		fputs(",\"name\":", stdout);
-		cli_json_str(stdout, name);
-		fputs("}\n", stdout);
+		cli_json j;
+		cli_json_begin(&j, stdout, "name");
+		cli_json_text(&j, "address", query);
+		cli_json_text(&j, "family", family_name(skt_addr_family(a)));
+		cli_json_text(&j, "name", name);
+		cli_json_end(&j);
 	} else {
 		printf("%s %s\n", query, name);
 	}
@@ -80,25 +68,25 @@ static int forward(const struct resolve_opts *o, const char *query)
 	int rc = skt_resolve(&l, query, NULL, o->family, SOCK_STREAM,
 			     SKT_RESOLVE_CANON);
 	if (rc < 0)
-		return failed(o, query, rc);
+		return cli_fail("resolve", query, rc);
 	const char *canon = l.canonname != NULL ? l.canonname : query;
 	for (size_t i = 0; i < l.n; i++) {
 		char host[SKT_ADDRSTRLEN];
 		skt_addr_format_host(&l.addrs[i], host, sizeof host);
 		int fam = skt_addr_family(&l.addrs[i]);
 		if (o->json) {
-			fputs("{\"name\":", stdout);
-			cli_json_str(stdout, query);
-			fputs(",\"address\":", stdout);
-			cli_json_str(stdout, host);
-			printf(",\"family\":\"%s\",\"canonical\":", family_name(fam));
-			cli_json_str(stdout, canon);
-			fputs("}\n", stdout);
+			cli_json j;
+			cli_json_begin(&j, stdout, "address");
+			cli_json_text(&j, "name", query);
+			cli_json_text(&j, "address", host);
+			cli_json_text(&j, "family", family_name(fam));
+			cli_json_text(&j, "canonical", canon);
+			cli_json_end(&j);
 		} else {
 			printf("%s %s %s\n", host, family_name(fam), canon);
 		}
 	}
-	skt_addrlist_free(&l);
+	skt_addrlist_fini(&l);
 	return CLI_OK;
 }
 
@@ -108,6 +96,8 @@ static int run(int argc, char **argv)
 	int rc = cmd_resolve_parse(argc, argv, &o);
 	if (rc != CLI_OK)
 		return rc;
+	if (o.json)
+		cli_json_errors(stdout);
 	rc = CLI_OK;
 	for (int i = 0; i < o.nqueries; i++) {
 		const char *q = o.queries[i];
@@ -119,7 +109,7 @@ static int run(int argc, char **argv)
 		if (r != CLI_OK)
 			rc = r;
 		/* Each name's lines leave before the next lookup blocks. */
-		fflush(stdout);
+		cli_flush(stdout);
 	}
 	return rc;
 }
@@ -133,6 +123,6 @@ const cli_cmd cli_cmd_resolve = {
 		"  them, with family and canonical name; for an ADDRESS, its name.\n"
 		"  Several are looked up in turn; exit 1 if any failed.\n"
 		"  -4, -6     only IPv4 / only IPv6 addresses\n"
-		"  --json     one JSON object per line\n",
+		"  --json     one JSON object per line (docs/json.md)\n",
 	.run = run,
 };

@@ -3,8 +3,8 @@
  * open). The scanner itself is skt_scan (src/scan/scan.c); this file
  * parses options, raises the fd limit, and prints. */
 #include "cmds.h"
+#include "json.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -178,16 +178,26 @@ int cmd_scan_parse(int argc, char **argv, struct scan_opts *o)
 	return rc != CLI_OK ? rc : parse_ports(o);
 }
 
-/* The first address of host, in the system's order. */
-static int target_of(const struct scan_opts *o, int socktype, skt_addr *a)
+
+/* Every address of host, in the system's order: the first is scanned,
+ * and the others are named, as nmap names them, so that a closed port on
+ * ::1 is not taken for the whole of "localhost". */
+static int resolve_host(struct scan_opts *o, int socktype)
 {
-	skt_addrlist l = {0};
-	int rc = skt_resolve(&l, o->host, NULL, o->family, socktype, 0);
-	if (rc < 0)
-		return rc;
-	*a = l.addrs[0];
-	skt_addrlist_free(&l);
-	return 0;
+	return skt_resolve(&o->addrs, o->host, NULL, o->family, socktype, 0);
+}
+
+static void print_others(const struct scan_opts *o)
+{
+	if (o->json || o->addrs.n < 2)
+		return;
+	printf("# other addresses for %s (not scanned):", o->host);
+	for (size_t i = 1; i < o->addrs.n; i++) {
+		char host[SKT_ADDRSTRLEN];
+		skt_addr_format_host(&o->addrs.addrs[i], host, sizeof(host));
+		printf("%s %s", i > 1 ? "," : "", host);
+	}
+	printf("\n");
 }
 
 static int64_t clock_ms(void)
@@ -231,18 +241,20 @@ static const char *proto(const skt_scan_opts *so)
 static void print_json(const struct scan_opts *o, const skt_scan_result *r,
 		       const char *service)
 {
-	printf("{\"type\":\"port\",\"port\":%u,\"proto\":\"%s\",\"state\":\"%s\","
-	       "\"service\":", r->port, proto(&o->so),
-	       skt_port_state_name(r->state));
-	if (service[0] != '\0')
-		cli_json_str(stdout, service);
-	else
-		fputs("null", stdout);
-	fputs(",\"reason\":", stdout);
-	cli_json_str(stdout, skt_scan_reason(r));
-	printf(",\"error\":%s%s%s,\"tries\":%d,\"rtt_ms\":%.3f}\n",
-	       r->err ? "\"" : "", r->err ? skt_errname(r->err) : "null",
-	       r->err ? "\"" : "", r->tries, (double)r->rtt_us / 1000);
+	cli_json j;
+	cli_json_begin(&j, stdout, "port");
+	cli_json_text(&j, "host", o->host);
+	skt_addr a = o->addrs.addrs[0];
+	skt_addr_set_port(&a, r->port);
+	cli_json_addr(&j, NULL, &a);
+	cli_json_text(&j, "transport", proto(&o->so));
+	cli_json_text(&j, "service", service[0] != '\0' ? service : NULL);
+	cli_json_text(&j, "state", skt_port_state_name(r->state));
+	cli_json_text(&j, "reason", skt_scan_reason(r));
+	cli_json_error(&j, "error", r->err, NULL);
+	cli_json_int(&j, "tries", r->tries);
+	cli_json_us(&j, "rtt_s", r->rtt_us);
+	cli_json_end(&j);
 }
 
 static void print_port(const struct scan_opts *o, const skt_scan_result *r)
@@ -280,6 +292,37 @@ static void print_ports(const struct scan_opts *o, const struct scan_out *out,
 	}
 }
 
+/* The counts by state, keyed by name ("open|filtered" as open_filtered:
+ * a key should not need quoting in jq). */
+static void print_summary_json(const struct scan_opts *o,
+			       const skt_scan_stats *st)
+{
+	cli_json j;
+	cli_json_begin(&j, stdout, "summary");
+	cli_json_text(&j, "host", o->host);
+	char host[SKT_ADDRSTRLEN];
+	skt_addr_format_host(&o->addrs.addrs[0], host, sizeof(host));
+	cli_json_text(&j, "address", host);
+	cli_json_array(&j, "other_addresses");
+	for (size_t i = 1; i < o->addrs.n; i++) {
+		skt_addr_format_host(&o->addrs.addrs[i], host, sizeof(host));
+		cli_json_text(&j, NULL, host);
+	}
+	cli_json_close(&j);
+	cli_json_text(&j, "transport", proto(&o->so));
+	cli_json_uint(&j, "ports", st->ports);
+	cli_json_uint(&j, "open", st->count[SKT_PORT_OPEN]);
+	cli_json_uint(&j, "closed", st->count[SKT_PORT_CLOSED]);
+	cli_json_uint(&j, "filtered", st->count[SKT_PORT_FILTERED]);
+	cli_json_uint(&j, "open_filtered", st->count[SKT_PORT_OPEN_FILTERED]);
+	cli_json_uint(&j, "self_connects", st->self_connects);
+	cli_json_uint(&j, "retries", st->retries);
+	cli_json_int(&j, "parallel", st->parallel_start);
+	cli_json_int(&j, "parallel_end", st->parallel_end);
+	cli_json_us(&j, "elapsed_s", st->elapsed_ms * 1000);
+	cli_json_end(&j);
+}
+
 static void print_summary(const struct scan_opts *o, const struct scan_out *out,
 			  const skt_scan_stats *st)
 {
@@ -288,17 +331,7 @@ static void print_summary(const struct scan_opts *o, const struct scan_out *out,
 		SKT_PORT_OPEN_FILTERED,
 	};
 	if (o->json) {
-		printf("{\"type\":\"summary\",\"host\":");
-		cli_json_str(stdout, o->host);
-		printf(",\"address\":\"%s\",\"proto\":\"%s\",\"ports\":%zu",
-		       out->target, proto(&o->so), st->ports);
-		for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
-			printf(",\"%s\":%zu", skt_port_state_name(order[i]),
-			       st->count[order[i]]);
-		printf(",\"self_connects\":%zu,\"retries\":%zu,"
-		       "\"parallel\":%d,\"parallel_end\":%d,\"elapsed_ms\":%lld}\n",
-		       st->self_connects, st->retries, st->parallel_start,
-		       st->parallel_end, (long long)st->elapsed_ms);
+		print_summary_json(o, st);
 		return;
 	}
 	for (size_t i = 1; i < sizeof(order) / sizeof(order[0]); i++) {
@@ -346,8 +379,6 @@ static int scan(struct scan_opts *o, const skt_addr *target)
 	free(out.by_port);
 	if (rc < 0)
 		return cli_fail("scan", out.target, rc);
-	if (fflush(stdout) != 0)
-		return cli_fail("scan", "stdout", -errno);
 	return CLI_OK;
 }
 
@@ -357,12 +388,16 @@ static int run(int argc, char **argv)
 	int rc = cmd_scan_parse(argc, argv, &o);
 	if (rc != CLI_OK)
 		return rc;
-	skt_addr target;
+	if (o.json)
+		cli_json_errors(stdout);
 	int socktype = o.so.socktype == SOCK_DGRAM ? SOCK_DGRAM : SOCK_STREAM;
-	rc = target_of(&o, socktype, &target);
+	rc = resolve_host(&o, socktype);
 	if (rc < 0)
 		return cli_fail("scan", o.host, rc);
-	return scan(&o, &target);
+	print_others(&o);
+	rc = scan(&o, &o.addrs.addrs[0]);
+	skt_addrlist_fini(&o.addrs);
+	return rc;
 }
 
 const cli_cmd cli_cmd_scan = {
@@ -375,7 +410,8 @@ const cli_cmd cli_cmd_scan = {
 		"                   | HOST --top-ports N\n"
 		"  Probe every port in PORTS on HOST's first address, many at once,\n"
 		"  and print each open port (and the others, when few) with its\n"
-		"  service name and the reason for its state.\n"
+		"  service name and the reason for its state. HOST's other\n"
+		"  addresses are listed as not scanned (-4 or -6 picks a family).\n"
 		"  PORTS        ports, ranges and service names, e.g.\n"
 		"               22,80,8000-8100, http,ssh, 1024- (to 65535),\n"
 		"               -- -1024 (from 1), or all\n"
@@ -389,6 +425,7 @@ const cli_cmd cli_cmd_scan = {
 		"               allows; the soft limit is raised to the hard one)\n"
 		"  --rate N/s   most probes started per second\n"
 		"  --open       only open ports\n"
-		"  --json       one JSON object per port, then a summary object\n",
+		"  --json       one JSON object per port, then a summary object\n"
+		"               (docs/json.md)\n",
 	.run = run,
 };

@@ -4,6 +4,7 @@
  * only adds the log: one line per event on stderr, as text or JSON Lines.
  */
 #include "cmds.h"
+#include "json.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -365,44 +366,37 @@ static void text_event(FILE *f, const skt_server_event *ev,
 	}
 }
 
-static void json_u(FILE *f, const char *key, unsigned long long v)
-{
-	fprintf(f, ",\"%s\":%llu", key, v);
-}
-
-static void json_stats(FILE *f, const skt_server_event *ev)
+static void json_stats(cli_json *j, const skt_server_event *ev)
 {
 	const skt_server_stats *st = ev->stats;
-	json_u(f, "open", st->open);
-	json_u(f, "accepted", st->accepted);
-	json_u(f, "refused", st->refused);
-	json_u(f, "timeouts", st->timeouts);
-	json_u(f, "cutoffs", st->cutoffs);
-	json_u(f, "errors", st->errors);
-	json_u(f, "bytes_in", st->bytes_in);
-	json_u(f, "bytes_out", st->bytes_out);
-	json_u(f, "datagrams_in", st->dgrams_in);
-	json_u(f, "datagrams_out", st->dgrams_out);
-	json_u(f, "uptime_ms", (unsigned long long)ev->ms);
+	cli_json_uint(j, "open", st->open);
+	cli_json_uint(j, "accepted", st->accepted);
+	cli_json_uint(j, "refused", st->refused);
+	cli_json_uint(j, "timeouts", st->timeouts);
+	cli_json_uint(j, "cutoffs", st->cutoffs);
+	cli_json_uint(j, "errors", st->errors);
+	cli_json_uint(j, "bytes_in", st->bytes_in);
+	cli_json_uint(j, "bytes_out", st->bytes_out);
+	cli_json_uint(j, "datagrams_in", st->dgrams_in);
+	cli_json_uint(j, "datagrams_out", st->dgrams_out);
+	cli_json_us(j, "uptime_s", (int64_t)ev->ms * 1000);
 }
 
-static void json_close(FILE *f, const skt_server_event *ev)
+static void json_close(cli_json *j, const skt_server_event *ev)
 {
 	const skt_server_conn *c = ev->conn;
 	const char *r = close_reason(ev);
-	json_u(f, "id", c->id);
-	if (c->who[0] != '\0') {
-		fputs(",\"nick\":", f);
-		cli_json_str(f, c->who);
-	}
-	fprintf(f, ",\"reason\":\"%s\"", r);
-	if (strcmp(r, "error") == 0)
-		fprintf(f, ",\"error\":\"%s\"", skt_errname(ev->err));
+	cli_json_uint(j, "id", c->id);
+	if (c->who[0] != '\0')
+		cli_json_text(j, "nick", c->who);
+	cli_json_text(j, "reason", r);
+	cli_json_error(j, "error", strcmp(r, "error") == 0 ? ev->err : 0,
+		       NULL);
 	if (c->end == SKT_SERVER_END_CUTOFF || c->end == SKT_SERVER_END_TOOBIG)
-		json_u(f, "limit", c->limit);
-	json_u(f, "bytes_in", c->in);
-	json_u(f, "bytes_out", c->out);
-	json_u(f, "ms", (unsigned long long)ev->ms);
+		cli_json_uint(j, "limit_bytes", c->limit);
+	cli_json_uint(j, "bytes_in", c->in);
+	cli_json_uint(j, "bytes_out", c->out);
+	cli_json_us(j, "duration_s", (int64_t)ev->ms * 1000);
 }
 
 static const char *const ev_names[] = {
@@ -410,45 +404,49 @@ static const char *const ev_names[] = {
 	"stats", "stopping", "stopped",
 };
 
+/* The keys of docs/json.md's serve section, in its order. */
 static void json_event(FILE *f, const skt_server_event *ev)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	char a[SKT_ADDRSTRLEN];
-	addr_text(ev->addr, a, sizeof(a));
-	fprintf(f, "{\"ts\":%lld.%03ld,\"event\":\"%s\",\"service\":\"%s\"",
-		(long long)ts.tv_sec, ts.tv_nsec / 1000000, ev_names[ev->kind],
-		ev->service);
-	if (ev->addr != NULL) {
-		fputs(ev->kind == SKT_SERVER_EV_LISTENING ? ",\"address\":"
-							: ",\"peer\":", f);
-		cli_json_str(f, a);
-	}
+	cli_json j;
+	cli_json_begin(&j, f, ev_names[ev->kind]);
+	cli_json_num(&j, "time", (double)ts.tv_sec +
+				       (double)(ts.tv_nsec / 1000000) / 1000, 3);
+	cli_json_text(&j, "server", ev->service);
+	if (ev->addr != NULL)
+		cli_json_addr(&j, ev->kind == SKT_SERVER_EV_LISTENING ? NULL
+								      : "peer",
+			      ev->addr);
 	if (ev->kind == SKT_SERVER_EV_LISTENING ||
 	    ev->kind == SKT_SERVER_EV_DATAGRAM)
-		fprintf(f, ",\"transport\":\"%s\"",
-			ev->transport == SOCK_DGRAM ? "udp" : "tcp");
-	if (ev->kind == SKT_SERVER_EV_OPEN)
-		json_u(f, "id", ev->conn->id);
-	else if (ev->kind == SKT_SERVER_EV_CLOSE)
-		json_close(f, ev);
-	else if (ev->kind == SKT_SERVER_EV_REFUSED)
-		fprintf(f, ",\"reason\":\"%s\",\"limit\":%zu",
-			refusal(ev->refusal), ev->limit);
-	else if (ev->kind == SKT_SERVER_EV_DATAGRAM)
-		fprintf(f, ",\"bytes_in\":%ld,\"bytes_out\":%ld", ev->in,
-			ev->out);
-	else if (ev->kind == SKT_SERVER_EV_ERROR)
-		fprintf(f, ",\"what\":\"%s\",\"error\":\"%s\","
-			"\"suppressed\":%u",
-			ev->what, skt_errname(ev->err), ev->quiet);
+		cli_json_text(&j, "transport",
+			      ev->transport == SOCK_DGRAM ? "udp" : "tcp");
+	if (ev->kind == SKT_SERVER_EV_OPEN) {
+		cli_json_uint(&j, "id", ev->conn->id);
+	} else if (ev->kind == SKT_SERVER_EV_CLOSE) {
+		json_close(&j, ev);
+	} else if (ev->kind == SKT_SERVER_EV_REFUSED) {
+		cli_json_text(&j, "reason", refusal(ev->refusal));
+		cli_json_uint(&j, "limit", ev->limit);
+	} else if (ev->kind == SKT_SERVER_EV_DATAGRAM) {
+		cli_json_int(&j, "bytes_in", ev->in);
+		if (ev->out < 0)
+			cli_json_null(&j, "bytes_out");
+		else
+			cli_json_int(&j, "bytes_out", ev->out);
+	} else if (ev->kind == SKT_SERVER_EV_ERROR) {
+		cli_json_text(&j, "what", ev->what);
+		cli_json_error(&j, "error", ev->err, NULL);
+		cli_json_uint(&j, "suppressed", ev->quiet);
+	}
 	if (ev->kind == SKT_SERVER_EV_STOPPING)
-		fprintf(f, ",\"signal\":\"%s\"", signame(ev->signum));
+		cli_json_text(&j, "signal", signame(ev->signum));
 	if (ev->stats != NULL)
-		json_stats(f, ev);
+		json_stats(&j, ev);
 	if (ev->kind == SKT_SERVER_EV_STOPPED)
-		json_u(f, "deadline_resets", ev->deadline_cuts);
-	fputc('}', f);
+		cli_json_uint(&j, "deadline_resets", ev->deadline_cuts);
+	cli_json_end(&j);
 }
 
 /* Formatted into a buffer and written with one write(2): lines from
@@ -473,7 +471,8 @@ static void log_event(const skt_server_event *ev, void *arg)
 		return;
 	if ((size_t)n > sizeof(buf) - 2)
 		n = (long)sizeof(buf) - 2;
-	buf[n++] = '\n';
+	if (n == 0 || buf[n - 1] != '\n') /* a JSON line has its own */
+		buf[n++] = '\n';
 	ssize_t w = write(STDERR_FILENO, buf, (size_t)n);
 	(void)w; /* nowhere left to report a failing stderr */
 }
@@ -486,19 +485,37 @@ static bool admit(const skt_addr *peer, void *arg)
 	return cli_cidrs_admit(&o->allow, &o->deny, peer);
 }
 
+/* A --file failure with a message of its own, in the log's form. */
+static int quotes_fail(const struct serve_opts *o, const char *what, int err,
+		       const char *why)
+{
+	if (!o->json) {
+		fprintf(stderr, "sockit: serve: %s: %s\n", what, why);
+		return CLI_FAIL;
+	}
+	cli_json j;
+	cli_json_begin(&j, stderr, "error");
+	cli_json_text(&j, "command", "serve");
+	cli_json_object(&j, "error");
+	cli_json_text(&j, "code", skt_errname(err));
+	cli_json_text(&j, "message", why);
+	cli_json_text(&j, "what", what);
+	cli_json_end(&j);
+	return CLI_FAIL;
+}
+
 static int load_quotes(struct serve_opts *o)
 {
 	size_t line;
 	int rc = quotes_load(&o->quotes, o->file, &line);
 	if (rc == SKT_ETOOBIG && line > 0) {
-		fprintf(stderr, "sockit: serve: %s: line %zu: a quote over 512 "
-			"characters (RFC 865)\n", o->file, line);
-		return CLI_FAIL;
+		char what[4096 + 32];
+		snprintf(what, sizeof(what), "%s: line %zu", o->file, line);
+		return quotes_fail(o, what, rc, "a quote over 512 characters "
+				   "(RFC 865)");
 	}
-	if (rc == SKT_EINVAL) {
-		fprintf(stderr, "sockit: serve: %s: no quote in it\n", o->file);
-		return CLI_FAIL;
-	}
+	if (rc == SKT_EINVAL)
+		return quotes_fail(o, o->file, rc, "no quote in it");
 	if (rc < 0)
 		return cli_fail("serve", o->file, rc);
 	o->svc.service_arg = &o->quotes;
@@ -511,6 +528,8 @@ static int run(int argc, char **argv)
 	int rc = cmd_serve_parse(argc, argv, &o);
 	if (rc != CLI_OK)
 		return rc;
+	if (o.json)
+		cli_json_errors(stderr); /* the log's stream: all of it JSON */
 	if (o.file != NULL && (rc = load_quotes(&o)) != CLI_OK)
 		return rc;
 	if (o.svc.svc == &svc_exec && !spawn_found(&o.cmd))
@@ -567,7 +586,7 @@ static const char usage_opts[] =
 	"  TCPLOCALIP, TCPLOCALPORT; each running CMD counts in --max-conns\n"
 	"  and --max-per-ip; on stop CMD gets SIGTERM, then SIGKILL after 2 s\n"
 	"  --stats S          print counters every S seconds (also SIGUSR1)\n"
-	"  --json             log as JSON Lines\n"
+	"  --json             log as JSON Lines (docs/json.md)\n"
 	"  -v, --verbose      log every connection and datagram\n";
 
 #define HELP_WIDTH 79

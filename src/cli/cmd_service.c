@@ -1,6 +1,7 @@
 /* cmd_service.c - `sockit service NAME|PORT [-u]`: the services database
  * (/etc/services) both ways, like `getent services`. */
 #include "cmds.h"
+#include "json.h"
 
 #include <string.h>
 
@@ -8,14 +9,19 @@ int cmd_service_parse(int argc, char **argv, struct service_opts *o)
 {
 	static const struct option longopts[] = {
 		{"udp", no_argument, NULL, 'u'},
+		{"json", no_argument, NULL, 'j'},
 		{NULL, 0, NULL, 0},
 	};
 	*o = (struct service_opts){0};
 	cli_args a;
 	cli_args_init(&a, "service", argc, argv, "u", longopts);
 	int ch;
-	while ((ch = cli_args_next(&a)) >= 0)
-		o->udp = true; /* 'u' */
+	while ((ch = cli_args_next(&a)) >= 0) {
+		if (ch == 'u')
+			o->udp = true;
+		else
+			o->json = true; /* 'j' */
+	}
 	if (ch == CLI_ARGS_BAD)
 		return CLI_USAGE;
 	if (argc - a.next != 1)
@@ -24,12 +30,28 @@ int cmd_service_parse(int argc, char **argv, struct service_opts *o)
 	return CLI_OK;
 }
 
+static void print(const char *name, int port, const char *proto, bool json)
+{
+	if (!json) {
+		printf("%s %d/%s\n", name, port, proto);
+		return;
+	}
+	cli_json j;
+	cli_json_begin(&j, stdout, "service");
+	cli_json_text(&j, "service", name);
+	cli_json_int(&j, "port", port);
+	cli_json_text(&j, "transport", proto);
+	cli_json_end(&j);
+}
+
 static int run(int argc, char **argv)
 {
 	struct service_opts o;
 	int rc = cmd_service_parse(argc, argv, &o);
 	if (rc != CLI_OK)
 		return rc;
+	if (o.json)
+		cli_json_errors(stdout);
 	const char *q = o.query;
 	int type = o.udp ? SOCK_DGRAM : SOCK_STREAM;
 	const char *proto = o.udp ? "udp" : "tcp";
@@ -48,7 +70,7 @@ static int run(int argc, char **argv)
 	rc = skt_service_name((uint16_t)port, type, name, sizeof name);
 	if (rc < 0)
 		return cli_fail("service", q, rc);
-	printf("%s %d/%s\n", name, port, proto);
+	print(name, port, proto, o.json);
 	return CLI_OK;
 }
 
@@ -56,8 +78,9 @@ const cli_cmd cli_cmd_service = {
 	.name = "service",
 	.summary = "service name <-> port",
 	.usage =
-		"usage: sockit service [-u] NAME|PORT\n"
+		"usage: sockit service [-u] [--json] NAME|PORT\n"
 		"  `http` -> `http 80/tcp`; `53 -u` -> `domain 53/udp`.\n"
-		"  -u, --udp  UDP instead of TCP\n",
+		"  -u, --udp  UDP instead of TCP\n"
+		"  --json     one JSON object (docs/json.md)\n",
 	.run = run,
 };

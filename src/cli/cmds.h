@@ -31,18 +31,21 @@ int cmd_resolve_parse(int argc, char **argv, struct resolve_opts *o);
 
 struct service_opts {
 	bool udp;
+	bool json;
 	const char *query;
 };
 int cmd_service_parse(int argc, char **argv, struct service_opts *o);
 
 struct hostname_opts {
 	bool fqdn;
+	bool json;
 };
 int cmd_hostname_parse(int argc, char **argv, struct hostname_opts *o);
 
 struct check_opts {
 	int family;
 	bool json;
+	bool verbose; /* -v: every address tried, on stderr */
 	int timeout_ms;
 	skt_endpoint ep; /* the host; HOST:PORT gives the first port */
 	const char *host;
@@ -62,6 +65,8 @@ struct scan_opts {
 	const char *ports_text;
 	unsigned top_ports; /* --top-ports N instead of PORTS; 0: not given */
 	skt_portset ports;
+	skt_addrlist addrs; /* HOST's, after run resolves it; the first is
+			     * scanned */
 };
 int cmd_scan_parse(int argc, char **argv, struct scan_opts *o);
 
@@ -114,11 +119,15 @@ struct bench_cli {
 	bool mode_set, size_set, duration_set;
 	int next; /* -1: the mode's default, 0: now, 1: poll */
 	const char *path;
+	const char *method, *body_file, *content_type;
+	char *body; /* read from body_file by run(), not by the parse */
+	size_t body_len;
+	char *whole; /* head and body, when there is a body */
 	const char *headers[BENCH_HEADERS_MAX];
 	size_t nheaders;
 	char host_header[SKT_HOST_MAX + 16];
-	char request[BENCH_REQUEST_MAX];
-	char target_text[SKT_ADDRSTRLEN];
+	char request[BENCH_REQUEST_MAX]; /* the head */
+	bench_target t;
 };
 int cmd_bench_parse(int argc, char **argv, struct bench_cli *b);
 

@@ -50,7 +50,7 @@ static int help(int argc, char **argv)
 	return CLI_OK;
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
 	/* The library never raises SIGPIPE (MSG_NOSIGNAL), but stdout may be a
 	 * pipe whose reader left: report EPIPE instead of dying silently. */
@@ -86,4 +86,12 @@ int main(int argc, char **argv)
 		}
 	}
 	return c->run(argc - 1, argv + 1);
+}
+
+int main(int argc, char **argv)
+{
+	const char *name = argc >= 2 ? argv[1] : NULL;
+	if (name != NULL && cli_find(name) == NULL)
+		name = NULL; /* options, help, or an unknown command */
+	return cli_finish_stdout(name, dispatch(argc, argv));
 }

@@ -15,7 +15,7 @@
  * connection's timeout, and every refill within the call waits only for
  * what is left of it.
  */
-#include "internal.h"
+#include "conn/conn_int.h"
 
 #include <poll.h>
 #include <string.h>
@@ -27,7 +27,28 @@ struct skt_conn {
 	size_t cap;
 	size_t rpos; /* first unread byte */
 	size_t wpos; /* end of the received bytes */
+	const skt__conn_tx *tx; /* NULL: the plain socket */
+	void *tx_arg;
 };
+
+void skt__conn_set_tx(skt_conn *c, const skt__conn_tx *tx, void *arg)
+{
+	c->tx = tx;
+	c->tx_arg = arg;
+}
+
+void *skt__conn_tx_arg(const skt_conn *c, const skt__conn_tx *tx)
+{
+	return c->tx == tx ? c->tx_arg : NULL;
+}
+
+/* One receive, through the transport when there is one. */
+static ssize_t recv_by(skt_conn *c, void *buf, size_t cap, int64_t deadline)
+{
+	if (c->tx != NULL)
+		return c->tx->recv(c->tx_arg, buf, cap, deadline);
+	return skt__recv_by(c->fd, buf, cap, 0, deadline);
+}
 
 int skt_conn_new(skt_conn **out, int fd, size_t bufsize)
 {
@@ -49,6 +70,8 @@ int skt_conn_new(skt_conn **out, int fd, size_t bufsize)
 	c->cap = bufsize;
 	c->rpos = 0;
 	c->wpos = 0;
+	c->tx = NULL;
+	c->tx_arg = NULL;
 	*out = c;
 	return 0;
 }
@@ -57,6 +80,11 @@ int skt_conn_close(skt_conn *c)
 {
 	if (c->fd < 0)
 		return 0;
+	if (c->tx != NULL) {
+		c->tx->close(c->tx_arg);
+		c->tx = NULL;
+		c->tx_arg = NULL;
+	}
 	int rc = skt_close(c->fd);
 	c->fd = -1;
 	return rc;
@@ -76,12 +104,12 @@ int skt_conn_fd(const skt_conn *c)
 	return c->fd;
 }
 
-void skt_conn_settimeout(skt_conn *c, int timeout_ms)
+void skt_conn_set_timeout(skt_conn *c, int timeout_ms)
 {
 	c->timeout_ms = timeout_ms < 0 ? SKT_TIMEOUT_NONE : timeout_ms;
 }
 
-int skt_conn_gettimeout(const skt_conn *c)
+int skt_conn_timeout(const skt_conn *c)
 {
 	return c->timeout_ms;
 }
@@ -124,8 +152,7 @@ static ssize_t refill(skt_conn *c, size_t limit, int64_t deadline)
 		c->buf = p;
 		c->cap = ncap;
 	}
-	ssize_t n =
-	    skt__recv_by(c->fd, c->buf + c->wpos, c->cap - c->wpos, 0, deadline);
+	ssize_t n = recv_by(c, c->buf + c->wpos, c->cap - c->wpos, deadline);
 	if (n > 0)
 		c->wpos += (size_t)n;
 	return n;
@@ -159,7 +186,7 @@ ssize_t skt_conn_read(skt_conn *c, void *buf, size_t cap)
 		 * only add a copy. A small one fills the buffer, so the next
 		 * small reads cost no syscall. */
 		if (cap >= c->cap)
-			return skt__recv_by(c->fd, buf, cap, 0, deadline);
+			return recv_by(c, buf, cap, deadline);
 		ssize_t n = refill(c, c->cap, deadline);
 		if (n <= 0)
 			return n;
@@ -190,7 +217,7 @@ ssize_t skt_conn_read_exact(skt_conn *c, void *buf, size_t n, size_t *got)
 		/* Same choice as skt_conn_read: big remainders bypass the
 		 * buffer, small ones refill it (and the loop copies). */
 		if (n - have >= c->cap) {
-			r = skt__recv_by(c->fd, out + have, n - have, 0, deadline);
+			r = recv_by(c, out + have, n - have, deadline);
 			if (r > 0)
 				have += (size_t)r;
 		} else {
@@ -286,15 +313,35 @@ ssize_t skt_conn_read_frame(skt_conn *c, size_t max, const uint8_t **msg)
 
 int skt_conn_write_all(skt_conn *c, const void *buf, size_t len)
 {
+	if (c->fd < 0)
+		return SKT_EBADF;
+	if (c->tx != NULL)
+		return c->tx->send_all(c->tx_arg, buf, len,
+				       skt__deadline(c->timeout_ms), NULL);
 	return skt_send_all(c->fd, buf, len, c->timeout_ms, NULL);
 }
 
 int skt_conn_write_frame(skt_conn *c, const void *msg, size_t len, size_t max)
 {
-	return skt_frame_send(c->fd, msg, len, max, c->timeout_ms);
+	if (c->tx == NULL)
+		return skt_frame_send(c->fd, msg, len, max, c->timeout_ms);
+	uint8_t hdr[SKT_FRAME_HEADER];
+	int rc = skt_frame_header(hdr, len, max);
+	if (rc < 0)
+		return rc;
+	/* One deadline for header and payload, as skt_frame_send. */
+	int64_t deadline = skt__deadline(c->timeout_ms);
+	rc = c->tx->send_all(c->tx_arg, hdr, sizeof(hdr), deadline, NULL);
+	if (rc == 0 && len > 0)
+		rc = c->tx->send_all(c->tx_arg, msg, len, deadline, NULL);
+	return rc;
 }
 
 int skt_conn_shutdown_write(skt_conn *c)
 {
+	if (c->fd < 0)
+		return SKT_EBADF;
+	if (c->tx != NULL)
+		return c->tx->shutdown(c->tx_arg, skt__deadline(c->timeout_ms));
 	return skt_shutdown_write(c->fd);
 }

@@ -72,7 +72,7 @@ void skt_frame_decoder_init(skt_frame_decoder *d, size_t max)
 	d->max = frame_max(max);
 }
 
-void skt_frame_decoder_free(skt_frame_decoder *d)
+void skt_frame_decoder_fini(skt_frame_decoder *d)
 {
 	if (d == NULL)
 		return;
@@ -169,7 +169,7 @@ void skt_line_decoder_init(skt_line_decoder *d, size_t max, uint8_t delim)
 	d->delim = delim;
 }
 
-void skt_line_decoder_free(skt_line_decoder *d)
+void skt_line_decoder_fini(skt_line_decoder *d)
 {
 	if (d == NULL)
 		return;

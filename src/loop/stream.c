@@ -410,7 +410,7 @@ int skt_stream_connect(skt_loop *l, skt_stream **out, const skt_addr *a,
 	*out = NULL;
 	if (a == NULL)
 		return SKT_EINVAL;
-	int fd = skt_connect_addr(a, SOCK_STREAM, 0);
+	int fd = skt_connect_one(a, SOCK_STREAM, 0);
 	if (fd < 0)
 		return fd;
 	int r = skt__stream_adopt(l, out, fd, true);

@@ -18,7 +18,7 @@
  * at once. A ready flag per fd and direction says "known ready"; it is set
  * by poll() and cleared by EAGAIN, so the loop polls only for what it
  * cannot do now, and never for what it already knows. */
-#include "relay_internal.h"
+#include "relay_int.h"
 
 #include <errno.h>
 #include <fcntl.h>

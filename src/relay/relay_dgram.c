@@ -14,7 +14,7 @@
  * Once closing, nothing more is read; the relay ends when what it holds
  * is delivered. Errors a connected UDP socket reports (ECONNREFUSED from
  * an ICMP port unreachable) end it like any other. */
-#include "relay_internal.h"
+#include "relay_int.h"
 
 #include <errno.h>
 #include <string.h>

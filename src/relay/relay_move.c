@@ -8,7 +8,7 @@
  * socket) or runs only after poll() said the fd is ready: the relay never
  * sets O_NONBLOCK on stdin or stdout, whose file description a terminal
  * shares with the shell. */
-#include "relay_internal.h"
+#include "relay_int.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -155,7 +155,7 @@ static int bind_source(int fd, const skt_addr *src)
 	return 0;
 }
 
-int skt_connect_addr(const skt_addr *a, int type, int timeout_ms)
+int skt_connect_one(const skt_addr *a, int type, int timeout_ms)
 {
 	if (a == NULL || a->len == 0)
 		return SKT_EINVAL;
@@ -382,7 +382,7 @@ static int connect_addrs_at(const skt_addr *addrs, size_t n,
 							   : DEFAULT_DELAY_MS);
 }
 
-int skt_connect_addrs(const skt_addr *addrs, size_t n,
+int skt_connect_any(const skt_addr *addrs, size_t n,
 		      const skt_connect_opts *opts)
 {
 	int timeout = opts != NULL ? opts->timeout_ms : SKT_TIMEOUT_NONE;
@@ -414,6 +414,6 @@ int skt_connect(const char *host, const char *service,
 		rc = SKT_ETIMEDOUT;
 	else
 		rc = connect_addrs_at(l.addrs, l.n, o, t0, deadline);
-	skt_addrlist_free(&l);
+	skt_addrlist_fini(&l);
 	return rc;
 }

@@ -192,7 +192,7 @@ static int opt_errno(void)
 	return errno == EOPNOTSUPP ? SKT_ENOPROTOOPT : -errno;
 }
 
-int skt_sock_setopt(int fd, skt_opt opt, int value)
+int skt_sock_set_opt(int fd, skt_opt opt, int value)
 {
 	opt_row row;
 	int rc = opt_lookup(fd, opt, &row);
@@ -217,7 +217,7 @@ int skt_sock_setopt(int fd, skt_opt opt, int value)
 	return 0;
 }
 
-int skt_sock_getopt(int fd, skt_opt opt, int *value)
+int skt_sock_opt(int fd, skt_opt opt, int *value)
 {
 	opt_row row;
 	int rc = opt_lookup(fd, opt, &row);
@@ -250,12 +250,12 @@ int skt_sock_keepalive(int fd, int idle_s, int interval_s, int count)
 {
 	if (idle_s < 0 || interval_s < 0 || count < 0)
 		return SKT_EINVAL;
-	int rc = skt_sock_setopt(fd, SKT_OPT_KEEPALIVE, 1);
+	int rc = skt_sock_set_opt(fd, SKT_OPT_KEEPALIVE, 1);
 	if (rc == 0 && idle_s > 0)
-		rc = skt_sock_setopt(fd, SKT_OPT_KEEPIDLE, idle_s);
+		rc = skt_sock_set_opt(fd, SKT_OPT_KEEPIDLE, idle_s);
 	if (rc == 0 && interval_s > 0)
-		rc = skt_sock_setopt(fd, SKT_OPT_KEEPINTVL, interval_s);
+		rc = skt_sock_set_opt(fd, SKT_OPT_KEEPINTVL, interval_s);
 	if (rc == 0 && count > 0)
-		rc = skt_sock_setopt(fd, SKT_OPT_KEEPCNT, count);
+		rc = skt_sock_set_opt(fd, SKT_OPT_KEEPCNT, count);
 	return rc;
 }

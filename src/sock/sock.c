@@ -113,7 +113,7 @@ static int listen_resolved(const char *host, const char *service, int family,
 		if (r >= 0)
 			break;
 	}
-	skt_addrlist_free(&l);
+	skt_addrlist_fini(&l);
 	return r;
 }
 
@@ -284,7 +284,7 @@ int skt_endpoint_connect(const skt_endpoint *ep, const skt_connect_opts *o)
 		if (o != NULL)
 			uo = *o;
 		uo.family = AF_UNSPEC;
-		return skt_connect_addrs(&ep->unix_addr, 1, &uo);
+		return skt_connect_any(&ep->unix_addr, 1, &uo);
 	}
 	if (ep->kind != SKT_EP_INET)
 		return SKT_EINVAL;

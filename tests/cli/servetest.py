@@ -20,7 +20,7 @@ EPOCH_1900 = 2208988800
 SERVICES = ["echo", "discard", "chargen", "qotd", "daytime", "time",
             "upper", "chat", "hello"]
 LISTEN_RE = re.compile(r'^sockit: serve: \w+ listening on \S+:(\d+)/(tcp|udp)$'
-                       r'|"event":"listening".*"address":"\S+:(\d+)","transport":"(tcp|udp)"')
+                       r'|"type":"listening".*"port":(\d+),"transport":"(tcp|udp)"')
 
 
 def raise_fd_limit():

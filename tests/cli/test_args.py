@@ -42,8 +42,21 @@ class OptionNames(unittest.TestCase):
             self.assertEqual(msg, "unknown option '-x' (in '-4x')", cmd)
 
     def test_long_option_of_a_command_without_it(self):
-        self.assertEqual(usage_line("service", "--json", "http"),
-                         "unknown option '--json'")
+        self.assertEqual(usage_line("service", "--open", "http"),
+                         "unknown option '--open'")
+
+    def test_json_and_bench_options_go_through_the_one_reporter(self):
+        self.assertEqual(usage_line("bench", "http://127.0.0.1:1/", "-X"),
+                         "option '-X' needs a value")
+        self.assertEqual(usage_line("bench", "--method", "A B",
+                                    "http://127.0.0.1:1/"),
+                         "--method 'A B': want a token such as GET or POST")
+        self.assertEqual(usage_line("check", "-v4x", "127.0.0.1", "80"),
+                         "unknown option '-x' (in '-v4x')")
+        self.assertEqual(usage_line("hostname", "--json=1"),
+                         "option '--json' takes no value")
+        self.assertEqual(usage_line("service", "-ux", "53"),
+                         "unknown option '-x' (in '-ux')")
 
     def test_dash_address_is_named_not_the_command(self):
         self.assertEqual(usage_line("check", "-1.2.3.4", "80"),

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import unittest
 
-from clitest import ROOT, SOCKIT, run
+from clitest import HOSTS_BOTH, ROOT, SOCKIT, hosts_ns_missing, run, run_hosts
 
 
 def listener(family=socket.AF_INET, host="127.0.0.1"):
@@ -85,8 +85,8 @@ class Check(unittest.TestCase):
         self.assertEqual(len(rows), 2)
         self.assertEqual((rows[0]["port"], rows[0]["state"], rows[0]["error"]),
                          (o, "open", None))
-        self.assertEqual((rows[1]["port"], rows[1]["state"], rows[1]["error"],
-                          rows[1]["reason"]),
+        self.assertEqual((rows[1]["port"], rows[1]["state"],
+                          rows[1]["error"]["code"], rows[1]["reason"]),
                          (c, "closed", "ECONNREFUSED", "refused"))
         self.assertEqual(rows[0]["address"], "127.0.0.1")
 
@@ -110,6 +110,18 @@ class Check(unittest.TestCase):
                            capture_output=True, text=True, timeout=10)
         self.assertEqual(p.returncode, 1, p.stderr)
         self.assertEqual(p.stdout, "127.0.0.1:8080 filtered (timed out)\n")
+
+    @unittest.skipUnless(ROOT, "needs root for a network namespace")
+    def test_self_connect_is_closed(self):
+        """With the ephemeral range narrowed to one port P, a connect to
+        127.0.0.1:P comes from P and meets itself: nobody listens."""
+        script = ("ip link set lo up && "
+                  "sysctl -qw net.ipv4.ip_local_port_range='40000 40000' && "
+                  "exec \"$0\" check 127.0.0.1 40000")
+        p = subprocess.run(["unshare", "-n", "sh", "-c", script, SOCKIT],
+                           capture_output=True, text=True, timeout=10)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertEqual(p.stdout, "127.0.0.1:40000 closed (self-connect)\n")
 
 
 class BadInput(unittest.TestCase):
@@ -148,3 +160,69 @@ class BadInput(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+@unittest.skipIf(hosts_ns_missing(), hosts_ns_missing())
+class EveryAddress(unittest.TestCase):
+    """localhost with both loopback lines, a server on one of them: check
+    tries every address, as connect does, and names the one that answered."""
+
+    def setUp(self):
+        self.socks = []
+
+    def tearDown(self):
+        for s in self.socks:
+            s.close()
+
+    def test_server_on_ipv4_only_is_open(self):
+        s, port = listener()
+        self.socks.append(s)
+        rc, out, err = run_hosts(HOSTS_BOTH, "check", "localhost", str(port))
+        self.assertEqual((rc, err), (0, ""), out)
+        self.assertRegex(out, r"^127\.0\.0\.1:%d open \(connected in [0-9.]+ ms\)\n$"
+                         % port)
+
+    def test_server_on_ipv6_only_is_open(self):
+        s, port = listener(socket.AF_INET6, "::1")
+        self.socks.append(s)
+        rc, out, err = run_hosts(HOSTS_BOTH, "check", "localhost", str(port))
+        self.assertEqual((rc, err), (0, ""), out)
+        self.assertTrue(out.startswith("[::1]:%d open" % port), out)
+
+    def test_verbose_lists_every_attempt(self):
+        s, port = listener()
+        self.socks.append(s)
+        rc, out, err = run_hosts(HOSTS_BOTH, "check", "-v", "localhost",
+                                 str(port))
+        self.assertEqual(rc, 0, err)
+        self.assertRegex(err, r"sockit: check: tried \[::1\]:%d at \+\d+ ms: "
+                         r"connection refused after \d+ ms\n" % port)
+        self.assertRegex(err, r"sockit: check: tried 127\.0\.0\.1:%d at \+\d+ ms: "
+                         r"connected after \d+ ms\n" % port)
+
+    def test_json_names_the_answering_address_and_the_others(self):
+        s, port = listener()
+        self.socks.append(s)
+        rc, out, err = run_hosts(HOSTS_BOTH, "check", "--json", "localhost",
+                                 str(port))
+        self.assertEqual(rc, 0, err)
+        row = json.loads(out)
+        self.assertEqual((row["host"], row["address"], row["state"]),
+                         ("localhost", "127.0.0.1", "open"))
+        tried = [(a["address"], a["error"] and a["error"]["code"])
+                 for a in row["attempts"]]
+        self.assertEqual(tried, [("::1", "ECONNREFUSED"), ("127.0.0.1", None)])
+
+    def test_nothing_listening_is_closed(self):
+        s, port = refusing()
+        self.socks.append(s)
+        rc, out, _ = run_hosts(HOSTS_BOTH, "check", "localhost", str(port))
+        self.assertEqual(rc, 1)
+        self.assertRegex(out, r"^(\[::1\]|127\.0\.0\.1):%d closed \(refused\)\n$"
+                         % port)
+
+    def test_family_option_keeps_to_one(self):
+        s, port = listener()
+        self.socks.append(s)
+        rc, out, _ = run_hosts(HOSTS_BOTH, "check", "-6", "localhost", str(port))
+        self.assertEqual((rc, out), (1, "[::1]:%d closed (refused)\n" % port))

@@ -15,7 +15,7 @@ import subprocess
 import threading
 import unittest
 
-from clitest import ROOT, SOCKIT, run
+from clitest import HOSTS_BOTH, ROOT, SOCKIT, hosts_ns_missing, run, run_hosts
 
 
 def tcp(listen):
@@ -108,7 +108,7 @@ class Scan(unittest.TestCase):
             self.assertEqual((ports[p]["state"], ports[p]["reason"]),
                              ("open", "connected"))
         for p in closed:
-            self.assertEqual((ports[p]["state"], ports[p]["error"]),
+            self.assertEqual((ports[p]["state"], ports[p]["error"]["code"]),
                              ("closed", "ECONNREFUSED"))
         self.assertEqual((summary["ports"], summary["open"], summary["closed"]),
                          (4, 2, 2))
@@ -250,12 +250,13 @@ class Udp(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         ports, summary = rows_of(out)
         self.assertEqual((ports[e]["state"], ports[e]["reason"]), ("open", "reply"))
-        self.assertEqual((ports[closed]["state"], ports[closed]["error"]),
+        self.assertEqual((ports[closed]["state"],
+                          ports[closed]["error"]["code"]),
                          ("closed", "ECONNREFUSED"))
         self.assertEqual((ports[s]["state"], ports[s]["reason"]),
                          ("open|filtered", "no reply"))
-        self.assertEqual(ports[e]["proto"], "udp")
-        self.assertEqual(summary["open|filtered"], 1)
+        self.assertEqual(ports[e]["transport"], "udp")
+        self.assertEqual(summary["open_filtered"], 1)
 
 
 @unittest.skipUnless(ROOT, "needs root for a network namespace")
@@ -300,6 +301,53 @@ iptables -A INPUT -p tcp --syn -j DROP
         self.assertEqual(len(open_ports_text(out)), 3)
         self.assertIn("1/tcp       closed", out)
         self.assertIn("# not shown: 1999 filtered", out)
+
+
+@unittest.skipIf(hosts_ns_missing(), hosts_ns_missing())
+class OtherAddresses(unittest.TestCase):
+    """localhost with both loopback lines: scan probes one address, says
+    which, and lists the others it did not scan, as nmap does."""
+
+    def setUp(self):
+        self.s = tcp(True)
+        self.port = str(self.s.getsockname()[1])
+
+    def tearDown(self):
+        self.s.close()
+
+    def test_text_names_the_others(self):
+        rc, out, err = run_hosts(HOSTS_BOTH, "scan", "localhost", self.port)
+        self.assertEqual(rc, 0, err)
+        lines = out.splitlines()
+        self.assertEqual(lines[0], "# other addresses for localhost (not "
+                         "scanned): 127.0.0.1")
+        self.assertTrue(lines[-1].startswith("# localhost (::1): 1 tcp ports"),
+                        out)
+
+    def test_json_names_the_others(self):
+        rc, out, err = run_hosts(HOSTS_BOTH, "scan", "--json", "localhost",
+                                 self.port)
+        self.assertEqual(rc, 0, err)
+        ports, summary = rows_of(out)
+        self.assertEqual((summary["host"], summary["address"],
+                          summary["other_addresses"]),
+                         ("localhost", "::1", ["127.0.0.1"]))
+        self.assertEqual(ports[int(self.port)]["address"], "::1")
+
+    def test_one_family_has_no_others(self):
+        rc, out, err = run_hosts(HOSTS_BOTH, "scan", "-4", "localhost",
+                                 self.port)
+        self.assertEqual(rc, 0, err)
+        self.assertNotIn("other addresses", out)
+        self.assertIn("%s/tcp" % self.port, out)
+        self.assertIn("1 open", out)
+
+    def test_udp_too(self):
+        rc, out, err = run_hosts(HOSTS_BOTH, "scan", "-u", "--json",
+                                 "localhost", self.port)
+        self.assertEqual(rc, 0, err)
+        _, summary = rows_of(out)
+        self.assertEqual(summary["other_addresses"], ["127.0.0.1"])
 
 
 class BadInput(unittest.TestCase):

@@ -237,12 +237,12 @@ class Scale(unittest.TestCase):
             s.sendall(b"json")
             s.recv(4)
             s.close()
-            srv.wait_for(r'"event":"close".*"bytes_in":4')
-            srv.wait_for(r'"event":"stats"')
+            srv.wait_for(r'"type":"close".*"bytes_in":4')
+            srv.wait_for(r'"type":"stats"')
             rc, err = srv.stop(signal.SIGINT)
         self.assertEqual(rc, 0)
         events = [json.loads(l) for l in err.splitlines()]
-        kinds = [e["event"] for e in events]
+        kinds = [e["type"] for e in events]
         for k in ("listening", "open", "close", "stats", "stopping", "stopped"):
             self.assertIn(k, kinds)
         self.assertEqual(events[-1]["accepted"], 1)

@@ -86,7 +86,7 @@ static int client(const server *sv, int timeout_ms)
 {
 	skt_addr a;
 	skt_addr_from_ip(&a, "127.0.0.1", sv->port);
-	return skt_connect_addr(&a, SOCK_STREAM, timeout_ms);
+	return skt_connect_one(&a, SOCK_STREAM, timeout_ms);
 }
 
 /* One echoed line on fd; returns its round trip in microseconds. */
@@ -199,7 +199,7 @@ FAULT_TEST(crowd, syn_storm_on_backlog_1_then_normal_client_served, 120)
 	skt_addr a;
 	skt_addr_from_ip(&a, "127.0.0.1", sv.port);
 	for (int i = 0; i < CROWD; i++) {
-		storm[i] = skt_connect_addr(&a, SOCK_STREAM, 0); /* no wait */
+		storm[i] = skt_connect_one(&a, SOCK_STREAM, 0); /* no wait */
 		if (storm[i] >= 0)
 			started++;
 	}

@@ -69,14 +69,14 @@ SKT_TEST(fdlimit, listen_accept_connect_get_emfile)
 	int l = sktest_listen_tcp(false, &port);
 	skt_addr a;
 	skt_addr_from_ip(&a, "127.0.0.1", port);
-	int c = skt_connect_addr(&a, SOCK_STREAM, 1000);
+	int c = skt_connect_one(&a, SOCK_STREAM, 1000);
 	skt_assert_fd(c);
 	/* No fd left: the connection waits in the accept queue. */
 	exhaust_fds(0);
 
 	int before = open_fds();
 	skt_assert_err(skt_accept(l, NULL, 1000), SKT_EMFILE);
-	skt_assert_err(skt_connect_addr(&a, SOCK_STREAM, 1000), SKT_EMFILE);
+	skt_assert_err(skt_connect_one(&a, SOCK_STREAM, 1000), SKT_EMFILE);
 	char service[8];
 	snprintf(service, sizeof(service), "%u", port);
 	skt_connect_opts o = SKT_CONNECT_OPTS_INIT;
@@ -120,7 +120,7 @@ SKT_TEST(fdlimit, happy_eyeballs_out_of_fds_midway_cleans_up)
 	skt_connect_opts o = SKT_CONNECT_OPTS_INIT;
 	o.timeout_ms = 1000;
 	o.attempt_delay_ms = 50;
-	int fd = skt_connect_addrs(addrs, 3, &o);
+	int fd = skt_connect_any(addrs, 3, &o);
 	/* Either it got through one attempt at a time, or it ran short: both
 	 * clean. */
 	cr_assert(fd >= 0 || fd == SKT_EMFILE || fd == SKT_ECONNREFUSED,

@@ -27,7 +27,7 @@ static void sender(uint16_t port)
 	fault_fill(buf, 0, STREAM_BYTES);
 	skt_addr a;
 	skt_addr_from_ip(&a, "127.0.0.1", port);
-	int fd = skt_connect_addr(&a, SOCK_STREAM, TRANSFER_MS);
+	int fd = skt_connect_one(&a, SOCK_STREAM, TRANSFER_MS);
 	if (fd < 0)
 		_exit(10);
 	if (skt_send_all(fd, buf, STREAM_BYTES, TRANSFER_MS, NULL) < 0)
@@ -122,7 +122,7 @@ SKT_TEST(blackhole, connect_times_out_at_its_deadline)
 	skt_addr a;
 	skt_addr_from_ip(&a, "127.0.0.1", port);
 	t0 = sktest_now_ms();
-	skt_assert_err(skt_connect_addr(&a, SOCK_STREAM, 250), SKT_ETIMEDOUT);
+	skt_assert_err(skt_connect_one(&a, SOCK_STREAM, 250), SKT_ETIMEDOUT);
 	int64_t took2 = sktest_now_ms() - t0;
 	fault_report("blackhole: connect ETIMEDOUT after %lld ms (timeout "
 		     "400), connect_addr after %lld ms (250)", (long long)took,
@@ -176,7 +176,7 @@ SKT_TEST(blackhole, established_peer_vanishes_io_times_out)
 	int l = sktest_listen_tcp(false, &port);
 	skt_addr a;
 	skt_addr_from_ip(&a, "127.0.0.1", port);
-	int c = skt_connect_addr(&a, SOCK_STREAM, 1000);
+	int c = skt_connect_one(&a, SOCK_STREAM, 1000);
 	skt_assert_fd(c);
 	int s = skt_accept(l, NULL, 1000);
 	skt_assert_fd(s);

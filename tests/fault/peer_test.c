@@ -19,7 +19,7 @@ static void connected_pair(int *c, int *s)
 	int l = sktest_listen_tcp(false, &port);
 	skt_addr a;
 	skt_addr_from_ip(&a, "127.0.0.1", port);
-	*c = skt_connect_addr(&a, SOCK_STREAM, 1000);
+	*c = skt_connect_one(&a, SOCK_STREAM, 1000);
 	skt_assert_fd(*c);
 	*s = skt_accept(l, NULL, 1000);
 	skt_assert_fd(*s);

@@ -16,7 +16,7 @@ int looptest_stream_pair(skt_loop *l, skt_stream **st)
 	int lfd = sktest_listen_tcp(false, &port);
 	skt_addr a;
 	cr_assert_eq(skt_sock_local(lfd, &a), 0);
-	int peer = skt_connect_addr(&a, SOCK_STREAM, 2000);
+	int peer = skt_connect_one(&a, SOCK_STREAM, 2000);
 	cr_assert_geq(peer, 0, "connect: %s", skt_strerror(peer));
 	int fd = skt_accept(lfd, NULL, 2000);
 	cr_assert_geq(fd, 0);

@@ -20,7 +20,7 @@ static void tcp_pair(int fds[2])
 	cr_assert_geq(lfd, 0, "listen: %s", skt_strerror(lfd));
 	skt_addr a;
 	cr_assert_eq(skt_sock_local(lfd, &a), 0);
-	fds[0] = skt_connect_addr(&a, SOCK_STREAM, 2000);
+	fds[0] = skt_connect_one(&a, SOCK_STREAM, 2000);
 	cr_assert_geq(fds[0], 0, "connect: %s", skt_strerror(fds[0]));
 	fds[1] = skt_accept(lfd, NULL, 2000);
 	cr_assert_geq(fds[1], 0, "accept: %s", skt_strerror(fds[1]));
@@ -273,7 +273,7 @@ SKT_TEST(conn, timeout_on_silent_peer)
 	int fds[2];
 	tcp_pair(fds);
 	skt_conn *c = conn_on(fds[1], 0);
-	skt_conn_settimeout(c, 200);
+	skt_conn_set_timeout(c, 200);
 	send_str(fds[0], "partial");
 	const uint8_t *l;
 	int64_t t0 = sktest_now_ms();
@@ -283,10 +283,10 @@ SKT_TEST(conn, timeout_on_silent_peer)
 	cr_assert_geq(dt, 150, "after %lld ms", (long long)dt);
 	cr_assert_lt(dt, 1500, "after %lld ms", (long long)dt);
 	cr_assert_eq(skt_conn_buffered(c), 7, "kept for a retry");
-	skt_conn_settimeout(c, 0);
+	skt_conn_set_timeout(c, 0);
 	cr_assert_eq(skt_conn_read_line(c, 0, &l), SKT_EAGAIN);
 	send_str(fds[0], "!\n");
-	skt_conn_settimeout(c, 1000);
+	skt_conn_set_timeout(c, 1000);
 	expect_line(c, 0, "partial!\n");
 	skt_close(fds[0]);
 	skt_conn_free(c);
@@ -307,7 +307,7 @@ SKT_TEST(conn, timeout_bounds_the_whole_call)
 			   .delay_ms = 40};
 	writer_start(&w);
 	skt_conn *c = conn_on(fds[1], 0);
-	skt_conn_settimeout(c, 200);
+	skt_conn_set_timeout(c, 200);
 	const uint8_t *l;
 	int64_t t0 = sktest_now_ms();
 	ssize_t rc = skt_conn_read_line(c, 0, &l);
@@ -324,13 +324,13 @@ SKT_TEST(conn, settimeout_and_gettimeout)
 	int fds[2];
 	socket_pair(fds);
 	skt_conn *c = conn_on(fds[1], 0);
-	cr_assert_eq(skt_conn_gettimeout(c), SKT_TIMEOUT_NONE);
-	skt_conn_settimeout(c, 250);
-	cr_assert_eq(skt_conn_gettimeout(c), 250);
-	skt_conn_settimeout(c, 0);
-	cr_assert_eq(skt_conn_gettimeout(c), 0);
-	skt_conn_settimeout(c, -7);
-	cr_assert_eq(skt_conn_gettimeout(c), SKT_TIMEOUT_NONE);
+	cr_assert_eq(skt_conn_timeout(c), SKT_TIMEOUT_NONE);
+	skt_conn_set_timeout(c, 250);
+	cr_assert_eq(skt_conn_timeout(c), 250);
+	skt_conn_set_timeout(c, 0);
+	cr_assert_eq(skt_conn_timeout(c), 0);
+	skt_conn_set_timeout(c, -7);
+	cr_assert_eq(skt_conn_timeout(c), SKT_TIMEOUT_NONE);
 	cr_assert_eq(skt_conn_fd(c), fds[1]);
 	skt_close(fds[0]);
 	skt_conn_free(c);
@@ -387,8 +387,8 @@ SKT_TEST(conn, write_all_frame_and_shutdown_write)
 	tcp_pair(fds);
 	skt_conn *a = conn_on(fds[0], 0);
 	skt_conn *b = conn_on(fds[1], 0);
-	skt_conn_settimeout(a, 2000);
-	skt_conn_settimeout(b, 2000);
+	skt_conn_set_timeout(a, 2000);
+	skt_conn_set_timeout(b, 2000);
 	cr_assert_eq(skt_conn_write_all(a, "ping\n", 5), 0);
 	cr_assert_eq(skt_conn_write_frame(a, "framed", 6, 0), 0);
 	cr_assert_eq(skt_conn_write_frame(a, "toolong", 7, 6), SKT_ETOOBIG);
@@ -430,7 +430,7 @@ SKT_TEST(conn, lines_and_frame_from_python_peer)
 	int fd = skt_accept(lfd, NULL, 5000);
 	cr_assert_geq(fd, 0, "accept: %s", skt_strerror(fd));
 	skt_conn *c = conn_on(fd, 64);
-	skt_conn_settimeout(c, 5000);
+	skt_conn_set_timeout(c, 5000);
 	char want[32];
 	for (int i = 0; i < 50; i++) {
 		snprintf(want, sizeof(want), "item %d\n", i);

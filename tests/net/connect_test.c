@@ -1,5 +1,5 @@
-/* connect_test.c - skt_connect_addr, skt_connect and the Happy Eyeballs
- * race of skt_connect_addrs, over loopback; the tests that need SYNs to
+/* connect_test.c - skt_connect_one, skt_connect and the Happy Eyeballs
+ * race of skt_connect_any, over loopback; the tests that need SYNs to
  * vanish make their own network namespace (as root) and drop them there. */
 #include "sktest.h"
 
@@ -97,7 +97,7 @@ SKT_TEST(connect, addr_reaches_listener)
 	uint16_t port;
 	int l = sktest_listen_tcp(false, &port);
 	skt_addr a = ip("127.0.0.1", port);
-	int c = skt_connect_addr(&a, SOCK_STREAM, 5000);
+	int c = skt_connect_one(&a, SOCK_STREAM, 5000);
 	skt_assert_fd(c);
 	cr_assert(fcntl(c, F_GETFL) & O_NONBLOCK);
 	cr_assert(fcntl(c, F_GETFD) & FD_CLOEXEC);
@@ -113,7 +113,7 @@ SKT_TEST(connect, addr_timeout_zero_returns_at_once)
 	uint16_t port;
 	int l = sktest_listen_tcp(true, &port);
 	skt_addr a = ip("::1", port);
-	int c = skt_connect_addr(&a, SOCK_STREAM, 0);
+	int c = skt_connect_one(&a, SOCK_STREAM, 0);
 	skt_assert_fd(c);
 	struct pollfd p = {.fd = c, .events = POLLOUT};
 	cr_assert_eq(poll(&p, 1, 5000), 1);
@@ -149,7 +149,7 @@ SKT_TEST(connect, timeout_zero_is_einval)
 	o.timeout_ms = 0;
 	skt_assert_err(skt_connect("127.0.0.1", "1", &o), SKT_EINVAL);
 	skt_addr a = ip("127.0.0.1", 1);
-	skt_assert_err(skt_connect_addrs(&a, 1, &o), SKT_EINVAL);
+	skt_assert_err(skt_connect_any(&a, 1, &o), SKT_EINVAL);
 }
 
 SKT_TEST(connect, null_opts_means_defaults)
@@ -169,7 +169,7 @@ SKT_TEST(connect, no_address_is_enoaddr)
 	skt_connect_report rep;
 	skt_connect_opts o = SKT_CONNECT_OPTS_INIT;
 	o.report = &rep;
-	skt_assert_err(skt_connect_addrs(NULL, 0, &o), SKT_ENOADDR);
+	skt_assert_err(skt_connect_any(NULL, 0, &o), SKT_ENOADDR);
 	cr_assert_eq(rep.total, 0);
 	cr_assert_eq(rep.winner, -1);
 }
@@ -191,7 +191,7 @@ SKT_TEST(connect, full_backlog_times_out)
 	int64_t took = 0;
 	while (n < 8) {
 		int64_t t0 = sktest_now_ms();
-		rc = skt_connect_addr(&a, SOCK_STREAM, 300);
+		rc = skt_connect_one(&a, SOCK_STREAM, 300);
 		took = sktest_now_ms() - t0;
 		if (rc < 0)
 			break;
@@ -226,7 +226,7 @@ SKT_TEST(connect, blackhole_times_out)
 	skt_assert_err(rep.attempts[0].err, SKT_ETIMEDOUT);
 
 	skt_addr a = ip("127.0.0.1", port);
-	skt_assert_err(skt_connect_addr(&a, SOCK_STREAM, 200), SKT_ETIMEDOUT);
+	skt_assert_err(skt_connect_one(&a, SOCK_STREAM, 200), SKT_ETIMEDOUT);
 	skt_close(l);
 }
 
@@ -244,7 +244,7 @@ SKT_TEST(happy_eyeballs, v6_refused_then_v4_wins)
 	o.attempt_delay_ms = 2000;
 	o.report = &rep;
 	int64_t t0 = sktest_now_ms();
-	int c = skt_connect_addrs(addrs, 2, &o);
+	int c = skt_connect_any(addrs, 2, &o);
 	skt_assert_fd(c);
 	cr_assert_lt(sktest_now_ms() - t0, 1500, "fallback waited for the delay");
 	cr_assert_eq(rep.total, 2);
@@ -270,7 +270,7 @@ SKT_TEST(happy_eyeballs, v6_blackholed_then_v4_wins_after_delay)
 	o.timeout_ms = 5000;
 	o.attempt_delay_ms = 150;
 	o.report = &rep;
-	int c = skt_connect_addrs(addrs, 2, &o);
+	int c = skt_connect_any(addrs, 2, &o);
 	skt_assert_fd(c);
 	cr_assert_eq(rep.total, 2);
 	cr_assert_eq(rep.winner, 1);
@@ -300,7 +300,7 @@ SKT_TEST(happy_eyeballs, deadline_ends_every_attempt)
 	o.attempt_delay_ms = 100;
 	o.report = &rep;
 	int64_t t0 = sktest_now_ms();
-	skt_assert_err(skt_connect_addrs(addrs, 2, &o), SKT_ETIMEDOUT);
+	skt_assert_err(skt_connect_any(addrs, 2, &o), SKT_ETIMEDOUT);
 	int64_t took = sktest_now_ms() - t0;
 	cr_assert(took >= 390 && took < 3000, "took %lld ms", (long long)took);
 	cr_assert_eq(rep.total, 2);
@@ -361,7 +361,7 @@ SKT_TEST(happy_eyeballs, interleaves_families_v6_first)
 	skt_connect_opts o = SKT_CONNECT_OPTS_INIT;
 	o.timeout_ms = 5000;
 	o.report = &rep;
-	skt_assert_err(skt_connect_addrs(addrs, 4, &o), SKT_ECONNREFUSED);
+	skt_assert_err(skt_connect_any(addrs, 4, &o), SKT_ECONNREFUSED);
 	/* RFC 8305 section 4: v6, v4, v6, v4, each family in given order. */
 	const size_t want[] = {2, 0, 3, 1};
 	cr_assert_eq(rep.n, 4);
@@ -387,7 +387,7 @@ SKT_TEST(happy_eyeballs, report_records_every_attempt)
 	skt_connect_opts o = SKT_CONNECT_OPTS_INIT;
 	o.timeout_ms = 5000;
 	o.report = &rep;
-	int c = skt_connect_addrs(addrs, 3, &o);
+	int c = skt_connect_any(addrs, 3, &o);
 	skt_assert_fd(c);
 	cr_assert_eq(rep.n, 3);
 	cr_assert_eq(rep.total, 3);
@@ -422,7 +422,7 @@ SKT_TEST(happy_eyeballs, report_caps_at_report_max)
 	skt_connect_opts o = SKT_CONNECT_OPTS_INIT;
 	o.timeout_ms = 5000;
 	o.report = &rep;
-	int c = skt_connect_addrs(addrs, N, &o);
+	int c = skt_connect_any(addrs, N, &o);
 	skt_assert_fd(c);
 	cr_assert_eq(rep.n, SKT_REPORT_MAX, "n %zu", rep.n);
 	cr_assert_eq(rep.total, N, "total %zu", rep.total);
@@ -460,7 +460,7 @@ SKT_TEST(connect, binds_source_port)
 	skt_connect_opts o = SKT_CONNECT_OPTS_INIT;
 	o.timeout_ms = 5000;
 	o.source = &src;
-	int c = skt_connect_addrs(&dst, 1, &o);
+	int c = skt_connect_any(&dst, 1, &o);
 	skt_assert_fd(c);
 	skt_addr peer;
 	int s = skt_accept(l, &peer, 5000);
@@ -483,7 +483,7 @@ SKT_TEST(connect, source_skips_other_family)
 	o.timeout_ms = 5000;
 	o.source = &src;
 	o.report = &rep;
-	int c = skt_connect_addrs(addrs, 2, &o);
+	int c = skt_connect_any(addrs, 2, &o);
 	skt_assert_fd(c);
 	cr_assert_eq(rep.total, 1, "the IPv6 address was tried");
 	assert_host(&rep.attempts[0].addr, "127.0.0.1");

@@ -15,7 +15,7 @@ static void tcp_pair(int fds[2])
 	cr_assert_geq(lfd, 0, "listen: %s", skt_strerror(lfd));
 	skt_addr a;
 	cr_assert_eq(skt_sock_local(lfd, &a), 0);
-	fds[0] = skt_connect_addr(&a, SOCK_STREAM, 2000);
+	fds[0] = skt_connect_one(&a, SOCK_STREAM, 2000);
 	cr_assert_geq(fds[0], 0, "connect: %s", skt_strerror(fds[0]));
 	fds[1] = skt_accept(lfd, NULL, 2000);
 	cr_assert_geq(fds[1], 0, "accept: %s", skt_strerror(fds[1]));

@@ -22,7 +22,7 @@ static void stream_pair(int fds[2])
 	cr_assert_eq(rc, 0, "socketpair: %s", skt_strerror(rc));
 }
 
-/* A connected loopback TCP pair: *cli from skt_connect_addr, *srv from
+/* A connected loopback TCP pair: *cli from skt_connect_one, *srv from
  * skt_accept; the listener is closed again. */
 static void tcp_pair(bool v6, int *cli, int *srv)
 {
@@ -30,7 +30,7 @@ static void tcp_pair(bool v6, int *cli, int *srv)
 	int lfd = sktest_listen_tcp(v6, &port);
 	skt_addr a;
 	cr_assert_eq(skt_addr_from_ip(&a, v6 ? "::1" : "127.0.0.1", port), 0);
-	*cli = skt_connect_addr(&a, SOCK_STREAM, 5000);
+	*cli = skt_connect_one(&a, SOCK_STREAM, 5000);
 	cr_assert_geq(*cli, 0, "connect: %s", skt_strerror(*cli));
 	*srv = skt_accept(lfd, NULL, 5000);
 	cr_assert_geq(*srv, 0, "accept: %s", skt_strerror(*srv));
@@ -585,7 +585,7 @@ SKT_TEST(io, python_server_length_prefixed_message_read_exact)
 	cr_assert_eq(
 	    skt_addr_from_ip(&a, "127.0.0.1", (uint16_t)atoi(portline)), 0,
 	    "port line '%s'", portline);
-	int fd = skt_connect_addr(&a, SOCK_STREAM, 10000);
+	int fd = skt_connect_one(&a, SOCK_STREAM, 10000);
 	cr_assert_geq(fd, 0, "connect: %s", skt_strerror(fd));
 	uint32_t be;
 	cr_assert_eq(skt_read_exact(fd, &be, 4, 10000, NULL), 4);

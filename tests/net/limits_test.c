@@ -43,11 +43,11 @@ SKT_TEST(limits, frame_max_default_in_the_codec)
 	cr_assert_eq(d.max, FRAME_MAX);
 	skt_frame_header(hdr, FRAME_MAX, 0);
 	cr_assert_eq(skt_frame_decode(&d, hdr, 4, &msg, &len), 4);
-	skt_frame_decoder_free(&d);
+	skt_frame_decoder_fini(&d);
 	skt_frame_decoder_init(&d, 0);
 	hdr[3] = 1; /* 16 MiB + 1 */
 	skt_assert_err(skt_frame_decode(&d, hdr, 4, &msg, &len), SKT_ETOOBIG);
-	skt_frame_decoder_free(&d);
+	skt_frame_decoder_fini(&d);
 }
 
 SKT_TEST(limits, frame_max_default_in_send_and_recv)
@@ -78,7 +78,7 @@ SKT_TEST(limits, frame_max_default_in_conn)
 	pair(fds);
 	skt_conn *c;
 	skt_assert_err(skt_conn_new(&c, fds[1], 0), 0);
-	skt_conn_settimeout(c, 200);
+	skt_conn_set_timeout(c, 200);
 	const uint8_t *msg;
 	put_header(fds[0], FRAME_MAX + 1);
 	skt_assert_err(skt_conn_read_frame(c, 0, &msg), SKT_ETOOBIG);
@@ -103,12 +103,12 @@ SKT_TEST(limits, line_max_default_in_the_codec)
 	cr_assert_eq(skt_line_decode(&d, in, LINE_MAX + 1, &line, &len),
 		     LINE_MAX + 1);
 	cr_assert_eq(len, LINE_MAX);
-	skt_line_decoder_free(&d);
+	skt_line_decoder_fini(&d);
 	skt_line_decoder_init(&d, 0, '\n');
 	in[LINE_MAX] = 'a';
 	skt_assert_err(skt_line_decode(&d, in, LINE_MAX + 1, &line, &len),
 		       SKT_ETOOBIG);
-	skt_line_decoder_free(&d);
+	skt_line_decoder_fini(&d);
 }
 
 /* A connection's max counts the delimiter: max bytes must hold it. */
@@ -117,10 +117,10 @@ SKT_TEST(limits, line_max_default_in_conn)
 	static uint8_t in[LINE_MAX + 1];
 	int fds[2];
 	pair(fds);
-	skt_sock_setopt(fds[0], SKT_OPT_SNDBUF, 1 << 20);
+	skt_sock_set_opt(fds[0], SKT_OPT_SNDBUF, 1 << 20);
 	skt_conn *c;
 	skt_assert_err(skt_conn_new(&c, fds[1], 0), 0);
-	skt_conn_settimeout(c, 1000);
+	skt_conn_set_timeout(c, 1000);
 	const uint8_t *line;
 	memset(in, 'a', sizeof(in));
 	in[LINE_MAX - 1] = '\n';
@@ -163,7 +163,7 @@ SKT_TEST(limits, conn_buffer_starts_at_16kib_and_grows_to_what_is_needed)
 	skt_conn *c;
 	skt_assert_err(skt_conn_new(&c, fds[1], 0), 0);
 	cr_assert_eq(biggest, SKT_CONN_BUF_DEFAULT);
-	skt_conn_settimeout(c, 1000);
+	skt_conn_set_timeout(c, 1000);
 	static uint8_t in[40 << 10];
 	memset(in, 'b', sizeof(in));
 	in[sizeof(in) - 1] = '\n';
@@ -212,8 +212,8 @@ SKT_TEST(limits, stream_water_marks_default_16k_64k)
 	int fds[2];
 	pair(fds);
 	/* Small kernel buffers, so the queue is what fills. */
-	skt_sock_setopt(fds[0], SKT_OPT_SNDBUF, 4096);
-	skt_sock_setopt(fds[1], SKT_OPT_RCVBUF, 4096);
+	skt_sock_set_opt(fds[0], SKT_OPT_SNDBUF, 4096);
+	skt_sock_set_opt(fds[1], SKT_OPT_RCVBUF, 4096);
 	skt_stream *s;
 	skt_assert_err(skt_stream_new(l, &s, fds[0]), 0);
 	struct water w = {0, 0};
@@ -268,7 +268,7 @@ SKT_TEST(limits, loop_udp_datagram_default_2048)
 	struct dgrams g = {0};
 	skt_udp_set_udata(u, &g);
 	skt_assert_err(skt_udp_recv_start(u, on_dgrams), 0);
-	int c = skt_connect_addr(&a, SOCK_DGRAM, 1000);
+	int c = skt_connect_one(&a, SOCK_DGRAM, 1000);
 	skt_assert_fd(c);
 	static uint8_t big[2049];
 	cr_assert_eq(skt_send(c, big, 2048, 1000), 2048);
@@ -308,7 +308,7 @@ SKT_TEST(limits, connect_defaults_block_and_space_attempts_250ms)
 	for (int i = 0; i < 2; i++) {
 		o.attempt_delay_ms = i == 0 ? 250 : 0;
 		o.report = &rep;
-		int c = skt_connect_addrs(addrs, 2, &o);
+		int c = skt_connect_any(addrs, 2, &o);
 		skt_assert_fd(c);
 		cr_assert_eq(rep.winner, 1);
 		int64_t start = rep.attempts[1].start_ms;

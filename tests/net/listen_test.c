@@ -398,7 +398,7 @@ static int connect_to(const char *ip, uint16_t port)
 {
 	skt_addr a;
 	cr_assert_eq(skt_addr_from_ip(&a, ip, port), 0);
-	int fd = skt_connect_addr(&a, SOCK_STREAM, 5000);
+	int fd = skt_connect_one(&a, SOCK_STREAM, 5000);
 	cr_assert_geq(fd, 0, "connect %s: %s", ip, skt_strerror(fd));
 	return fd;
 }

@@ -201,7 +201,7 @@ static void *blocking_clients(void *arg)
 	int id = atomic_fetch_add(&b->ids, 1);
 	int fds[25];
 	for (int i = 0; i < 25; i++) {
-		fds[i] = skt_connect_addr(&b->addr, SOCK_STREAM, 5000);
+		fds[i] = skt_connect_one(&b->addr, SOCK_STREAM, 5000);
 		b->failed += fds[i] < 0;
 	}
 	for (int round = 0; round < 4; round++)

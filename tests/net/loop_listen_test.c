@@ -56,7 +56,7 @@ LOOP_TEST(burst_of_connections_all_accepted)
 	cr_assert_eq(skt_listener_new(l, &ls, lfd, burst_accept, &b), 0);
 	int fds[150];
 	for (int i = 0; i < 150; i++) {
-		fds[i] = skt_connect_addr(&a, SOCK_STREAM, 2000);
+		fds[i] = skt_connect_one(&a, SOCK_STREAM, 2000);
 		cr_assert_geq(fds[i], 0);
 	}
 	/* One wake-up takes a batch; the rest come on the next ones. */
@@ -94,8 +94,8 @@ LOOP_TEST(listener_freed_in_its_callback)
 	int n = 0;
 	skt_listener *ls;
 	cr_assert_eq(skt_listener_new(l, &ls, lfd, free_listener_cb, &n), 0);
-	int c1 = skt_connect_addr(&a, SOCK_STREAM, 2000);
-	int c2 = skt_connect_addr(&a, SOCK_STREAM, 2000);
+	int c1 = skt_connect_one(&a, SOCK_STREAM, 2000);
+	int c2 = skt_connect_one(&a, SOCK_STREAM, 2000);
 	cr_assert_eq(skt_loop_run(l, SKT_RUN_DEFAULT), 0);
 	cr_assert_eq(n, 1);
 	skt_close(c1);
@@ -167,7 +167,7 @@ struct late_client {
 static void *late_client(void *arg)
 {
 	struct late_client *c = arg;
-	int fd = skt_connect_addr(&c->a, SOCK_STREAM, 2000);
+	int fd = skt_connect_one(&c->a, SOCK_STREAM, 2000);
 	char buf[4];
 	c->ok = fd >= 0 && skt_send_all(fd, "ping", 4, 2000, NULL) == 0 &&
 		skt_read_exact(fd, buf, 4, 2000, NULL) == 4 &&
@@ -191,7 +191,7 @@ LOOP_TEST(listener_survives_emfile_without_spinning)
 	cr_assert_eq(skt_timer_new(st.l, &stop, stop_cb, st.l), 0);
 	int clients[CLIENTS];
 	for (int i = 0; i < CLIENTS; i++) {
-		clients[i] = skt_connect_addr(&a, SOCK_STREAM, 2000);
+		clients[i] = skt_connect_one(&a, SOCK_STREAM, 2000);
 		cr_assert_geq(clients[i], 0);
 	}
 	/* Room for a few more fds only. */
@@ -257,7 +257,7 @@ SKT_TEST(loop_listen, four_workers_on_one_port_all_accept)
 	cr_assert_neq(skt_addr_port(&a), 0);
 	cr_assert_eq(skt_workers_start(t.w), 0);
 	for (int i = 0; i < 64; i++) {
-		int fd = skt_connect_addr(&a, SOCK_STREAM, 2000);
+		int fd = skt_connect_one(&a, SOCK_STREAM, 2000);
 		cr_assert_geq(fd, 0);
 		char buf[2];
 		cr_assert_eq(skt_send_all(fd, "hi", 2, 2000, NULL), 0);

@@ -23,7 +23,7 @@ static int pair(skt_loop *l, skt_stream **s, bool tcp)
 		int lfd = sktest_listen_tcp(false, &port);
 		skt_addr a;
 		skt_sock_local(lfd, &a);
-		fds[1] = skt_connect_addr(&a, SOCK_STREAM, 2000);
+		fds[1] = skt_connect_one(&a, SOCK_STREAM, 2000);
 		fds[0] = skt_accept(lfd, NULL, 2000);
 		skt_close(lfd);
 	} else {
@@ -457,7 +457,7 @@ LOOP_TEST(blocking_connection_moves_onto_the_loop_with_its_bytes)
 		     0);
 	skt_conn *c;
 	cr_assert_eq(skt_conn_new(&c, fds[0], 0), 0);
-	skt_conn_settimeout(c, 1000);
+	skt_conn_set_timeout(c, 1000);
 	const uint8_t *line;
 	cr_assert_eq(skt_conn_read_line(c, 0, &line), 7); /* blocking */
 	cr_assert_gt(skt_conn_buffered(c), 0);

@@ -51,7 +51,7 @@ static int client_for(const skt_addr *a)
 {
 	int c = skt_socket(AF_INET, SOCK_DGRAM, 0);
 	cr_assert_geq(c, 0);
-	skt_sock_setopt(c, SKT_OPT_RCVBUF, 1 << 20);
+	skt_sock_set_opt(c, SKT_OPT_RCVBUF, 1 << 20);
 	cr_assert_eq(connect(c, &a->u.sa, a->len), 0);
 	return c;
 }

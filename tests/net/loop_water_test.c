@@ -142,7 +142,7 @@ static void water_setup(struct water *w, skt_backend be)
 	memset(w, 0, sizeof(*w));
 	w->l = looptest_new(be);
 	w->peer = looptest_stream_pair(w->l, &w->s);
-	skt_sock_setopt(skt_stream_fd(w->s), SKT_OPT_SNDBUF, 16384);
+	skt_sock_set_opt(skt_stream_fd(w->s), SKT_OPT_SNDBUF, 16384);
 	skt_stream_set_udata(w->s, w);
 	skt_stream_on_close(w->s, note_close);
 	cr_assert_eq(skt_stream_set_water(w->s, LOW, HIGH, on_water), 0);
@@ -333,8 +333,8 @@ LOOP_TEST(stalling_reader_gets_everything_with_alternating_water)
 	int peer = looptest_stream_pair(l, &p.s);
 	/* Small kernel buffers, so that 4 MiB must queue above the high
 	 * mark whatever the reader's pace. */
-	skt_sock_setopt(skt_stream_fd(p.s), SKT_OPT_SNDBUF, 16384);
-	skt_sock_setopt(peer, SKT_OPT_RCVBUF, 16384);
+	skt_sock_set_opt(skt_stream_fd(p.s), SKT_OPT_SNDBUF, 16384);
+	skt_sock_set_opt(peer, SKT_OPT_RCVBUF, 16384);
 	skt_stream_set_udata(p.s, &p);
 	cr_assert_eq(skt_stream_set_water(p.s, 0, 0, producer_water), 0);
 	cr_assert_eq(skt_stream_set_timeouts(p.s, 5000, 0), 0);

@@ -16,11 +16,11 @@ static int tcp_socket(bool v6)
 
 static void set_get(int fd, skt_opt opt, int value, int want)
 {
-	int rc = skt_sock_setopt(fd, opt, value);
+	int rc = skt_sock_set_opt(fd, opt, value);
 	cr_assert_eq(rc, 0, "set %s=%d: %s", skt_opt_name(opt), value,
 		     skt_strerror(rc));
 	int got = -12345;
-	rc = skt_sock_getopt(fd, opt, &got);
+	rc = skt_sock_opt(fd, opt, &got);
 	cr_assert_eq(rc, 0, "get %s: %s", skt_opt_name(opt), skt_strerror(rc));
 	cr_assert_eq(got, want, "%s: set %d, read %d, want %d",
 		     skt_opt_name(opt), value, got, want);
@@ -33,7 +33,7 @@ static void tcp_pair(bool v6, int *cli, int *srv)
 	int lfd = sktest_listen_tcp(v6, &port);
 	skt_addr a;
 	cr_assert_eq(skt_addr_from_ip(&a, v6 ? "::1" : "127.0.0.1", port), 0);
-	*cli = skt_connect_addr(&a, SOCK_STREAM, 5000);
+	*cli = skt_connect_one(&a, SOCK_STREAM, 5000);
 	cr_assert_geq(*cli, 0, "connect: %s", skt_strerror(*cli));
 	*srv = skt_accept(lfd, NULL, 5000);
 	cr_assert_geq(*srv, 0, "accept: %s", skt_strerror(*srv));
@@ -78,11 +78,11 @@ SKT_TEST(opt, buffer_sizes_read_back_at_least_the_ask)
 {
 	int fd = tcp_socket(false);
 	int v = 0;
-	cr_assert_eq(skt_sock_setopt(fd, SKT_OPT_SNDBUF, 65536), 0);
-	cr_assert_eq(skt_sock_getopt(fd, SKT_OPT_SNDBUF, &v), 0);
+	cr_assert_eq(skt_sock_set_opt(fd, SKT_OPT_SNDBUF, 65536), 0);
+	cr_assert_eq(skt_sock_opt(fd, SKT_OPT_SNDBUF, &v), 0);
 	cr_assert_geq(v, 65536, "sndbuf %d", v); /* Linux doubles it */
-	cr_assert_eq(skt_sock_setopt(fd, SKT_OPT_RCVBUF, 32768), 0);
-	cr_assert_eq(skt_sock_getopt(fd, SKT_OPT_RCVBUF, &v), 0);
+	cr_assert_eq(skt_sock_set_opt(fd, SKT_OPT_RCVBUF, 32768), 0);
+	cr_assert_eq(skt_sock_opt(fd, SKT_OPT_RCVBUF, &v), 0);
 	cr_assert_geq(v, 32768, "rcvbuf %d", v);
 	skt_close(fd);
 }
@@ -94,7 +94,7 @@ SKT_TEST(opt, linger_off_zero_and_seconds)
 	set_get(fd, SKT_OPT_LINGER, 0, 0);
 	set_get(fd, SKT_OPT_LINGER, 5, 5);
 	set_get(fd, SKT_OPT_LINGER, -1, -1);
-	cr_assert_eq(skt_sock_setopt(fd, SKT_OPT_LINGER, -2), SKT_EINVAL);
+	cr_assert_eq(skt_sock_set_opt(fd, SKT_OPT_LINGER, -2), SKT_EINVAL);
 	skt_close(fd);
 }
 
@@ -110,8 +110,8 @@ SKT_TEST(opt, v6only_on_ipv4_socket_does_not_apply)
 {
 	int fd = tcp_socket(false);
 	int v;
-	cr_assert_eq(skt_sock_setopt(fd, SKT_OPT_V6ONLY, 1), SKT_ENOPROTOOPT);
-	cr_assert_eq(skt_sock_getopt(fd, SKT_OPT_V6ONLY, &v), SKT_ENOPROTOOPT);
+	cr_assert_eq(skt_sock_set_opt(fd, SKT_OPT_V6ONLY, 1), SKT_ENOPROTOOPT);
+	cr_assert_eq(skt_sock_opt(fd, SKT_OPT_V6ONLY, &v), SKT_ENOPROTOOPT);
 	skt_close(fd);
 }
 
@@ -138,9 +138,9 @@ SKT_TEST(opt, tcp_options_on_unix_socket_do_not_apply)
 	int fds[2];
 	cr_assert_eq(skt_socketpair(SOCK_STREAM, fds), 0);
 	int v;
-	cr_assert_eq(skt_sock_setopt(fds[0], SKT_OPT_NODELAY, 1),
+	cr_assert_eq(skt_sock_set_opt(fds[0], SKT_OPT_NODELAY, 1),
 		     SKT_ENOPROTOOPT);
-	cr_assert_eq(skt_sock_getopt(fds[0], SKT_OPT_TTL, &v), SKT_ENOPROTOOPT);
+	cr_assert_eq(skt_sock_opt(fds[0], SKT_OPT_TTL, &v), SKT_ENOPROTOOPT);
 	skt_close(fds[0]);
 	skt_close(fds[1]);
 }
@@ -149,10 +149,10 @@ SKT_TEST(opt, unknown_option_is_einval)
 {
 	int fd = tcp_socket(false);
 	int v;
-	cr_assert_eq(skt_sock_getopt(fd, SKT_OPT_COUNT_, &v), SKT_EINVAL);
-	cr_assert_eq(skt_sock_getopt(fd, (skt_opt)-1, &v), SKT_EINVAL);
-	cr_assert_eq(skt_sock_setopt(fd, SKT_OPT_COUNT_, 1), SKT_EINVAL);
-	cr_assert_eq(skt_sock_getopt(fd, SKT_OPT_NODELAY, NULL), SKT_EINVAL);
+	cr_assert_eq(skt_sock_opt(fd, SKT_OPT_COUNT_, &v), SKT_EINVAL);
+	cr_assert_eq(skt_sock_opt(fd, (skt_opt)-1, &v), SKT_EINVAL);
+	cr_assert_eq(skt_sock_set_opt(fd, SKT_OPT_COUNT_, 1), SKT_EINVAL);
+	cr_assert_eq(skt_sock_opt(fd, SKT_OPT_NODELAY, NULL), SKT_EINVAL);
 	skt_close(fd);
 }
 
@@ -173,19 +173,19 @@ SKT_TEST(opt, keepalive_helper_sets_all_fields)
 {
 	int fd = tcp_socket(false);
 	int idle0 = 0;
-	cr_assert_eq(skt_sock_getopt(fd, SKT_OPT_KEEPIDLE, &idle0), 0);
+	cr_assert_eq(skt_sock_opt(fd, SKT_OPT_KEEPIDLE, &idle0), 0);
 	cr_assert_eq(skt_sock_keepalive(fd, 0, 3, 2), 0);
 	int v;
-	cr_assert_eq(skt_sock_getopt(fd, SKT_OPT_KEEPALIVE, &v), 0);
+	cr_assert_eq(skt_sock_opt(fd, SKT_OPT_KEEPALIVE, &v), 0);
 	cr_assert_eq(v, 1);
-	cr_assert_eq(skt_sock_getopt(fd, SKT_OPT_KEEPIDLE, &v), 0);
+	cr_assert_eq(skt_sock_opt(fd, SKT_OPT_KEEPIDLE, &v), 0);
 	cr_assert_eq(v, idle0, "idle 0 must keep the system's %d", idle0);
-	cr_assert_eq(skt_sock_getopt(fd, SKT_OPT_KEEPINTVL, &v), 0);
+	cr_assert_eq(skt_sock_opt(fd, SKT_OPT_KEEPINTVL, &v), 0);
 	cr_assert_eq(v, 3);
-	cr_assert_eq(skt_sock_getopt(fd, SKT_OPT_KEEPCNT, &v), 0);
+	cr_assert_eq(skt_sock_opt(fd, SKT_OPT_KEEPCNT, &v), 0);
 	cr_assert_eq(v, 2);
 	cr_assert_eq(skt_sock_keepalive(fd, 11, 0, 0), 0);
-	cr_assert_eq(skt_sock_getopt(fd, SKT_OPT_KEEPIDLE, &v), 0);
+	cr_assert_eq(skt_sock_opt(fd, SKT_OPT_KEEPIDLE, &v), 0);
 	cr_assert_eq(v, 11);
 	cr_assert_eq(skt_sock_keepalive(fd, -1, 0, 0), SKT_EINVAL);
 	skt_close(fd);
@@ -200,7 +200,7 @@ SKT_TEST(opt, sock_error_reports_refused_connect)
 	skt_close(sktest_listen_tcp(false, &port));
 	skt_addr a;
 	cr_assert_eq(skt_addr_from_ip(&a, "127.0.0.1", port), 0);
-	int fd = skt_connect_addr(&a, SOCK_STREAM, 0);
+	int fd = skt_connect_one(&a, SOCK_STREAM, 0);
 	/* Refused synchronously: nothing pending to ask about. */
 	if (fd == SKT_ECONNREFUSED)
 		return;

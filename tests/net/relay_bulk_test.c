@@ -23,7 +23,7 @@ static void tcp_pair(int *cli, int *srv)
 	int lfd = sktest_listen_tcp(false, &port);
 	skt_addr a;
 	cr_assert_eq(skt_addr_from_ip(&a, "127.0.0.1", port), 0);
-	*cli = skt_connect_addr(&a, SOCK_STREAM, 5000);
+	*cli = skt_connect_one(&a, SOCK_STREAM, 5000);
 	cr_assert_geq(*cli, 0, "connect: %s", skt_strerror(*cli));
 	*srv = skt_accept(lfd, NULL, 5000);
 	cr_assert_geq(*srv, 0, "accept: %s", skt_strerror(*srv));

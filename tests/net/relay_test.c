@@ -38,7 +38,7 @@ static void tcp_pair(int *cli, int *srv)
 	int lfd = sktest_listen_tcp(false, &port);
 	skt_addr a;
 	cr_assert_eq(skt_addr_from_ip(&a, "127.0.0.1", port), 0);
-	*cli = skt_connect_addr(&a, SOCK_STREAM, 5000);
+	*cli = skt_connect_one(&a, SOCK_STREAM, 5000);
 	cr_assert_geq(*cli, 0, "connect: %s", skt_strerror(*cli));
 	*srv = skt_accept(lfd, NULL, 5000);
 	cr_assert_geq(*srv, 0, "accept: %s", skt_strerror(*srv));
@@ -391,7 +391,7 @@ SKT_TEST(relay, datagram_each_input_read_is_one_datagram)
 {
 	skt_addr pa, ra;
 	int peer_fd = udp_socket(&pa);
-	int sock = skt_connect_addr(&pa, SOCK_DGRAM, 1000);
+	int sock = skt_connect_one(&pa, SOCK_DGRAM, 1000);
 	cr_assert_geq(sock, 0, "connect: %s", skt_strerror(sock));
 	cr_assert_eq(skt_sock_local(sock, &ra), 0);
 	cr_assert_eq(skt_sendto(peer_fd, "reply", 5, &ra, 1000), 5);
@@ -421,7 +421,7 @@ SKT_TEST(relay, datagram_port_unreachable_is_connection_refused)
 {
 	skt_addr gone;
 	skt_close(udp_socket(&gone)); /* a port nobody listens on now */
-	int sock = skt_connect_addr(&gone, SOCK_DGRAM, 1000);
+	int sock = skt_connect_one(&gone, SOCK_DGRAM, 1000);
 	cr_assert_geq(sock, 0);
 	int in = records_of((const char *const[]){"anyone?", NULL});
 	skt_relay_opts o = SKT_RELAY_OPTS_INIT;

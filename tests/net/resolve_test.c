@@ -87,7 +87,7 @@ SKT_TEST(resolve, localhost_is_ipv4_loopback)
 	cr_assert_eq((size_t)n, l.n);
 	cr_assert_str_eq(fmt(&l.addrs[0]), "127.0.0.1:80");
 	cr_assert_null(l.canonname);
-	skt_addrlist_free(&l);
+	skt_addrlist_fini(&l);
 }
 
 SKT_TEST(resolve, numeric_ipv4_literal)
@@ -97,7 +97,7 @@ SKT_TEST(resolve, numeric_ipv4_literal)
 			    SKT_RESOLVE_NUMERIC);
 	cr_assert_eq(n, 1, "got %d: %s", n, skt_strerror(n));
 	cr_assert_str_eq(fmt(&l.addrs[0]), "127.0.0.1:8080");
-	skt_addrlist_free(&l);
+	skt_addrlist_fini(&l);
 }
 
 SKT_TEST(resolve, numeric_ipv6_literal)
@@ -107,7 +107,7 @@ SKT_TEST(resolve, numeric_ipv6_literal)
 			    SKT_RESOLVE_NUMERIC);
 	cr_assert_eq(n, 1, "got %d: %s", n, skt_strerror(n));
 	cr_assert_str_eq(fmt(&l.addrs[0]), "[::1]:8080");
-	skt_addrlist_free(&l);
+	skt_addrlist_fini(&l);
 }
 
 SKT_TEST(resolve, numeric_flag_refuses_names)
@@ -128,10 +128,10 @@ SKT_TEST(resolve, loopback_resolves_with_no_configured_address)
 	skt_addrlist l = {0};
 	int n = skt_resolve(&l, "::1", "80", AF_UNSPEC, 0, 0);
 	cr_assert_eq(n, 1, "resolve ::1: %s", skt_strerror(n));
-	skt_addrlist_free(&l);
+	skt_addrlist_fini(&l);
 	n = skt_resolve(&l, "127.0.0.1", "80", AF_UNSPEC, 0, 0);
 	cr_assert_eq(n, 1, "resolve 127.0.0.1: %s", skt_strerror(n));
-	skt_addrlist_free(&l);
+	skt_addrlist_fini(&l);
 }
 
 SKT_TEST(resolve, no_host_is_loopback_or_wildcard_when_passive)
@@ -140,11 +140,11 @@ SKT_TEST(resolve, no_host_is_loopback_or_wildcard_when_passive)
 	int n = skt_resolve(&l, NULL, "8080", AF_INET, 0, 0);
 	cr_assert_eq(n, 1, "got %s", skt_errname(n));
 	cr_assert_str_eq(fmt(&l.addrs[0]), "127.0.0.1:8080");
-	skt_addrlist_free(&l);
+	skt_addrlist_fini(&l);
 	n = skt_resolve(&l, "", "8080", AF_INET6, 0, SKT_RESOLVE_PASSIVE);
 	cr_assert_eq(n, 1, "got %s", skt_errname(n));
 	cr_assert_str_eq(fmt(&l.addrs[0]), "[::]:8080");
-	skt_addrlist_free(&l);
+	skt_addrlist_fini(&l);
 }
 
 SKT_TEST(resolve, service_name_gives_its_port)
@@ -154,7 +154,7 @@ SKT_TEST(resolve, service_name_gives_its_port)
 			    SKT_RESOLVE_NUMERIC);
 	cr_assert_eq(n, 1, "got %s", skt_errname(n));
 	cr_assert_eq(skt_addr_port(&l.addrs[0]), 80);
-	skt_addrlist_free(&l);
+	skt_addrlist_fini(&l);
 }
 
 SKT_TEST(resolve, unknown_service_is_eai_service)
@@ -183,7 +183,7 @@ SKT_TEST(resolve, duplicates_from_hosts_file_are_removed)
 	cr_assert_eq(n, 2, "got %d: %s", n, skt_strerror(n));
 	cr_assert_str_eq(fmt(&l.addrs[0]), "10.0.0.1:80");
 	cr_assert_str_eq(fmt(&l.addrs[1]), "10.0.0.2:80");
-	skt_addrlist_free(&l);
+	skt_addrlist_fini(&l);
 }
 
 SKT_TEST(resolve, canonical_name_is_copied)
@@ -194,7 +194,7 @@ SKT_TEST(resolve, canonical_name_is_copied)
 	cr_assert_eq(n, 1, "got %d: %s", n, skt_strerror(n));
 	cr_assert_str_eq(l.canonname, "canon.example.test");
 	cr_assert_eq(sktest_live_allocs(), 2); /* addrs and canonname */
-	skt_addrlist_free(&l);
+	skt_addrlist_fini(&l);
 	cr_assert_null(l.canonname);
 }
 
@@ -216,9 +216,9 @@ SKT_TEST(resolve, allocation_failure_is_enomem_without_leak)
 SKT_TEST(resolve, addrlist_free_of_zeroed_list_is_harmless)
 {
 	skt_addrlist l = {0};
-	skt_addrlist_free(&l);
-	skt_addrlist_free(&l);
-	skt_addrlist_free(NULL);
+	skt_addrlist_fini(&l);
+	skt_addrlist_fini(&l);
+	skt_addrlist_fini(NULL);
 }
 
 SKT_TEST(resolve, failed_lookup_carries_resolver_message)

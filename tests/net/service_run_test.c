@@ -227,7 +227,7 @@ static int dial(const struct run *r)
 {
 	skt_addr a = addr_of("127.0.0.1:1");
 	skt_addr_set_port(&a, r->port);
-	int fd = skt_connect_addr(&a, SOCK_STREAM, WAIT_MS);
+	int fd = skt_connect_one(&a, SOCK_STREAM, WAIT_MS);
 	skt_assert_fd(fd);
 	return fd;
 }
@@ -335,7 +335,7 @@ SKT_TEST(service_run, max_per_ip_refusal_is_reported)
 	/* Accepted by the kernel, then reset: maybe before connect returns. */
 	skt_addr at = addr_of("127.0.0.1:1");
 	skt_addr_set_port(&at, r.port);
-	int b = skt_connect_addr(&at, SOCK_STREAM, WAIT_MS);
+	int b = skt_connect_one(&at, SOCK_STREAM, WAIT_MS);
 	cr_assert(b >= 0 || b == SKT_ECONNRESET, "%s", skt_strerror(b));
 	wait_count(&r, &r.refused, 1);
 	if (b >= 0)

@@ -58,7 +58,7 @@ static size_t recv_wait(int fd, char *buf, size_t cap)
 /* Connect a stream client to a, accept it, and pass a line each way. */
 static void stream_round_trip(int l, const skt_addr *a)
 {
-	int c = skt_connect_addr(a, SOCK_STREAM, 5000);
+	int c = skt_connect_one(a, SOCK_STREAM, 5000);
 	skt_assert_fd(c);
 	skt_addr peer;
 	int s = skt_accept(l, &peer, 5000);
@@ -111,7 +111,7 @@ static void dgram_round_trip(const skt_addr *srv_addr, const skt_addr *cli)
 	skt_connect_opts co = SKT_CONNECT_OPTS_INIT;
 	co.socktype = SOCK_DGRAM;
 	co.source = cli;
-	int c = skt_connect_addrs(srv_addr, 1, &co);
+	int c = skt_connect_any(srv_addr, 1, &co);
 	skt_assert_fd(c);
 	cr_assert_eq(send(c, "one", 3, MSG_NOSIGNAL), 3);
 	cr_assert_eq(send(c, "two", 3, MSG_NOSIGNAL), 3);
@@ -178,7 +178,7 @@ SKT_TEST(unix, stale_socket_file_is_eaddrinuse_and_kept)
 	skt_assert_err(skt_listen_addr(&a, NULL), SKT_EADDRINUSE);
 	struct stat st;
 	cr_assert_eq(stat(path, &st), 0, "the socket file was removed");
-	skt_assert_err(skt_connect_addr(&a, SOCK_STREAM, 1000), SKT_ECONNREFUSED);
+	skt_assert_err(skt_connect_one(&a, SOCK_STREAM, 1000), SKT_ECONNREFUSED);
 	cleanup(path);
 }
 
@@ -186,11 +186,11 @@ SKT_TEST(unix, connect_to_missing_path_is_enoent)
 {
 	char path[128];
 	skt_addr a = path_addr("nobody", path, sizeof(path));
-	skt_assert_err(skt_connect_addr(&a, SOCK_STREAM, 1000), SKT_ENOENT);
+	skt_assert_err(skt_connect_one(&a, SOCK_STREAM, 1000), SKT_ENOENT);
 	skt_connect_report rep;
 	skt_connect_opts o = SKT_CONNECT_OPTS_INIT;
 	o.report = &rep;
-	skt_assert_err(skt_connect_addrs(&a, 1, &o), SKT_ENOENT);
+	skt_assert_err(skt_connect_any(&a, 1, &o), SKT_ENOENT);
 	cr_assert_eq(rep.total, 1);
 	skt_assert_err(rep.attempts[0].err, SKT_ENOENT);
 	cleanup(path);

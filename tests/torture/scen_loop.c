@@ -160,7 +160,7 @@ static int loop_udp(void)
 	fd = -1; /* the endpoint owns it */
 	skt_udp_set_udata(u, &e);
 	TRY(skt_udp_recv_start(u, udp_cb));
-	TRY(c = skt_connect_addr(&where, SOCK_DGRAM, ECHO_TIMEOUT_MS));
+	TRY(c = skt_connect_one(&where, SOCK_DGRAM, ECHO_TIMEOUT_MS));
 	TRY(skt_send(c, "ping", 4, ECHO_TIMEOUT_MS));
 	for (int i = 0; i < 50 && e.got == 0 && e.rc == 0; i++)
 		TRY(skt_loop_run(l, SKT_RUN_ONCE));

@@ -29,7 +29,7 @@ static int tcp_exchange(void)
 	o.timeout_ms = IO_MS;
 	TRY(c = skt_connect("127.0.0.1", service, &o));
 	TRY(s = skt_accept(l, &peer, IO_MS));
-	TRY(skt_sock_setopt(c, SKT_OPT_NODELAY, 1));
+	TRY(skt_sock_set_opt(c, SKT_OPT_NODELAY, 1));
 	TRY(skt_send_all(c, "ping!", 5, IO_MS, NULL));
 	TRY(skt_read_exact(s, buf, 5, IO_MS, NULL));
 	EXPECT(memcmp(buf, "ping!", 5) == 0);
@@ -79,7 +79,7 @@ static int happy_eyeballs(void)
 	o.timeout_ms = IO_MS;
 	o.attempt_delay_ms = 100;
 	o.report = &rep;
-	TRY(c = skt_connect_addrs(addrs, 2, &o));
+	TRY(c = skt_connect_any(addrs, 2, &o));
 	EXPECT(rep.winner >= 0 &&
 	       skt_addr_family(&rep.attempts[rep.winner].addr) == AF_INET);
 	TRY(s = skt_accept(l, NULL, IO_MS));
@@ -102,13 +102,13 @@ static int listen_dual_stack(void)
 	TRY(l = skt_listen("*", "0", NULL));
 	TRY(skt_sock_local(l, &where));
 	TRY(skt_addr_from_ip(&a, "127.0.0.1", skt_addr_port(&where)));
-	TRY(c4 = skt_connect_addr(&a, SOCK_STREAM, IO_MS));
+	TRY(c4 = skt_connect_one(&a, SOCK_STREAM, IO_MS));
 	TRY(skt_addr_from_ip(&a, "::1", skt_addr_port(&where)));
-	TRY(c6 = skt_connect_addr(&a, SOCK_STREAM, IO_MS));
+	TRY(c6 = skt_connect_one(&a, SOCK_STREAM, IO_MS));
 	TRY(s = skt_accept(l, NULL, IO_MS));
 	TRY(skt_sock_describe(s, text, sizeof(text)));
 	TRY(skt_sock_keepalive(s, 30, 5, 3));
-	TRY(skt_sock_getopt(s, SKT_OPT_KEEPALIVE, &v));
+	TRY(skt_sock_opt(s, SKT_OPT_KEEPALIVE, &v));
 	EXPECT(v == 1);
 	skt_close(s);
 	TRY(s = skt_accept(l, NULL, IO_MS));
@@ -167,7 +167,7 @@ static int unix_stream(void)
 	TRY(skt_send_all(c, "over unix\n", 10, IO_MS, NULL));
 	TRY(skt_conn_new(&conn, s, 0));
 	s = -1;
-	skt_conn_settimeout(conn, IO_MS);
+	skt_conn_set_timeout(conn, IO_MS);
 	ssize_t n;
 	TRY(n = skt_conn_read_line(conn, 0, &line));
 	EXPECT(n == 10);

@@ -34,20 +34,20 @@ static int resolve_local(void)
 	TRY(skt_resolve(&l, "127.0.0.1", "80", AF_UNSPEC, 0,
 			SKT_RESOLVE_NUMERIC));
 	EXPECT(l.n == 1 && skt_addr_port(&l.addrs[0]) == 80);
-	skt_addrlist_free(&l);
+	skt_addrlist_fini(&l);
 	TRY(skt_resolve(&l, "::1", NULL, AF_INET6, SOCK_DGRAM,
 			SKT_RESOLVE_NUMERIC | SKT_RESOLVE_CANON));
-	skt_addrlist_free(&l);
+	skt_addrlist_fini(&l);
 	TRY(skt_resolve(&l, "localhost", "http", AF_UNSPEC, 0,
 			SKT_RESOLVE_CANON));
 	EXPECT(l.n >= 1 && l.canonname != NULL);
 	TRY(skt_resolve_reverse(&l.addrs[0], name, sizeof(name),
 				SKT_RESOLVE_NUMERIC));
-	skt_addrlist_free(&l);
+	skt_addrlist_fini(&l);
 	TRY_EXPECT_ERR(skt_resolve(&l, NULL, "99999", AF_UNSPEC, 0, 0),
 		       SKT_EBADPORT);
 out:
-	skt_addrlist_free(&l);
+	skt_addrlist_fini(&l);
 	return rc;
 }
 
@@ -112,7 +112,7 @@ static int frame_decoder(void)
 	}
 	EXPECT(got == 3);
 out:
-	skt_frame_decoder_free(&d);
+	skt_frame_decoder_fini(&d);
 	return rc;
 }
 
@@ -137,7 +137,7 @@ static int line_decoder(void)
 	}
 	EXPECT(got == 4);
 out:
-	skt_line_decoder_free(&d);
+	skt_line_decoder_fini(&d);
 	return rc;
 }
 
@@ -185,7 +185,7 @@ static int conn_reads(void)
 	TRY(skt_shutdown_write(sv[0]));
 	TRY(skt_conn_new(&c, sv[1], 4));
 	sv[1] = -1; /* the connection owns it now */
-	skt_conn_settimeout(c, 1000);
+	skt_conn_set_timeout(c, 1000);
 	ssize_t n;
 	TRY(n = skt_conn_read_line(c, 0, &p));
 	EXPECT(n == 6 && memcmp(p, "hello\n", 6) == 0);

@@ -185,7 +185,7 @@ SKT_TEST(frame, whole_frame_is_returned_in_place)
 	cr_assert_eq(m, in + 4, "zero-copy: the payload inside the input");
 	cr_assert_eq(ml, 5);
 	cr_assert_eq(d.cap, 0, "nothing allocated");
-	skt_frame_decoder_free(&d);
+	skt_frame_decoder_fini(&d);
 	guard_free(&g);
 }
 
@@ -202,7 +202,7 @@ SKT_TEST(frame, several_frames_in_one_input)
 	frames_feed(&d, &g, wire, n, &got);
 	msgs_expect_eq(&got, &want);
 	cr_assert_eq(d.cap, 0, "every frame was whole: no copy");
-	skt_frame_decoder_free(&d);
+	skt_frame_decoder_fini(&d);
 	guard_free(&g);
 }
 
@@ -222,7 +222,7 @@ SKT_TEST(frame, split_at_every_byte_position)
 		frames_feed(&d, &g, wire + k, n - k, &got);
 		msgs_expect_eq(&got, &want);
 		cr_assert_eq(d.hdr_have, 0);
-		skt_frame_decoder_free(&d);
+		skt_frame_decoder_fini(&d);
 	}
 	guard_free(&g);
 }
@@ -241,7 +241,7 @@ SKT_TEST(frame, byte_by_byte)
 		frames_feed(&d, &g, wire + k, 1, &got);
 	msgs_expect_eq(&got, &want);
 	cr_assert_leq(d.cap, 2 * 1024, "grown with bytes held: %zu", d.cap);
-	skt_frame_decoder_free(&d);
+	skt_frame_decoder_fini(&d);
 	guard_free(&g);
 }
 
@@ -266,7 +266,7 @@ SKT_TEST(frame, zero_length_frames)
 	size_t ml;
 	cr_assert_eq(skt_frame_decode(&d, g.end, 0, &m, &ml), 0);
 	cr_assert_null(m);
-	skt_frame_decoder_free(&d);
+	skt_frame_decoder_fini(&d);
 	guard_free(&g);
 }
 
@@ -293,7 +293,7 @@ SKT_TEST(frame, payload_of_max_accepted_max_plus_one_rejected)
 	in = guard_place(&g, wire, 104);
 	cr_assert_eq(skt_frame_decode(&d, in, 104, &m, &ml), SKT_ETOOBIG);
 	cr_assert_eq(d.cap, 0);
-	skt_frame_decoder_free(&d);
+	skt_frame_decoder_fini(&d);
 	guard_free(&g);
 }
 
@@ -313,7 +313,7 @@ SKT_TEST(frame, header_of_4gib_rejected_before_payload)
 	cr_assert_eq(skt_frame_decode(&d, in, 1, &m, &ml), SKT_ETOOBIG);
 	cr_assert_eq(d.cap, 0);
 	cr_assert_eq(sktest_live_allocs(), 0);
-	skt_frame_decoder_free(&d);
+	skt_frame_decoder_fini(&d);
 	guard_free(&g);
 }
 
@@ -334,7 +334,7 @@ SKT_TEST(frame, memory_grows_with_bytes_not_claim)
 	for (int i = 0; i < 1000; i++)
 		frames_feed(&d, &g, "b", 1, &got);
 	cr_assert_leq(d.cap, 2 * d.have, "cap %zu for %zu held", d.cap, d.have);
-	skt_frame_decoder_free(&d);
+	skt_frame_decoder_fini(&d);
 	cr_assert_eq(d.cap, 0);
 	cr_assert_eq(sktest_live_allocs(), 0);
 	guard_free(&g);
@@ -353,15 +353,15 @@ SKT_TEST(frame, allocation_failure_is_enomem_and_sticky)
 	cr_assert_eq(skt_frame_decode(&d, wire + 5, 3, &m, &ml), SKT_ENOMEM);
 	sktest_fail_alloc_at(0);
 	cr_assert_eq(skt_frame_decode(&d, wire + 5, 3, &m, &ml), SKT_ENOMEM);
-	skt_frame_decoder_free(&d);
+	skt_frame_decoder_fini(&d);
 
 	/* Failing the very first allocation leaks nothing either. */
 	skt_frame_decoder_init(&d, 0);
 	sktest_fail_alloc_at(1);
 	cr_assert_eq(skt_frame_decode(&d, wire, 6, &m, &ml), SKT_ENOMEM);
 	sktest_fail_alloc_at(0);
-	skt_frame_decoder_free(&d);
-	skt_frame_decoder_free(NULL);
+	skt_frame_decoder_fini(&d);
+	skt_frame_decoder_fini(NULL);
 }
 
 SKT_TEST(frame, decoder_reusable_after_free)
@@ -372,12 +372,12 @@ SKT_TEST(frame, decoder_reusable_after_free)
 	const uint8_t *m;
 	size_t ml;
 	cr_assert_eq(skt_frame_decode(&d, wire, 5, &m, &ml), 5);
-	skt_frame_decoder_free(&d);
+	skt_frame_decoder_fini(&d);
 	skt_frame_decoder_init(&d, 0);
 	cr_assert_eq(skt_frame_decode(&d, wire, 6, &m, &ml), 6);
 	cr_assert_eq(ml, 2);
 	cr_assert_arr_eq(m, "ok", 2);
-	skt_frame_decoder_free(&d);
+	skt_frame_decoder_fini(&d);
 }
 
 /* ---- Line decoder ---- */
@@ -410,7 +410,7 @@ SKT_TEST(line, whole_lines_returned_in_place)
 	cr_assert_eq(skt_line_decode(&d, in + 3, 3, &l, &ll), 3);
 	cr_assert_eq(l, in + 3);
 	cr_assert_eq(d.cap, 0);
-	skt_line_decoder_free(&d);
+	skt_line_decoder_fini(&d);
 	guard_free(&g);
 }
 
@@ -428,7 +428,7 @@ SKT_TEST(line, split_at_every_byte_position)
 		lines_feed(&d, &g, line_text, k, &got);
 		lines_feed(&d, &g, line_text + k, n - k, &got);
 		msgs_expect_eq(&got, &want);
-		skt_line_decoder_free(&d);
+		skt_line_decoder_fini(&d);
 	}
 	guard_free(&g);
 }
@@ -446,7 +446,7 @@ SKT_TEST(line, byte_by_byte)
 		lines_feed(&d, &g, line_text + k, 1, &got);
 	msgs_expect_eq(&got, &want);
 	cr_assert_leq(d.cap, 2 * 25);
-	skt_line_decoder_free(&d);
+	skt_line_decoder_fini(&d);
 	guard_free(&g);
 }
 
@@ -465,7 +465,7 @@ SKT_TEST(line, custom_delimiter_and_empty_lines)
 	lines_feed(&d, &g, text, 3, &got);
 	lines_feed(&d, &g, text + 3, sizeof(text) - 4, &got);
 	msgs_expect_eq(&got, &want);
-	skt_line_decoder_free(&d);
+	skt_line_decoder_fini(&d);
 
 	/* NUL as the delimiter: C strings on the wire. */
 	memset(&want, 0, sizeof(want));
@@ -475,7 +475,7 @@ SKT_TEST(line, custom_delimiter_and_empty_lines)
 	skt_line_decoder_init(&d, 0, '\0');
 	lines_feed(&d, &g, "one\0two", 8, &got);
 	msgs_expect_eq(&got, &want);
-	skt_line_decoder_free(&d);
+	skt_line_decoder_fini(&d);
 	guard_free(&g);
 }
 
@@ -497,7 +497,7 @@ SKT_TEST(line, line_of_max_accepted)
 		cr_assert_eq(got.len[0], 8);
 		cr_assert_arr_eq(got.data, "12345678", 8);
 		cr_assert_leq(d.cap, 8, "never beyond max: %zu", d.cap);
-		skt_line_decoder_free(&d);
+		skt_line_decoder_fini(&d);
 	}
 	guard_free(&g);
 }
@@ -516,7 +516,7 @@ SKT_TEST(line, line_of_max_plus_one_rejected)
 	in = guard_place(&g, "\n", 1);
 	cr_assert_eq(skt_line_decode(&d, in, 1, &l, &ll), SKT_ETOOBIG,
 		     "sticky");
-	skt_line_decoder_free(&d);
+	skt_line_decoder_fini(&d);
 
 	/* Across inputs: max bytes held, then one more. */
 	skt_line_decoder_init(&d, 8, '\n');
@@ -525,7 +525,7 @@ SKT_TEST(line, line_of_max_plus_one_rejected)
 	in = guard_place(&g, "9\n", 2);
 	cr_assert_eq(skt_line_decode(&d, in, 2, &l, &ll), SKT_ETOOBIG);
 	cr_assert_null(l);
-	skt_line_decoder_free(&d);
+	skt_line_decoder_fini(&d);
 	guard_free(&g);
 }
 
@@ -537,7 +537,7 @@ SKT_TEST(line, memory_grows_with_bytes)
 	size_t ll;
 	cr_assert_eq(skt_line_decode(&d, "0123456789", 10, &l, &ll), 10);
 	cr_assert_leq(d.cap, 20, "cap %zu for 10 bytes", d.cap);
-	skt_line_decoder_free(&d);
+	skt_line_decoder_fini(&d);
 }
 
 SKT_TEST(line, allocation_failure_is_enomem_and_sticky)
@@ -550,6 +550,6 @@ SKT_TEST(line, allocation_failure_is_enomem_and_sticky)
 	cr_assert_eq(skt_line_decode(&d, "abc", 3, &l, &ll), SKT_ENOMEM);
 	sktest_fail_alloc_at(0);
 	cr_assert_eq(skt_line_decode(&d, "\n", 1, &l, &ll), SKT_ENOMEM);
-	skt_line_decoder_free(&d);
-	skt_line_decoder_free(NULL);
+	skt_line_decoder_fini(&d);
+	skt_line_decoder_fini(NULL);
 }

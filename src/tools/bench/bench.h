@@ -16,11 +16,14 @@
  * shows up in the latency instead of lowering the offered load (the
  * coordinated-omission trap of wrk, wg/wrk#326).
  *
- * A request counts when it was issued inside the measured window (after
- * the warm-up) and completed before the end. */
+ * The measured window opens once the warm-up is over and every connection
+ * has been opened (or has failed its first connect; connect mode has no
+ * such setup: its requests are the connects). A request counts when it
+ * was issued inside the window and completed before its end. */
 #ifndef SOCKIT_BENCH_H
 #define SOCKIT_BENCH_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -44,6 +47,8 @@ enum bench_mode {
 	X(BAD_STATUS, "bad_status", "HTTP status other than expected")         \
 	X(BAD_RESPONSE, "bad_response", "malformed HTTP response")             \
 	X(LOST, "lost", "UDP datagram with no echo within --timeout")          \
+	X(EMFILE, "emfile",                                                    \
+	  "out of file descriptors (EMFILE, ENFILE): raise ulimit -n")          \
 	X(OTHER, "other", "any other socket error")
 
 enum bench_err {
@@ -53,18 +58,34 @@ enum bench_err {
 	    BENCH_E_COUNT
 };
 
+/* HTTP statuses are counted by value, 100 to 599. */
+#define BENCH_STATUS_MIN 100
+#define BENCH_STATUS_END 600
+
 /* Counters of a run (or of one thread of it). */
 typedef struct bench_counts {
 	uint64_t requests; /* completed and correct */
 	uint64_t errors[BENCH_E_COUNT];
-	uint64_t bytes_out; /* payload sent: echo bytes, HTTP request bytes */
-	uint64_t bytes_in;  /* payload received: echo bytes, HTTP body bytes */
-	uint64_t connects;  /* connections established */
+	uint64_t bytes_out; /* sent in the window: echo bytes, HTTP requests */
+	uint64_t bytes_in;  /* of the answers to counted requests: echo
+			       bytes, whole HTTP responses (head and body) */
+	uint64_t statuses[BENCH_STATUS_END]; /* http: responses by status, of
+						counted requests (good or not) */
+	uint64_t early_resets; /* errors of kind reset on connections the
+				  server closed before any answer */
+	uint64_t retried;   /* http: counted requests sent again on a new
+			       connection, having been pipelined behind a
+			       response that closed theirs */
+	uint64_t connects;  /* connections established: in the window, and
+			       each connection's first (connect mode: in the
+			       window only) */
 } bench_counts;
 
 /* Progress, handed to the callback about once a second. */
 typedef struct bench_progress {
 	double elapsed_s;  /* since the measured window began; < 0 in warm-up */
+	bool setup;	   /* warm-up over, connections still opening */
+	unsigned settled;  /* connections whose first connect has ended */
 	uint64_t requests; /* so far in the window */
 	uint64_t errors;
 } bench_progress;
@@ -86,22 +107,34 @@ typedef struct bench_opts {
 	const char *request; /* http: the whole request, sent as is */
 	size_t request_len;
 	int status;	   /* http: the expected status; 0: any 2xx */
+	bool no_body;	   /* http: the method is HEAD, whose responses have
+			      no body whatever they announce (RFC 9110
+			      section 9.3.2) */
 	bool next_on_poll; /* closed model: a connection sends its next
 			      request at its next writable event, as wrk
 			      does, not once the iteration's reads are
 			      done (see worker.c) */
-	unsigned sources;  /* connect to 127.x: rotate over this many
-			      127.0.0.x source addresses; 0 or 1: off */
+	unsigned sources;  /* towards 127.x (TCP and UDP, every mode): rotate
+			      over this many 127.0.0.x source addresses;
+			      0 or 1: off */
 	void (*progress)(const bench_progress *p, void *arg);
 	void *progress_arg;
+	/* When not NULL and set non-zero (by a signal handler), the run ends
+	 * within a tick (100 ms) as if its time were up, the window closing
+	 * there; r->interrupted says so. */
+	const volatile sig_atomic_t *stop;
 } bench_opts;
 
 typedef struct bench_result {
 	bench_counts c;
 	double elapsed_s; /* of the measured window */
+	double setup_s;	  /* from the start until every connection's first
+			     connect had ended: before the window */
+	unsigned conns_used; /* connections that were up at some time */
 	double user_s;	  /* this process's CPU time in the window */
 	double sys_s;
 	unsigned threads;  /* as run */
+	bool interrupted;  /* ended by *o->stop */
 	hist latency; /* ns, of counted requests; connect mode: connect */
 } bench_result;
 
@@ -111,6 +144,10 @@ typedef struct bench_result {
  * counted in r, not returned. Returns 0, SKT_EINVAL, SKT_ENOMEM, or -errno
  * when a thread or loop cannot be made. */
 int bench_run(const bench_opts *o, bench_result *r);
+
+/* File descriptors a run of o needs at most: one per connection, the
+ * threads' loops and timers, and a margin for stdio and the resolver. */
+uint64_t bench_fds_needed(const bench_opts *o);
 
 /* "refused", "reset", ...: the JSON key of an error kind. */
 const char *bench_err_name(int kind);

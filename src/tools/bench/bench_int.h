@@ -5,6 +5,7 @@
 #define SOCKIT_BENCH_INT_H
 
 #include <stdatomic.h>
+#include <sys/resource.h>
 
 #include "tools/bench/bench.h"
 #include "tools/bench/resp.h"
@@ -21,6 +22,19 @@ typedef struct bench_shared {
 	    tickets;	      /* requests issued in the window, for -n */
 	atomic_uint finished; /* workers whose loop has returned */
 	int64_t t0_ns;	      /* when the workers started */
+	/* The setup: every connection (but in connect mode) has had its first
+	 * connect end, up or failed, before the window starts, so that the
+	 * window measures all of them and no connect storm hides in it. */
+	atomic_uint settled;	    /* connections whose first connect ended */
+	atomic_uint used;	    /* connections that have been up */
+	atomic_int_fast64_t setup_ns; /* when the last one settled */
+	/* The window, opened by whoever sees the setup and the warm-up over
+	 * first (the controller's tick or the worker that settled the last
+	 * connection): start_ns 0 until then. */
+	atomic_int_fast64_t start_ns;
+	atomic_int_fast64_t end_ns; /* INT64_MAX until known (-n: until the
+				       last request) */
+	struct rusage ru0; /* CPU at the window's start, by its opener */
 	/* The outgoing byte stream: at offset k of a connection's stream
 	 * (k + phase) % period; out has period + span bytes so that any slice
 	 * of up to span bytes from any offset is contiguous. Echo: a
@@ -58,14 +72,20 @@ struct bench_conn {
 	bool pending;  /* on the worker's list to refill this iteration */
 	bool refill_on_write;	/* next_on_poll: refill at the next writable */
 	bool refill_after_read; /* refill once the read being handled ends */
+	bool settled;		/* its first connect has ended */
+	bool was_up;		/* it has been up once */
 	unsigned failures; /* consecutive failed connects: the retry backoff */
 	unsigned inflight;
+	unsigned resend; /* slots 0.. to send again once connected */
 	uint64_t issued; /* requests issued on this connection */
 	uint64_t completed;
 	bench_slot *slots;	  /* ring of pipeline slots */
 	int64_t connect_ns;	  /* when the connect began */
 	uint32_t phase;		  /* offset into the outgoing pattern */
 	uint64_t want, sent, got; /* stream bytes: due, sent, received */
+	uint64_t answer_bytes;	  /* of the answer being read: counted in
+				     bytes_in when its request counts */
+	int answer_status;	  /* http: its status, counted likewise */
 	/* http: the response being read */
 	char *buf;
 	size_t len, cap;
@@ -127,7 +147,8 @@ struct bench_worker {
 	uint8_t *rbuf;	    /* a read buffer for echo */
 	size_t rbuf_cap;
 	uint64_t next_seq;    /* UDP sequence numbers */
-	uint32_t source_next; /* connect: the next 127.0.0.x source */
+	uint32_t source_next; /* the next 127.0.0.x source (of all threads'
+				 connections, this thread's come next) */
 	int64_t end_ns;	      /* when this thread's last request ended */
 	bench_counts c;  /* counted in the window */
 	hist latency;
@@ -156,8 +177,14 @@ void bench_connected(bench_conn *c, bench_slot *s, int64_t now);
  * request in flight (at least one), close it, and connect again later. */
 void bench_fail(bench_conn *c, int err);
 /* The server ended a connection between requests (HTTP close): close and
- * reconnect without counting an error. */
+ * reconnect without counting an error. Requests still in flight (pipelined
+ * behind the response that closed it) are sent again on the new
+ * connection, as a browser does, and counted as retried. */
 void bench_recycle(bench_conn *c);
+
+/* Open the measured window if the setup and the warm-up are over (any
+ * thread; the first caller wins). */
+void bench_try_start(bench_shared *sh, int64_t now);
 
 /* Map -errno from a socket call to an error kind. */
 int bench_errkind(int err);
@@ -180,10 +207,32 @@ ssize_t bench_recv(bench_conn *c, void *buf, size_t cap);
  * full. Returns 0 or an error kind. */
 int bench_push(bench_conn *c);
 
+/* Towards 127.0.0.0/8, with sources > 1: bind fd to the worker's next
+ * 127.0.0.x. Returns 0 or -errno. */
+int bench_bind_source(bench_worker *w, int fd);
+
+/* The server closed c with requests in flight: keep them (moved to the
+ * front of the ring, counted as retried) for the next connection, which
+ * sends them first with bench_resend (0 or an error kind). */
+void bench_keep_inflight(bench_conn *c);
+int bench_resend(bench_conn *c, int64_t now);
+
 /* In the measured window (bytes and counts only count then). */
 static inline bool bench_measuring(const bench_worker *w)
 {
 	return atomic_load_explicit(&w->sh->measuring, memory_order_relaxed);
+}
+
+/* Whether the clock reading t is inside the window: a request counts
+ * when its latency origin and its issue are, and its completion too, so
+ * that no latency is longer than the window and nothing that ended after
+ * it (a loop busy past the end) is in the figures. */
+static inline bool bench_in_window(const bench_worker *w, int64_t t)
+{
+	int64_t start =
+	    atomic_load_explicit(&w->sh->start_ns, memory_order_relaxed);
+	return start != 0 && t >= start &&
+	       t < atomic_load_explicit(&w->sh->end_ns, memory_order_relaxed);
 }
 
 #endif

@@ -25,6 +25,7 @@ static bool complete_upto(bench_conn *c, int64_t now)
 	while (c->inflight > 0 && (c->completed + 1) * size <= c->got) {
 		int fd = c->fd;
 		uint64_t gen = c->completed;
+		c->answer_bytes = size;
 		bench_complete(c, &c->slots[gen % depth], now);
 		/* Closed (connect mode, -n reached) or failed and reopened. */
 		if (c->fd != fd || c->state != CONN_UP || c->completed < gen)
@@ -59,8 +60,6 @@ static int echo_readable(bench_conn *c, int64_t now)
 			return -1;
 		}
 		c->got += (uint64_t)n;
-		if (bench_measuring(w))
-			w->c.bytes_in += (uint64_t)n;
 		if (!complete_upto(c, now))
 			return -1;
 		/* A short read drained the socket: skip the recv that would

@@ -18,6 +18,7 @@
 /* The HTTP request is repeated in the stream until a slice this long is
  * contiguous: a pipelined burst is one send(). */
 #define HTTP_SPAN    65536
+#define REQUEST_MAX  ((size_t)16 << 20) /* with its body */
 #define SIZE_MAX_TCP ((size_t)1 << 30)
 #define SIZE_MAX_UDP 65507
 #define CONNS_MAX    1000000
@@ -44,6 +45,17 @@ const char *bench_err_name(int kind)
 const char *bench_err_text(int kind)
 {
 	return kind >= 0 && kind < BENCH_E_COUNT ? err_texts[kind] : "?";
+}
+
+/* Per thread: the loop's epoll fd and wake eventfd, the open model's
+ * timerfd. */
+#define FDS_PER_THREAD 3
+#define FDS_MARGIN     16
+
+uint64_t bench_fds_needed(const bench_opts *o)
+{
+	uint64_t threads = o->threads < o->conns ? o->threads : o->conns;
+	return (uint64_t)o->conns + threads * FDS_PER_THREAD + FDS_MARGIN;
 }
 
 uint64_t bench_errors(const bench_counts *c)
@@ -75,7 +87,7 @@ static int check(const bench_opts *o)
 			   : 0;
 	case BENCH_HTTP:
 		return o->udp || o->request == NULL || o->request_len == 0 ||
-			       o->request_len > HTTP_SPAN
+			       o->request_len > REQUEST_MAX
 			   ? SKT_EINVAL
 			   : 0;
 	default:
@@ -136,12 +148,19 @@ static double cpu_seconds(const struct timeval *tv)
 	return (double)tv->tv_sec + (double)tv->tv_usec / 1e6;
 }
 
-static void sleep_until(int64_t at)
+static bool stop_asked(const bench_opts *o)
+{
+	return o->stop != NULL && *o->stop != 0;
+}
+
+/* Until at, or until a signal that asks to stop. */
+static void sleep_until(const bench_opts *o, int64_t at)
 {
 	struct timespec ts = {.tv_sec = at / 1000000000,
 			      .tv_nsec = at % 1000000000};
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
-	       EINTR)
+		   EINTR &&
+	       !stop_asked(o))
 		;
 }
 
@@ -170,6 +189,7 @@ static int make_workers(bench_shared *sh, unsigned n, bench_worker **out)
 	if (w == NULL)
 		return SKT_ENOMEM;
 	int err = 0;
+	uint32_t first = 0;
 	for (unsigned i = 0; i < n && err == 0; i++) {
 		w[i].sh = sh;
 		w[i].o = o;
@@ -177,6 +197,8 @@ static int make_workers(bench_shared *sh, unsigned n, bench_worker **out)
 		w[i].index = i;
 		w[i].pace_fd = -1;
 		w[i].nconns = o->conns / n + (i < o->conns % n);
+		w[i].source_next = first;
+		first += w[i].nconns;
 		w[i].interval_ns = o->rate > 0 ? 1e9 * n / o->rate : 0;
 		hist_reset(&w[i].latency);
 		w[i].conns = skt_calloc(w[i].nconns, sizeof(bench_conn));
@@ -205,7 +227,12 @@ static void stop_all(bench_worker *w, unsigned n)
 static void progress(const bench_shared *sh, bench_worker *w, unsigned n,
 		     int64_t now, int64_t start)
 {
-	bench_progress p = {.elapsed_s = (double)(now - start) / 1e9};
+	int64_t warm_end = sh->t0_ns + sh->o->warmup_ms * 1000000;
+	bench_progress p = {
+	    .elapsed_s = (double)(now - (start != 0 ? start : warm_end)) / 1e9,
+	    .setup = start == 0 && now >= warm_end,
+	    .settled = atomic_load(&sh->settled),
+	};
 	for (unsigned i = 0; i < n; i++) {
 		p.requests += atomic_load_explicit(&w[i].pub_requests,
 						   memory_order_relaxed);
@@ -215,38 +242,55 @@ static void progress(const bench_shared *sh, bench_worker *w, unsigned n,
 	sh->o->progress(&p, sh->o->progress_arg);
 }
 
-/* The controller's clock: warm-up, window, progress; returns when the
- * window is over or every worker has finished (-n). Sets *start to the
- * window's beginning and the CPU baseline at that moment. */
-static int64_t keep_time(bench_shared *sh, bench_worker *w, unsigned n,
-			 int64_t *start, struct rusage *ru0)
+static bool setup_over(const bench_shared *sh)
+{
+	return sh->o->mode == BENCH_CONNECT ||
+	       atomic_load(&sh->settled) == sh->o->conns;
+}
+
+void bench_try_start(bench_shared *sh, int64_t now)
+{
+	if (now < sh->t0_ns + sh->o->warmup_ms * 1000000 || !setup_over(sh) ||
+	    atomic_load(&sh->start_ns) != 0)
+		return;
+	int_fast64_t zero = 0;
+	if (!atomic_compare_exchange_strong(&sh->start_ns, &zero, now))
+		return;
+	if (sh->o->duration_ms > 0)
+		atomic_store(&sh->end_ns, now + sh->o->duration_ms * 1000000);
+	getrusage(RUSAGE_SELF, &sh->ru0);
+	atomic_store(&sh->measuring, true);
+}
+
+/* The controller's clock: warm-up and setup, window, progress; returns
+ * when the window is over or every worker has finished (-n). */
+static int64_t keep_time(bench_shared *sh, bench_worker *w, unsigned n)
 {
 	const bench_opts *o = sh->o;
-	*start = sh->t0_ns + o->warmup_ms * 1000000;
-	bool measuring = o->warmup_ms == 0;
 	int64_t next_report = sh->t0_ns + 1000000000;
 	for (int64_t tick = sh->t0_ns + TICK_NS;; tick += TICK_NS) {
 		int64_t now = bench_now();
-		if (!measuring && now >= *start) {
-			getrusage(RUSAGE_SELF, ru0);
-			atomic_store(&sh->measuring, true);
-			measuring = true;
-			*start = now;
-		}
+		bench_try_start(sh, now);
+		int64_t start = atomic_load(&sh->start_ns);
+		int64_t end = start + o->duration_ms * 1000000;
 		if (atomic_load(&sh->finished) == n)
 			return now;
-		if (measuring && o->duration_ms > 0 &&
-		    now >= *start + o->duration_ms * 1000000)
+		if (stop_asked(o)) {
+			/* Nothing that ends from here on counts. */
+			if (now < atomic_load(&sh->end_ns))
+				atomic_store(&sh->end_ns, now);
+			return now;
+		}
+		if (start != 0 && o->duration_ms > 0 && now >= end)
 			return now;
 		if (o->progress != NULL && now >= next_report) {
-			progress(sh, w, n, now, *start);
+			progress(sh, w, n, now, start);
 			next_report += 1000000000;
 		}
 		int64_t at = tick;
-		if (measuring && o->duration_ms > 0 &&
-		    *start + o->duration_ms * 1000000 < at)
-			at = *start + o->duration_ms * 1000000;
-		sleep_until(at);
+		if (start != 0 && o->duration_ms > 0 && end < at)
+			at = end;
+		sleep_until(o, at);
 	}
 }
 
@@ -258,6 +302,10 @@ static void collect(bench_result *r, bench_worker *w, unsigned n)
 		r->c.bytes_out += c->bytes_out;
 		r->c.bytes_in += c->bytes_in;
 		r->c.connects += c->connects;
+		r->c.retried += c->retried;
+		r->c.early_resets += c->early_resets;
+		for (int s = BENCH_STATUS_MIN; s < BENCH_STATUS_END; s++)
+			r->c.statuses[s] += c->statuses[s];
 		for (int k = 0; k < BENCH_E_COUNT; k++)
 			r->c.errors[k] += c->errors[k];
 		hist_merge(&r->latency, &w[i].latency);
@@ -272,7 +320,7 @@ int bench_run(const bench_opts *o, bench_result *r)
 	memset(r, 0, sizeof(*r));
 	hist_reset(&r->latency);
 	unsigned n = o->threads < o->conns ? o->threads : o->conns;
-	bench_shared sh = {.o = o};
+	bench_shared sh = {.o = o, .end_ns = INT64_MAX};
 	err = make_stream(&sh, o);
 	bench_worker *w = NULL;
 	if (err == 0)
@@ -286,10 +334,9 @@ int bench_run(const bench_opts *o, bench_result *r)
 		return err;
 	}
 
-	struct rusage ru0, ru1;
-	getrusage(RUSAGE_SELF, &ru0);
-	atomic_store(&sh.measuring, o->warmup_ms == 0);
+	struct rusage ru1;
 	sh.t0_ns = bench_now();
+	bench_try_start(&sh, sh.t0_ns); /* connect mode, no warm-up */
 	unsigned started = 0;
 	for (; started < n; started++) {
 		int e = pthread_create(&tid[started], NULL, thread_main,
@@ -299,14 +346,18 @@ int bench_run(const bench_opts *o, bench_result *r)
 			break;
 		}
 	}
-	int64_t start = sh.t0_ns;
-	int64_t stop =
-	    err == 0 ? keep_time(&sh, w, n, &start, &ru0) : bench_now();
+	int64_t stop = err == 0 ? keep_time(&sh, w, n) : bench_now();
 	bool all_done = atomic_load(&sh.finished) == n;
+	r->interrupted = !all_done && stop_asked(o);
 	stop_all(w, started);
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(tid[i], NULL);
 	getrusage(RUSAGE_SELF, &ru1);
+	int64_t start = atomic_load(&sh.start_ns);
+	if (start == 0) /* stopped before the window opened */
+		start = stop;
+	if (stop > atomic_load(&sh.end_ns)) /* the controller woke late */
+		stop = atomic_load(&sh.end_ns);
 
 	/* With -n the window ends with the last request, not the tick that
 	 * noticed it. */
@@ -323,8 +374,15 @@ int bench_run(const bench_opts *o, bench_result *r)
 	collect(r, w, n);
 	r->threads = n;
 	r->elapsed_s = (double)(stop - start) / 1e9;
-	r->user_s = cpu_seconds(&ru1.ru_utime) - cpu_seconds(&ru0.ru_utime);
-	r->sys_s = cpu_seconds(&ru1.ru_stime) - cpu_seconds(&ru0.ru_stime);
+	if (atomic_load(&sh.start_ns) != 0) {
+		r->user_s =
+		    cpu_seconds(&ru1.ru_utime) - cpu_seconds(&sh.ru0.ru_utime);
+		r->sys_s =
+		    cpu_seconds(&ru1.ru_stime) - cpu_seconds(&sh.ru0.ru_stime);
+	}
+	int64_t setup = atomic_load(&sh.setup_ns);
+	r->setup_s = setup > 0 ? (double)(setup - sh.t0_ns) / 1e9 : 0;
+	r->conns_used = atomic_load(&sh.used);
 	skt_free(tid);
 	free_workers(w, n);
 	skt_free(sh.out);

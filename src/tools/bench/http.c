@@ -6,8 +6,9 @@
  *
  * Reading a response (c->rstate): HEAD (waiting for the whole head in
  * c->buf), BODY (c->body_left bytes of Content-Length), CHUNKED,
- * UNTIL_CLOSE (a body ended by the server's close). Body bytes are
- * counted and dropped; only heads are kept in the buffer. */
+ * UNTIL_CLOSE (a body ended by the server's close). A response's bytes,
+ * head, body and chunk framing, are counted (bytes_in is whole responses,
+ * as wrk's figure is) and dropped; only heads are kept in the buffer. */
 #include "tools/bench/bench_int.h"
 
 #include <string.h>
@@ -64,8 +65,9 @@ static long head(bench_conn *c)
 		return -1;
 	}
 	c->status_good = status_ok(c->w->o, r.status);
+	c->answer_status = r.status;
 	c->close_after = r.close;
-	if (r.no_body) {
+	if (r.no_body || c->w->o->no_body) {
 		c->rstate = HTTP_HEAD;
 		c->body_left = 0;
 	} else if (r.chunked) {
@@ -85,7 +87,6 @@ static long head(bench_conn *c)
 static bool consume(bench_conn *c, int64_t now)
 {
 	size_t pos = 0;
-	bool counting = bench_measuring(c->w);
 	bool ok = true;
 	while (ok && pos < c->len) {
 		size_t avail = c->len - pos;
@@ -97,6 +98,7 @@ static bool consume(bench_conn *c, int64_t now)
 			if (n <= 0)
 				return n == 0;
 			pos = (size_t)n;
+			c->answer_bytes += (size_t)n;
 			if (c->rstate == HTTP_HEAD ||
 			    (c->rstate == HTTP_BODY && c->body_left == 0))
 				ok = finish(c, now);
@@ -105,13 +107,11 @@ static bool consume(bench_conn *c, int64_t now)
 			    avail < c->body_left ? avail : (size_t)c->body_left;
 			pos += take;
 			c->body_left -= take;
-			if (counting)
-				c->w->c.bytes_in += take;
+			c->answer_bytes += take;
 			if (c->body_left == 0)
 				ok = finish(c, now);
 		} else if (c->rstate == HTTP_CHUNKED) {
 			bool done = false;
-			uint64_t before = c->chunked.body_bytes;
 			long n = http_chunked_feed(
 			    &c->chunked, c->buf + pos, avail, &done);
 			if (n < 0) {
@@ -119,14 +119,11 @@ static bool consume(bench_conn *c, int64_t now)
 				return false;
 			}
 			pos += (size_t)n;
-			if (counting)
-				c->w->c.bytes_in +=
-				    c->chunked.body_bytes - before;
+			c->answer_bytes += (size_t)n;
 			if (done)
 				ok = finish(c, now);
 		} else {
-			if (counting)
-				c->w->c.bytes_in += avail;
+			c->answer_bytes += avail;
 			pos = c->len;
 		}
 	}

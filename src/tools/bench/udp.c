@@ -87,8 +87,7 @@ static void answer(bench_conn *c, size_t n, int64_t now)
 		bench_lost(c, s, BENCH_E_MISMATCH);
 		return;
 	}
-	if (bench_measuring(w))
-		w->c.bytes_in += n;
+	c->answer_bytes = n;
 	bench_complete(c, s, now);
 }
 

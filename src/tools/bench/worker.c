@@ -39,29 +39,6 @@
 static void conn_start(bench_conn *c);
 static void pace(bench_worker *w, int64_t now);
 
-int64_t bench_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-int bench_errkind(int err)
-{
-	switch (err) {
-	case SKT_ECONNREFUSED:
-		return BENCH_E_REFUSED;
-	case SKT_ECONNRESET:
-	case SKT_EPIPE:
-	case SKT_ECONNABORTED:
-		return BENCH_E_RESET;
-	case SKT_ETIMEDOUT:
-		return BENCH_E_TIMEOUT;
-	default:
-		return BENCH_E_OTHER;
-	}
-}
-
 static bool open_model(const bench_worker *w)
 {
 	return w->o->rate > 0;
@@ -72,14 +49,15 @@ static bool connect_mode(const bench_worker *w)
 	return w->o->mode == BENCH_CONNECT;
 }
 
-/* May one more request go out? Only while the run lasts and, with -n,
- * while tickets of the measured window remain. */
-static bool take_ticket(bench_worker *w)
+/* May one more request, of latency origin t, go out? Only while the run
+ * lasts and, with -n, while tickets of the measured window remain; a
+ * request that will not count takes none. */
+static bool take_ticket(bench_worker *w, int64_t t)
 {
 	if (w->no_tickets ||
 	    atomic_load_explicit(&w->sh->stopping, memory_order_relaxed))
 		return false;
-	if (w->o->requests == 0 || !bench_measuring(w))
+	if (w->o->requests == 0 || !bench_in_window(w, t))
 		return true;
 	if (atomic_fetch_add_explicit(&w->sh->tickets, 1,
 				      memory_order_relaxed) < w->o->requests)
@@ -132,7 +110,8 @@ static void conn_close(bench_conn *c)
 	c->draining = false;
 	if (c->w->proto->reset != NULL)
 		c->w->proto->reset(c);
-	c->want = c->sent = c->got = 0;
+	c->want = c->sent = c->got = c->answer_bytes = 0;
+	c->answer_status = 0;
 	c->issued = c->completed = 0;
 	for (unsigned i = 0; i < c->w->o->pipeline; i++)
 		c->slots[i].used = false;
@@ -155,22 +134,41 @@ static bool finished(bench_conn *c)
 {
 	if (c->state == CONN_DONE)
 		return true;
-	if (!c->w->no_tickets || c->inflight > 0)
+	if (!c->w->no_tickets || c->inflight > 0 || c->resend > 0)
 		return false;
 	conn_done(c);
 	return true;
 }
 
-static void count_error(bench_worker *w, bench_slot *s, int err)
+/* Returns whether it counted (in the window, of a counted request). */
+static bool count_error(bench_worker *w, bench_slot *s, int err)
 {
-	if (s != NULL && !s->counted)
-		return;
-	if (s == NULL && !bench_measuring(w))
-		return;
+	if ((s != NULL && !s->counted) || !bench_in_window(w, bench_now()))
+		return false;
 	w->c.errors[err]++;
 	w->end_ns = bench_now();
 	atomic_store_explicit(&w->pub_errors, bench_errors(&w->c),
 			      memory_order_relaxed);
+	return true;
+}
+
+/* The first connect of c has ended: up (was_up) or failed. The last one
+ * to settle may open the window. */
+static void settle(bench_conn *c, bool up)
+{
+	bench_shared *sh = c->w->sh;
+	if (up && !c->was_up) {
+		c->was_up = true;
+		atomic_fetch_add(&sh->used, 1);
+	}
+	if (c->settled)
+		return;
+	c->settled = true;
+	if (atomic_fetch_add(&sh->settled, 1) + 1 == c->w->o->conns) {
+		int64_t now = bench_now();
+		atomic_store(&sh->setup_ns, now);
+		bench_try_start(sh, now);
+	}
 }
 
 static void retry_later(bench_conn *c)
@@ -186,16 +184,31 @@ static void retry_later(bench_conn *c)
 void bench_fail(bench_conn *c, int err)
 {
 	bench_worker *w = c->w;
-	if (c->inflight == 0) {
+	/* Accepted, then closed before any answer (the reset can come while
+	 * the connect's completion is still unread): what a server's cap on
+	 * connections (per client address or in all) looks like. */
+	bool early = err == BENCH_E_RESET && !connect_mode(w) &&
+		     (c->state == CONN_CONNECTING ||
+		      (c->state == CONN_UP && c->completed == 0));
+	uint64_t n = 0;
+	settle(c, false);
+	if (c->resend > 0) {
+		/* The connection that was to carry them again failed. */
+		for (unsigned i = 0; i < c->resend; i++)
+			n += count_error(w, &c->slots[i], err);
+		c->resend = 0;
+	} else if (c->inflight == 0) {
 		/* A connect that failed with nothing in flight stands for the
 		 * request it was to carry: with -n it uses a ticket, so that a
 		 * dead server still ends the run. */
-		if (take_ticket(w))
-			count_error(w, NULL, err);
+		if (take_ticket(w, bench_now()))
+			n += count_error(w, NULL, err);
 	}
 	for (unsigned i = 0; i < w->o->pipeline; i++)
 		if (c->slots[i].used)
-			count_error(w, &c->slots[i], err);
+			n += count_error(w, &c->slots[i], err);
+	if (early)
+		w->c.early_resets += n;
 	conn_close(c);
 	c->state = CONN_DOWN;
 	if (finished(c))
@@ -206,10 +219,8 @@ void bench_fail(bench_conn *c, int err)
 
 void bench_recycle(bench_conn *c)
 {
-	if (c->inflight > 0) {
-		bench_fail(c, BENCH_E_RESET);
-		return;
-	}
+	if (c->inflight > 0)
+		bench_keep_inflight(c);
 	conn_close(c);
 	c->state = CONN_DOWN;
 	c->failures = 0;
@@ -246,7 +257,7 @@ static int issue_one(bench_conn *c, int64_t t, int64_t now)
 	s->used = true;
 	s->t_ns = t;
 	s->seq = c->issued++;
-	s->counted = bench_measuring(c->w);
+	s->counted = bench_in_window(c->w, t) && bench_in_window(c->w, now);
 	s->sent_ns = now;
 	c->inflight++;
 	return c->w->proto->issue(c, s);
@@ -257,7 +268,7 @@ static void refill(bench_conn *c, int64_t now)
 {
 	unsigned depth = c->w->o->pipeline;
 	unsigned n = 0;
-	while (c->inflight < depth && !c->draining && take_ticket(c->w)) {
+	while (c->inflight < depth && !c->draining && take_ticket(c->w, now)) {
 		int err = issue_one(c, now, now);
 		if (err != 0) {
 			bench_fail(c, err);
@@ -335,17 +346,32 @@ static void record(bench_worker *w, bench_slot *s, int64_t now)
 	hist_record(&w->latency, ns > 0 ? (uint64_t)ns : 0);
 }
 
+/* The answer in front belongs to a counted request: its bytes and status. */
+static void count_answer(bench_conn *c)
+{
+	bench_counts *n = &c->w->c;
+	n->bytes_in += c->answer_bytes;
+	if (c->answer_status >= BENCH_STATUS_MIN &&
+	    c->answer_status < BENCH_STATUS_END)
+		n->statuses[c->answer_status]++;
+}
+
 void bench_complete(bench_conn *c, bench_slot *s, int64_t now)
 {
 	bench_worker *w = c->w;
+	if (s->counted && !bench_in_window(w, now))
+		s->counted = false; /* ended after the window */
 	if (s->counted) {
 		w->c.requests++;
+		count_answer(c);
 		if (!connect_mode(w))
 			record(w, s, now);
 		atomic_store_explicit(&w->pub_requests, w->c.requests,
 				      memory_order_relaxed);
 		w->end_ns = now;
 	}
+	c->answer_bytes = 0;
+	c->answer_status = 0;
 	s->used = false;
 	c->inflight--;
 	c->completed++;
@@ -358,6 +384,12 @@ void bench_complete(bench_conn *c, bench_slot *s, int64_t now)
 
 void bench_lost(bench_conn *c, bench_slot *s, int err)
 {
+	if (s->counted && !bench_in_window(c->w, bench_now()))
+		s->counted = false;
+	if (s->counted)
+		count_answer(c);
+	c->answer_bytes = 0;
+	c->answer_status = 0;
 	count_error(c->w, s, err);
 	s->used = false;
 	c->inflight--;
@@ -368,59 +400,10 @@ void bench_lost(bench_conn *c, bench_slot *s, int err)
 /* Connect mode: the latency of the connect itself. */
 void bench_connected(bench_conn *c, bench_slot *s, int64_t now)
 {
+	if (s->counted && !bench_in_window(c->w, now))
+		s->counted = false;
 	if (s->counted)
 		record(c->w, s, now);
-}
-
-ssize_t bench_recv(bench_conn *c, void *buf, size_t cap)
-{
-	ssize_t n;
-	do
-		n = recv(c->fd, buf, cap, MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
-	if (n > 0) {
-		c->w->now = bench_now(); /* the read, not the event */
-		return n;
-	}
-	if (n == 0 || errno == EAGAIN)
-		return n == 0 ? 0 : SKT_EAGAIN;
-	int err = -errno;
-	bench_fail(c, bench_errkind(err));
-	return err;
-}
-
-int bench_push(bench_conn *c)
-{
-	bench_shared *sh = c->w->sh;
-	bool counting = bench_measuring(c->w);
-	while (c->sent < c->want) {
-		uint64_t n = c->want - c->sent;
-		if (n > sh->span)
-			n = sh->span;
-		ssize_t r =
-		    send(c->fd, bench_out_at(sh, c->sent, c->phase), n,
-			 MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
-				return bench_errkind(-errno);
-			if (!c->want_out) {
-				c->want_out = true;
-				skt_io_start(c->io,
-					     SKT_READABLE | SKT_WRITABLE);
-			}
-			return 0;
-		}
-		c->sent += (uint64_t)r;
-		if (counting)
-			c->w->c.bytes_out += (uint64_t)r;
-	}
-	if (c->want_out) {
-		c->want_out = false;
-		skt_io_start(c->io, SKT_READABLE);
-	}
-	return 0;
 }
 
 /* ---- Connecting ---- */
@@ -430,9 +413,17 @@ static void on_up(bench_conn *c, int64_t now)
 	bench_worker *w = c->w;
 	c->state = CONN_UP;
 	c->failures = 0;
-	if (bench_measuring(w))
+	if (bench_measuring(w) || (!c->was_up && !connect_mode(w)))
 		w->c.connects++;
+	settle(c, true);
 	skt_io_start(c->io, SKT_READABLE);
+	if (c->resend > 0) {
+		int err = bench_resend(c, now);
+		if (err != 0) {
+			bench_fail(c, err);
+			return;
+		}
+	}
 	if (connect_mode(w)) {
 		if (w->proto->connected != NULL &&
 		    w->proto->connected(c, now) != 0)
@@ -490,25 +481,6 @@ static void on_io(skt_io *io, unsigned events, void *arg)
 		on_writable(c, now);
 }
 
-/* Connect mode on 127.0.0.0/8: spread the source addresses, so that one
- * (source, destination) pair's ephemeral ports and TIME_WAIT entries do
- * not cap the rate. */
-static int bind_source(bench_worker *w, int fd)
-{
-	const skt_addr *t = &w->o->target;
-	if (w->o->sources < 2 || t->u.sa.sa_family != AF_INET ||
-	    (ntohl(t->u.in4.sin_addr.s_addr) >> 24) != 127)
-		return 0;
-	int one = 1;
-	setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
-	struct sockaddr_in src = {.sin_family = AF_INET};
-	uint32_t k = w->source_next++ % w->o->sources;
-	src.sin_addr.s_addr = htonl(0x7f000001u + k);
-	if (bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0)
-		return -errno;
-	return 0;
-}
-
 static int open_socket(bench_conn *c)
 {
 	bench_worker *w = c->w;
@@ -522,8 +494,8 @@ static int open_socket(bench_conn *c)
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
-	if (connect_mode(w))
-		err = bind_source(w, fd);
+	if (t->u.sa.sa_family == AF_INET)
+		err = bench_bind_source(w, fd);
 	if (err == 0)
 		err = skt_io_new(w->loop, &c->io, fd, on_io, c);
 	if (err != 0) {
@@ -544,7 +516,8 @@ static void conn_connect(bench_conn *c, int64_t t)
 		*s = (bench_slot){.used = true,
 				  .t_ns = t,
 				  .sent_ns = now,
-				  .counted = bench_measuring(w)};
+				  .counted = bench_in_window(w, t) &&
+					     bench_in_window(w, now)};
 		c->inflight = 1;
 		c->issued = 1;
 	}
@@ -571,11 +544,12 @@ static void conn_start(bench_conn *c)
 {
 	if (finished(c))
 		return;
-	if (connect_mode(c->w) && !take_ticket(c->w)) {
+	int64_t now = bench_now();
+	if (connect_mode(c->w) && !take_ticket(c->w, now)) {
 		finished(c);
 		return;
 	}
-	conn_connect(c, bench_now());
+	conn_connect(c, now);
 }
 
 static void on_retry(skt_timer *t, void *arg)
@@ -618,10 +592,11 @@ static void pace(bench_worker *w, int64_t now)
 {
 	bench_conn *unsent = NULL;
 	while (w->nroom > 0 && due_at(w, w->paced) <= now) {
-		if (!take_ticket(w))
+		int64_t t = due_at(w, w->paced);
+		if (!take_ticket(w, t))
 			break;
+		w->paced++;
 		bench_conn *c = w->room[w->nroom - 1];
-		int64_t t = due_at(w, w->paced++);
 		if (connect_mode(w)) {
 			conn_connect(c, t);
 			continue;

@@ -106,8 +106,8 @@ static int broker_open(skt_server_conn *c)
 	k->c = c;
 	/* As chat.c: the kernel's send buffer fixed at the cap, so it does
 	 * not hide megabytes of backlog before the queue shows it. */
-	skt_sock_setopt(skt_stream_fd(c->s), SKT_OPT_SNDBUF,
-			(int)(cs->cap < INT_MAX / 2 ? cs->cap : INT_MAX / 2));
+	skt_sock_set_opt(skt_stream_fd(c->s), SKT_OPT_SNDBUF,
+			 (int)(cs->cap < INT_MAX / 2 ? cs->cap : INT_MAX / 2));
 	int rc = skt_stream_set_water(c->s, cs->cap / 4, cs->cap, NULL);
 	if (rc == 0)
 		rc = skt_stream_read_start(c->s, on_data);

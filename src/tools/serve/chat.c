@@ -265,7 +265,7 @@ static int chat_open(skt_server_conn *c)
 	/* The kernel's send buffer grows to megabytes by itself (tcp_wmem);
 	 * fixed at the cap, a member can be at most about twice the cap
 	 * behind before it is cut off. */
-	skt_sock_setopt(skt_stream_fd(c->s), SKT_OPT_SNDBUF,
+	skt_sock_set_opt(skt_stream_fd(c->s), SKT_OPT_SNDBUF,
 			(int)(r->cap < INT_MAX / 2 ? r->cap : INT_MAX / 2));
 	int rc = skt_stream_set_water(c->s, r->cap / 4, r->cap, NULL);
 	if (rc == 0)

@@ -1,4 +1,4 @@
-/* relay_internal.h - what the relay's files share: the state of one relay
+/* relay_int.h - what the relay's files share: the state of one relay
  * and the moves that relay.c (streams) and relay_dgram.c (datagrams) are
  * built from. The moves live in relay_move.c. Not installed. */
 #ifndef SOCKIT_RELAY_INTERNAL_H
