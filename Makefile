@@ -159,11 +159,13 @@ $(BUILD)/fuzz/%: $(BUILD)/obj/fuzz/%.o $(FUZZ_LIB_OBJ) $(FUZZ_MAIN) $(TOOLS) $(S
 	$(CC) $(LDFLAGS_ALL) $(FUZZ_LDFLAGS) -o $@ $(filter %.o,$^) $(TOOLS) $(STATIC) \
 		$(LIBS)
 
-# The CLI harnesses link the command's own files (never main.c).
-$(BUILD)/fuzz/cli: $(BUILD)/obj/src/cli/cli.o $(BUILD)/obj/src/cli/json.o
-$(BUILD)/fuzz/cli_argv: $(FUZZ_CLI_OBJ) $(BUILD)/obj/src/cli/cli.o \
-	$(BUILD)/obj/src/cli/json.o \
-	$(BUILD)/obj/src/cli/bridge.o
+# The CLI harnesses link the command's own files (never main.c): the
+# argv ones call each command's parse entry (src/cli/cmds.h).
+FUZZ_CMD_OBJ := $(filter-out %/main.o,$(CLI_OBJ))
+$(BUILD)/fuzz/cli: $(BUILD)/obj/src/cli/cli.o $(BUILD)/obj/src/cli/cli_opt.o \
+	$(BUILD)/obj/src/cli/json.o
+$(BUILD)/fuzz/cli_argv $(BUILD)/fuzz/serve_argv $(BUILD)/fuzz/bench_argv: \
+	$(FUZZ_CLI_OBJ) $(FUZZ_CMD_OBJ)
 
 fuzz-bins: $(FUZZ_BIN)
 

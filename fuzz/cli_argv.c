@@ -1,53 +1,129 @@
 /* cli_argv.c - fuzz the real option parsing of the sockit subcommands
- * with fuzzer-made argv, parse only: nothing reaches the network (see
- * fuzz/cli/argv.h for how each command's static parse() is reached).
+ * (resolve, check, scan, connect, listen, service, hostname) through
+ * their parse-only entry points (src/cli/cmds.h), with fuzzer-made argv:
+ * nothing reaches the network. serve and bench have harnesses of their
+ * own (serve_argv, bench_argv).
  *
  * Input: one byte choosing the command, then its arguments separated by
  * NUL bytes (at most 16).
  *
  * Properties: a parse ends in CLI_OK, CLI_USAGE or (for an allocation
  * failure) CLI_FAIL; it never crashes, reads past an argument or leaks,
- * whatever getopt was left with by the input before.
+ * whatever getopt was left with by the input before; what an accepted
+ * parse stores holds its command's invariants (a port is never 0, a
+ * target has a kind, a scan has ports to scan).
  */
 #include "fuzz.h"
 
+#include "../src/cli/cmds.h"
 #include "cli/argv.h"
-#include "../src/cli/cli.h"
 
-#include <getopt.h>
 #include <string.h>
+
+static int resolve(int argc, char **argv)
+{
+	struct resolve_opts o;
+	int rc = cmd_resolve_parse(argc, argv, &o);
+	if (rc == CLI_OK)
+		FUZZ_CHECK(o.query != NULL);
+	return rc;
+}
+
+static int check(int argc, char **argv)
+{
+	struct check_opts o;
+	int rc = cmd_check_parse(argc, argv, &o);
+	if (rc != CLI_OK)
+		return rc;
+	FUZZ_CHECK(o.nports >= 1 && o.host != NULL);
+	FUZZ_CHECK(o.timeout_ms >= 1);
+	for (int i = 0; i < o.nports; i++)
+		FUZZ_CHECK(o.ports[i] != 0);
+	cmd_check_free(&o);
+	return rc;
+}
+
+static int scan(int argc, char **argv)
+{
+	struct scan_opts o;
+	int rc = cmd_scan_parse(argc, argv, &o);
+	if (rc == CLI_OK) {
+		FUZZ_CHECK(skt_portset_count(&o.ports) >= 1);
+		FUZZ_CHECK(o.host != NULL && o.host[0] != '\0');
+	}
+	return rc;
+}
+
+/* --exec: NULL-terminated words, none empty, the first the program. */
+static void check_exec(const struct bridge *b)
+{
+	if (b->exec.argv == NULL)
+		return;
+	FUZZ_CHECK(b->exec.argv[0] != NULL && b->exec.argv[0][0] != '\0');
+	for (size_t i = 0; b->exec.argv[i] != NULL; i++)
+		FUZZ_CHECK(i < BRIDGE_EXEC_ARGS && b->exec.argv[i][0] != '\0');
+}
+
+static int connect_(int argc, char **argv)
+{
+	struct connect_opts o;
+	int rc = cmd_connect_parse(argc, argv, &o);
+	if (rc == CLI_OK) {
+		FUZZ_CHECK(o.ep.kind == SKT_EP_INET ||
+			   o.ep.kind == SKT_EP_UNIX ||
+			   o.ep.kind == SKT_EP_UNIX_DGRAM);
+		FUZZ_CHECK(o.ep.kind != SKT_EP_UNIX_DGRAM || o.b.udp);
+		FUZZ_CHECK(o.target[0] != '\0');
+		check_exec(&o.b);
+	}
+	return rc;
+}
+
+static int listen_(int argc, char **argv)
+{
+	struct listen_opts o;
+	int rc = cmd_listen_parse(argc, argv, &o);
+	if (rc == CLI_OK) {
+		FUZZ_CHECK(o.ep.kind == SKT_EP_INET ||
+			   o.ep.kind == SKT_EP_UNIX ||
+			   o.ep.kind == SKT_EP_UNIX_DGRAM);
+		FUZZ_CHECK(o.ep.kind != SKT_EP_UNIX_DGRAM || o.b.udp);
+		FUZZ_CHECK(!o.broker || (o.keep && !o.b.udp &&
+					 o.b.exec.argv == NULL));
+		FUZZ_CHECK(!o.unlink || o.ep.kind != SKT_EP_INET);
+		check_exec(&o.b);
+		FUZZ_CHECK(o.allow.n <= CLI_CIDR_MAX &&
+			   o.deny.n <= CLI_CIDR_MAX);
+	}
+	return rc;
+}
+
+static int service(int argc, char **argv)
+{
+	struct service_opts o;
+	int rc = cmd_service_parse(argc, argv, &o);
+	if (rc == CLI_OK)
+		FUZZ_CHECK(o.query != NULL);
+	return rc;
+}
+
+static int hostname(int argc, char **argv)
+{
+	struct hostname_opts o;
+	return cmd_hostname_parse(argc, argv, &o);
+}
 
 typedef struct cmd {
 	const char *name;
 	int (*parse)(int argc, char **argv);
 } cmd;
 
+/* In the order the corpus's first byte counts them: add at the end. */
 static const cmd cmds[] = {
-	{"resolve", fuzz_parse_resolve},
-	{"check", fuzz_parse_check},
-	{"scan", fuzz_parse_scan},
-	{"connect", fuzz_parse_connect},
-	{"listen", fuzz_parse_listen},
-	{"service", fuzz_run_service},
+    {"resolve", resolve},   {"check", check},	 {"scan", scan},
+    {"connect", connect_},  {"listen", listen_}, {"service", service},
+    {"hostname", hostname},
 };
-
-#define ARGS_MAX 16
-
-/* Forget what the previous input left in getopt's hidden state (the rest
- * of a "-vx" cluster, the permutation bounds), as a fresh process would.
- * optind = 0 asks glibc for that, but only on the next getopt call, and
- * `sockit service` sets optind = 1 before its own: so make that call
- * here, on an argv with nothing in it. (Found by the fuzzer: a bare
- * `service` after some other input crashed inside getopt, a harness
- * artefact, since the command parses once per process.) */
-static void getopt_reset(void)
-{
-	static char name[] = "sockit";
-	char *none[] = {name, NULL};
-	optind = 0;
-	while (getopt(1, none, ":") != -1)
-		;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -55,18 +131,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_quiet();
 	fuzz_in in = {data, size};
 	const cmd *c = &cmds[fuzz_u8(&in) % (sizeof(cmds) / sizeof(cmds[0]))];
-	char *args[ARGS_MAX];
-	size_t n = fuzz_strings(&in, args, ARGS_MAX);
-	/* argv as main() passes it on: the command's name, its arguments,
-	 * NULL. getopt permutes argv, so it gets a copy of the pointers. */
-	char *argv[ARGS_MAX + 2];
-	argv[0] = (char *)c->name;
-	memcpy(argv + 1, args, n * sizeof(*args));
-	argv[n + 1] = NULL;
-	getopt_reset();
-	int rc = c->parse((int)n + 1, argv);
-	FUZZ_CHECK(rc == CLI_OK || rc == CLI_USAGE || rc == CLI_FAIL);
-	fuzz_strings_free(args, n);
+	fuzz_argv a;
+	fuzz_argv_make(&a, &in, c->name);
+	int rc = c->parse(a.argc, a.argv);
+	FUZZ_CHECK(FUZZ_PARSE_RC_OK(rc));
+	fuzz_argv_free(&a);
 	FUZZ_CHECK(fuzz_live_allocs() == 0);
 	return 0;
 }

@@ -33,7 +33,7 @@ static void check_unix(const skt_endpoint *ep)
 /* What was accepted is accepted again, the same, by the other form. */
 static void check_accepted(const skt_endpoint *ep, int flags)
 {
-	if (ep->kind == SKT_EP_UNIX) {
+	if (ep->kind == SKT_EP_UNIX || ep->kind == SKT_EP_UNIX_DGRAM) {
 		check_unix(ep);
 		return;
 	}

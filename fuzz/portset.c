@@ -1,5 +1,6 @@
-/* portset.c - fuzz skt_portset_parse, the parser of `sockit scan`'s PORTS
- * ("22,80,8000-8100", "all").
+/* portset.c - fuzz skt_portset_parse and skt_portset_parse_names, the
+ * parser of `sockit scan`'s PORTS ("22,80,8000-8100", "22-", "-1024",
+ * "http,ssh", "all").
  *
  * Input: the text itself, with no NUL: the parser takes a length and must
  * never read past it, and the input ends at an ASan redzone.
@@ -7,7 +8,10 @@
  * Properties: every result is a documented code; success returns the
  * set's size, which skt_portset_next and skt_portset_has agree with, and
  * the set written back as ranges parses to the same set; failure leaves
- * the set empty and points at an item inside the text.
+ * the set empty and points at an item inside the text. With names (a
+ * fixed fake table: no /etc/services), every lookup gets a NUL-terminated
+ * name of at most SKT_SERVICE_MAX bytes, and a text without letters
+ * parses exactly as without names.
  */
 #include "fuzz.h"
 
@@ -51,6 +55,35 @@ static void check_accepted(const skt_portset *s, int rc)
 	FUZZ_CHECK(memcmp(again.bits, s->bits, sizeof(s->bits)) == 0);
 }
 
+static int fake_lookup(const char *name, void *arg)
+{
+	size_t n = strlen(name);
+	FUZZ_CHECK(n > 0 && n <= SKT_SERVICE_MAX);
+	if (strcmp(name, "http") == 0)
+		return 80;
+	if (strcmp(name, "ssh") == 0)
+		return 22;
+	return n == 1 ? 0 : SKT_EAI_SERVICE; /* "x": a lookup that says 0 */
+}
+
+static void check_failed(const skt_portset *s, int rc,
+			 const skt_portset_error *err, size_t size, bool names)
+{
+	FUZZ_CHECK(rc == SKT_EBADPORT || rc == SKT_EMALFORMED ||
+		   (names && rc == SKT_EAI_SERVICE));
+	FUZZ_CHECK(skt_portset_count(s) == 0);
+	FUZZ_CHECK(err->why != NULL && err->off <= size &&
+		   err->len <= size - err->off);
+}
+
+static bool has_letter(const uint8_t *data, size_t size)
+{
+	for (size_t i = 0; i < size; i++)
+		if ((data[i] | 0x20) >= 'a' && (data[i] | 0x20) <= 'z')
+			return true;
+	return false;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	fuzz_track_allocs();
@@ -61,15 +94,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(text != NULL);
 	if (size > 0)
 		memcpy(text, data, size);
-	int rc = skt_portset_parse(&s, size > 0 ? text : text + 1, size, &err);
-	if (rc > 0) {
+	const char *t = size > 0 ? text : text + 1;
+	int rc = skt_portset_parse(&s, t, size, &err);
+	if (rc > 0)
 		check_accepted(&s, rc);
-	} else {
-		FUZZ_CHECK(rc == SKT_EBADPORT || rc == SKT_EMALFORMED);
-		FUZZ_CHECK(skt_portset_count(&s) == 0);
-		FUZZ_CHECK(err.why != NULL && err.off <= size &&
-			   err.len <= size - err.off);
-	}
+	else
+		check_failed(&s, rc, &err, size, false);
+	static skt_portset named;
+	skt_portset_error nerr = {0, 0, NULL};
+	int nrc = skt_portset_parse_names(&named, t, size, fake_lookup, NULL,
+					  &nerr);
+	if (nrc > 0)
+		FUZZ_CHECK((size_t)nrc == skt_portset_count(&named));
+	else
+		check_failed(&named, nrc, &nerr, size, true);
+	if (!has_letter(data, size) && rc > 0)
+		FUZZ_CHECK(nrc == rc &&
+			   memcmp(named.bits, s.bits, sizeof(s.bits)) == 0);
 	free(text);
 	FUZZ_CHECK(fuzz_live_allocs() == 0);
 	return 0;

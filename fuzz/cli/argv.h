@@ -1,28 +1,31 @@
-/* argv.h - parse-only entries into the sockit subcommands, for the
- * cli_argv harness.
+/* argv.h - what the argv harnesses share (cli_argv, serve_argv,
+ * bench_argv): an argv made from the input as main() passes it on to a
+ * subcommand, for its parse-only entry point (src/cli/cmds.h).
  *
- * The command has no parse-only hook: each cmd_<name>.c keeps its option
- * parser static and its run() goes on to the network. So each file here
- * is one translation unit that #includes one cmd_<name>.c unchanged and
- * exposes its static parse(), without touching src/cli. The price is that
- * these files know each command's parse() signature and options struct;
- * if a command changes them, its file here changes with it (a one-line
- * fix the compiler points at). A cli_cmd.parse hook in src/cli would
- * remove that coupling.
- *
- * Each returns what parse() returned (CLI_OK or CLI_USAGE, or CLI_FAIL),
- * and frees whatever a successful parse() left for run() to free.
+ * Input: up to FUZZ_ARGV_MAX arguments separated by NUL bytes. Each is an
+ * exact-size heap copy, so a read past its end is caught; the pointer
+ * array is a copy too, since getopt permutes it.
  */
 #ifndef SOCKIT_FUZZ_CLI_ARGV_H
 #define SOCKIT_FUZZ_CLI_ARGV_H
 
-int fuzz_parse_resolve(int argc, char **argv);
-int fuzz_parse_check(int argc, char **argv);
-int fuzz_parse_scan(int argc, char **argv);
-int fuzz_parse_connect(int argc, char **argv);
-int fuzz_parse_listen(int argc, char **argv);
-/* `sockit service` has no separate parser; its whole run() is a services
- * database lookup (/etc/services, no network), so it runs whole. */
-int fuzz_run_service(int argc, char **argv);
+#include "fuzz.h"
+
+#define FUZZ_ARGV_MAX 16
+
+typedef struct fuzz_argv {
+	char *args[FUZZ_ARGV_MAX];
+	size_t n;
+	int argc;
+	char *argv[FUZZ_ARGV_MAX + 2]; /* the name, the arguments, NULL */
+} fuzz_argv;
+
+/* Take the rest of the input as the arguments of command name. */
+void fuzz_argv_make(fuzz_argv *a, fuzz_in *in, const char *name);
+void fuzz_argv_free(fuzz_argv *a);
+
+/* Whether a parse returned one of its documented values. */
+#define FUZZ_PARSE_RC_OK(rc)                                                   \
+	((rc) == CLI_OK || (rc) == CLI_USAGE || (rc) == CLI_FAIL)
 
 #endif

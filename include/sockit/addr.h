@@ -107,16 +107,19 @@ SKT_EXTERN bool skt_addr_unmap(skt_addr *a);
 
 /* ---- Endpoints: what a user typed, before resolution ---- */
 
-enum { SKT_EP_INET = 1, SKT_EP_UNIX = 2 };
+/* SKT_EP_UNIX is a stream socket, SKT_EP_UNIX_DGRAM a datagram one
+ * ("unix-dgram:PATH"); both keep the address in unix_addr. */
+enum { SKT_EP_INET = 1, SKT_EP_UNIX = 2, SKT_EP_UNIX_DGRAM = 3 };
 
 typedef struct skt_endpoint {
-	int kind;                           /* SKT_EP_INET or SKT_EP_UNIX */
+	int kind;                           /* SKT_EP_* */
 	char host[SKT_HOST_MAX + 1];        /* no brackets; "" when absent */
 	char service[SKT_SERVICE_MAX + 1];  /* port digits or a name; "" when absent */
 	skt_addr unix_addr;                 /* for SKT_EP_UNIX */
 } skt_endpoint;
 
-/* Parse "host:port", "[v6]:port", "port", "unix:/path", "unix:@name".
+/* Parse "host:port", "[v6]:port", "port", "unix:/path", "unix:@name",
+ * "unix-dgram:/path", "unix-dgram:@name".
  * A service may be a name ("localhost:http"); it is checked for shape here
  * and looked up at resolution. Returns 0 or SKT_EBADADDR, SKT_EBADHOST,
  * SKT_EBADPORT, SKT_ENAMETOOLONG. */
@@ -124,7 +127,8 @@ SKT_EXTERN int skt_endpoint_parse(skt_endpoint *ep, const char *text,
 				  int flags);
 
 /* The two-argument form, "HOST PORT": host may be NULL or "" (when
- * SKT_PARSE_NO_HOST), or "unix:/path" (then service must be NULL);
+ * SKT_PARSE_NO_HOST), or "unix:/path" / "unix-dgram:/path" (then
+ * service must be NULL);
  * brackets around an IPv6 host are accepted and removed. */
 SKT_EXTERN int skt_endpoint_set(skt_endpoint *ep, const char *host,
 				const char *service, int flags);
@@ -195,6 +199,15 @@ SKT_EXTERN int skt_fqdn(char *buf, size_t cap);
 /* Service name to port for socktype SOCK_STREAM or SOCK_DGRAM ("http" ->
  * 80). Decimal text is accepted as is. Returns the port or SKT_EAI_SERVICE. */
 SKT_EXTERN int skt_service_port(const char *name, int socktype);
+
+/* The first n distinct ports the services database (/etc/services) names
+ * for socktype (SOCK_STREAM or SOCK_DGRAM), in the database's order, into
+ * out. A stand-in for a "most used ports" list that carries no one else's
+ * measurements: the database lists the well-known services, and on Debian
+ * and most systems in port order. Not thread-safe (setservent's cursor is
+ * the process's). Returns the count stored (fewer than n when the database
+ * names fewer ports), or SKT_EINVAL. */
+SKT_EXTERN int skt_service_ports(uint16_t *out, size_t n, int socktype);
 
 /* Port to service name ("53", SOCK_DGRAM -> "domain"). Returns the length,
  * SKT_EAI_SERVICE when the port has no name, or SKT_ETOOBIG. */

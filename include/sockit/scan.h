@@ -75,19 +75,36 @@ SKT_EXTERN uint16_t skt_portset_next(const skt_portset *s, unsigned from);
 
 /* Parse len bytes of text (no NUL needed; the parser never reads past
  * len) into s, which is emptied first. The text is a comma-separated list
- * of items, each a port "80", a range "8000-8100" (both ends included) or
- * "all" (1-65535), with optional blanks (space, tab) around items and
- * around the dash. Items may overlap; the set is their union. Port numbers
- * are decimal, 1..65535; digits are checked against the limit before any
- * arithmetic, so "99999999999999999999" is out of range, not a wrap-around.
+ * of items, each a port "80", a range "8000-8100" (both ends included), a
+ * range open at one end as nmap reads them ("22-" is 22-65535, "-1024" is
+ * 1-1024, "-" alone 1-65535) or "all" (1-65535), with optional blanks
+ * (space, tab) around items and around the dash. Items may overlap; the
+ * set is their union. Port numbers are decimal, 1..65535; digits are
+ * checked against the limit before any arithmetic, so
+ * "99999999999999999999" is out of range, not a wrap-around.
  * Returns the number of ports in the set (> 0), or
- *   SKT_EBADPORT    a number outside 1..65535 ("0", "65536");
+ *   SKT_EBADPORT    a number outside 1..65535 ("0", "65536", "0-");
  *   SKT_EMALFORMED  an empty item (",80", "80,,81", "", "80,"), a range
  *                   whose end is below its start ("80-20"), anything that
  *                   is not a number, a range or "all";
  * then s is empty and *err (when not NULL) says which item and why. */
 SKT_EXTERN int skt_portset_parse(skt_portset *s, const char *text, size_t len,
 				 skt_portset_error *err);
+
+/* A service name's port (1..65535), or a negative code when it has none.
+ * The name is NUL-terminated, at most SKT_SERVICE_MAX bytes. */
+typedef int (*skt_portset_lookup)(const char *name, void *arg);
+
+/* skt_portset_parse, where an item may also be a service name ("http",
+ * "ssh": a letter, then letters, digits and "-_.+"; not part of a range),
+ * given to lookup(name, arg) for its port: the parser itself stays pure,
+ * and the caller picks the table and the transport (the sockit command
+ * passes skt_service_port, i.e. /etc/services). lookup NULL is
+ * skt_portset_parse. Returns as skt_portset_parse, and SKT_EAI_SERVICE
+ * for a name lookup has no port for (why: "unknown service name"). */
+SKT_EXTERN int skt_portset_parse_names(skt_portset *s, const char *text, size_t len,
+			    skt_portset_lookup lookup, void *arg,
+			    skt_portset_error *err);
 
 /* ---- Scanning ---- */
 

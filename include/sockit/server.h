@@ -83,7 +83,8 @@ struct skt_service {
 	 * has closed (may be NULL). */
 	void (*worker_free)(void *state);
 	/* An admitted connection: start reading or writing. Returns 0, or an
-	 * error and the connection is reset (closed still runs). */
+	 * error: the connection is reset and the error reported (an ERROR
+	 * event, what "open"). */
 	int (*open)(skt_server_conn *c);
 	/* The server is stopping: end c gracefully (NULL: skt_stream_close,
 	 * which stops reading and sends what is queued). Connections still
@@ -272,7 +273,7 @@ typedef struct skt_server_event {
 	int refusal;                /* REFUSED: SKT_SERVER_REFUSE_* */
 	size_t limit;               /* REFUSED, DATAGRAM, REPEATED: the
 				       limit's value (the conn's for CLOSE) */
-	const char *what;           /* ERROR: "accept", "udp" */
+	const char *what;           /* ERROR: "accept", "udp", "open" */
 	unsigned quiet;             /* ERROR: like errors not reported since */
 	long in, out;               /* DATAGRAM */
 	int dropped;                /* DATAGRAM: SKT_SERVER_DROP_* */

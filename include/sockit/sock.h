@@ -126,11 +126,49 @@ SKT_EXTERN int skt_listen_addr(const skt_addr *a, const skt_listen_opts *opts);
  * none pending) or -errno (SKT_EMFILE: the caller decides what to do). */
 SKT_EXTERN int skt_accept(int lfd, skt_addr *peer, int timeout_ms);
 
-/* Connect or listen where an endpoint says (IP or Unix). */
-SKT_EXTERN int skt_endpoint_connect(const skt_endpoint *ep,
-				    const skt_connect_opts *o);
-SKT_EXTERN int skt_endpoint_listen(const skt_endpoint *ep,
-				   const skt_listen_opts *o);
+/* Bind (and listen) on loopback as a server with no host given should:
+ * 127.0.0.1 and ::1 on one port (redis's "bind 127.0.0.1 -::1"), so a
+ * client that resolves "localhost" to ::1 first finds it too. service
+ * "0" or NULL picks a port free on both (an ephemeral port taken on ::1
+ * by someone else is given up and another picked, a few times). Where the
+ * host has no IPv6 (EAFNOSUPPORT, EADDRNOTAVAIL for ::1) only 127.0.0.1
+ * is bound, silently. opts->family AF_INET or AF_INET6 binds that one
+ * alone, as skt_listen does. Fills fds[0] (127.0.0.1) and fds[1] (::1, or
+ * -1) and returns how many are bound (1 or 2), or an error with nothing
+ * left open (SKT_EADDRINUSE when a given port is taken on either). */
+SKT_EXTERN int skt_listen_loopback(const char *service, const skt_listen_opts *opts,
+			int fds[2]);
+
+#define SKT_ACCEPT_ANY_MAX 16
+
+/* skt_accept on whichever of n listening sockets (1..SKT_ACCEPT_ANY_MAX)
+ * has a connection first, looked at in order. *which (when not NULL) says
+ * which one accepted, or failed. Returns as skt_accept, or SKT_EINVAL. */
+SKT_EXTERN int skt_accept_any(const int *lfds, size_t n, skt_addr *peer, int timeout_ms,
+		   size_t *which);
+
+/* ---- Unix sockets ---- */
+
+/* A Unix datagram socket connected to a (which someone must have bound),
+ * itself bound first to a unique abstract name (Linux autobind), so a
+ * server can answer it. Returns the fd or -errno (SKT_ECONNREFUSED when
+ * nobody is bound at a, SKT_ENOENT when its file does not exist). */
+SKT_EXTERN int skt_unix_dgram_connect(const skt_addr *a);
+
+/* Make way for a listener on a: remove a's socket file if nobody serves
+ * it, as left by a server that died (tried by connecting with socktype,
+ * SOCK_STREAM or SOCK_DGRAM). Returns 1 (removed), 0 (nothing to remove:
+ * no file, or an abstract name), SKT_EADDRINUSE (a live socket answers
+ * there: it is kept), SKT_ENOTSOCK (a file that is not a socket is never
+ * removed), or -errno. Between this check and the next bind another
+ * process may take the name; the bind then fails with SKT_EADDRINUSE. */
+SKT_EXTERN int skt_unix_unlink_stale(const skt_addr *a, int socktype);
+
+/* Connect or listen where an endpoint says (IP or Unix). A
+ * SKT_EP_UNIX_DGRAM endpoint is always a datagram socket: connect is
+ * skt_unix_dgram_connect, listen binds it (opts->socktype is ignored). */
+SKT_EXTERN int skt_endpoint_connect(const skt_endpoint *ep, const skt_connect_opts *o);
+SKT_EXTERN int skt_endpoint_listen(const skt_endpoint *ep, const skt_listen_opts *o);
 
 /* ---- Plain I/O on an fd ---- */
 

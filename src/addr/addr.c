@@ -550,15 +550,30 @@ static int ep_fill(skt_endpoint *ep, const struct hostport *hp, int flags)
 	return 0;
 }
 
-static int ep_unix(skt_endpoint *ep, const char *path)
+static int ep_unix(skt_endpoint *ep, const char *path, int kind)
 {
 	skt_addr a;
 	int rc = skt_addr_unix(&a, path);
 	if (rc < 0)
 		return rc;
 	memset(ep, 0, sizeof(*ep));
-	ep->kind = SKT_EP_UNIX;
+	ep->kind = kind;
 	ep->unix_addr = a;
+	return 0;
+}
+
+/* "unix:PATH" or "unix-dgram:PATH": the endpoint kind and where the path
+ * starts, or 0 for neither. */
+static int unix_prefix(const char *text, size_t *skip)
+{
+	if (strncmp(text, "unix:", 5) == 0) {
+		*skip = 5;
+		return SKT_EP_UNIX;
+	}
+	if (strncmp(text, "unix-dgram:", 11) == 0) {
+		*skip = 11;
+		return SKT_EP_UNIX_DGRAM;
+	}
 	return 0;
 }
 
@@ -566,8 +581,10 @@ int skt_endpoint_parse(skt_endpoint *ep, const char *text, int flags)
 {
 	if (text == NULL)
 		return SKT_EBADADDR;
-	if (strncmp(text, "unix:", 5) == 0)
-		return ep_unix(ep, text + 5);
+	size_t skip;
+	int kind = unix_prefix(text, &skip);
+	if (kind != 0)
+		return ep_unix(ep, text + skip, kind);
 	struct hostport hp;
 	int rc = split_hostport(text, flags, &hp);
 	if (rc < 0)
@@ -579,8 +596,11 @@ int skt_endpoint_set(skt_endpoint *ep, const char *host, const char *service,
 		     int flags)
 {
 	bool no_service = service == NULL || service[0] == '\0';
-	if (host != NULL && strncmp(host, "unix:", 5) == 0)
-		return no_service ? ep_unix(ep, host + 5) : SKT_EBADADDR;
+	size_t skip;
+	int kind = host != NULL ? unix_prefix(host, &skip) : 0;
+	if (kind != 0)
+		return no_service ? ep_unix(ep, host + skip, kind)
+				  : SKT_EBADADDR;
 	struct hostport hp;
 	memset(&hp, 0, sizeof(hp));
 	if (host != NULL && host[0] == '[') {

@@ -231,3 +231,28 @@ int skt_service_name(uint16_t port, int socktype, char *buf, size_t cap)
 	int rc = serv_lookup(NULL, port, proto, buf, cap, NULL);
 	return rc < 0 ? rc : (int)strlen(buf);
 }
+
+int skt_service_ports(uint16_t *out, size_t n, int socktype)
+{
+	const char *proto = proto_name(socktype);
+	if (proto == NULL || (out == NULL && n > 0))
+		return SKT_EINVAL;
+	/* Seen ports, so an entry listed twice (aliases, tcp and udp lines
+	 * that share a port) counts once. */
+	uint64_t seen[65536 / 64] = {0};
+	char buf[1024];
+	struct servent se, *e;
+	size_t k = 0;
+	setservent(0);
+	while (k < n && getservent_r(&se, buf, sizeof(buf), &e) == 0 &&
+	       e != NULL) {
+		uint16_t port = ntohs((uint16_t)e->s_port);
+		if (port == 0 || strcmp(e->s_proto, proto) != 0 ||
+		    (seen[port >> 6] >> (port & 63) & 1))
+			continue;
+		seen[port >> 6] |= (uint64_t)1 << (port & 63);
+		out[k++] = port;
+	}
+	endservent();
+	return (int)k;
+}

@@ -125,7 +125,9 @@ static void json_counts(cli_json *j, const bench_opts *o, const bench_result *r)
 	for (int s = BENCH_STATUS_MIN; s < BENCH_STATUS_END; s++) {
 		if (r->c.statuses[s] == 0)
 			continue;
-		char key[8];
+		/* Room for any int: at -O1 GCC cannot see that s is a status
+		 * and warns (-Wformat-truncation) with less. */
+		char key[12];
 		snprintf(key, sizeof(key), "%d", s);
 		cli_json_uint(j, key, r->c.statuses[s]);
 	}

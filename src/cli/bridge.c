@@ -6,6 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The longest wait any option takes: a day. */
+#define DAY_MS 86400000
+
 void bridge_init(struct bridge *b, const char *cmd)
 {
 	*b = (struct bridge){
@@ -14,16 +17,6 @@ void bridge_init(struct bridge *b, const char *cmd)
 		.eof = SKT_RELAY_EOF_SHUTDOWN,
 		.udp_wait_ms = -1,
 	};
-}
-
-/* The option getopt just looked at, as the user wrote it: a short option
- * inside a cluster ("-xv") is not argv[optind - 1]. */
-static void option_name(char **argv, char *buf, size_t cap)
-{
-	if (optopt > 0 && optopt < 0x100)
-		snprintf(buf, cap, "-%c", optopt);
-	else
-		snprintf(buf, cap, "%s", argv[optind - 1]);
 }
 
 static int parse_eof(struct bridge *b, const char *arg)
@@ -37,57 +30,91 @@ static int parse_eof(struct bridge *b, const char *arg)
 		b->eof = SKT_RELAY_EOF_CLOSE;
 		return CLI_OK;
 	}
+	int64_t ms;
 	if (strncmp(arg, "wait:", 5) == 0 &&
-	    cli_parse_seconds(arg + 5, &b->eof_wait_ms) == 0) {
+	    cli_parse_duration(arg + 5, 1000, &ms) == 0 && ms <= DAY_MS) {
 		b->eof = SKT_RELAY_EOF_WAIT;
+		b->eof_wait_ms = (int)ms;
 		return CLI_OK;
 	}
 	return cli_usage_error(b->cmd, "--eof '%s': expected half, close or "
 				       "wait:SECS", arg);
 }
 
-static int parse_secs(const struct bridge *b, const char *opt,
-		      const char *arg, int *ms, bool zero_ok)
+/* --exec 'CMD ARGS': words split at blanks into b's own buffer, as ncat
+ * does; quotes mean nothing (--sh-exec is for a shell's syntax). */
+static int parse_exec(struct bridge *b, const char *arg, bool sh)
 {
-	if (cli_parse_seconds(arg, ms) < 0)
-		return cli_usage_error(b->cmd, "%s '%s': expected seconds "
-					       "(2, 0.5; at most 86400)", opt, arg);
-	if (*ms == 0 && !zero_ok)
-		return cli_usage_error(b->cmd, "%s '%s': must be more than 0",
-				       opt, arg);
+	if (b->exec_text != NULL)
+		return cli_usage_error(b->cmd, "one --exec or --sh-exec");
+	b->exec_text = arg;
+	b->sh = sh;
+	b->exec.argv = b->exec_argv;
+	if (arg[0] == '\0')
+		return cli_usage_error(b->cmd, "%s: no command",
+				       sh ? "--sh-exec" : "--exec");
+	if (sh) {
+		b->exec_argv[0] = "/bin/sh";
+		b->exec_argv[1] = "-c";
+		b->exec_argv[2] = (char *)arg;
+		b->exec_argv[3] = NULL;
+		return CLI_OK;
+	}
+	if (strlen(arg) > BRIDGE_EXEC_MAX)
+		return cli_usage_error(b->cmd, "--exec: over %d bytes (see "
+				       "--sh-exec)", BRIDGE_EXEC_MAX);
+	strcpy(b->exec_buf, arg);
+	size_t n = 0;
+	char *save = NULL;
+	for (char *p = strtok_r(b->exec_buf, " \t", &save); p != NULL;
+	     p = strtok_r(NULL, " \t", &save)) {
+		if (n == BRIDGE_EXEC_ARGS)
+			return cli_usage_error(b->cmd, "--exec: over %d words",
+					       BRIDGE_EXEC_ARGS);
+		b->exec_argv[n++] = p;
+	}
+	b->exec_argv[n] = NULL;
+	if (n == 0)
+		return cli_usage_error(b->cmd, "--exec: no command");
 	return CLI_OK;
 }
 
-int bridge_option(struct bridge *b, int ch, const char *arg, char **argv)
+int bridge_option(struct bridge *b, int ch, char *arg)
 {
-	char name[64];
 	switch (ch) {
 	case '4': b->v4 = true; return CLI_OK;
 	case '6': b->v6 = true; return CLI_OK;
 	case 'u': b->udp = true; return CLI_OK;
 	case 'v': b->verbose = true; return CLI_OK;
-	case 'w': return parse_secs(b, "-w", arg, &b->timeout_ms, false);
+	case 'w':
+		return cli_opt_duration(b->cmd, "-w", arg, 1000, 1, DAY_MS,
+					&b->timeout_ms);
 	case BRIDGE_OPT_EOF: return parse_eof(b, arg);
 	case BRIDGE_OPT_UDP_WAIT:
-		return parse_secs(b, "--udp-wait", arg, &b->udp_wait_ms, true);
+		return cli_opt_duration(b->cmd, "--udp-wait", arg, 1000, 0,
+					DAY_MS, &b->udp_wait_ms);
 	case BRIDGE_OPT_SEND: b->send = arg; return CLI_OK;
 	case BRIDGE_OPT_CRLF: b->crlf = true; return CLI_OK;
-	case ':':
-		option_name(argv, name, sizeof(name));
-		return cli_usage_error(b->cmd, "option '%s' needs a value", name);
-	case '?':
-		/* A known long option given a value it does not take
-		 * ("--crlf=1"): getopt says which, in optopt. */
-		if (optopt != 0 && strncmp(argv[optind - 1], "--", 2) == 0 &&
-		    strchr(argv[optind - 1], '=') != NULL)
-			return cli_usage_error(b->cmd, "option '%.*s' takes no value",
-					       (int)strcspn(argv[optind - 1], "="),
-					       argv[optind - 1]);
-		option_name(argv, name, sizeof(name));
-		return cli_usage_error(b->cmd, "unknown option '%s'", name);
+	case BRIDGE_OPT_EXEC: return parse_exec(b, arg, false);
+	case BRIDGE_OPT_SH_EXEC: return parse_exec(b, arg, true);
 	default:
 		return -1;
 	}
+}
+
+/* The program owns the connection: nothing is relayed, so the options
+ * that shape the relay mean nothing with it. */
+static int exec_check(const struct bridge *b)
+{
+	if (b->exec_text == NULL)
+		return CLI_OK;
+	const char *opt = b->sh ? "--sh-exec" : "--exec";
+	const char *other = b->udp ? "-u" : b->send != NULL ? "--send"
+			  : b->crlf ? "--crlf" : b->eof_given ? "--eof"
+			  : b->udp_wait_ms >= 0 ? "--udp-wait" : NULL;
+	if (other != NULL)
+		return cli_usage_error(b->cmd, "%s and %s conflict", opt, other);
+	return CLI_OK;
 }
 
 int bridge_check(const struct bridge *b, bool unix_target)
@@ -108,7 +135,7 @@ int bridge_check(const struct bridge *b, bool unix_target)
 	if (b->udp && b->eof_given && b->eof == SKT_RELAY_EOF_SHUTDOWN)
 		return cli_usage_error(b->cmd, "--eof=half needs a stream, not "
 				       "-u (see --udp-wait)");
-	return CLI_OK;
+	return exec_check(b);
 }
 
 int bridge_family(const struct bridge *b)
@@ -177,9 +204,38 @@ int bridge_run(const struct bridge *b, const skt_relay_opts *ro, int in_fd,
 	return cli_fail(b->cmd, what, rc);
 }
 
+int bridge_exec_check(const struct bridge *b)
+{
+	if (b->exec.argv == NULL || spawn_found(&b->exec))
+		return CLI_OK;
+	return cli_usage_error(b->cmd, "%s: '%s': no such program (or not "
+			       "executable)", b->sh ? "--sh-exec" : "--exec",
+			       b->exec.argv[0]);
+}
+
+int bridge_exec(const struct bridge *b, int sock)
+{
+	skt_addr local, peer;
+	bool have_local = skt_sock_local(sock, &local) == 0;
+	bool have_peer = skt_sock_peer(sock, &peer) == 0;
+	pid_t pid;
+	int r = spawn_start(&b->exec, sock, have_local ? &local : NULL,
+			    have_peer ? &peer : NULL, &pid);
+	skt_close(sock);
+	if (r < 0)
+		return cli_fail(b->cmd, b->exec.argv[0], r);
+	int st = spawn_wait(pid);
+	if (st < 0)
+		return cli_fail(b->cmd, b->exec.argv[0], st);
+	if (b->verbose || st != 0)
+		fprintf(stderr, "sockit: %s: %s exited with status %d\n",
+			b->cmd, b->sh ? b->exec_text : b->exec.argv[0], st);
+	return st == 0 ? CLI_OK : CLI_FAIL;
+}
+
 void bridge_target_text(const skt_endpoint *ep, char *buf, size_t cap)
 {
-	if (ep->kind == SKT_EP_UNIX)
+	if (ep->kind == SKT_EP_UNIX || ep->kind == SKT_EP_UNIX_DGRAM)
 		skt_addr_format(&ep->unix_addr, buf, cap);
 	else if (strchr(ep->host, ':') != NULL)
 		snprintf(buf, cap, "[%s]:%s", ep->host, ep->service);

@@ -7,8 +7,7 @@
 
 #include "cli.h"
 #include "sockit/relay.h"
-
-#include <getopt.h>
+#include "tools/exec/spawn.h"
 
 /* Values getopt_long returns for the shared long options; each command
  * numbers its own from BRIDGE_OPT_OWN. */
@@ -17,6 +16,8 @@ enum {
 	BRIDGE_OPT_UDP_WAIT,
 	BRIDGE_OPT_SEND,
 	BRIDGE_OPT_CRLF,
+	BRIDGE_OPT_EXEC,
+	BRIDGE_OPT_SH_EXEC,
 	BRIDGE_OPT_OWN = 0x180,
 };
 
@@ -25,16 +26,21 @@ enum {
 	{"udp-wait", required_argument, NULL, BRIDGE_OPT_UDP_WAIT},          \
 	{"send", required_argument, NULL, BRIDGE_OPT_SEND},                  \
 	{"crlf", no_argument, NULL, BRIDGE_OPT_CRLF},                        \
+	{"exec", required_argument, NULL, BRIDGE_OPT_EXEC},                  \
+	{"sh-exec", required_argument, NULL, BRIDGE_OPT_SH_EXEC},            \
 	{"verbose", no_argument, NULL, 'v'},                                 \
 	{"udp", no_argument, NULL, 'u'}
 
-/* The shared short options; the leading ':' makes getopt tell a missing
- * value (':') from an unknown option ('?'). */
-#define BRIDGE_SHORTOPTS ":46uvw:"
+/* The shared short options (for cli_args_init). */
+#define BRIDGE_SHORTOPTS "46uvw:"
 
 /* What connect waits for replies after stdin ends, for UDP, by default:
  * a loopback or LAN reply takes well under a second. */
 #define BRIDGE_UDP_WAIT_MS 1000
+
+/* --exec's command line: its length and its words, at most. */
+#define BRIDGE_EXEC_MAX 1023
+#define BRIDGE_EXEC_ARGS 63
 
 struct bridge {
 	const char *cmd;
@@ -45,15 +51,21 @@ struct bridge {
 	bool eof_given;
 	int udp_wait_ms;  /* --udp-wait; -1 when not given */
 	const char *send; /* --send TEXT */
+	/* --exec 'CMD ARGS' (split at blanks, no shell) or --sh-exec LINE
+	 * (/bin/sh -c LINE): exec.argv is NULL when neither is given. */
+	const char *exec_text;
+	bool sh;
+	spawn_cmd exec;
+	char *exec_argv[BRIDGE_EXEC_ARGS + 1];
+	char exec_buf[BRIDGE_EXEC_MAX + 1];
 };
 
 void bridge_init(struct bridge *b, const char *cmd);
 
-/* Take one option getopt_long returned (optarg in arg). Returns CLI_OK
- * when it was a shared one, CLI_USAGE after a one-line message for a bad
- * value, an unknown option or a missing value, or -1 when ch is the
- * command's own. */
-int bridge_option(struct bridge *b, int ch, const char *arg, char **argv);
+/* Take one option cli_args_next returned (its value in arg). Returns
+ * CLI_OK when it was a shared one, CLI_USAGE after a one-line message for
+ * a bad value, or -1 when ch is the command's own. */
+int bridge_option(struct bridge *b, int ch, char *arg);
 
 /* Conflicts among the shared options, and with a Unix socket target.
  * Returns CLI_OK or CLI_USAGE after a one-line message. */
@@ -74,6 +86,16 @@ void bridge_relay_opts(const struct bridge *b, int udp_wait_ms,
  * status. */
 int bridge_run(const struct bridge *b, const skt_relay_opts *ro, int in_fd,
 	       int sock, const char *peer, skt_relay_stats *st);
+
+/* --exec / --sh-exec: a usage error (CLI_USAGE) when the program is not
+ * there, checked before any socket is opened; CLI_OK otherwise. */
+int bridge_exec_check(const struct bridge *b);
+
+/* Run the --exec program with sock as its stdin and stdout (sock is
+ * closed here, so the program holds the only copy), and wait for it.
+ * Returns CLI_OK when it exits 0, else CLI_FAIL after one line with its
+ * status. */
+int bridge_exec(const struct bridge *b, int sock);
 
 /* A target as text, for messages: host:port, [v6]:port or unix:/path. */
 void bridge_target_text(const skt_endpoint *ep, char *buf, size_t cap);

@@ -1,9 +1,11 @@
 /* cli.c - helpers every subcommand shares: diagnostics in one form,
- * targets, durations, allow/deny lists, JSON strings. */
+ * ports, targets, worker counts, allow/deny lists, JSON strings. The
+ * option loop and value parsers are cli_opt.c's. */
 #include "cli.h"
 #include "json.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +13,10 @@
 
 void cli_print_usage(const cli_cmd *c, FILE *out)
 {
-	fputs(c->usage, out);
+	if (c->help != NULL)
+		c->help(out);
+	else
+		fputs(c->usage, out);
 }
 
 int cli_fail(const char *cmd, const char *what, int err)
@@ -114,8 +119,59 @@ void cli_json_str(FILE *out, const char *s)
 	fputc('"', out);
 }
 
+unsigned cli_workers(unsigned asked)
+{
+	if (asked > 0)
+		return asked;
+	cpu_set_t set;
+	unsigned n = 1;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		n = (unsigned)CPU_COUNT(&set);
+	return n < CLI_WORKERS_MAX ? n : CLI_WORKERS_MAX;
+}
+
+int cli_unknown_service(const char *cmd, const char *name, int socktype)
+{
+	return cli_usage_error(cmd,
+			       "unknown service '%s' (not a number or a "
+			       "name in /etc/services for %s)",
+			       name, socktype == SOCK_DGRAM ? "udp" : "tcp");
+}
+
+int cli_opt_port(const char *cmd, const char *what, const char *text,
+		 int socktype, int flags, uint16_t *port)
+{
+	bool digits =
+	    text[0] != '\0' && strspn(text, "0123456789") == strlen(text);
+	int p = digits ? skt_port_parse(text, flags) : SKT_EBADPORT;
+	if (p < 0 && digits)
+		return cli_usage_error(cmd, "%s '%s': %s (%d-65535)", what,
+				       text, skt_strerror(SKT_EBADPORT),
+				       (flags & SKT_PARSE_PORT_ZERO) ? 0 : 1);
+	if (!digits) {
+		skt_endpoint ep;
+		/* The shape first: "80-90" or "a b" is no name to look up. */
+		if (skt_endpoint_set(&ep, NULL, text, SKT_PARSE_NO_HOST) < 0)
+			return cli_usage_error(cmd, "%s '%s': %s", what, text,
+					       skt_strerror(SKT_EBADPORT));
+		p = skt_service_port(text, socktype);
+		if (p < 0)
+			return cli_unknown_service(cmd, text, socktype);
+	}
+	*port = (uint16_t)p;
+	return CLI_OK;
+}
+
+/* The part of a two-argument target that is wrong. */
+static const char *bad_part(int rc, int nargs, char **args)
+{
+	if (nargs == 1)
+		return args[0];
+	return rc == SKT_EBADPORT ? args[1] : args[0];
+}
+
 int cli_parse_target(const char *cmd, int nargs, char **args, int flags,
-		     skt_endpoint *ep)
+		     int socktype, skt_endpoint *ep)
 {
 	int rc;
 	if (nargs == 1)
@@ -123,47 +179,36 @@ int cli_parse_target(const char *cmd, int nargs, char **args, int flags,
 	else if (nargs == 2)
 		rc = skt_endpoint_set(ep, args[0], args[1], flags);
 	else
-		return cli_usage_error(cmd, "expected HOST PORT, HOST:PORT or unix:PATH");
-	if (rc < 0) {
-		const char *what = nargs == 1 ? args[0] : args[1];
-		if (rc == SKT_EBADHOST || (nargs == 2 && rc != SKT_EBADPORT))
-			what = args[0];
-		return cli_usage_error(cmd, "'%s': %s", what, skt_strerror(rc));
-	}
+		return cli_usage_error(cmd, "expected HOST PORT, HOST:PORT or "
+					    "unix:PATH");
+	if (rc < 0)
+		return cli_usage_error(cmd, "'%s': %s",
+				       bad_part(rc, nargs, args),
+				       skt_strerror(rc));
+	uint16_t port;
+	if (socktype != 0 && ep->kind == SKT_EP_INET &&
+	    ep->service[0] != '\0' &&
+	    skt_port_parse(ep->service, SKT_PARSE_PORT_ZERO) < 0)
+		return cli_opt_port(cmd, "port", ep->service, socktype, flags,
+				    &port);
 	return CLI_OK;
 }
 
-int cli_parse_seconds(const char *text, int *ms)
+int cli_parse_host(const char *cmd, const char *text, skt_endpoint *ep)
 {
-	/* Digits with an optional fraction, at most a day: no overflow, no
-	 * locale, no "1e3" or "inf" surprises from strtod. */
-	size_t ip = strspn(text, "0123456789");
-	if (ip == 0 || ip > 5)
-		return -1;
-	long whole = strtol(text, NULL, 10);
-	long frac_ms = 0;
-	const char *p = text + ip;
-	if (*p == '.') {
-		p++;
-		size_t fp = strspn(p, "0123456789");
-		if (fp == 0)
-			return -1;
-		long scale = 100;
-		for (size_t i = 0; i < fp; i++, scale /= 10)
-			frac_ms += (p[i] - '0') * scale;
-		p += fp;
-	}
-	/* "86400.5" is more than a day too, not only "86401". */
-	if (*p != '\0' || whole > 86400 || (whole == 86400 && frac_ms > 0))
-		return -1;
-	*ms = (int)(whole * 1000 + frac_ms);
-	return 0;
+	int rc = skt_endpoint_set(ep, text, NULL, SKT_PARSE_NO_PORT);
+	if (rc == 0 && ep->kind != SKT_EP_INET)
+		rc = SKT_EBADHOST;
+	if (rc < 0)
+		return cli_usage_error(cmd, "'%s': %s", text, skt_strerror(rc));
+	return CLI_OK;
 }
 
 int cli_cidr_add(const char *cmd, cli_cidrs *list, const char *text)
 {
 	if (list->n == CLI_CIDR_MAX)
-		return cli_usage_error(cmd, "more than %d address ranges", CLI_CIDR_MAX);
+		return cli_usage_error(cmd, "more than %d address ranges",
+				       CLI_CIDR_MAX);
 	int rc = skt_cidr_parse(&list->v[list->n], text);
 	if (rc < 0)
 		return cli_usage_error(cmd, "'%s': %s", text, skt_strerror(rc));

@@ -1,11 +1,14 @@
 /* cli.h - what the sockit subcommands share: the command table, one form
- * of diagnostics, exit codes. The CLI holds no socket logic: every command
- * parses options into a struct, validates them in one place, then calls
- * libsockit. */
+ * of diagnostics, exit codes, and one parser each for options, numbers,
+ * durations, sizes, ports, targets and worker counts. The CLI holds no
+ * socket logic: every command parses options into a struct, validates
+ * them in one place, then calls libsockit (src/cli/cmds.h). */
 #ifndef SOCKIT_CLI_H
 #define SOCKIT_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "sockit/sockit.h"
@@ -14,18 +17,20 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
 typedef struct cli_cmd {
 	const char *name;
-	const char *summary;  /* one line for `sockit --help` */
-	const char *usage;    /* full text for `sockit help CMD` */
+	const char *summary; /* one line for `sockit --help` */
+	const char *usage;   /* full text for `sockit help CMD` */
+	/* When set, prints the full text instead of usage (text made from
+	 * a table, such as serve's services). */
+	void (*help)(FILE *out);
 	int (*run)(int argc, char **argv);
 } cli_cmd;
-
 
 /* "sockit: CMD: what: why" on stderr; returns CLI_FAIL. */
 int cli_fail(const char *cmd, const char *what, int err);
 /* "sockit: CMD: message" plus a hint to --help on stderr; returns
  * CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* fflush(f), remembering why stdout failed: glibc drops what a failed
  * flush could not write, so a later flush succeeds and only ferror()
  * remains. Use it, not fflush, wherever a command flushes stdout. */
@@ -41,15 +46,88 @@ int cli_finish_stdout(const char *cmd, int rc);
 void cli_print_usage(const cli_cmd *c, FILE *out);
 const cli_cmd *cli_find(const char *name);
 
-/* Parse a target given as one argument (HOST:PORT, [v6]:PORT, unix:PATH)
- * or two (HOST PORT) into ep, with skt_endpoint flags. On bad input prints
- * a one-line usage error naming the bad part and returns CLI_USAGE. */
-int cli_parse_target(const char *cmd, int nargs, char **args, int flags,
-		     skt_endpoint *ep);
+/* ---- Options: one getopt loop, one way to name a bad option ---- */
 
-/* Parse seconds ("2", "0.5", at most 86400) into milliseconds. Returns 0,
- * or -1 for anything else ("abc", "-1", "1e3", ""). */
-int cli_parse_seconds(const char *text, int *ms);
+enum { CLI_ARGS_END = -1, CLI_ARGS_BAD = -2 };
+
+typedef struct cli_args {
+	const char *cmd;
+	int argc;
+	char **argv;		       /* argv[0] is the command's name */
+	const struct option *longopts; /* may be NULL */
+	char shortopts[64];
+	char *arg; /* the value of the option returned */
+	int next;  /* at CLI_ARGS_END: the first operand */
+} cli_args;
+
+/* Start parsing argv (GNU getopt_long rules: options and operands mixed,
+ * "--" ends options). Resets getopt's state, so a process may parse more
+ * than one argv (the fuzzers do). shortopts as for getopt, without the
+ * leading ':'. */
+void cli_args_init(cli_args *a, const char *cmd, int argc, char **argv,
+		   const char *shortopts, const struct option *longopts);
+/* The next option: its short character or long value (a->arg holds its
+ * value), CLI_ARGS_END when options end (operands are argv[a->next] to
+ * argv[argc - 1]), or CLI_ARGS_BAD after one usage line that names the
+ * option as the user wrote it: '-x' inside a cluster ("-4x" names -x),
+ * '--name' without its "=value", a missing value, a value given to an
+ * option that takes none. */
+int cli_args_next(cli_args *a);
+
+/* ---- Values: each prints one usage line naming opt and returns
+ * CLI_USAGE, or stores the value and returns CLI_OK ---- */
+
+/* Decimal digits only: no sign, no spaces, no overflow. Returns 0 or -1. */
+int cli_parse_u64(const char *text, uint64_t *out);
+/* A duration: a number with an optional fraction and a unit, "500ms",
+ * "2s", "1.5m", "1h"; a bare number is in unit_ms (1 for milliseconds,
+ * 1000 for seconds). It must come to whole milliseconds ("1.5ms" does
+ * not). Returns 0, or -1 (*ms untouched). */
+int cli_parse_duration(const char *text, int unit_ms, int64_t *ms);
+/* A size in bytes: digits with an optional binary unit, "512", "64k",
+ * "64K", "1M", "1G" (k = 1024). Returns 0 or -1. */
+int cli_parse_size(const char *text, uint64_t *bytes);
+
+int cli_opt_count(const char *cmd, const char *opt, const char *text,
+		  uint64_t min, uint64_t max, uint64_t *out);
+int cli_opt_duration(const char *cmd, const char *opt, const char *text,
+		     int unit_ms, int64_t min_ms, int64_t max_ms, int *ms);
+int cli_opt_size(const char *cmd, const char *opt, const char *text,
+		 uint64_t min, uint64_t max, uint64_t *out);
+
+/* How many loops (serve --workers) or threads (bench --threads) to run:
+ * asked when above 0, else one per CPU this process may run on (its
+ * affinity mask, as taskset or a container sets it), capped at
+ * CLI_WORKERS_MAX. */
+#define CLI_WORKERS_MAX 1024
+unsigned cli_workers(unsigned asked);
+
+/* Decode C escapes in s, in place: \n \r \t \\ \0 and \xHH (one or two
+ * hex digits). Returns the decoded length (it may hold NUL bytes), or -1
+ * with *bad at the offset of the bad escape. */
+long cli_unescape(char *s, size_t *bad);
+
+/* ---- Addresses ---- */
+
+/* A port for socktype (SOCK_STREAM, SOCK_DGRAM): a number, 1-65535 (0
+ * too with SKT_PARSE_PORT_ZERO), or a name in the services database.
+ * what names the argument in the message ("port", "--source-port"). */
+int cli_opt_port(const char *cmd, const char *what, const char *text,
+		 int socktype, int flags, uint16_t *port);
+/* The usage line every command gives for a service name the services
+ * database does not know; returns CLI_USAGE. */
+int cli_unknown_service(const char *cmd, const char *name, int socktype);
+
+/* Parse a target given as one argument (HOST:PORT, [v6]:PORT, unix:PATH)
+ * or two (HOST PORT) into ep, with skt_endpoint flags. A service name is
+ * looked up for socktype (0: not looked up). On bad input prints one
+ * usage line naming the bad part and returns CLI_USAGE: every command
+ * that takes a target takes these forms, with these messages. */
+int cli_parse_target(const char *cmd, int nargs, char **args, int flags,
+		     int socktype, skt_endpoint *ep);
+/* A host alone (a name, an IPv4 or IPv6 literal, [v6]), checked for
+ * syntax as cli_parse_target checks it; ep->service is left empty. */
+int cli_parse_host(const char *cmd, const char *text, skt_endpoint *ep);
 
 /* Allow and deny lists of address ranges (--allow / --deny CIDR). */
 #define CLI_CIDR_MAX 64

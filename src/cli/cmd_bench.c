@@ -2,13 +2,10 @@
  * and HTTP servers. This file parses options into bench_opts and
  * builds the HTTP request; the engine is src/tools/bench/, the report
  * bench_report.c. */
-#include "cli.h"
+#include "cmds.h"
 #include "json.h"
-#include "bench_report.h"
 
 #include <errno.h>
-#include <getopt.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -16,50 +13,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#define HEADERS_MAX 32
-#define REQUEST_MAX 8192 /* the head */
-#define BODY_MAX    (1 << 20)
-#define METHOD_MAX  32
-
-struct bench_cli {
-	bench_opts o;
-	int family;
-	bool json, quiet, keepalive;
-	bool mode_set, size_set, duration_set;
-	int next; /* -1: the mode's default, 0: now, 1: poll */
-	const char *path;
-	const char *method, *body_file, *content_type;
-	char *body; /* read from body_file */
-	size_t body_len;
-	char *whole; /* head and body, when there is a body */
-	const char *headers[HEADERS_MAX];
-	size_t nheaders;
-	char host_header[SKT_HOST_MAX + 16];
-	char request[REQUEST_MAX];
-	bench_target t;
-};
-
-static unsigned cpus(void)
-{
-	cpu_set_t set;
-	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
-		return (unsigned)CPU_COUNT(&set);
-	return 1;
-}
-
-/* Decimal min..max. */
-static int parse_u64(const char *text, uint64_t min, uint64_t max,
-		     uint64_t *out)
-{
-	size_t n = strspn(text, "0123456789");
-	if (n == 0 || n > 12 || text[n] != '\0')
-		return -1;
-	uint64_t v = strtoull(text, NULL, 10);
-	if (v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
+#define BODY_MAX   (1 << 20)
+#define METHOD_MAX 32
 
 static int parse_mode(const char *text, int *mode)
 {
@@ -104,41 +59,39 @@ static bool path_ok(const char *p)
 	return true;
 }
 
-#define NUM(opt, lo, hi, field)                                              \
-	do {                                                                 \
-		uint64_t v_;                                                 \
-		if (parse_u64(arg, lo, hi, &v_) < 0)                         \
-			return cli_usage_error("bench", "%s '%s': want %llu " \
-					       "to %llu", opt, arg,           \
-					       (unsigned long long)(lo),     \
-					       (unsigned long long)(hi));    \
-		field = v_;                                                  \
-	} while (0)
-
-static int parse_value(int ch, const char *arg, struct bench_cli *b)
+static int count(const char *opt, const char *arg, uint64_t lo, uint64_t hi,
+		 uint64_t *out)
 {
-	bench_opts *o = &b->o;
-	int ms;
+	return cli_opt_count("bench", opt, arg, lo, hi, out);
+}
+
+/* Durations: a bare number is seconds for the run's length, milliseconds
+ * for per-request waits, as the options were first documented. */
+static int duration(const char *opt, const char *arg, int unit_ms,
+		    int64_t min_ms, int64_t *ms)
+{
+	int v;
+	int rc = cli_opt_duration("bench", opt, arg, unit_ms, min_ms, 86400000,
+				  &v);
+	*ms = rc == CLI_OK ? v : *ms;
+	return rc;
+}
+
+static int parse_text(int ch, const char *arg, struct bench_cli *b)
+{
 	switch (ch) {
 	case 'm':
-		if (parse_mode(arg, &o->mode) < 0)
+		if (parse_mode(arg, &b->o.mode) < 0)
 			return cli_usage_error("bench", "--mode '%s': want echo, "
 					       "connect or http", arg);
 		b->mode_set = true;
 		return CLI_OK;
-	case 'c': NUM("--connections", 1, 1000000, o->conns); return CLI_OK;
-	case 't': NUM("--threads", 1, 1024, o->threads); return CLI_OK;
-	case 'n': NUM("--requests", 1, 1000000000000ull, o->requests);
+	case 'N':
+		if (strcmp(arg, "now") != 0 && strcmp(arg, "poll") != 0)
+			return cli_usage_error("bench", "--next '%s': want now or "
+					       "poll", arg);
+		b->next = strcmp(arg, "poll") == 0;
 		return CLI_OK;
-	case 's': NUM("--size", 0, 1u << 30, o->size);
-		b->size_set = true;
-		return CLI_OK;
-	case 'p': NUM("--pipeline", 1, 4096, o->pipeline); return CLI_OK;
-	case 'r': NUM("--rate", 1, 100000000, o->rate); return CLI_OK;
-	case 'T': NUM("--timeout", 1, 3600000, o->timeout_ms); return CLI_OK;
-	case 'R': NUM("--ramp", 0, 3600000, o->ramp_ms); return CLI_OK;
-	case 'S': NUM("--sources", 1, 254, o->sources); return CLI_OK;
-	case 'E': NUM("--status", 100, 599, o->status); return CLI_OK;
 	case 'X':
 		if (!method_ok(arg))
 			return cli_usage_error("bench", "--method '%s': want a "
@@ -152,25 +105,6 @@ static int parse_value(int ch, const char *arg, struct bench_cli *b)
 					       "want a media type", arg);
 		b->content_type = arg;
 		return CLI_OK;
-	case 'd':
-	case 'w':
-		if (cli_parse_seconds(arg, &ms) < 0)
-			return cli_usage_error("bench", "%s '%s': want seconds, "
-					       "at most 86400", ch == 'd' ?
-					       "--duration" : "--warmup", arg);
-		if (ch == 'd') {
-			o->duration_ms = ms;
-			b->duration_set = true;
-		} else {
-			o->warmup_ms = ms;
-		}
-		return CLI_OK;
-	case 'N':
-		if (strcmp(arg, "now") != 0 && strcmp(arg, "poll") != 0)
-			return cli_usage_error("bench", "--next '%s': want now or "
-					       "poll", arg);
-		b->next = strcmp(arg, "poll") == 0;
-		return CLI_OK;
 	case 'P':
 		if (!path_ok(arg))
 			return cli_usage_error("bench", "--path '%s': want /... "
@@ -181,48 +115,54 @@ static int parse_value(int ch, const char *arg, struct bench_cli *b)
 		if (!header_ok(arg))
 			return cli_usage_error("bench", "--header '%s': want "
 					       "'Name: value'", arg);
-		if (b->nheaders == HEADERS_MAX)
+		if (b->nheaders == BENCH_HEADERS_MAX)
 			return cli_usage_error("bench", "more than %d headers",
-					       HEADERS_MAX);
+					       BENCH_HEADERS_MAX);
 		b->headers[b->nheaders++] = arg;
 		return CLI_OK;
 	}
 }
 
-static int parse_options(int argc, char **argv, struct bench_cli *b)
+static int parse_value(int ch, const char *arg, struct bench_cli *b)
 {
-	static const struct option longopts[] = {
-		{"mode", required_argument, NULL, 'm'},
-		{"connections", required_argument, NULL, 'c'},
-		{"threads", required_argument, NULL, 't'},
-		{"duration", required_argument, NULL, 'd'},
-		{"requests", required_argument, NULL, 'n'},
-		{"warmup", required_argument, NULL, 'w'},
-		{"timeout", required_argument, NULL, 'T'},
-		{"ramp", required_argument, NULL, 'R'},
-		{"size", required_argument, NULL, 's'},
-		{"pipeline", required_argument, NULL, 'p'},
-		{"udp", no_argument, NULL, 'u'},
-		{"rate", required_argument, NULL, 'r'},
-		{"sources", required_argument, NULL, 'S'},
-		{"next", required_argument, NULL, 'N'},
-		{"path", required_argument, NULL, 'P'},
-		{"header", required_argument, NULL, 'H'},
-		{"no-keepalive", no_argument, NULL, 'K'},
-		{"status", required_argument, NULL, 'E'},
-		{"method", required_argument, NULL, 'X'},
-		{"body", required_argument, NULL, 'B'},
-		{"content-type", required_argument, NULL, 'C'},
-		{"json", no_argument, NULL, 'j'},
-		{"quiet", no_argument, NULL, 'q'},
-		{NULL, 0, NULL, 0},
-	};
+	bench_opts *o = &b->o;
+	uint64_t v = 0;
+	int rc;
+	switch (ch) {
+	case 'c': rc = count("--connections", arg, 1, 1000000, &v);
+		o->conns = (unsigned)v; return rc;
+	case 't': rc = count("--threads", arg, 0, CLI_WORKERS_MAX, &v);
+		o->threads = (unsigned)v; return rc;
+	case 'n': return count("--requests", arg, 1, 1000000000000ull,
+			       &o->requests);
+	case 's':
+		rc = cli_opt_size("bench", "--size", arg, 0, 1u << 30, &v);
+		o->size = (size_t)v;
+		b->size_set = true;
+		return rc;
+	case 'p': rc = count("--pipeline", arg, 1, 4096, &v);
+		o->pipeline = (unsigned)v; return rc;
+	case 'r': rc = count("--rate", arg, 1, 100000000, &v);
+		o->rate = (double)v; return rc;
+	case 'T': return duration("--timeout", arg, 1, 1, &o->timeout_ms);
+	case 'R': return duration("--ramp", arg, 1, 0, &o->ramp_ms);
+	case 'S': rc = count("--sources", arg, 1, 254, &v);
+		o->sources = (unsigned)v; return rc;
+	case 'E': rc = count("--status", arg, 100, 599, &v);
+		o->status = (int)v; return rc;
+	case 'd':
+		b->duration_set = true;
+		return duration("--duration", arg, 1000, 1, &o->duration_ms);
+	case 'w': return duration("--warmup", arg, 1000, 0, &o->warmup_ms);
+	default: return parse_text(ch, arg, b);
+	}
+}
+
+static int parse_options(cli_args *a, struct bench_cli *b)
+{
 	bool v4 = false, v6 = false;
-	int ch;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":46um:c:t:d:n:s:p:r:H:X:q",
-				 longopts, NULL)) != -1) {
-		int rc = CLI_OK;
+	int ch = 0, rc = CLI_OK;
+	while (rc == CLI_OK && (ch = cli_args_next(a)) >= 0) {
 		switch (ch) {
 		case '4': v4 = true; break;
 		case '6': v6 = true; break;
@@ -230,18 +170,11 @@ static int parse_options(int argc, char **argv, struct bench_cli *b)
 		case 'K': b->keepalive = false; break;
 		case 'j': b->json = true; break;
 		case 'q': b->quiet = true; break;
-		case ':':
-			return cli_usage_error("bench", "'%s' needs a value",
-					       argv[optind - 1]);
-		case '?':
-			return cli_usage_error("bench", "unknown option '%s'",
-					       argv[optind - 1]);
-		default:
-			rc = parse_value(ch, optarg, b);
+		default: rc = parse_value(ch, a->arg, b); break;
 		}
-		if (rc != CLI_OK)
-			return rc;
 	}
+	if (rc != CLI_OK || ch == CLI_ARGS_BAD)
+		return CLI_USAGE;
 	if (v4 && v6)
 		return cli_usage_error("bench", "-4 and -6 conflict");
 	b->family = v4 ? AF_INET : v6 ? AF_INET6 : AF_UNSPEC;
@@ -284,14 +217,14 @@ static bool has_header(const struct bench_cli *b, const char *name)
 	return false;
 }
 
-/* Append to the request head; false once it would pass REQUEST_MAX. */
+/* Append to the request head; false once it would pass BENCH_REQUEST_MAX. */
 static bool put(char *r, size_t *len, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(r + *len, REQUEST_MAX - *len, fmt, ap);
+	int n = vsnprintf(r + *len, BENCH_REQUEST_MAX - *len, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= REQUEST_MAX - *len)
+	if (n < 0 || (size_t)n >= BENCH_REQUEST_MAX - *len)
 		return false;
 	*len += (size_t)n;
 	return true;
@@ -347,7 +280,7 @@ static int build_request(struct bench_cli *b)
 		ok = put(r, &len, "\r\n");
 	if (!ok)
 		return cli_usage_error("bench", "the request head is over %d "
-				       "bytes", REQUEST_MAX);
+				       "bytes", BENCH_REQUEST_MAX);
 	b->o.request = r;
 	b->o.request_len = len;
 	b->o.no_body = strcmp(m, "HEAD") == 0;
@@ -399,25 +332,55 @@ static int settle(struct bench_cli *b)
 		return cli_usage_error("bench", "--size is not for --mode http");
 	if (!b->duration_set && o->requests == 0)
 		o->duration_ms = 10000;
-	if (b->duration_set && o->duration_ms == 0)
-		return cli_usage_error("bench", "--duration must be above 0");
-	int rc = http && b->body_file != NULL ? read_body(b) : CLI_OK;
-	return http && rc == CLI_OK ? build_request(b) : rc;
+	o->threads = cli_workers(o->threads);
+	/* With --body the request waits for the file, which run() reads:
+	 * a parse touches no file. */
+	return http && b->body_file == NULL ? build_request(b) : CLI_OK;
 }
 
-static int parse(int argc, char **argv, struct bench_cli *b, skt_endpoint *ep)
+int cmd_bench_parse(int argc, char **argv, struct bench_cli *b)
 {
+	static const struct option longopts[] = {
+		{"mode", required_argument, NULL, 'm'},
+		{"connections", required_argument, NULL, 'c'},
+		{"threads", required_argument, NULL, 't'},
+		{"duration", required_argument, NULL, 'd'},
+		{"requests", required_argument, NULL, 'n'},
+		{"warmup", required_argument, NULL, 'w'},
+		{"timeout", required_argument, NULL, 'T'},
+		{"ramp", required_argument, NULL, 'R'},
+		{"size", required_argument, NULL, 's'},
+		{"pipeline", required_argument, NULL, 'p'},
+		{"udp", no_argument, NULL, 'u'},
+		{"rate", required_argument, NULL, 'r'},
+		{"sources", required_argument, NULL, 'S'},
+		{"next", required_argument, NULL, 'N'},
+		{"path", required_argument, NULL, 'P'},
+		{"header", required_argument, NULL, 'H'},
+		{"no-keepalive", no_argument, NULL, 'K'},
+		{"status", required_argument, NULL, 'E'},
+		{"method", required_argument, NULL, 'X'},
+		{"body", required_argument, NULL, 'B'},
+		{"content-type", required_argument, NULL, 'C'},
+		{"json", no_argument, NULL, 'j'},
+		{"quiet", no_argument, NULL, 'q'},
+		{NULL, 0, NULL, 0},
+	};
 	*b = (struct bench_cli){
-		.o = { .conns = 10, .threads = cpus(), .pipeline = 1,
-		       .timeout_ms = 5000, .ramp_ms = 100, .sources = 64 },
+		.o = { .conns = 10, .pipeline = 1, .timeout_ms = 5000,
+		       .ramp_ms = 100, .sources = 64 },
 		.keepalive = true,
 		.next = -1,
 	};
-	int rc = parse_options(argc, argv, b);
+	cli_args a;
+	cli_args_init(&a, "bench", argc, argv, "46um:c:t:d:n:s:p:r:H:X:q",
+		      longopts);
+	int rc = parse_options(&a, b);
 	if (rc != CLI_OK)
 		return rc;
-	int nargs = argc - optind;
-	char **args = argv + optind;
+	int nargs = argc - a.next;
+	char **args = argv + a.next;
+	skt_endpoint *ep = &b->ep;
 	if (nargs == 1 && strncmp(args[0], "http://", 7) == 0) {
 		int mode = b->o.mode;
 		rc = parse_url(args[0], ep, b);
@@ -425,7 +388,11 @@ static int parse(int argc, char **argv, struct bench_cli *b, skt_endpoint *ep)
 			return cli_usage_error("bench", "an http:// target is "
 					       "for --mode http");
 	} else {
-		rc = cli_parse_target("bench", nargs, args, 0, ep);
+		rc = cli_parse_target("bench", nargs, args, 0,
+				      b->o.udp ? SOCK_DGRAM : SOCK_STREAM, ep);
+		if (rc == CLI_OK && ep->kind == SKT_EP_UNIX_DGRAM)
+			return cli_usage_error("bench", "'%s': unix-dgram: is "
+					       "not a bench target", args[0]);
 		if (rc == CLI_OK && ep->kind == SKT_EP_INET)
 			snprintf(b->host_header, sizeof(b->host_header),
 				 strchr(ep->host, ':') ? "[%s]:%s" : "%s:%s",
@@ -541,22 +508,33 @@ static int check_fds(const bench_opts *o)
 	return CLI_FAIL;
 }
 
+/* What comes after the parse and before the run: --body's file and the
+ * request with it, the target's addresses, the fd limit. */
+static int prepare(struct bench_cli *b)
+{
+	if (b->body_file != NULL) {
+		int rc = read_body(b);
+		if (rc == CLI_OK)
+			rc = build_request(b);
+		if (rc != CLI_OK)
+			return rc;
+	}
+	int err = resolve(b, &b->ep);
+	if (err < 0)
+		return cli_fail("bench", b->ep.host, err);
+	return check_fds(&b->o);
+}
+
 static int run(int argc, char **argv)
 {
 	struct bench_cli *b = calloc(1, sizeof(*b));
 	bench_result *r = calloc(1, sizeof(*r));
-	skt_endpoint ep;
 	int rc = b == NULL || r == NULL ? cli_fail("bench", "memory", SKT_ENOMEM)
-					: parse(argc, argv, b, &ep);
+					: cmd_bench_parse(argc, argv, b);
 	if (rc == CLI_OK && b->json)
 		cli_json_errors(stdout);
-	if (rc == CLI_OK) {
-		int err = resolve(b, &ep);
-		if (err < 0)
-			rc = cli_fail("bench", ep.host, err);
-	}
 	if (rc == CLI_OK)
-		rc = check_fds(&b->o);
+		rc = prepare(b);
 	if (rc == CLI_OK) {
 		bench_progress_state ps = { .cmd_quiet = b->quiet };
 		if (bench_progress_wanted(&ps)) {
@@ -597,13 +575,13 @@ const cli_cmd cli_cmd_bench = {
 	"  -m, --mode MODE       echo (default), connect, or http (the default\n"
 	"                        for an http:// target)\n"
 	"  -c, --connections N   connections (default 10)\n"
-	"  -t, --threads N       threads (default: one per CPU it may run on)\n"
+	"  -t, --threads N       threads (default or 0: one per CPU it may run on)\n"
 	"  -d, --duration SECS   measure this long (default 10, unless -n)\n"
 	"  -n, --requests N      stop after exactly N requests\n"
 	"      --warmup SECS     run this long before measuring (default 0)\n"
 	"      --timeout MS      per request and per connect (default 5000)\n"
 	"      --ramp MS         open the connections spread over MS (default 100)\n"
-	"  -s, --size BYTES      echo: message size (default 64);\n"
+	"  -s, --size BYTES      echo: message size (default 64; 4k = 4096);\n"
 	"                        connect: bytes echoed once connected (default 0)\n"
 	"  -p, --pipeline N      requests in flight per connection (default 1)\n"
 	"  -u, --udp             echo over UDP: a datagram per request\n"
@@ -625,9 +603,12 @@ const cli_cmd cli_cmd_bench = {
 	"      --body FILE       http: send FILE (- for stdin, up to 1 MiB) as\n"
 	"                        each request's body, with its Content-Length\n"
 	"      --content-type T  http: the body's Content-Type\n"
-	"      --json            one JSON object on stdout\n"
+	"      --json            one JSON object on stdout (docs/json.md)\n"
 	"  -q, --quiet           no progress line on a terminal\n"
 	"  -4, -6                resolve HOST to IPv4 / IPv6 only\n"
+	"\n"
+	"Durations take a unit: 500ms, 2s, 1m, 1h; a bare number is seconds for\n"
+	"--duration and --warmup, milliseconds for --timeout and --ramp.\n"
 	"\n"
 	"Output: requests/s, MB/s, latency percentiles (p50 p90 p99 p99.9 max,\n"
 	"within 0.8%), errors by kind, and this process's own CPU time, so\n"

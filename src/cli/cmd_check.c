@@ -4,10 +4,9 @@
  * skt_connect_any): a server on 127.0.0.1 only is open for "localhost"
  * even where ::1 comes first. Ports go one after another; a port scan is
  * scan's job. */
-#include "cli.h"
+#include "cmds.h"
 #include "json.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,55 +14,11 @@
 /* The tutorials' socket.settimeout(2) before connect_ex. */
 #define CHECK_TIMEOUT_DEFAULT_MS 2000
 
-struct check_opts {
-	int family;
-	bool json;
-	bool verbose;      /* -v: every address tried, on stderr */
-	int timeout_ms;
-	const char *host;
-	int nports;
-	uint16_t *ports;   /* as given, duplicates and order kept */
-};
-
-/* A port number, or a TCP service name ("http"). */
-static int port_arg(const char *text, uint16_t *port)
+static int parse_opts(cli_args *a, struct check_opts *o)
 {
-	bool digits = strspn(text, "0123456789") == strlen(text);
-	int p = digits ? skt_port_parse(text, 0) :
-			 skt_service_port(text, SOCK_STREAM);
-	if (p <= 0 && digits)
-		return cli_usage_error("check", "port '%s': %s (1-65535)", text,
-				       skt_strerror(SKT_EBADPORT));
-	if (p <= 0)
-		return cli_usage_error("check", "port '%s': not a number or a "
-				       "known TCP service", text);
-	*port = (uint16_t)p;
-	return CLI_OK;
-}
-
-static int timeout_ms_arg(const char *text, int *ms)
-{
-	size_t n = strspn(text, "0123456789");
-	long v = n > 0 && n <= 9 && text[n] == '\0' ? strtol(text, NULL, 10) : 0;
-	if (v < 1 || v > 86400000)
-		return cli_usage_error("check", "--timeout '%s': want 1 to "
-				       "86400000 milliseconds", text);
-	*ms = (int)v;
-	return CLI_OK;
-}
-
-static int parse_opts(int argc, char **argv, struct check_opts *o)
-{
-	static const struct option longopts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"timeout", required_argument, NULL, 't'},
-		{"verbose", no_argument, NULL, 'v'},
-		{NULL, 0, NULL, 0},
-	};
 	bool v4 = false, v6 = false, w = false, t = false;
-	int ch;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":46vw:", longopts, NULL)) != -1) {
+	int ch = 0, rc = CLI_OK;
+	while (rc == CLI_OK && (ch = cli_args_next(a)) >= 0) {
 		switch (ch) {
 		case '4': v4 = true; break;
 		case '6': v6 = true; break;
@@ -71,25 +26,17 @@ static int parse_opts(int argc, char **argv, struct check_opts *o)
 		case 'v': o->verbose = true; break;
 		case 'w':
 			w = true;
-			if (cli_parse_seconds(optarg, &o->timeout_ms) < 0 ||
-			    o->timeout_ms == 0)
-				return cli_usage_error("check", "-w '%s': want "
-						       "seconds, 0.001 to 86400",
-						       optarg);
+			rc = cli_opt_duration("check", "-w", a->arg, 1000, 1,
+					      86400000, &o->timeout_ms);
 			break;
-		case 't':
+		default: /* 't' */
 			t = true;
-			if (timeout_ms_arg(optarg, &o->timeout_ms) != CLI_OK)
-				return CLI_USAGE;
-			break;
-		case ':':
-			return cli_usage_error("check", "'%s' needs a value",
-					       argv[optind - 1]);
-		default:
-			return cli_usage_error("check", "unknown option '%s'",
-					       argv[optind - 1]);
+			rc = cli_opt_duration("check", "--timeout", a->arg, 1, 1,
+					      86400000, &o->timeout_ms);
 		}
 	}
+	if (rc != CLI_OK || ch == CLI_ARGS_BAD)
+		return CLI_USAGE;
 	if (v4 && v6)
 		return cli_usage_error("check", "-4 and -6 conflict");
 	if (w && t)
@@ -98,27 +45,60 @@ static int parse_opts(int argc, char **argv, struct check_opts *o)
 	return CLI_OK;
 }
 
-static int parse(int argc, char **argv, struct check_opts *o)
+/* HOST PORT [PORT...], or HOST:PORT [PORT...]: one target parser for
+ * every command (cli_parse_target), then the ports after it. */
+static int parse_target(int nargs, char **args, struct check_opts *o)
 {
-	*o = (struct check_opts){.timeout_ms = CHECK_TIMEOUT_DEFAULT_MS};
-	int rc = parse_opts(argc, argv, o);
+	if (nargs == 0)
+		return cli_usage_error("check", "expected HOST PORT [PORT...]");
+	bool joined = nargs == 1 ||
+		      skt_endpoint_parse(&o->ep, args[0], 0) == 0;
+	int rc = joined ? cli_parse_target("check", 1, args, 0, SOCK_STREAM,
+					   &o->ep)
+			: cli_parse_host("check", args[0], &o->ep);
 	if (rc != CLI_OK)
 		return rc;
-	if (argc - optind < 2)
-		return cli_usage_error("check", "expected HOST PORT [PORT...]");
-	o->host = argv[optind++];
-	o->nports = argc - optind;
+	if (o->ep.kind != SKT_EP_INET)
+		return cli_usage_error("check", "'%s': check takes IP hosts, "
+				       "not Unix sockets", args[0]);
+	o->host = o->ep.host;
+	o->nports = nargs - !joined;
 	o->ports = calloc((size_t)o->nports, sizeof(*o->ports));
 	if (o->ports == NULL)
 		return cli_fail("check", "ports", SKT_ENOMEM);
 	for (int i = 0; i < o->nports; i++) {
-		rc = port_arg(argv[optind + i], &o->ports[i]);
+		const char *text = i == 0 && joined ? o->ep.service : args[i + !joined];
+		rc = cli_opt_port("check", "port", text, SOCK_STREAM, 0,
+				  &o->ports[i]);
 		if (rc != CLI_OK) {
-			free(o->ports);
+			cmd_check_free(o);
 			return rc;
 		}
 	}
 	return CLI_OK;
+}
+
+int cmd_check_parse(int argc, char **argv, struct check_opts *o)
+{
+	static const struct option longopts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"timeout", required_argument, NULL, 't'},
+		{"verbose", no_argument, NULL, 'v'},
+		{NULL, 0, NULL, 0},
+	};
+	*o = (struct check_opts){.timeout_ms = CHECK_TIMEOUT_DEFAULT_MS};
+	cli_args a;
+	cli_args_init(&a, "check", argc, argv, "46vw:", longopts);
+	int rc = parse_opts(&a, o);
+	if (rc != CLI_OK)
+		return rc;
+	return parse_target(argc - a.next, argv + a.next, o);
+}
+
+void cmd_check_free(struct check_opts *o)
+{
+	free(o->ports);
+	o->ports = NULL;
 }
 
 /* What one port got: the answering address (else the one whose failure
@@ -256,13 +236,13 @@ static int check(const struct check_opts *o)
 static int run(int argc, char **argv)
 {
 	struct check_opts o;
-	int rc = parse(argc, argv, &o);
+	int rc = cmd_check_parse(argc, argv, &o);
 	if (rc != CLI_OK)
 		return rc;
 	if (o.json)
 		cli_json_errors(stdout);
 	rc = check(&o);
-	free(o.ports);
+	cmd_check_free(&o);
 	return rc;
 }
 
@@ -271,7 +251,7 @@ const cli_cmd cli_cmd_check = {
 	.summary = "is a TCP port open? closed or filtered, and why",
 	.usage =
 		"usage: sockit check [-4|-6] [-v] [-w SECS | --timeout MS] [--json]\n"
-		"                    HOST PORT [PORT...]\n"
+		"                    HOST PORT [PORT...] | HOST:PORT [PORT...]\n"
 		"  Try a TCP connect to each PORT (a number or a service name) on\n"
 		"  every address of HOST, as connect does (Happy Eyeballs), and\n"
 		"  print it as open (with the address that answered), closed\n"
@@ -280,7 +260,8 @@ const cli_cmd cli_cmd_check = {
 		"  -4, -6        only IPv4 / only IPv6 addresses of HOST\n"
 		"  -v, --verbose every address tried, and how it ended, on stderr\n"
 		"  -w SECS       wait at most SECS for each port (default 2)\n"
-		"  --timeout MS  the same in milliseconds\n"
+		"  --timeout MS  the same in milliseconds (both take units too:\n"
+		"                500ms, 2s, 1m)\n"
 		"  --json        one JSON object per port (docs/json.md)\n",
 	.run = run,
 };

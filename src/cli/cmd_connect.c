@@ -2,33 +2,24 @@
  * TCP, UDP or Unix stream connection, like `nc HOST PORT`. Options into a
  * struct, conflicts checked in one place, then skt_connect (Happy
  * Eyeballs, with its report for -v) and skt_relay_run. */
-#include "bridge.h"
+#include "cmds.h"
 
 #include <stdio.h>
 #include <string.h>
 
 enum { OPT_SOURCE_PORT = BRIDGE_OPT_OWN };
 
-struct connect_opts {
-	struct bridge b;
-	skt_endpoint ep;
-	char target[SKT_ADDRSTRLEN];
-	const char *source;      /* -s ADDR */
-	const char *source_port; /* --source-port N */
-	skt_addr src;            /* both, parsed */
-};
-
 static int parse_source(struct connect_opts *o)
 {
-	int port = 0;
-	if (o->source_port != NULL) {
-		port = skt_port_parse(o->source_port, 0);
-		if (port < 0)
-			return cli_usage_error("connect", "--source-port '%s': %s",
-					       o->source_port, skt_strerror(port));
-	}
+	uint16_t port = 0;
+	int rc;
+	if (o->source_port != NULL &&
+	    (rc = cli_opt_port("connect", "--source-port", o->source_port,
+			       o->b.udp ? SOCK_DGRAM : SOCK_STREAM, 0, &port)) !=
+		    CLI_OK)
+		return rc;
 	if (o->source != NULL) {
-		int rc = skt_addr_from_ip(&o->src, o->source, (uint16_t)port);
+		rc = skt_addr_from_ip(&o->src, o->source, port);
 		if (rc < 0)
 			return cli_usage_error("connect", "-s '%s': expected a "
 					       "numeric address", o->source);
@@ -37,15 +28,28 @@ static int parse_source(struct connect_opts *o)
 		if (want != AF_UNSPEC && fam != want)
 			return cli_usage_error("connect", "-%c and -s %s conflict",
 					       o->b.v4 ? '4' : '6', o->source);
+	} else if (o->source_port != NULL) {
+		/* The port alone, kept here; open_connection picks the
+		 * family's wildcard address once it knows the family. */
+		skt_addr_from_ip(&o->src, "0.0.0.0", port);
 	}
 	return CLI_OK;
 }
 
-/* Every conflict, in one place. */
+/* Every conflict, in one place. A unix-dgram: target is a datagram
+ * relay, as -u is (not a stream: no half-close). */
 static int validate(struct connect_opts *o)
 {
-	bool unix_target = o->ep.kind == SKT_EP_UNIX;
-	int rc = bridge_check(&o->b, unix_target);
+	bool dgram = o->ep.kind == SKT_EP_UNIX_DGRAM;
+	bool unix_target = o->ep.kind == SKT_EP_UNIX || dgram;
+	if (dgram && (o->b.v4 || o->b.v6))
+		return cli_usage_error("connect", "-%c and a Unix socket "
+				       "conflict", o->b.v4 ? '4' : '6');
+	if (dgram && o->b.udp)
+		return cli_usage_error("connect", "-u and unix-dgram: say the "
+				       "same: give one");
+	o->b.udp = o->b.udp || dgram;
+	int rc = bridge_check(&o->b, o->ep.kind == SKT_EP_UNIX);
 	if (rc != CLI_OK)
 		return rc;
 	if (unix_target && (o->source != NULL || o->source_port != NULL))
@@ -54,7 +58,7 @@ static int validate(struct connect_opts *o)
 	return parse_source(o);
 }
 
-static int parse(int argc, char **argv, struct connect_opts *o)
+int cmd_connect_parse(int argc, char **argv, struct connect_opts *o)
 {
 	static const struct option longopts[] = {
 		BRIDGE_LONGOPTS,
@@ -63,22 +67,23 @@ static int parse(int argc, char **argv, struct connect_opts *o)
 	};
 	*o = (struct connect_opts){0};
 	bridge_init(&o->b, "connect");
+	cli_args a;
+	cli_args_init(&a, "connect", argc, argv, BRIDGE_SHORTOPTS "s:",
+		      longopts);
 	int ch;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, BRIDGE_SHORTOPTS "s:", longopts,
-				 NULL)) != -1) {
-		int rc = bridge_option(&o->b, ch, optarg, argv);
-		if (rc == CLI_OK)
-			continue;
-		if (rc != -1)
+	while ((ch = cli_args_next(&a)) >= 0) {
+		int rc = bridge_option(&o->b, ch, a.arg);
+		if (rc == -1 && ch == 's')
+			o->source = a.arg;
+		else if (rc == -1) /* OPT_SOURCE_PORT: nothing else is left */
+			o->source_port = a.arg;
+		else if (rc != CLI_OK)
 			return rc;
-		if (ch == 's')
-			o->source = optarg;
-		else /* OPT_SOURCE_PORT: getopt returns nothing else */
-			o->source_port = optarg;
 	}
-	int rc = cli_parse_target("connect", argc - optind, argv + optind, 0,
-				  &o->ep);
+	if (ch == CLI_ARGS_BAD)
+		return CLI_USAGE;
+	int rc = cli_parse_target("connect", argc - a.next, argv + a.next, 0,
+				  o->b.udp ? SOCK_DGRAM : SOCK_STREAM, &o->ep);
 	if (rc != CLI_OK)
 		return rc;
 	bridge_target_text(&o->ep, o->target, sizeof(o->target));
@@ -127,7 +132,7 @@ static int open_connection(struct connect_opts *o, skt_connect_report *rep)
 		if (fam < 0)
 			return fam;
 		skt_addr_from_ip(&o->src, fam == AF_INET6 ? "::" : "0.0.0.0",
-				 (uint16_t)skt_port_parse(o->source_port, 0));
+				 skt_addr_port(&o->src));
 	}
 	if (o->source != NULL || o->source_port != NULL)
 		co.source = &o->src;
@@ -137,8 +142,10 @@ static int open_connection(struct connect_opts *o, skt_connect_report *rep)
 static int run(int argc, char **argv)
 {
 	struct connect_opts o;
-	int rc = parse(argc, argv, &o);
+	int rc = cmd_connect_parse(argc, argv, &o);
 	if (rc != CLI_OK)
+		return rc;
+	if ((rc = bridge_exec_check(&o.b)) != CLI_OK)
 		return rc;
 	skt_connect_report rep = {0};
 	int fd = open_connection(&o, &rep);
@@ -148,6 +155,8 @@ static int run(int argc, char **argv)
 		return cli_fail("connect", o.target, fd);
 	if (o.b.verbose)
 		print_connected(fd, o.b.udp);
+	if (o.b.exec.argv != NULL)
+		return bridge_exec(&o.b, fd);
 	skt_relay_opts ro;
 	bridge_relay_opts(&o.b, BRIDGE_UDP_WAIT_MS, &ro);
 	skt_relay_stats st;
@@ -161,6 +170,7 @@ const cli_cmd cli_cmd_connect = {
 	.summary = "bridge stdin/stdout with a TCP, UDP or Unix connection",
 	.usage =
 		"usage: sockit connect [options] HOST PORT | HOST:PORT | [V6]:PORT | unix:PATH\n"
+		"                      | unix-dgram:PATH\n"
 		"  Connect (Happy Eyeballs over every address of HOST) and copy\n"
 		"  stdin to the connection and the connection to stdout, like nc.\n"
 		"  -4, -6             only IPv4 / only IPv6\n"
@@ -174,6 +184,9 @@ const cli_cmd cli_cmd_connect = {
 		"                     or wait:SECS (half, then at most SECS)\n"
 		"  --udp-wait SECS    -u: wait for replies after stdin ends (1)\n"
 		"  --send TEXT        send TEXT instead of reading stdin\n"
-		"  --crlf             send LF as CRLF\n",
+		"  --crlf             send LF as CRLF\n"
+		"  --exec 'CMD ARGS'  run CMD with the connection as its stdin and\n"
+		"                     stdout (words split at blanks, no shell)\n"
+		"  --sh-exec LINE     the same with /bin/sh -c LINE\n",
 	.run = run,
 };

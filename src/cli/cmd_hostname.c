@@ -1,36 +1,55 @@
-/* cmd_hostname.c - `sockit hostname [--fqdn]`. */
-#include "cli.h"
+/* cmd_hostname.c - `sockit hostname [--fqdn] [--json]`. */
+#include "cmds.h"
 #include "json.h"
 
 #include <string.h>
 
+int cmd_hostname_parse(int argc, char **argv, struct hostname_opts *o)
+{
+	static const struct option longopts[] = {
+		{"fqdn", no_argument, NULL, 'f'},
+		{"json", no_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
+	};
+	*o = (struct hostname_opts){0};
+	cli_args a;
+	cli_args_init(&a, "hostname", argc, argv, "f", longopts);
+	int ch;
+	while ((ch = cli_args_next(&a)) >= 0) {
+		if (ch == 'f')
+			o->fqdn = true;
+		else
+			o->json = true; /* 'j' */
+	}
+	if (ch == CLI_ARGS_BAD)
+		return CLI_USAGE;
+	if (a.next < argc)
+		return cli_usage_error("hostname", "unexpected '%s'",
+				       argv[a.next]);
+	return CLI_OK;
+}
+
 static int run(int argc, char **argv)
 {
-	bool fqdn = false, json = false;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--fqdn") == 0 || strcmp(argv[i], "-f") == 0)
-			fqdn = true;
-		else if (strcmp(argv[i], "--json") == 0)
-			json = true;
-		else
-			return cli_usage_error("hostname", "unexpected '%s'",
-					       argv[i]);
-	}
-	if (json)
+	struct hostname_opts o;
+	int rc = cmd_hostname_parse(argc, argv, &o);
+	if (rc != CLI_OK)
+		return rc;
+	if (o.json)
 		cli_json_errors(stdout);
 	char name[SKT_HOST_MAX + 1];
-	int rc = fqdn ? skt_fqdn(name, sizeof name)
-		      : skt_hostname(name, sizeof name);
+	rc = o.fqdn ? skt_fqdn(name, sizeof name)
+		    : skt_hostname(name, sizeof name);
 	if (rc < 0)
-		return cli_fail("hostname", fqdn ? "fqdn" : "hostname", rc);
-	if (!json) {
+		return cli_fail("hostname", o.fqdn ? "fqdn" : "hostname", rc);
+	if (!o.json) {
 		printf("%s\n", name);
 		return CLI_OK;
 	}
 	cli_json j;
 	cli_json_begin(&j, stdout, "hostname");
 	cli_json_text(&j, "name", name);
-	cli_json_bool(&j, "fqdn", fqdn);
+	cli_json_bool(&j, "fqdn", o.fqdn);
 	cli_json_end(&j);
 	return CLI_OK;
 }
@@ -39,8 +58,8 @@ const cli_cmd cli_cmd_hostname = {
 	.name = "hostname",
 	.summary = "print this host's name",
 	.usage =
-		"usage: sockit hostname [--fqdn] [--json]\n"
-		"  --fqdn     the fully qualified name (may ask the resolver)\n"
+		"usage: sockit hostname [-f|--fqdn] [--json]\n"
+		"  -f, --fqdn the fully qualified name (may ask the resolver)\n"
 		"  --json     one JSON object (docs/json.md)\n",
 	.run = run,
 };

@@ -1,25 +1,21 @@
 /* cmd_listen.c - `sockit listen [HOST] PORT`: accept a connection (or, with
- * -k, one after another) and bridge it with stdin/stdout, like `nc -l`.
- * Options into a struct, conflicts checked in one place, then
- * skt_endpoint_listen, skt_accept and skt_relay_run. */
-#include "bridge.h"
+ * -k, one after another) and bridge it with stdin/stdout, like `nc -l`, or
+ * hand it to a program (--exec); with -k --broker, relay every client to
+ * all the others on the library's server (tools/serve/broker.c). Options
+ * into a struct, conflicts checked in one place, then skt_listen_loopback
+ * or skt_endpoint_listen, skt_accept_any and skt_relay_run. */
+#include "cmds.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-enum { OPT_UNIX = BRIDGE_OPT_OWN, OPT_ALLOW, OPT_DENY };
+enum { OPT_UNIX = BRIDGE_OPT_OWN, OPT_ALLOW, OPT_DENY, OPT_BROKER, OPT_UNLINK };
 
-struct listen_opts {
-	struct bridge b;
-	bool keep;               /* -k */
-	bool any_port;           /* PORT 0: print the one the system chose */
-	skt_endpoint ep;
-	char target[SKT_ADDRSTRLEN];
-	const char *unix_path;   /* --unix PATH */
-	cli_cidrs allow, deny;
-};
+/* The broker's cap on what one client may have queued, as serve chat's
+ * default --max-queue. */
+#define BROKER_MAX_QUEUE ((size_t)256 << 10)
 
 /* --unix PATH and the unix:PATH target mean the same. */
 static int parse_where(struct listen_opts *o, int nargs, char **args)
@@ -39,7 +35,8 @@ static int parse_where(struct listen_opts *o, int nargs, char **args)
 		return cli_usage_error("listen", "expected [HOST] PORT or "
 				       "--unix PATH");
 	int rc = cli_parse_target("listen", nargs, args,
-				  SKT_PARSE_PORT_ZERO | SKT_PARSE_NO_HOST, &o->ep);
+				  SKT_PARSE_PORT_ZERO | SKT_PARSE_NO_HOST,
+				  o->b.udp ? SOCK_DGRAM : SOCK_STREAM, &o->ep);
 	if (rc != CLI_OK)
 		return rc;
 	o->any_port = o->ep.kind == SKT_EP_INET &&
@@ -47,21 +44,54 @@ static int parse_where(struct listen_opts *o, int nargs, char **args)
 	return CLI_OK;
 }
 
-/* Every conflict, in one place. -k with -u is accepted: a UDP listener
- * already hears every sender, so -k changes nothing there. */
-static int validate(const struct listen_opts *o)
+/* --broker: the clients talk to each other; stdin, stdout and the relay's
+ * options play no part. */
+static int broker_check(const struct listen_opts *o)
 {
-	bool unix_target = o->ep.kind == SKT_EP_UNIX;
-	int rc = bridge_check(&o->b, unix_target);
+	const struct bridge *b = &o->b;
+	const char *other = b->udp ? "-u" : b->exec_text != NULL ? "--exec"
+			  : b->send != NULL ? "--send" : b->crlf ? "--crlf"
+			  : b->eof_given ? "--eof" : NULL;
+	if (other != NULL)
+		return cli_usage_error("listen", "--broker and %s conflict",
+				       other);
+	if (o->ep.kind != SKT_EP_INET)
+		return cli_usage_error("listen", "--broker listens on IP "
+				       "addresses only");
+	return CLI_OK;
+}
+
+/* Every conflict, in one place. -k with -u is accepted: a UDP listener
+ * already hears every sender, so -k changes nothing there. A unix-dgram:
+ * socket is a datagram listener, as -u is. */
+static int validate(struct listen_opts *o)
+{
+	bool dgram = o->ep.kind == SKT_EP_UNIX_DGRAM;
+	bool unix_target = o->ep.kind == SKT_EP_UNIX || dgram;
+	if (dgram && (o->b.v4 || o->b.v6))
+		return cli_usage_error("listen", "-%c and a Unix socket "
+				       "conflict", o->b.v4 ? '4' : '6');
+	if (dgram && o->b.udp)
+		return cli_usage_error("listen", "-u and unix-dgram: say the "
+				       "same: give one");
+	o->b.udp = o->b.udp || dgram;
+	int rc = bridge_check(&o->b, o->ep.kind == SKT_EP_UNIX);
 	if (rc != CLI_OK)
 		return rc;
 	if (unix_target && (o->allow.n > 0 || o->deny.n > 0))
 		return cli_usage_error("listen", "--allow/--deny and a Unix "
 				       "socket conflict");
+	if (o->unlink && !unix_target)
+		return cli_usage_error("listen", "--unlink is for a Unix "
+				       "socket file");
+	if (o->broker) {
+		o->keep = true;
+		return broker_check(o);
+	}
 	return CLI_OK;
 }
 
-static int parse(int argc, char **argv, struct listen_opts *o)
+int cmd_listen_parse(int argc, char **argv, struct listen_opts *o)
 {
 	static const struct option longopts[] = {
 		BRIDGE_LONGOPTS,
@@ -69,29 +99,36 @@ static int parse(int argc, char **argv, struct listen_opts *o)
 		{"allow", required_argument, NULL, OPT_ALLOW},
 		{"deny", required_argument, NULL, OPT_DENY},
 		{"keep-open", no_argument, NULL, 'k'},
+		{"broker", no_argument, NULL, OPT_BROKER},
+		{"unlink", no_argument, NULL, OPT_UNLINK},
 		{NULL, 0, NULL, 0},
 	};
 	*o = (struct listen_opts){0};
 	bridge_init(&o->b, "listen");
-	int ch, rc;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, BRIDGE_SHORTOPTS "k", longopts,
-				 NULL)) != -1) {
-		rc = bridge_option(&o->b, ch, optarg, argv);
-		if (rc == CLI_OK)
-			continue;
+	cli_args a;
+	cli_args_init(&a, "listen", argc, argv, BRIDGE_SHORTOPTS "k", longopts);
+	int ch = 0, rc = CLI_OK;
+	while (rc == CLI_OK && (ch = cli_args_next(&a)) >= 0) {
+		rc = bridge_option(&o->b, ch, a.arg);
 		if (rc != -1)
-			return rc;
+			continue;
+		rc = CLI_OK;
 		if (ch == 'k')
 			o->keep = true;
+		else if (ch == OPT_BROKER)
+			o->broker = true;
+		else if (ch == OPT_UNLINK)
+			o->unlink = true;
 		else if (ch == OPT_UNIX)
-			o->unix_path = optarg;
-		else if ((rc = cli_cidr_add("listen", ch == OPT_ALLOW ? &o->allow
-								    : &o->deny,
-					    optarg)) != CLI_OK)
-			return rc;
+			o->unix_path = a.arg;
+		else
+			rc = cli_cidr_add("listen", ch == OPT_ALLOW ? &o->allow
+								  : &o->deny,
+					  a.arg);
 	}
-	rc = parse_where(o, argc - optind, argv + optind);
+	if (rc != CLI_OK || ch == CLI_ARGS_BAD)
+		return CLI_USAGE;
+	rc = parse_where(o, argc - a.next, argv + a.next);
 	if (rc != CLI_OK)
 		return rc;
 	bridge_target_text(&o->ep, o->target, sizeof(o->target));
@@ -123,7 +160,8 @@ static void on_signal(int sig)
 static void own_unix_file(const skt_endpoint *ep)
 {
 	const char *path = ep->unix_addr.u.un.sun_path;
-	if (ep->kind != SKT_EP_UNIX || path[0] == '\0')
+	if ((ep->kind != SKT_EP_UNIX && ep->kind != SKT_EP_UNIX_DGRAM) ||
+	    path[0] == '\0')
 		return;
 	snprintf(unix_file, sizeof(unix_file), "%s", path);
 	signal(SIGINT, on_signal);
@@ -138,7 +176,7 @@ static bool admitted(const struct listen_opts *o, const skt_addr *peer,
 {
 	char text[SKT_ADDRSTRLEN];
 	skt_addr_format(peer, text, sizeof(text));
-	bool ok = o->ep.kind == SKT_EP_UNIX ||
+	bool ok = o->ep.kind != SKT_EP_INET ||
 		  cli_cidrs_admit(&o->allow, &o->deny, peer);
 	if (o->b.verbose && ok)
 		fprintf(stderr, "sockit: listen: %s from %s\n", kind, text);
@@ -165,16 +203,25 @@ static int serve_udp(struct listen_opts *o, int fd)
 	return bridge_run(&o->b, &ro, STDIN_FILENO, fd, o->target, &st);
 }
 
-/* Accept, check the peer, relay; with -k again, with stdin carried over
- * (once it has ended, later connections get its end at once). */
-static int serve_stream(struct listen_opts *o, int lfd)
+static void close_all(int *lfds, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		skt_close(lfds[i]);
+		lfds[i] = -1;
+	}
+}
+
+/* Accept on any of the n sockets, check the peer, relay (or run the
+ * program); with -k again, with stdin carried over (once it has ended,
+ * later connections get its end at once). */
+static int serve_stream(struct listen_opts *o, int *lfds, size_t n)
 {
 	skt_relay_opts ro;
 	bridge_relay_opts(&o->b, -1, &ro);
 	int in_fd = STDIN_FILENO;
 	for (;;) {
 		skt_addr peer;
-		int fd = skt_accept(lfd, &peer, SKT_TIMEOUT_NONE);
+		int fd = skt_accept_any(lfds, n, &peer, SKT_TIMEOUT_NONE, NULL);
 		if (fd < 0)
 			return cli_fail("listen", "accept", fd);
 		if (!admitted(o, &peer, "connection")) {
@@ -186,9 +233,15 @@ static int serve_stream(struct listen_opts *o, int lfd)
 		if (!o->keep) {
 			/* nc closes the listener too: later clients are refused
 			 * rather than left waiting in the backlog. */
-			skt_close(lfd);
-			lfd = -1;
+			close_all(lfds, n);
 			unlink_unix_file();
+		}
+		if (o->b.exec.argv != NULL) {
+			/* A program's failure ends only its connection. */
+			int rc = bridge_exec(&o->b, fd);
+			if (!o->keep)
+				return rc;
+			continue;
 		}
 		skt_relay_stats st;
 		int rc = bridge_run(&o->b, &ro, in_fd, fd, who, &st);
@@ -205,11 +258,11 @@ static int serve_stream(struct listen_opts *o, int lfd)
 	}
 }
 
-static void print_listening(const struct listen_opts *o, int fd)
+static void print_listening(const struct listen_opts *o, int fd, bool first)
 {
 	skt_addr me;
 	char text[SKT_ADDRSTRLEN];
-	if (!o->any_port && !o->b.verbose)
+	if (!o->b.verbose && !(o->any_port && first))
 		return;
 	if (skt_sock_local(fd, &me) < 0 ||
 	    skt_addr_format(&me, text, sizeof(text)) < 0)
@@ -219,24 +272,155 @@ static void print_listening(const struct listen_opts *o, int fd)
 	fflush(stderr);
 }
 
+/* ---- --broker: on the library's server ---- */
+
+static void broker_log(const skt_server_event *ev, void *arg)
+{
+	const struct listen_opts *o = arg;
+	char a[SKT_ADDRSTRLEN] = "-";
+	if (ev->addr != NULL)
+		skt_addr_format(ev->addr, a, sizeof(a));
+	const skt_server_conn *c = ev->conn;
+	switch (ev->kind) {
+	case SKT_SERVER_EV_LISTENING:
+		fprintf(stderr, "sockit: listen: listening on %s\n", a);
+		break;
+	case SKT_SERVER_EV_OPEN:
+		fprintf(stderr, "sockit: listen: #%llu %s connected\n",
+			(unsigned long long)c->id, a);
+		break;
+	case SKT_SERVER_EV_CLOSE:
+		if (c->end == SKT_SERVER_END_CUTOFF)
+			fprintf(stderr, "sockit: listen: #%llu %s cut off: output "
+				"cap of %zu bytes reached by a slow reader\n",
+				(unsigned long long)c->id, a, c->limit);
+		else if (o->b.verbose || ev->err == SKT_ETIMEDOUT)
+			fprintf(stderr, "sockit: listen: #%llu %s %s (%llu bytes "
+				"in, %llu out)\n", (unsigned long long)c->id, a,
+				ev->err == SKT_ETIMEDOUT ? "idle timeout"
+				: ev->err < 0 ? skt_strerror(ev->err) : "closed",
+				(unsigned long long)c->in,
+				(unsigned long long)c->out);
+		break;
+	case SKT_SERVER_EV_REFUSED:
+		fprintf(stderr, "sockit: listen: %s: refused by --allow/--deny\n",
+			a);
+		break;
+	case SKT_SERVER_EV_ERROR:
+		fprintf(stderr, "sockit: listen: %s: %s\n", ev->what,
+			skt_strerror(ev->err));
+		break;
+	default:
+		break;
+	}
+	fflush(stderr);
+}
+
+static bool broker_admit(const skt_addr *peer, void *arg)
+{
+	const struct listen_opts *o = arg;
+	return cli_cidrs_admit(&o->allow, &o->deny, peer);
+}
+
+static int run_broker(struct listen_opts *o)
+{
+	static skt_server_opts so; /* large: SKT_SERVER_ADDR_MAX addresses */
+	uint16_t port;
+	int rc = cli_opt_port("listen", "port", o->ep.service, SOCK_STREAM,
+			      SKT_PARSE_PORT_ZERO, &port);
+	if (rc != CLI_OK)
+		return rc;
+	so = (skt_server_opts){
+		.svc = &svc_broker, .naddrs = 1, .tcp = true, .workers = 1,
+		.idle_ms = o->b.timeout_ms > 0 ? o->b.timeout_ms : 0,
+		.max_queue = BROKER_MAX_QUEUE, .verbose = o->b.verbose,
+		.admit = broker_admit, .admit_arg = o,
+		.log = broker_log, .log_arg = o,
+		.signals = true, /* SIGINT, SIGTERM, SIGHUP: a graceful stop */
+	};
+	const char *host = o->ep.host;
+	if (host[0] == '\0' && o->b.v6)
+		host = "::1";
+	else if (host[0] == '\0' && o->b.v4)
+		host = "127.0.0.1"; /* no host: both loopbacks, unless -4 */
+	else if (strcmp(host, "*") == 0 && o->b.v4)
+		host = "0.0.0.0";
+	snprintf(so.addrs[0].host, sizeof(so.addrs[0].host), "%s", host);
+	snprintf(so.addrs[0].port, sizeof(so.addrs[0].port), "%u",
+		 (unsigned)port);
+	cli_raise_nofile();
+	int err = skt_server_run(&so);
+	return err == 0 ? CLI_OK : cli_fail("listen", o->target, err);
+}
+
+/* ---- Binding ---- */
+
+/* --unlink: only a file nobody serves goes. */
+static int unlink_stale(const struct listen_opts *o)
+{
+	int type = o->b.udp ? SOCK_DGRAM : SOCK_STREAM;
+	int r = skt_unix_unlink_stale(&o->ep.unix_addr, type);
+	if (r == SKT_EADDRINUSE) {
+		fprintf(stderr, "sockit: listen: %s: a live socket listens "
+			"there (not removed)\n", o->target);
+		return CLI_FAIL;
+	}
+	if (r == SKT_ENOTSOCK) {
+		fprintf(stderr, "sockit: listen: %s: not a socket (not "
+			"removed)\n", o->target);
+		return CLI_FAIL;
+	}
+	return r < 0 ? cli_fail("listen", o->target, r) : CLI_OK;
+}
+
+/* Where a server with no host given listens: 127.0.0.1 and ::1 for a
+ * stream (the relay of -u has one socket: 127.0.0.1 alone). Returns how
+ * many fds, or an error. */
+static int bind_all(const struct listen_opts *o, int fds[2])
+{
+	skt_listen_opts lo = {
+		.family = bridge_family(&o->b),
+		.socktype = o->b.udp ? SOCK_DGRAM : SOCK_STREAM,
+	};
+	if (o->ep.kind == SKT_EP_INET && o->ep.host[0] == '\0' && !o->b.udp)
+		return skt_listen_loopback(o->ep.service, &lo, fds);
+	fds[0] = skt_endpoint_listen(&o->ep, &lo);
+	fds[1] = -1;
+	return fds[0] < 0 ? fds[0] : 1;
+}
+
+static int bind_failed(const struct listen_opts *o, int err)
+{
+	if (err == SKT_EADDRINUSE && o->ep.kind != SKT_EP_INET && !o->unlink) {
+		fprintf(stderr, "sockit: listen: %s: %s (a stale socket file? "
+			"--unlink replaces one nobody listens on)\n",
+			o->target, skt_strerror(err));
+		return CLI_FAIL;
+	}
+	return cli_fail("listen", o->target, err);
+}
+
 static int run(int argc, char **argv)
 {
 	struct listen_opts o;
-	int rc = parse(argc, argv, &o);
+	int rc = cmd_listen_parse(argc, argv, &o);
 	if (rc != CLI_OK)
 		return rc;
-	skt_listen_opts lo = {
-		.family = bridge_family(&o.b),
-		.socktype = o.b.udp ? SOCK_DGRAM : SOCK_STREAM,
-	};
-	int fd = skt_endpoint_listen(&o.ep, &lo);
-	if (fd < 0)
-		return cli_fail("listen", o.target, fd);
+	if ((rc = bridge_exec_check(&o.b)) != CLI_OK)
+		return rc;
+	if (o.broker)
+		return run_broker(&o);
+	if (o.unlink && (rc = unlink_stale(&o)) != CLI_OK)
+		return rc;
+	int fds[2];
+	int n = bind_all(&o, fds);
+	if (n < 0)
+		return bind_failed(&o, n);
 	own_unix_file(&o.ep);
-	print_listening(&o, fd);
-	rc = o.b.udp ? serve_udp(&o, fd) : serve_stream(&o, fd);
-	if (o.b.udp || o.keep)
-		skt_close(fd);
+	for (int i = 0; i < n; i++)
+		print_listening(&o, fds[i], i == 0);
+	rc = o.b.udp ? serve_udp(&o, fds[0]) : serve_stream(&o, fds, (size_t)n);
+	close_all(fds, (size_t)n); /* closed already without -k: -1 */
 	unlink_unix_file();
 	return rc;
 }
@@ -246,13 +430,19 @@ const cli_cmd cli_cmd_listen = {
 	.summary = "accept a connection and bridge it with stdin/stdout",
 	.usage =
 		"usage: sockit listen [options] [HOST] PORT | HOST:PORT | --unix PATH\n"
-		"  Listen (on loopback unless HOST is given; \"*\" is every address),\n"
-		"  accept one connection and copy stdin to it and it to stdout,\n"
-		"  like nc -l. PORT 0 picks a free port and prints it on stderr.\n"
+		"                     | unix:PATH | unix-dgram:PATH\n"
+		"  Listen (on loopback, 127.0.0.1 and ::1, unless HOST is given;\n"
+		"  \"*\" is every address), accept one connection and copy stdin\n"
+		"  to it and it to stdout, like nc -l. PORT 0 picks a free port\n"
+		"  and prints it on stderr.\n"
 		"  -k, --keep-open    serve connections one after another\n"
+		"  --broker           with -k: clients at once, each one's bytes to\n"
+		"                     all the others (stdin/stdout unused); a client\n"
+		"                     256 KiB behind is cut off\n"
 		"  -4, -6             only IPv4 / only IPv6\n"
 		"  -u, --udp          UDP: replies go to the last sender\n"
 		"  --unix PATH        listen on a Unix stream socket\n"
+		"  --unlink           replace a stale socket file (never a live one)\n"
 		"  --allow CIDR       admit only these peers (repeatable)\n"
 		"  --deny CIDR        refuse these peers (repeatable)\n"
 		"  -w SECS            idle timeout of each connection\n"
@@ -261,6 +451,9 @@ const cli_cmd cli_cmd_listen = {
 		"                     or wait:SECS, as for connect\n"
 		"  --udp-wait SECS    -u: exit SECS after stdin ends\n"
 		"  --send TEXT        send TEXT to each client instead of stdin\n"
-		"  --crlf             send LF as CRLF\n",
+		"  --crlf             send LF as CRLF\n"
+		"  --exec 'CMD ARGS'  run CMD with the connection as its stdin and\n"
+		"                     stdout (no shell; with -k, one after another)\n"
+		"  --sh-exec LINE     the same with /bin/sh -c LINE\n",
 	.run = run,
 };

@@ -2,10 +2,9 @@
  * `nmap -sT` / `nmap -sU`, exact on loopback (no self-connect counted as
  * open). The scanner itself is skt_scan (src/scan/scan.c); this file
  * parses options, raises the fd limit, and prints. */
-#include "cli.h"
+#include "cmds.h"
 #include "json.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -18,17 +17,6 @@
 /* Progress redraws per second on a terminal. */
 #define PROGRESS_HZ 10
 
-struct scan_opts {
-	int family;
-	bool json;
-	bool open_only;
-	skt_scan_opts so;
-	const char *host;
-	const char *ports_text;
-	skt_portset ports;
-	skt_addrlist addrs;   /* HOST's; the first is scanned */
-};
-
 /* What the scan callback fills, by port, for printing in port order. */
 struct scan_out {
 	skt_scan_result *by_port; /* indexed by port number */
@@ -39,90 +27,110 @@ struct scan_out {
 	char target[SKT_ADDRSTRLEN];
 };
 
-/* Decimal min..max, optionally followed by suffix ("/s"). */
-static int parse_int(const char *text, const char *suffix, long min, long max,
-		     int *out)
-{
-	size_t n = strspn(text, "0123456789");
-	if (n == 0 || n > 9)
-		return -1;
-	const char *rest = text + n;
-	if (*rest != '\0' && (suffix == NULL || strcmp(rest, suffix) != 0))
-		return -1;
-	long v = strtol(text, NULL, 10);
-	if (v < min || v > max)
-		return -1;
-	*out = (int)v;
-	return 0;
-}
-
 static int parse_value(int ch, const char *arg, struct scan_opts *o)
 {
+	uint64_t v;
+	int rc;
 	switch (ch) {
 	case 't':
-		if (parse_int(arg, NULL, 1, 3600000, &o->so.timeout_ms) < 0)
-			return cli_usage_error("scan", "--timeout '%s': want 1 to "
-					       "3600000 milliseconds", arg);
-		return CLI_OK;
+		return cli_opt_duration("scan", "--timeout", arg, 1, 1, 3600000,
+					&o->so.timeout_ms);
 	case 'p':
-		if (parse_int(arg, NULL, 1, SKT_SCAN_PARALLEL_MAX,
-			      &o->so.parallel) < 0)
-			return cli_usage_error("scan", "--parallel '%s': want 1 to "
-					       "%d", arg, SKT_SCAN_PARALLEL_MAX);
-		return CLI_OK;
-	default:
-		if (parse_int(arg, "/s", 1, 100000000, &o->so.rate) < 0)
+		rc = cli_opt_count("scan", "--parallel", arg, 1,
+				   SKT_SCAN_PARALLEL_MAX, &v);
+		o->so.parallel = (int)v;
+		return rc;
+	case 'T':
+		rc = cli_opt_count("scan", "--top-ports", arg, 1, 65535, &v);
+		o->top_ports = (unsigned)v;
+		return rc;
+	default: { /* 'r': N or N/s */
+		char text[24];
+		size_t n = strcspn(arg, "/");
+		bool per_s = arg[n] == '\0' || strcmp(arg + n, "/s") == 0;
+		snprintf(text, sizeof(text), "%.*s", (int)n, arg);
+		if (!per_s || n >= sizeof(text) || cli_parse_u64(text, &v) < 0 ||
+		    v < 1 || v > 100000000)
 			return cli_usage_error("scan", "--rate '%s': want N or N/s, "
 					       "N from 1 to 100000000", arg);
+		o->so.rate = (int)v;
 		return CLI_OK;
+	}
 	}
 }
 
-static int parse(int argc, char **argv, struct scan_opts *o)
+/* HOST PORTS, or HOST:PORTS ("127.0.0.1:22,80", "[::1]:1-1024"), or HOST
+ * alone with --top-ports. */
+static int parse_target(int nargs, char **args, struct scan_opts *o,
+			char *buf, size_t cap)
 {
-	static const struct option longopts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"open", no_argument, NULL, 'o'},
-		{"timeout", required_argument, NULL, 't'},
-		{"parallel", required_argument, NULL, 'p'},
-		{"rate", required_argument, NULL, 'r'},
-		{NULL, 0, NULL, 0},
-	};
-	*o = (struct scan_opts){.so = SKT_SCAN_OPTS_INIT};
-	bool v4 = false, v6 = false;
-	int ch;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":46u", longopts, NULL)) != -1) {
-		int rc = CLI_OK;
-		switch (ch) {
-		case '4': v4 = true; break;
-		case '6': v6 = true; break;
-		case 'u': o->so.socktype = SOCK_DGRAM; break;
-		case 'j': o->json = true; break;
-		case 'o': o->open_only = true; break;
-		case 't': case 'p': case 'r':
-			rc = parse_value(ch, optarg, o);
-			break;
-		case ':':
-			return cli_usage_error("scan", "'%s' needs a value",
-					       argv[optind - 1]);
-		default:
-			return cli_usage_error("scan", "unknown option '%s'",
-					       argv[optind - 1]);
+	if (o->top_ports > 0 && nargs == 1) {
+		o->host = args[0];
+	} else if (o->top_ports > 0) {
+		return cli_usage_error("scan", "--top-ports N and PORTS "
+				       "conflict: give one");
+	} else if (nargs == 1 && (args[0][0] == '[' || strchr(args[0], ':') ==
+						    strrchr(args[0], ':'))) {
+		const char *colon = args[0][0] == '[' ? strstr(args[0], "]:")
+						      : strchr(args[0], ':');
+		if (colon != NULL && args[0][0] == '[')
+			colon++;
+		if (colon != NULL && (size_t)(colon - args[0]) < cap) {
+			snprintf(buf, cap, "%.*s", (int)(colon - args[0]),
+				 args[0]);
+			o->host = buf;
+			o->ports_text = colon + 1;
 		}
-		if (rc != CLI_OK)
-			return rc;
+	} else if (nargs == 2) {
+		o->host = args[0];
+		o->ports_text = args[1];
 	}
-	if (v4 && v6)
-		return cli_usage_error("scan", "-4 and -6 conflict");
-	o->family = v4 ? AF_INET : v6 ? AF_INET6 : AF_UNSPEC;
-	if (argc - optind != 2)
-		return cli_usage_error("scan", "expected HOST PORTS");
-	o->host = argv[optind];
-	o->ports_text = argv[optind + 1];
+	if (o->host == NULL)
+		return cli_usage_error("scan", "expected HOST PORTS, "
+				       "HOST:PORTS or HOST --top-ports N");
+	int rc = cli_parse_host("scan", o->host, &o->ep);
+	if (rc != CLI_OK)
+		return rc;
+	o->host = o->ep.host;
+	return CLI_OK;
+}
+
+/* A service name in PORTS, for the transport scanned (/etc/services). */
+static int port_of_name(const char *name, void *arg)
+{
+	const struct scan_opts *o = arg;
+	int rc = skt_service_port(name, o->so.socktype == SOCK_DGRAM
+						 ? SOCK_DGRAM : SOCK_STREAM);
+	return rc == 0 ? SKT_EAI_SERVICE : rc;
+}
+
+/* --top-ports N: no frequency table is built in (nmap's comes under the
+ * Nmap Public Source License); the first N ports the services database
+ * names for the transport stand in, in its order (port order on Debian
+ * and most systems). A database with fewer gives fewer. */
+static int top_ports(struct scan_opts *o)
+{
+	static uint16_t ports[65535];
+	int type = o->so.socktype == SOCK_DGRAM ? SOCK_DGRAM : SOCK_STREAM;
+	int n = skt_service_ports(ports, o->top_ports, type);
+	if (n <= 0)
+		return cli_usage_error("scan", "--top-ports: the services "
+				       "database names no %s port",
+				       type == SOCK_DGRAM ? "udp" : "tcp");
+	skt_portset_clear(&o->ports);
+	for (int i = 0; i < n; i++)
+		skt_portset_add(&o->ports, ports[i]);
+	return CLI_OK;
+}
+
+static int parse_ports(struct scan_opts *o)
+{
+	if (o->top_ports > 0)
+		return top_ports(o);
 	skt_portset_error pe;
-	int rc = skt_portset_parse(&o->ports, o->ports_text,
-				   strlen(o->ports_text), &pe);
+	int rc = skt_portset_parse_names(&o->ports, o->ports_text,
+					 strlen(o->ports_text), port_of_name,
+					 o, &pe);
 	/* Name the bad item; an empty one has nothing to show but where. */
 	if (rc < 0 && pe.len == 0)
 		return cli_usage_error("scan", "ports '%s': %s at offset %zu",
@@ -132,6 +140,44 @@ static int parse(int argc, char **argv, struct scan_opts *o)
 				       o->ports_text + pe.off, pe.why);
 	return CLI_OK;
 }
+
+int cmd_scan_parse(int argc, char **argv, struct scan_opts *o)
+{
+	static const struct option longopts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"open", no_argument, NULL, 'o'},
+		{"timeout", required_argument, NULL, 't'},
+		{"parallel", required_argument, NULL, 'p'},
+		{"rate", required_argument, NULL, 'r'},
+		{"top-ports", required_argument, NULL, 'T'},
+		{"udp", no_argument, NULL, 'u'},
+		{NULL, 0, NULL, 0},
+	};
+	*o = (struct scan_opts){.so = SKT_SCAN_OPTS_INIT};
+	bool v4 = false, v6 = false;
+	cli_args a;
+	cli_args_init(&a, "scan", argc, argv, "46u", longopts);
+	int ch = 0, rc = CLI_OK;
+	while (rc == CLI_OK && (ch = cli_args_next(&a)) >= 0) {
+		switch (ch) {
+		case '4': v4 = true; break;
+		case '6': v6 = true; break;
+		case 'u': o->so.socktype = SOCK_DGRAM; break;
+		case 'j': o->json = true; break;
+		case 'o': o->open_only = true; break;
+		default: rc = parse_value(ch, a.arg, o); break;
+		}
+	}
+	if (rc != CLI_OK || ch == CLI_ARGS_BAD)
+		return CLI_USAGE;
+	if (v4 && v6)
+		return cli_usage_error("scan", "-4 and -6 conflict");
+	o->family = v4 ? AF_INET : v6 ? AF_INET6 : AF_UNSPEC;
+	char host[SKT_HOST_MAX + 3]; /* HOST of HOST:PORTS, until ep holds it */
+	rc = parse_target(argc - a.next, argv + a.next, o, host, sizeof(host));
+	return rc != CLI_OK ? rc : parse_ports(o);
+}
+
 
 /* Every address of host, in the system's order: the first is scanned,
  * and the others are named, as nmap names them, so that a closed port on
@@ -339,7 +385,7 @@ static int scan(struct scan_opts *o, const skt_addr *target)
 static int run(int argc, char **argv)
 {
 	struct scan_opts o;
-	int rc = parse(argc, argv, &o);
+	int rc = cmd_scan_parse(argc, argv, &o);
 	if (rc != CLI_OK)
 		return rc;
 	if (o.json)
@@ -359,16 +405,22 @@ const cli_cmd cli_cmd_scan = {
 	.summary = "probe many ports at once: open, closed, filtered",
 	.usage =
 		"usage: sockit scan [-4|-6] [-u] [--timeout MS] [--parallel N]\n"
-		"                   [--rate N/s] [--open] [--json] HOST PORTS\n"
+		"                   [--rate N/s] [--open] [--json]\n"
+		"                   HOST PORTS | HOST:PORTS | [V6]:PORTS\n"
+		"                   | HOST --top-ports N\n"
 		"  Probe every port in PORTS on HOST's first address, many at once,\n"
 		"  and print each open port (and the others, when few) with its\n"
 		"  service name and the reason for its state. HOST's other\n"
 		"  addresses are listed as not scanned (-4 or -6 picks a family).\n"
-		"  PORTS        ports and ranges, e.g. 22,80,8000-8100, or all\n"
+		"  PORTS        ports, ranges and service names, e.g.\n"
+		"               22,80,8000-8100, http,ssh, 1024- (to 65535),\n"
+		"               -- -1024 (from 1), or all\n"
+		"  --top-ports N  the first N ports /etc/services names for the\n"
+		"               transport (its order), instead of PORTS\n"
 		"  -4, -6       only IPv4 / only IPv6 addresses of HOST\n"
-		"  -u           UDP: open on a reply, closed on an ICMP refusal,\n"
+		"  -u, --udp    UDP: open on a reply, closed on an ICMP refusal,\n"
 		"               open|filtered when neither comes\n"
-		"  --timeout MS each probe's wait (default 1000)\n"
+		"  --timeout MS each probe's wait (default 1000; or 500ms, 2s)\n"
 		"  --parallel N most probes at once (default: what the fd limit\n"
 		"               allows; the soft limit is raised to the hard one)\n"
 		"  --rate N/s   most probes started per second\n"

@@ -3,11 +3,9 @@
  * struct, conflicts checked in one place, then skt_server_run; this file
  * only adds the log: one line per event on stderr, as text or JSON Lines.
  */
-#include "cli.h"
+#include "cmds.h"
 #include "json.h"
-#include "tools/serve/services.h"
 
-#include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,33 +22,18 @@
 enum {
 	OPT_LISTEN = 256, OPT_TCP, OPT_UDP, OPT_WORKERS, OPT_MAX_CONNS,
 	OPT_MAX_PER_IP, OPT_IDLE, OPT_ALLOW, OPT_DENY, OPT_STATS, OPT_JSON,
-	OPT_FILE, OPT_MAX_QUEUE, OPT_HEADER_TIMEOUT, OPT_UDP_RATE
-};
-
-struct serve_opts {
-	skt_server_opts svc;
-	const char *name;
-	const char *file;      /* --file */
-	bool tcp, udp;         /* as given */
-	bool workers_given, queue_given, idle_given;
-	bool json;
-	cli_cidrs allow, deny;
-	svc_quotes quotes;
+	OPT_FILE, OPT_MAX_QUEUE, OPT_SH_EXEC, OPT_HEADER_TIMEOUT, OPT_UDP_RATE
 };
 
 /* ---- Options ---- */
 
-/* A count "0".."max": digits only, no sign, no overflow. */
-static int parse_count(const char *opt, const char *text, size_t max,
-		       size_t *out)
+static int count_opt(const char *opt, const char *text, size_t max,
+		     size_t *out)
 {
-	size_t n = strspn(text, "0123456789");
-	if (n == 0 || n > 10 || text[n] != '\0' ||
-	    strtoull(text, NULL, 10) > max)
-		return cli_usage_error("serve", "%s '%s': expected a number "
-				       "from 0 to %zu", opt, text, max);
-	*out = (size_t)strtoull(text, NULL, 10);
-	return CLI_OK;
+	uint64_t v;
+	int rc = cli_opt_count("serve", opt, text, 0, max, &v);
+	*out = (size_t)v;
+	return rc;
 }
 
 /* HOST:PORT, [V6]:PORT, PORT or :PORT; a service name as PORT is looked
@@ -70,70 +53,87 @@ static int parse_listen(struct serve_opts *o, const char *text)
 	if (ep.kind != SKT_EP_INET)
 		return cli_usage_error("serve", "--listen '%s': serve listens "
 				       "on IP addresses only", text);
-	int port = skt_port_parse(ep.service, SKT_PARSE_PORT_ZERO);
-	if (port < 0)
-		port = skt_service_port(ep.service, SOCK_STREAM);
-	if (port < 0)
-		return cli_usage_error("serve", "--listen '%s': %s", text,
-				       skt_strerror(port));
+	uint16_t port;
+	rc = cli_opt_port("serve", "--listen port", ep.service, SOCK_STREAM,
+			  SKT_PARSE_PORT_ZERO, &port);
+	if (rc != CLI_OK)
+		return rc;
 	skt_server_addr *a = &s->addrs[s->naddrs++];
 	snprintf(a->host, sizeof(a->host), "%s", ep.host);
-	snprintf(a->port, sizeof(a->port), "%u", (unsigned)(uint16_t)port);
+	snprintf(a->port, sizeof(a->port), "%u", (unsigned)port);
 	return CLI_OK;
 }
 
-static int parse_seconds_opt(const char *opt, const char *text, int *ms)
+/* exec's program: CMD [ARGS] after SERVICE ("--" keeps its options from
+ * being read as serve's), or --sh-exec LINE. argv ends with NULL. */
+static int exec_command(struct serve_opts *o, int n, char **args)
 {
-	if (cli_parse_seconds(text, ms) < 0)
-		return cli_usage_error("serve", "%s '%s': expected seconds "
-				       "(0 to 86400)", opt, text);
+	if (o->sh_exec != NULL && n > 0)
+		return cli_usage_error("serve", "exec: --sh-exec and CMD "
+				       "conflict: give one");
+	if (o->sh_exec != NULL) {
+		o->sh_argv[0] = "/bin/sh";
+		o->sh_argv[1] = "-c";
+		o->sh_argv[2] = (char *)o->sh_exec;
+		o->sh_argv[3] = NULL;
+		o->cmd.argv = o->sh_argv;
+	} else if (n > 0) {
+		o->cmd.argv = args;
+	} else {
+		return cli_usage_error("serve", "exec: expected -- CMD [ARGS] "
+				       "or --sh-exec 'CMD LINE'");
+	}
+	o->svc.service_arg = &o->cmd;
 	return CLI_OK;
+}
+
+static int seconds_opt(const char *opt, const char *text, int *ms)
+{
+	return cli_opt_duration("serve", opt, text, 1000, 0, 86400000, ms);
 }
 
 static int option(struct serve_opts *o, int ch, const char *arg)
 {
 	skt_server_opts *s = &o->svc;
 	size_t n;
+	uint64_t v;
 	int rc = CLI_OK;
 	switch (ch) {
 	case OPT_LISTEN: return parse_listen(o, arg);
 	case OPT_TCP: o->tcp = true; break;
 	case OPT_UDP: case 'u': o->udp = true; break;
-	case OPT_WORKERS:
-		rc = parse_count("--workers", arg, 1024, &n); /* 0: per CPU */
+	case OPT_WORKERS: /* 0: one per CPU, as when not given */
+		rc = count_opt("--workers", arg, CLI_WORKERS_MAX, &n);
 		s->workers = (unsigned)n;
-		o->workers_given = true;
+		o->workers_given = n > 0;
 		return rc;
 	case OPT_MAX_CONNS:
-		return parse_count("--max-conns", arg, 10000000, &s->max_conns);
+		return count_opt("--max-conns", arg, 10000000, &s->max_conns);
 	case OPT_MAX_PER_IP:
-		return parse_count("--max-per-ip", arg, 10000000,
-				   &s->max_per_ip);
+		return count_opt("--max-per-ip", arg, 10000000, &s->max_per_ip);
 	case OPT_MAX_QUEUE:
 		o->queue_given = true;
-		rc = parse_count("--max-queue", arg, (size_t)1 << 30,
-				 &s->max_queue);
-		if (rc == CLI_OK && s->max_queue < 1024)
-			rc = cli_usage_error("serve", "--max-queue %s: at "
-					     "least 1024 bytes", arg);
+		rc = cli_opt_size("serve", "--max-queue", arg, 1024,
+				  (size_t)1 << 30, &v);
+		s->max_queue = (size_t)v;
 		return rc;
 	case OPT_IDLE:
 		o->idle_given = true;
-		return parse_seconds_opt("--idle-timeout", arg, &s->idle_ms);
-	case OPT_STATS: return parse_seconds_opt("--stats", arg, &s->stats_ms);
+		return seconds_opt("--idle-timeout", arg, &s->idle_ms);
+	case OPT_STATS: return seconds_opt("--stats", arg, &s->stats_ms);
 	case OPT_UDP_RATE:
-		rc = parse_count("--udp-rate", arg, 1000000, &n);
+		rc = count_opt("--udp-rate", arg, 1000000, &n);
 		s->udp_rate = (unsigned)n;
 		return rc;
 	case OPT_HEADER_TIMEOUT:
-		return parse_seconds_opt("--header-timeout", arg,
-					 &s->header_timeout_ms);
+		return seconds_opt("--header-timeout", arg,
+				   &s->header_timeout_ms);
 	case OPT_ALLOW: return cli_cidr_add("serve", &o->allow, arg);
 	case OPT_DENY: return cli_cidr_add("serve", &o->deny, arg);
 	case OPT_JSON: o->json = true; break;
 	case OPT_FILE: o->file = arg; break;
-	case 'v': s->verbose = true; break;
-	default: return -1;
+	case OPT_SH_EXEC: o->sh_exec = arg; break;
+	default: s->verbose = true; break; /* 'v' */
 	}
 	return rc;
 }
@@ -152,6 +152,14 @@ static int validate(struct serve_opts *o)
 		return cli_usage_error("serve", "--file is for qotd");
 	if (o->queue_given && svc != &svc_chat)
 		return cli_usage_error("serve", "--max-queue is for chat");
+	if (o->sh_exec != NULL && svc != &svc_exec)
+		return cli_usage_error("serve", "--sh-exec is for exec");
+	/* The program owns the connection: serve sees none of its traffic,
+	 * so an idle timer would only kill busy programs. */
+	if (o->idle_given && svc == &svc_exec)
+		return cli_usage_error("serve", "--idle-timeout does not apply "
+				       "to exec: the program owns its "
+				       "connection");
 	if ((svc->flags & SKT_SERVICE_ONE_LOOP) && o->workers_given &&
 	    s->workers > 1)
 		return cli_usage_error("serve", "%s runs on one loop: "
@@ -163,10 +171,12 @@ static int validate(struct serve_opts *o)
 	}
 	if (!o->idle_given)
 		s->idle_ms = svc->idle_s * 1000;
+	s->workers = svc->flags & SKT_SERVICE_ONE_LOOP ? 1
+						     : cli_workers(s->workers);
 	return CLI_OK;
 }
 
-static int parse(int argc, char **argv, struct serve_opts *o)
+int cmd_serve_parse(int argc, char **argv, struct serve_opts *o)
 {
 	static const struct option longopts[] = {
 		{"listen", required_argument, NULL, OPT_LISTEN},
@@ -184,6 +194,7 @@ static int parse(int argc, char **argv, struct serve_opts *o)
 		{"stats", required_argument, NULL, OPT_STATS},
 		{"json", no_argument, NULL, OPT_JSON},
 		{"file", required_argument, NULL, OPT_FILE},
+		{"sh-exec", required_argument, NULL, OPT_SH_EXEC},
 		{"verbose", no_argument, NULL, 'v'},
 		{NULL, 0, NULL, 0},
 	};
@@ -193,27 +204,28 @@ static int parse(int argc, char **argv, struct serve_opts *o)
 					 .header_timeout_ms =
 						 DEFAULT_HEADER_TIMEOUT_MS,
 					 .udp_rate = DEFAULT_UDP_RATE}};
-	int ch;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":uv", longopts, NULL)) != -1) {
-		if (ch == ':')
-			return cli_usage_error("serve", "'%s' needs a value",
-					       argv[optind - 1]);
-		int rc = option(o, ch, optarg);
-		if (rc == -1)
-			return cli_usage_error("serve", "unknown option '%s'",
-					       argv[optind - 1]);
-		if (rc != CLI_OK)
-			return rc;
-	}
-	if (argc - optind != 1)
-		return cli_usage_error("serve", "expected one SERVICE (see "
-				       "'sockit help serve' for the list)");
-	o->name = argv[optind];
+	cli_args a;
+	cli_args_init(&a, "serve", argc, argv, "uv", longopts);
+	int ch = 0, rc = CLI_OK;
+	while (rc == CLI_OK && (ch = cli_args_next(&a)) >= 0)
+		rc = option(o, ch, a.arg);
+	if (rc != CLI_OK || ch == CLI_ARGS_BAD)
+		return CLI_USAGE;
+	if (argc - a.next < 1)
+		return cli_usage_error("serve", "expected one SERVICE");
+	o->name = argv[a.next];
 	o->svc.svc = svc_find(o->name);
 	if (o->svc.svc == NULL)
 		return cli_usage_error("serve", "unknown service '%s'",
 				       o->name);
+	if (o->svc.svc == &svc_exec) {
+		rc = exec_command(o, argc - a.next - 1, argv + a.next + 1);
+		if (rc != CLI_OK)
+			return rc;
+	} else if (argc - a.next != 1) {
+		return cli_usage_error("serve", "expected one SERVICE, got "
+				       "'%s' after it", argv[a.next + 1]);
+	}
 	return validate(o);
 }
 
@@ -642,13 +654,16 @@ static int load_quotes(struct serve_opts *o)
 static int run(int argc, char **argv)
 {
 	static struct serve_opts o; /* large: the CIDR lists */
-	int rc = parse(argc, argv, &o);
+	int rc = cmd_serve_parse(argc, argv, &o);
 	if (rc != CLI_OK)
 		return rc;
 	if (o.json)
 		cli_json_errors(stderr); /* the log's stream: all of it JSON */
 	if (o.file != NULL && (rc = load_quotes(&o)) != CLI_OK)
 		return rc;
+	if (o.svc.svc == &svc_exec && !spawn_found(&o.cmd))
+		return cli_usage_error("serve", "exec: '%s': no such program "
+				       "(or not executable)", o.cmd.argv[0]);
 	if (o.allow.n > 0 || o.deny.n > 0) {
 		o.svc.admit = admit;
 		o.svc.admit_arg = &o;
@@ -675,44 +690,87 @@ static int run(int argc, char **argv)
 	return cli_fail("serve", what, err);
 }
 
+/* ---- Help: the table of services comes from the services themselves ---- */
+
+static const char usage_head[] =
+	"usage: sockit serve [options] SERVICE\n"
+	"       sockit serve [options] exec -- CMD [ARGS...]\n"
+	"       sockit serve [options] --sh-exec 'CMD LINE' exec\n"
+	"  Serve SERVICE on 127.0.0.1 and ::1 at its port below until SIGINT,\n"
+	"  SIGTERM or SIGHUP (then connections get 2 s to finish). Logs go to\n"
+	"  stderr.\n";
+
+static const char usage_opts[] =
+	"  --listen ADDR      HOST:PORT, [V6]:PORT, *:PORT or PORT (loopback;\n"
+	"                     repeatable); port 0 picks a free one, printed\n"
+	"                     on stderr\n"
+	"  --tcp, -u, --udp   transports (default TCP; give both for both)\n"
+	"  --workers N        loops, one thread each (0 to 1024; default 0:\n"
+	"                     one per CPU)\n"
+	"  --max-conns N      connections open at once (default 10000, 0: any)\n"
+	"  --max-per-ip N     per client address (default 256, 0: any)\n"
+	"  --idle-timeout S   close a connection idle S seconds (0: never;\n"
+	"                     units too: 500ms, 90s, 5m, 1h)\n"
+	"  --header-timeout S hello: close a request head not complete in S\n"
+	"                     seconds, whatever trickles in (default 10)\n"
+	"  --allow CIDR       admit only these clients (repeatable)\n"
+	"  --deny CIDR        refuse these clients (repeatable)\n"
+	"  --max-queue BYTES  chat: cut off a member this far behind\n"
+	"                     (default 256k; k, M, G are 1024, 1024^2, 1024^3)\n"
+	"  --file PATH        qotd: quotes split by \"%\" lines, or one a line\n"
+	"  --udp-rate N       UDP answers per second to one client address\n"
+	"                     (bursts of 2N; default 1000, 0: any)\n"
+	"  --sh-exec LINE     exec: run LINE with /bin/sh -c (else no shell)\n"
+	"  exec runs CMD per connection on its stdin/stdout (inetd nowait), with\n"
+	"  REMOTE_ADDR, REMOTE_PORT, PROTO=TCP, TCPREMOTEIP, TCPREMOTEPORT,\n"
+	"  TCPLOCALIP, TCPLOCALPORT; each running CMD counts in --max-conns\n"
+	"  and --max-per-ip; on stop CMD gets SIGTERM, then SIGKILL after 2 s\n"
+	"  --stats S          print counters every S seconds (also SIGUSR1)\n"
+	"  --json             log as JSON Lines (docs/json.md)\n"
+	"  -v, --verbose      log every connection and datagram\n";
+
+#define HELP_WIDTH 79
+#define HELP_INDENT 30 /* where the "what" column starts */
+
+/* text from column col on, wrapped at HELP_WIDTH under HELP_INDENT. */
+static void help_wrap(FILE *out, const char *text, int col)
+{
+	while (*text != '\0') {
+		size_t room = (size_t)(HELP_WIDTH - col), n = strlen(text);
+		if (n > room) {
+			n = room;
+			while (n > 0 && text[n] != ' ')
+				n--;
+			if (n == 0)
+				n = strcspn(text, " ");
+		}
+		fprintf(out, "%.*s\n", (int)n, text);
+		text += n;
+		text += strspn(text, " ");
+		if (*text != '\0')
+			col = fprintf(out, "%*s", HELP_INDENT, "");
+	}
+}
+
+static void help(FILE *out)
+{
+	fputs(usage_head, out);
+	fprintf(out, "  %-8s %5s %5s  %-7s  %s\n", "SERVICE", "port", "idle",
+		"over", "what");
+	for (size_t i = 0; svc_all[i] != NULL; i++) {
+		const skt_service *v = svc_all[i];
+		int col = fprintf(out, "  %-8s %5u %4ds  %-7s  ", v->name,
+				  (unsigned)v->port, v->idle_s,
+				  v->flags & SKT_SERVICE_UDP ? "tcp,udp" : "tcp");
+		help_wrap(out, v->what, col);
+	}
+	fputs(usage_opts, out);
+}
+
 const cli_cmd cli_cmd_serve = {
 	.name = "serve",
 	.summary = "run a small service: echo, chargen, chat, hello (HTTP)...",
-	.usage =
-		"usage: sockit serve [options] SERVICE\n"
-		"  Serve SERVICE on 127.0.0.1 and ::1 at its port below until SIGINT,\n"
-		"  SIGTERM or SIGHUP (then connections get 2 s to finish). Logs go to\n"
-		"  stderr.\n"
-		"  SERVICE  port  idle  what\n"
-		"  echo     7007  300   RFC 862, TCP and UDP\n"
-		"  discard  9009  300   RFC 863, TCP and UDP\n"
-		"  chargen  1919  300   RFC 864, TCP and UDP; at the reader's pace\n"
-		"  qotd     1717  300   RFC 865, TCP and UDP; --file PATH for quotes\n"
-		"  daytime  1313  300   RFC 867, TCP and UDP\n"
-		"  time     3737  300   RFC 868, TCP and UDP\n"
-		"  upper    8001  300   upper-casing echo, TCP and UDP\n"
-		"  chat     6667  3600  chat room like ncat --chat: /nick NAME\n"
-		"  hello    8080  60    HTTP/1.1 \"Hello, world!\", keep-alive\n"
-		"  --listen ADDR      HOST:PORT, [V6]:PORT, *:PORT or PORT (loopback;\n"
-		"                     repeatable);\n"
-		"                     port 0 picks a free one, printed on stderr\n"
-		"  --tcp, -u, --udp   transports (default TCP; give both for both)\n"
-		"  --workers N        loops, one thread each (0 to 1024; default 0:\n"
-		"                     one per CPU)\n"
-		"  --max-conns N      connections open at once (default 10000, 0: any)\n"
-		"  --max-per-ip N     per client address (default 256, 0: any)\n"
-		"  --idle-timeout S   close a connection idle S seconds (0: never)\n"
-		"  --header-timeout S hello: close a request head not complete in S\n"
-		"                     seconds, whatever trickles in (default 10)\n"
-		"  --allow CIDR       admit only these clients (repeatable)\n"
-		"  --deny CIDR        refuse these clients (repeatable)\n"
-		"  --max-queue BYTES  chat: cut off a member this far behind\n"
-		"                     (default 262144)\n"
-		"  --file PATH        qotd: quotes split by \"%\" lines, or one a line\n"
-		"  --udp-rate N       UDP answers per second to one client address\n"
-		"                     (bursts of 2N; default 1000, 0: any)\n"
-		"  --stats S          print counters every S seconds (also SIGUSR1)\n"
-		"  --json             log as JSON Lines (docs/json.md)\n"
-		"  -v, --verbose      log every connection and datagram\n",
+	.usage = usage_head,
+	.help = help,
 	.run = run,
 };

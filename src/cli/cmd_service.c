@@ -1,10 +1,34 @@
 /* cmd_service.c - `sockit service NAME|PORT [-u]`: the services database
  * (/etc/services) both ways, like `getent services`. */
-#include "cli.h"
+#include "cmds.h"
 #include "json.h"
 
-#include <getopt.h>
 #include <string.h>
+
+int cmd_service_parse(int argc, char **argv, struct service_opts *o)
+{
+	static const struct option longopts[] = {
+		{"udp", no_argument, NULL, 'u'},
+		{"json", no_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
+	};
+	*o = (struct service_opts){0};
+	cli_args a;
+	cli_args_init(&a, "service", argc, argv, "u", longopts);
+	int ch;
+	while ((ch = cli_args_next(&a)) >= 0) {
+		if (ch == 'u')
+			o->udp = true;
+		else
+			o->json = true; /* 'j' */
+	}
+	if (ch == CLI_ARGS_BAD)
+		return CLI_USAGE;
+	if (argc - a.next != 1)
+		return cli_usage_error("service", "expected one NAME or PORT");
+	o->query = argv[a.next];
+	return CLI_OK;
+}
 
 static void print(const char *name, int port, const char *proto, bool json)
 {
@@ -22,28 +46,15 @@ static void print(const char *name, int port, const char *proto, bool json)
 
 static int run(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{NULL, 0, NULL, 0},
-	};
-	bool udp = false, json = false;
-	int ch;
-	opterr = 0;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "u", longopts, NULL)) != -1) {
-		if (ch != 'u' && ch != 'j')
-			return cli_usage_error("service", "unknown option '%s'",
-					       argv[optind - 1]);
-		udp |= ch == 'u';
-		json |= ch == 'j';
-	}
-	if (json)
+	struct service_opts o;
+	int rc = cmd_service_parse(argc, argv, &o);
+	if (rc != CLI_OK)
+		return rc;
+	if (o.json)
 		cli_json_errors(stdout);
-	if (argc - optind != 1)
-		return cli_usage_error("service", "expected one NAME or PORT");
-	const char *q = argv[optind];
-	int type = udp ? SOCK_DGRAM : SOCK_STREAM;
-	const char *proto = udp ? "udp" : "tcp";
+	const char *q = o.query;
+	int type = o.udp ? SOCK_DGRAM : SOCK_STREAM;
+	const char *proto = o.udp ? "udp" : "tcp";
 
 	int port;
 	if (q[0] >= '0' && q[0] <= '9') {
@@ -56,10 +67,10 @@ static int run(int argc, char **argv)
 			return cli_fail("service", q, port);
 	}
 	char name[SKT_SERVICE_MAX + 1];
-	int rc = skt_service_name((uint16_t)port, type, name, sizeof name);
+	rc = skt_service_name((uint16_t)port, type, name, sizeof name);
 	if (rc < 0)
 		return cli_fail("service", q, rc);
-	print(name, port, proto, json);
+	print(name, port, proto, o.json);
 	return CLI_OK;
 }
 
@@ -69,7 +80,7 @@ const cli_cmd cli_cmd_service = {
 	.usage =
 		"usage: sockit service [-u] [--json] NAME|PORT\n"
 		"  `http` -> `http 80/tcp`; `53 -u` -> `domain 53/udp`.\n"
-		"  -u         UDP instead of TCP\n"
+		"  -u, --udp  UDP instead of TCP\n"
 		"  --json     one JSON object (docs/json.md)\n",
 	.run = run,
 };

@@ -78,12 +78,25 @@ uint16_t skt_portset_next(const skt_portset *s, unsigned from)
 
 static const char WHY_EMPTY[] = "empty item";
 static const char WHY_SHAPE[] = "not a port, a range LO-HI or 'all'";
+static const char WHY_SHAPE_NAMES[] =
+	"not a port, a range LO-HI, a service name or 'all'";
 static const char WHY_RANGE[] = "port out of range (1-65535)";
 static const char WHY_ORDER[] = "range ends below its start";
+static const char WHY_NAME[] = "unknown service name";
 
 static bool blank(char c)
 {
 	return c == ' ' || c == '\t';
+}
+
+static bool letter(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool digit(char c)
+{
+	return c >= '0' && c <= '9';
 }
 
 /* A decimal number at text[*i..end). Returns false when there is no
@@ -93,7 +106,7 @@ static bool number(const char *text, size_t end, size_t *i, unsigned *v)
 {
 	size_t start = *i;
 	unsigned acc = 0;
-	while (*i < end && text[*i] >= '0' && text[*i] <= '9') {
+	while (*i < end && digit(text[*i])) {
 		unsigned d = (unsigned)(text[*i] - '0');
 		if (acc > (65535 - d) / 10)
 			acc = 65536;
@@ -111,30 +124,78 @@ static void skip_blanks(const char *text, size_t end, size_t *i)
 		(*i)++;
 }
 
+struct names {
+	skt_portset_lookup fn; /* NULL: names are not ports */
+	void *arg;
+};
+
+/* A service name, text[b..e): /etc/services' shape (a letter, then
+ * letters, digits and "-_.+"), looked up by the caller. Returns 0 with
+ * *port set, or the error with *why set. */
+static int name_item(const struct names *nm, const char *text, size_t b,
+		     size_t e, unsigned *port, const char **why)
+{
+	*why = WHY_SHAPE_NAMES;
+	if (e - b > SKT_SERVICE_MAX)
+		return SKT_EMALFORMED;
+	char name[SKT_SERVICE_MAX + 1];
+	for (size_t i = b; i < e; i++) {
+		char c = text[i];
+		if (!letter(c) && !digit(c) && c != '-' && c != '_' &&
+		    c != '.' && c != '+')
+			return SKT_EMALFORMED;
+		name[i - b] = c;
+	}
+	name[e - b] = '\0';
+	int p = nm->fn(name, nm->arg);
+	*why = WHY_NAME;
+	if (p <= 0 || p > 65535)
+		return SKT_EAI_SERVICE;
+	*port = (unsigned)p;
+	return 0;
+}
+
+/* LO-HI with either end left out ("22-" is 22..65535, "-1024" 1..1024,
+ * "-" everything, as nmap reads them). Returns 0 or SKT_EMALFORMED. */
+static int range_item(const char *text, size_t b, size_t e, unsigned *lo,
+		      unsigned *hi)
+{
+	size_t i = b;
+	bool have_lo = number(text, e, &i, lo);
+	if (!have_lo)
+		*lo = 1;
+	*hi = *lo;
+	skip_blanks(text, e, &i);
+	if (i < e && text[i] == '-') {
+		i++;
+		skip_blanks(text, e, &i);
+		if (!number(text, e, &i, hi))
+			*hi = 65535;
+	} else if (!have_lo) {
+		return SKT_EMALFORMED;
+	}
+	return i == e ? 0 : SKT_EMALFORMED;
+}
+
 /* One item, text[b..e) with blanks already trimmed, into s. Returns 0 or
  * the error code, with *why set. Shape first, then values: "65536x" is
  * malformed, "65536" out of range. */
 static int item(skt_portset *s, const char *text, size_t b, size_t e,
-		const char **why)
+		const struct names *nm, const char **why)
 {
 	if (e - b == 3 && memcmp(text + b, "all", 3) == 0) {
 		skt_portset_add_range(s, 1, 65535);
 		return 0;
 	}
-	size_t i = b;
 	unsigned lo, hi;
-	*why = WHY_SHAPE;
-	if (!number(text, e, &i, &lo))
-		return SKT_EMALFORMED;
-	hi = lo;
-	skip_blanks(text, e, &i);
-	if (i < e && text[i] == '-') {
-		i++;
-		skip_blanks(text, e, &i);
-		if (!number(text, e, &i, &hi))
-			return SKT_EMALFORMED;
+	if (nm->fn != NULL && letter(text[b])) {
+		int rc = name_item(nm, text, b, e, &lo, why);
+		if (rc == 0)
+			skt_portset_add(s, (uint16_t)lo);
+		return rc;
 	}
-	if (i != e)
+	*why = nm->fn != NULL ? WHY_SHAPE_NAMES : WHY_SHAPE;
+	if (range_item(text, b, e, &lo, &hi) < 0)
 		return SKT_EMALFORMED;
 	*why = WHY_RANGE;
 	if (lo == 0 || lo > 65535 || hi == 0 || hi > 65535)
@@ -146,9 +207,11 @@ static int item(skt_portset *s, const char *text, size_t b, size_t e,
 	return 0;
 }
 
-int skt_portset_parse(skt_portset *s, const char *text, size_t len,
-		      skt_portset_error *err)
+int skt_portset_parse_names(skt_portset *s, const char *text, size_t len,
+			    skt_portset_lookup lookup, void *arg,
+			    skt_portset_error *err)
 {
+	const struct names nm = {lookup, arg};
 	skt_portset_clear(s);
 	size_t i = 0;
 	/* Each round takes one item up to the next comma or the end; an
@@ -162,7 +225,8 @@ int skt_portset_parse(skt_portset *s, const char *text, size_t len,
 		while (e > b && blank(text[e - 1]))
 			e--;
 		const char *why = WHY_EMPTY;
-		int rc = b == e ? SKT_EMALFORMED : item(s, text, b, e, &why);
+		int rc = b == e ? SKT_EMALFORMED
+				: item(s, text, b, e, &nm, &why);
 		if (rc < 0) {
 			skt_portset_clear(s);
 			if (err != NULL)
@@ -174,6 +238,12 @@ int skt_portset_parse(skt_portset *s, const char *text, size_t len,
 		i++; /* the comma */
 	}
 	return (int)skt_portset_count(s);
+}
+
+int skt_portset_parse(skt_portset *s, const char *text, size_t len,
+		      skt_portset_error *err)
+{
+	return skt_portset_parse_names(s, text, len, NULL, NULL, err);
 }
 
 /* ---- Names ---- */

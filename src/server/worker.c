@@ -373,8 +373,13 @@ static void on_accept(skt_listener *ls, skt_stream *s, int status, void *arg)
 				     .transport = SOCK_STREAM};
 		skt__server_emit(srv, &ev);
 	}
-	if (w->svc->open(c) < 0)
+	int r = w->svc->open(c);
+	if (r < 0) {
+		/* Not the client's doing (exec could not start its program,
+		 * say): reported like an accept error, at most once a second. */
+		report_error(w, "open", r);
 		skt_stream_abort(s); /* on_close cleans up */
+	}
 }
 
 /* ---- Datagrams ---- */

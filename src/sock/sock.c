@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -190,10 +191,93 @@ int skt_accept(int lfd, skt_addr *peer, int timeout_ms)
 	}
 }
 
+/* Bind host NULL (127.0.0.1) and then ::1 on the port the first got. */
+static int loopback_pair(const char *service, skt_listen_opts *o, int fds[2])
+{
+	o->family = AF_INET;
+	int v4 = skt_listen(NULL, service, o);
+	if (v4 < 0)
+		return v4;
+	skt_addr me;
+	char port[8];
+	int r = skt_sock_local(v4, &me);
+	if (r < 0) {
+		close(v4);
+		return r;
+	}
+	snprintf(port, sizeof(port), "%u", (unsigned)skt_addr_port(&me));
+	o->family = AF_INET6;
+	int v6 = skt_listen(NULL, port, o);
+	if (v6 >= 0 || no_ipv6(v6)) {
+		fds[0] = v4;
+		fds[1] = v6;
+		return v6 >= 0 ? 2 : 1;
+	}
+	close(v4);
+	return v6;
+}
+
+/* Ephemeral ports the IPv4 bind picks may be taken on ::1 by someone else;
+ * a few fresh picks find one free on both. */
+#define LOOPBACK_TRIES 8
+
+int skt_listen_loopback(const char *service, const skt_listen_opts *opts,
+			int fds[2])
+{
+	skt_listen_opts o = {0};
+	if (opts != NULL)
+		o = *opts;
+	fds[0] = fds[1] = -1;
+	if (o.family == AF_INET || o.family == AF_INET6) {
+		fds[0] = skt_listen(NULL, service, &o);
+		return fds[0] < 0 ? fds[0] : 1;
+	}
+	bool any = service == NULL || service[0] == '\0' ||
+		   strcmp(service, "0") == 0;
+	int r = SKT_EADDRINUSE;
+	for (int i = 0; i < LOOPBACK_TRIES; i++) {
+		r = loopback_pair(any ? "0" : service, &o, fds);
+		if (r >= 0 || r != SKT_EADDRINUSE || !any)
+			break;
+	}
+	if (r < 0)
+		fds[0] = fds[1] = -1;
+	else if (r == 1)
+		fds[1] = -1;
+	return r;
+}
+
+int skt_accept_any(const int *lfds, size_t n, skt_addr *peer, int timeout_ms,
+		   size_t *which)
+{
+	if (n == 0 || n > SKT_ACCEPT_ANY_MAX)
+		return SKT_EINVAL;
+	int64_t deadline = skt__deadline(timeout_ms);
+	for (;;) {
+		struct pollfd p[SKT_ACCEPT_ANY_MAX];
+		for (size_t i = 0; i < n; i++) {
+			int fd = skt_accept(lfds[i], peer, 0);
+			if (fd != SKT_EAGAIN) {
+				if (which != NULL)
+					*which = i;
+				return fd;
+			}
+			p[i] = (struct pollfd){.fd = lfds[i], .events = POLLIN};
+		}
+		int left = skt__remaining(deadline);
+		if (left == 0)
+			return timeout_ms == 0 ? SKT_EAGAIN : SKT_ETIMEDOUT;
+		if (poll(p, n, left) < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
 int skt_endpoint_connect(const skt_endpoint *ep, const skt_connect_opts *o)
 {
 	if (ep == NULL)
 		return SKT_EINVAL;
+	if (ep->kind == SKT_EP_UNIX_DGRAM)
+		return skt_unix_dgram_connect(&ep->unix_addr);
 	if (ep->kind == SKT_EP_UNIX) {
 		/* The endpoint names its family: a family filter meant for
 		 * host names must not turn a Unix path into "no address". */
@@ -215,6 +299,13 @@ int skt_endpoint_listen(const skt_endpoint *ep, const skt_listen_opts *o)
 		return SKT_EINVAL;
 	if (ep->kind == SKT_EP_UNIX)
 		return skt_listen_addr(&ep->unix_addr, o);
+	if (ep->kind == SKT_EP_UNIX_DGRAM) {
+		skt_listen_opts d = {0};
+		if (o != NULL)
+			d = *o;
+		d.socktype = SOCK_DGRAM;
+		return skt_listen_addr(&ep->unix_addr, &d);
+	}
 	if (ep->kind != SKT_EP_INET)
 		return SKT_EINVAL;
 	return skt_listen(ep->host[0] != '\0' ? ep->host : NULL,

@@ -364,7 +364,8 @@ class BadInput(unittest.TestCase):
         for bad, why in (("65536", "out of range"), ("0", "out of range"),
                          ("80-20", "below its start"), ("22,,80", "empty item"),
                          ("", "empty item"), ("80,", "empty item"),
-                         ("garbage", "not a port"), ("80-", "not a port"),
+                         ("garbage", "unknown service name"),
+                         ("8o", "not a port"), ("80--", "not a port"),
                          ("1-65536", "out of range")):
             self.assert_usage("127.0.0.1", bad, needle=why)
 

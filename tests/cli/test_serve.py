@@ -448,7 +448,7 @@ class Usage(unittest.TestCase):
         self.check("chat", "--workers", "2", want="one loop")
         self.check("echo", "--file", "/dev/null", want="--file is for qotd")
         self.check("echo", "--max-queue", "4096", want="--max-queue is for chat")
-        self.check("echo", "--workers", "1025", want="from 0 to 1024")
+        self.check("echo", "--workers", "2000", want="'2000'")
         self.check("echo", "--max-conns", "-1", want="'-1'")
         self.check("echo", "--idle-timeout", "soon", want="'soon'")
         self.check("echo", "--listen", "127.0.0.1:99999", want="99999")

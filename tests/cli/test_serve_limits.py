@@ -39,7 +39,7 @@ class Workers(unittest.TestCase):
         p = subprocess.run([SOCKIT, "serve", "echo", "--workers", "2000"],
                            capture_output=True, text=True, timeout=TIMEOUT)
         self.assertEqual(p.returncode, 2)
-        self.assertIn("--workers '2000': expected a number from 0 to 1024", p.stderr)
+        self.assertIn("--workers '2000': want a number from 0 to 1024", p.stderr)
         for n in ("0", "1024"):  # both ends of it serve
             with Serve("echo", "--workers", n) as srv:
                 self.assertEqual(ask(srv.port, b"w" + n.encode()), b"w" + n.encode())

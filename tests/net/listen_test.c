@@ -381,3 +381,88 @@ SKT_TEST(interop, python_client_connects_to_our_listener)
 	skt_close(s);
 	skt_close(l);
 }
+
+/* ---- Loopback on both families ---- */
+
+static bool have_ipv6_loopback(void)
+{
+	skt_listen_opts o = {.family = AF_INET6};
+	int fd = skt_listen(NULL, "0", &o);
+	if (fd < 0)
+		return false;
+	skt_close(fd);
+	return true;
+}
+
+static int connect_to(const char *ip, uint16_t port)
+{
+	skt_addr a;
+	cr_assert_eq(skt_addr_from_ip(&a, ip, port), 0);
+	int fd = skt_connect_one(&a, SOCK_STREAM, 5000);
+	cr_assert_geq(fd, 0, "connect %s: %s", ip, skt_strerror(fd));
+	return fd;
+}
+
+SKT_TEST(listen, loopback_binds_both_families_on_one_port)
+{
+	int fds[2];
+	int n = skt_listen_loopback("0", NULL, fds);
+	cr_assert_geq(n, 1, "%s", skt_strerror(n));
+	skt_addr v4 = local_of(fds[0]);
+	cr_assert_eq(skt_addr_family(&v4), AF_INET);
+	uint16_t port = skt_addr_port(&v4);
+	if (!have_ipv6_loopback()) {
+		cr_assert_eq(n, 1, "no ::1 here, yet two sockets");
+		cr_assert_eq(fds[1], -1);
+		skt_close(fds[0]);
+		return;
+	}
+	cr_assert_eq(n, 2);
+	skt_addr v6 = local_of(fds[1]);
+	cr_assert_eq(skt_addr_family(&v6), AF_INET6);
+	cr_assert_eq(skt_addr_port(&v6), port, "ports differ: %u and %u",
+		     port, skt_addr_port(&v6));
+	/* A client of either family is accepted, by whichever socket. */
+	static const char *const ips[] = {"::1", "127.0.0.1"};
+	for (size_t i = 0; i < 2; i++) {
+		int c = connect_to(ips[i], port);
+		size_t which = 9;
+		skt_addr peer;
+		int s = skt_accept_any(fds, 2, &peer, 5000, &which);
+		cr_assert_geq(s, 0, "accept: %s", skt_strerror(s));
+		cr_assert_eq(which, i == 0 ? 1u : 0u, "%s came in on %zu",
+			     ips[i], which);
+		skt_close(s);
+		skt_close(c);
+	}
+	cr_assert_eq(skt_accept_any(fds, 2, NULL, 0, NULL), SKT_EAGAIN);
+	skt_close(fds[0]);
+	skt_close(fds[1]);
+}
+
+SKT_TEST(listen, loopback_fixed_port_taken_on_ipv6_is_an_error)
+{
+	if (!have_ipv6_loopback())
+		cr_skip_test("no ::1 on this host");
+	skt_listen_opts o6 = {.family = AF_INET6};
+	int taken = skt_listen(NULL, "0", &o6);
+	cr_assert_geq(taken, 0);
+	char port[8];
+	snprintf(port, sizeof(port), "%u", (unsigned)port_of(taken));
+	int fds[2] = {7, 7};
+	cr_assert_eq(skt_listen_loopback(port, NULL, fds), SKT_EADDRINUSE);
+	cr_assert_eq(fds[0], -1);
+	cr_assert_eq(fds[1], -1);
+	skt_close(taken);
+}
+
+SKT_TEST(listen, loopback_with_a_family_binds_that_one)
+{
+	int fds[2];
+	skt_listen_opts o4 = {.family = AF_INET};
+	cr_assert_eq(skt_listen_loopback(NULL, &o4, fds), 1);
+	skt_addr a = local_of(fds[0]);
+	cr_assert_eq(skt_addr_family(&a), AF_INET);
+	cr_assert_eq(fds[1], -1);
+	skt_close(fds[0]);
+}

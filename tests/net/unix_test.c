@@ -260,3 +260,96 @@ SKT_TEST(socketpair, bad_type_is_an_error)
 	cr_assert_lt(r, 0, "socketpair of type 12345 succeeded");
 	cr_assert_eq(fds[0], -1);
 }
+
+/* ---- unix-dgram endpoints and stale socket files ---- */
+
+SKT_TEST(unix, dgram_endpoint_is_answered)
+{
+	char path[128];
+	skt_addr a = path_addr("dg", path, sizeof(path));
+	char text[160];
+	snprintf(text, sizeof(text), "unix-dgram:%s", path);
+	skt_endpoint ep;
+	cr_assert_eq(skt_endpoint_parse(&ep, text, 0), 0);
+	cr_assert_eq(ep.kind, SKT_EP_UNIX_DGRAM);
+	cr_assert(skt_addr_equal(&ep.unix_addr, &a));
+	int srv = skt_endpoint_listen(&ep, NULL);
+	cr_assert_geq(srv, 0, "listen: %s", skt_strerror(srv));
+	int cli = skt_endpoint_connect(&ep, NULL);
+	cr_assert_geq(cli, 0, "connect: %s", skt_strerror(cli));
+	cr_assert_eq(skt_sendto(cli, "ping", 4, NULL, 1000), 4);
+	char buf[16];
+	skt_addr from;
+	cr_assert_eq(skt_recvfrom(srv, buf, sizeof(buf), &from, 1000, NULL), 4);
+	/* The client bound an autobind name: the server can answer it. */
+	cr_assert_eq(skt_addr_family(&from), AF_UNIX);
+	cr_assert_gt(from.len, sizeof(sa_family_t));
+	cr_assert_eq(skt_sendto(srv, "pong", 4, &from, 1000), 4);
+	cr_assert_eq(skt_recvfrom(cli, buf, sizeof(buf), NULL, 1000, NULL), 4);
+	cr_assert_eq(memcmp(buf, "pong", 4), 0);
+	skt_close(cli);
+	skt_close(srv);
+	cleanup(path);
+}
+
+SKT_TEST(unix, dgram_connect_to_nobody_is_refused)
+{
+	char path[128];
+	skt_addr a = path_addr("none", path, sizeof(path));
+	cr_assert_eq(skt_unix_dgram_connect(&a), SKT_ENOENT);
+	cleanup(path);
+}
+
+SKT_TEST(unix, unlink_stale_removes_a_dead_servers_file)
+{
+	char path[128];
+	skt_addr a = path_addr("stale", path, sizeof(path));
+	int fd = skt_listen_addr(&a, NULL);
+	cr_assert_geq(fd, 0);
+	skt_close(fd); /* the file stays: a server that died */
+	cr_assert_eq(skt_listen_addr(&a, NULL), SKT_EADDRINUSE);
+	cr_assert_eq(skt_unix_unlink_stale(&a, SOCK_STREAM), 1);
+	fd = skt_listen_addr(&a, NULL);
+	cr_assert_geq(fd, 0, "listen after unlink: %s", skt_strerror(fd));
+	skt_close(fd);
+	cleanup(path);
+}
+
+SKT_TEST(unix, unlink_stale_keeps_a_live_servers_file)
+{
+	char path[128];
+	skt_addr a = path_addr("live", path, sizeof(path));
+	int fd = skt_listen_addr(&a, NULL);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(skt_unix_unlink_stale(&a, SOCK_STREAM), SKT_EADDRINUSE);
+	/* A live server of the other type is live too. */
+	cr_assert_eq(skt_unix_unlink_stale(&a, SOCK_DGRAM), SKT_EADDRINUSE);
+	struct stat st;
+	cr_assert_eq(stat(path, &st), 0);
+	skt_close(fd);
+	skt_listen_opts d = {.socktype = SOCK_DGRAM};
+	unlink(path);
+	fd = skt_listen_addr(&a, &d);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(skt_unix_unlink_stale(&a, SOCK_DGRAM), SKT_EADDRINUSE);
+	skt_close(fd);
+	cr_assert_eq(skt_unix_unlink_stale(&a, SOCK_DGRAM), 1);
+	cleanup(path);
+}
+
+SKT_TEST(unix, unlink_stale_never_removes_other_files)
+{
+	char path[128];
+	skt_addr a = path_addr("plain", path, sizeof(path));
+	int f = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	cr_assert_geq(f, 0);
+	close(f);
+	cr_assert_eq(skt_unix_unlink_stale(&a, SOCK_STREAM), SKT_ENOTSOCK);
+	struct stat st;
+	cr_assert_eq(stat(path, &st), 0);
+	unlink(path);
+	cr_assert_eq(skt_unix_unlink_stale(&a, SOCK_STREAM), 0, "no file");
+	skt_addr ab = abstract_addr("stale");
+	cr_assert_eq(skt_unix_unlink_stale(&ab, SOCK_STREAM), 0, "abstract");
+	cleanup(path);
+}

@@ -172,6 +172,25 @@ SKT_TEST(endpoint, unix_forms)
 	expect_ep_err("unix:", 0, SKT_EBADADDR);
 }
 
+SKT_TEST(endpoint, unix_dgram_forms)
+{
+	skt_endpoint ep;
+	cr_assert_eq(skt_endpoint_parse(&ep, sktest_guarded("unix-dgram:/run/d"),
+					0), 0);
+	cr_assert_eq(ep.kind, SKT_EP_UNIX_DGRAM);
+	cr_assert_str_eq(sktest_addr_text(&ep.unix_addr), "unix:/run/d");
+	cr_assert_eq(skt_endpoint_parse(&ep, "unix-dgram:@d", 0), 0);
+	cr_assert_eq(ep.kind, SKT_EP_UNIX_DGRAM);
+	cr_assert_str_eq(sktest_addr_text(&ep.unix_addr), "unix:@d");
+	cr_assert_eq(skt_endpoint_set(&ep, "unix-dgram:/x", NULL, 0), 0);
+	cr_assert_eq(ep.kind, SKT_EP_UNIX_DGRAM);
+	cr_assert_eq(skt_endpoint_set(&ep, "unix-dgram:/x", "80", 0),
+		     SKT_EBADADDR);
+	expect_ep_err("unix-dgram:", 0, SKT_EBADADDR);
+	/* Not a prefix of ours: a host name "unix-dgram" with no port. */
+	cr_assert_neq(skt_endpoint_parse(&ep, "unix-dgram", 0), 0);
+}
+
 /* ---- skt_endpoint_set ---- */
 
 SKT_TEST(endpoint, set_bracketed_v6_host)

@@ -231,9 +231,9 @@ PORTSET_TEST(empty_items)
 PORTSET_TEST(garbage)
 {
 	static const char *const bad[] = {
-		"abc", "80a", "a80", "+80", "-80", "80-", "-", "80-90-100",
-		"0x50", "1e3", "80;81", "80:81", "80.0", "8080-http", "--",
-		"80 -", "- 80", "\xff", "８０",
+		"abc", "80a", "a80", "+80", "80-90-100", "0x50", "1e3",
+		"80;81", "80:81", "80.0", "8080-http", "--", "-80-", "80--",
+		"- -", "\xff", "８０",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		skt_portset_error err;
@@ -249,7 +249,153 @@ PORTSET_TEST(garbage)
 PORTSET_TEST(shape_before_value)
 {
 	assert_rejects("65536x", SKT_EMALFORMED, WHY_SHAPE, "65536x");
-	assert_rejects("0-", SKT_EMALFORMED, WHY_SHAPE, "0-");
+	assert_rejects("0-x", SKT_EMALFORMED, WHY_SHAPE, "0-x");
+	assert_rejects("-65536x", SKT_EMALFORMED, WHY_SHAPE, "-65536x");
+}
+
+/* ---- Open-ended ranges, as nmap reads them ---- */
+
+PORTSET_TEST(range_open_above_runs_to_65535)
+{
+	assert_parses("22-", 65535 - 22 + 1);
+	cr_assert_not(skt_portset_has(&set, 21));
+	cr_assert(skt_portset_has(&set, 22));
+	cr_assert(skt_portset_has(&set, 65535));
+	assert_parses("65535-", 1);
+	assert_parses("80 -", 65535 - 80 + 1);
+}
+
+PORTSET_TEST(range_open_below_starts_at_1)
+{
+	assert_parses("-1024", 1024);
+	cr_assert(skt_portset_has(&set, 1));
+	cr_assert(skt_portset_has(&set, 1024));
+	cr_assert_not(skt_portset_has(&set, 1025));
+	assert_parses("- 80", 80);
+	assert_parses("-1", 1);
+}
+
+PORTSET_TEST(dash_alone_is_every_port)
+{
+	assert_parses("-", 65535);
+	assert_parses(" - ", 65535);
+	assert_parses("22,-", 65535);
+}
+
+PORTSET_TEST(open_ranges_mix_with_items)
+{
+	assert_parses("-10,20,65530-", 10 + 1 + 6);
+	cr_assert(skt_portset_has(&set, 10));
+	cr_assert_not(skt_portset_has(&set, 11));
+	cr_assert(skt_portset_has(&set, 20));
+	cr_assert(skt_portset_has(&set, 65530));
+}
+
+PORTSET_TEST(open_ranges_check_their_one_end)
+{
+	assert_rejects("0-", SKT_EBADPORT, WHY_RANGE, "0-");
+	assert_rejects("65536-", SKT_EBADPORT, WHY_RANGE, "65536-");
+	assert_rejects("-0", SKT_EBADPORT, WHY_RANGE, "-0");
+	assert_rejects("-65536", SKT_EBADPORT, WHY_RANGE, "-65536");
+	assert_rejects("-99999999999999999999", SKT_EBADPORT, WHY_RANGE,
+		       "-99999999999999999999");
+}
+
+/* ---- Service names, through the caller's lookup ---- */
+
+static const char WHY_SHAPE_NAMES[] =
+	"not a port, a range LO-HI, a service name or 'all'";
+
+/* A fixed table, so the test does not depend on /etc/services. */
+static int fake_lookup(const char *name, void *arg)
+{
+	int *calls = arg;
+	(*calls)++;
+	if (strcmp(name, "http") == 0)
+		return 80;
+	if (strcmp(name, "ssh") == 0)
+		return 22;
+	if (strcmp(name, "http-alt") == 0)
+		return 8080;
+	if (strcmp(name, "zero") == 0)
+		return 0;
+	return SKT_EAI_SERVICE;
+}
+
+static int parse_names_at_guard(const char *text, int *calls,
+				skt_portset_error *err)
+{
+	size_t len = strlen(text);
+	memcpy(g.end - len, text, len);
+	return skt_portset_parse_names(&set, g.end - len, len, fake_lookup,
+				       calls, err);
+}
+
+PORTSET_TEST(names_are_looked_up)
+{
+	int calls = 0;
+	skt_portset_error err = {0};
+	int rc = parse_names_at_guard("http, ssh,http-alt,443,1000-1001",
+				      &calls, &err);
+	cr_assert_eq(rc, 6, "got %d (%s)", rc, rc < 0 ? err.why : "");
+	cr_assert_eq(calls, 3);
+	cr_assert(skt_portset_has(&set, 80));
+	cr_assert(skt_portset_has(&set, 22));
+	cr_assert(skt_portset_has(&set, 8080));
+	cr_assert(skt_portset_has(&set, 443));
+	cr_assert(skt_portset_has(&set, 1001));
+}
+
+PORTSET_TEST(unknown_name_names_the_item)
+{
+	int calls = 0;
+	skt_portset_error err = {0};
+	skt_portset_add(&set, 7);
+	int rc = parse_names_at_guard("22,nosuch,80", &calls, &err);
+	cr_assert_eq(rc, SKT_EAI_SERVICE, "got %s", skt_errname(rc));
+	cr_assert_str_eq(err.why, "unknown service name");
+	cr_assert_eq(err.off, 3);
+	cr_assert_eq(err.len, 6);
+	cr_assert_eq(skt_portset_count(&set), 0);
+	rc = parse_names_at_guard("zero", &calls, &err);
+	cr_assert_eq(rc, SKT_EAI_SERVICE, "port 0 is no port: %s",
+		     skt_errname(rc));
+}
+
+PORTSET_TEST(name_shape_is_checked_before_the_lookup)
+{
+	static const char *const bad[] = {"ht tp", "http:80", "ssh!", "a/b",
+					  "8080-http", "http-", "\xff" "ab"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int calls = 0;
+		skt_portset_error err = {0};
+		int rc = parse_names_at_guard(bad[i], &calls, &err);
+		if (strcmp(bad[i], "http-") == 0) {
+			/* A name may hold dashes: looked up, and unknown. */
+			cr_assert_eq(rc, SKT_EAI_SERVICE);
+			continue;
+		}
+		cr_assert_eq(rc, SKT_EMALFORMED, "'%s': %s", bad[i],
+			     skt_errname(rc));
+		cr_assert_eq(calls, 0, "'%s' was looked up", bad[i]);
+		cr_assert_str_eq(err.why, WHY_SHAPE_NAMES, "'%s': %s", bad[i],
+				 err.why);
+	}
+	char longname[SKT_SERVICE_MAX + 2];
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	int calls = 0;
+	skt_portset_error err = {0};
+	cr_assert_eq(parse_names_at_guard(longname, &calls, &err),
+		     SKT_EMALFORMED);
+	cr_assert_eq(calls, 0);
+}
+
+PORTSET_TEST(without_a_lookup_names_are_malformed)
+{
+	cr_assert_eq(skt_portset_parse_names(&set, "http", 4, NULL, NULL,
+					     NULL), SKT_EMALFORMED);
+	assert_rejects("22,http,80", SKT_EMALFORMED, WHY_SHAPE, "http");
 }
 
 /* A NUL inside the given length is a byte like any other, and the parser

@@ -4,7 +4,8 @@
  * not of libsockit.
  *
  * echo.c: echo, upper, discard, chargen; tell.c: qotd, daytime, time;
- * chat.c: chat; hello.c: hello (HTTP).
+ * chat.c: chat; hello.c: hello (HTTP); exec.c: exec (a program per
+ * connection); broker.c: listen --broker's.
  */
 #ifndef SOCKIT_TOOLS_SERVICES_H
 #define SOCKIT_TOOLS_SERVICES_H
@@ -19,7 +20,9 @@
 
 extern const skt_service svc_echo, svc_discard, svc_chargen,
 	svc_qotd, svc_daytime, svc_time, svc_upper,
-	svc_chat, svc_hello;
+	svc_chat, svc_hello, svc_exec;
+/* Not in svc_all: `sockit listen -k --broker` runs it (broker.c). */
+extern const skt_service svc_broker;
 
 /* The service called name, or NULL. */
 const skt_service *svc_find(const char *name);

@@ -1,0 +1,134 @@
+/* cmds.h - each subcommand's options, and its parse-only entry point.
+ *
+ * Every cmd_<name>.c has one shape: cmd_<name>_parse() reads argv into
+ * the struct below and checks every conflict in one place (its static
+ * validate()), touching neither the network nor a file; run() then calls
+ * the library with the struct. The fuzzers (fuzz/cli_argv.c,
+ * fuzz/serve_argv.c, fuzz/bench_argv.c) call the parse entries directly.
+ *
+ * Each parse returns CLI_OK, or CLI_USAGE after one line on stderr, or
+ * CLI_FAIL when memory runs out. argv[0] is the command's name, as
+ * main() passes it; getopt may permute argv. After CLI_OK, what the parse
+ * allocated goes with cmd_<name>_free() (only check allocates).
+ */
+#ifndef SOCKIT_CLI_CMDS_H
+#define SOCKIT_CLI_CMDS_H
+
+#include "bench_report.h"
+#include "bridge.h"
+#include "cli.h"
+#include "tools/exec/spawn.h"
+#include "tools/serve/services.h"
+
+struct resolve_opts {
+	int family;
+	bool json;
+	const char *query; /* the first of the nqueries in queries */
+	char **queries;
+	int nqueries;
+};
+int cmd_resolve_parse(int argc, char **argv, struct resolve_opts *o);
+
+struct service_opts {
+	bool udp;
+	bool json;
+	const char *query;
+};
+int cmd_service_parse(int argc, char **argv, struct service_opts *o);
+
+struct hostname_opts {
+	bool fqdn;
+	bool json;
+};
+int cmd_hostname_parse(int argc, char **argv, struct hostname_opts *o);
+
+struct check_opts {
+	int family;
+	bool json;
+	bool verbose; /* -v: every address tried, on stderr */
+	int timeout_ms;
+	skt_endpoint ep; /* the host; HOST:PORT gives the first port */
+	const char *host;
+	int nports;
+	uint16_t *ports; /* as given, duplicates and order kept */
+};
+int cmd_check_parse(int argc, char **argv, struct check_opts *o);
+void cmd_check_free(struct check_opts *o);
+
+struct scan_opts {
+	int family;
+	bool json;
+	bool open_only;
+	skt_scan_opts so;
+	skt_endpoint ep;
+	const char *host;
+	const char *ports_text;
+	unsigned top_ports; /* --top-ports N instead of PORTS; 0: not given */
+	skt_portset ports;
+	skt_addrlist addrs; /* HOST's, after run resolves it; the first is
+			     * scanned */
+};
+int cmd_scan_parse(int argc, char **argv, struct scan_opts *o);
+
+struct connect_opts {
+	struct bridge b;
+	skt_endpoint ep;
+	char target[SKT_ADDRSTRLEN];
+	const char *source;	 /* -s ADDR */
+	const char *source_port; /* --source-port N */
+	skt_addr src;		 /* both, parsed */
+};
+int cmd_connect_parse(int argc, char **argv, struct connect_opts *o);
+
+struct listen_opts {
+	struct bridge b;
+	bool keep;     /* -k */
+	bool any_port; /* PORT 0: print the one the system chose */
+	skt_endpoint ep;
+	char target[SKT_ADDRSTRLEN];
+	const char *unix_path; /* --unix PATH */
+	cli_cidrs allow, deny;
+	bool broker;   /* --broker: clients to each other, on the server */
+	bool unlink;   /* --unlink: replace a stale socket file */
+};
+int cmd_listen_parse(int argc, char **argv, struct listen_opts *o);
+
+struct serve_opts {
+	skt_server_opts svc;
+	const char *name;
+	const char *file; /* --file */
+	bool tcp, udp;	  /* as given */
+	bool workers_given, queue_given, idle_given;
+	bool json;
+	cli_cidrs allow, deny;
+	svc_quotes quotes;
+	const char *sh_exec; /* exec: --sh-exec LINE */
+	char *sh_argv[4];    /* exec: /bin/sh -c LINE */
+	spawn_cmd cmd;       /* exec: what runs per connection */
+};
+int cmd_serve_parse(int argc, char **argv, struct serve_opts *o);
+
+#define BENCH_HEADERS_MAX 32
+#define BENCH_REQUEST_MAX 8192
+
+struct bench_cli {
+	bench_opts o;
+	skt_endpoint ep;
+	int family;
+	bool json, quiet, keepalive;
+	bool mode_set, size_set, duration_set;
+	int next; /* -1: the mode's default, 0: now, 1: poll */
+	const char *path;
+	const char *method, *body_file, *content_type;
+	char *body; /* read from body_file by run(), not by the parse */
+	size_t body_len;
+	char *whole; /* head and body, when there is a body */
+	const char *headers[BENCH_HEADERS_MAX];
+	size_t nheaders;
+	char host_header[SKT_HOST_MAX + 16];
+	char request[BENCH_REQUEST_MAX]; /* the head */
+	bench_target t;
+};
+int cmd_bench_parse(int argc, char **argv, struct bench_cli *b);
+
+#endif
