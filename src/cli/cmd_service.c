@@ -41,13 +41,19 @@ static int run(int argc, char **argv)
 			return cli_usage_error("service", "invalid port '%s'", q);
 	} else {
 		port = skt_service_port(q, type);
-		if (port < 0)
-			return cli_fail("service", q, port);
+		if (port < 0) {
+			fprintf(stderr, "sockit: service: %s: unknown service (not "
+				"a name in /etc/services for %s)\n", q, proto);
+			return CLI_FAIL;
+		}
 	}
 	char name[SKT_SERVICE_MAX + 1];
 	rc = skt_service_name((uint16_t)port, type, name, sizeof name);
-	if (rc < 0)
-		return cli_fail("service", q, rc);
+	if (rc < 0) {
+		fprintf(stderr, "sockit: service: %s: no name in /etc/services "
+			"for port %d/%s\n", q, port, proto);
+		return CLI_FAIL;
+	}
 	printf("%s %d/%s\n", name, port, proto);
 	return CLI_OK;
 }

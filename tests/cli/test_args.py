@@ -167,6 +167,44 @@ class Targets(unittest.TestCase):
                          usage_line("connect", "[::1"))
 
 
+class UnknownServices(unittest.TestCase):
+    """Issue 10 defect 12: one clear message, not getaddrinfo's
+    "Servname not supported for ai_socktype"."""
+
+    WANT = ("unknown service 'nosuchservice' (not a number or a name in "
+            "/etc/services for %s)")
+
+    def test_targets_say_unknown_service(self):
+        for cmd, args in (("connect", ["127.0.0.1", "nosuchservice"]),
+                          ("connect", ["127.0.0.1:nosuchservice"]),
+                          ("check", ["127.0.0.1", "nosuchservice"]),
+                          ("bench", ["127.0.0.1", "nosuchservice"]),
+                          ("listen", ["127.0.0.1", "nosuchservice"])):
+            self.assertEqual(usage_line(cmd, *args), self.WANT % "tcp", cmd)
+        self.assertEqual(usage_line("connect", "-u", "127.0.0.1", "nosuchservice"),
+                         self.WANT % "udp")
+
+    def test_service_lookup_says_what_is_missing(self):
+        for args, proto in ((["nosuchservice"], "tcp"),
+                            (["-u", "nosuchservice"], "udp")):
+            rc, out, err = run("service", *args)
+            self.assertEqual((rc, out), (1, ""))
+            self.assertEqual(err, "sockit: service: nosuchservice: unknown "
+                             "service (not a name in /etc/services for %s)\n"
+                             % proto)
+
+    def test_unnamed_port(self):
+        try:
+            socket.getservbyport(65535, "tcp")
+            self.skipTest("port 65535 has a name here")
+        except OSError:
+            pass
+        rc, out, err = run("service", "65535")
+        self.assertEqual((rc, out), (1, ""))
+        self.assertEqual(err, "sockit: service: 65535: no name in "
+                         "/etc/services for port 65535/tcp\n")
+
+
 class ServeHelp(unittest.TestCase):
     def test_table_comes_from_the_services(self):
         rc, out, _ = run("serve", "--help")
