@@ -32,6 +32,8 @@ static void print_help(FILE *out)
 	      "commands:\n", out);
 	for (size_t i = 0; cmds[i] != NULL; i++)
 		fprintf(out, "  %-10s %s\n", cmds[i]->name, cmds[i]->summary);
+	fprintf(out, "  %-10s %s\n", "help", "this list; 'sockit help CMD': CMD's "
+		"options");
 	fputs("\n'sockit help CMD' or 'sockit CMD --help' shows a command's "
 	      "options.\nExit status: 0 success, 1 failure, 2 usage error.\n",
 	      out);
@@ -39,7 +41,8 @@ static void print_help(FILE *out)
 
 static int help(int argc, char **argv)
 {
-	if (argc < 2) {
+	/* "help help" asks about help itself: the list it explains. */
+	if (argc < 2 || strcmp(argv[1], "help") == 0) {
 		print_help(stdout);
 		return CLI_OK;
 	}

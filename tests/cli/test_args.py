@@ -205,6 +205,30 @@ class UnknownServices(unittest.TestCase):
                          "/etc/services for port 65535/tcp\n")
 
 
+class Messages(unittest.TestCase):
+    """Issue 10 defect 15."""
+
+    def test_serve_without_service_hints_once_and_lists_them(self):
+        msg = usage_line("serve")
+        self.assertNotIn("sockit help", msg)
+        for name in SERVICES:
+            self.assertIn(name, msg)
+
+    def test_help_help_is_the_command_list(self):
+        rc, out, err = run("help", "help")
+        self.assertEqual((rc, err), (0, ""))
+        self.assertEqual(out, run("--help")[1])
+
+    def test_one_connection_is_singular(self):
+        with Serve("echo") as srv:
+            with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as c:
+                c.sendall(b"x")
+                self.assertEqual(c.recv(1), b"x")
+                rc, err = srv.stop()
+        self.assertEqual(rc, 0)
+        self.assertIn("SIGTERM: stopping; 1 connection open gets up to", err)
+
+
 class ServeHelp(unittest.TestCase):
     def test_table_comes_from_the_services(self):
         rc, out, _ = run("serve", "--help")
