@@ -41,6 +41,21 @@ static int parse_eof(struct bridge *b, const char *arg)
 				       "wait:SECS", arg);
 }
 
+/* --send TEXT with C escapes, decoded in place: argv is the process's to
+ * change, and the text only shrinks. */
+static int parse_send(struct bridge *b, char *arg)
+{
+	size_t bad;
+	long n = cli_unescape(arg, &bad);
+	if (n < 0)
+		return cli_usage_error(b->cmd, "--send: bad escape '%.4s' (known: "
+				       "\\n \\r \\t \\\\ \\0 \\xHH)",
+				       arg + bad);
+	b->send = arg;
+	b->send_len = (size_t)n;
+	return CLI_OK;
+}
+
 int bridge_option(struct bridge *b, int ch, char *arg)
 {
 	switch (ch) {
@@ -55,7 +70,7 @@ int bridge_option(struct bridge *b, int ch, char *arg)
 	case BRIDGE_OPT_UDP_WAIT:
 		return cli_opt_duration(b->cmd, "--udp-wait", arg, 1000, 0,
 					DAY_MS, &b->udp_wait_ms);
-	case BRIDGE_OPT_SEND: b->send = arg; return CLI_OK;
+	case BRIDGE_OPT_SEND: return parse_send(b, arg);
 	case BRIDGE_OPT_CRLF: b->crlf = true; return CLI_OK;
 	default:
 		return -1;
@@ -103,7 +118,7 @@ void bridge_relay_opts(const struct bridge *b, int udp_wait_ms,
 	}
 	if (b->send != NULL) {
 		ro->data = b->send;
-		ro->data_len = strlen(b->send);
+		ro->data_len = b->send_len;
 	}
 }
 

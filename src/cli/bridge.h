@@ -41,7 +41,8 @@ struct bridge {
 	int eof_wait_ms;  /* --eof=wait:SECS */
 	bool eof_given;
 	int udp_wait_ms;  /* --udp-wait; -1 when not given */
-	const char *send; /* --send TEXT */
+	const char *send; /* --send TEXT, escapes decoded */
+	size_t send_len;  /* it may hold NUL bytes (\0) */
 };
 
 void bridge_init(struct bridge *b, const char *cmd);

@@ -186,7 +186,8 @@ const cli_cmd cli_cmd_connect = {
 		"                     sending, exit when the peer closes), close,\n"
 		"                     or wait:SECS (half, then at most SECS)\n"
 		"  --udp-wait SECS    -u: wait for replies after stdin ends (1)\n"
-		"  --send TEXT        send TEXT instead of reading stdin\n"
+		"  --send TEXT        send TEXT instead of reading stdin; C escapes:\n"
+		"                     \\n \\r \\t \\\\ \\0 \\xHH\n"
 		"  --crlf             send LF as CRLF\n",
 	.run = run,
 };

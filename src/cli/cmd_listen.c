@@ -253,6 +253,7 @@ const cli_cmd cli_cmd_listen = {
 		"                     or wait:SECS, as for connect\n"
 		"  --udp-wait SECS    -u: exit SECS after stdin ends\n"
 		"  --send TEXT        send TEXT to each client instead of stdin\n"
+		"                     (C escapes: \\n \\r \\t \\\\ \\0 \\xHH)\n"
 		"  --crlf             send LF as CRLF\n",
 	.run = run,
 };
