@@ -1,8 +1,11 @@
 /* main.c - `sockit CMD ...`: find the subcommand and run it. */
 #include "cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The command table: each cmd_<name>.c defines its own entry. */
 static const cli_cmd *const cmds[] = {
@@ -53,8 +56,30 @@ static int help(int argc, char **argv)
 	return CLI_OK;
 }
 
+/* A process started with fd 0, 1 or 2 closed (`sockit connect H P <&-`)
+ * would get its first socket there: connect would relay the socket into
+ * itself, a message would go to the peer. Put /dev/null in each hole, in
+ * order, so open() fills the lowest one (as OpenBSD's and glibc's setuid
+ * start-up does). Returns false when one cannot be filled. */
+static bool fill_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		int nfd = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+		if (nfd != fd) {
+			if (nfd >= 0)
+				close(nfd);
+			return false;
+		}
+	}
+	return true;
+}
+
 int main(int argc, char **argv)
 {
+	if (!fill_std_fds())
+		return CLI_FAIL; /* nowhere safe to say why */
 	/* The library never raises SIGPIPE (MSG_NOSIGNAL), but stdout may be a
 	 * pipe whose reader left: report EPIPE instead of dying silently. */
 	signal(SIGPIPE, SIG_IGN);

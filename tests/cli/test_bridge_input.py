@@ -1,11 +1,13 @@
 """test_bridge_input.py - what connect sends and reads: --send's C
 escapes, tested with the man page's own example as written, against a
-python3 server that records the bytes."""
+python3 server that records the bytes; standard fds that start closed."""
 import os
 import re
+import subprocess
 import unittest
 
 from bridgetest import TIMEOUT, Server, recv_all, sockit
+from clitest import SOCKIT
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MAN = os.path.join(HERE, "..", "..", "docs", "sockit.1")
@@ -57,6 +59,35 @@ class SendEscapes(unittest.TestCase):
             self.assertEqual((rc, out), (2, b""), bad)
             self.assertEqual(err.count("\n"), 1, err)
             self.assertIn("--send: bad escape", err)
+
+
+class ClosedStdin(unittest.TestCase):
+    """Issue 10 defect 3: with fd 0 closed, the socket must not become
+    standard input (sockit would relay its socket into itself)."""
+
+    def test_connect_with_stdin_closed(self):
+        srv = Server(lambda conn: (conn.sendall(b"ping\n"), recv_all(conn))[1])
+        try:
+            p = subprocess.run([SOCKIT, "connect", "127.0.0.1", str(srv.port)],
+                               stdin=subprocess.DEVNULL, capture_output=True,
+                               timeout=TIMEOUT, preexec_fn=lambda: os.close(0))
+        except subprocess.TimeoutExpired:
+            self.fail("sockit relayed its own socket into itself (no end)")
+        got = srv.finish()
+        self.assertEqual(got, b"", "sockit sent back what it received")
+        self.assertEqual((p.returncode, p.stdout), (0, b"ping\n"), p.stderr)
+
+    def test_closed_stdout_and_stderr_are_not_sockets(self):
+        # With fds 1 and 2 closed, neither the peer's data nor a message
+        # may be written to the socket (stdout would be the socket).
+        srv = Server(lambda conn: (conn.sendall(b"ping\n"), recv_all(conn))[1])
+        p = subprocess.run([SOCKIT, "connect", "--send", "x", "127.0.0.1",
+                            str(srv.port)], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           timeout=TIMEOUT,
+                           preexec_fn=lambda: (os.close(1), os.close(2)))
+        self.assertEqual(srv.finish(), b"x")
+        self.assertEqual(p.returncode, 0)
 
 
 if __name__ == "__main__":
