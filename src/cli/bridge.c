@@ -79,8 +79,9 @@ int bridge_option(struct bridge *b, int ch, char *arg)
 
 int bridge_check(const struct bridge *b, bool unix_target)
 {
-	if (b->v4 && b->v6)
-		return cli_usage_error(b->cmd, "-4 and -6 conflict");
+	int family;
+	if (cli_family(b->cmd, b->v4, b->v6, &family) != CLI_OK)
+		return CLI_USAGE;
 	if (unix_target && b->udp)
 		return cli_usage_error(b->cmd, "-u and a Unix socket conflict");
 	if (unix_target && (b->v4 || b->v6))

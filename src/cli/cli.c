@@ -68,6 +68,14 @@ unsigned cli_workers(unsigned asked)
 	return n < CLI_WORKERS_MAX ? n : CLI_WORKERS_MAX;
 }
 
+int cli_family(const char *cmd, bool v4, bool v6, int *family)
+{
+	if (v4 && v6)
+		return cli_usage_error(cmd, "-4 and -6 conflict");
+	*family = v4 ? AF_INET : v6 ? AF_INET6 : AF_UNSPEC;
+	return CLI_OK;
+}
+
 int cli_unknown_service(const char *cmd, const char *name, int socktype)
 {
 	return cli_usage_error(cmd,

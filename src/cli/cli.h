@@ -96,6 +96,10 @@ unsigned cli_workers(unsigned asked);
  * with *bad at the offset of the bad escape. */
 long cli_unescape(char *s, size_t *bad);
 
+/* AF_INET for -4, AF_INET6 for -6, AF_UNSPEC for neither; both is a
+ * usage error ("-4 and -6 conflict"). */
+int cli_family(const char *cmd, bool v4, bool v6, int *family);
+
 /* ---- Addresses ---- */
 
 /* A port for socktype (SOCK_STREAM, SOCK_DGRAM): a number, 1-65535 (0
