@@ -77,11 +77,13 @@ static const char *cluster_of(const cli_args *a, int c)
 /* "'-x'", or "'-x' (in '-4x')" inside a cluster. */
 static void short_name(const cli_args *a, int c, char *buf, size_t cap)
 {
+	/* glibc stores the character as a char: above 0x7f it is negative. */
+	unsigned char uc = (unsigned char)c;
 	char name[8];
-	if (isprint(c))
-		snprintf(name, sizeof(name), "-%c", c);
+	if (isprint(uc))
+		snprintf(name, sizeof(name), "-%c", uc);
 	else
-		snprintf(name, sizeof(name), "-\\x%02x", (unsigned)c & 0xff);
+		snprintf(name, sizeof(name), "-\\x%02x", (unsigned)uc);
 	const char *el = cluster_of(a, c);
 	if (el != NULL && strlen(el) > 2)
 		snprintf(buf, cap, "'%s' (in '%.*s')", name, 64, el);
