@@ -162,6 +162,11 @@ static int parse_url(const char *url, skt_endpoint *ep, struct bench_cli *b)
 	if (rc < 0)
 		return cli_usage_error("bench", "'%s': %s", url,
 				       skt_strerror(rc));
+	uint16_t port;
+	if (skt_port_parse(ep->service, 0) < 0 &&
+	    (rc = cli_opt_port("bench", "port", ep->service, SOCK_STREAM, 0,
+			       &port)) != CLI_OK)
+		return rc;
 	memcpy(b->host_header, text, hostport + 1);
 	if (b->path == NULL && rest[hostport] != '\0') {
 		if (!path_ok(rest + hostport))

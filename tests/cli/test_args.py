@@ -179,6 +179,7 @@ class UnknownServices(unittest.TestCase):
                           ("connect", ["127.0.0.1:nosuchservice"]),
                           ("check", ["127.0.0.1", "nosuchservice"]),
                           ("bench", ["127.0.0.1", "nosuchservice"]),
+                          ("bench", ["http://127.0.0.1:nosuchservice/"]),
                           ("listen", ["127.0.0.1", "nosuchservice"])):
             self.assertEqual(usage_line(cmd, *args), self.WANT % "tcp", cmd)
         self.assertEqual(usage_line("connect", "-u", "127.0.0.1", "nosuchservice"),
