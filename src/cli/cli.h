@@ -13,7 +13,9 @@
 
 #include "sockit/sockit.h"
 
-enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+/* Exit statuses; CLI_HELP is none: a parse that met -h or --help returns
+ * it, and main() prints the command's usage and exits CLI_OK. */
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_HELP = 3 };
 
 typedef struct cli_cmd {
 	const char *name;
@@ -37,7 +39,7 @@ const cli_cmd *cli_find(const char *name);
 
 /* ---- Options: one getopt loop, one way to name a bad option ---- */
 
-enum { CLI_ARGS_END = -1, CLI_ARGS_BAD = -2 };
+enum { CLI_ARGS_END = -1, CLI_ARGS_BAD = -2, CLI_ARGS_HELP = -3 };
 
 typedef struct cli_args {
 	const char *cmd;
@@ -57,11 +59,15 @@ void cli_args_init(cli_args *a, const char *cmd, int argc, char **argv,
 		   const char *shortopts, const struct option *longopts);
 /* The next option: its short character or long value (a->arg holds its
  * value), CLI_ARGS_END when options end (operands are argv[a->next] to
- * argv[argc - 1]), or CLI_ARGS_BAD after one usage line that names the
- * option as the user wrote it: '-x' inside a cluster ("-4x" names -x),
- * '--name' without its "=value", a missing value, a value given to an
- * option that takes none. */
+ * argv[argc - 1]), CLI_ARGS_HELP for -h or --help (every command takes
+ * them; as an option's value, "-h" is only a value), or CLI_ARGS_BAD
+ * after one usage line that names the option as the user wrote it: '-x'
+ * inside a cluster ("-4x" names -x), '--name' without its "=value", a
+ * missing value, a value given to an option that takes none. */
 int cli_args_next(cli_args *a);
+/* What a parse returns for the value that ended its option loop:
+ * CLI_OK, CLI_USAGE or CLI_HELP. */
+int cli_args_status(int ch);
 
 /* ---- Values: each prints one usage line naming opt and returns
  * CLI_USAGE, or stores the value and returns CLI_OK ---- */

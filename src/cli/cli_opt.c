@@ -19,7 +19,7 @@ void cli_args_init(cli_args *a, const char *cmd, int argc, char **argv,
 			.next = argc};
 	/* ':' first: getopt tells a missing value (':') from an unknown
 	 * option ('?'), and prints nothing itself. */
-	snprintf(a->shortopts, sizeof(a->shortopts), ":%s", shortopts);
+	snprintf(a->shortopts, sizeof(a->shortopts), ":%sh", shortopts);
 	opterr = 0;
 	/* 0, not 1: glibc then also forgets the rest of a cluster and the
 	 * permutation bounds a previous parse left behind. */
@@ -131,10 +131,22 @@ int cli_args_next(cli_args *a)
 	a->next = optind;
 	if (ch == -1)
 		return CLI_ARGS_END;
+	const char *el =
+	    optind >= 1 && optind - 1 < a->argc ? a->argv[optind - 1] : NULL;
+	if (ch == 'h' || (ch == '?' && optopt == 0 && el != NULL &&
+			  strcmp(el, "--help") == 0))
+		return CLI_ARGS_HELP;
 	if (ch != '?' && ch != ':')
 		return ch;
 	option_error(a, ch);
 	return CLI_ARGS_BAD;
+}
+
+int cli_args_status(int ch)
+{
+	return ch == CLI_ARGS_HELP  ? CLI_HELP
+	       : ch == CLI_ARGS_BAD ? CLI_USAGE
+				    : CLI_OK;
 }
 
 /* ---- Numbers, durations, sizes ---- */

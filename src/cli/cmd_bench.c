@@ -143,7 +143,7 @@ static int parse_options(cli_args *a, struct bench_cli *b)
 		default: rc = parse_value(ch, a->arg, b); break;
 		}
 	}
-	return rc != CLI_OK || ch == CLI_ARGS_BAD ? CLI_USAGE : CLI_OK;
+	return rc != CLI_OK ? CLI_USAGE : cli_args_status(ch);
 }
 
 /* http://HOST[:PORT][/PATH] into an endpoint and a path. */

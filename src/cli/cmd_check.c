@@ -29,7 +29,7 @@ static int parse_opts(cli_args *a, struct check_opts *o)
 					      86400000, &o->timeout_ms);
 		}
 	}
-	return rc != CLI_OK || ch == CLI_ARGS_BAD ? CLI_USAGE : CLI_OK;
+	return rc != CLI_OK ? CLI_USAGE : cli_args_status(ch);
 }
 
 /* Every conflict, in one place. */

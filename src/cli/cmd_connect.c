@@ -71,8 +71,8 @@ int cmd_connect_parse(int argc, char **argv, struct connect_opts *o)
 		else if (rc != CLI_OK)
 			return rc;
 	}
-	if (ch == CLI_ARGS_BAD)
-		return CLI_USAGE;
+	if (ch != CLI_ARGS_END)
+		return cli_args_status(ch);
 	int rc = cli_parse_target("connect", argc - a.next, argv + a.next, 0,
 				  o->b.udp ? SOCK_DGRAM : SOCK_STREAM, &o->ep);
 	if (rc != CLI_OK)

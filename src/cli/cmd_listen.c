@@ -81,8 +81,10 @@ int cmd_listen_parse(int argc, char **argv, struct listen_opts *o)
 								  : &o->deny,
 					  a.arg);
 	}
-	if (rc != CLI_OK || ch == CLI_ARGS_BAD)
+	if (rc != CLI_OK)
 		return CLI_USAGE;
+	if (ch != CLI_ARGS_END)
+		return cli_args_status(ch);
 	rc = parse_where(o, argc - a.next, argv + a.next);
 	if (rc != CLI_OK)
 		return rc;

@@ -27,8 +27,8 @@ int cmd_resolve_parse(int argc, char **argv, struct resolve_opts *o)
 		default: o->json = true; break; /* 'j' */
 		}
 	}
-	if (ch == CLI_ARGS_BAD)
-		return CLI_USAGE;
+	if (ch != CLI_ARGS_END)
+		return cli_args_status(ch);
 	if (argc - a.next != 1)
 		return cli_usage_error("resolve", "expected one NAME or ADDRESS");
 	o->query = argv[a.next];

@@ -131,8 +131,10 @@ int cmd_scan_parse(int argc, char **argv, struct scan_opts *o)
 		default: rc = parse_value(ch, a.arg, o); break;
 		}
 	}
-	if (rc != CLI_OK || ch == CLI_ARGS_BAD)
+	if (rc != CLI_OK)
 		return CLI_USAGE;
+	if (ch != CLI_ARGS_END)
+		return cli_args_status(ch);
 	if ((rc = validate(o)) != CLI_OK)
 		return rc;
 	char host[SKT_HOST_MAX + 3]; /* HOST of HOST:PORTS, until ep holds it */

@@ -173,8 +173,10 @@ int cmd_serve_parse(int argc, char **argv, struct serve_opts *o)
 	int ch = 0, rc = CLI_OK;
 	while (rc == CLI_OK && (ch = cli_args_next(&a)) >= 0)
 		rc = option(o, ch, a.arg);
-	if (rc != CLI_OK || ch == CLI_ARGS_BAD)
+	if (rc != CLI_OK)
 		return CLI_USAGE;
+	if (ch != CLI_ARGS_END)
+		return cli_args_status(ch);
 	if (argc - a.next != 1)
 		return no_service(argc - a.next);
 	o->name = argv[a.next];

@@ -16,8 +16,8 @@ int cmd_service_parse(int argc, char **argv, struct service_opts *o)
 	int ch;
 	while ((ch = cli_args_next(&a)) >= 0)
 		o->udp = true; /* 'u' */
-	if (ch == CLI_ARGS_BAD)
-		return CLI_USAGE;
+	if (ch != CLI_ARGS_END)
+		return cli_args_status(ch);
 	if (argc - a.next != 1)
 		return cli_usage_error("service", "expected one NAME or PORT");
 	o->query = argv[a.next];

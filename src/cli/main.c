@@ -105,13 +105,12 @@ int main(int argc, char **argv)
 			name);
 		return CLI_USAGE;
 	}
-	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			break;
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			cli_print_usage(c, stdout);
-			return CLI_OK;
-		}
+	/* -h and --help are options like the others (cli_args_next): as
+	 * the value of one ("--send -h"), they are only text. */
+	int rc = c->run(argc - 1, argv + 1);
+	if (rc == CLI_HELP) {
+		cli_print_usage(c, stdout);
+		return CLI_OK;
 	}
-	return c->run(argc - 1, argv + 1);
+	return rc;
 }

@@ -230,6 +230,23 @@ class Messages(unittest.TestCase):
         self.assertIn("SIGTERM: stopping; 1 connection open gets up to", err)
 
 
+class Help(unittest.TestCase):
+    """-h and --help are options like the others: an option's value that
+    reads "-h" is only a value (main() used to scan all of argv)."""
+
+    def test_dash_h_as_a_value_is_sent(self):
+        from bridgetest import Server, recv_all, sockit
+        srv = Server(recv_all)
+        rc, out, err = sockit("connect", "--send", "-h", "127.0.0.1", str(srv.port))
+        self.assertEqual(srv.finish(), b"-h")
+        self.assertEqual((rc, out, err), (0, b"", ""))
+
+    def test_help_anywhere_among_options(self):
+        want = run("help", "scan")[1]
+        for args in (["--help"], ["-h"], ["127.0.0.1", "--help"], ["-4h"]):
+            self.assertEqual(run("scan", *args), (0, want, ""), args)
+
+
 class ServeHelp(unittest.TestCase):
     def test_table_comes_from_the_services(self):
         rc, out, _ = run("serve", "--help")
