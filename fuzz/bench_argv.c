@@ -7,8 +7,8 @@
  *
  * Input: up to 16 arguments separated by NUL bytes.
  *
- * Properties: the parse ends in CLI_OK or CLI_USAGE; no crash, over-read
- * or leak; an accepted parse has its counts within the documented
+ * Properties: the parse ends in CLI_OK, CLI_USAGE or CLI_HELP; no crash,
+ * over-read or leak; an accepted parse has its counts within the documented
  * bounds, and for HTTP a request that is one well-formed head: a request
  * line, CRLF line ends only (no header injection through --header or
  * --path), ending in the one empty line.
@@ -67,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_argv a;
 	fuzz_argv_make(&a, &in, "bench");
 	int rc = cmd_bench_parse(a.argc, a.argv, &b);
-	FUZZ_CHECK(rc == CLI_OK || rc == CLI_USAGE);
+	FUZZ_CHECK(rc == CLI_OK || rc == CLI_USAGE || rc == CLI_HELP);
 	if (rc == CLI_OK)
 		check_accepted(&b);
 	fuzz_argv_free(&a);

@@ -5,10 +5,11 @@
  *
  * Input: up to 16 arguments separated by NUL bytes.
  *
- * Properties: the parse ends in CLI_OK or CLI_USAGE; no crash, over-read
- * or leak; an accepted parse names a known service, has at least one
- * listen address with a numeric port, one to CLI_WORKERS_MAX workers (one
- * for a service that runs on one loop), and --file only for qotd.
+ * Properties: the parse ends in CLI_OK, CLI_USAGE or CLI_HELP; no crash,
+ * over-read or leak; an accepted parse names a known service, has at
+ * least one listen address with a numeric port, one to CLI_WORKERS_MAX
+ * workers (one for a service that runs on one loop), and --file only for
+ * qotd.
  */
 #include "fuzz.h"
 
@@ -45,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_argv a;
 	fuzz_argv_make(&a, &in, "serve");
 	int rc = cmd_serve_parse(a.argc, a.argv, &o);
-	FUZZ_CHECK(rc == CLI_OK || rc == CLI_USAGE);
+	FUZZ_CHECK(rc == CLI_OK || rc == CLI_USAGE || rc == CLI_HELP);
 	if (rc == CLI_OK)
 		check_accepted(&o);
 	fuzz_argv_free(&a);

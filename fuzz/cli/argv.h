@@ -26,6 +26,7 @@ void fuzz_argv_free(fuzz_argv *a);
 
 /* Whether a parse returned one of its documented values. */
 #define FUZZ_PARSE_RC_OK(rc)                                                   \
-	((rc) == CLI_OK || (rc) == CLI_USAGE || (rc) == CLI_FAIL)
+	((rc) == CLI_OK || (rc) == CLI_USAGE || (rc) == CLI_FAIL ||            \
+	 (rc) == CLI_HELP)
 
 #endif

@@ -79,6 +79,21 @@ static int parse_exec(struct bridge *b, const char *arg, bool sh)
 	return CLI_OK;
 }
 
+/* --send TEXT with C escapes, decoded in place: argv is the process's to
+ * change, and the text only shrinks. */
+static int parse_send(struct bridge *b, char *arg)
+{
+	size_t bad;
+	long n = cli_unescape(arg, &bad);
+	if (n < 0)
+		return cli_usage_error(b->cmd, "--send: bad escape '%.4s' (known: "
+				       "\\n \\r \\t \\\\ \\0 \\xHH)",
+				       arg + bad);
+	b->send = arg;
+	b->send_len = (size_t)n;
+	return CLI_OK;
+}
+
 int bridge_option(struct bridge *b, int ch, char *arg)
 {
 	switch (ch) {
@@ -93,7 +108,7 @@ int bridge_option(struct bridge *b, int ch, char *arg)
 	case BRIDGE_OPT_UDP_WAIT:
 		return cli_opt_duration(b->cmd, "--udp-wait", arg, 1000, 0,
 					DAY_MS, &b->udp_wait_ms);
-	case BRIDGE_OPT_SEND: b->send = arg; return CLI_OK;
+	case BRIDGE_OPT_SEND: return parse_send(b, arg);
 	case BRIDGE_OPT_CRLF: b->crlf = true; return CLI_OK;
 	case BRIDGE_OPT_EXEC: return parse_exec(b, arg, false);
 	case BRIDGE_OPT_SH_EXEC: return parse_exec(b, arg, true);
@@ -119,8 +134,9 @@ static int exec_check(const struct bridge *b)
 
 int bridge_check(const struct bridge *b, bool unix_target)
 {
-	if (b->v4 && b->v6)
-		return cli_usage_error(b->cmd, "-4 and -6 conflict");
+	int family;
+	if (cli_family(b->cmd, b->v4, b->v6, &family) != CLI_OK)
+		return CLI_USAGE;
 	if (unix_target && b->udp)
 		return cli_usage_error(b->cmd, "-u and a Unix socket conflict");
 	if (unix_target && (b->v4 || b->v6))
@@ -158,7 +174,7 @@ void bridge_relay_opts(const struct bridge *b, int udp_wait_ms,
 	}
 	if (b->send != NULL) {
 		ro->data = b->send;
-		ro->data_len = strlen(b->send);
+		ro->data_len = b->send_len;
 	}
 }
 

@@ -50,7 +50,8 @@ struct bridge {
 	int eof_wait_ms;  /* --eof=wait:SECS */
 	bool eof_given;
 	int udp_wait_ms;  /* --udp-wait; -1 when not given */
-	const char *send; /* --send TEXT */
+	const char *send; /* --send TEXT, escapes decoded */
+	size_t send_len;  /* it may hold NUL bytes (\0) */
 	/* --exec 'CMD ARGS' (split at blanks, no shell) or --sh-exec LINE
 	 * (/bin/sh -c LINE): exec.argv is NULL when neither is given. */
 	const char *exec_text;

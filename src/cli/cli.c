@@ -21,18 +21,25 @@ void cli_print_usage(const cli_cmd *c, FILE *out)
 
 int cli_fail(const char *cmd, const char *what, int err)
 {
+	return cli_fail_why(cmd, what, err, NULL);
+}
+
+int cli_fail_why(const char *cmd, const char *what, int err, const char *why)
+{
+	if (why == NULL)
+		why = skt_strerror(err);
 	FILE *jf = cli_json_error_stream();
 	if (jf != NULL) {
 		cli_json j;
 		cli_json_begin(&j, jf, "error");
 		cli_json_text(&j, "command", cmd);
-		cli_json_error(&j, "error", err, what);
+		cli_json_error_why(&j, "error", err, what, why);
 		cli_json_end(&j);
 		/* A log on stderr goes there line by line, at once. */
 		if (jf == stderr)
 			return CLI_FAIL;
 	}
-	fprintf(stderr, "sockit: %s: %s: %s\n", cmd, what, skt_strerror(err));
+	fprintf(stderr, "sockit: %s: %s: %s\n", cmd, what, why);
 	return CLI_FAIL;
 }
 
@@ -128,6 +135,14 @@ unsigned cli_workers(unsigned asked)
 	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
 		n = (unsigned)CPU_COUNT(&set);
 	return n < CLI_WORKERS_MAX ? n : CLI_WORKERS_MAX;
+}
+
+int cli_family(const char *cmd, bool v4, bool v6, int *family)
+{
+	if (v4 && v6)
+		return cli_usage_error(cmd, "-4 and -6 conflict");
+	*family = v4 ? AF_INET : v6 ? AF_INET6 : AF_UNSPEC;
+	return CLI_OK;
 }
 
 int cli_unknown_service(const char *cmd, const char *name, int socktype)

@@ -13,7 +13,9 @@
 
 #include "sockit/sockit.h"
 
-enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+/* Exit statuses; CLI_HELP is none: a parse that met -h or --help returns
+ * it, and main() prints the command's usage and exits CLI_OK. */
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_HELP = 3 };
 
 typedef struct cli_cmd {
 	const char *name;
@@ -27,6 +29,8 @@ typedef struct cli_cmd {
 
 /* "sockit: CMD: what: why" on stderr; returns CLI_FAIL. */
 int cli_fail(const char *cmd, const char *what, int err);
+/* The same with why in words instead of skt_strerror(err)'s (NULL: that). */
+int cli_fail_why(const char *cmd, const char *what, int err, const char *why);
 /* "sockit: CMD: message" plus a hint to --help on stderr; returns
  * CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
@@ -48,7 +52,7 @@ const cli_cmd *cli_find(const char *name);
 
 /* ---- Options: one getopt loop, one way to name a bad option ---- */
 
-enum { CLI_ARGS_END = -1, CLI_ARGS_BAD = -2 };
+enum { CLI_ARGS_END = -1, CLI_ARGS_BAD = -2, CLI_ARGS_HELP = -3 };
 
 typedef struct cli_args {
 	const char *cmd;
@@ -68,11 +72,15 @@ void cli_args_init(cli_args *a, const char *cmd, int argc, char **argv,
 		   const char *shortopts, const struct option *longopts);
 /* The next option: its short character or long value (a->arg holds its
  * value), CLI_ARGS_END when options end (operands are argv[a->next] to
- * argv[argc - 1]), or CLI_ARGS_BAD after one usage line that names the
- * option as the user wrote it: '-x' inside a cluster ("-4x" names -x),
- * '--name' without its "=value", a missing value, a value given to an
- * option that takes none. */
+ * argv[argc - 1]), CLI_ARGS_HELP for -h or --help (every command takes
+ * them; as an option's value, "-h" is only a value), or CLI_ARGS_BAD
+ * after one usage line that names the option as the user wrote it: '-x'
+ * inside a cluster ("-4x" names -x), '--name' without its "=value", a
+ * missing value, a value given to an option that takes none. */
 int cli_args_next(cli_args *a);
+/* What a parse returns for the value that ended its option loop:
+ * CLI_OK, CLI_USAGE or CLI_HELP. */
+int cli_args_status(int ch);
 
 /* ---- Values: each prints one usage line naming opt and returns
  * CLI_USAGE, or stores the value and returns CLI_OK ---- */
@@ -106,6 +114,10 @@ unsigned cli_workers(unsigned asked);
  * hex digits). Returns the decoded length (it may hold NUL bytes), or -1
  * with *bad at the offset of the bad escape. */
 long cli_unescape(char *s, size_t *bad);
+
+/* AF_INET for -4, AF_INET6 for -6, AF_UNSPEC for neither; both is a
+ * usage error ("-4 and -6 conflict"). */
+int cli_family(const char *cmd, bool v4, bool v6, int *family);
 
 /* ---- Addresses ---- */
 

@@ -19,7 +19,7 @@ void cli_args_init(cli_args *a, const char *cmd, int argc, char **argv,
 			.next = argc};
 	/* ':' first: getopt tells a missing value (':') from an unknown
 	 * option ('?'), and prints nothing itself. */
-	snprintf(a->shortopts, sizeof(a->shortopts), ":%s", shortopts);
+	snprintf(a->shortopts, sizeof(a->shortopts), ":%sh", shortopts);
 	opterr = 0;
 	/* 0, not 1: glibc then also forgets the rest of a cluster and the
 	 * permutation bounds a previous parse left behind. */
@@ -77,11 +77,13 @@ static const char *cluster_of(const cli_args *a, int c)
 /* "'-x'", or "'-x' (in '-4x')" inside a cluster. */
 static void short_name(const cli_args *a, int c, char *buf, size_t cap)
 {
+	/* glibc stores the character as a char: above 0x7f it is negative. */
+	unsigned char uc = (unsigned char)c;
 	char name[8];
-	if (isprint(c))
-		snprintf(name, sizeof(name), "-%c", c);
+	if (isprint(uc))
+		snprintf(name, sizeof(name), "-%c", uc);
 	else
-		snprintf(name, sizeof(name), "-\\x%02x", (unsigned)c & 0xff);
+		snprintf(name, sizeof(name), "-\\x%02x", (unsigned)uc);
 	const char *el = cluster_of(a, c);
 	if (el != NULL && strlen(el) > 2)
 		snprintf(buf, cap, "'%s' (in '%.*s')", name, 64, el);
@@ -129,10 +131,22 @@ int cli_args_next(cli_args *a)
 	a->next = optind;
 	if (ch == -1)
 		return CLI_ARGS_END;
+	const char *el =
+	    optind >= 1 && optind - 1 < a->argc ? a->argv[optind - 1] : NULL;
+	if (ch == 'h' || (ch == '?' && optopt == 0 && el != NULL &&
+			  strcmp(el, "--help") == 0))
+		return CLI_ARGS_HELP;
 	if (ch != '?' && ch != ':')
 		return ch;
 	option_error(a, ch);
 	return CLI_ARGS_BAD;
+}
+
+int cli_args_status(int ch)
+{
+	return ch == CLI_ARGS_HELP  ? CLI_HELP
+	       : ch == CLI_ARGS_BAD ? CLI_USAGE
+				    : CLI_OK;
 }
 
 /* ---- Numbers, durations, sizes ---- */

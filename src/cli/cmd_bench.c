@@ -160,12 +160,11 @@ static int parse_value(int ch, const char *arg, struct bench_cli *b)
 
 static int parse_options(cli_args *a, struct bench_cli *b)
 {
-	bool v4 = false, v6 = false;
 	int ch = 0, rc = CLI_OK;
 	while (rc == CLI_OK && (ch = cli_args_next(a)) >= 0) {
 		switch (ch) {
-		case '4': v4 = true; break;
-		case '6': v6 = true; break;
+		case '4': b->v4 = true; break;
+		case '6': b->v6 = true; break;
 		case 'u': b->o.udp = true; break;
 		case 'K': b->keepalive = false; break;
 		case 'j': b->json = true; break;
@@ -173,12 +172,7 @@ static int parse_options(cli_args *a, struct bench_cli *b)
 		default: rc = parse_value(ch, a->arg, b); break;
 		}
 	}
-	if (rc != CLI_OK || ch == CLI_ARGS_BAD)
-		return CLI_USAGE;
-	if (v4 && v6)
-		return cli_usage_error("bench", "-4 and -6 conflict");
-	b->family = v4 ? AF_INET : v6 ? AF_INET6 : AF_UNSPEC;
-	return CLI_OK;
+	return rc != CLI_OK ? CLI_USAGE : cli_args_status(ch);
 }
 
 /* http://HOST[:PORT][/PATH] into an endpoint and a path. */
@@ -197,6 +191,11 @@ static int parse_url(const char *url, skt_endpoint *ep, struct bench_cli *b)
 	if (rc < 0)
 		return cli_usage_error("bench", "'%s': %s", url,
 				       skt_strerror(rc));
+	uint16_t port;
+	if (skt_port_parse(ep->service, 0) < 0 &&
+	    (rc = cli_opt_port("bench", "port", ep->service, SOCK_STREAM, 0,
+			       &port)) != CLI_OK)
+		return rc;
 	memcpy(b->host_header, text, hostport + 1);
 	if (b->path == NULL && rest[hostport] != '\0') {
 		if (!path_ok(rest + hostport))
@@ -296,11 +295,14 @@ static int build_request(struct bench_cli *b)
 	return CLI_OK;
 }
 
-/* Conflicts and defaults that depend on more than one option. */
-static int settle(struct bench_cli *b)
+/* Every conflict, and the defaults that depend on more than one option,
+ * in one place. */
+static int validate(struct bench_cli *b)
 {
 	bench_opts *o = &b->o;
 	bool http = o->mode == BENCH_HTTP;
+	if (cli_family("bench", b->v4, b->v6, &b->family) != CLI_OK)
+		return CLI_USAGE;
 	if (o->udp && o->mode != BENCH_ECHO)
 		return cli_usage_error("bench", "--udp is for --mode echo");
 	if (!http && (b->path != NULL || b->nheaders > 0 || !b->keepalive ||
@@ -401,7 +403,7 @@ int cmd_bench_parse(int argc, char **argv, struct bench_cli *b)
 			snprintf(b->host_header, sizeof(b->host_header),
 				 "localhost");
 	}
-	return rc != CLI_OK ? rc : settle(b);
+	return rc != CLI_OK ? rc : validate(b);
 }
 
 /* The name's addresses other than the one used, and why (the attempt's

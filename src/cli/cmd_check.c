@@ -16,33 +16,33 @@
 
 static int parse_opts(cli_args *a, struct check_opts *o)
 {
-	bool v4 = false, v6 = false, w = false, t = false;
 	int ch = 0, rc = CLI_OK;
 	while (rc == CLI_OK && (ch = cli_args_next(a)) >= 0) {
 		switch (ch) {
-		case '4': v4 = true; break;
-		case '6': v6 = true; break;
+		case '4': o->v4 = true; break;
+		case '6': o->v6 = true; break;
 		case 'j': o->json = true; break;
 		case 'v': o->verbose = true; break;
 		case 'w':
-			w = true;
+			o->w_given = true;
 			rc = cli_opt_duration("check", "-w", a->arg, 1000, 1,
 					      86400000, &o->timeout_ms);
 			break;
 		default: /* 't' */
-			t = true;
+			o->timeout_given = true;
 			rc = cli_opt_duration("check", "--timeout", a->arg, 1, 1,
 					      86400000, &o->timeout_ms);
 		}
 	}
-	if (rc != CLI_OK || ch == CLI_ARGS_BAD)
-		return CLI_USAGE;
-	if (v4 && v6)
-		return cli_usage_error("check", "-4 and -6 conflict");
-	if (w && t)
+	return rc != CLI_OK ? CLI_USAGE : cli_args_status(ch);
+}
+
+/* Every conflict, in one place. */
+static int validate(struct check_opts *o)
+{
+	if (o->w_given && o->timeout_given)
 		return cli_usage_error("check", "-w and --timeout conflict");
-	o->family = v4 ? AF_INET : v6 ? AF_INET6 : AF_UNSPEC;
-	return CLI_OK;
+	return cli_family("check", o->v4, o->v6, &o->family);
 }
 
 /* HOST PORT [PORT...], or HOST:PORT [PORT...]: one target parser for
@@ -90,6 +90,8 @@ int cmd_check_parse(int argc, char **argv, struct check_opts *o)
 	cli_args a;
 	cli_args_init(&a, "check", argc, argv, "46vw:", longopts);
 	int rc = parse_opts(&a, o);
+	if (rc == CLI_OK)
+		rc = validate(o);
 	if (rc != CLI_OK)
 		return rc;
 	return parse_target(argc - a.next, argv + a.next, o);

@@ -80,8 +80,8 @@ int cmd_connect_parse(int argc, char **argv, struct connect_opts *o)
 		else if (rc != CLI_OK)
 			return rc;
 	}
-	if (ch == CLI_ARGS_BAD)
-		return CLI_USAGE;
+	if (ch != CLI_ARGS_END)
+		return cli_args_status(ch);
 	int rc = cli_parse_target("connect", argc - a.next, argv + a.next, 0,
 				  o->b.udp ? SOCK_DGRAM : SOCK_STREAM, &o->ep);
 	if (rc != CLI_OK)
@@ -183,7 +183,8 @@ const cli_cmd cli_cmd_connect = {
 		"                     sending, exit when the peer closes), close,\n"
 		"                     or wait:SECS (half, then at most SECS)\n"
 		"  --udp-wait SECS    -u: wait for replies after stdin ends (1)\n"
-		"  --send TEXT        send TEXT instead of reading stdin\n"
+		"  --send TEXT        send TEXT instead of reading stdin; C escapes:\n"
+		"                     \\n \\r \\t \\\\ \\0 \\xHH\n"
 		"  --crlf             send LF as CRLF\n"
 		"  --exec 'CMD ARGS'  run CMD with the connection as its stdin and\n"
 		"                     stdout (words split at blanks, no shell)\n"

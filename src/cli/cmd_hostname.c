@@ -21,8 +21,8 @@ int cmd_hostname_parse(int argc, char **argv, struct hostname_opts *o)
 		else
 			o->json = true; /* 'j' */
 	}
-	if (ch == CLI_ARGS_BAD)
-		return CLI_USAGE;
+	if (ch != CLI_ARGS_END)
+		return cli_args_status(ch);
 	if (a.next < argc)
 		return cli_usage_error("hostname", "unexpected '%s'",
 				       argv[a.next]);

@@ -126,8 +126,10 @@ int cmd_listen_parse(int argc, char **argv, struct listen_opts *o)
 								  : &o->deny,
 					  a.arg);
 	}
-	if (rc != CLI_OK || ch == CLI_ARGS_BAD)
+	if (rc != CLI_OK)
 		return CLI_USAGE;
+	if (ch != CLI_ARGS_END)
+		return cli_args_status(ch);
 	rc = parse_where(o, argc - a.next, argv + a.next);
 	if (rc != CLI_OK)
 		return rc;
@@ -451,6 +453,7 @@ const cli_cmd cli_cmd_listen = {
 		"                     or wait:SECS, as for connect\n"
 		"  --udp-wait SECS    -u: exit SECS after stdin ends\n"
 		"  --send TEXT        send TEXT to each client instead of stdin\n"
+		"                     (C escapes: \\n \\r \\t \\\\ \\0 \\xHH)\n"
 		"  --crlf             send LF as CRLF\n"
 		"  --exec 'CMD ARGS'  run CMD with the connection as its stdin and\n"
 		"                     stdout (no shell; with -k, one after another)\n"

@@ -6,6 +6,12 @@
 
 #include <string.h>
 
+/* Every conflict, in one place. */
+static int validate(struct resolve_opts *o)
+{
+	return cli_family("resolve", o->v4, o->v6, &o->family);
+}
+
 int cmd_resolve_parse(int argc, char **argv, struct resolve_opts *o)
 {
 	static const struct option longopts[] = {
@@ -13,28 +19,24 @@ int cmd_resolve_parse(int argc, char **argv, struct resolve_opts *o)
 		{NULL, 0, NULL, 0},
 	};
 	*o = (struct resolve_opts){.family = AF_UNSPEC};
-	bool v4 = false, v6 = false;
 	cli_args a;
 	cli_args_init(&a, "resolve", argc, argv, "46", longopts);
 	int ch;
 	while ((ch = cli_args_next(&a)) >= 0) {
 		switch (ch) {
-		case '4': v4 = true; break;
-		case '6': v6 = true; break;
+		case '4': o->v4 = true; break;
+		case '6': o->v6 = true; break;
 		default: o->json = true; break; /* 'j' */
 		}
 	}
-	if (ch == CLI_ARGS_BAD)
-		return CLI_USAGE;
-	if (v4 && v6)
-		return cli_usage_error("resolve", "-4 and -6 conflict");
-	o->family = v4 ? AF_INET : v6 ? AF_INET6 : AF_UNSPEC;
+	if (ch != CLI_ARGS_END)
+		return cli_args_status(ch);
 	if (argc - a.next < 1)
 		return cli_usage_error("resolve", "expected NAME or ADDRESS");
 	o->queries = argv + a.next;
 	o->nqueries = argc - a.next;
 	o->query = o->queries[0];
-	return CLI_OK;
+	return validate(o);
 }
 
 static const char *family_name(int family)

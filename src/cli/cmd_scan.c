@@ -141,6 +141,12 @@ static int parse_ports(struct scan_opts *o)
 	return CLI_OK;
 }
 
+/* Every conflict, in one place. */
+static int validate(struct scan_opts *o)
+{
+	return cli_family("scan", o->v4, o->v6, &o->family);
+}
+
 int cmd_scan_parse(int argc, char **argv, struct scan_opts *o)
 {
 	static const struct option longopts[] = {
@@ -154,25 +160,25 @@ int cmd_scan_parse(int argc, char **argv, struct scan_opts *o)
 		{NULL, 0, NULL, 0},
 	};
 	*o = (struct scan_opts){.so = SKT_SCAN_OPTS_INIT};
-	bool v4 = false, v6 = false;
 	cli_args a;
 	cli_args_init(&a, "scan", argc, argv, "46u", longopts);
 	int ch = 0, rc = CLI_OK;
 	while (rc == CLI_OK && (ch = cli_args_next(&a)) >= 0) {
 		switch (ch) {
-		case '4': v4 = true; break;
-		case '6': v6 = true; break;
+		case '4': o->v4 = true; break;
+		case '6': o->v6 = true; break;
 		case 'u': o->so.socktype = SOCK_DGRAM; break;
 		case 'j': o->json = true; break;
 		case 'o': o->open_only = true; break;
 		default: rc = parse_value(ch, a.arg, o); break;
 		}
 	}
-	if (rc != CLI_OK || ch == CLI_ARGS_BAD)
+	if (rc != CLI_OK)
 		return CLI_USAGE;
-	if (v4 && v6)
-		return cli_usage_error("scan", "-4 and -6 conflict");
-	o->family = v4 ? AF_INET : v6 ? AF_INET6 : AF_UNSPEC;
+	if (ch != CLI_ARGS_END)
+		return cli_args_status(ch);
+	if ((rc = validate(o)) != CLI_OK)
+		return rc;
 	char host[SKT_HOST_MAX + 3]; /* HOST of HOST:PORTS, until ep holds it */
 	rc = parse_target(argc - a.next, argv + a.next, o, host, sizeof(host));
 	return rc != CLI_OK ? rc : parse_ports(o);

@@ -176,6 +176,18 @@ static int validate(struct serve_opts *o)
 	return CLI_OK;
 }
 
+/* No SERVICE, or several: say which ones there are, from the table. */
+static int no_service(int given)
+{
+	char list[256];
+	size_t n = 0;
+	for (size_t i = 0; svc_all[i] != NULL && n < sizeof(list); i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
+				      i > 0 ? ", " : "", svc_all[i]->name);
+	return cli_usage_error("serve", "expected one SERVICE, not %d (one "
+			       "of %s)", given, list);
+}
+
 int cmd_serve_parse(int argc, char **argv, struct serve_opts *o)
 {
 	static const struct option longopts[] = {
@@ -209,10 +221,12 @@ int cmd_serve_parse(int argc, char **argv, struct serve_opts *o)
 	int ch = 0, rc = CLI_OK;
 	while (rc == CLI_OK && (ch = cli_args_next(&a)) >= 0)
 		rc = option(o, ch, a.arg);
-	if (rc != CLI_OK || ch == CLI_ARGS_BAD)
+	if (rc != CLI_OK)
 		return CLI_USAGE;
+	if (ch != CLI_ARGS_END)
+		return cli_args_status(ch);
 	if (argc - a.next < 1)
-		return cli_usage_error("serve", "expected one SERVICE");
+		return no_service(0);
 	o->name = argv[a.next];
 	o->svc.svc = svc_find(o->name);
 	if (o->svc.svc == NULL)
@@ -450,10 +464,11 @@ static void text_event(FILE *f, const skt_server_event *ev,
 		text_stats(f, ev->stats);
 		return;
 	case SKT_SERVER_EV_STOPPING:
-		fprintf(f, "%s: %s: stopping; %llu connections open get up to "
-			"%d s to finish", ev->service, signame(ev->signum),
+		fprintf(f, "%s: %s: stopping; %llu connection%s open get%s up "
+			"to %d s to finish", ev->service, signame(ev->signum),
 			(unsigned long long)ev->stats->open,
-			SKT_SERVER_DRAIN_MS / 1000);
+			ev->stats->open == 1 ? "" : "s",
+			ev->stats->open == 1 ? "s" : "", SKT_SERVER_DRAIN_MS / 1000);
 		return;
 	case SKT_SERVER_EV_REPEATED:
 		fprintf(f, "%s: ", ev->service);

@@ -22,8 +22,8 @@ int cmd_service_parse(int argc, char **argv, struct service_opts *o)
 		else
 			o->json = true; /* 'j' */
 	}
-	if (ch == CLI_ARGS_BAD)
-		return CLI_USAGE;
+	if (ch != CLI_ARGS_END)
+		return cli_args_status(ch);
 	if (argc - a.next != 1)
 		return cli_usage_error("service", "expected one NAME or PORT");
 	o->query = argv[a.next];
@@ -63,13 +63,21 @@ static int run(int argc, char **argv)
 			return cli_usage_error("service", "invalid port '%s'", q);
 	} else {
 		port = skt_service_port(q, type);
-		if (port < 0)
-			return cli_fail("service", q, port);
+		if (port < 0) {
+			char why[96];
+			snprintf(why, sizeof why, "unknown service (not a name "
+				 "in /etc/services for %s)", proto);
+			return cli_fail_why("service", q, port, why);
+		}
 	}
 	char name[SKT_SERVICE_MAX + 1];
 	rc = skt_service_name((uint16_t)port, type, name, sizeof name);
-	if (rc < 0)
-		return cli_fail("service", q, rc);
+	if (rc < 0) {
+		char why[96];
+		snprintf(why, sizeof why, "no name in /etc/services for port "
+			 "%d/%s", port, proto);
+		return cli_fail_why("service", q, rc, why);
+	}
 	print(name, port, proto, o.json);
 	return CLI_OK;
 }

@@ -21,6 +21,7 @@
 #include "tools/serve/services.h"
 
 struct resolve_opts {
+	bool v4, v6;
 	int family;
 	bool json;
 	const char *query; /* the first of the nqueries in queries */
@@ -43,6 +44,7 @@ struct hostname_opts {
 int cmd_hostname_parse(int argc, char **argv, struct hostname_opts *o);
 
 struct check_opts {
+	bool v4, v6, w_given, timeout_given;
 	int family;
 	bool json;
 	bool verbose; /* -v: every address tried, on stderr */
@@ -56,6 +58,7 @@ int cmd_check_parse(int argc, char **argv, struct check_opts *o);
 void cmd_check_free(struct check_opts *o);
 
 struct scan_opts {
+	bool v4, v6;
 	int family;
 	bool json;
 	bool open_only;
@@ -114,6 +117,7 @@ int cmd_serve_parse(int argc, char **argv, struct serve_opts *o);
 struct bench_cli {
 	bench_opts o;
 	skt_endpoint ep;
+	bool v4, v6;
 	int family;
 	bool json, quiet, keepalive;
 	bool mode_set, size_set, duration_set;

@@ -140,13 +140,19 @@ void cli_json_addr(cli_json *j, const char *prefix, const skt_addr *a)
 
 void cli_json_error(cli_json *j, const char *key, int err, const char *what)
 {
+	cli_json_error_why(j, key, err, what, NULL);
+}
+
+void cli_json_error_why(cli_json *j, const char *key, int err,
+			const char *what, const char *why)
+{
 	if (err == 0) {
 		cli_json_null(j, key);
 		return;
 	}
 	cli_json_object(j, key);
 	cli_json_text(j, "code", skt_errname(err));
-	cli_json_text(j, "message", skt_strerror(err));
+	cli_json_text(j, "message", why != NULL ? why : skt_strerror(err));
 	if (what != NULL)
 		cli_json_text(j, "what", what);
 	cli_json_close(j);

@@ -1,8 +1,11 @@
 /* main.c - `sockit CMD ...`: find the subcommand and run it. */
 #include "cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The command table: each cmd_<name>.c defines its own entry. */
 static const cli_cmd *const cmds[] = {
@@ -32,6 +35,8 @@ static void print_help(FILE *out)
 	      "commands:\n", out);
 	for (size_t i = 0; cmds[i] != NULL; i++)
 		fprintf(out, "  %-10s %s\n", cmds[i]->name, cmds[i]->summary);
+	fprintf(out, "  %-10s %s\n", "help", "this list; 'sockit help CMD': CMD's "
+		"options");
 	fputs("\n'sockit help CMD' or 'sockit CMD --help' shows a command's "
 	      "options.\nExit status: 0 success, 1 failure, 2 usage error.\n",
 	      out);
@@ -39,7 +44,8 @@ static void print_help(FILE *out)
 
 static int help(int argc, char **argv)
 {
-	if (argc < 2) {
+	/* "help help" asks about help itself: the list it explains. */
+	if (argc < 2 || strcmp(argv[1], "help") == 0) {
 		print_help(stdout);
 		return CLI_OK;
 	}
@@ -50,8 +56,30 @@ static int help(int argc, char **argv)
 	return CLI_OK;
 }
 
+/* A process started with fd 0, 1 or 2 closed (`sockit connect H P <&-`)
+ * would get its first socket there: connect would relay the socket into
+ * itself, a message would go to the peer. Put /dev/null in each hole, in
+ * order, so open() fills the lowest one (as OpenBSD's and glibc's setuid
+ * start-up does). Returns false when one cannot be filled. */
+static bool fill_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		int nfd = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+		if (nfd != fd) {
+			if (nfd >= 0)
+				close(nfd);
+			return false;
+		}
+	}
+	return true;
+}
+
 static int dispatch(int argc, char **argv)
 {
+	if (!fill_std_fds())
+		return CLI_FAIL; /* nowhere safe to say why */
 	/* The library never raises SIGPIPE (MSG_NOSIGNAL), but stdout may be a
 	 * pipe whose reader left: report EPIPE instead of dying silently. */
 	signal(SIGPIPE, SIG_IGN);
@@ -77,15 +105,14 @@ static int dispatch(int argc, char **argv)
 			name);
 		return CLI_USAGE;
 	}
-	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			break;
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			cli_print_usage(c, stdout);
-			return CLI_OK;
-		}
+	/* -h and --help are options like the others (cli_args_next): as
+	 * the value of one ("--send -h"), they are only text. */
+	int rc = c->run(argc - 1, argv + 1);
+	if (rc == CLI_HELP) {
+		cli_print_usage(c, stdout);
+		return CLI_OK;
 	}
-	return c->run(argc - 1, argv + 1);
+	return rc;
 }
 
 int main(int argc, char **argv)

@@ -180,6 +180,86 @@ class Targets(unittest.TestCase):
                          usage_line("connect", "[::1"))
 
 
+class UnknownServices(unittest.TestCase):
+    """Issue 10 defect 12: one clear message, not getaddrinfo's
+    "Servname not supported for ai_socktype"."""
+
+    WANT = ("unknown service 'nosuchservice' (not a number or a name in "
+            "/etc/services for %s)")
+
+    def test_targets_say_unknown_service(self):
+        for cmd, args in (("connect", ["127.0.0.1", "nosuchservice"]),
+                          ("connect", ["127.0.0.1:nosuchservice"]),
+                          ("check", ["127.0.0.1", "nosuchservice"]),
+                          ("bench", ["127.0.0.1", "nosuchservice"]),
+                          ("bench", ["http://127.0.0.1:nosuchservice/"]),
+                          ("listen", ["127.0.0.1", "nosuchservice"])):
+            self.assertEqual(usage_line(cmd, *args), self.WANT % "tcp", cmd)
+        self.assertEqual(usage_line("connect", "-u", "127.0.0.1", "nosuchservice"),
+                         self.WANT % "udp")
+
+    def test_service_lookup_says_what_is_missing(self):
+        for args, proto in ((["nosuchservice"], "tcp"),
+                            (["-u", "nosuchservice"], "udp")):
+            rc, out, err = run("service", *args)
+            self.assertEqual((rc, out), (1, ""))
+            self.assertEqual(err, "sockit: service: nosuchservice: unknown "
+                             "service (not a name in /etc/services for %s)\n"
+                             % proto)
+
+    def test_unnamed_port(self):
+        try:
+            socket.getservbyport(65535, "tcp")
+            self.skipTest("port 65535 has a name here")
+        except OSError:
+            pass
+        rc, out, err = run("service", "65535")
+        self.assertEqual((rc, out), (1, ""))
+        self.assertEqual(err, "sockit: service: 65535: no name in "
+                         "/etc/services for port 65535/tcp\n")
+
+
+class Messages(unittest.TestCase):
+    """Issue 10 defect 15."""
+
+    def test_serve_without_service_hints_once_and_lists_them(self):
+        msg = usage_line("serve")
+        self.assertNotIn("sockit help", msg)
+        for name in SERVICES:
+            self.assertIn(name, msg)
+
+    def test_help_help_is_the_command_list(self):
+        rc, out, err = run("help", "help")
+        self.assertEqual((rc, err), (0, ""))
+        self.assertEqual(out, run("--help")[1])
+
+    def test_one_connection_is_singular(self):
+        with Serve("echo") as srv:
+            with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as c:
+                c.sendall(b"x")
+                self.assertEqual(c.recv(1), b"x")
+                rc, err = srv.stop()
+        self.assertEqual(rc, 0)
+        self.assertIn("SIGTERM: stopping; 1 connection open gets up to", err)
+
+
+class Help(unittest.TestCase):
+    """-h and --help are options like the others: an option's value that
+    reads "-h" is only a value (main() used to scan all of argv)."""
+
+    def test_dash_h_as_a_value_is_sent(self):
+        from bridgetest import Server, recv_all, sockit
+        srv = Server(recv_all)
+        rc, out, err = sockit("connect", "--send", "-h", "127.0.0.1", str(srv.port))
+        self.assertEqual(srv.finish(), b"-h")
+        self.assertEqual((rc, out, err), (0, b"", ""))
+
+    def test_help_anywhere_among_options(self):
+        want = run("help", "scan")[1]
+        for args in (["--help"], ["-h"], ["127.0.0.1", "--help"], ["-4h"]):
+            self.assertEqual(run("scan", *args), (0, want, ""), args)
+
+
 class ServeHelp(unittest.TestCase):
     def test_table_comes_from_the_services(self):
         rc, out, _ = run("serve", "--help")

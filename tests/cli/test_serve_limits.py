@@ -513,7 +513,7 @@ class Scale(unittest.TestCase):
             self.assertEqual(s.recv(1), b"")  # drained: an end of stream
             s.close()
         self.assertEqual(rc, 0)
-        self.assertIn("echo: SIGHUP: stopping; 1 connections open", err)
+        self.assertIn("echo: SIGHUP: stopping; 1 connection open", err)
         self.assertRegex(err, r"stopped after [\d.]+ s: 0 open, 1 accepted")
 
     def test_poll_backend(self):
