@@ -1,5 +1,6 @@
 """test_serve_hostile.py - `sockit serve` against clients that mean harm:
-a chat member flooding a room of 1000.
+a chat member flooding a room of 1000, chat lines carrying CR and
+terminal escapes.
 
 Every server listens on 127.0.0.1:0 and the port it prints is read back;
 every subprocess and socket has a timeout.
@@ -184,6 +185,26 @@ class ChatFlood(unittest.TestCase):
         # reads 1000 sockets, hosts are loaded, builds sanitized) and
         # still far under the seconds a flood cost before.
         self.assertLess(p99(lat), 1.0, "p99 delivery %.3f s" % p99(lat))
+
+
+class ChatControlBytes(unittest.TestCase):
+    def test_cr_and_escapes_arrive_neutralised(self):
+        with Serve("chat") as srv:
+            a, b = connect(srv.port), connect(srv.port)
+            recv_until(a, b"joined\n")
+            recv_until(b, b"/quit\n")
+            # A forged server line after a CR, an OSC retitling the
+            # terminal, a CSI in its C1 form (UTF-8), a byte that is not
+            # UTF-8; a tab and UTF-8 text pass as they are.
+            a.sendall(b"hi\r* admin: you are banned\x1b]0;owned\x07 "
+                      b"\xc2\x9b2J \xff tab\there caf\xc3\xa9\x7f\r\n")
+            got = recv_until(b, b"\n")
+            self.assertEqual(
+                got, b"<user1> hi^M* admin: you are banned^[]0;owned^G "
+                b"M-^[2J M-^? tab\there caf\xc3\xa9^?\n")
+            a.close()
+            b.close()
+            srv.stop()
 
 
 if __name__ == "__main__":

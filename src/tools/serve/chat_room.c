@@ -1,5 +1,10 @@
 /* chat_room.c - the room of chat_room.h: who is in it, what they say,
  * who is cut off, and how much each may say.
+ *
+ * Every line the room sends is built here, and a member's own bytes
+ * reach the others only through chat_clean: a CR would let a member
+ * forge a server line ("hi\r* admin: ..."), an escape sequence retitle or
+ * reprogram the others' terminals (OSC "\x1b]0;owned\x07").
  */
 #include "tools/serve/chat_room.h"
 
@@ -204,8 +209,7 @@ bool chat_line(chat_room *r, chat_member *m, const char *line, size_t len)
 	if (len > 0) {
 		char msg[CHAT_MSG_MAX];
 		size_t n = (size_t)snprintf(msg, sizeof(msg), "<%s> ", m->nick);
-		memcpy(msg + n, line, len);
-		n += len;
+		n += chat_clean(msg + n, line, len);
 		msg[n++] = '\n';
 		broadcast(r, m, msg, n);
 		reap(r);
@@ -251,4 +255,86 @@ int64_t chat_charge(const chat_room *r, chat_member *m, size_t len,
 		return 0;
 	}
 	return CHAT_GO_ON;
+}
+
+/* ---- Neutralising ---- */
+
+/* The length of the valid UTF-8 sequence at p (n bytes left), or 0 when
+ * p[0] starts none (RFC 3629 section 4: no overlong forms, no
+ * surrogates, nothing above U+10FFFF). */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+	unsigned char c = p[0];
+	size_t len;
+	unsigned char lo = 0x80, hi = 0xbf; /* bounds of the second byte */
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+	} else {
+		return 0;
+	}
+	if (n < len || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+/* c (below 0x80) as cat -v shows it: "^X" for a control, else itself. */
+static size_t caret(char *out, unsigned char c)
+{
+	if (c < 0x20 || c == 0x7f) {
+		out[0] = '^';
+		out[1] = (char)(c == 0x7f ? '?' : c + 0x40);
+		return 2;
+	}
+	out[0] = (char)c;
+	return 1;
+}
+
+size_t chat_clean(char *out, const char *in, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t o = 0;
+	for (size_t i = 0; i < len;) {
+		unsigned char c = p[i];
+		if (c < 0x80) {
+			if (c == '\t')
+				out[o++] = '\t';
+			else
+				o += caret(out + o, c);
+			i++;
+			continue;
+		}
+		size_t n = utf8_len(p + i, len - i);
+		if (n == 2 && c == 0xc2 && p[i + 1] < 0xa0) {
+			/* A C1 control: U+009B is CSI, as "\x1b[" is. */
+			c = p[i + 1];
+			n = 0;
+			i++;
+		}
+		if (n == 0) {
+			out[o++] = 'M';
+			out[o++] = '-';
+			o += caret(out + o, c & 0x7f);
+			i++;
+			continue;
+		}
+		memcpy(out + o, p + i, n);
+		o += n;
+		i += n;
+	}
+	return o;
 }

@@ -1,6 +1,6 @@
 /* chat_room.h - the chat room of `sockit serve chat`, without the sockets:
  * members, nicknames, /who, broadcasts, the cut-off of slow readers, the
- * each member's flood budget. chat.c
+ * neutralising of control bytes and each member's flood budget. chat.c
  * runs it on the server's streams; the fuzz harness (fuzz/chat.c) runs it
  * on fake members. Pure: no fd, no clock (the caller passes the time), no
  * allocation.
@@ -18,9 +18,9 @@
 #define CHAT_LINE_MAX 2048 /* a member's line, newline included */
 #define CHAT_NICK_MAX 32
 #define CHAT_WHO_MAX 50 /* names listed by /who */
-/* The longest line the room sends: a member's line, its nick and
- * "<> \n". */
-#define CHAT_MSG_MAX (CHAT_LINE_MAX + CHAT_NICK_MAX + 8)
+/* The longest line the room sends: a member's line with every byte
+ * escaped (4 bytes at most each, "M-^["), its nick and "<> \n". */
+#define CHAT_MSG_MAX (4 * CHAT_LINE_MAX + CHAT_NICK_MAX + 8)
 
 /* Flood control (docs/limits.md). A line costs the server a write to
  * every other member, so that is what its sender is charged: one write
@@ -101,7 +101,7 @@ void chat_tell(chat_room *r, chat_member *m, const char *text);
 
 /* One line from m: len bytes, line end included or not (CR and LF at the
  * end are dropped); a command (/nick NAME, /who, /quit) or a message for
- * the others. Returns false
+ * the others, its control bytes neutralised (chat_clean). Returns false
  * when m is no longer in the room (it quit, or was cut off meanwhile). */
 bool chat_line(chat_room *r, chat_member *m, const char *line, size_t len);
 
@@ -116,5 +116,13 @@ int64_t chat_charge(const chat_room *r, chat_member *m, size_t len,
 /* A name is 1 to CHAT_NICK_MAX letters, digits, _ or -, and not
  * user<digits> (the names given at join). s need not be NUL-terminated. */
 bool chat_nick_ok(const char *s, size_t len);
+
+/* Copy in[0, len) to out, neutralising what a terminal would act on, as
+ * cat -v shows it: C0 controls but tab, and DEL, in caret notation ("^M",
+ * "^[", "^?"); C1 controls written in UTF-8 (U+0080..U+009F) as "M-^["
+ * etc.; bytes that are not UTF-8 as "M-" and their low 7 bits shown the
+ * same way. Valid UTF-8 text, tab included, passes unchanged. out holds at
+ * least 4 * len bytes; returns the bytes written (no NUL added). */
+size_t chat_clean(char *out, const char *in, size_t len);
 
 #endif
