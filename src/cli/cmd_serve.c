@@ -478,11 +478,26 @@ static bool admit(const skt_addr *peer, void *arg)
 
 static int load_quotes(struct serve_opts *o)
 {
-	size_t line;
-	int rc = quotes_load(&o->quotes, o->file, &line);
-	if (rc == SKT_ETOOBIG && line > 0) {
+	svc_quotes_fault f;
+	int rc = quotes_load(&o->quotes, o->file, &f);
+	if (rc == SKT_EINVAL && f.kind != NULL) {
+		fprintf(stderr, "sockit: serve: %s: not a regular file (%s)\n",
+			o->file, f.kind);
+		return CLI_FAIL;
+	}
+	if (rc == SKT_EMALFORMED) {
+		fprintf(stderr, "sockit: serve: %s: line %zu: not printable "
+			"ASCII text (RFC 865)\n", o->file, f.line);
+		return CLI_FAIL;
+	}
+	if (rc == SKT_ETOOBIG && f.line > 0) {
 		fprintf(stderr, "sockit: serve: %s: line %zu: a quote over 512 "
-			"characters (RFC 865)\n", o->file, line);
+			"characters (RFC 865)\n", o->file, f.line);
+		return CLI_FAIL;
+	}
+	if (rc == SKT_ETOOBIG) {
+		fprintf(stderr, "sockit: serve: %s: larger than 1 MiB\n",
+			o->file);
 		return CLI_FAIL;
 	}
 	if (rc == SKT_EINVAL) {

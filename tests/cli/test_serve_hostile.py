@@ -1,6 +1,7 @@
 """test_serve_hostile.py - `sockit serve` against clients that mean harm:
 a chat member flooding a room of 1000, chat lines carrying CR and
-terminal escapes.
+terminal escapes, qotd given a FIFO, a directory, a device or a binary
+file.
 
 Every server listens on 127.0.0.1:0 and the port it prints is read back;
 every subprocess and socket has a timeout.
@@ -205,6 +206,77 @@ class ChatControlBytes(unittest.TestCase):
             a.close()
             b.close()
             srv.stop()
+
+
+class QotdFiles(unittest.TestCase):
+    def serve(self, path, timeout=TIMEOUT):
+        p = subprocess.run([SOCKIT, "serve", "qotd", "--file", path,
+                            "--listen", "127.0.0.1:0"],
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=timeout)
+        return p.returncode, p.stderr.decode()
+
+    def test_fifo_is_refused_without_blocking(self):
+        with tempfile.TemporaryDirectory() as d:
+            fifo = os.path.join(d, "quotes")
+            os.mkfifo(fifo)
+            t0 = time.monotonic()
+            rc, err = self.serve(fifo)
+            self.assertLess(time.monotonic() - t0, TIMEOUT)
+            self.assertEqual(rc, 1, err)
+            self.assertEqual(err, "sockit: serve: %s: not a regular file "
+                             "(a FIFO)\n" % fifo)
+
+    def test_directory_is_refused(self):
+        with tempfile.TemporaryDirectory() as d:
+            rc, err = self.serve(d)
+            self.assertEqual(rc, 1, err)
+            self.assertEqual(err, "sockit: serve: %s: not a regular file "
+                             "(a directory)\n" % d)
+
+    def test_device_is_refused(self):
+        rc, err = self.serve("/dev/zero")
+        self.assertEqual(rc, 1, err)
+        self.assertEqual(err, "sockit: serve: /dev/zero: not a regular file "
+                         "(a character device)\n")
+
+    def test_binary_file_is_refused_naming_the_line(self):
+        with tempfile.NamedTemporaryFile(suffix=".bin") as f:
+            f.write(b"a fine quote\n%\nline two\n\x7fELF\x02\x01\x00\n%\n")
+            f.flush()
+            rc, err = self.serve(f.name)
+            self.assertEqual(rc, 1, err)
+            self.assertEqual(err, "sockit: serve: %s: line 4: not printable "
+                             "ASCII text (RFC 865)\n" % f.name)
+
+    def test_escape_sequence_or_bare_cr_in_a_quote_is_refused(self):
+        for bad in (b"not \x1b[2J fine", b"forged\rline", b"caf\xc3\xa9"):
+            with self.subTest(bad=bad), \
+                 tempfile.NamedTemporaryFile(suffix=".txt") as f:
+                f.write(b"fine\r\n" + bad + b"\n")
+                f.flush()
+                rc, err = self.serve(f.name)
+                self.assertEqual(rc, 1, err)
+                self.assertIn(": line 2: not printable ASCII text", err)
+
+    def test_missing_file_is_a_clear_error(self):
+        rc, err = self.serve("/nonexistent/quotes")
+        self.assertEqual(rc, 1, err)
+        self.assertRegex(err, r"^sockit: serve: /nonexistent/quotes: "
+                         r"no such file or directory\n$")
+
+    def test_printable_file_with_tabs_and_crlf_is_served(self):
+        with tempfile.NamedTemporaryFile(suffix=".txt") as f:
+            f.write(b"one\ttab\r\n%\r\ntwo ~ quote\r\n")
+            f.flush()
+            with Serve("qotd", "--udp", "--tcp", "--workers", "1",
+                       "--file", f.name) as srv:
+                got = {ask(srv.tcp), ask(srv.tcp)}
+                # The tab is served as spaces, to the next multiple of 8.
+                want = {b"one     tab\r\n", b"two ~ quote\r\n"}
+                self.assertEqual(got, want)
+                self.assertIn(udp_ask(srv.udp, b"?"), want)
+                self.assertEqual(srv.stop()[0], 0)
 
 
 if __name__ == "__main__":
