@@ -223,16 +223,16 @@ int64_t chat_charge(const chat_room *r, chat_member *m, size_t len,
 		    int64_t now_ms)
 {
 	const int64_t full = CHAT_BURST * 1000;
-	/* Refill, CHAT_RATE thousandths a millisecond. The elapsed time is
-	 * capped before the product, so it cannot overflow however long the
-	 * member was quiet. */
+	/* Refill, CHAT_RATE thousandths a millisecond. Time enough to fill
+	 * what is missing fills it, before any product: nothing overflows
+	 * however long the member was quiet. */
 	int64_t dt = now_ms - m->budget_at;
 	if (dt > 0) {
-		if (dt > full / CHAT_RATE + 1)
-			dt = full / CHAT_RATE + 1;
-		m->budget += dt * CHAT_RATE;
-		if (m->budget > full)
+		int64_t missing = full - m->budget; /* debt included */
+		if (dt > missing / CHAT_RATE)
 			m->budget = full;
+		else
+			m->budget += dt * CHAT_RATE;
 		m->budget_at = now_ms;
 	}
 	size_t to = r->n > 1 ? r->n - 1 : 1;
