@@ -26,7 +26,7 @@ enum { MODE_EXACT, MODE_UNTIL, MODE_FRAME };
 
 struct req {
 	int mode;
-	size_t n;     /* exact: size; until and frame: max */
+	size_t n; /* exact: size; until and frame: max */
 	uint8_t delim[4];
 	size_t dlen;
 };
@@ -38,8 +38,7 @@ struct run {
 	bool ended;
 };
 
-static void on_read(skt_stream *s, int status, const uint8_t *data,
-		    size_t len);
+static void on_read(skt_stream *s, int status, const uint8_t *data, size_t len);
 
 static int ask(skt_stream *s, const struct req *q)
 {
@@ -54,8 +53,7 @@ static int ask(skt_stream *s, const struct req *q)
 	}
 }
 
-static void on_read(skt_stream *s, int status, const uint8_t *data,
-		    size_t len)
+static void on_read(skt_stream *s, int status, const uint8_t *data, size_t len)
 {
 	struct run *r = skt_stream_udata(s);
 	if (status == 0) {
@@ -170,7 +168,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(ask(s, &q) == 0);
 	for (size_t pos = 0; pos < n && !r.ended;) {
 		size_t chunk = fuzz_splits_next(&sp, n - pos);
-		FUZZ_CHECK(write(fds[1], stream + pos, chunk) == (ssize_t)chunk);
+		FUZZ_CHECK(write(fds[1], stream + pos, chunk) ==
+			   (ssize_t)chunk);
 		pos += chunk;
 		settle(l);
 	}
@@ -186,7 +185,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(fuzz_msgs_equal(&r.got, &want));
 	if (want.err == SKT_EPARTIAL) {
 		FUZZ_CHECK(r.partial.n == 1 && r.partial.used == rest);
-		FUZZ_CHECK(memcmp(r.partial.data, stream + n - rest, rest) == 0);
+		FUZZ_CHECK(memcmp(r.partial.data, stream + n - rest, rest) ==
+			   0);
 	}
 	skt_stream_free(s);
 	skt_loop_free(l);

@@ -42,7 +42,10 @@ SKT_TEST(chat_room, control_bytes_shown_as_cat_v_does)
 	cr_assert_str_eq(clean("a\tb\x7f", 4), "a\tb^?");
 	cr_assert_str_eq(clean("nul\0!", 5), "nul^@!");
 	/* CSI as a C1 control in UTF-8, and bytes that are not UTF-8. */
-	cr_assert_str_eq(clean("\xc2\x9b" "2J", 4), "M-^[2J");
+	cr_assert_str_eq(clean("\xc2\x9b"
+			       "2J",
+			       4),
+			 "M-^[2J");
 	cr_assert_str_eq(clean("\xff\xe9", 2), "M-^?M-i");
 	/* An overlong NUL and a lone continuation byte are not UTF-8. */
 	cr_assert_str_eq(clean("\xc0\x80", 2), "M-@M-^@");

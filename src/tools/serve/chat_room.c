@@ -146,8 +146,9 @@ static void cmd_nick(chat_room *r, chat_member *m, const char *arg, size_t len)
 {
 	char nick[CHAT_NICK_MAX + 1];
 	if (!chat_nick_ok(arg, len)) {
-		chat_tell(r, m, "* nick: 1 to 32 letters, digits, _ or -, "
-				"and not user<digits>\n");
+		chat_tell(r, m,
+			  "* nick: 1 to 32 letters, digits, _ or -, "
+			  "and not user<digits>\n");
 		return;
 	}
 	memcpy(nick, arg, len);

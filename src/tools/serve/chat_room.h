@@ -17,7 +17,7 @@
 
 #define CHAT_LINE_MAX 2048 /* a member's line, newline included */
 #define CHAT_NICK_MAX 32
-#define CHAT_WHO_MAX 50 /* names listed by /who */
+#define CHAT_WHO_MAX  50 /* names listed by /who */
 /* The longest line the room sends: a member's line with every byte
  * escaped (4 bytes at most each, "M-^["), its nick and "<> \n". */
 #define CHAT_MSG_MAX (4 * CHAT_LINE_MAX + CHAT_NICK_MAX + 8)
@@ -28,14 +28,14 @@
  * beyond the first (a line of 2 KiB costs 5). Each member's budget
  * refills at CHAT_RATE writes a second, up to CHAT_BURST: in a room of 3
  * nobody typing meets it (2000 lines a second), in a room of 1000 a
- * member may send 4 short lines a second after a burst of 16. A member past its budget is not
- * read until the budget is back above zero: its input waits in the
- * kernel and TCP pushes back on it; nothing is dropped. Apart from the
+ * member may send 4 short lines a second after a burst of 16. A member past its
+ * budget is not read until the budget is back above zero: its input waits in
+ * the kernel and TCP pushes back on it; nothing is dropped. Apart from the
  * budget, a member's lines are served for at most CHAT_TURN_WRITES
  * writes per loop turn (one line a turn in a room of 1000), so that a
  * burst cannot hold the loop while the others wait. */
-#define CHAT_RATE 4096   /* writes a second */
-#define CHAT_BURST 16384 /* writes */
+#define CHAT_RATE	 4096  /* writes a second */
+#define CHAT_BURST	 16384 /* writes */
 #define CHAT_WRITE_BYTES 512
 #define CHAT_TURN_WRITES 1024
 /* Members counted in a charge at most: more than --max-conns allows. */
@@ -76,7 +76,7 @@ typedef struct chat_hooks {
 
 struct chat_room {
 	chat_member all; /* sentinel */
-	size_t n;        /* members in the room */
+	size_t n;	 /* members in the room */
 	size_t ndead;
 	const chat_hooks *io;
 	void *arg; /* the caller's */
