@@ -650,14 +650,23 @@ static int quotes_fail(const struct serve_opts *o, const char *what, int err,
 
 static int load_quotes(struct serve_opts *o)
 {
-	size_t line;
-	int rc = quotes_load(&o->quotes, o->file, &line);
-	if (rc == SKT_ETOOBIG && line > 0) {
-		char what[4096 + 32];
-		snprintf(what, sizeof(what), "%s: line %zu", o->file, line);
+	svc_quotes_fault f = {0};
+	int rc = quotes_load(&o->quotes, o->file, &f);
+	char what[4096 + 32];
+	snprintf(what, sizeof(what), "%s: line %zu", o->file, f.line);
+	if (rc == SKT_EINVAL && f.kind != NULL) {
+		char why[64];
+		snprintf(why, sizeof(why), "not a regular file (%s)", f.kind);
+		return quotes_fail(o, o->file, rc, why);
+	}
+	if (rc == SKT_EMALFORMED)
+		return quotes_fail(o, what, rc,
+				   "not printable ASCII text (RFC 865)");
+	if (rc == SKT_ETOOBIG && f.line > 0)
 		return quotes_fail(o, what, rc, "a quote over 512 characters "
 				   "(RFC 865)");
-	}
+	if (rc == SKT_ETOOBIG)
+		return quotes_fail(o, o->file, rc, "larger than 1 MiB");
 	if (rc == SKT_EINVAL)
 		return quotes_fail(o, o->file, rc, "no quote in it");
 	if (rc < 0)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define WAIT_MS 5000
@@ -84,34 +85,32 @@ SKT_TEST(service_peers, out_of_memory_refuses)
 
 /* ---- Quote files ---- */
 
-static void write_file(char *path, const char *text)
+static int load(const char *text, size_t len, svc_quotes *q,
+		svc_quotes_fault *f)
 {
+	char path[64];
 	strcpy(path, "/tmp/sockit-quotes-XXXXXX");
 	int fd = mkstemp(path);
 	cr_assert_geq(fd, 0);
-	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	cr_assert_eq(write(fd, text, len), (ssize_t)len);
 	close(fd);
-}
-
-static int load(const char *text, svc_quotes *q, size_t *line)
-{
-	char path[64];
-	write_file(path, text);
-	int r = quotes_load(q, path, line);
+	int r = quotes_load(q, path, f);
 	unlink(path);
 	return r;
 }
 
+#define LOAD(text, q, f) load(text, sizeof(text) - 1, q, f)
+
 SKT_TEST(service_quotes, fortune_format_and_one_per_line)
 {
 	svc_quotes q;
-	size_t line;
-	cr_assert_eq(load("\n one\r\ntwo\n\n%\n%\nthree\n%", &q, &line), 0);
+	svc_quotes_fault f;
+	cr_assert_eq(LOAD("\n one\r\ntwo\n\n%\n%\nthree\n%", &q, &f), 0);
 	cr_assert_eq(q.n, 2);
 	cr_assert_str_eq(q.v[0], " one\r\ntwo\r\n");
 	cr_assert_str_eq(q.v[1], "three\r\n");
 	quotes_free(&q);
-	cr_assert_eq(load("a\n\nb\r\nc", &q, &line), 0);
+	cr_assert_eq(LOAD("a\n\nb\r\nc", &q, &f), 0);
 	cr_assert_eq(q.n, 3);
 	cr_assert_str_eq(q.v[2], "c\r\n");
 	quotes_free(&q);
@@ -120,18 +119,83 @@ SKT_TEST(service_quotes, fortune_format_and_one_per_line)
 SKT_TEST(service_quotes, refuses_long_empty_and_missing)
 {
 	svc_quotes q;
-	size_t line;
+	svc_quotes_fault f;
 	char big[700];
 	memset(big, 'y', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	char text[800];
-	snprintf(text, sizeof(text), "ok\n%s\n", big);
-	skt_assert_err(load(text, &q, &line), SKT_ETOOBIG);
-	cr_assert_eq(line, 2);
-	skt_assert_err(load("\n\n", &q, &line), SKT_EINVAL);
-	skt_assert_err(quotes_load(&q, "/nonexistent/q", &line),
-		       SKT_ENOENT);
+	int n = snprintf(text, sizeof(text), "ok\n%s\n", big);
+	skt_assert_err(load(text, (size_t)n, &q, &f), SKT_ETOOBIG);
+	cr_assert_eq(f.line, 2);
+	skt_assert_err(LOAD("\n\n", &q, &f), SKT_EINVAL);
+	cr_assert_null(f.kind);
+	skt_assert_err(quotes_load(&q, "/nonexistent/q", &f), SKT_ENOENT);
 	cr_assert_eq(q.n, 0);
+}
+
+/* RFC 865: printable ASCII, spaces, CR LF. A NUL, an escape, a bare CR
+ * or UTF-8 is refused at its line; a tab is served as spaces. */
+SKT_TEST(service_quotes, refuses_what_is_not_printable_text)
+{
+	svc_quotes q;
+	svc_quotes_fault f;
+	skt_assert_err(LOAD("ok\n%\n\x7f" "ELF\x02\x01\x00\n", &q, &f),
+		       SKT_EMALFORMED);
+	cr_assert_eq(f.line, 3);
+	skt_assert_err(LOAD("a\nb\nnul \0 here\n", &q, &f), SKT_EMALFORMED);
+	cr_assert_eq(f.line, 3);
+	skt_assert_err(LOAD("\x1b]0;owned\x07\n", &q, &f), SKT_EMALFORMED);
+	cr_assert_eq(f.line, 1);
+	skt_assert_err(LOAD("fine\r\nforged\r* line\n", &q, &f),
+		       SKT_EMALFORMED);
+	cr_assert_eq(f.line, 2);
+	skt_assert_err(LOAD("caf\xc3\xa9\n", &q, &f), SKT_EMALFORMED);
+	cr_assert_eq(q.n, 0);
+	cr_assert_eq(LOAD("a\tb\r\n\t-- c\n", &q, &f), 0);
+	cr_assert_eq(q.n, 2);
+	cr_assert_str_eq(q.v[0], "a       b\r\n");
+	cr_assert_str_eq(q.v[1], "        -- c\r\n");
+	quotes_free(&q);
+}
+
+/* A quote of 510 characters and its CRLF fits; tabs count as the spaces
+ * they become. */
+SKT_TEST(service_quotes, tabs_count_as_their_spaces)
+{
+	svc_quotes q;
+	svc_quotes_fault f;
+	char text[600];
+	memset(text, 'x', 510);
+	memcpy(text + 510, "\n", 2);
+	cr_assert_eq(load(text, 511, &q, &f), 0);
+	quotes_free(&q);
+	/* 64 tabs: 512 spaces, over the limit with the CRLF. */
+	memset(text, '\t', 64);
+	memcpy(text + 64, "\n", 2);
+	skt_assert_err(load(text, 65, &q, &f), SKT_ETOOBIG);
+	cr_assert_eq(f.line, 1);
+}
+
+/* Not a regular file: refused by what it is, a FIFO without blocking
+ * (the test's timeout would end a read that waited for a writer). */
+SKT_TEST(service_quotes, refuses_fifo_directory_and_device)
+{
+	svc_quotes q;
+	svc_quotes_fault f;
+	char dir[] = "/tmp/sockit-quotes-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	char fifo[64];
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	skt_assert_err(quotes_load(&q, fifo, &f), SKT_EINVAL);
+	cr_assert_str_eq(f.kind, "a FIFO");
+	skt_assert_err(quotes_load(&q, dir, &f), SKT_EINVAL);
+	cr_assert_str_eq(f.kind, "a directory");
+	skt_assert_err(quotes_load(&q, "/dev/null", &f), SKT_EINVAL);
+	cr_assert_str_eq(f.kind, "a character device");
+	cr_assert_eq(q.n, 0);
+	unlink(fifo);
+	rmdir(dir);
 }
 
 /* ---- Whole servers ---- */

@@ -6,7 +6,7 @@
 #include "tools/bench/hist.h"
 
 #include <inttypes.h>
-#include <math.h>
+#include <math.h> /* NAN */
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,17 +28,25 @@ static int cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The exact value at percentile p of sorted v[0..n), with the rank rule
- * of hist_percentile: ceil(p / 100 * n), at least 1. */
-static uint64_t rank_of(double p, size_t n)
+/* A percentile as the exact fraction it names: p / 100 = num / den. The
+ * reference ranks below come from these, never from the double p, so
+ * they do not depend on floating point at all. */
+typedef struct pct {
+	double p;
+	uint64_t num, den;
+} pct;
+
+/* The rank rule of hist_percentile for the decimal p: ceil(num / den *
+ * n), at least 1 (n and num small enough here not to overflow). */
+static uint64_t rank_of(const pct *q, uint64_t n)
 {
-	long double r = ceill((long double)p / 100.0L * (long double)n);
-	return r < 1.0L ? 1 : r > (long double)n ? n : (size_t)r;
+	uint64_t r = (q->num * n + q->den - 1) / q->den;
+	return r < 1 ? 1 : r > n ? n : r;
 }
 
-static uint64_t exact_percentile(const uint64_t *v, size_t n, double p)
+static uint64_t exact_percentile(const uint64_t *v, size_t n, const pct *q)
 {
-	return v[rank_of(p, n) - 1];
+	return v[rank_of(q, n) - 1];
 }
 
 /* got is the bucket upper bound of the exact value want: never below it,
@@ -53,9 +61,13 @@ static void expect_close(uint64_t got, uint64_t want, double p)
 
 /* Percentiles checked: the body, the tail, the far tail. */
 /* clang-format off */
-static const double some_p[] = {0.001, 1, 10, 25, 50, 75, 90, 99, 99.9,
-				99.99, 99.999};
+static const pct some_p[] = {
+	{0.001, 1, 100000}, {1, 1, 100}, {10, 1, 10}, {25, 1, 4},
+	{50, 1, 2}, {75, 3, 4}, {90, 9, 10}, {99, 99, 100},
+	{99.9, 999, 1000}, {99.99, 9999, 10000}, {99.999, 99999, 100000},
+};
 /* clang-format on */
+#define SOME_P (sizeof(some_p) / sizeof(some_p[0]))
 
 SKT_TEST(hist, empty)
 {
@@ -94,9 +106,12 @@ SKT_TEST(hist, small_values_are_exact)
 		hist_record(&ha, v[i]);
 	}
 	qsort(v, 256, sizeof(v[0]), cmp_u64);
-	for (double p = 0.1; p < 100; p += 0.7)
-		cr_assert_eq(hist_percentile(&ha, p),
-			     exact_percentile(v, 256, p), "p%g", p);
+	/* p in tenths, 0.1 to 99.9: each the decimal, not its double. */
+	for (uint64_t t = 1; t < 1000; t += 7) {
+		pct q = {(double)t / 10, t, 1000};
+		cr_assert_eq(hist_percentile(&ha, q.p),
+			     exact_percentile(v, 256, &q), "p%g", q.p);
+	}
 	cr_assert_eq(hist_percentile(&ha, 50), 127);
 	cr_assert_eq(hist_mean(&ha), 127.5);
 }
@@ -132,11 +147,11 @@ SKT_TEST(hist, uniform_million_within_error)
 	cr_assert_eq(ha.min, 1);
 	cr_assert_eq(ha.max, 1000000);
 	cr_assert_eq(hist_mean(&ha), 500000.5);
-	for (size_t i = 0; i < sizeof(some_p) / sizeof(some_p[0]); i++) {
-		double p = some_p[i];
+	for (size_t i = 0; i < SOME_P; i++) {
 		/* The value of rank r is r itself. */
-		uint64_t want = rank_of(p, 1000000);
-		expect_close(hist_percentile(&ha, p), want, p);
+		uint64_t want = rank_of(&some_p[i], 1000000);
+		expect_close(hist_percentile(&ha, some_p[i].p), want,
+			     some_p[i].p);
 	}
 	cr_assert_eq(hist_percentile(&ha, 100), 1000000);
 	cr_assert_eq(hist_percentile(&ha, 0), 1);
@@ -156,9 +171,9 @@ SKT_TEST(hist, skewed_values_within_error)
 		hist_record(&ha, v[i]);
 	}
 	qsort(v, N, sizeof(v[0]), cmp_u64);
-	for (size_t i = 0; i < sizeof(some_p) / sizeof(some_p[0]); i++)
-		expect_close(hist_percentile(&ha, some_p[i]),
-			     exact_percentile(v, N, some_p[i]), some_p[i]);
+	for (size_t i = 0; i < SOME_P; i++)
+		expect_close(hist_percentile(&ha, some_p[i].p),
+			     exact_percentile(v, N, &some_p[i]), some_p[i].p);
 	cr_assert_eq(hist_percentile(&ha, 100), v[N - 1]);
 	cr_assert_eq(hist_percentile(&ha, 0), v[0]);
 }
@@ -179,9 +194,10 @@ SKT_TEST(hist, merge_equals_recording_into_one)
 	cr_assert_eq(ha.min, hc.min);
 	cr_assert_eq(ha.max, hc.max);
 	cr_assert_arr_eq(ha.bucket, hc.bucket, sizeof(ha.bucket));
-	/* Same sums in another order: equal to within rounding. */
-	cr_assert_lt(fabs(hist_mean(&ha) / hist_mean(&hc) - 1),
-		     1e-15);
+	/* The same sum in another order: integers, so exactly equal. */
+	cr_assert_eq(ha.sum_lo, hc.sum_lo);
+	cr_assert_eq(ha.sum_hi, hc.sum_hi);
+	cr_assert_eq(hist_mean(&ha), hist_mean(&hc));
 	for (double p = 0; p <= 100; p += 0.25)
 		cr_assert_eq(hist_percentile(&ha, p),
 			     hist_percentile(&hc, p), "p%g", p);
@@ -221,10 +237,48 @@ SKT_TEST(hist, huge_values)
 	cr_assert_eq(hist_percentile(&ha, 0), 0);
 	cr_assert_eq(hist_percentile(&ha, 25), 0);
 	expect_close(hist_percentile(&ha, 50), UINT64_C(1) << 63, 50);
-	/* The sum passed 2^64 without wrapping. */
-	double want = (2 * 18446744073709551615.0 + 9223372036854775808.0) / 4;
-	cr_assert_lt(fabs(hist_mean(&ha) / want - 1), 1e-15, "mean %g",
-		     hist_mean(&ha));
+	/* The sum passed 2^64 without wrapping: 2^65 + 2^63 - 3, in words
+	 * (2, 2^63 - 3); the mean, (2^65 + 2^63 - 3) / 4, rounds to the
+	 * double 2^63 + 2^61. */
+	cr_assert_eq(ha.sum_hi, 2);
+	cr_assert_eq(ha.sum_lo, (UINT64_C(1) << 63) - 3);
+	cr_assert_eq(hist_mean(&ha), 9223372036854775808.0 + 2305843009213693952.0,
+		     "mean %.17g", hist_mean(&ha));
+}
+
+/* A percentile names the decimal written, not the double just above or
+ * below it: of 1..1000, p99.9 is the 999th value (the double 99.9 is
+ * 99.900000000000005684..., whose exact rank would be the 1000th) and
+ * p0.3 the 3rd (the double is 0.29999999999999998889...). */
+SKT_TEST(hist, percentile_is_the_decimal_written)
+{
+	hist_reset(&ha);
+	for (uint64_t v = 1; v <= 1000; v++)
+		hist_record(&ha, v);
+	cr_assert_eq(hist_percentile(&ha, 99.9), hist_bucket_hi(hist_index(999)));
+	cr_assert_eq(hist_percentile(&ha, 0.3), 3);
+	cr_assert_eq(hist_percentile(&ha, 0.1), 1);
+	cr_assert_eq(hist_percentile(&ha, 0.10000001), 2);
+	cr_assert_eq(hist_percentile(&ha, 1e-300), 1);
+	cr_assert_eq(hist_percentile(&ha, 99.99999999999), 1000);
+}
+
+/* Ranks stay exact where p * count no longer fits 64 bits: 2^64 - 1
+ * values, half of them 5 and half 300 (buckets set by hand, as a long
+ * merge would). */
+SKT_TEST(hist, ranks_exact_for_huge_counts)
+{
+	hist_reset(&ha);
+	ha.bucket[hist_index(5)] = UINT64_C(1) << 63;
+	ha.bucket[hist_index(300)] = (UINT64_C(1) << 63) - 1;
+	ha.count = UINT64_MAX;
+	ha.min = 5;
+	ha.max = 300;
+	/* rank ceil((2^64 - 1) / 2) = 2^63: the last 5. */
+	cr_assert_eq(hist_percentile(&ha, 50), 5);
+	/* 50.000000001 %: 10^-11 * 2^64 more, past the 5s. */
+	cr_assert_eq(hist_percentile(&ha, 50.000000001), 300);
+	cr_assert_eq(hist_percentile(&ha, 1e-9), 5);
 }
 
 SKT_TEST(hist, p100_is_max_and_p0_min_exactly)

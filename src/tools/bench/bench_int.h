@@ -217,6 +217,24 @@ int bench_bind_source(bench_worker *w, int fd);
 void bench_keep_inflight(bench_conn *c);
 int bench_resend(bench_conn *c, int64_t now);
 
+/* The checkers of what a server sends back, pure so that they can be
+ * fuzzed (fuzz/bench_check.c): the server controls every byte. */
+
+/* Echo: n bytes that arrived after got bytes of a stream of which sent
+ * were sent (phase: the connection's slice, n at most sh->span). Returns
+ * 0 when they are the next n bytes sent, or BENCH_E_MISMATCH (more than
+ * was sent, or other bytes). */
+int bench_echo_check(const bench_shared *sh, uint32_t phase, uint64_t got,
+		     uint64_t sent, const uint8_t *data, size_t n);
+
+/* UDP: an answer buf of n bytes (n may exceed cap, the bytes kept, when
+ * the datagram was truncated), to requests of size bytes (8 to
+ * sh->span + 8). Returns 1 when it is too short to carry a sequence
+ * number (not ours: ignored), else sets *seq and returns 0 when it is the
+ * request seq whole, or BENCH_E_MISMATCH. */
+int bench_udp_check(const bench_shared *sh, uint32_t phase, size_t size,
+		    const uint8_t *buf, size_t n, size_t cap, uint64_t *seq);
+
 /* In the measured window (bytes and counts only count then). */
 static inline bool bench_measuring(const bench_worker *w)
 {

@@ -34,6 +34,18 @@ static bool complete_upto(bench_conn *c, int64_t now)
 	return true;
 }
 
+int bench_echo_check(const bench_shared *sh, uint32_t phase, uint64_t got,
+		     uint64_t sent, const uint8_t *data, size_t n)
+{
+	/* got <= sent always (what was checked had been sent), so the
+	 * subtraction cannot wrap; n beyond it is an echo of nothing. */
+	if (got > sent || n > sent - got || n > sh->span)
+		return BENCH_E_MISMATCH;
+	if (memcmp(data, bench_out_at(sh, got, phase), n) != 0)
+		return BENCH_E_MISMATCH;
+	return 0;
+}
+
 static int echo_readable(bench_conn *c, int64_t now)
 {
 	bench_worker *w = c->w;
@@ -53,10 +65,10 @@ static int echo_readable(bench_conn *c, int64_t now)
 			return -1;
 		}
 		now = w->now;
-		if (c->got + (uint64_t)n > c->sent ||
-		    memcmp(w->rbuf, bench_out_at(w->sh, c->got, c->phase),
-			   (size_t)n) != 0) {
-			bench_fail(c, BENCH_E_MISMATCH);
+		int bad = bench_echo_check(w->sh, c->phase, c->got, c->sent,
+					   w->rbuf, (size_t)n);
+		if (bad != 0) {
+			bench_fail(c, bad);
 			return -1;
 		}
 		c->got += (uint64_t)n;

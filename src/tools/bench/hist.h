@@ -28,11 +28,13 @@ typedef struct hist {
 	uint64_t count; /* values recorded */
 	uint64_t min;	/* smallest value; UINT64_MAX while empty */
 	uint64_t max;	/* largest value; 0 while empty */
-	/* Sum of the values, for the mean. long double (x87: 64-bit
-	 * mantissa) holds every sum below 2^64 exactly and beyond that
-	 * rounds to 64 significant bits instead of wrapping: 2^64 ns is
-	 * only five hours of latency at a million requests a second. */
-	long double sum;
+	/* Sum of the values, for the mean: exact in two words (sum_hi *
+	 * 2^64 + sum_lo), since 2^64 ns is only five hours of latency at a
+	 * million requests a second; it wraps only after 2^64 values. No
+	 * floating point, so the mean is the same on every compiler and
+	 * under valgrind (which runs x87 long double at 64-bit precision). */
+	uint64_t sum_lo;
+	uint64_t sum_hi;
 	uint64_t bucket[HIST_BUCKETS];
 } hist;
 
@@ -60,7 +62,8 @@ inline void hist_record(hist *h, uint64_t v)
 {
 	h->bucket[hist_index(v)]++;
 	h->count++;
-	h->sum += (long double)v;
+	h->sum_lo += v;
+	h->sum_hi += h->sum_lo < v; /* the carry */
 	if (v < h->min)
 		h->min = v;
 	if (v > h->max)
@@ -74,15 +77,20 @@ void hist_merge(hist *into, const hist *from);
 
 /* The value at percentile p (0..100) of the recorded values: 0 for an
  * empty histogram; min for p <= 0 and max for p >= 100, both exact (a NaN
- * p counts as 0). Otherwise the rank is ceil(p / 100 * count) (at least
- * 1), and the answer is the upper bound of the bucket holding the value of
+ * p counts as 0). Otherwise p is read to nine decimals, as the decimal
+ * the user wrote (99.9 is 999/1000 of the values, not the binary double
+ * just above it): P = p * 10^9 rounded to an integer, and the rank is
+ * ceil(P * count / 10^11), computed exactly in integers (at least 1, at
+ * most count). The answer is the upper bound of the bucket holding the value of
  * that rank, clamped to [min, max]: at least p % of the values are <= the
  * answer, so a tail latency is never under-reported, and the answer
  * exceeds the exact value of that rank by less than one bucket width, at
  * most 1/128 of it (nothing at all below 256). */
 uint64_t hist_percentile(const hist *h, double p);
 
-/* sum / count from the exact sum (see sum above); 0 when empty. */
+/* sum / count from the exact sum (see sum_lo above), rounded to a double:
+ * exact when the quotient is below 2^53 and a multiple of 1/2^k that a
+ * double holds (127.5); 0 when empty. */
 double hist_mean(const hist *h);
 
 /* The smallest and largest values that land in bucket i (i below

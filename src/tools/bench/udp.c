@@ -69,22 +69,35 @@ static bench_slot *oldest(bench_conn *c)
 	return o;
 }
 
+int bench_udp_check(const bench_shared *sh, uint32_t phase, size_t size,
+		    const uint8_t *buf, size_t n, size_t cap, uint64_t *seq)
+{
+	if (n < SEQ_BYTES || cap < SEQ_BYTES)
+		return 1; /* not ours to match: ignored like a stray */
+	memcpy(seq, buf, SEQ_BYTES);
+	/* n > cap: truncated (MSG_TRUNC tells the real length), so never
+	 * the size asked for when cap holds a whole request. */
+	if (n != size || n > cap || size - SEQ_BYTES > sh->span)
+		return BENCH_E_MISMATCH;
+	if (memcmp(buf + SEQ_BYTES, bench_out_at(sh, offset_of(*seq), phase),
+		   size - SEQ_BYTES) != 0)
+		return BENCH_E_MISMATCH;
+	return 0;
+}
+
 static void answer(bench_conn *c, size_t n, int64_t now)
 {
 	bench_worker *w = c->w;
-	size_t size = w->o->size;
 	uint64_t seq;
-	if (n < SEQ_BYTES)
-		return; /* not ours to match: ignored like a stray */
-	memcpy(&seq, w->rbuf, SEQ_BYTES);
+	int v = bench_udp_check(w->sh, c->phase, w->o->size, w->rbuf, n,
+				w->rbuf_cap, &seq);
+	if (v == 1)
+		return;
 	bench_slot *s = slot_of(c, seq);
 	if (s == NULL)
 		return; /* late, after its timeout, or a duplicate */
-	if (n != size ||
-	    memcmp(w->rbuf + SEQ_BYTES,
-		   bench_out_at(w->sh, offset_of(seq), c->phase),
-		   size - SEQ_BYTES) != 0) {
-		bench_lost(c, s, BENCH_E_MISMATCH);
+	if (v != 0) {
+		bench_lost(c, s, v);
 		return;
 	}
 	c->answer_bytes = n;

@@ -36,11 +36,21 @@ typedef struct svc_quotes {
 	size_t n;
 } svc_quotes;
 
-/* Read quotes from path: separated by lines holding only "%" (the
- * fortune(6) format), or else one per non-empty line. Returns 0, -errno,
- * SKT_ENOMEM, SKT_EINVAL (no quote in the file) or SKT_ETOOBIG (a quote
- * over 512 characters; *bad_line says where it starts). */
-int quotes_load(svc_quotes *q, const char *path, size_t *bad_line);
+/* Why a quote file was refused, beyond the code quotes_load returns. */
+typedef struct svc_quotes_fault {
+	size_t line;      /* the line at fault (1-based), or 0 */
+	const char *kind; /* "a FIFO", "a directory"...: not a regular file */
+} svc_quotes_fault;
+
+/* Read quotes from path, a regular file: separated by lines holding only
+ * "%" (the fortune(6) format), or else one per non-empty line. Returns 0,
+ * -errno, SKT_ENOMEM, SKT_EINVAL (not a regular file: f->kind says what
+ * it is, and a FIFO or device is never read; or, kind NULL, no quote in
+ * the file), SKT_EMALFORMED (a byte that is not printable ASCII, tab,
+ * or a CR of a CRLF, RFC 865; f->line says where) or SKT_ETOOBIG (a quote
+ * over 512 characters, f->line its first line; or, line 0, a file over
+ * 1 MiB). */
+int quotes_load(svc_quotes *q, const char *path, svc_quotes_fault *f);
 void quotes_free(svc_quotes *q);
 
 #endif

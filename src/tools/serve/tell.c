@@ -4,19 +4,23 @@
  * until the client closes); over UDP each answers any datagram, whatever
  * it holds, as the RFCs say.
  *
- * qotd's quotes are built in, or read from a file (--file) in the
- * fortune(6) format or one per line. RFC 865 asks for ASCII printing
- * characters, spaces, CR and LF, "less than 512 characters": quotes are
- * stored with CRLF line ends and a file holding a longer one is refused at
- * load, not cut at send. Each worker hands its quotes out in turn, so
+ * qotd's quotes are built in, or read from a file (--file, a regular
+ * file) in the fortune(6) format or one per line. RFC 865 asks for ASCII
+ * printing characters, spaces, CR and LF, "less than 512 characters":
+ * quotes are stored with CRLF line ends, tabs as spaces, and a file
+ * holding anything else, or a longer quote, is refused at load, not cut
+ * or cleaned at send. Each worker hands its quotes out in turn, so
  * clients see them all.
  */
 #include "tools/serve/services.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* ---- daytime and time ---- */
 
@@ -158,19 +162,79 @@ static long qotd_dgram(skt_server_worker *w, const uint8_t *in, size_t len,
 
 /* ---- Quote files ---- */
 
-static int read_file(const char *path, char **text, size_t *len)
+/* What the file is when it is not a regular one, for the message. */
+static const char *kind_of(mode_t m)
 {
-	FILE *f = fopen(path, "rbe");
-	if (f == NULL)
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a file";
+}
+
+/* A regular file only: a FIFO would block start-up until a writer came
+ * (so it is opened O_NONBLOCK, and refused after fstat), a directory
+ * reads as EISDIR, a device may never end (/dev/zero). stat first, so
+ * that a device is not even opened (opening some has side effects);
+ * fstat again after opening, in case the path changed between. */
+static int open_regular(const char *path, svc_quotes_fault *f)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
 		return -errno;
+	if (!S_ISREG(st.st_mode)) {
+		f->kind = kind_of(st.st_mode);
+		return SKT_EINVAL;
+	}
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = fstat(fd, &st) < 0 ? -errno : 0;
+	if (r == 0 && !S_ISREG(st.st_mode)) {
+		f->kind = kind_of(st.st_mode);
+		r = SKT_EINVAL;
+	}
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static int read_file(const char *path, char **text, size_t *len,
+		     svc_quotes_fault *f)
+{
+	int fd = open_regular(path, f);
+	if (fd < 0)
+		return fd;
 	char *buf = skt_malloc(FILE_MAX + 1);
 	if (buf == NULL) {
-		fclose(f);
+		close(fd);
 		return SKT_ENOMEM;
 	}
-	size_t n = fread(buf, 1, FILE_MAX + 1, f);
-	int r = ferror(f) ? SKT_EIO : n > FILE_MAX ? SKT_ETOOBIG : 0;
-	fclose(f);
+	size_t n = 0;
+	int r = 0;
+	while (n < FILE_MAX + 1) {
+		ssize_t got = read(fd, buf + n, FILE_MAX + 1 - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			r = -errno;
+			break;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+	}
+	close(fd);
+	if (r == 0 && n > FILE_MAX)
+		r = SKT_ETOOBIG;
 	if (r < 0) {
 		skt_free(buf);
 		return r;
@@ -181,15 +245,65 @@ static int read_file(const char *path, char **text, size_t *len)
 	return 0;
 }
 
+/* RFC 865: "limited to the ASCII printing characters, space, carriage
+ * return, and line feed". A tab is let in (fortune files indent with
+ * them) and served as spaces; a CR only as part of a CRLF, since a bare
+ * one would let the next text overwrite the line on a terminal. Returns
+ * 0, or the 1-based line of the first byte that is none of these (a NUL
+ * included: the file is not text). */
+static size_t first_unprintable(const char *text, size_t len)
+{
+	size_t line = 1;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+		if (c == '\n')
+			line++;
+		else if (c == '\r' && (i + 1 == len || text[i + 1] == '\n'))
+			continue;
+		else if ((c < 0x20 || c > 0x7e) && c != '\t')
+			return line;
+	}
+	return 0;
+}
+
+#define TAB_STOP 8
+
+/* The length of line once its tabs are spaces. */
+static size_t expanded_len(const char *line)
+{
+	size_t col = 0;
+	for (; *line != '\0'; line++)
+		col = *line == '\t' ? (col / TAB_STOP + 1) * TAB_STOP : col + 1;
+	return col;
+}
+
+static char *put_expanded(char *p, const char *line)
+{
+	size_t col = 0;
+	for (; *line != '\0'; line++) {
+		if (*line != '\t') {
+			*p++ = *line;
+			col++;
+			continue;
+		}
+		do
+			*p++ = ' ';
+		while (++col % TAB_STOP != 0);
+	}
+	return p;
+}
+
 /* Lines from first to last (exclusive) of a quote, CRLF each. */
 static int add_quote(svc_quotes *q, char **lines, size_t first,
 		     size_t last)
 {
 	size_t len = 0;
-	for (size_t i = first; i < last; i++)
-		len += strlen(lines[i]) + 2;
-	if (len > QUOTE_MAX)
-		return SKT_ETOOBIG;
+	for (size_t i = first; i < last; i++) {
+		/* Each line is under FILE_MAX: no overflow. */
+		len += expanded_len(lines[i]) + 2;
+		if (len > QUOTE_MAX)
+			return SKT_ETOOBIG;
+	}
 	char *s = skt_malloc(len + 1), *p = s;
 	char **v = skt_realloc(q->v, (q->n + 1) * sizeof(*v));
 	if (s == NULL || v == NULL) {
@@ -200,10 +314,9 @@ static int add_quote(svc_quotes *q, char **lines, size_t first,
 	}
 	q->v = v;
 	for (size_t i = first; i < last; i++) {
-		size_t n = strlen(lines[i]);
-		memcpy(p, lines[i], n);
-		memcpy(p + n, "\r\n", 2);
-		p += n + 2;
+		p = put_expanded(p, lines[i]);
+		memcpy(p, "\r\n", 2);
+		p += 2;
 	}
 	*p = '\0';
 	q->v[q->n++] = s;
@@ -260,22 +373,27 @@ static int parse(svc_quotes *q, char **lines, size_t n, size_t *bad_line)
 	return q->n > 0 ? 0 : SKT_EINVAL;
 }
 
-int quotes_load(svc_quotes *q, const char *path, size_t *bad_line)
+int quotes_load(svc_quotes *q, const char *path, svc_quotes_fault *f)
 {
 	*q = (svc_quotes){0};
-	*bad_line = 0;
+	*f = (svc_quotes_fault){0};
 	char *text = NULL;
 	size_t len = 0;
-	int r = read_file(path, &text, &len);
+	int r = read_file(path, &text, &len, f);
 	if (r < 0)
 		return r;
+	f->line = first_unprintable(text, len);
+	if (f->line > 0) {
+		skt_free(text);
+		return SKT_EMALFORMED;
+	}
 	/* At most one line per byte, plus one. */
 	char **lines = skt_malloc((len + 1) * sizeof(*lines));
 	if (lines == NULL) {
 		skt_free(text);
 		return SKT_ENOMEM;
 	}
-	r = parse(q, lines, split_lines(text, len, lines), bad_line);
+	r = parse(q, lines, split_lines(text, len, lines), &f->line);
 	skt_free(lines);
 	skt_free(text);
 	if (r < 0)
