@@ -45,7 +45,8 @@ static int self_connected(int fd)
 	if (getsockname(fd, (struct sockaddr *)&me, &a) < 0 ||
 	    getpeername(fd, (struct sockaddr *)&peer, &b) < 0)
 		return 1;
-	return me.sin_port == peer.sin_port && me.sin_addr.s_addr == peer.sin_addr.s_addr;
+	return me.sin_port == peer.sin_port &&
+	       me.sin_addr.s_addr == peer.sin_addr.s_addr;
 }
 
 /* An open port's connection is reset, as sockit and nmap do, so that

@@ -19,7 +19,7 @@
 
 #include <stdio.h>
 
-#define PROG "daytime_client"
+#define PROG       "daytime_client"
 #define TIMEOUT_MS 10000
 
 static int fail(const char *what, int err)

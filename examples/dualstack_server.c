@@ -32,7 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PROG "dualstack_server"
+#define PROG              "dualstack_server"
 #define CLIENT_TIMEOUT_MS 10000 /* one slow client cannot pin the server */
 
 struct options {
@@ -130,7 +130,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	skt_listen_opts opts = { .backlog = 5 };
+	skt_listen_opts opts = {.backlog = 5};
 	int lfd = skt_listen(o.host, o.port, &opts);
 	if (lfd < 0)
 		return fail("listen", lfd);

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PROG "echo_client"
+#define PROG       "echo_client"
 #define TIMEOUT_MS 10000
 
 static int fail(const char *what, int err)

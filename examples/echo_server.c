@@ -37,7 +37,7 @@
 struct options {
 	const char *host; /* NULL: 127.0.0.1 */
 	const char *port;
-	long count;       /* clients to serve, 0: forever */
+	long count; /* clients to serve, 0: forever */
 };
 
 static int fail(const char *what, int err)

@@ -37,8 +37,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PROG "framed"
-#define FRAME_MAX ((size_t)1 << 20) /* this protocol's largest message */
+#define PROG       "framed"
+#define FRAME_MAX  ((size_t)1 << 20) /* this protocol's largest message */
 #define TIMEOUT_MS 10000
 
 static int fail(const char *what, int err)
@@ -109,7 +109,7 @@ static int serve(int lfd, long count)
 /* [HOST] [PORT] [--count N], in any order. */
 static int server_main(int argc, char **argv)
 {
-	const char *pos[2] = { NULL, "9000" };
+	const char *pos[2] = {NULL, "9000"};
 	int npos = 0;
 	long count = 0;
 

@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PROG "http_get"
+#define PROG       "http_get"
 #define TIMEOUT_MS 10000
 
 static int fail(const char *what, int err)
@@ -54,8 +54,8 @@ static char *build_request(const char *method, const char *host,
 			   v6 ? "]" : "", portpart);
 	char *req = malloc((size_t)len + 1);
 	if (req != NULL)
-		snprintf(req, (size_t)len + 1, fmt, method, path,
-			 v6 ? "[" : "", host, v6 ? "]" : "", portpart);
+		snprintf(req, (size_t)len + 1, fmt, method, path, v6 ? "[" : "",
+			 host, v6 ? "]" : "", portpart);
 	return req;
 }
 

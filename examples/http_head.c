@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PROG "http_head"
+#define PROG       "http_head"
 #define TIMEOUT_MS 10000
 #define HEADER_MAX ((size_t)64 << 10)
 
@@ -55,8 +55,8 @@ static char *build_request(const char *method, const char *host,
 			   v6 ? "]" : "", portpart);
 	char *req = malloc((size_t)len + 1);
 	if (req != NULL)
-		snprintf(req, (size_t)len + 1, fmt, method, path,
-			 v6 ? "[" : "", host, v6 ? "]" : "", portpart);
+		snprintf(req, (size_t)len + 1, fmt, method, path, v6 ? "[" : "",
+			 host, v6 ? "]" : "", portpart);
 	return req;
 }
 

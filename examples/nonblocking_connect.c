@@ -39,7 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PROG "nonblocking_connect"
+#define PROG    "nonblocking_connect"
 #define WAIT_MS 5000 /* the tutorial's select(..., 5.0) */
 
 static int fail(const char *what, int err)
@@ -51,7 +51,7 @@ static int fail(const char *what, int err)
 /* poll() one fd for events; 0 when ready, SKT_ETIMEDOUT, or -errno. */
 static int wait_for(int fd, short events, int timeout_ms)
 {
-	struct pollfd p = { .fd = fd, .events = events };
+	struct pollfd p = {.fd = fd, .events = events};
 	int n;
 
 	do
@@ -100,8 +100,7 @@ static int print_response(int fd)
 
 /* The request, with Host as RFC 9110 section 7.2 wants it: a v6 literal in
  * brackets, the port only when it is not the default. Caller frees. */
-static char *build_request(const char *host, const char *port,
-			   const char *path)
+static char *build_request(const char *host, const char *port, const char *path)
 {
 	static const char fmt[] = "GET %s HTTP/1.1\r\n"
 				  "Host: %s%s%s%s\r\n"

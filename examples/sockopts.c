@@ -32,14 +32,14 @@ static const struct {
 	skt_opt opt;
 	int value;
 } options[] = {
-	{ "SO_REUSEADDR", SKT_OPT_REUSEADDR, 1 },
-	{ "SO_REUSEPORT", SKT_OPT_REUSEPORT, 1 },
-	{ "SO_KEEPALIVE", SKT_OPT_KEEPALIVE, 1 },
-	{ "TCP_NODELAY", SKT_OPT_NODELAY, 1 },
-	{ "SO_SNDBUF", SKT_OPT_SNDBUF, 65536 },
-	{ "SO_RCVBUF", SKT_OPT_RCVBUF, 65536 },
+	{"SO_REUSEADDR", SKT_OPT_REUSEADDR, 1},
+	{"SO_REUSEPORT", SKT_OPT_REUSEPORT, 1},
+	{"SO_KEEPALIVE", SKT_OPT_KEEPALIVE, 1},
+	{"TCP_NODELAY", SKT_OPT_NODELAY, 1},
+	{"SO_SNDBUF", SKT_OPT_SNDBUF, 65536},
+	{"SO_RCVBUF", SKT_OPT_RCVBUF, 65536},
 	/* close() waits up to 5 s for unsent data, then gives up. */
-	{ "SO_LINGER", SKT_OPT_LINGER, 5 },
+	{"SO_LINGER", SKT_OPT_LINGER, 5},
 };
 
 static int set_and_show(int fd, size_t i)

@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PROG "udp_echo_client"
+#define PROG      "udp_echo_client"
 #define DGRAM_MAX 65536
 
 struct options {
@@ -102,7 +102,7 @@ int main(int argc, char **argv)
 	struct options o;
 	if (parse_args(argc, argv, &o) < 0) {
 		fprintf(stderr, "usage: " PROG
-			" [--timeout MS] [HOST PORT [MESSAGE]]\n");
+				" [--timeout MS] [HOST PORT [MESSAGE]]\n");
 		return 2;
 	}
 

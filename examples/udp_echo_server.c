@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PROG "udp_echo_server"
+#define PROG            "udp_echo_server"
 #define SEND_TIMEOUT_MS 1000
 /* 65535 - 8 (UDP header) - 20 (IPv4 header) is the largest IPv4 payload;
  * IPv6 allows 65527 without jumbograms. 64 KiB holds either. */
@@ -35,7 +35,7 @@
 struct options {
 	const char *host; /* NULL: 127.0.0.1 */
 	const char *port;
-	long count;       /* datagrams to answer, 0: forever */
+	long count; /* datagrams to answer, 0: forever */
 };
 
 static int fail(const char *what, int err)
@@ -79,8 +79,8 @@ static int answer_one(int fd, char *buf, size_t cap)
 {
 	skt_addr from;
 	bool truncated = false;
-	ssize_t n = skt_recvfrom(fd, buf, cap, &from, SKT_TIMEOUT_NONE,
-				 &truncated);
+	ssize_t n =
+		skt_recvfrom(fd, buf, cap, &from, SKT_TIMEOUT_NONE, &truncated);
 	if (n < 0)
 		return fail("recvfrom", (int)n);
 

@@ -40,7 +40,7 @@
 struct options {
 	const char *host; /* NULL: 127.0.0.1 */
 	const char *port;
-	long count;       /* clients to serve, 0: forever */
+	long count; /* clients to serve, 0: forever */
 };
 
 static int fail(const char *what, int err)
@@ -126,7 +126,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	skt_listen_opts opts = { .backlog = 5 }; /* listen(5) */
+	skt_listen_opts opts = {.backlog = 5}; /* listen(5) */
 	int lfd = skt_listen(o.host, o.port, &opts);
 	if (lfd < 0)
 		return fail("listen", lfd);

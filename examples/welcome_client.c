@@ -20,7 +20,7 @@
 
 #include <stdio.h>
 
-#define PROG "welcome_client"
+#define PROG       "welcome_client"
 #define TIMEOUT_MS 10000
 
 static int fail(const char *what, int err)

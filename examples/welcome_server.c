@@ -25,7 +25,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define PROG "welcome_server"
+#define PROG            "welcome_server"
 #define SEND_TIMEOUT_MS 10000 /* a client that never reads cannot pin us */
 
 static const char greeting[] = "Hello from the server!";
@@ -49,8 +49,8 @@ static int greet_one(int lfd)
 	printf("Connection from %s\n", text);
 	fflush(stdout);
 
-	int err = skt_send_all(fd, greeting, strlen(greeting),
-			       SEND_TIMEOUT_MS, NULL);
+	int err = skt_send_all(fd, greeting, strlen(greeting), SEND_TIMEOUT_MS,
+			       NULL);
 	skt_close(fd);
 	return err < 0 ? fail("send", err) : 0;
 }
@@ -71,7 +71,7 @@ int main(int argc, char **argv)
 	}
 
 	/* listen(1) as in the tutorial: one client is all we serve. */
-	skt_listen_opts opts = { .backlog = 1 };
+	skt_listen_opts opts = {.backlog = 1};
 	int lfd = skt_listen(host, port, &opts);
 	if (lfd < 0)
 		return fail("listen", lfd);

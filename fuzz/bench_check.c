@@ -77,8 +77,8 @@ static void check_udp(const bench_shared *sh, uint32_t phase, size_t size,
 		   0);
 	FUZZ_CHECK(got == seq);
 	/* Truncated: the kernel said size, the buffer kept fewer. */
-	FUZZ_CHECK(
-	    bench_udp_check(sh, phase, size, req, size, size - 1, &got) != 0);
+	FUZZ_CHECK(bench_udp_check(sh, phase, size, req, size, size - 1,
+				   &got) != 0);
 	if (size > 8) {
 		req[8 + n % (size - 8)] ^= 0x80;
 		FUZZ_CHECK(bench_udp_check(sh, phase, size, req, size, size,

@@ -48,7 +48,7 @@ static void check_line(const char *buf, size_t len)
 		FUZZ_CHECK(p[i] != '\n' && p[i] != 0x7f);
 		FUZZ_CHECK(p[i] >= 0x20 || p[i] == '\t');
 		FUZZ_CHECK(
-		    !(p[i] == 0xc2 && p[i + 1] >= 0x80 && p[i + 1] < 0xa0));
+			!(p[i] == 0xc2 && p[i + 1] >= 0x80 && p[i + 1] < 0xa0));
 	}
 }
 
@@ -69,9 +69,9 @@ static void hook_gone(chat_room *r, chat_member *m)
 }
 
 static const chat_hooks hooks = {
-    .write = hook_write,
-    .cut = hook_gone,
-    .quit = hook_gone,
+	.write = hook_write,
+	.cut = hook_gone,
+	.quit = hook_gone,
 };
 
 static void check_room(const chat_room *r)

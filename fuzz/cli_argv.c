@@ -88,8 +88,8 @@ static int listen_(int argc, char **argv)
 			   o.ep.kind == SKT_EP_UNIX ||
 			   o.ep.kind == SKT_EP_UNIX_DGRAM);
 		FUZZ_CHECK(o.ep.kind != SKT_EP_UNIX_DGRAM || o.b.udp);
-		FUZZ_CHECK(!o.broker || (o.keep && !o.b.udp &&
-					 o.b.exec.argv == NULL));
+		FUZZ_CHECK(!o.broker ||
+			   (o.keep && !o.b.udp && o.b.exec.argv == NULL));
 		FUZZ_CHECK(!o.unlink || o.ep.kind != SKT_EP_INET);
 		check_exec(&o.b);
 		FUZZ_CHECK(o.allow.n <= CLI_CIDR_MAX &&
@@ -120,9 +120,9 @@ typedef struct cmd {
 
 /* In the order the corpus's first byte counts them: add at the end. */
 static const cmd cmds[] = {
-    {"resolve", resolve},   {"check", check},	 {"scan", scan},
-    {"connect", connect_},  {"listen", listen_}, {"service", service},
-    {"hostname", hostname},
+	{"resolve", resolve},   {"check", check},    {"scan", scan},
+	{"connect", connect_},  {"listen", listen_}, {"service", service},
+	{"hostname", hostname},
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

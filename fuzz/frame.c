@@ -23,17 +23,19 @@ static void feed(skt_frame_decoder *d, const uint8_t *p, size_t n,
 {
 	size_t fed = 0, pos = 0;
 	while (pos < n) {
-		size_t chunk = sp != NULL ? fuzz_splits_next(sp, n - pos) : n - pos;
+		size_t chunk =
+			sp != NULL ? fuzz_splits_next(sp, n - pos) : n - pos;
 		size_t off = 0;
 		fed += chunk;
 		while (off < chunk) {
 			const uint8_t *msg;
 			size_t len;
-			ssize_t r = skt_frame_decode(d, p + pos + off, chunk - off,
-						     &msg, &len);
+			ssize_t r = skt_frame_decode(d, p + pos + off,
+						     chunk - off, &msg, &len);
 			if (r < 0) {
 				FUZZ_CHECK(r == SKT_ETOOBIG);
-				FUZZ_CHECK(skt_frame_decode(d, p, 0, &msg, &len) == r);
+				FUZZ_CHECK(skt_frame_decode(d, p, 0, &msg,
+							    &len) == r);
 				out->err = (int)r;
 				return;
 			}
@@ -43,7 +45,8 @@ static void feed(skt_frame_decoder *d, const uint8_t *p, size_t n,
 			off += (size_t)r;
 			if (msg != NULL) {
 				uint8_t hdr[SKT_FRAME_HEADER];
-				FUZZ_CHECK(skt_frame_header(hdr, len, d->max) == 0);
+				FUZZ_CHECK(skt_frame_header(hdr, len, d->max) ==
+					   0);
 				fuzz_msgs_add(out, msg, len);
 			}
 		}

@@ -65,7 +65,7 @@ static void feed(const uint8_t *p, size_t n, fuzz_splits *sp, uint8_t mask,
 	while (pos < n) {
 		size_t k = sp != NULL ? fuzz_splits_next(sp, n - pos) : n - pos;
 		int rc =
-		    hello_conn_input(&h, (const char *)p + pos, k, emit, r);
+			hello_conn_input(&h, (const char *)p + pos, k, emit, r);
 		pos += k;
 		/* The flush mark: resume with what was kept, maybe again. */
 		while (rc == HELLO_STOPPED)

@@ -46,8 +46,8 @@ static fed feed(const uint8_t *p, size_t n, fuzz_splits *sp, bool spans)
 		if (r < 0) {
 			FUZZ_CHECK(r == SKT_EMALFORMED || r == SKT_ETOOBIG);
 			FUZZ_CHECK(!c.done && c.why != SKT_HTTP_OK);
-			FUZZ_CHECK(
-			    skt_http_chunked_feed(&c, in, k, NULL, NULL) == r);
+			FUZZ_CHECK(skt_http_chunked_feed(&c, in, k, NULL,
+							 NULL) == r);
 			f.rc = r;
 			f.why = c.why;
 			return f;

@@ -22,10 +22,10 @@
 #define FIELDS 32
 
 static const skt_http_opts limits[4] = {
-    {0, 0, false},
-    {.head_max = 64},
-    {.line_max = 24},
-    {0, 0, false},
+	{0, 0, false},
+	{.head_max = 64},
+	{.line_max = 24},
+	{0, 0, false},
 };
 
 typedef struct parsed {
@@ -52,7 +52,7 @@ static void check_ok(const uint8_t *p, size_t n, int sel, const parsed *a)
 {
 	size_t len = (size_t)a->rc;
 	size_t max =
-	    limits[sel].head_max ? limits[sel].head_max : SKT_HTTP_HEAD_MAX;
+		limits[sel].head_max ? limits[sel].head_max : SKT_HTTP_HEAD_MAX;
 	FUZZ_CHECK(len <= n && len <= max && len >= 4);
 	FUZZ_CHECK(p[len - 1] == '\n' && p[len - 2] == '\r');
 	const skt_http_req *r = &a->r;

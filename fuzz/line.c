@@ -24,17 +24,19 @@ static void feed(skt_line_decoder *d, const uint8_t *p, size_t n,
 {
 	size_t fed = 0, pos = 0;
 	while (pos < n) {
-		size_t chunk = sp != NULL ? fuzz_splits_next(sp, n - pos) : n - pos;
+		size_t chunk =
+			sp != NULL ? fuzz_splits_next(sp, n - pos) : n - pos;
 		size_t off = 0;
 		fed += chunk;
 		while (off < chunk) {
 			const uint8_t *line;
 			size_t len;
-			ssize_t r = skt_line_decode(d, p + pos + off, chunk - off,
-						    &line, &len);
+			ssize_t r = skt_line_decode(d, p + pos + off,
+						    chunk - off, &line, &len);
 			if (r < 0) {
 				FUZZ_CHECK(r == SKT_ETOOBIG);
-				FUZZ_CHECK(skt_line_decode(d, p, 1, &line, &len) == r);
+				FUZZ_CHECK(skt_line_decode(d, p, 1, &line,
+							   &len) == r);
 				out->err = (int)r;
 				return;
 			}
@@ -44,7 +46,8 @@ static void feed(skt_line_decoder *d, const uint8_t *p, size_t n,
 			if (line != NULL) {
 				FUZZ_CHECK(len <= d->max);
 				FUZZ_CHECK(memchr(line, d->delim, len) == NULL);
-				FUZZ_CHECK(p[pos + off + (size_t)r - 1] == d->delim);
+				FUZZ_CHECK(p[pos + off + (size_t)r - 1] ==
+					   d->delim);
 				fuzz_msgs_add(out, line, len);
 			}
 			off += (size_t)r;

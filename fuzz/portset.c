@@ -28,7 +28,8 @@ static size_t format_set(const skt_portset *s, char *text, size_t cap)
 		unsigned hi = p;
 		while (hi < 65535 && skt_portset_has(s, (uint16_t)(hi + 1)))
 			hi++;
-		int n = snprintf(text + o, cap - o, o ? ",%u-%u" : "%u-%u", p, hi);
+		int n = snprintf(text + o, cap - o, o ? ",%u-%u" : "%u-%u", p,
+				 hi);
 		FUZZ_CHECK(n > 0 && (size_t)n < cap - o);
 		o += (size_t)n;
 		p = hi < 65535 ? skt_portset_next(s, hi + 1) : 0;

@@ -109,7 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		   0);
 	FUZZ_CHECK(socketpair(AF_UNIX,
 			      (dgram ? SOCK_DGRAM : SOCK_STREAM) |
-				  SOCK_CLOEXEC | SOCK_NONBLOCK,
+				      SOCK_CLOEXEC | SOCK_NONBLOCK,
 			      0, sock) == 0);
 	if (!discard)
 		FUZZ_CHECK(pipe2(outp, O_CLOEXEC | O_NONBLOCK) == 0);
@@ -121,8 +121,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t *x = malloc(2 * total + 1);
 	FUZZ_CHECK(x != NULL);
 	for (size_t pos = 0, k = 0; pos < total; k++) {
-		size_t chunk =
-		    k == 7 ? total - pos : fuzz_splits_next(&sp, total - pos);
+		size_t chunk = k == 7 ? total - pos
+				      : fuzz_splits_next(&sp, total - pos);
 		FUZZ_CHECK(send(inp[1], in.p + pos, chunk, 0) ==
 			   (ssize_t)chunk);
 		if (crlf)
@@ -150,7 +150,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	skt_relay_stats st;
 	int rc =
-	    skt_relay_run(inp[0], discard ? -1 : outp[1], sock[0], &o, &st);
+		skt_relay_run(inp[0], discard ? -1 : outp[1], sock[0], &o, &st);
 	FUZZ_CHECK(rc == 0);
 	drain(sock[1], &sent);
 	if (!discard) {

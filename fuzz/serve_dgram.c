@@ -57,8 +57,8 @@ static void check(const skt_service *svc, const uint8_t *in, size_t len,
 		FUZZ_CHECK(r == (long)len);
 		for (size_t i = 0; i < len; i++) {
 			uint8_t want = in[i] >= 'a' && in[i] <= 'z'
-					   ? (uint8_t)(in[i] - 32)
-					   : in[i];
+					       ? (uint8_t)(in[i] - 32)
+					       : in[i];
 			FUZZ_CHECK(out[i] == want);
 		}
 	} else if (strcmp(name, "discard") == 0) {

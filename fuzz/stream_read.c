@@ -86,8 +86,9 @@ static void reference(const struct req *q, const uint8_t *p, size_t n,
 		} else if (q->mode == MODE_UNTIL) {
 			size_t lim = left < q->n ? left : q->n;
 			const uint8_t *hit =
-			    lim >= q->dlen ? memmem(s, lim, q->delim, q->dlen)
-					   : NULL;
+				lim >= q->dlen
+					? memmem(s, lim, q->delim, q->dlen)
+					: NULL;
 			if (hit != NULL) {
 				size_t len = (size_t)(hit - s) + q->dlen;
 				fuzz_msgs_add(m, s, len);

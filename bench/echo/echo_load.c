@@ -32,8 +32,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PLEN 65521 /* prime: messages never line up with the pattern */
-#define RBUF 65520 /* <= PLEN: one contiguous slice of the pattern */
+#define PLEN 65521   /* prime: messages never line up with the pattern */
+#define RBUF 65520   /* <= PLEN: one contiguous slice of the pattern */
 #define HIST 1000000 /* 1 us buckets up to 1 s; the last one is "more" */
 
 struct conn {
@@ -148,7 +148,8 @@ static double proc_cpu(int pid)
 	char *p = strrchr(line, ')'); /* the name may hold spaces */
 	unsigned long ut = 0, st = 0;
 	if (p != NULL)
-		sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+		sscanf(p + 2,
+		       "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
 		       &ut, &st);
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
@@ -189,9 +190,9 @@ static struct conn *open_all(int port, int n, int ep)
 		fcntl(c->fd, F_SETFL, O_NONBLOCK);
 		c->phase = (uint32_t)((uint64_t)i * 977 % PLEN);
 		c->ts = calloc(depth, sizeof(*c->ts));
-		struct epoll_event ev = {
-			.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
-			.data.ptr = c};
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT |
+						   EPOLLRDHUP | EPOLLET,
+					 .data.ptr = c};
 		epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
 	}
 	return cs;
@@ -207,16 +208,31 @@ static void parse(int argc, char **argv, struct opts *o)
 	int opt;
 	while ((opt = getopt(argc, argv, "p:c:s:d:t:w:P:")) != -1) {
 		switch (opt) {
-		case 'p': o->port = atoi(optarg); break;
-		case 'c': o->conns = atoi(optarg); break;
-		case 's': size = (size_t)atol(optarg); break;
-		case 'd': depth = (unsigned)atoi(optarg); break;
-		case 't': o->secs = atof(optarg); break;
-		case 'w': o->warm = atof(optarg); break;
-		case 'P': o->pid = atoi(optarg); break;
+		case 'p':
+			o->port = atoi(optarg);
+			break;
+		case 'c':
+			o->conns = atoi(optarg);
+			break;
+		case 's':
+			size = (size_t)atol(optarg);
+			break;
+		case 'd':
+			depth = (unsigned)atoi(optarg);
+			break;
+		case 't':
+			o->secs = atof(optarg);
+			break;
+		case 'w':
+			o->warm = atof(optarg);
+			break;
+		case 'P':
+			o->pid = atoi(optarg);
+			break;
 		default:
-			fprintf(stderr, "usage: echo_load -p PORT [-c N] [-s SIZE] "
-					"[-d DEPTH] [-t S] [-w S] [-P PID]\n");
+			fprintf(stderr,
+				"usage: echo_load -p PORT [-c N] [-s SIZE] "
+				"[-d DEPTH] [-t S] [-w S] [-P PID]\n");
 			exit(2);
 		}
 	}

@@ -25,7 +25,7 @@
 
 struct conn {
 	int fd;
-	char *pend;   /* bytes the kernel did not take yet */
+	char *pend; /* bytes the kernel did not take yet */
 	size_t plen, pcap;
 };
 
@@ -67,8 +67,8 @@ static int flush(struct conn *c)
 {
 	size_t off = 0;
 	while (off < c->plen) {
-		ssize_t n = send(c->fd, c->pend + off, c->plen - off,
-				 MSG_NOSIGNAL);
+		ssize_t n =
+			send(c->fd, c->pend + off, c->plen - off, MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -125,9 +125,9 @@ static void on_accept(int ep, int lfd)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		struct conn *c = calloc(1, sizeof(*c));
 		c->fd = fd;
-		struct epoll_event ev = {
-			.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
-			.data.ptr = c};
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT |
+						   EPOLLRDHUP | EPOLLET,
+					 .data.ptr = c};
 		epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 	}
 }
@@ -140,7 +140,8 @@ int main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int lfd =
+		socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int one = 1;
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	struct sockaddr_in sin = {.sin_family = AF_INET,
@@ -167,8 +168,8 @@ int main(int argc, char **argv)
 			int bad = 0;
 			if ((e & EPOLLOUT) && c->plen > 0)
 				bad = flush(c);
-			if (!bad && (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP |
-					  EPOLLERR)))
+			if (!bad &&
+			    (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
 				bad = on_readable(c, e & EPOLLRDHUP);
 			if (bad)
 				drop(c);

@@ -16,8 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static void on_read(skt_stream *s, int status, const uint8_t *data,
-		    size_t len);
+static void on_read(skt_stream *s, int status, const uint8_t *data, size_t len);
 
 static void on_water(skt_stream *s, bool above)
 {
@@ -27,8 +26,7 @@ static void on_water(skt_stream *s, bool above)
 		skt_stream_read_start(s, on_read);
 }
 
-static void on_read(skt_stream *s, int status, const uint8_t *data,
-		    size_t len)
+static void on_read(skt_stream *s, int status, const uint8_t *data, size_t len)
 {
 	if (status < 0) {
 		skt_stream_free(s); /* end of stream, reset or timeout */
@@ -61,8 +59,8 @@ int main(int argc, char **argv)
 	unsigned n = argc > 2 ? (unsigned)atoi(argv[2]) : 1;
 	skt_listen_opts lo = {.backlog = 4096};
 	skt_workers *w;
-	int r = skt_workers_new(&w, n ? n : 1, "127.0.0.1", argv[1], &lo,
-				NULL, on_accept, NULL);
+	int r = skt_workers_new(&w, n ? n : 1, "127.0.0.1", argv[1], &lo, NULL,
+				on_accept, NULL);
 	if (r < 0) {
 		fprintf(stderr, "sockit_echo: listen %s: %s\n", argv[1],
 			skt_strerror(r));

@@ -37,64 +37,64 @@ static const char req_small[] = "GET /index.html HTTP/1.1\r\n"
 
 /* Firefox asking for a page of an application with a session. */
 static const char req_large[] =
-    "GET /api/v2/orders?page=3&sort=-created HTTP/1.1\r\n"
-    "Host: app.example.com\r\n"
-    "User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 "
-    "Firefox/128.0\r\n"
-    "Accept: application/json, text/plain, */*\r\n"
-    "Accept-Language: en-US,en;q=0.5\r\n"
-    "Accept-Encoding: gzip, deflate, br, zstd\r\n"
-    "Referer: https://app.example.com/orders\r\n"
-    "X-Requested-With: XMLHttpRequest\r\n"
-    "Authorization: Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOi"
-    "IxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U\r\n"
-    "Connection: keep-alive\r\n"
-    "Cookie: session=6f1c0b3e9a2d4c58b7e1f0a9d3c2b1a0; theme=dark; "
-    "_ga=GA1.2.1234567890.1700000000; consent=analytics%3Dno\r\n"
-    "Sec-Fetch-Dest: empty\r\n"
-    "Sec-Fetch-Mode: cors\r\n"
-    "Sec-Fetch-Site: same-origin\r\n"
-    "Priority: u=4\r\n"
-    "Pragma: no-cache\r\n"
-    "Cache-Control: no-cache\r\n"
-    "\r\n";
+	"GET /api/v2/orders?page=3&sort=-created HTTP/1.1\r\n"
+	"Host: app.example.com\r\n"
+	"User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 "
+	"Firefox/128.0\r\n"
+	"Accept: application/json, text/plain, */*\r\n"
+	"Accept-Language: en-US,en;q=0.5\r\n"
+	"Accept-Encoding: gzip, deflate, br, zstd\r\n"
+	"Referer: https://app.example.com/orders\r\n"
+	"X-Requested-With: XMLHttpRequest\r\n"
+	"Authorization: Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOi"
+	"IxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U\r\n"
+	"Connection: keep-alive\r\n"
+	"Cookie: session=6f1c0b3e9a2d4c58b7e1f0a9d3c2b1a0; theme=dark; "
+	"_ga=GA1.2.1234567890.1700000000; consent=analytics%3Dno\r\n"
+	"Sec-Fetch-Dest: empty\r\n"
+	"Sec-Fetch-Mode: cors\r\n"
+	"Sec-Fetch-Site: same-origin\r\n"
+	"Priority: u=4\r\n"
+	"Pragma: no-cache\r\n"
+	"Cache-Control: no-cache\r\n"
+	"\r\n";
 
 /* nginx 1.22 serving its default index.html. */
 static const char resp_small[] =
-    "HTTP/1.1 200 OK\r\n"
-    "Server: nginx/1.22.1\r\n"
-    "Date: Thu, 21 Nov 2024 02:16:00 GMT\r\n"
-    "Content-Type: text/html\r\n"
-    "Content-Length: 615\r\n"
-    "Last-Modified: Tue, 13 Jun 2023 15:08:10 GMT\r\n"
-    "Connection: keep-alive\r\n"
-    "\r\n";
+	"HTTP/1.1 200 OK\r\n"
+	"Server: nginx/1.22.1\r\n"
+	"Date: Thu, 21 Nov 2024 02:16:00 GMT\r\n"
+	"Content-Type: text/html\r\n"
+	"Content-Length: 615\r\n"
+	"Last-Modified: Tue, 13 Jun 2023 15:08:10 GMT\r\n"
+	"Connection: keep-alive\r\n"
+	"\r\n";
 
 /* An application behind nginx: cookies, caching and security headers. */
 static const char resp_large[] =
-    "HTTP/1.1 200 OK\r\n"
-    "Server: nginx/1.22.1\r\n"
-    "Date: Thu, 21 Nov 2024 02:16:00 GMT\r\n"
-    "Content-Type: application/json; charset=utf-8\r\n"
-    "Content-Length: 1843\r\n"
-    "Connection: keep-alive\r\n"
-    "Vary: Accept-Encoding\r\n"
-    "Vary: Origin\r\n"
-    "Cache-Control: private, no-cache, no-store, must-revalidate\r\n"
-    "Pragma: no-cache\r\n"
-    "Expires: Thu, 01 Jan 1970 00:00:00 GMT\r\n"
-    "ETag: W/\"733-1JUrYHn2CbV0n1+Gdlp0qt6R8ZE\"\r\n"
-    "Set-Cookie: session=6f1c0b3e9a2d4c58b7e1f0a9d3c2b1a0; Path=/; "
-    "HttpOnly; Secure; SameSite=Lax\r\n"
-    "X-Request-Id: 3b9a4f2e-8c1d-4e7a-9f60-2d5b8e1c7a43\r\n"
-    "X-Frame-Options: SAMEORIGIN\r\n"
-    "X-Content-Type-Options: nosniff\r\n"
-    "X-XSS-Protection: 1; mode=block\r\n"
-    "Referrer-Policy: strict-origin-when-cross-origin\r\n"
-    "Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n"
-    "Access-Control-Allow-Origin: https://app.example.com\r\n"
-    "Access-Control-Allow-Credentials: true\r\n"
-    "\r\n";
+	"HTTP/1.1 200 OK\r\n"
+	"Server: nginx/1.22.1\r\n"
+	"Date: Thu, 21 Nov 2024 02:16:00 GMT\r\n"
+	"Content-Type: application/json; charset=utf-8\r\n"
+	"Content-Length: 1843\r\n"
+	"Connection: keep-alive\r\n"
+	"Vary: Accept-Encoding\r\n"
+	"Vary: Origin\r\n"
+	"Cache-Control: private, no-cache, no-store, must-revalidate\r\n"
+	"Pragma: no-cache\r\n"
+	"Expires: Thu, 01 Jan 1970 00:00:00 GMT\r\n"
+	"ETag: W/\"733-1JUrYHn2CbV0n1+Gdlp0qt6R8ZE\"\r\n"
+	"Set-Cookie: session=6f1c0b3e9a2d4c58b7e1f0a9d3c2b1a0; Path=/; "
+	"HttpOnly; Secure; SameSite=Lax\r\n"
+	"X-Request-Id: 3b9a4f2e-8c1d-4e7a-9f60-2d5b8e1c7a43\r\n"
+	"X-Frame-Options: SAMEORIGIN\r\n"
+	"X-Content-Type-Options: nosniff\r\n"
+	"X-XSS-Protection: 1; mode=block\r\n"
+	"Referrer-Policy: strict-origin-when-cross-origin\r\n"
+	"Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n"
+	"Access-Control-Allow-Origin: https://app.example.com\r\n"
+	"Access-Control-Allow-Credentials: true\r\n"
+	"\r\n";
 
 typedef struct answer {
 	size_t len;
@@ -110,7 +110,7 @@ static int on_headers_complete(http_parser *p)
 }
 
 static http_parser_settings hp_settings = {
-    .on_headers_complete = on_headers_complete,
+	.on_headers_complete = on_headers_complete,
 };
 
 static skt_http_field fields[64];
@@ -142,9 +142,10 @@ static answer with_http_parser(const char *s, size_t n, enum http_parser_type t)
 	http_parser p;
 	http_parser_init(&p, t);
 	size_t used = http_parser_execute(&p, &hp_settings, s, n);
-	answer a = {
-	    used, t == HTTP_REQUEST ? p.method == HTTP_GET : (int)p.status_code,
-	    (long long)p.content_length, http_should_keep_alive(&p)};
+	answer a = {used,
+		    t == HTTP_REQUEST ? p.method == HTTP_GET
+				      : (int)p.status_code,
+		    (long long)p.content_length, http_should_keep_alive(&p)};
 	if (HTTP_PARSER_ERRNO(&p) != HPE_OK)
 		a.what = -1;
 	return a;
@@ -227,10 +228,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	static const input in[] = {
-	    INPUT("request", "small", req_small, sockit_req, hp_req),
-	    INPUT("request", "large", req_large, sockit_req, hp_req),
-	    INPUT("response", "small", resp_small, sockit_resp, hp_resp),
-	    INPUT("response", "large", resp_large, sockit_resp, hp_resp),
+		INPUT("request", "small", req_small, sockit_req, hp_req),
+		INPUT("request", "large", req_large, sockit_req, hp_req),
+		INPUT("response", "small", resp_small, sockit_resp, hp_resp),
+		INPUT("response", "large", resp_large, sockit_resp, hp_resp),
 	};
 	size_t count = sizeof(in) / sizeof(in[0]);
 	for (size_t i = 0; i < count; i++)

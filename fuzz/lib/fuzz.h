@@ -22,13 +22,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* abort() with the failed property, file and line on fd 2 (not stderr:
  * fuzz_quiet() may have pointed that at /dev/null). */
-#define FUZZ_CHECK(cond)                                                     \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			dprintf(2, "%s:%d: property failed: %s\n",           \
-				__FILE__, __LINE__, #cond);                  \
-			abort();                                             \
-		}                                                            \
+#define FUZZ_CHECK(cond)                                                       \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			dprintf(2, "%s:%d: property failed: %s\n", __FILE__,   \
+				__LINE__, #cond);                              \
+			abort();                                               \
+		}                                                              \
 	} while (0)
 
 /* Route the library's allocations through a counter (once; later calls

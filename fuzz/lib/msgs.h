@@ -8,11 +8,11 @@
 #include <stdint.h>
 
 typedef struct fuzz_msgs {
-	size_t n;        /* messages */
-	size_t *len;     /* length of each */
-	uint8_t *data;   /* their bytes, one after another */
+	size_t n;      /* messages */
+	size_t *len;   /* length of each */
+	uint8_t *data; /* their bytes, one after another */
 	size_t used, cap, ncap;
-	int err;         /* the error that ended the stream, or 0 */
+	int err; /* the error that ended the stream, or 0 */
 } fuzz_msgs;
 
 void fuzz_msgs_add(fuzz_msgs *m, const uint8_t *p, size_t len);

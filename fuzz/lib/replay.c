@@ -107,7 +107,8 @@ static long run_dir(const char *dir)
 		if (e->d_name[0] == '.')
 			continue;
 		if (n == cap)
-			names = realloc(names, (cap = cap ? cap * 2 : 64) * sizeof(*names));
+			names = realloc(names, (cap = cap ? cap * 2 : 64) *
+						       sizeof(*names));
 		if (names == NULL)
 			abort();
 		names[n++] = strdup(e->d_name);
@@ -141,7 +142,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		struct stat st;
 		if (stat(argv[i], &st) < 0) {
-			fprintf(stderr, "replay: %s: %s\n", argv[i], strerror(errno));
+			fprintf(stderr, "replay: %s: %s\n", argv[i],
+				strerror(errno));
 			return 1;
 		}
 		long n = S_ISDIR(st.st_mode) ? run_dir(argv[i])

@@ -20,12 +20,12 @@
 
 #include "sockit/export.h"
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <netinet/in.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -46,15 +46,15 @@ typedef struct skt_addr {
  * name whose every byte is escaped as \xNN. */
 #define SKT_ADDRSTRLEN 512
 /* Longest host (a DNS name is at most 253 bytes) and service name. */
-#define SKT_HOST_MAX 253
+#define SKT_HOST_MAX    253
 #define SKT_SERVICE_MAX 63
 /* Longest Unix path, without its terminating NUL (sun_path holds 108). */
 #define SKT_UNIX_PATH_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 
 /* Parsing flags. */
 #define SKT_PARSE_PORT_ZERO 0x1 /* accept port 0 (a listener's "any port") */
-#define SKT_PARSE_NO_HOST 0x2   /* accept a port alone: "8080" or ":8080" */
-#define SKT_PARSE_NO_PORT 0x4   /* accept a host alone: "example.com" */
+#define SKT_PARSE_NO_HOST   0x2 /* accept a port alone: "8080" or ":8080" */
+#define SKT_PARSE_NO_PORT   0x4 /* accept a host alone: "example.com" */
 
 /* Parse a decimal port "1".."65535" (and "0" with SKT_PARSE_PORT_ZERO).
  * Returns the port, or SKT_EBADPORT for anything else: empty, sign, spaces,
@@ -112,10 +112,11 @@ SKT_EXTERN bool skt_addr_unmap(skt_addr *a);
 enum { SKT_EP_INET = 1, SKT_EP_UNIX = 2, SKT_EP_UNIX_DGRAM = 3 };
 
 typedef struct skt_endpoint {
-	int kind;                           /* SKT_EP_* */
-	char host[SKT_HOST_MAX + 1];        /* no brackets; "" when absent */
-	char service[SKT_SERVICE_MAX + 1];  /* port digits or a name; "" when absent */
-	skt_addr unix_addr;                 /* for SKT_EP_UNIX */
+	int kind;                    /* SKT_EP_* */
+	char host[SKT_HOST_MAX + 1]; /* no brackets; "" when absent */
+	char service[SKT_SERVICE_MAX +
+		     1];    /* port digits or a name; "" when absent */
+	skt_addr unix_addr; /* for SKT_EP_UNIX */
 } skt_endpoint;
 
 /* Parse "host:port", "[v6]:port", "port", "unix:/path", "unix:@name",
@@ -136,9 +137,9 @@ SKT_EXTERN int skt_endpoint_set(skt_endpoint *ep, const char *host,
 /* ---- Address ranges (CIDR), for allow and deny lists ---- */
 
 typedef struct skt_cidr {
-	int family;         /* AF_INET or AF_INET6 */
-	uint8_t addr[16];   /* network address, host bits cleared */
-	unsigned prefix;    /* 0..32 or 0..128 */
+	int family;       /* AF_INET or AF_INET6 */
+	uint8_t addr[16]; /* network address, host bits cleared */
+	unsigned prefix;  /* 0..32 or 0..128 */
 } skt_cidr;
 
 /* Parse "10.0.0.0/8", "fd00::/8", "::ffff:10.0.0.0/104" or an address
@@ -160,12 +161,12 @@ SKT_EXTERN int skt_cidr_format(const skt_cidr *c, char *buf, size_t cap);
 
 #define SKT_RESOLVE_PASSIVE 0x1 /* NULL host means the wildcard address */
 #define SKT_RESOLVE_NUMERIC 0x2 /* host must be a literal: never asks DNS */
-#define SKT_RESOLVE_CANON 0x4   /* fill canonname */
+#define SKT_RESOLVE_CANON   0x4 /* fill canonname */
 
 typedef struct skt_addrlist {
-	skt_addr *addrs;  /* n addresses, in the order the system prefers */
+	skt_addr *addrs; /* n addresses, in the order the system prefers */
 	size_t n;
-	char *canonname;  /* with SKT_RESOLVE_CANON, else NULL */
+	char *canonname; /* with SKT_RESOLVE_CANON, else NULL */
 } skt_addrlist;
 
 /* Resolve host and service (either may be NULL, not both) to every address
@@ -174,8 +175,8 @@ typedef struct skt_addrlist {
  * fills *out (free it with skt_addrlist_fini) and returns the count (> 0).
  * Errors: resolver codes (SKT_EAI_NONAME, SKT_EAI_AGAIN, SKT_EAI_SERVICE,
  * ...; skt_strerror gives the resolver's message), SKT_EBADPORT for a
- * numeric service outside 0..65535 or with trailing characters, SKT_ENOMEM. Blocks for as
- * long as the system resolver does. */
+ * numeric service outside 0..65535 or with trailing characters, SKT_ENOMEM.
+ * Blocks for as long as the system resolver does. */
 SKT_EXTERN int skt_resolve(skt_addrlist *out, const char *host,
 			   const char *service, int family, int socktype,
 			   int flags);

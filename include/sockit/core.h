@@ -10,9 +10,9 @@
 extern "C" {
 #endif
 
-#define SKT_VERSION_MAJOR 0
-#define SKT_VERSION_MINOR 1
-#define SKT_VERSION_PATCH 0
+#define SKT_VERSION_MAJOR  0
+#define SKT_VERSION_MINOR  1
+#define SKT_VERSION_PATCH  0
 #define SKT_VERSION_STRING "0.1.0"
 
 /* The version the library was built as, e.g. "0.1.0". */

@@ -24,9 +24,9 @@
 extern "C" {
 #endif
 
-#define SKT_FRAME_HEADER 4
+#define SKT_FRAME_HEADER      4
 #define SKT_FRAME_MAX_DEFAULT ((size_t)16 << 20) /* 16 MiB */
-#define SKT_LINE_MAX_DEFAULT ((size_t)64 << 10)  /* 64 KiB */
+#define SKT_LINE_MAX_DEFAULT  ((size_t)64 << 10) /* 64 KiB */
 
 /* Write the 4-byte header for a payload of len bytes. Returns 0, or
  * SKT_ETOOBIG when len > max (max 0 means SKT_FRAME_MAX_DEFAULT; a max
@@ -37,14 +37,14 @@ SKT_EXTERN int skt_frame_header(uint8_t hdr[SKT_FRAME_HEADER], size_t len,
 /* Streaming decoder for length-prefixed frames. Caller-owned: init, feed,
  * free. */
 typedef struct skt_frame_decoder {
-	size_t max;       /* largest payload accepted */
+	size_t max; /* largest payload accepted */
 	uint8_t hdr[SKT_FRAME_HEADER];
-	size_t hdr_have;  /* header bytes gathered so far */
-	size_t want;      /* payload length of the frame in progress */
-	uint8_t *buf;     /* payload gathered across calls */
-	size_t have;      /* bytes of it held */
-	size_t cap;       /* allocated size of buf */
-	int err;          /* sticky error once the stream is malformed */
+	size_t hdr_have; /* header bytes gathered so far */
+	size_t want;     /* payload length of the frame in progress */
+	uint8_t *buf;    /* payload gathered across calls */
+	size_t have;     /* bytes of it held */
+	size_t cap;      /* allocated size of buf */
+	int err;         /* sticky error once the stream is malformed */
 } skt_frame_decoder;
 
 /* max 0 means SKT_FRAME_MAX_DEFAULT. */
@@ -65,9 +65,9 @@ SKT_EXTERN ssize_t skt_frame_decode(skt_frame_decoder *d, const void *in,
 
 /* Streaming decoder for delimited lines. */
 typedef struct skt_line_decoder {
-	size_t max;       /* longest line accepted, delimiter excluded */
+	size_t max; /* longest line accepted, delimiter excluded */
 	uint8_t delim;
-	uint8_t *buf;     /* partial line gathered across calls */
+	uint8_t *buf; /* partial line gathered across calls */
 	size_t have;
 	size_t cap;
 	int err;

@@ -60,58 +60,59 @@ extern "C" {
 
 /* Which rule a message broke: name, the error code the parser returns,
  * the status a server answers, and the rule in words. */
-#define SKT_HTTP_RULE_MAP(XX)                                                \
-	XX(OK, 0, 200, "no rule broken")                                     \
-	XX(BARE_CR, SKT_EMALFORMED, 400, "a CR not followed by LF")          \
-	XX(BARE_LF, SKT_EMALFORMED, 400, "a line ended by LF without CR")    \
-	XX(START_LINE, SKT_EMALFORMED, 400, "malformed start line")          \
-	XX(METHOD, SKT_EMALFORMED, 400, "the method is not a token")         \
-	XX(TARGET, SKT_EMALFORMED, 400,                                      \
-	   "the request target is empty or holds a control byte")            \
-	XX(VERSION, SKT_EMALFORMED, 400, "malformed HTTP version")           \
-	XX(VERSION_UNSUPPORTED, SKT_EUNSUPPORTED, 505,                       \
-	   "an HTTP version other than 1.x")                                 \
-	XX(STATUS, SKT_EMALFORMED, 400, "the status code is not 100-599")    \
-	XX(REASON, SKT_EMALFORMED, 400, "a control byte in the reason")      \
-	XX(OBS_FOLD, SKT_EMALFORMED, 400,                                    \
-	   "a field line starts with whitespace (obsolete line folding)")    \
-	XX(NAME, SKT_EMALFORMED, 400,                                        \
-	   "a field name is empty or holds a non-token byte")                \
-	XX(SPACE_BEFORE_COLON, SKT_EMALFORMED, 400,                          \
-	   "whitespace between a field name and its colon")                  \
-	XX(NO_COLON, SKT_EMALFORMED, 400, "a field line without a colon")    \
-	XX(VALUE, SKT_EMALFORMED, 400, "NUL or a control byte in a field")   \
-	XX(CONTENT_LENGTH, SKT_EMALFORMED, 400,                              \
-	   "Content-Length is not 1 to 18 digits")                           \
-	XX(CONTENT_LENGTH_DUP, SKT_EMALFORMED, 400,                          \
-	   "Content-Length repeated or a list")                              \
-	XX(TE_AND_CL, SKT_EMALFORMED, 400,                                   \
-	   "Transfer-Encoding together with Content-Length")                 \
-	XX(TE, SKT_EMALFORMED, 400,                                          \
-	   "Transfer-Encoding malformed or not ending in chunked")           \
-	XX(TE_UNSUPPORTED, SKT_EUNSUPPORTED, 501,                            \
-	   "a transfer coding other than chunked")                           \
-	XX(HOST_MISSING, SKT_EMALFORMED, 400, "an HTTP/1.1 request without Host") \
-	XX(HOST_DUP, SKT_EMALFORMED, 400, "more than one Host field")        \
-	XX(HOST, SKT_EMALFORMED, 400, "Host is not a host[:port]")           \
-	XX(LINE_TOO_LONG, SKT_ETOOBIG, 431, "a field line over the limit")   \
-	XX(START_TOO_LONG, SKT_ETOOBIG, 414, "the start line over the limit") \
-	XX(HEAD_TOO_BIG, SKT_ETOOBIG, 431, "the head over the limit")        \
-	XX(TOO_MANY_FIELDS, SKT_ETOOBIG, 431, "more fields than the limit")  \
+#define SKT_HTTP_RULE_MAP(XX)                                                  \
+	XX(OK, 0, 200, "no rule broken")                                       \
+	XX(BARE_CR, SKT_EMALFORMED, 400, "a CR not followed by LF")            \
+	XX(BARE_LF, SKT_EMALFORMED, 400, "a line ended by LF without CR")      \
+	XX(START_LINE, SKT_EMALFORMED, 400, "malformed start line")            \
+	XX(METHOD, SKT_EMALFORMED, 400, "the method is not a token")           \
+	XX(TARGET, SKT_EMALFORMED, 400,                                        \
+	   "the request target is empty or holds a control byte")              \
+	XX(VERSION, SKT_EMALFORMED, 400, "malformed HTTP version")             \
+	XX(VERSION_UNSUPPORTED, SKT_EUNSUPPORTED, 505,                         \
+	   "an HTTP version other than 1.x")                                   \
+	XX(STATUS, SKT_EMALFORMED, 400, "the status code is not 100-599")      \
+	XX(REASON, SKT_EMALFORMED, 400, "a control byte in the reason")        \
+	XX(OBS_FOLD, SKT_EMALFORMED, 400,                                      \
+	   "a field line starts with whitespace (obsolete line folding)")      \
+	XX(NAME, SKT_EMALFORMED, 400,                                          \
+	   "a field name is empty or holds a non-token byte")                  \
+	XX(SPACE_BEFORE_COLON, SKT_EMALFORMED, 400,                            \
+	   "whitespace between a field name and its colon")                    \
+	XX(NO_COLON, SKT_EMALFORMED, 400, "a field line without a colon")      \
+	XX(VALUE, SKT_EMALFORMED, 400, "NUL or a control byte in a field")     \
+	XX(CONTENT_LENGTH, SKT_EMALFORMED, 400,                                \
+	   "Content-Length is not 1 to 18 digits")                             \
+	XX(CONTENT_LENGTH_DUP, SKT_EMALFORMED, 400,                            \
+	   "Content-Length repeated or a list")                                \
+	XX(TE_AND_CL, SKT_EMALFORMED, 400,                                     \
+	   "Transfer-Encoding together with Content-Length")                   \
+	XX(TE, SKT_EMALFORMED, 400,                                            \
+	   "Transfer-Encoding malformed or not ending in chunked")             \
+	XX(TE_UNSUPPORTED, SKT_EUNSUPPORTED, 501,                              \
+	   "a transfer coding other than chunked")                             \
+	XX(HOST_MISSING, SKT_EMALFORMED, 400,                                  \
+	   "an HTTP/1.1 request without Host")                                 \
+	XX(HOST_DUP, SKT_EMALFORMED, 400, "more than one Host field")          \
+	XX(HOST, SKT_EMALFORMED, 400, "Host is not a host[:port]")             \
+	XX(LINE_TOO_LONG, SKT_ETOOBIG, 431, "a field line over the limit")     \
+	XX(START_TOO_LONG, SKT_ETOOBIG, 414, "the start line over the limit")  \
+	XX(HEAD_TOO_BIG, SKT_ETOOBIG, 431, "the head over the limit")          \
+	XX(TOO_MANY_FIELDS, SKT_ETOOBIG, 431, "more fields than the limit")    \
 	XX(CHUNK_SIZE, SKT_EMALFORMED, 400, "a chunk size missing or not hex") \
-	XX(CHUNK_TOO_BIG, SKT_ETOOBIG, 413,                                  \
-	   "a chunk size above SKT_HTTP_CHUNK_MAX")                          \
-	XX(CHUNK_EXT, SKT_EMALFORMED, 400, "a malformed chunk extension")    \
-	XX(CHUNK_DATA_END, SKT_EMALFORMED, 400,                              \
-	   "chunk data not followed by CRLF")                                \
-	XX(CHUNK_LINE_TOO_LONG, SKT_ETOOBIG, 400,                            \
+	XX(CHUNK_TOO_BIG, SKT_ETOOBIG, 413,                                    \
+	   "a chunk size above SKT_HTTP_CHUNK_MAX")                            \
+	XX(CHUNK_EXT, SKT_EMALFORMED, 400, "a malformed chunk extension")      \
+	XX(CHUNK_DATA_END, SKT_EMALFORMED, 400,                                \
+	   "chunk data not followed by CRLF")                                  \
+	XX(CHUNK_LINE_TOO_LONG, SKT_ETOOBIG, 400,                              \
 	   "a chunk-size line or the trailer section over the limit")
 
 typedef enum skt_http_rule {
 #define XX(name, code, status, text) SKT_HTTP_##name,
 	SKT_HTTP_RULE_MAP(XX)
 #undef XX
-	SKT_HTTP_RULE_COUNT_
+		SKT_HTTP_RULE_COUNT_
 } skt_http_rule;
 
 /* The rule in words ("whitespace between a field name and its colon"): a
@@ -124,13 +125,13 @@ SKT_EXTERN int skt_http_rule_status(skt_http_rule rule);
 /* Limits and leniency; a zero member takes its default. Pass NULL for all
  * defaults. */
 typedef struct skt_http_opts {
-	size_t head_max;  /* bytes of a head with its empty line (or of a
-			     trailer section); 0: SKT_HTTP_HEAD_MAX */
-	size_t line_max;  /* bytes of one line, its line end excluded; 0:
-			     SKT_HTTP_LINE_MAX, and never above head_max */
-	bool bare_lf;	  /* accept a lone LF as a line end, as RFC 9112
-			     2.2 lets a recipient: responses and chunked
-			     bodies only, the request parser ignores it */
+	size_t head_max; /* bytes of a head with its empty line (or of a
+			    trailer section); 0: SKT_HTTP_HEAD_MAX */
+	size_t line_max; /* bytes of one line, its line end excluded; 0:
+			    SKT_HTTP_LINE_MAX, and never above head_max */
+	bool bare_lf;    /* accept a lone LF as a line end, as RFC 9112
+			    2.2 lets a recipient: responses and chunked
+			    bodies only, the request parser ignores it */
 } skt_http_opts;
 
 /* One header field; name and value point into the parsed buffer, the value
@@ -150,18 +151,18 @@ typedef struct skt_http_req {
 	size_t method_len;
 	const char *target;
 	size_t target_len;
-	int minor;		/* HTTP/1.minor, 0-9 */
+	int minor;              /* HTTP/1.minor, 0-9 */
 	int64_t content_length; /* -1 when absent */
-	bool chunked;		/* Transfer-Encoding: chunked */
+	bool chunked;           /* Transfer-Encoding: chunked */
 	/* The connection can carry another request after this one: HTTP/1.1
 	 * unless "Connection: close", HTTP/1.0 only with "Connection:
 	 * keep-alive"; never after a Transfer-Encoding in HTTP/1.0 (RFC 9112
 	 * 6.1: faulty framing, close after the message). */
 	bool keep_alive;
-	bool expect_continue;	/* Expect: 100-continue */
-	const char *host;	/* the Host value, NULL when absent */
+	bool expect_continue; /* Expect: 100-continue */
+	const char *host;     /* the Host value, NULL when absent */
 	size_t host_len;
-	skt_http_rule why;	/* set on an error (only this member) */
+	skt_http_rule why; /* set on an error (only this member) */
 } skt_http_req;
 
 /* Parse a request head from buf[0..len): the request line (after any
@@ -178,22 +179,22 @@ typedef struct skt_http_req {
  * head_max)) and nothing else; on SKT_EAGAIN nothing is written but
  * fields[]. Line ends must be CRLF. Empty lines before the request line
  * are skipped and counted in the length. */
-SKT_EXTERN int skt_http_req_parse(const char *buf, size_t len, const skt_http_opts *opts,
-		       skt_http_req *req, skt_http_field *fields,
-		       size_t *nfields);
+SKT_EXTERN int skt_http_req_parse(const char *buf, size_t len,
+				  const skt_http_opts *opts, skt_http_req *req,
+				  skt_http_field *fields, size_t *nfields);
 
 /* A response head. Framing, as RFC 9112 6.3 orders it: no_body first
  * (whatever the fields say, no body follows), then chunked, then
  * content_length; with none of them the body runs until the server
  * closes. */
 typedef struct skt_http_resp {
-	int status;		/* 100-599 */
-	int minor;		/* HTTP/1.minor: 0 or 1 */
-	const char *reason;	/* the reason phrase, maybe empty */
+	int status;         /* 100-599 */
+	int minor;          /* HTTP/1.minor: 0 or 1 */
+	const char *reason; /* the reason phrase, maybe empty */
 	size_t reason_len;
 	int64_t content_length; /* -1 when absent or overridden by
 				   Transfer-Encoding */
-	bool chunked;		/* the final transfer coding is chunked */
+	bool chunked;           /* the final transfer coding is chunked */
 	/* The server ends the connection after this response: "Connection:
 	 * close"; HTTP/1.0 without "Connection: keep-alive"; a
 	 * Transfer-Encoding in HTTP/1.0 (RFC 9112 6.1); or a body delimited
@@ -215,8 +216,9 @@ typedef struct skt_http_resp {
  * as a list; Transfer-Encoding overrides it (RFC 9112 6.3 rule 3). A
  * final coding other than chunked means the body runs to the close. */
 SKT_EXTERN int skt_http_resp_parse(const char *buf, size_t len, bool to_head,
-			const skt_http_opts *opts, skt_http_resp *resp,
-			skt_http_field *fields, size_t *nfields);
+				   const skt_http_opts *opts,
+				   skt_http_resp *resp, skt_http_field *fields,
+				   size_t *nfields);
 
 /* Decoder of a chunked body (RFC 9112 7.1), fed in pieces of any size.
  * Caller-owned: init, then feed until done or an error. Read-only for the
@@ -224,20 +226,21 @@ SKT_EXTERN int skt_http_resp_parse(const char *buf, size_t len, bool to_head,
  * meant to be read. */
 typedef struct skt_http_chunked {
 	uint64_t body_bytes; /* payload bytes passed so far */
-	uint64_t left;	     /* chunk size read so far, then data left */
-	uint32_t line;	     /* bytes of the size line or of the trailer
+	uint64_t left;       /* chunk size read so far, then data left */
+	uint32_t line;       /* bytes of the size line or of the trailer
 				section so far */
 	uint32_t line_max;
-	uint8_t state;	     /* see chunked.c */
-	bool digit;	     /* a size digit was seen on this line */
+	uint8_t state; /* see chunked.c */
+	bool digit;    /* a size digit was seen on this line */
 	bool bare_lf;
-	bool done;	     /* the last chunk and the trailers are in */
-	skt_http_rule why;   /* set on an error */
+	bool done;         /* the last chunk and the trailers are in */
+	skt_http_rule why; /* set on an error */
 } skt_http_chunked;
 
 /* Start a new body. opts (may be NULL): head_max bounds a size line and
  * the trailer section; bare_lf accepts LF for CRLF. */
-SKT_EXTERN void skt_http_chunked_init(skt_http_chunked *c, const skt_http_opts *opts);
+SKT_EXTERN void skt_http_chunked_init(skt_http_chunked *c,
+				      const skt_http_opts *opts);
 
 /* Feed len body bytes (those after the head, then whatever arrives).
  *
@@ -257,7 +260,8 @@ SKT_EXTERN void skt_http_chunked_init(skt_http_chunked *c, const skt_http_opts *
  * a size above SKT_HTTP_CHUNK_MAX, or a size line or trailer section over
  * head_max. Extensions and trailer fields are checked and skipped. */
 SKT_EXTERN ssize_t skt_http_chunked_feed(skt_http_chunked *c, const char *buf,
-			      size_t len, const char **data, size_t *data_len);
+					 size_t len, const char **data,
+					 size_t *data_len);
 
 #ifdef __cplusplus
 }

@@ -55,7 +55,7 @@ typedef enum skt_relay_side {
 	SKT_RELAY_NOWHERE = 0, /* no error, or the idle timeout */
 	SKT_RELAY_INPUT,       /* reading in_fd */
 	SKT_RELAY_OUTPUT,      /* writing out_fd (SKT_EPIPE: its reader left) */
-	SKT_RELAY_SOCKET,      /* the socket (SKT_ECONNRESET, SKT_ECONNREFUSED) */
+	SKT_RELAY_SOCKET, /* the socket (SKT_ECONNRESET, SKT_ECONNREFUSED) */
 } skt_relay_side;
 
 /* Datagram mode with reply_to_last: called for each datagram whose sender
@@ -65,45 +65,47 @@ typedef enum skt_relay_side {
 typedef bool (*skt_relay_peer_fn)(const skt_addr *peer, void *arg);
 
 typedef struct skt_relay_opts {
-	skt_relay_eof eof;     /* what input's end does (above) */
-	int eof_wait_ms;       /* SKT_RELAY_EOF_WAIT: how long, >= 0 */
-	int idle_ms;           /* nothing moved either way for this long ends
-	                          the relay with SKT_ETIMEDOUT; -1 never */
-	bool peer_eof_ends;    /* stream: the peer's close ends the relay even
-	                          while input is open (bytes already read are
-	                          still sent); else input goes on being sent
-	                          after the peer closed, until it ends, as
-	                          TCP's half-close allows */
-	bool crlf;             /* turn each LF of the input not preceded by a
-	                          CR into CRLF on the way to the socket */
-	bool reply_to_last;    /* datagram, unconnected socket: send input to
-	                          the last sender admitted; what is read
-	                          before any datagram arrived waits for one */
+	skt_relay_eof eof;  /* what input's end does (above) */
+	int eof_wait_ms;    /* SKT_RELAY_EOF_WAIT: how long, >= 0 */
+	int idle_ms;        /* nothing moved either way for this long ends
+			       the relay with SKT_ETIMEDOUT; -1 never */
+	bool peer_eof_ends; /* stream: the peer's close ends the relay even
+			       while input is open (bytes already read are
+			       still sent); else input goes on being sent
+			       after the peer closed, until it ends, as
+			       TCP's half-close allows */
+	bool crlf;          /* turn each LF of the input not preceded by a
+			       CR into CRLF on the way to the socket */
+	bool reply_to_last; /* datagram, unconnected socket: send input to
+			       the last sender admitted; what is read
+			       before any datagram arrived waits for one */
 	skt_relay_peer_fn on_peer; /* with reply_to_last; NULL admits all */
 	void *peer_arg;
-	const void *data;      /* when not NULL, send these data_len bytes */
-	size_t data_len;       /* instead of reading in_fd, then end input */
-	size_t bufsize;        /* stream buffer per direction; 0: 256 KiB */
+	const void *data; /* when not NULL, send these data_len bytes */
+	size_t data_len;  /* instead of reading in_fd, then end input */
+	size_t bufsize;   /* stream buffer per direction; 0: 256 KiB */
 } skt_relay_opts;
 
 /* Defaults: shut down at input's end and wait for the peer, no timeouts. */
-#define SKT_RELAY_OPTS_INIT                                                  \
-	{ SKT_RELAY_EOF_SHUTDOWN, 0, SKT_TIMEOUT_NONE, false, false, false,  \
-	  NULL, NULL, NULL, 0, 0 }
+#define SKT_RELAY_OPTS_INIT                                                    \
+	{                                                                      \
+		SKT_RELAY_EOF_SHUTDOWN, 0, SKT_TIMEOUT_NONE, false, false,     \
+			false, NULL, NULL, NULL, 0, 0                          \
+	}
 
 typedef struct skt_relay_stats {
-	uint64_t sent;            /* bytes written to the socket (after crlf) */
-	uint64_t received;        /* bytes from the socket delivered to out_fd
-	                             (or dropped, when out_fd discards) */
-	uint64_t dgrams_sent;     /* datagram mode */
+	uint64_t sent;        /* bytes written to the socket (after crlf) */
+	uint64_t received;    /* bytes from the socket delivered to out_fd
+				 (or dropped, when out_fd discards) */
+	uint64_t dgrams_sent; /* datagram mode */
 	uint64_t dgrams_received;
-	uint64_t dgrams_dropped;  /* refused by on_peer */
-	bool input_eof;           /* the input ended: relaying it again is
-	                             pointless (pass in_fd -1 next time) */
-	bool peer_eof;            /* stream: the peer closed its side */
-	skt_relay_side where;     /* where the ending error came from */
-	skt_addr peer;            /* reply_to_last: the last sender admitted
-	                             (len 0 when none) */
+	uint64_t dgrams_dropped; /* refused by on_peer */
+	bool input_eof;          /* the input ended: relaying it again is
+				    pointless (pass in_fd -1 next time) */
+	bool peer_eof;           /* stream: the peer closed its side */
+	skt_relay_side where;    /* where the ending error came from */
+	skt_addr peer;           /* reply_to_last: the last sender admitted
+				    (len 0 when none) */
 } skt_relay_stats;
 
 /* Relay until the end that opts describe: bytes read from in_fd go to
@@ -123,8 +125,9 @@ typedef struct skt_relay_stats {
  * with stats->where naming its side. In every case stats says how many
  * bytes moved. No SIGPIPE escapes: a pipe has no MSG_NOSIGNAL, so SIGPIPE
  * is blocked in the calling thread while the relay runs and one it caused
- * is discarded before the signal mask is restored. Bytes read from in_fd are never dropped while the socket
- * takes them; on an output error the relay stops reading the socket. */
+ * is discarded before the signal mask is restored. Bytes read from in_fd are
+ * never dropped while the socket takes them; on an output error the relay stops
+ * reading the socket. */
 SKT_EXTERN int skt_relay_run(int in_fd, int out_fd, int sock,
 			     const skt_relay_opts *opts,
 			     skt_relay_stats *stats);

@@ -102,16 +102,16 @@ typedef int (*skt_portset_lookup)(const char *name, void *arg);
  * passes skt_service_port, i.e. /etc/services). lookup NULL is
  * skt_portset_parse. Returns as skt_portset_parse, and SKT_EAI_SERVICE
  * for a name lookup has no port for (why: "unknown service name"). */
-SKT_EXTERN int skt_portset_parse_names(skt_portset *s, const char *text, size_t len,
-			    skt_portset_lookup lookup, void *arg,
-			    skt_portset_error *err);
+SKT_EXTERN int skt_portset_parse_names(skt_portset *s, const char *text,
+				       size_t len, skt_portset_lookup lookup,
+				       void *arg, skt_portset_error *err);
 
 /* ---- Scanning ---- */
 
 typedef enum skt_port_state {
-	SKT_PORT_OPEN,          /* TCP handshake completed; UDP reply came */
-	SKT_PORT_CLOSED,        /* reset / ICMP port unreachable / self-connect */
-	SKT_PORT_FILTERED,      /* no answer in time, or ICMP unreachable */
+	SKT_PORT_OPEN,     /* TCP handshake completed; UDP reply came */
+	SKT_PORT_CLOSED,   /* reset / ICMP port unreachable / self-connect */
+	SKT_PORT_FILTERED, /* no answer in time, or ICMP unreachable */
 	SKT_PORT_OPEN_FILTERED, /* UDP: no reply and no refusal */
 	SKT_PORT_STATE_COUNT_
 } skt_port_state;
@@ -119,39 +119,39 @@ typedef enum skt_port_state {
 /* The outcome of one port. */
 typedef struct skt_scan_result {
 	uint16_t port;
-	int socktype;      /* SOCK_STREAM or SOCK_DGRAM, as scanned */
+	int socktype; /* SOCK_STREAM or SOCK_DGRAM, as scanned */
 	skt_port_state state;
 	int err;           /* 0 for a handshake or a reply; otherwise what the
-	                      probe got: SKT_ECONNREFUSED, SKT_ETIMEDOUT,
-	                      SKT_EHOSTUNREACH, ... */
+			      probe got: SKT_ECONNREFUSED, SKT_ETIMEDOUT,
+			      SKT_EHOSTUNREACH, ... */
 	bool self_connect; /* the connect reached the scanner's own socket
-	                      (state is then closed, err 0) */
+			      (state is then closed, err 0) */
 	int tries;         /* probes sent (UDP may send more than one) */
 	int64_t rtt_us;    /* from the last probe sent to its answer, or to
-	                      the moment it was declared silent */
+			      the moment it was declared silent */
 } skt_scan_result;
 
 /* What a scan did, filled at its end when asked for (skt_scan_opts.stats). */
 typedef struct skt_scan_stats {
-	size_t ports;                         /* results delivered */
-	size_t count[SKT_PORT_STATE_COUNT_];  /* results by state */
-	size_t self_connects;   /* connects that landed on the scanner itself */
-	size_t retries;         /* probes started again after a local shortage
-	                           (EMFILE, ENFILE, EADDRNOTAVAIL, ENOBUFS) */
-	int parallel_start;     /* the cap the scan began with */
-	int parallel_end;       /* the cap at the end: lower after a shortage */
+	size_t ports;                        /* results delivered */
+	size_t count[SKT_PORT_STATE_COUNT_]; /* results by state */
+	size_t self_connects; /* connects that landed on the scanner itself */
+	size_t retries;       /* probes started again after a local shortage
+				 (EMFILE, ENFILE, EADDRNOTAVAIL, ENOBUFS) */
+	int parallel_start;   /* the cap the scan began with */
+	int parallel_end;     /* the cap at the end: lower after a shortage */
 	int64_t elapsed_ms;
 } skt_scan_stats;
 
 typedef struct skt_scan_opts {
-	int socktype;      /* SOCK_STREAM (also 0) or SOCK_DGRAM */
-	int timeout_ms;    /* per probe; 0 means SKT_SCAN_TIMEOUT_DEFAULT */
-	int parallel;      /* most probes in flight; 0 means as many as the fd
-	                      limit allows (see skt_scan) */
-	int rate;          /* most probes started per second, in bursts of
-	                      at most rate/50 (20 ms worth, at least 1);
-	                      0 unlimited */
-	int udp_tries;     /* datagrams per UDP port, at most 100; 0 means 2 */
+	int socktype;   /* SOCK_STREAM (also 0) or SOCK_DGRAM */
+	int timeout_ms; /* per probe; 0 means SKT_SCAN_TIMEOUT_DEFAULT */
+	int parallel;   /* most probes in flight; 0 means as many as the fd
+			   limit allows (see skt_scan) */
+	int rate;       /* most probes started per second, in bursts of
+			   at most rate/50 (20 ms worth, at least 1);
+			   0 unlimited */
+	int udp_tries;  /* datagrams per UDP port, at most 100; 0 means 2 */
 	skt_scan_stats *stats; /* filled when not NULL */
 } skt_scan_opts;
 
@@ -163,7 +163,10 @@ typedef struct skt_scan_opts {
  * port of the biggest set. */
 #define SKT_SCAN_PARALLEL_MAX 65535
 
-#define SKT_SCAN_OPTS_INIT { SOCK_STREAM, 0, 0, 0, 0, NULL }
+#define SKT_SCAN_OPTS_INIT                                                     \
+	{                                                                      \
+		SOCK_STREAM, 0, 0, 0, 0, NULL                                  \
+	}
 
 /* Called once per port, from inside skt_scan, in the order results arrive
  * (not port order). r is valid only during the call. The callback must not

@@ -53,8 +53,8 @@ typedef struct skt_server_opts skt_server_opts;
 
 /* ---- What a service is ---- */
 
-#define SKT_SERVICE_TCP 0x1      /* has a stream form */
-#define SKT_SERVICE_UDP 0x2      /* has a datagram form */
+#define SKT_SERVICE_TCP      0x1 /* has a stream form */
+#define SKT_SERVICE_UDP      0x2 /* has a datagram form */
 #define SKT_SERVICE_ONE_LOOP 0x4 /* every connection on one loop (a broker) */
 
 /* The largest datagram served: a longer one is dropped unanswered
@@ -68,13 +68,13 @@ typedef struct skt_server_opts skt_server_opts;
 /* A protocol. The server only reads it; one may serve several servers at
  * once. Callbacks that may be NULL say so. */
 struct skt_service {
-	const char *name;  /* for the logs: "echo" */
-	const char *what;  /* one line for a front end's help */
-	uint16_t port;     /* default port, for a front end */
-	unsigned flags;    /* SKT_SERVICE_* */
-	int idle_s;        /* default idle timeout in seconds, for a front
-			      end (the server applies opts.idle_ms only) */
-	size_t conn_size;  /* per-connection state (skt_server_conn_state) */
+	const char *name; /* for the logs: "echo" */
+	const char *what; /* one line for a front end's help */
+	uint16_t port;    /* default port, for a front end */
+	unsigned flags;   /* SKT_SERVICE_* */
+	int idle_s;       /* default idle timeout in seconds, for a front
+			     end (the server applies opts.idle_ms only) */
+	size_t conn_size; /* per-connection state (skt_server_conn_state) */
 	/* Per-worker state, made on the caller's thread in skt_server_new
 	 * before any thread starts (may be NULL). Returns 0 and sets *state,
 	 * or an error: skt_server_new then fails with it. */
@@ -111,8 +111,8 @@ enum {
 	SKT_SERVER_END_DEADLINE, /* still open at the shutdown deadline */
 	SKT_SERVER_END_TOOBIG,   /* a line or request head over its limit */
 	SKT_SERVER_END_HEAD_TIMEOUT, /* a request head not complete in time */
-	SKT_SERVER_END_SHED      /* waiting for a head when max_conns was
-				    full: reset to admit a new client */
+	SKT_SERVER_END_SHED          /* waiting for a head when max_conns was
+					full: reset to admit a new client */
 };
 
 /* Made by the server when it admits a connection, freed after the
@@ -120,21 +120,21 @@ enum {
  * them and never write them. */
 struct skt_server_conn {
 	skt_server_conn *prev, *next; /* (r) the worker's open connections */
-	skt_server_worker *w; /* (r) the worker that owns c */
-	skt_stream *s;        /* (r) c's stream: the service reads and
-				 writes it (writes through
-				 skt_server_conn_write, so they count) */
-	skt_addr peer;        /* (r) the client's address */
-	uint64_t id;          /* (r) 1, 2, ... across all workers */
-	uint64_t in, out;     /* (r) bytes, as counted by _got and _write */
-	int64_t since;        /* (r) skt_loop_now() when accepted */
+	skt_server_worker *w;         /* (r) the worker that owns c */
+	skt_stream *s;                /* (r) c's stream: the service reads and
+					 writes it (writes through
+					 skt_server_conn_write, so they count) */
+	skt_addr peer;                /* (r) the client's address */
+	uint64_t id;                  /* (r) 1, 2, ... across all workers */
+	uint64_t in, out; /* (r) bytes, as counted by _got and _write */
+	int64_t since;    /* (r) skt_loop_now() when accepted */
 	/* SKT_SERVER_END_* and the limit hit, for the close event: set by
 	 * skt_server_conn_cut, or by the service before it ends c
 	 * gracefully because of a limit (hello's 431 answer). */
 	int end;
 	size_t limit;
-	char who[40];         /* a name for the logs (chat's nick), or "" */
-	bool per_ip;          /* (r) counted in the max_per_ip table */
+	char who[40]; /* a name for the logs (chat's nick), or "" */
+	bool per_ip;  /* (r) counted in the max_per_ip table */
 	/* The server's own (skt_server_conn_set_head): not for services. */
 	bool in_head_;
 	int64_t head_since_;
@@ -157,8 +157,10 @@ static inline void *skt_server_conn_state(skt_server_conn *c)
  * or an error (the stream is closing). When opts.max_queue is set and the
  * unsent bytes now pass it, c is cut off (SKT_SERVER_END_CUTOFF: reset,
  * its queue dropped) and the call returns 1. */
-SKT_EXTERN int skt_server_conn_write(skt_server_conn *c, const void *buf, size_t len);
-SKT_EXTERN int skt_server_conn_writev(skt_server_conn *c, const struct iovec *iov, int cnt);
+SKT_EXTERN int skt_server_conn_write(skt_server_conn *c, const void *buf,
+				     size_t len);
+SKT_EXTERN int skt_server_conn_writev(skt_server_conn *c,
+				      const struct iovec *iov, int cnt);
 /* Send msg, then end c gracefully: half-close once it is sent, read and
  * throw away what the client sends until its end of stream, then close.
  * Closing at once would send a reset if the client had sent anything not
@@ -166,7 +168,8 @@ SKT_EXTERN int skt_server_conn_writev(skt_server_conn *c, const struct iovec *io
  * before the client reads it (RFC 1122 4.2.2.13; Apache's "lingering
  * close"). A client that never closes meets the idle timeout. Returns 0
  * or an error (the stream is closing). */
-SKT_EXTERN int skt_server_conn_tell(skt_server_conn *c, const void *msg, size_t len);
+SKT_EXTERN int skt_server_conn_tell(skt_server_conn *c, const void *msg,
+				    size_t len);
 /* Say whether c waits for (or is reading) a request head - true - or the
  * head is complete and the service is serving it - false, which is how a
  * connection starts. A protocol with request heads (HTTP) calls it with
@@ -197,7 +200,8 @@ SKT_EXTERN void skt_server_conn_cut(skt_server_conn *c, int end, size_t limit);
  * timers of the service's own). Any thread; valid until the server is
  * freed. */
 SKT_EXTERN void *skt_server_worker_state(const skt_server_worker *w);
-SKT_EXTERN const skt_server_opts *skt_server_worker_opts(const skt_server_worker *w);
+SKT_EXTERN const skt_server_opts *
+skt_server_worker_opts(const skt_server_worker *w);
 SKT_EXTERN skt_loop *skt_server_worker_loop(const skt_server_worker *w);
 /* True once the worker has begun to stop (no new work should start).
  * w's thread only. */
@@ -225,17 +229,17 @@ typedef struct skt_server_stats {
 typedef enum skt_server_ev {
 	SKT_SERVER_EV_LISTENING, /* addr, transport */
 	SKT_SERVER_EV_OPEN,      /* verbose: conn */
-	SKT_SERVER_EV_CLOSE,     /* conn, err; verbose unless a limit ended it */
-	SKT_SERVER_EV_REFUSED,   /* addr, refusal, limit (DENIED, STOPPING:
-				    verbose only) */
-	SKT_SERVER_EV_DATAGRAM,  /* addr, in/out bytes (out -1: none), dropped;
-				    verbose, or when a rule dropped it */
-	SKT_SERVER_EV_ERROR,     /* what, err (an accept or UDP error); at
-				    most one a second per worker, quiet
-				    counting the others */
-	SKT_SERVER_EV_STATS,     /* stats (opts.stats_ms, SIGUSR1) */
-	SKT_SERVER_EV_STOPPING,  /* signum (0: skt_server_stop), stats */
-	SKT_SERVER_EV_STOPPED,   /* stats, ms, deadline_cuts */
+	SKT_SERVER_EV_CLOSE,    /* conn, err; verbose unless a limit ended it */
+	SKT_SERVER_EV_REFUSED,  /* addr, refusal, limit (DENIED, STOPPING:
+				   verbose only) */
+	SKT_SERVER_EV_DATAGRAM, /* addr, in/out bytes (out -1: none), dropped;
+				   verbose, or when a rule dropped it */
+	SKT_SERVER_EV_ERROR,    /* what, err (an accept or UDP error); at
+				   most one a second per worker, quiet
+				   counting the others */
+	SKT_SERVER_EV_STATS,    /* stats (opts.stats_ms, SIGUSR1) */
+	SKT_SERVER_EV_STOPPING, /* signum (0: skt_server_stop), stats */
+	SKT_SERVER_EV_STOPPED,  /* stats, ms, deadline_cuts */
 	/* Events of one reason past the first in a second, when not
 	 * verbose: of (REFUSED, CLOSE or DATAGRAM), the reason (refusal;
 	 * end and err; dropped), limit, count; ms the window (1000). */
@@ -246,14 +250,14 @@ enum {
 	SKT_SERVER_REFUSE_DENIED = 1, /* opts.admit said no (verbose only) */
 	SKT_SERVER_REFUSE_MAX_CONNS,
 	SKT_SERVER_REFUSE_MAX_PER_IP,
-	SKT_SERVER_REFUSE_STOPPING    /* accepted while stopping (verbose) */
+	SKT_SERVER_REFUSE_STOPPING /* accepted while stopping (verbose) */
 };
 
 /* Why a datagram got no answer, when a rule said so. */
 enum {
 	SKT_SERVER_DROP_NONE = 0,
-	SKT_SERVER_DROP_RATE,    /* its source is over udp_rate (limit) */
-	SKT_SERVER_DROP_TOOBIG   /* over SKT_SERVER_DGRAM_MAX (limit) */
+	SKT_SERVER_DROP_RATE,  /* its source is over udp_rate (limit) */
+	SKT_SERVER_DROP_TOOBIG /* over SKT_SERVER_DGRAM_MAX (limit) */
 };
 
 /* One event. It and everything it points to are valid during the log
@@ -264,27 +268,27 @@ enum {
  * not a line each. */
 typedef struct skt_server_event {
 	skt_server_ev kind;
-	const char *service;        /* the service's name */
-	const skt_addr *addr;       /* listening address or peer */
-	int transport;              /* SOCK_STREAM or SOCK_DGRAM */
-	const skt_server_conn *conn;  /* OPEN, CLOSE */
-	int err;                    /* CLOSE: 0 or why (SKT_ETIMEDOUT: the
-				       idle timeout); ERROR: the code */
-	int refusal;                /* REFUSED: SKT_SERVER_REFUSE_* */
-	size_t limit;               /* REFUSED, DATAGRAM, REPEATED: the
-				       limit's value (the conn's for CLOSE) */
-	const char *what;           /* ERROR: "accept", "udp", "open" */
-	unsigned quiet;             /* ERROR: like errors not reported since */
-	long in, out;               /* DATAGRAM */
-	int dropped;                /* DATAGRAM: SKT_SERVER_DROP_* */
-	int64_t ms;                 /* CLOSE: age; STATS, STOPPING, STOPPED:
-				       uptime; REPEATED: the window */
-	int signum;                 /* STOPPING */
-	uint64_t deadline_cuts;     /* STOPPED */
+	const char *service;         /* the service's name */
+	const skt_addr *addr;        /* listening address or peer */
+	int transport;               /* SOCK_STREAM or SOCK_DGRAM */
+	const skt_server_conn *conn; /* OPEN, CLOSE */
+	int err;                     /* CLOSE: 0 or why (SKT_ETIMEDOUT: the
+					idle timeout); ERROR: the code */
+	int refusal;                 /* REFUSED: SKT_SERVER_REFUSE_* */
+	size_t limit;                /* REFUSED, DATAGRAM, REPEATED: the
+					limit's value (the conn's for CLOSE) */
+	const char *what;            /* ERROR: "accept", "udp", "open" */
+	unsigned quiet;              /* ERROR: like errors not reported since */
+	long in, out;                /* DATAGRAM */
+	int dropped;                 /* DATAGRAM: SKT_SERVER_DROP_* */
+	int64_t ms;                  /* CLOSE: age; STATS, STOPPING, STOPPED:
+					uptime; REPEATED: the window */
+	int signum;                  /* STOPPING */
+	uint64_t deadline_cuts;      /* STOPPED */
 	const skt_server_stats *stats;
-	skt_server_ev of;           /* REPEATED: the kind repeated */
-	int end;                    /* REPEATED of CLOSE: SKT_SERVER_END_* */
-	uint64_t count;             /* REPEATED: how many in the window */
+	skt_server_ev of; /* REPEATED: the kind repeated */
+	int end;          /* REPEATED of CLOSE: SKT_SERVER_END_* */
+	uint64_t count;   /* REPEATED: how many in the window */
 } skt_server_event;
 
 typedef void (*skt_server_log_fn)(const skt_server_event *ev, void *arg);
@@ -300,27 +304,27 @@ typedef void (*skt_server_log_fn)(const skt_server_event *ev, void *arg);
  * (one dual-stack socket); anything else as skt_listen takes it. */
 typedef struct skt_server_addr {
 	char host[SKT_HOST_MAX + 1];
-	char port[8];                /* "0": one free port, for every socket
-					of the address (TCP, UDP, both
-					families) */
+	char port[8]; /* "0": one free port, for every socket
+			 of the address (TCP, UDP, both
+			 families) */
 } skt_server_addr;
 
 /* What to serve, where, with which limits. Zeroed fields mean "none" or
  * the default named; skt_server_new copies the struct (what its pointers
  * point to is borrowed until skt_server_free). */
 struct skt_server_opts {
-	const skt_service *svc;    /* required */
+	const skt_service *svc; /* required */
 	skt_server_addr addrs[SKT_SERVER_ADDR_MAX];
-	size_t naddrs;             /* 1..SKT_SERVER_ADDR_MAX */
-	bool tcp, udp;             /* at least one */
-	unsigned workers;          /* 0: one per CPU; 1 for a ONE_LOOP
-				      service; at most 1024 */
-	size_t max_conns;          /* 0: no limit */
-	size_t max_per_ip;         /* 0: no limit */
-	int idle_ms;               /* 0: none */
+	size_t naddrs;     /* 1..SKT_SERVER_ADDR_MAX */
+	bool tcp, udp;     /* at least one */
+	unsigned workers;  /* 0: one per CPU; 1 for a ONE_LOOP
+			      service; at most 1024 */
+	size_t max_conns;  /* 0: no limit */
+	size_t max_per_ip; /* 0: no limit */
+	int idle_ms;       /* 0: none */
 	/* The request-head deadline (skt_server_conn_set_head). 0: none. */
 	int header_timeout_ms;
-	int stats_ms;              /* 0: no periodic STATS event */
+	int stats_ms; /* 0: no periodic STATS event */
 	/* Answers to one source address (the host, any port, all workers
 	 * together): at most udp_rate a second after a burst of udp_burst
 	 * (0: twice udp_rate); the others are not sent (counted in
@@ -330,7 +334,7 @@ struct skt_server_opts {
 	/* The per-connection output cap in bytes: a connection whose unsent
 	 * output passes it is cut off (skt_server_conn_write). 0: none. */
 	size_t max_queue;
-	bool verbose;              /* report OPEN, every CLOSE, DATAGRAM */
+	bool verbose; /* report OPEN, every CLOSE, DATAGRAM */
 	/* Take SIGINT, SIGTERM and SIGHUP (stop) and SIGUSR1 (STATS) while
 	 * serving, as a program's main wants; a library leaves it false
 	 * and calls skt_server_stop. */
@@ -342,7 +346,7 @@ struct skt_server_opts {
 	 * threads concurrently: must be thread-safe. */
 	bool (*admit)(const skt_addr *peer, void *arg);
 	void *admit_arg;
-	skt_server_log_fn log;       /* required */
+	skt_server_log_fn log; /* required */
 	void *log_arg;
 	/* Out: when skt_server_new fails to listen, the address (index; else
 	 * SIZE_MAX), transport and family (AF_INET6 for the ::1 of a

@@ -37,7 +37,7 @@ SKT_EXTERN int skt_socketpair(int type, int fds[2]);
 typedef struct skt_attempt {
 	skt_addr addr;
 	int err;          /* 0 won; < 0 why it failed; SKT_ECANCELED abandoned
-	                     because another attempt won first */
+			     because another attempt won first */
 	int64_t start_ms; /* since the call began */
 	int64_t end_ms;
 } skt_attempt;
@@ -45,25 +45,27 @@ typedef struct skt_attempt {
 #define SKT_REPORT_MAX 32
 
 typedef struct skt_connect_report {
-	size_t n;      /* attempts recorded, at most SKT_REPORT_MAX */
-	size_t total;  /* attempts made (may exceed n) */
-	int winner;    /* index of the winning attempt, -1 if none; a winner
-	                  past SKT_REPORT_MAX takes the last slot */
+	size_t n;     /* attempts recorded, at most SKT_REPORT_MAX */
+	size_t total; /* attempts made (may exceed n) */
+	int winner;   /* index of the winning attempt, -1 if none; a winner
+			 past SKT_REPORT_MAX takes the last slot */
 	skt_attempt attempts[SKT_REPORT_MAX];
 } skt_connect_report;
 
 typedef struct skt_connect_opts {
-	int family;           /* AF_UNSPEC, AF_INET or AF_INET6 */
-	int socktype;         /* SOCK_STREAM or SOCK_DGRAM */
-	int timeout_ms;       /* bounds the whole connect, all attempts; -1 none */
-	int attempt_delay_ms; /* RFC 8305 "Connection Attempt Delay" */
-	const skt_addr *source;      /* bind here first (address and/or port) */
-	skt_connect_report *report;  /* filled when not NULL */
+	int family;     /* AF_UNSPEC, AF_INET or AF_INET6 */
+	int socktype;   /* SOCK_STREAM or SOCK_DGRAM */
+	int timeout_ms; /* bounds the whole connect, all attempts; -1 none */
+	int attempt_delay_ms;       /* RFC 8305 "Connection Attempt Delay" */
+	const skt_addr *source;     /* bind here first (address and/or port) */
+	skt_connect_report *report; /* filled when not NULL */
 } skt_connect_opts;
 
 /* Defaults: any family, TCP, no timeout, 250 ms between attempts. */
-#define SKT_CONNECT_OPTS_INIT                                                \
-	{ AF_UNSPEC, SOCK_STREAM, SKT_TIMEOUT_NONE, 250, NULL, NULL }
+#define SKT_CONNECT_OPTS_INIT                                                  \
+	{                                                                      \
+		AF_UNSPEC, SOCK_STREAM, SKT_TIMEOUT_NONE, 250, NULL, NULL      \
+	}
 
 /* Resolve host/service and connect to the first address that answers, with
  * Happy Eyeballs (RFC 8305): addresses are interleaved by family, IPv6
@@ -80,7 +82,7 @@ SKT_EXTERN int skt_connect(const char *host, const char *service,
 /* The Happy Eyeballs part of skt_connect, over n given addresses (which it
  * reorders as RFC 8305 section 4 says). Same returns as skt_connect. */
 SKT_EXTERN int skt_connect_any(const skt_addr *addrs, size_t n,
-				 const skt_connect_opts *opts);
+			       const skt_connect_opts *opts);
 
 /* Connect a new socket of type to one address (IP or Unix). With
  * timeout_ms 0 it returns the fd as soon as the connect has started: it may
@@ -92,7 +94,7 @@ SKT_EXTERN int skt_connect_one(const skt_addr *a, int type, int timeout_ms);
 
 typedef struct skt_listen_opts {
 	int family;     /* restricts the host's resolution; with no host,
-	                   AF_INET6 means ::1, anything else 127.0.0.1 */
+			   AF_INET6 means ::1, anything else 127.0.0.1 */
 	int socktype;   /* SOCK_STREAM (0 also) or SOCK_DGRAM (bind only) */
 	int backlog;    /* 0 means SOMAXCONN */
 	bool reuseport; /* SO_REUSEPORT, for several listeners on one port */
@@ -136,16 +138,16 @@ SKT_EXTERN int skt_accept(int lfd, skt_addr *peer, int timeout_ms);
  * alone, as skt_listen does. Fills fds[0] (127.0.0.1) and fds[1] (::1, or
  * -1) and returns how many are bound (1 or 2), or an error with nothing
  * left open (SKT_EADDRINUSE when a given port is taken on either). */
-SKT_EXTERN int skt_listen_loopback(const char *service, const skt_listen_opts *opts,
-			int fds[2]);
+SKT_EXTERN int skt_listen_loopback(const char *service,
+				   const skt_listen_opts *opts, int fds[2]);
 
 #define SKT_ACCEPT_ANY_MAX 16
 
 /* skt_accept on whichever of n listening sockets (1..SKT_ACCEPT_ANY_MAX)
  * has a connection first, looked at in order. *which (when not NULL) says
  * which one accepted, or failed. Returns as skt_accept, or SKT_EINVAL. */
-SKT_EXTERN int skt_accept_any(const int *lfds, size_t n, skt_addr *peer, int timeout_ms,
-		   size_t *which);
+SKT_EXTERN int skt_accept_any(const int *lfds, size_t n, skt_addr *peer,
+			      int timeout_ms, size_t *which);
 
 /* ---- Unix sockets ---- */
 
@@ -167,8 +169,10 @@ SKT_EXTERN int skt_unix_unlink_stale(const skt_addr *a, int socktype);
 /* Connect or listen where an endpoint says (IP or Unix). A
  * SKT_EP_UNIX_DGRAM endpoint is always a datagram socket: connect is
  * skt_unix_dgram_connect, listen binds it (opts->socktype is ignored). */
-SKT_EXTERN int skt_endpoint_connect(const skt_endpoint *ep, const skt_connect_opts *o);
-SKT_EXTERN int skt_endpoint_listen(const skt_endpoint *ep, const skt_listen_opts *o);
+SKT_EXTERN int skt_endpoint_connect(const skt_endpoint *ep,
+				    const skt_connect_opts *o);
+SKT_EXTERN int skt_endpoint_listen(const skt_endpoint *ep,
+				   const skt_listen_opts *o);
 
 /* ---- Plain I/O on an fd ---- */
 

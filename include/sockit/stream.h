@@ -166,7 +166,7 @@ SKT_EXTERN size_t skt_stream_buffered(const skt_stream *s);
 
 /* ---- Writing ---- */
 
-#define SKT_WATER_LOW_DEFAULT ((size_t)16 << 10)  /* asyncio's defaults */
+#define SKT_WATER_LOW_DEFAULT  ((size_t)16 << 10) /* asyncio's defaults */
 #define SKT_WATER_HIGH_DEFAULT ((size_t)64 << 10)
 
 /* Send len bytes: as much as the kernel takes now, the rest copied into the

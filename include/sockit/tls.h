@@ -65,7 +65,7 @@ enum {
 	SKT_TLS_CLIENT_AUTH_REQUIRE  /* refuse a client without one */
 };
 
-#define SKT_TLS_PINS_MAX 8
+#define SKT_TLS_PINS_MAX   8
 #define SKT_TLS_SHA256_LEN 32
 /* "sha256:" and 64 hex digits, NUL included. */
 #define SKT_TLS_PIN_STRLEN 72
@@ -93,14 +93,14 @@ typedef struct skt_tls_opts {
 	const char *cert_file;
 	const char *key_file;
 	const skt_tls_id *id;
-	int client_auth;  /* server: SKT_TLS_CLIENT_AUTH_* */
-	int min_version;  /* 0 (TLS 1.2), SKT_TLS_1_2 or SKT_TLS_1_3 */
-	int max_version;  /* 0 (the highest known) or SKT_TLS_1_* */
+	int client_auth; /* server: SKT_TLS_CLIENT_AUTH_* */
+	int min_version; /* 0 (TLS 1.2), SKT_TLS_1_2 or SKT_TLS_1_3 */
+	int max_version; /* 0 (the highest known) or SKT_TLS_1_* */
 	/* ALPN protocols, comma-separated ("h2,http/1.1"); NULL for none. A
 	 * server refuses a client whose list shares none with it
 	 * (SKT_ETLSNOSHARED); a client accepts a server that picks none. */
 	const char *alpn;
-	bool no_tickets;  /* turn session resumption off */
+	bool no_tickets; /* turn session resumption off */
 } skt_tls_opts;
 
 /* ---- Contexts ---- */
@@ -123,7 +123,7 @@ SKT_EXTERN void skt_tls_ctx_free(skt_tls_ctx *ctx);
  * (not a server context, or more than 16 names), SKT_ETLS (cannot be
  * loaded), SKT_ENOMEM. Call before the context is used. */
 SKT_EXTERN int skt_tls_ctx_add_sni(skt_tls_ctx *ctx, const char *name,
-			const char *cert_file, const char *key_file);
+				   const char *cert_file, const char *key_file);
 
 /* ---- Identities ---- */
 
@@ -133,12 +133,12 @@ SKT_EXTERN int skt_tls_ctx_add_sni(skt_tls_ctx *ctx, const char *name,
  * an IP entry, anything else a DNS entry (the first is also the common
  * name). Accepted at Debian's security level 2. Returns 0, SKT_EINVAL
  * (n == 0 or over 16, an empty name), SKT_ETLS, SKT_ENOMEM. */
-SKT_EXTERN int skt_tls_selfsigned(skt_tls_id **out, const char *const *names, size_t n,
-		       int days);
+SKT_EXTERN int skt_tls_selfsigned(skt_tls_id **out, const char *const *names,
+				  size_t n, int days);
 /* Load an identity from PEM files (key_file NULL: the key is in
  * cert_file). Returns 0, SKT_ETLS (unreadable or not matching), -errno. */
 SKT_EXTERN int skt_tls_id_load(skt_tls_id **out, const char *cert_file,
-		    const char *key_file);
+			       const char *key_file);
 SKT_EXTERN void skt_tls_id_free(skt_tls_id *id);
 /* The pin of id's certificate: "sha256:" and the hex SHA-256 of its DER
  * form, into buf (at least SKT_TLS_PIN_STRLEN bytes). */
@@ -146,7 +146,7 @@ SKT_EXTERN void skt_tls_id_fingerprint(const skt_tls_id *id, char *buf);
 /* id's certificate (and key, when key is true) as PEM text into buf of
  * cap bytes, NUL-terminated. Returns the length or SKT_ETOOBIG. */
 SKT_EXTERN ssize_t skt_tls_id_pem(const skt_tls_id *id, bool key, char *buf,
-		       size_t cap);
+				  size_t cap);
 
 /* ---- Sessions on an fd ---- */
 
@@ -156,8 +156,8 @@ SKT_EXTERN ssize_t skt_tls_id_pem(const skt_tls_id *id, bool key, char *buf,
  * the SNI name ("" sends none) without changing the check. NULL host on
  * a client skips the name check (a pin or insecure should then be set).
  * Returns 0, SKT_EINVAL, SKT_ENOMEM. No I/O happens yet. */
-SKT_EXTERN int skt_tls_new(skt_tls **out, skt_tls_ctx *ctx, int fd, const char *host,
-		const char *sni);
+SKT_EXTERN int skt_tls_new(skt_tls **out, skt_tls_ctx *ctx, int fd,
+			   const char *host, const char *sni);
 /* Free the session without any I/O (no close_notify: see
  * skt_tls_shutdown). The fd is not closed. skt_tls_free(NULL) does
  * nothing. */
@@ -174,13 +174,14 @@ SKT_EXTERN int skt_tls_handshake(skt_tls *t, int timeout_ms);
  * peer closed with close_notify, SKT_ETRUNCATED when it closed without
  * one, SKT_EAGAIN (timeout 0, nothing ready), SKT_ETIMEDOUT, a TLS code,
  * -errno. Renegotiation is refused. */
-SKT_EXTERN ssize_t skt_tls_read(skt_tls *t, void *buf, size_t cap, int timeout_ms);
+SKT_EXTERN ssize_t skt_tls_read(skt_tls *t, void *buf, size_t cap,
+				int timeout_ms);
 /* Bytes decrypted and waiting: a read of this many returns at once. */
 SKT_EXTERN size_t skt_tls_pending(const skt_tls *t);
 /* All of buf, within one deadline. Returns 0, or an error; *sent (may be
  * NULL) says how much was accepted before it. */
-SKT_EXTERN int skt_tls_write_all(skt_tls *t, const void *buf, size_t len, int timeout_ms,
-		      size_t *sent);
+SKT_EXTERN int skt_tls_write_all(skt_tls *t, const void *buf, size_t len,
+				 int timeout_ms, size_t *sent);
 /* Send close_notify (once): the peer reads its end of stream; reading
  * goes on until the peer's own close_notify (TLS 1.3 half-close; a TLS
  * 1.2 peer usually answers with its own and closes). Returns 0, an
@@ -200,11 +201,11 @@ typedef struct skt_tls_info {
 	bool peer_cert;        /* the peer sent a certificate (fields below) */
 	char subject[256];     /* one line, RFC 2253 */
 	char issuer[256];
-	char san[512];         /* "DNS:localhost, IP:127.0.0.1" */
-	int64_t not_after;     /* seconds since the epoch */
+	char san[512];     /* "DNS:localhost, IP:127.0.0.1" */
+	int64_t not_after; /* seconds since the epoch */
 	char fingerprint[SKT_TLS_PIN_STRLEN]; /* sha256:HEX of the DER */
 	char spki[SKT_TLS_PIN_STRLEN];        /* sha256:HEX of the key */
-	bool ktls_tx, ktls_rx; /* kernel TLS carries records */
+	bool ktls_tx, ktls_rx;                /* kernel TLS carries records */
 } skt_tls_info;
 
 /* Fill info after a handshake. Returns 0, or SKT_EINVAL before one. */
@@ -217,13 +218,16 @@ SKT_EXTERN const char *skt_tls_reason(const skt_tls *t);
 /* ---- TLS on a buffered connection (conn.h) ---- */
 
 typedef struct skt_tls_connect_opts {
-	int timeout_ms;       /* connect and handshake, one deadline */
-	int family;           /* AF_UNSPEC, AF_INET, AF_INET6 */
-	const char *sni;      /* as skt_tls_new's sni; NULL: from host */
+	int timeout_ms;             /* connect and handshake, one deadline */
+	int family;                 /* AF_UNSPEC, AF_INET, AF_INET6 */
+	const char *sni;            /* as skt_tls_new's sni; NULL: from host */
 	skt_connect_report *report; /* as in skt_connect_opts */
 } skt_tls_connect_opts;
 
-#define SKT_TLS_CONNECT_OPTS_INIT { SKT_TIMEOUT_NONE, 0, NULL, NULL }
+#define SKT_TLS_CONNECT_OPTS_INIT                                              \
+	{                                                                      \
+		SKT_TIMEOUT_NONE, 0, NULL, NULL                                \
+	}
 
 /* Connect to host/service as skt_connect does (Happy Eyeballs), then run
  * the handshake, all within timeout_ms. On success *out is a buffered
@@ -231,13 +235,14 @@ typedef struct skt_tls_connect_opts {
  * close_notify) and reason, when not NULL, is "". On failure nothing is
  * left open and reason (cap bytes) says why in words. Returns 0 or an
  * error as skt_connect and skt_tls_handshake do. */
-SKT_EXTERN int skt_tls_conn_connect(skt_conn **out, skt_tls_ctx *ctx, const char *host,
-			 const char *service, const skt_tls_connect_opts *o,
-			 char *reason, size_t cap);
+SKT_EXTERN int skt_tls_conn_connect(skt_conn **out, skt_tls_ctx *ctx,
+				    const char *host, const char *service,
+				    const skt_tls_connect_opts *o, char *reason,
+				    size_t cap);
 /* The server side on an accepted fd (taken over: closed on failure).
  * Returns as skt_tls_conn_connect. */
 SKT_EXTERN int skt_tls_conn_accept(skt_conn **out, skt_tls_ctx *ctx, int fd,
-			int timeout_ms, char *reason, size_t cap);
+				   int timeout_ms, char *reason, size_t cap);
 /* The session under a TLS connection, or NULL for a plain one. */
 SKT_EXTERN skt_tls *skt_conn_tls(const skt_conn *c);
 

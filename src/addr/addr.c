@@ -4,8 +4,8 @@
  * that reach the kernel are if_nametoindex/if_indextoname, for the zone of
  * a link-local IPv6 address.
  */
-#include "internal.h"
 #include "sockit/addr.h"
+#include "internal.h"
 
 #include <arpa/inet.h>
 #include <net/if.h>
@@ -356,9 +356,9 @@ int skt_addr_format(const skt_addr *a, char *buf, size_t cap)
 	if (rc < 0)
 		return rc;
 	char tmp[SKT_ADDRSTRLEN];
-	int n =
-	    snprintf(tmp, sizeof(tmp), fam == AF_INET6 ? "[%s]:%u" : "%s:%u",
-		     host, (unsigned)skt_addr_port(a));
+	int n = snprintf(tmp, sizeof(tmp),
+			 fam == AF_INET6 ? "[%s]:%u" : "%s:%u", host,
+			 (unsigned)skt_addr_port(a));
 	return put_out(tmp, (size_t)n, buf, cap);
 }
 

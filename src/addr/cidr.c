@@ -7,7 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static const uint8_t v4mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+static const uint8_t v4mapped_prefix[12] = {0, 0, 0, 0, 0,    0,
+					    0, 0, 0, 0, 0xff, 0xff};
 
 /* Clear the bits below the prefix, so that matching is a plain compare. */
 static void clear_host_bits(skt_cidr *c)
@@ -18,7 +19,8 @@ static void clear_host_bits(skt_cidr *c)
 		if (bit0 >= c->prefix)
 			c->addr[i] = 0;
 		else if (c->prefix - bit0 < 8)
-			c->addr[i] &= (uint8_t)(0xff << (8 - (c->prefix - bit0)));
+			c->addr[i] &=
+				(uint8_t)(0xff << (8 - (c->prefix - bit0)));
 	}
 }
 

@@ -89,9 +89,9 @@ int skt_resolve(skt_addrlist *out, const char *host, const char *service,
 	    skt_port_parse(service, SKT_PARSE_PORT_ZERO) < 0)
 		return SKT_EBADPORT;
 	struct addrinfo hints = {
-	    .ai_family = family,
-	    .ai_socktype = socktype == 0 ? SOCK_STREAM : socktype,
-	    .ai_flags = ai_flags(flags),
+		.ai_family = family,
+		.ai_socktype = socktype == 0 ? SOCK_STREAM : socktype,
+		.ai_flags = ai_flags(flags),
 	};
 	struct addrinfo *res = NULL;
 	int rc = getaddrinfo(host, service, &hints, &res);
@@ -186,10 +186,10 @@ static int serv_lookup(const char *name, uint16_t port, const char *proto,
 	int rc;
 	struct servent se, *found = NULL;
 	for (;;) {
-		rc = name != NULL
-			 ? getservbyname_r(name, proto, &se, buf, sz, &found)
-			 : getservbyport_r(htons(port), proto, &se, buf, sz,
-					   &found);
+		rc = name != NULL ? getservbyname_r(name, proto, &se, buf, sz,
+						    &found)
+				  : getservbyport_r(htons(port), proto, &se,
+						    buf, sz, &found);
 		if (rc != ERANGE || sz >= SERV_BUF_MAX)
 			break;
 		if (buf != stack)

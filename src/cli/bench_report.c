@@ -27,7 +27,8 @@ void bench_progress_draw(const bench_progress *p, void *arg)
 	} else {
 		double dt = p->elapsed_s - ps->last_s;
 		double rate =
-		    dt > 0 ? (double)(p->requests - ps->last_requests) / dt : 0;
+			dt > 0 ? (double)(p->requests - ps->last_requests) / dt
+			       : 0;
 		fprintf(stderr,
 			"\r\033[K%6.1f s  %12.0f req/s  %llu requests"
 			"  %llu errors",
@@ -66,17 +67,17 @@ static struct figures figures_of(const bench_result *r)
 {
 	const hist *h = &r->latency;
 	struct figures f = {
-	    .rps = per_s((double)r->c.requests, r->elapsed_s),
-	    .mb_in = per_s((double)r->c.bytes_in / 1e6, r->elapsed_s),
-	    .mb_out = per_s((double)r->c.bytes_out / 1e6, r->elapsed_s),
-	    .cpu_share = per_s(r->user_s + r->sys_s, r->elapsed_s),
-	    .min = h->count > 0 ? us(h->min) : 0,
-	    .mean = hist_mean(h) / 1000.0,
-	    .p50 = us(hist_percentile(h, 50)),
-	    .p90 = us(hist_percentile(h, 90)),
-	    .p99 = us(hist_percentile(h, 99)),
-	    .p999 = us(hist_percentile(h, 99.9)),
-	    .max = us(h->max),
+		.rps = per_s((double)r->c.requests, r->elapsed_s),
+		.mb_in = per_s((double)r->c.bytes_in / 1e6, r->elapsed_s),
+		.mb_out = per_s((double)r->c.bytes_out / 1e6, r->elapsed_s),
+		.cpu_share = per_s(r->user_s + r->sys_s, r->elapsed_s),
+		.min = h->count > 0 ? us(h->min) : 0,
+		.mean = hist_mean(h) / 1000.0,
+		.p50 = us(hist_percentile(h, 50)),
+		.p90 = us(hist_percentile(h, 90)),
+		.p99 = us(hist_percentile(h, 99)),
+		.p999 = us(hist_percentile(h, 99.9)),
+		.max = us(h->max),
 	};
 	return f;
 }

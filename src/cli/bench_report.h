@@ -10,7 +10,7 @@
 
 typedef struct bench_progress_state {
 	bool cmd_quiet; /* -q */
-	bool drawn;	/* a line is on the terminal */
+	bool drawn;     /* a line is on the terminal */
 	uint64_t last_requests;
 	double last_s;
 } bench_progress_state;
@@ -28,7 +28,7 @@ void bench_progress_clear(bench_progress_state *ps);
  * its other addresses with why each was not used. */
 typedef struct bench_target {
 	char text[SKT_ADDRSTRLEN]; /* the address used */
-	const char *host;	   /* the name given; NULL for an address */
+	const char *host;          /* the name given; NULL for an address */
 	size_t nothers;
 	char others[BENCH_OTHERS_MAX][64];
 	int other_err[BENCH_OTHERS_MAX]; /* its connect's error; 0: not

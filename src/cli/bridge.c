@@ -37,8 +37,10 @@ static int parse_eof(struct bridge *b, const char *arg)
 		b->eof_wait_ms = (int)ms;
 		return CLI_OK;
 	}
-	return cli_usage_error(b->cmd, "--eof '%s': expected half, close or "
-				       "wait:SECS", arg);
+	return cli_usage_error(b->cmd,
+			       "--eof '%s': expected half, close or "
+			       "wait:SECS",
+			       arg);
 }
 
 /* --exec 'CMD ARGS': words split at blanks into b's own buffer, as ncat
@@ -61,8 +63,10 @@ static int parse_exec(struct bridge *b, const char *arg, bool sh)
 		return CLI_OK;
 	}
 	if (strlen(arg) > BRIDGE_EXEC_MAX)
-		return cli_usage_error(b->cmd, "--exec: over %d bytes (see "
-				       "--sh-exec)", BRIDGE_EXEC_MAX);
+		return cli_usage_error(b->cmd,
+				       "--exec: over %d bytes (see "
+				       "--sh-exec)",
+				       BRIDGE_EXEC_MAX);
 	strcpy(b->exec_buf, arg);
 	size_t n = 0;
 	char *save = NULL;
@@ -86,7 +90,8 @@ static int parse_send(struct bridge *b, char *arg)
 	size_t bad;
 	long n = cli_unescape(arg, &bad);
 	if (n < 0)
-		return cli_usage_error(b->cmd, "--send: bad escape '%.4s' (known: "
+		return cli_usage_error(b->cmd,
+				       "--send: bad escape '%.4s' (known: "
 				       "\\n \\r \\t \\\\ \\0 \\xHH)",
 				       arg + bad);
 	b->send = arg;
@@ -97,21 +102,35 @@ static int parse_send(struct bridge *b, char *arg)
 int bridge_option(struct bridge *b, int ch, char *arg)
 {
 	switch (ch) {
-	case '4': b->v4 = true; return CLI_OK;
-	case '6': b->v6 = true; return CLI_OK;
-	case 'u': b->udp = true; return CLI_OK;
-	case 'v': b->verbose = true; return CLI_OK;
+	case '4':
+		b->v4 = true;
+		return CLI_OK;
+	case '6':
+		b->v6 = true;
+		return CLI_OK;
+	case 'u':
+		b->udp = true;
+		return CLI_OK;
+	case 'v':
+		b->verbose = true;
+		return CLI_OK;
 	case 'w':
 		return cli_opt_duration(b->cmd, "-w", arg, 1000, 1, DAY_MS,
 					&b->timeout_ms);
-	case BRIDGE_OPT_EOF: return parse_eof(b, arg);
+	case BRIDGE_OPT_EOF:
+		return parse_eof(b, arg);
 	case BRIDGE_OPT_UDP_WAIT:
 		return cli_opt_duration(b->cmd, "--udp-wait", arg, 1000, 0,
 					DAY_MS, &b->udp_wait_ms);
-	case BRIDGE_OPT_SEND: return parse_send(b, arg);
-	case BRIDGE_OPT_CRLF: b->crlf = true; return CLI_OK;
-	case BRIDGE_OPT_EXEC: return parse_exec(b, arg, false);
-	case BRIDGE_OPT_SH_EXEC: return parse_exec(b, arg, true);
+	case BRIDGE_OPT_SEND:
+		return parse_send(b, arg);
+	case BRIDGE_OPT_CRLF:
+		b->crlf = true;
+		return CLI_OK;
+	case BRIDGE_OPT_EXEC:
+		return parse_exec(b, arg, false);
+	case BRIDGE_OPT_SH_EXEC:
+		return parse_exec(b, arg, true);
 	default:
 		return -1;
 	}
@@ -124,11 +143,15 @@ static int exec_check(const struct bridge *b)
 	if (b->exec_text == NULL)
 		return CLI_OK;
 	const char *opt = b->sh ? "--sh-exec" : "--exec";
-	const char *other = b->udp ? "-u" : b->send != NULL ? "--send"
-			  : b->crlf ? "--crlf" : b->eof_given ? "--eof"
-			  : b->udp_wait_ms >= 0 ? "--udp-wait" : NULL;
+	const char *other = b->udp                ? "-u"
+			    : b->send != NULL     ? "--send"
+			    : b->crlf             ? "--crlf"
+			    : b->eof_given        ? "--eof"
+			    : b->udp_wait_ms >= 0 ? "--udp-wait"
+						  : NULL;
 	if (other != NULL)
-		return cli_usage_error(b->cmd, "%s and %s conflict", opt, other);
+		return cli_usage_error(b->cmd, "%s and %s conflict", opt,
+				       other);
 	return CLI_OK;
 }
 
@@ -150,7 +173,7 @@ int bridge_check(const struct bridge *b, bool unix_target)
 	 * peer" would wait forever; say so rather than hang. */
 	if (b->udp && b->eof_given && b->eof == SKT_RELAY_EOF_SHUTDOWN)
 		return cli_usage_error(b->cmd, "--eof=half needs a stream, not "
-				       "-u (see --udp-wait)");
+					       "-u (see --udp-wait)");
 	return exec_check(b);
 }
 
@@ -207,9 +230,15 @@ int bridge_run(const struct bridge *b, const skt_relay_opts *ro, int in_fd,
 		return CLI_OK;
 	char what[SKT_ADDRSTRLEN + 32];
 	switch (st->where) {
-	case SKT_RELAY_INPUT: snprintf(what, sizeof(what), "stdin"); break;
-	case SKT_RELAY_OUTPUT: snprintf(what, sizeof(what), "stdout"); break;
-	case SKT_RELAY_SOCKET: snprintf(what, sizeof(what), "%s", peer); break;
+	case SKT_RELAY_INPUT:
+		snprintf(what, sizeof(what), "stdin");
+		break;
+	case SKT_RELAY_OUTPUT:
+		snprintf(what, sizeof(what), "stdout");
+		break;
+	case SKT_RELAY_SOCKET:
+		snprintf(what, sizeof(what), "%s", peer);
+		break;
 	default:
 		if (rc == SKT_ETIMEDOUT)
 			snprintf(what, sizeof(what), "%s: idle for %g s", peer,
@@ -224,9 +253,10 @@ int bridge_exec_check(const struct bridge *b)
 {
 	if (b->exec.argv == NULL || spawn_found(&b->exec))
 		return CLI_OK;
-	return cli_usage_error(b->cmd, "%s: '%s': no such program (or not "
-			       "executable)", b->sh ? "--sh-exec" : "--exec",
-			       b->exec.argv[0]);
+	return cli_usage_error(b->cmd,
+			       "%s: '%s': no such program (or not "
+			       "executable)",
+			       b->sh ? "--sh-exec" : "--exec", b->exec.argv[0]);
 }
 
 int bridge_exec(const struct bridge *b, int sock)
@@ -256,6 +286,6 @@ void bridge_target_text(const skt_endpoint *ep, char *buf, size_t cap)
 	else if (strchr(ep->host, ':') != NULL)
 		snprintf(buf, cap, "[%s]:%s", ep->host, ep->service);
 	else
-		snprintf(buf, cap, "%s:%s", ep->host[0] ? ep->host : "localhost",
-			 ep->service);
+		snprintf(buf, cap, "%s:%s",
+			 ep->host[0] ? ep->host : "localhost", ep->service);
 }

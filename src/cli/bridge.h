@@ -21,15 +21,17 @@ enum {
 	BRIDGE_OPT_OWN = 0x180,
 };
 
-#define BRIDGE_LONGOPTS                                                      \
-	{"eof", required_argument, NULL, BRIDGE_OPT_EOF},                    \
-	{"udp-wait", required_argument, NULL, BRIDGE_OPT_UDP_WAIT},          \
-	{"send", required_argument, NULL, BRIDGE_OPT_SEND},                  \
-	{"crlf", no_argument, NULL, BRIDGE_OPT_CRLF},                        \
-	{"exec", required_argument, NULL, BRIDGE_OPT_EXEC},                  \
-	{"sh-exec", required_argument, NULL, BRIDGE_OPT_SH_EXEC},            \
-	{"verbose", no_argument, NULL, 'v'},                                 \
-	{"udp", no_argument, NULL, 'u'}
+#define BRIDGE_LONGOPTS                                                        \
+	{"eof", required_argument, NULL, BRIDGE_OPT_EOF},                      \
+		{"udp-wait", required_argument, NULL, BRIDGE_OPT_UDP_WAIT},    \
+		{"send", required_argument, NULL, BRIDGE_OPT_SEND},            \
+		{"crlf", no_argument, NULL, BRIDGE_OPT_CRLF},                  \
+		{"exec", required_argument, NULL, BRIDGE_OPT_EXEC},            \
+		{"sh-exec", required_argument, NULL, BRIDGE_OPT_SH_EXEC},      \
+		{"verbose", no_argument, NULL, 'v'},                           \
+	{                                                                      \
+		"udp", no_argument, NULL, 'u'                                  \
+	}
 
 /* The shared short options (for cli_args_init). */
 #define BRIDGE_SHORTOPTS "46uvw:"
@@ -39,15 +41,15 @@ enum {
 #define BRIDGE_UDP_WAIT_MS 1000
 
 /* --exec's command line: its length and its words, at most. */
-#define BRIDGE_EXEC_MAX 1023
+#define BRIDGE_EXEC_MAX  1023
 #define BRIDGE_EXEC_ARGS 63
 
 struct bridge {
 	const char *cmd;
 	bool v4, v6, udp, verbose, crlf;
-	int timeout_ms;   /* -w: connect and idle timeout; -1 none */
-	int eof;          /* skt_relay_eof, from --eof */
-	int eof_wait_ms;  /* --eof=wait:SECS */
+	int timeout_ms;  /* -w: connect and idle timeout; -1 none */
+	int eof;         /* skt_relay_eof, from --eof */
+	int eof_wait_ms; /* --eof=wait:SECS */
 	bool eof_given;
 	int udp_wait_ms;  /* --udp-wait; -1 when not given */
 	const char *send; /* --send TEXT, escapes decoded */

@@ -83,7 +83,8 @@ int cli_finish_stdout(const char *cmd, int rc)
 	if (!failed)
 		return rc;
 	fprintf(stderr, "sockit: %s%sstdout: %s\n", cmd != NULL ? cmd : "",
-		cmd != NULL ? ": " : "", skt_strerror(err > 0 ? -err : SKT_EIO));
+		cmd != NULL ? ": " : "",
+		skt_strerror(err > 0 ? -err : SKT_EIO));
 	return rc == CLI_OK ? CLI_FAIL : rc;
 }
 
@@ -102,8 +103,10 @@ void cli_print_attempts(const char *cmd, const skt_connect_report *rep)
 		const skt_attempt *a = &rep->attempts[i];
 		char addr[SKT_ADDRSTRLEN];
 		skt_addr_format(&a->addr, addr, sizeof(addr));
-		fprintf(stderr, "sockit: %s: tried %s at +%lld ms: %s after "
-			"%lld ms\n", cmd, addr, (long long)a->start_ms,
+		fprintf(stderr,
+			"sockit: %s: tried %s at +%lld ms: %s after "
+			"%lld ms\n",
+			cmd, addr, (long long)a->start_ms,
 			a->err == 0 ? "connected" : skt_strerror(a->err),
 			(long long)(a->end_ms - a->start_ms));
 	}
@@ -157,7 +160,7 @@ int cli_opt_port(const char *cmd, const char *what, const char *text,
 		 int socktype, int flags, uint16_t *port)
 {
 	bool digits =
-	    text[0] != '\0' && strspn(text, "0123456789") == strlen(text);
+		text[0] != '\0' && strspn(text, "0123456789") == strlen(text);
 	int p = digits ? skt_port_parse(text, flags) : SKT_EBADPORT;
 	if (p < 0 && digits)
 		return cli_usage_error(cmd, "%s '%s': %s (%d-65535)", what,

@@ -34,7 +34,7 @@ int cli_fail_why(const char *cmd, const char *what, int err, const char *why);
 /* "sockit: CMD: message" plus a hint to --help on stderr; returns
  * CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+	__attribute__((format(printf, 2, 3)));
 /* fflush(f), remembering why stdout failed: glibc drops what a failed
  * flush could not write, so a later flush succeeds and only ferror()
  * remains. Use it, not fflush, wherever a command flushes stdout. */
@@ -57,7 +57,7 @@ enum { CLI_ARGS_END = -1, CLI_ARGS_BAD = -2, CLI_ARGS_HELP = -3 };
 typedef struct cli_args {
 	const char *cmd;
 	int argc;
-	char **argv;		       /* argv[0] is the command's name */
+	char **argv;                   /* argv[0] is the command's name */
 	const struct option *longopts; /* may be NULL */
 	char shortopts[64];
 	char *arg; /* the value of the option returned */

@@ -64,8 +64,9 @@ static int long_matches(const struct option *lo, const char *el,
  * "-4x" is argv[optind - 1], "-x4" argv[optind]. */
 static const char *cluster_of(const cli_args *a, int c)
 {
-	const char *prev =
-	    optind >= 1 && optind - 1 < a->argc ? a->argv[optind - 1] : NULL;
+	const char *prev = optind >= 1 && optind - 1 < a->argc
+				   ? a->argv[optind - 1]
+				   : NULL;
 	if (is_cluster(prev) && prev[strlen(prev) - 1] == c)
 		return prev;
 	const char *cur = optind < a->argc ? a->argv[optind] : NULL;
@@ -93,8 +94,9 @@ static void short_name(const cli_args *a, int c, char *buf, size_t cap)
 
 static int option_error(const cli_args *a, int ch)
 {
-	const char *el =
-	    optind >= 1 && optind - 1 < a->argc ? a->argv[optind - 1] : NULL;
+	const char *el = optind >= 1 && optind - 1 < a->argc
+				 ? a->argv[optind - 1]
+				 : NULL;
 	const struct option *lo = NULL;
 	char name[96];
 	if (ch == ':') {
@@ -131,8 +133,9 @@ int cli_args_next(cli_args *a)
 	a->next = optind;
 	if (ch == -1)
 		return CLI_ARGS_END;
-	const char *el =
-	    optind >= 1 && optind - 1 < a->argc ? a->argv[optind - 1] : NULL;
+	const char *el = optind >= 1 && optind - 1 < a->argc
+				 ? a->argv[optind - 1]
+				 : NULL;
 	if (ch == 'h' || (ch == '?' && optopt == 0 && el != NULL &&
 			  strcmp(el, "--help") == 0))
 		return CLI_ARGS_HELP;
@@ -167,10 +170,10 @@ static const struct unit {
 	const char *name;
 	int64_t ms;
 } units[] = {
-    {"ms", 1},
-    {"s", 1000},
-    {"m", 60000},
-    {"h", 3600000},
+	{"ms", 1},
+	{"s", 1000},
+	{"m", 60000},
+	{"h", 3600000},
 };
 
 int cli_parse_duration(const char *text, int unit_ms, int64_t *ms)
@@ -262,10 +265,10 @@ int cli_opt_duration(const char *cmd, const char *opt, const char *text,
 	duration_text(max_ms, hi, sizeof(hi));
 	if (cli_parse_duration(text, unit_ms, &v) < 0)
 		return cli_usage_error(
-		    cmd,
-		    "%s '%s': want a duration such as "
-		    "500ms, 2s or 1m (a bare number is %s)",
-		    opt, text, unit_ms == 1 ? "milliseconds" : "seconds");
+			cmd,
+			"%s '%s': want a duration such as "
+			"500ms, 2s or 1m (a bare number is %s)",
+			opt, text, unit_ms == 1 ? "milliseconds" : "seconds");
 	if (v == 0 && min_ms > 0)
 		return cli_usage_error(cmd, "%s '%s': must be more than 0", opt,
 				       text);

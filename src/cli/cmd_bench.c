@@ -18,7 +18,7 @@
 
 static int parse_mode(const char *text, int *mode)
 {
-	static const char *const names[] = { "echo", "connect", "http" };
+	static const char *const names[] = {"echo", "connect", "http"};
 	for (int i = 0; i < 3; i++) {
 		if (strcmp(text, names[i]) == 0) {
 			*mode = i;
@@ -82,39 +82,53 @@ static int parse_text(int ch, const char *arg, struct bench_cli *b)
 	switch (ch) {
 	case 'm':
 		if (parse_mode(arg, &b->o.mode) < 0)
-			return cli_usage_error("bench", "--mode '%s': want echo, "
-					       "connect or http", arg);
+			return cli_usage_error("bench",
+					       "--mode '%s': want echo, "
+					       "connect or http",
+					       arg);
 		b->mode_set = true;
 		return CLI_OK;
 	case 'N':
 		if (strcmp(arg, "now") != 0 && strcmp(arg, "poll") != 0)
-			return cli_usage_error("bench", "--next '%s': want now or "
-					       "poll", arg);
+			return cli_usage_error("bench",
+					       "--next '%s': want now or "
+					       "poll",
+					       arg);
 		b->next = strcmp(arg, "poll") == 0;
 		return CLI_OK;
 	case 'X':
 		if (!method_ok(arg))
-			return cli_usage_error("bench", "--method '%s': want a "
-					       "token such as GET or POST", arg);
+			return cli_usage_error("bench",
+					       "--method '%s': want a "
+					       "token such as GET or POST",
+					       arg);
 		b->method = arg;
 		return CLI_OK;
-	case 'B': b->body_file = arg; return CLI_OK;
+	case 'B':
+		b->body_file = arg;
+		return CLI_OK;
 	case 'C':
 		if (strpbrk(arg, "\r\n") != NULL || arg[0] == '\0')
-			return cli_usage_error("bench", "--content-type '%s': "
-					       "want a media type", arg);
+			return cli_usage_error("bench",
+					       "--content-type '%s': "
+					       "want a media type",
+					       arg);
 		b->content_type = arg;
 		return CLI_OK;
 	case 'P':
 		if (!path_ok(arg))
-			return cli_usage_error("bench", "--path '%s': want /... "
-					       "without spaces", arg);
+			return cli_usage_error("bench",
+					       "--path '%s': want /... "
+					       "without spaces",
+					       arg);
 		b->path = arg;
 		return CLI_OK;
 	default: /* 'H' */
 		if (!header_ok(arg))
-			return cli_usage_error("bench", "--header '%s': want "
-					       "'Name: value'", arg);
+			return cli_usage_error("bench",
+					       "--header '%s': want "
+					       "'Name: value'",
+					       arg);
 		if (b->nheaders == BENCH_HEADERS_MAX)
 			return cli_usage_error("bench", "more than %d headers",
 					       BENCH_HEADERS_MAX);
@@ -129,32 +143,49 @@ static int parse_value(int ch, const char *arg, struct bench_cli *b)
 	uint64_t v = 0;
 	int rc;
 	switch (ch) {
-	case 'c': rc = count("--connections", arg, 1, 1000000, &v);
-		o->conns = (unsigned)v; return rc;
-	case 't': rc = count("--threads", arg, 0, CLI_WORKERS_MAX, &v);
-		o->threads = (unsigned)v; return rc;
-	case 'n': return count("--requests", arg, 1, 1000000000000ull,
-			       &o->requests);
+	case 'c':
+		rc = count("--connections", arg, 1, 1000000, &v);
+		o->conns = (unsigned)v;
+		return rc;
+	case 't':
+		rc = count("--threads", arg, 0, CLI_WORKERS_MAX, &v);
+		o->threads = (unsigned)v;
+		return rc;
+	case 'n':
+		return count("--requests", arg, 1, 1000000000000ull,
+			     &o->requests);
 	case 's':
 		rc = cli_opt_size("bench", "--size", arg, 0, 1u << 30, &v);
 		o->size = (size_t)v;
 		b->size_set = true;
 		return rc;
-	case 'p': rc = count("--pipeline", arg, 1, 4096, &v);
-		o->pipeline = (unsigned)v; return rc;
-	case 'r': rc = count("--rate", arg, 1, 100000000, &v);
-		o->rate = (double)v; return rc;
-	case 'T': return duration("--timeout", arg, 1, 1, &o->timeout_ms);
-	case 'R': return duration("--ramp", arg, 1, 0, &o->ramp_ms);
-	case 'S': rc = count("--sources", arg, 1, 254, &v);
-		o->sources = (unsigned)v; return rc;
-	case 'E': rc = count("--status", arg, 100, 599, &v);
-		o->status = (int)v; return rc;
+	case 'p':
+		rc = count("--pipeline", arg, 1, 4096, &v);
+		o->pipeline = (unsigned)v;
+		return rc;
+	case 'r':
+		rc = count("--rate", arg, 1, 100000000, &v);
+		o->rate = (double)v;
+		return rc;
+	case 'T':
+		return duration("--timeout", arg, 1, 1, &o->timeout_ms);
+	case 'R':
+		return duration("--ramp", arg, 1, 0, &o->ramp_ms);
+	case 'S':
+		rc = count("--sources", arg, 1, 254, &v);
+		o->sources = (unsigned)v;
+		return rc;
+	case 'E':
+		rc = count("--status", arg, 100, 599, &v);
+		o->status = (int)v;
+		return rc;
 	case 'd':
 		b->duration_set = true;
 		return duration("--duration", arg, 1000, 1, &o->duration_ms);
-	case 'w': return duration("--warmup", arg, 1000, 0, &o->warmup_ms);
-	default: return parse_text(ch, arg, b);
+	case 'w':
+		return duration("--warmup", arg, 1000, 0, &o->warmup_ms);
+	default:
+		return parse_text(ch, arg, b);
 	}
 }
 
@@ -163,13 +194,27 @@ static int parse_options(cli_args *a, struct bench_cli *b)
 	int ch = 0, rc = CLI_OK;
 	while (rc == CLI_OK && (ch = cli_args_next(a)) >= 0) {
 		switch (ch) {
-		case '4': b->v4 = true; break;
-		case '6': b->v6 = true; break;
-		case 'u': b->o.udp = true; break;
-		case 'K': b->keepalive = false; break;
-		case 'j': b->json = true; break;
-		case 'q': b->quiet = true; break;
-		default: rc = parse_value(ch, a->arg, b); break;
+		case '4':
+			b->v4 = true;
+			break;
+		case '6':
+			b->v6 = true;
+			break;
+		case 'u':
+			b->o.udp = true;
+			break;
+		case 'K':
+			b->keepalive = false;
+			break;
+		case 'j':
+			b->json = true;
+			break;
+		case 'q':
+			b->quiet = true;
+			break;
+		default:
+			rc = parse_value(ch, a->arg, b);
+			break;
 		}
 	}
 	return rc != CLI_OK ? CLI_USAGE : cli_args_status(ch);
@@ -186,8 +231,8 @@ static int parse_url(const char *url, skt_endpoint *ep, struct bench_cli *b)
 	memcpy(text, rest, hostport);
 	text[hostport] = '\0';
 	bool has_port = text[hostport - 1] != ']' && strrchr(text, ':') != NULL;
-	int rc = has_port ? skt_endpoint_parse(ep, text, 0) :
-			    skt_endpoint_set(ep, text, "80", 0);
+	int rc = has_port ? skt_endpoint_parse(ep, text, 0)
+			  : skt_endpoint_set(ep, text, "80", 0);
 	if (rc < 0)
 		return cli_usage_error("bench", "'%s': %s", url,
 				       skt_strerror(rc));
@@ -278,8 +323,10 @@ static int build_request(struct bench_cli *b)
 	if (ok)
 		ok = put(r, &len, "\r\n");
 	if (!ok)
-		return cli_usage_error("bench", "the request head is over %d "
-				       "bytes", BENCH_REQUEST_MAX);
+		return cli_usage_error("bench",
+				       "the request head is over %d "
+				       "bytes",
+				       BENCH_REQUEST_MAX);
 	b->o.request = r;
 	b->o.request_len = len;
 	b->o.no_body = strcmp(m, "HEAD") == 0;
@@ -308,7 +355,8 @@ static int validate(struct bench_cli *b)
 	if (!http && (b->path != NULL || b->nheaders > 0 || !b->keepalive ||
 		      o->status != 0 || b->method != NULL ||
 		      b->body_file != NULL || b->content_type != NULL))
-		return cli_usage_error("bench", "--path, --header, "
+		return cli_usage_error("bench",
+				       "--path, --header, "
 				       "--no-keepalive, --status, --method, "
 				       "--body and --content-type are for "
 				       "--mode http");
@@ -316,10 +364,10 @@ static int validate(struct bench_cli *b)
 		return cli_usage_error("bench", "--content-type needs --body");
 	if (b->body_file != NULL && has_header(b, "Content-Length"))
 		return cli_usage_error("bench", "--body sets Content-Length: "
-				       "no --header for it");
+						"no --header for it");
 	if (o->mode == BENCH_CONNECT && o->pipeline > 1)
 		return cli_usage_error("bench", "--pipeline is not for "
-				       "--mode connect");
+						"--mode connect");
 	if (http && !b->keepalive && o->pipeline > 1)
 		return cli_usage_error("bench", "--pipeline needs keep-alive");
 	if (!b->size_set)
@@ -328,10 +376,13 @@ static int validate(struct bench_cli *b)
 	o->next_on_poll = b->next < 0 ? http : b->next == 1;
 	if (o->mode == BENCH_ECHO &&
 	    (o->size == 0 || (o->udp && (o->size < 8 || o->size > 65507))))
-		return cli_usage_error("bench", "--size %zu: echo wants 1 or "
-				       "more bytes (UDP: 8 to 65507)", o->size);
+		return cli_usage_error("bench",
+				       "--size %zu: echo wants 1 or "
+				       "more bytes (UDP: 8 to 65507)",
+				       o->size);
 	if (http && b->size_set)
-		return cli_usage_error("bench", "--size is not for --mode http");
+		return cli_usage_error("bench",
+				       "--size is not for --mode http");
 	if (!b->duration_set && o->requests == 0)
 		o->duration_ms = 10000;
 	o->threads = cli_workers(o->threads);
@@ -369,8 +420,11 @@ int cmd_bench_parse(int argc, char **argv, struct bench_cli *b)
 		{NULL, 0, NULL, 0},
 	};
 	*b = (struct bench_cli){
-		.o = { .conns = 10, .pipeline = 1, .timeout_ms = 5000,
-		       .ramp_ms = 100, .sources = 64 },
+		.o = {.conns = 10,
+		      .pipeline = 1,
+		      .timeout_ms = 5000,
+		      .ramp_ms = 100,
+		      .sources = 64},
 		.keepalive = true,
 		.next = -1,
 	};
@@ -388,13 +442,15 @@ int cmd_bench_parse(int argc, char **argv, struct bench_cli *b)
 		rc = parse_url(args[0], ep, b);
 		if (rc == CLI_OK && b->mode_set && mode != BENCH_HTTP)
 			return cli_usage_error("bench", "an http:// target is "
-					       "for --mode http");
+							"for --mode http");
 	} else {
 		rc = cli_parse_target("bench", nargs, args, 0,
 				      b->o.udp ? SOCK_DGRAM : SOCK_STREAM, ep);
 		if (rc == CLI_OK && ep->kind == SKT_EP_UNIX_DGRAM)
-			return cli_usage_error("bench", "'%s': unix-dgram: is "
-					       "not a bench target", args[0]);
+			return cli_usage_error("bench",
+					       "'%s': unix-dgram: is "
+					       "not a bench target",
+					       args[0]);
 		if (rc == CLI_OK && ep->kind == SKT_EP_INET)
 			snprintf(b->host_header, sizeof(b->host_header),
 				 strchr(ep->host, ':') ? "[%s]:%s" : "%s:%s",
@@ -417,7 +473,8 @@ static void note_others(struct bench_cli *b, const skt_addrlist *l,
 			continue;
 		int err = 0;
 		for (size_t k = 0; k < rep->n; k++)
-			if (skt_addr_equal(&rep->attempts[k].addr, &l->addrs[i]) &&
+			if (skt_addr_equal(&rep->attempts[k].addr,
+					   &l->addrs[i]) &&
 			    rep->attempts[k].err != SKT_ECANCELED)
 				err = rep->attempts[k].err;
 		skt_addr_format(&l->addrs[i], b->t.others[b->t.nothers],
@@ -480,8 +537,7 @@ static void on_stop(int sig)
  * and ab do; a second one kills (SA_RESETHAND), should the end hang. */
 static void catch_stops(bench_opts *o)
 {
-	struct sigaction sa = { .sa_handler = on_stop,
-				.sa_flags = SA_RESETHAND };
+	struct sigaction sa = {.sa_handler = on_stop, .sa_flags = SA_RESETHAND};
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -531,14 +587,15 @@ static int run(int argc, char **argv)
 {
 	struct bench_cli *b = calloc(1, sizeof(*b));
 	bench_result *r = calloc(1, sizeof(*r));
-	int rc = b == NULL || r == NULL ? cli_fail("bench", "memory", SKT_ENOMEM)
-					: cmd_bench_parse(argc, argv, b);
+	int rc = b == NULL || r == NULL
+			 ? cli_fail("bench", "memory", SKT_ENOMEM)
+			 : cmd_bench_parse(argc, argv, b);
 	if (rc == CLI_OK && b->json)
 		cli_json_errors(stdout);
 	if (rc == CLI_OK)
 		rc = prepare(b);
 	if (rc == CLI_OK) {
-		bench_progress_state ps = { .cmd_quiet = b->quiet };
+		bench_progress_state ps = {.cmd_quiet = b->quiet};
 		if (bench_progress_wanted(&ps)) {
 			b->o.progress = bench_progress_draw;
 			b->o.progress_arg = &ps;
@@ -567,57 +624,92 @@ static int run(int argc, char **argv)
 const cli_cmd cli_cmd_bench = {
 	.name = "bench",
 	.summary = "load-test an echo, TCP or HTTP server (like wrk or ab)",
-	.usage =
-	"usage: sockit bench [OPTIONS] HOST:PORT | HOST PORT | unix:PATH\n"
-	"       sockit bench [OPTIONS] http://HOST[:PORT][/PATH]\n"
-	"\n"
-	"Measure a server with real requests, each one checked: echoes are\n"
-	"compared byte for byte, HTTP responses by status and body length.\n"
-	"\n"
-	"  -m, --mode MODE       echo (default), connect, or http (the default\n"
-	"                        for an http:// target)\n"
-	"  -c, --connections N   connections (default 10)\n"
-	"  -t, --threads N       threads (default or 0: one per CPU it may run on)\n"
-	"  -d, --duration SECS   measure this long (default 10, unless -n)\n"
-	"  -n, --requests N      stop after exactly N requests\n"
-	"      --warmup SECS     run this long before measuring (default 0)\n"
-	"      --timeout MS      per request and per connect (default 5000)\n"
-	"      --ramp MS         open the connections spread over MS (default 100)\n"
-	"  -s, --size BYTES      echo: message size (default 64; 4k = 4096);\n"
-	"                        connect: bytes echoed once connected (default 0)\n"
-	"  -p, --pipeline N      requests in flight per connection (default 1)\n"
-	"  -u, --udp             echo over UDP: a datagram per request\n"
-	"  -r, --rate N          open model: N requests/s in all, latency from\n"
-	"                        when each was due (default: closed model)\n"
-	"      --next now|poll   closed model: a connection's next request goes\n"
-	"                        out once the loop's reads are done (now), or at\n"
-	"                        its next writable event, as wrk does (poll);\n"
-	"                        default: poll for http, now otherwise\n"
-	"      --sources N       towards 127.x, in every mode: rotate over\n"
-	"                        127.0.0.1..N as source addresses (default 64;\n"
-	"                        1: off)\n"
-	"      --path PATH       http: the path (default /, or the URL's)\n"
-	"  -H, --header 'N: V'   http: one more request header (repeatable)\n"
-	"      --no-keepalive    http: a new connection per request\n"
-	"      --status N        http: the status expected (default: any 2xx)\n"
-	"  -X, --method METHOD   http: the method (default GET; HEAD expects\n"
-	"                        no bodies)\n"
-	"      --body FILE       http: send FILE (- for stdin, up to 1 MiB) as\n"
-	"                        each request's body, with its Content-Length\n"
-	"      --content-type T  http: the body's Content-Type\n"
-	"      --json            one JSON object on stdout (docs/json.md)\n"
-	"  -q, --quiet           no progress line on a terminal\n"
-	"  -4, -6                resolve HOST to IPv4 / IPv6 only\n"
-	"\n"
-	"Durations take a unit: 500ms, 2s, 1m, 1h; a bare number is seconds for\n"
-	"--duration and --warmup, milliseconds for --timeout and --ramp.\n"
-	"\n"
-	"Output: requests/s, MB/s, latency percentiles (p50 p90 p99 p99.9 max,\n"
-	"within 0.8%), errors by kind, and this process's own CPU time, so\n"
-	"that a saturated generator shows. Ctrl-C (SIGINT, SIGTERM, SIGHUP) ends\n"
-	"the run early with the report so far, marked interrupted. Exit status:\n"
-	"0 when every request succeeded, 1 when any failed or none completed,\n"
-	"2 on usage errors, 128 + the signal's number when interrupted (130\n"
-	"for Ctrl-C).\n",
+	.usage = "usage: sockit bench [OPTIONS] HOST:PORT | HOST PORT | "
+		 "unix:PATH\n"
+		 "       sockit bench [OPTIONS] http://HOST[:PORT][/PATH]\n"
+		 "\n"
+		 "Measure a server with real requests, each one checked: "
+		 "echoes are\n"
+		 "compared byte for byte, HTTP responses by status and body "
+		 "length.\n"
+		 "\n"
+		 "  -m, --mode MODE       echo (default), connect, or http "
+		 "(the default\n"
+		 "                        for an http:// target)\n"
+		 "  -c, --connections N   connections (default 10)\n"
+		 "  -t, --threads N       threads (default or 0: one per CPU "
+		 "it may run on)\n"
+		 "  -d, --duration SECS   measure this long (default 10, "
+		 "unless -n)\n"
+		 "  -n, --requests N      stop after exactly N requests\n"
+		 "      --warmup SECS     run this long before measuring "
+		 "(default 0)\n"
+		 "      --timeout MS      per request and per connect (default "
+		 "5000)\n"
+		 "      --ramp MS         open the connections spread over MS "
+		 "(default 100)\n"
+		 "  -s, --size BYTES      echo: message size (default 64; 4k = "
+		 "4096);\n"
+		 "                        connect: bytes echoed once connected "
+		 "(default 0)\n"
+		 "  -p, --pipeline N      requests in flight per connection "
+		 "(default 1)\n"
+		 "  -u, --udp             echo over UDP: a datagram per "
+		 "request\n"
+		 "  -r, --rate N          open model: N requests/s in all, "
+		 "latency from\n"
+		 "                        when each was due (default: closed "
+		 "model)\n"
+		 "      --next now|poll   closed model: a connection's next "
+		 "request goes\n"
+		 "                        out once the loop's reads are done "
+		 "(now), or at\n"
+		 "                        its next writable event, as wrk does "
+		 "(poll);\n"
+		 "                        default: poll for http, now "
+		 "otherwise\n"
+		 "      --sources N       towards 127.x, in every mode: rotate "
+		 "over\n"
+		 "                        127.0.0.1..N as source addresses "
+		 "(default 64;\n"
+		 "                        1: off)\n"
+		 "      --path PATH       http: the path (default /, or the "
+		 "URL's)\n"
+		 "  -H, --header 'N: V'   http: one more request header "
+		 "(repeatable)\n"
+		 "      --no-keepalive    http: a new connection per request\n"
+		 "      --status N        http: the status expected (default: "
+		 "any 2xx)\n"
+		 "  -X, --method METHOD   http: the method (default GET; HEAD "
+		 "expects\n"
+		 "                        no bodies)\n"
+		 "      --body FILE       http: send FILE (- for stdin, up to "
+		 "1 MiB) as\n"
+		 "                        each request's body, with its "
+		 "Content-Length\n"
+		 "      --content-type T  http: the body's Content-Type\n"
+		 "      --json            one JSON object on stdout "
+		 "(docs/json.md)\n"
+		 "  -q, --quiet           no progress line on a terminal\n"
+		 "  -4, -6                resolve HOST to IPv4 / IPv6 only\n"
+		 "\n"
+		 "Durations take a unit: 500ms, 2s, 1m, 1h; a bare number is "
+		 "seconds for\n"
+		 "--duration and --warmup, milliseconds for --timeout and "
+		 "--ramp.\n"
+		 "\n"
+		 "Output: requests/s, MB/s, latency percentiles (p50 p90 p99 "
+		 "p99.9 max,\n"
+		 "within 0.8%), errors by kind, and this process's own CPU "
+		 "time, so\n"
+		 "that a saturated generator shows. Ctrl-C (SIGINT, SIGTERM, "
+		 "SIGHUP) ends\n"
+		 "the run early with the report so far, marked interrupted. "
+		 "Exit status:\n"
+		 "0 when every request succeeded, 1 when any failed or none "
+		 "completed,\n"
+		 "2 on usage errors, 128 + the signal's number when "
+		 "interrupted (130\n"
+		 "for Ctrl-C).\n",
 	.run = run,
 };

@@ -19,10 +19,18 @@ static int parse_opts(cli_args *a, struct check_opts *o)
 	int ch = 0, rc = CLI_OK;
 	while (rc == CLI_OK && (ch = cli_args_next(a)) >= 0) {
 		switch (ch) {
-		case '4': o->v4 = true; break;
-		case '6': o->v6 = true; break;
-		case 'j': o->json = true; break;
-		case 'v': o->verbose = true; break;
+		case '4':
+			o->v4 = true;
+			break;
+		case '6':
+			o->v6 = true;
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
 		case 'w':
 			o->w_given = true;
 			rc = cli_opt_duration("check", "-w", a->arg, 1000, 1,
@@ -30,8 +38,8 @@ static int parse_opts(cli_args *a, struct check_opts *o)
 			break;
 		default: /* 't' */
 			o->timeout_given = true;
-			rc = cli_opt_duration("check", "--timeout", a->arg, 1, 1,
-					      86400000, &o->timeout_ms);
+			rc = cli_opt_duration("check", "--timeout", a->arg, 1,
+					      1, 86400000, &o->timeout_ms);
 		}
 	}
 	return rc != CLI_OK ? CLI_USAGE : cli_args_status(ch);
@@ -51,23 +59,25 @@ static int parse_target(int nargs, char **args, struct check_opts *o)
 {
 	if (nargs == 0)
 		return cli_usage_error("check", "expected HOST PORT [PORT...]");
-	bool joined = nargs == 1 ||
-		      skt_endpoint_parse(&o->ep, args[0], 0) == 0;
+	bool joined = nargs == 1 || skt_endpoint_parse(&o->ep, args[0], 0) == 0;
 	int rc = joined ? cli_parse_target("check", 1, args, 0, SOCK_STREAM,
 					   &o->ep)
 			: cli_parse_host("check", args[0], &o->ep);
 	if (rc != CLI_OK)
 		return rc;
 	if (o->ep.kind != SKT_EP_INET)
-		return cli_usage_error("check", "'%s': check takes IP hosts, "
-				       "not Unix sockets", args[0]);
+		return cli_usage_error("check",
+				       "'%s': check takes IP hosts, "
+				       "not Unix sockets",
+				       args[0]);
 	o->host = o->ep.host;
 	o->nports = nargs - !joined;
 	o->ports = calloc((size_t)o->nports, sizeof(*o->ports));
 	if (o->ports == NULL)
 		return cli_fail("check", "ports", SKT_ENOMEM);
 	for (int i = 0; i < o->nports; i++) {
-		const char *text = i == 0 && joined ? o->ep.service : args[i + !joined];
+		const char *text =
+			i == 0 && joined ? o->ep.service : args[i + !joined];
 		rc = cli_opt_port("check", "port", text, SOCK_STREAM, 0,
 				  &o->ports[i]);
 		if (rc != CLI_OK) {
@@ -150,14 +160,17 @@ static void check_port(const struct check_opts *o, skt_addr *addrs, size_t n,
 	co.report = &a->rep;
 	int64_t t0 = clock_us();
 	int fd = skt_connect_any(addrs, n, &co);
-	a->r = (skt_scan_result){.port = port, .socktype = SOCK_STREAM,
-				 .tries = 1, .rtt_us = clock_us() - t0};
+	a->r = (skt_scan_result){.port = port,
+				 .socktype = SOCK_STREAM,
+				 .tries = 1,
+				 .rtt_us = clock_us() - t0};
 	a->addr = addrs[0];
 	if (fd >= 0) {
 		if (a->rep.winner >= 0)
 			a->addr = a->rep.attempts[a->rep.winner].addr;
 		a->r.self_connect = self_connect(fd);
-		a->r.state = a->r.self_connect ? SKT_PORT_CLOSED : SKT_PORT_OPEN;
+		a->r.state =
+			a->r.self_connect ? SKT_PORT_CLOSED : SKT_PORT_OPEN;
 		skt_close_abort(fd); /* a reset: no TIME_WAIT left behind */
 		return;
 	}
@@ -167,7 +180,8 @@ static void check_port(const struct check_opts *o, skt_addr *addrs, size_t n,
 	a->r.err = fd;
 	/* As the scanner: a refusal is closed, silence or an unreachable
 	 * (ICMP, no route) filtered. */
-	a->r.state = fd == SKT_ECONNREFUSED ? SKT_PORT_CLOSED : SKT_PORT_FILTERED;
+	a->r.state =
+		fd == SKT_ECONNREFUSED ? SKT_PORT_CLOSED : SKT_PORT_FILTERED;
 }
 
 static void print_json(const struct check_opts *o, const struct answer *a)
@@ -251,19 +265,25 @@ static int run(int argc, char **argv)
 const cli_cmd cli_cmd_check = {
 	.name = "check",
 	.summary = "is a TCP port open? closed or filtered, and why",
-	.usage =
-		"usage: sockit check [-4|-6] [-v] [-w SECS | --timeout MS] [--json]\n"
-		"                    HOST PORT [PORT...] | HOST:PORT [PORT...]\n"
-		"  Try a TCP connect to each PORT (a number or a service name) on\n"
-		"  every address of HOST, as connect does (Happy Eyeballs), and\n"
-		"  print it as open (with the address that answered), closed\n"
-		"  (refused) or filtered (no answer in time), with the reason.\n"
-		"  Exit 0 only when every port is open, else 1.\n"
-		"  -4, -6        only IPv4 / only IPv6 addresses of HOST\n"
-		"  -v, --verbose every address tried, and how it ended, on stderr\n"
-		"  -w SECS       wait at most SECS for each port (default 2)\n"
-		"  --timeout MS  the same in milliseconds (both take units too:\n"
-		"                500ms, 2s, 1m)\n"
-		"  --json        one JSON object per port (docs/json.md)\n",
+	.usage = "usage: sockit check [-4|-6] [-v] [-w SECS | --timeout MS] "
+		 "[--json]\n"
+		 "                    HOST PORT [PORT...] | HOST:PORT "
+		 "[PORT...]\n"
+		 "  Try a TCP connect to each PORT (a number or a service "
+		 "name) on\n"
+		 "  every address of HOST, as connect does (Happy Eyeballs), "
+		 "and\n"
+		 "  print it as open (with the address that answered), closed\n"
+		 "  (refused) or filtered (no answer in time), with the "
+		 "reason.\n"
+		 "  Exit 0 only when every port is open, else 1.\n"
+		 "  -4, -6        only IPv4 / only IPv6 addresses of HOST\n"
+		 "  -v, --verbose every address tried, and how it ended, on "
+		 "stderr\n"
+		 "  -w SECS       wait at most SECS for each port (default 2)\n"
+		 "  --timeout MS  the same in milliseconds (both take units "
+		 "too:\n"
+		 "                500ms, 2s, 1m)\n"
+		 "  --json        one JSON object per port (docs/json.md)\n",
 	.run = run,
 };

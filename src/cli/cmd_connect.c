@@ -15,18 +15,21 @@ static int parse_source(struct connect_opts *o)
 	int rc;
 	if (o->source_port != NULL &&
 	    (rc = cli_opt_port("connect", "--source-port", o->source_port,
-			       o->b.udp ? SOCK_DGRAM : SOCK_STREAM, 0, &port)) !=
-		    CLI_OK)
+			       o->b.udp ? SOCK_DGRAM : SOCK_STREAM, 0,
+			       &port)) != CLI_OK)
 		return rc;
 	if (o->source != NULL) {
 		rc = skt_addr_from_ip(&o->src, o->source, port);
 		if (rc < 0)
-			return cli_usage_error("connect", "-s '%s': expected a "
-					       "numeric address", o->source);
+			return cli_usage_error("connect",
+					       "-s '%s': expected a "
+					       "numeric address",
+					       o->source);
 		int fam = skt_addr_family(&o->src);
 		int want = bridge_family(&o->b);
 		if (want != AF_UNSPEC && fam != want)
-			return cli_usage_error("connect", "-%c and -s %s conflict",
+			return cli_usage_error("connect",
+					       "-%c and -s %s conflict",
 					       o->b.v4 ? '4' : '6', o->source);
 	} else if (o->source_port != NULL) {
 		/* The port alone, kept here; open_connection picks the
@@ -43,18 +46,21 @@ static int validate(struct connect_opts *o)
 	bool dgram = o->ep.kind == SKT_EP_UNIX_DGRAM;
 	bool unix_target = o->ep.kind == SKT_EP_UNIX || dgram;
 	if (dgram && (o->b.v4 || o->b.v6))
-		return cli_usage_error("connect", "-%c and a Unix socket "
-				       "conflict", o->b.v4 ? '4' : '6');
+		return cli_usage_error("connect",
+				       "-%c and a Unix socket "
+				       "conflict",
+				       o->b.v4 ? '4' : '6');
 	if (dgram && o->b.udp)
 		return cli_usage_error("connect", "-u and unix-dgram: say the "
-				       "same: give one");
+						  "same: give one");
 	o->b.udp = o->b.udp || dgram;
 	int rc = bridge_check(&o->b, o->ep.kind == SKT_EP_UNIX);
 	if (rc != CLI_OK)
 		return rc;
 	if (unix_target && (o->source != NULL || o->source_port != NULL))
-		return cli_usage_error("connect", "%s and a Unix socket conflict",
-				       o->source != NULL ? "-s" : "--source-port");
+		return cli_usage_error(
+			"connect", "%s and a Unix socket conflict",
+			o->source != NULL ? "-s" : "--source-port");
 	return parse_source(o);
 }
 
@@ -68,8 +74,8 @@ int cmd_connect_parse(int argc, char **argv, struct connect_opts *o)
 	*o = (struct connect_opts){0};
 	bridge_init(&o->b, "connect");
 	cli_args a;
-	cli_args_init(&a, "connect", argc, argv, BRIDGE_SHORTOPTS "s:",
-		      longopts);
+	cli_args_init(&a, "connect", argc, argv,
+		      BRIDGE_SHORTOPTS "s:", longopts);
 	int ch;
 	while ((ch = cli_args_next(&a)) >= 0) {
 		int rc = bridge_option(&o->b, ch, a.arg);
@@ -169,25 +175,35 @@ const cli_cmd cli_cmd_connect = {
 	.name = "connect",
 	.summary = "bridge stdin/stdout with a TCP, UDP or Unix connection",
 	.usage =
-		"usage: sockit connect [options] HOST PORT | HOST:PORT | [V6]:PORT | unix:PATH\n"
+		"usage: sockit connect [options] HOST PORT | HOST:PORT | "
+		"[V6]:PORT | unix:PATH\n"
 		"                      | unix-dgram:PATH\n"
-		"  Connect (Happy Eyeballs over every address of HOST) and copy\n"
-		"  stdin to the connection and the connection to stdout, like nc.\n"
+		"  Connect (Happy Eyeballs over every address of HOST) and "
+		"copy\n"
+		"  stdin to the connection and the connection to stdout, like "
+		"nc.\n"
 		"  -4, -6             only IPv4 / only IPv6\n"
 		"  -u, --udp          UDP: each read of stdin is one datagram\n"
 		"  -w SECS            connect timeout, and idle timeout after\n"
 		"  -s ADDR            connect from this local address\n"
 		"  --source-port N    connect from this local port\n"
-		"  -v, --verbose      every address tried, the winner, byte counts\n"
-		"  --eof=MODE         at the end of stdin: half (default: shut down\n"
-		"                     sending, exit when the peer closes), close,\n"
+		"  -v, --verbose      every address tried, the winner, byte "
+		"counts\n"
+		"  --eof=MODE         at the end of stdin: half (default: shut "
+		"down\n"
+		"                     sending, exit when the peer closes), "
+		"close,\n"
 		"                     or wait:SECS (half, then at most SECS)\n"
-		"  --udp-wait SECS    -u: wait for replies after stdin ends (1)\n"
-		"  --send TEXT        send TEXT instead of reading stdin; C escapes:\n"
+		"  --udp-wait SECS    -u: wait for replies after stdin ends "
+		"(1)\n"
+		"  --send TEXT        send TEXT instead of reading stdin; C "
+		"escapes:\n"
 		"                     \\n \\r \\t \\\\ \\0 \\xHH\n"
 		"  --crlf             send LF as CRLF\n"
-		"  --exec 'CMD ARGS'  run CMD with the connection as its stdin and\n"
-		"                     stdout (words split at blanks, no shell)\n"
+		"  --exec 'CMD ARGS'  run CMD with the connection as its stdin "
+		"and\n"
+		"                     stdout (words split at blanks, no "
+		"shell)\n"
 		"  --sh-exec LINE     the same with /bin/sh -c LINE\n",
 	.run = run,
 };

@@ -23,7 +23,7 @@ static int parse_where(struct listen_opts *o, int nargs, char **args)
 	if (o->unix_path != NULL) {
 		if (nargs != 0)
 			return cli_usage_error("listen", "--unix and HOST/PORT "
-					       "conflict");
+							 "conflict");
 		o->ep.kind = SKT_EP_UNIX;
 		int rc = skt_addr_unix(&o->ep.unix_addr, o->unix_path);
 		if (rc < 0)
@@ -33,7 +33,7 @@ static int parse_where(struct listen_opts *o, int nargs, char **args)
 	}
 	if (nargs == 0)
 		return cli_usage_error("listen", "expected [HOST] PORT or "
-				       "--unix PATH");
+						 "--unix PATH");
 	int rc = cli_parse_target("listen", nargs, args,
 				  SKT_PARSE_PORT_ZERO | SKT_PARSE_NO_HOST,
 				  o->b.udp ? SOCK_DGRAM : SOCK_STREAM, &o->ep);
@@ -49,15 +49,18 @@ static int parse_where(struct listen_opts *o, int nargs, char **args)
 static int broker_check(const struct listen_opts *o)
 {
 	const struct bridge *b = &o->b;
-	const char *other = b->udp ? "-u" : b->exec_text != NULL ? "--exec"
-			  : b->send != NULL ? "--send" : b->crlf ? "--crlf"
-			  : b->eof_given ? "--eof" : NULL;
+	const char *other = b->udp                 ? "-u"
+			    : b->exec_text != NULL ? "--exec"
+			    : b->send != NULL      ? "--send"
+			    : b->crlf              ? "--crlf"
+			    : b->eof_given         ? "--eof"
+						   : NULL;
 	if (other != NULL)
 		return cli_usage_error("listen", "--broker and %s conflict",
 				       other);
 	if (o->ep.kind != SKT_EP_INET)
 		return cli_usage_error("listen", "--broker listens on IP "
-				       "addresses only");
+						 "addresses only");
 	return CLI_OK;
 }
 
@@ -69,21 +72,23 @@ static int validate(struct listen_opts *o)
 	bool dgram = o->ep.kind == SKT_EP_UNIX_DGRAM;
 	bool unix_target = o->ep.kind == SKT_EP_UNIX || dgram;
 	if (dgram && (o->b.v4 || o->b.v6))
-		return cli_usage_error("listen", "-%c and a Unix socket "
-				       "conflict", o->b.v4 ? '4' : '6');
+		return cli_usage_error("listen",
+				       "-%c and a Unix socket "
+				       "conflict",
+				       o->b.v4 ? '4' : '6');
 	if (dgram && o->b.udp)
 		return cli_usage_error("listen", "-u and unix-dgram: say the "
-				       "same: give one");
+						 "same: give one");
 	o->b.udp = o->b.udp || dgram;
 	int rc = bridge_check(&o->b, o->ep.kind == SKT_EP_UNIX);
 	if (rc != CLI_OK)
 		return rc;
 	if (unix_target && (o->allow.n > 0 || o->deny.n > 0))
 		return cli_usage_error("listen", "--allow/--deny and a Unix "
-				       "socket conflict");
+						 "socket conflict");
 	if (o->unlink && !unix_target)
 		return cli_usage_error("listen", "--unlink is for a Unix "
-				       "socket file");
+						 "socket file");
 	if (o->broker) {
 		o->keep = true;
 		return broker_check(o);
@@ -122,9 +127,9 @@ int cmd_listen_parse(int argc, char **argv, struct listen_opts *o)
 		else if (ch == OPT_UNIX)
 			o->unix_path = a.arg;
 		else
-			rc = cli_cidr_add("listen", ch == OPT_ALLOW ? &o->allow
-								  : &o->deny,
-					  a.arg);
+			rc = cli_cidr_add(
+				"listen",
+				ch == OPT_ALLOW ? &o->allow : &o->deny, a.arg);
 	}
 	if (rc != CLI_OK)
 		return CLI_USAGE;
@@ -183,7 +188,8 @@ static bool admitted(const struct listen_opts *o, const skt_addr *peer,
 	if (o->b.verbose && ok)
 		fprintf(stderr, "sockit: listen: %s from %s\n", kind, text);
 	else if (o->b.verbose)
-		fprintf(stderr, "sockit: listen: %s: refused by --allow/--deny\n",
+		fprintf(stderr,
+			"sockit: listen: %s: refused by --allow/--deny\n",
 			text);
 	return ok;
 }
@@ -227,7 +233,8 @@ static int serve_stream(struct listen_opts *o, int *lfds, size_t n)
 		if (fd < 0)
 			return cli_fail("listen", "accept", fd);
 		if (!admitted(o, &peer, "connection")) {
-			skt_close_abort(fd); /* a reset: no mistaking it for data */
+			skt_close_abort(
+				fd); /* a reset: no mistaking it for data */
 			continue;
 		}
 		char who[SKT_ADDRSTRLEN];
@@ -293,20 +300,24 @@ static void broker_log(const skt_server_event *ev, void *arg)
 		break;
 	case SKT_SERVER_EV_CLOSE:
 		if (c->end == SKT_SERVER_END_CUTOFF)
-			fprintf(stderr, "sockit: listen: #%llu %s cut off: output "
+			fprintf(stderr,
+				"sockit: listen: #%llu %s cut off: output "
 				"cap of %zu bytes reached by a slow reader\n",
 				(unsigned long long)c->id, a, c->limit);
 		else if (o->b.verbose || ev->err == SKT_ETIMEDOUT)
-			fprintf(stderr, "sockit: listen: #%llu %s %s (%llu bytes "
-				"in, %llu out)\n", (unsigned long long)c->id, a,
+			fprintf(stderr,
+				"sockit: listen: #%llu %s %s (%llu bytes "
+				"in, %llu out)\n",
+				(unsigned long long)c->id, a,
 				ev->err == SKT_ETIMEDOUT ? "idle timeout"
-				: ev->err < 0 ? skt_strerror(ev->err) : "closed",
+				: ev->err < 0            ? skt_strerror(ev->err)
+							 : "closed",
 				(unsigned long long)c->in,
 				(unsigned long long)c->out);
 		break;
 	case SKT_SERVER_EV_REFUSED:
-		fprintf(stderr, "sockit: listen: %s: refused by --allow/--deny\n",
-			a);
+		fprintf(stderr,
+			"sockit: listen: %s: refused by --allow/--deny\n", a);
 		break;
 	case SKT_SERVER_EV_ERROR:
 		fprintf(stderr, "sockit: listen: %s: %s\n", ev->what,
@@ -333,11 +344,17 @@ static int run_broker(struct listen_opts *o)
 	if (rc != CLI_OK)
 		return rc;
 	so = (skt_server_opts){
-		.svc = &svc_broker, .naddrs = 1, .tcp = true, .workers = 1,
+		.svc = &svc_broker,
+		.naddrs = 1,
+		.tcp = true,
+		.workers = 1,
 		.idle_ms = o->b.timeout_ms > 0 ? o->b.timeout_ms : 0,
-		.max_queue = BROKER_MAX_QUEUE, .verbose = o->b.verbose,
-		.admit = broker_admit, .admit_arg = o,
-		.log = broker_log, .log_arg = o,
+		.max_queue = BROKER_MAX_QUEUE,
+		.verbose = o->b.verbose,
+		.admit = broker_admit,
+		.admit_arg = o,
+		.log = broker_log,
+		.log_arg = o,
 		.signals = true, /* SIGINT, SIGTERM, SIGHUP: a graceful stop */
 	};
 	const char *host = o->ep.host;
@@ -363,13 +380,17 @@ static int unlink_stale(const struct listen_opts *o)
 	int type = o->b.udp ? SOCK_DGRAM : SOCK_STREAM;
 	int r = skt_unix_unlink_stale(&o->ep.unix_addr, type);
 	if (r == SKT_EADDRINUSE) {
-		fprintf(stderr, "sockit: listen: %s: a live socket listens "
-			"there (not removed)\n", o->target);
+		fprintf(stderr,
+			"sockit: listen: %s: a live socket listens "
+			"there (not removed)\n",
+			o->target);
 		return CLI_FAIL;
 	}
 	if (r == SKT_ENOTSOCK) {
-		fprintf(stderr, "sockit: listen: %s: not a socket (not "
-			"removed)\n", o->target);
+		fprintf(stderr,
+			"sockit: listen: %s: not a socket (not "
+			"removed)\n",
+			o->target);
 		return CLI_FAIL;
 	}
 	return r < 0 ? cli_fail("listen", o->target, r) : CLI_OK;
@@ -394,7 +415,8 @@ static int bind_all(const struct listen_opts *o, int fds[2])
 static int bind_failed(const struct listen_opts *o, int err)
 {
 	if (err == SKT_EADDRINUSE && o->ep.kind != SKT_EP_INET && !o->unlink) {
-		fprintf(stderr, "sockit: listen: %s: %s (a stale socket file? "
+		fprintf(stderr,
+			"sockit: listen: %s: %s (a stale socket file? "
 			"--unlink replaces one nobody listens on)\n",
 			o->target, skt_strerror(err));
 		return CLI_FAIL;
@@ -431,32 +453,43 @@ const cli_cmd cli_cmd_listen = {
 	.name = "listen",
 	.summary = "accept a connection and bridge it with stdin/stdout",
 	.usage =
-		"usage: sockit listen [options] [HOST] PORT | HOST:PORT | --unix PATH\n"
+		"usage: sockit listen [options] [HOST] PORT | HOST:PORT | "
+		"--unix PATH\n"
 		"                     | unix:PATH | unix-dgram:PATH\n"
-		"  Listen (on loopback, 127.0.0.1 and ::1, unless HOST is given;\n"
-		"  \"*\" is every address), accept one connection and copy stdin\n"
-		"  to it and it to stdout, like nc -l. PORT 0 picks a free port\n"
+		"  Listen (on loopback, 127.0.0.1 and ::1, unless HOST is "
+		"given;\n"
+		"  \"*\" is every address), accept one connection and copy "
+		"stdin\n"
+		"  to it and it to stdout, like nc -l. PORT 0 picks a free "
+		"port\n"
 		"  and prints it on stderr.\n"
 		"  -k, --keep-open    serve connections one after another\n"
-		"  --broker           with -k: clients at once, each one's bytes to\n"
-		"                     all the others (stdin/stdout unused); a client\n"
+		"  --broker           with -k: clients at once, each one's "
+		"bytes to\n"
+		"                     all the others (stdin/stdout unused); a "
+		"client\n"
 		"                     256 KiB behind is cut off\n"
 		"  -4, -6             only IPv4 / only IPv6\n"
 		"  -u, --udp          UDP: replies go to the last sender\n"
 		"  --unix PATH        listen on a Unix stream socket\n"
-		"  --unlink           replace a stale socket file (never a live one)\n"
+		"  --unlink           replace a stale socket file (never a "
+		"live one)\n"
 		"  --allow CIDR       admit only these peers (repeatable)\n"
 		"  --deny CIDR        refuse these peers (repeatable)\n"
 		"  -w SECS            idle timeout of each connection\n"
 		"  -v, --verbose      each connection, refusals, byte counts\n"
-		"  --eof=MODE         at the end of stdin: half (default), close,\n"
+		"  --eof=MODE         at the end of stdin: half (default), "
+		"close,\n"
 		"                     or wait:SECS, as for connect\n"
 		"  --udp-wait SECS    -u: exit SECS after stdin ends\n"
-		"  --send TEXT        send TEXT to each client instead of stdin\n"
+		"  --send TEXT        send TEXT to each client instead of "
+		"stdin\n"
 		"                     (C escapes: \\n \\r \\t \\\\ \\0 \\xHH)\n"
 		"  --crlf             send LF as CRLF\n"
-		"  --exec 'CMD ARGS'  run CMD with the connection as its stdin and\n"
-		"                     stdout (no shell; with -k, one after another)\n"
+		"  --exec 'CMD ARGS'  run CMD with the connection as its stdin "
+		"and\n"
+		"                     stdout (no shell; with -k, one after "
+		"another)\n"
 		"  --sh-exec LINE     the same with /bin/sh -c LINE\n",
 	.run = run,
 };

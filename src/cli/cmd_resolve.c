@@ -24,9 +24,15 @@ int cmd_resolve_parse(int argc, char **argv, struct resolve_opts *o)
 	int ch;
 	while ((ch = cli_args_next(&a)) >= 0) {
 		switch (ch) {
-		case '4': o->v4 = true; break;
-		case '6': o->v6 = true; break;
-		default: o->json = true; break; /* 'j' */
+		case '4':
+			o->v4 = true;
+			break;
+		case '6':
+			o->v6 = true;
+			break;
+		default:
+			o->json = true;
+			break; /* 'j' */
 		}
 	}
 	if (ch != CLI_ARGS_END)
@@ -119,12 +125,13 @@ static int run(int argc, char **argv)
 const cli_cmd cli_cmd_resolve = {
 	.name = "resolve",
 	.summary = "look up a name's addresses, or an address's name",
-	.usage =
-		"usage: sockit resolve [-4|-6] [--json] NAME|ADDRESS...\n"
-		"  Print every address of NAME in the order the system would try\n"
-		"  them, with family and canonical name; for an ADDRESS, its name.\n"
-		"  Several are looked up in turn; exit 1 if any failed.\n"
-		"  -4, -6     only IPv4 / only IPv6 addresses\n"
-		"  --json     one JSON object per line (docs/json.md)\n",
+	.usage = "usage: sockit resolve [-4|-6] [--json] NAME|ADDRESS...\n"
+		 "  Print every address of NAME in the order the system would "
+		 "try\n"
+		 "  them, with family and canonical name; for an ADDRESS, its "
+		 "name.\n"
+		 "  Several are looked up in turn; exit 1 if any failed.\n"
+		 "  -4, -6     only IPv4 / only IPv6 addresses\n"
+		 "  --json     one JSON object per line (docs/json.md)\n",
 	.run = run,
 };

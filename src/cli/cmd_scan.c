@@ -49,10 +49,12 @@ static int parse_value(int ch, const char *arg, struct scan_opts *o)
 		size_t n = strcspn(arg, "/");
 		bool per_s = arg[n] == '\0' || strcmp(arg + n, "/s") == 0;
 		snprintf(text, sizeof(text), "%.*s", (int)n, arg);
-		if (!per_s || n >= sizeof(text) || cli_parse_u64(text, &v) < 0 ||
-		    v < 1 || v > 100000000)
-			return cli_usage_error("scan", "--rate '%s': want N or N/s, "
-					       "N from 1 to 100000000", arg);
+		if (!per_s || n >= sizeof(text) ||
+		    cli_parse_u64(text, &v) < 0 || v < 1 || v > 100000000)
+			return cli_usage_error("scan",
+					       "--rate '%s': want N or N/s, "
+					       "N from 1 to 100000000",
+					       arg);
 		o->so.rate = (int)v;
 		return CLI_OK;
 	}
@@ -61,16 +63,17 @@ static int parse_value(int ch, const char *arg, struct scan_opts *o)
 
 /* HOST PORTS, or HOST:PORTS ("127.0.0.1:22,80", "[::1]:1-1024"), or HOST
  * alone with --top-ports. */
-static int parse_target(int nargs, char **args, struct scan_opts *o,
-			char *buf, size_t cap)
+static int parse_target(int nargs, char **args, struct scan_opts *o, char *buf,
+			size_t cap)
 {
 	if (o->top_ports > 0 && nargs == 1) {
 		o->host = args[0];
 	} else if (o->top_ports > 0) {
 		return cli_usage_error("scan", "--top-ports N and PORTS "
-				       "conflict: give one");
-	} else if (nargs == 1 && (args[0][0] == '[' || strchr(args[0], ':') ==
-						    strrchr(args[0], ':'))) {
+					       "conflict: give one");
+	} else if (nargs == 1 &&
+		   (args[0][0] == '[' ||
+		    strchr(args[0], ':') == strrchr(args[0], ':'))) {
 		const char *colon = args[0][0] == '[' ? strstr(args[0], "]:")
 						      : strchr(args[0], ':');
 		if (colon != NULL && args[0][0] == '[')
@@ -86,7 +89,8 @@ static int parse_target(int nargs, char **args, struct scan_opts *o,
 		o->ports_text = args[1];
 	}
 	if (o->host == NULL)
-		return cli_usage_error("scan", "expected HOST PORTS, "
+		return cli_usage_error("scan",
+				       "expected HOST PORTS, "
 				       "HOST:PORTS or HOST --top-ports N");
 	int rc = cli_parse_host("scan", o->host, &o->ep);
 	if (rc != CLI_OK)
@@ -99,8 +103,8 @@ static int parse_target(int nargs, char **args, struct scan_opts *o,
 static int port_of_name(const char *name, void *arg)
 {
 	const struct scan_opts *o = arg;
-	int rc = skt_service_port(name, o->so.socktype == SOCK_DGRAM
-						 ? SOCK_DGRAM : SOCK_STREAM);
+	int rc = skt_service_port(
+		name, o->so.socktype == SOCK_DGRAM ? SOCK_DGRAM : SOCK_STREAM);
 	return rc == 0 ? SKT_EAI_SERVICE : rc;
 }
 
@@ -114,7 +118,8 @@ static int top_ports(struct scan_opts *o)
 	int type = o->so.socktype == SOCK_DGRAM ? SOCK_DGRAM : SOCK_STREAM;
 	int n = skt_service_ports(ports, o->top_ports, type);
 	if (n <= 0)
-		return cli_usage_error("scan", "--top-ports: the services "
+		return cli_usage_error("scan",
+				       "--top-ports: the services "
 				       "database names no %s port",
 				       type == SOCK_DGRAM ? "udp" : "tcp");
 	skt_portset_clear(&o->ports);
@@ -129,8 +134,8 @@ static int parse_ports(struct scan_opts *o)
 		return top_ports(o);
 	skt_portset_error pe;
 	int rc = skt_portset_parse_names(&o->ports, o->ports_text,
-					 strlen(o->ports_text), port_of_name,
-					 o, &pe);
+					 strlen(o->ports_text), port_of_name, o,
+					 &pe);
 	/* Name the bad item; an empty one has nothing to show but where. */
 	if (rc < 0 && pe.len == 0)
 		return cli_usage_error("scan", "ports '%s': %s at offset %zu",
@@ -165,12 +170,24 @@ int cmd_scan_parse(int argc, char **argv, struct scan_opts *o)
 	int ch = 0, rc = CLI_OK;
 	while (rc == CLI_OK && (ch = cli_args_next(&a)) >= 0) {
 		switch (ch) {
-		case '4': o->v4 = true; break;
-		case '6': o->v6 = true; break;
-		case 'u': o->so.socktype = SOCK_DGRAM; break;
-		case 'j': o->json = true; break;
-		case 'o': o->open_only = true; break;
-		default: rc = parse_value(ch, a.arg, o); break;
+		case '4':
+			o->v4 = true;
+			break;
+		case '6':
+			o->v6 = true;
+			break;
+		case 'u':
+			o->so.socktype = SOCK_DGRAM;
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'o':
+			o->open_only = true;
+			break;
+		default:
+			rc = parse_value(ch, a.arg, o);
+			break;
 		}
 	}
 	if (rc != CLI_OK)
@@ -183,7 +200,6 @@ int cmd_scan_parse(int argc, char **argv, struct scan_opts *o)
 	rc = parse_target(argc - a.next, argv + a.next, o, host, sizeof(host));
 	return rc != CLI_OK ? rc : parse_ports(o);
 }
-
 
 /* Every address of host, in the system's order: the first is scanned,
  * and the others are named, as nmap names them, so that a closed port on
@@ -266,9 +282,10 @@ static void print_json(const struct scan_opts *o, const skt_scan_result *r,
 static void print_port(const struct scan_opts *o, const skt_scan_result *r)
 {
 	char service[SKT_SERVICE_MAX + 1] = "";
-	if (skt_service_name(r->port, o->so.socktype == SOCK_DGRAM ?
-			     SOCK_DGRAM : SOCK_STREAM, service,
-			     sizeof(service)) < 0)
+	if (skt_service_name(r->port,
+			     o->so.socktype == SOCK_DGRAM ? SOCK_DGRAM
+							  : SOCK_STREAM,
+			     service, sizeof(service)) < 0)
 		service[0] = '\0';
 	if (o->json) {
 		print_json(o, r, service);
@@ -333,7 +350,9 @@ static void print_summary(const struct scan_opts *o, const struct scan_out *out,
 			  const skt_scan_stats *st)
 {
 	static const skt_port_state order[] = {
-		SKT_PORT_OPEN, SKT_PORT_CLOSED, SKT_PORT_FILTERED,
+		SKT_PORT_OPEN,
+		SKT_PORT_CLOSED,
+		SKT_PORT_FILTERED,
 		SKT_PORT_OPEN_FILTERED,
 	};
 	if (o->json) {
@@ -409,29 +428,38 @@ static int run(int argc, char **argv)
 const cli_cmd cli_cmd_scan = {
 	.name = "scan",
 	.summary = "probe many ports at once: open, closed, filtered",
-	.usage =
-		"usage: sockit scan [-4|-6] [-u] [--timeout MS] [--parallel N]\n"
-		"                   [--rate N/s] [--open] [--json]\n"
-		"                   HOST PORTS | HOST:PORTS | [V6]:PORTS\n"
-		"                   | HOST --top-ports N\n"
-		"  Probe every port in PORTS on HOST's first address, many at once,\n"
-		"  and print each open port (and the others, when few) with its\n"
-		"  service name and the reason for its state. HOST's other\n"
-		"  addresses are listed as not scanned (-4 or -6 picks a family).\n"
-		"  PORTS        ports, ranges and service names, e.g.\n"
-		"               22,80,8000-8100, http,ssh, 1024- (to 65535),\n"
-		"               -- -1024 (from 1), or all\n"
-		"  --top-ports N  the first N ports /etc/services names for the\n"
-		"               transport (its order), instead of PORTS\n"
-		"  -4, -6       only IPv4 / only IPv6 addresses of HOST\n"
-		"  -u, --udp    UDP: open on a reply, closed on an ICMP refusal,\n"
-		"               open|filtered when neither comes\n"
-		"  --timeout MS each probe's wait (default 1000; or 500ms, 2s)\n"
-		"  --parallel N most probes at once (default: what the fd limit\n"
-		"               allows; the soft limit is raised to the hard one)\n"
-		"  --rate N/s   most probes started per second\n"
-		"  --open       only open ports\n"
-		"  --json       one JSON object per port, then a summary object\n"
-		"               (docs/json.md)\n",
+	.usage = "usage: sockit scan [-4|-6] [-u] [--timeout MS] [--parallel "
+		 "N]\n"
+		 "                   [--rate N/s] [--open] [--json]\n"
+		 "                   HOST PORTS | HOST:PORTS | [V6]:PORTS\n"
+		 "                   | HOST --top-ports N\n"
+		 "  Probe every port in PORTS on HOST's first address, many at "
+		 "once,\n"
+		 "  and print each open port (and the others, when few) with "
+		 "its\n"
+		 "  service name and the reason for its state. HOST's other\n"
+		 "  addresses are listed as not scanned (-4 or -6 picks a "
+		 "family).\n"
+		 "  PORTS        ports, ranges and service names, e.g.\n"
+		 "               22,80,8000-8100, http,ssh, 1024- (to 65535),\n"
+		 "               -- -1024 (from 1), or all\n"
+		 "  --top-ports N  the first N ports /etc/services names for "
+		 "the\n"
+		 "               transport (its order), instead of PORTS\n"
+		 "  -4, -6       only IPv4 / only IPv6 addresses of HOST\n"
+		 "  -u, --udp    UDP: open on a reply, closed on an ICMP "
+		 "refusal,\n"
+		 "               open|filtered when neither comes\n"
+		 "  --timeout MS each probe's wait (default 1000; or 500ms, "
+		 "2s)\n"
+		 "  --parallel N most probes at once (default: what the fd "
+		 "limit\n"
+		 "               allows; the soft limit is raised to the hard "
+		 "one)\n"
+		 "  --rate N/s   most probes started per second\n"
+		 "  --open       only open ports\n"
+		 "  --json       one JSON object per port, then a summary "
+		 "object\n"
+		 "               (docs/json.md)\n",
 	.run = run,
 };

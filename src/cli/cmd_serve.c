@@ -13,22 +13,34 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DEFAULT_MAX_CONNS 10000
-#define DEFAULT_MAX_PER_IP 256
-#define DEFAULT_MAX_QUEUE ((size_t)256 << 10)
+#define DEFAULT_MAX_CONNS         10000
+#define DEFAULT_MAX_PER_IP        256
+#define DEFAULT_MAX_QUEUE         ((size_t)256 << 10)
 #define DEFAULT_HEADER_TIMEOUT_MS 10000
-#define DEFAULT_UDP_RATE 1000 /* replies/s per source; burst twice that */
+#define DEFAULT_UDP_RATE          1000 /* replies/s per source; burst twice that */
 
 enum {
-	OPT_LISTEN = 256, OPT_TCP, OPT_UDP, OPT_WORKERS, OPT_MAX_CONNS,
-	OPT_MAX_PER_IP, OPT_IDLE, OPT_ALLOW, OPT_DENY, OPT_STATS, OPT_JSON,
-	OPT_FILE, OPT_MAX_QUEUE, OPT_SH_EXEC, OPT_HEADER_TIMEOUT, OPT_UDP_RATE
+	OPT_LISTEN = 256,
+	OPT_TCP,
+	OPT_UDP,
+	OPT_WORKERS,
+	OPT_MAX_CONNS,
+	OPT_MAX_PER_IP,
+	OPT_IDLE,
+	OPT_ALLOW,
+	OPT_DENY,
+	OPT_STATS,
+	OPT_JSON,
+	OPT_FILE,
+	OPT_MAX_QUEUE,
+	OPT_SH_EXEC,
+	OPT_HEADER_TIMEOUT,
+	OPT_UDP_RATE
 };
 
 /* ---- Options ---- */
 
-static int count_opt(const char *opt, const char *text, size_t max,
-		     size_t *out)
+static int count_opt(const char *opt, const char *text, size_t max, size_t *out)
 {
 	uint64_t v;
 	int rc = cli_opt_count("serve", opt, text, 0, max, &v);
@@ -51,8 +63,10 @@ static int parse_listen(struct serve_opts *o, const char *text)
 		return cli_usage_error("serve", "--listen '%s': %s", text,
 				       skt_strerror(rc));
 	if (ep.kind != SKT_EP_INET)
-		return cli_usage_error("serve", "--listen '%s': serve listens "
-				       "on IP addresses only", text);
+		return cli_usage_error("serve",
+				       "--listen '%s': serve listens "
+				       "on IP addresses only",
+				       text);
 	uint16_t port;
 	rc = cli_opt_port("serve", "--listen port", ep.service, SOCK_STREAM,
 			  SKT_PARSE_PORT_ZERO, &port);
@@ -70,7 +84,7 @@ static int exec_command(struct serve_opts *o, int n, char **args)
 {
 	if (o->sh_exec != NULL && n > 0)
 		return cli_usage_error("serve", "exec: --sh-exec and CMD "
-				       "conflict: give one");
+						"conflict: give one");
 	if (o->sh_exec != NULL) {
 		o->sh_argv[0] = "/bin/sh";
 		o->sh_argv[1] = "-c";
@@ -81,7 +95,7 @@ static int exec_command(struct serve_opts *o, int n, char **args)
 		o->cmd.argv = args;
 	} else {
 		return cli_usage_error("serve", "exec: expected -- CMD [ARGS] "
-				       "or --sh-exec 'CMD LINE'");
+						"or --sh-exec 'CMD LINE'");
 	}
 	o->svc.service_arg = &o->cmd;
 	return CLI_OK;
@@ -99,9 +113,15 @@ static int option(struct serve_opts *o, int ch, const char *arg)
 	uint64_t v;
 	int rc = CLI_OK;
 	switch (ch) {
-	case OPT_LISTEN: return parse_listen(o, arg);
-	case OPT_TCP: o->tcp = true; break;
-	case OPT_UDP: case 'u': o->udp = true; break;
+	case OPT_LISTEN:
+		return parse_listen(o, arg);
+	case OPT_TCP:
+		o->tcp = true;
+		break;
+	case OPT_UDP:
+	case 'u':
+		o->udp = true;
+		break;
 	case OPT_WORKERS: /* 0: one per CPU, as when not given */
 		rc = count_opt("--workers", arg, CLI_WORKERS_MAX, &n);
 		s->workers = (unsigned)n;
@@ -120,7 +140,8 @@ static int option(struct serve_opts *o, int ch, const char *arg)
 	case OPT_IDLE:
 		o->idle_given = true;
 		return seconds_opt("--idle-timeout", arg, &s->idle_ms);
-	case OPT_STATS: return seconds_opt("--stats", arg, &s->stats_ms);
+	case OPT_STATS:
+		return seconds_opt("--stats", arg, &s->stats_ms);
 	case OPT_UDP_RATE:
 		rc = count_opt("--udp-rate", arg, 1000000, &n);
 		s->udp_rate = (unsigned)n;
@@ -128,12 +149,22 @@ static int option(struct serve_opts *o, int ch, const char *arg)
 	case OPT_HEADER_TIMEOUT:
 		return seconds_opt("--header-timeout", arg,
 				   &s->header_timeout_ms);
-	case OPT_ALLOW: return cli_cidr_add("serve", &o->allow, arg);
-	case OPT_DENY: return cli_cidr_add("serve", &o->deny, arg);
-	case OPT_JSON: o->json = true; break;
-	case OPT_FILE: o->file = arg; break;
-	case OPT_SH_EXEC: o->sh_exec = arg; break;
-	default: s->verbose = true; break; /* 'v' */
+	case OPT_ALLOW:
+		return cli_cidr_add("serve", &o->allow, arg);
+	case OPT_DENY:
+		return cli_cidr_add("serve", &o->deny, arg);
+	case OPT_JSON:
+		o->json = true;
+		break;
+	case OPT_FILE:
+		o->file = arg;
+		break;
+	case OPT_SH_EXEC:
+		o->sh_exec = arg;
+		break;
+	default:
+		s->verbose = true;
+		break; /* 'v' */
 	}
 	return rc;
 }
@@ -158,12 +189,14 @@ static int validate(struct serve_opts *o)
 	 * so an idle timer would only kill busy programs. */
 	if (o->idle_given && svc == &svc_exec)
 		return cli_usage_error("serve", "--idle-timeout does not apply "
-				       "to exec: the program owns its "
-				       "connection");
+						"to exec: the program owns its "
+						"connection");
 	if ((svc->flags & SKT_SERVICE_ONE_LOOP) && o->workers_given &&
 	    s->workers > 1)
-		return cli_usage_error("serve", "%s runs on one loop: "
-				       "--workers must be 1", svc->name);
+		return cli_usage_error("serve",
+				       "%s runs on one loop: "
+				       "--workers must be 1",
+				       svc->name);
 	if (s->naddrs == 0) {
 		s->naddrs = 1;
 		snprintf(s->addrs[0].port, sizeof(s->addrs[0].port), "%u",
@@ -171,8 +204,8 @@ static int validate(struct serve_opts *o)
 	}
 	if (!o->idle_given)
 		s->idle_ms = svc->idle_s * 1000;
-	s->workers = svc->flags & SKT_SERVICE_ONE_LOOP ? 1
-						     : cli_workers(s->workers);
+	s->workers =
+		svc->flags & SKT_SERVICE_ONE_LOOP ? 1 : cli_workers(s->workers);
 	return CLI_OK;
 }
 
@@ -184,8 +217,10 @@ static int no_service(int given)
 	for (size_t i = 0; svc_all[i] != NULL && n < sizeof(list); i++)
 		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
 				      i > 0 ? ", " : "", svc_all[i]->name);
-	return cli_usage_error("serve", "expected one SERVICE, not %d (one "
-			       "of %s)", given, list);
+	return cli_usage_error("serve",
+			       "expected one SERVICE, not %d (one "
+			       "of %s)",
+			       given, list);
 }
 
 int cmd_serve_parse(int argc, char **argv, struct serve_opts *o)
@@ -210,12 +245,12 @@ int cmd_serve_parse(int argc, char **argv, struct serve_opts *o)
 		{"verbose", no_argument, NULL, 'v'},
 		{NULL, 0, NULL, 0},
 	};
-	*o = (struct serve_opts){.svc = {.max_conns = DEFAULT_MAX_CONNS,
-					 .max_per_ip = DEFAULT_MAX_PER_IP,
-					 .max_queue = DEFAULT_MAX_QUEUE,
-					 .header_timeout_ms =
-						 DEFAULT_HEADER_TIMEOUT_MS,
-					 .udp_rate = DEFAULT_UDP_RATE}};
+	*o = (struct serve_opts){
+		.svc = {.max_conns = DEFAULT_MAX_CONNS,
+			.max_per_ip = DEFAULT_MAX_PER_IP,
+			.max_queue = DEFAULT_MAX_QUEUE,
+			.header_timeout_ms = DEFAULT_HEADER_TIMEOUT_MS,
+			.udp_rate = DEFAULT_UDP_RATE}};
 	cli_args a;
 	cli_args_init(&a, "serve", argc, argv, "uv", longopts);
 	int ch = 0, rc = CLI_OK;
@@ -237,8 +272,10 @@ int cmd_serve_parse(int argc, char **argv, struct serve_opts *o)
 		if (rc != CLI_OK)
 			return rc;
 	} else if (argc - a.next != 1) {
-		return cli_usage_error("serve", "expected one SERVICE, got "
-				       "'%s' after it", argv[a.next + 1]);
+		return cli_usage_error("serve",
+				       "expected one SERVICE, got "
+				       "'%s' after it",
+				       argv[a.next + 1]);
 	}
 	return validate(o);
 }
@@ -262,12 +299,18 @@ static void addr_text(const skt_addr *a, char *buf, size_t cap)
 static const char *close_reason(const skt_server_event *ev)
 {
 	switch (ev->conn->end) {
-	case SKT_SERVER_END_CUTOFF: return "cutoff";
-	case SKT_SERVER_END_TOOBIG: return "too-big";
-	case SKT_SERVER_END_DEADLINE: return "deadline";
-	case SKT_SERVER_END_HEAD_TIMEOUT: return "header-timeout";
-	case SKT_SERVER_END_SHED: return "shed";
-	default: break;
+	case SKT_SERVER_END_CUTOFF:
+		return "cutoff";
+	case SKT_SERVER_END_TOOBIG:
+		return "too-big";
+	case SKT_SERVER_END_DEADLINE:
+		return "deadline";
+	case SKT_SERVER_END_HEAD_TIMEOUT:
+		return "header-timeout";
+	case SKT_SERVER_END_SHED:
+		return "shed";
+	default:
+		break;
 	}
 	if (ev->err == SKT_ETIMEDOUT)
 		return "idle-timeout";
@@ -281,19 +324,25 @@ static void text_close(FILE *f, const skt_server_event *ev, int idle_ms)
 	if (c->who[0] != '\0')
 		fprintf(f, " (%s)", c->who);
 	if (strcmp(r, "cutoff") == 0)
-		fprintf(f, " cut off: output cap of %zu bytes reached by a "
-			"slow reader", c->limit);
+		fprintf(f,
+			" cut off: output cap of %zu bytes reached by a "
+			"slow reader",
+			c->limit);
 	else if (strcmp(r, "too-big") == 0)
 		fprintf(f, " cut off: a line or request over %zu bytes",
 			c->limit);
 	else if (strcmp(r, "deadline") == 0)
 		fputs(" reset: still open at the shutdown deadline", f);
 	else if (strcmp(r, "header-timeout") == 0)
-		fprintf(f, " header timeout: request head not complete in "
-			"%g s, closed", c->limit / 1000.0);
+		fprintf(f,
+			" header timeout: request head not complete in "
+			"%g s, closed",
+			c->limit / 1000.0);
 	else if (strcmp(r, "shed") == 0)
-		fprintf(f, " shed: waiting for a request head while "
-			"--max-conns %zu was full, closed", c->limit);
+		fprintf(f,
+			" shed: waiting for a request head while "
+			"--max-conns %zu was full, closed",
+			c->limit);
 	else if (strcmp(r, "idle-timeout") == 0)
 		fprintf(f, " idle timeout: no traffic for %g s, closed",
 			idle_ms / 1000.0);
@@ -314,23 +363,29 @@ static unsigned long long u(uint64_t v)
 
 static void text_stats(FILE *f, const skt_server_stats *st)
 {
-	fprintf(f, "%llu open, %llu accepted, %llu refused, %llu timed out, "
-		"%llu cut off, %llu shed, %llu errors, ", u(st->open),
-		u(st->accepted), u(st->refused), u(st->timeouts),
+	fprintf(f,
+		"%llu open, %llu accepted, %llu refused, %llu timed out, "
+		"%llu cut off, %llu shed, %llu errors, ",
+		u(st->open), u(st->accepted), u(st->refused), u(st->timeouts),
 		u(st->cutoffs), u(st->shed), u(st->errors));
-	fprintf(f, "%llu bytes in, %llu out, %llu datagrams in, %llu out, "
-		"%llu dropped (over --udp-rate or 8192 bytes)", u(st->bytes_in),
-		u(st->bytes_out), u(st->dgrams_in), u(st->dgrams_out),
-		u(st->dgrams_dropped));
+	fprintf(f,
+		"%llu bytes in, %llu out, %llu datagrams in, %llu out, "
+		"%llu dropped (over --udp-rate or 8192 bytes)",
+		u(st->bytes_in), u(st->bytes_out), u(st->dgrams_in),
+		u(st->dgrams_out), u(st->dgrams_dropped));
 }
 
 static const char *refusal(int why)
 {
 	switch (why) {
-	case SKT_SERVER_REFUSE_DENIED: return "denied";
-	case SKT_SERVER_REFUSE_MAX_CONNS: return "max-conns";
-	case SKT_SERVER_REFUSE_MAX_PER_IP: return "max-per-ip";
-	default: return "stopping";
+	case SKT_SERVER_REFUSE_DENIED:
+		return "denied";
+	case SKT_SERVER_REFUSE_MAX_CONNS:
+		return "max-conns";
+	case SKT_SERVER_REFUSE_MAX_PER_IP:
+		return "max-per-ip";
+	default:
+		return "stopping";
 	}
 }
 
@@ -383,13 +438,17 @@ static void text_repeated(FILE *f, const skt_server_event *ev, int idle_ms)
 	}
 	if (ev->of == SKT_SERVER_EV_DATAGRAM &&
 	    ev->dropped == SKT_SERVER_DROP_TOOBIG) {
-		fprintf(f, "%s more datagrams over %zu bytes dropped in the "
-			"last %g s", n, ev->limit, s);
+		fprintf(f,
+			"%s more datagrams over %zu bytes dropped in the "
+			"last %g s",
+			n, ev->limit, s);
 		return;
 	}
 	if (ev->of == SKT_SERVER_EV_DATAGRAM) {
-		fprintf(f, "%s more datagrams not answered in the last %g s: "
-			"over --udp-rate %zu/s", n, s, ev->limit);
+		fprintf(f,
+			"%s more datagrams not answered in the last %g s: "
+			"over --udp-rate %zu/s",
+			n, s, ev->limit);
 		return;
 	}
 	fprintf(f, "%s more connections ended in the last %g s: ", n, s);
@@ -409,11 +468,14 @@ static void text_repeated(FILE *f, const skt_server_event *ev, int idle_ms)
 			ev->limit / 1000.0);
 		break;
 	case SKT_SERVER_END_SHED:
-		fprintf(f, "shed: waiting for a request head while --max-conns "
-			"%zu was full", ev->limit);
+		fprintf(f,
+			"shed: waiting for a request head while --max-conns "
+			"%zu was full",
+			ev->limit);
 		break;
 	default:
-		fprintf(f, "idle timeout: no traffic for %g s", idle_ms / 1000.0);
+		fprintf(f, "idle timeout: no traffic for %g s",
+			idle_ms / 1000.0);
 	}
 }
 
@@ -464,11 +526,14 @@ static void text_event(FILE *f, const skt_server_event *ev,
 		text_stats(f, ev->stats);
 		return;
 	case SKT_SERVER_EV_STOPPING:
-		fprintf(f, "%s: %s: stopping; %llu connection%s open get%s up "
-			"to %d s to finish", ev->service, signame(ev->signum),
+		fprintf(f,
+			"%s: %s: stopping; %llu connection%s open get%s up "
+			"to %d s to finish",
+			ev->service, signame(ev->signum),
 			(unsigned long long)ev->stats->open,
 			ev->stats->open == 1 ? "" : "s",
-			ev->stats->open == 1 ? "s" : "", SKT_SERVER_DRAIN_MS / 1000);
+			ev->stats->open == 1 ? "s" : "",
+			SKT_SERVER_DRAIN_MS / 1000);
 		return;
 	case SKT_SERVER_EV_REPEATED:
 		fprintf(f, "%s: ", ev->service);
@@ -510,8 +575,7 @@ static void json_close(cli_json *j, const skt_server_event *ev)
 	if (c->who[0] != '\0')
 		cli_json_text(j, "nick", c->who);
 	cli_json_text(j, "reason", r);
-	cli_json_error(j, "error", strcmp(r, "error") == 0 ? ev->err : 0,
-		       NULL);
+	cli_json_error(j, "error", strcmp(r, "error") == 0 ? ev->err : 0, NULL);
 	if (c->end == SKT_SERVER_END_CUTOFF || c->end == SKT_SERVER_END_TOOBIG)
 		cli_json_uint(j, "limit_bytes", c->limit);
 	cli_json_uint(j, "bytes_in", c->in);
@@ -520,8 +584,8 @@ static void json_close(cli_json *j, const skt_server_event *ev)
 }
 
 static const char *const ev_names[] = {
-	"listening", "open", "close", "refused", "datagram", "error",
-	"stats", "stopping", "stopped", "repeated",
+	"listening", "open",  "close",    "refused", "datagram",
+	"error",     "stats", "stopping", "stopped", "repeated",
 };
 
 /* The reason word of a REPEATED event, as its single events give it. */
@@ -544,13 +608,14 @@ static void json_event(FILE *f, const skt_server_event *ev)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	cli_json j;
 	cli_json_begin(&j, f, ev_names[ev->kind]);
-	cli_json_num(&j, "time", (double)ts.tv_sec +
-				       (double)(ts.tv_nsec / 1000000) / 1000, 3);
+	cli_json_num(&j, "time",
+		     (double)ts.tv_sec + (double)(ts.tv_nsec / 1000000) / 1000,
+		     3);
 	cli_json_text(&j, "server", ev->service);
 	if (ev->addr != NULL)
-		cli_json_addr(&j, ev->kind == SKT_SERVER_EV_LISTENING ? NULL
-								      : "peer",
-			      ev->addr);
+		cli_json_addr(
+			&j, ev->kind == SKT_SERVER_EV_LISTENING ? NULL : "peer",
+			ev->addr);
 	if (ev->kind == SKT_SERVER_EV_LISTENING ||
 	    ev->kind == SKT_SERVER_EV_DATAGRAM)
 		cli_json_text(&j, "transport",
@@ -571,8 +636,8 @@ static void json_event(FILE *f, const skt_server_event *ev)
 		if (ev->dropped != 0)
 			cli_json_text(&j, "dropped",
 				      ev->dropped == SKT_SERVER_DROP_RATE
-					  ? "udp-rate"
-					  : "too-big");
+					      ? "udp-rate"
+					      : "too-big");
 	} else if (ev->kind == SKT_SERVER_EV_ERROR) {
 		cli_json_text(&j, "what", ev->what);
 		cli_json_error(&j, "error", ev->err, NULL);
@@ -663,7 +728,8 @@ static int load_quotes(struct serve_opts *o)
 		return quotes_fail(o, what, rc,
 				   "not printable ASCII text (RFC 865)");
 	if (rc == SKT_ETOOBIG && f.line > 0)
-		return quotes_fail(o, what, rc, "a quote over 512 characters "
+		return quotes_fail(o, what, rc,
+				   "a quote over 512 characters "
 				   "(RFC 865)");
 	if (rc == SKT_ETOOBIG)
 		return quotes_fail(o, o->file, rc, "larger than 1 MiB");
@@ -686,8 +752,10 @@ static int run(int argc, char **argv)
 	if (o.file != NULL && (rc = load_quotes(&o)) != CLI_OK)
 		return rc;
 	if (o.svc.svc == &svc_exec && !spawn_found(&o.cmd))
-		return cli_usage_error("serve", "exec: '%s': no such program "
-				       "(or not executable)", o.cmd.argv[0]);
+		return cli_usage_error("serve",
+				       "exec: '%s': no such program "
+				       "(or not executable)",
+				       o.cmd.argv[0]);
 	if (o.allow.n > 0 || o.deny.n > 0) {
 		o.svc.admit = admit;
 		o.svc.admit_arg = &o;
@@ -704,7 +772,7 @@ static int run(int argc, char **argv)
 		return cli_fail("serve", o.name, err);
 	const skt_server_addr *a = &o.svc.addrs[o.svc.failed_addr];
 	char what[SKT_HOST_MAX + 32];
-	const char *host = a->host[0] != '\0' ? a->host
+	const char *host = a->host[0] != '\0'                ? a->host
 			   : o.svc.failed_family == AF_INET6 ? "::1"
 							     : "127.0.0.1";
 	bool v6 = strchr(host, ':') != NULL;
@@ -731,7 +799,8 @@ static const char usage_opts[] =
 	"  --tcp, -u, --udp   transports (default TCP; give both for both)\n"
 	"  --workers N        loops, one thread each (0 to 1024; default 0:\n"
 	"                     one per CPU)\n"
-	"  --max-conns N      connections open at once (default 10000, 0: any)\n"
+	"  --max-conns N      connections open at once (default 10000, 0: "
+	"any)\n"
 	"  --max-per-ip N     per client address (default 256, 0: any)\n"
 	"  --idle-timeout S   close a connection idle S seconds (0: never;\n"
 	"                     units too: 500ms, 90s, 5m, 1h)\n"
@@ -740,12 +809,15 @@ static const char usage_opts[] =
 	"  --allow CIDR       admit only these clients (repeatable)\n"
 	"  --deny CIDR        refuse these clients (repeatable)\n"
 	"  --max-queue BYTES  chat: cut off a member this far behind\n"
-	"                     (default 256k; k, M, G are 1024, 1024^2, 1024^3)\n"
-	"  --file PATH        qotd: quotes split by \"%\" lines, or one a line\n"
+	"                     (default 256k; k, M, G are 1024, 1024^2, "
+	"1024^3)\n"
+	"  --file PATH        qotd: quotes split by \"%\" lines, or one a "
+	"line\n"
 	"  --udp-rate N       UDP answers per second to one client address\n"
 	"                     (bursts of 2N; default 1000, 0: any)\n"
 	"  --sh-exec LINE     exec: run LINE with /bin/sh -c (else no shell)\n"
-	"  exec runs CMD per connection on its stdin/stdout (inetd nowait), with\n"
+	"  exec runs CMD per connection on its stdin/stdout (inetd nowait), "
+	"with\n"
 	"  REMOTE_ADDR, REMOTE_PORT, PROTO=TCP, TCPREMOTEIP, TCPREMOTEPORT,\n"
 	"  TCPLOCALIP, TCPLOCALPORT; each running CMD counts in --max-conns\n"
 	"  and --max-per-ip; on stop CMD gets SIGTERM, then SIGKILL after 2 s\n"
@@ -753,7 +825,7 @@ static const char usage_opts[] =
 	"  --json             log as JSON Lines (docs/json.md)\n"
 	"  -v, --verbose      log every connection and datagram\n";
 
-#define HELP_WIDTH 79
+#define HELP_WIDTH  79
 #define HELP_INDENT 30 /* where the "what" column starts */
 
 /* text from column col on, wrapped at HELP_WIDTH under HELP_INDENT. */
@@ -783,9 +855,10 @@ static void help(FILE *out)
 		"over", "what");
 	for (size_t i = 0; svc_all[i] != NULL; i++) {
 		const skt_service *v = svc_all[i];
-		int col = fprintf(out, "  %-8s %5u %4ds  %-7s  ", v->name,
-				  (unsigned)v->port, v->idle_s,
-				  v->flags & SKT_SERVICE_UDP ? "tcp,udp" : "tcp");
+		int col =
+			fprintf(out, "  %-8s %5u %4ds  %-7s  ", v->name,
+				(unsigned)v->port, v->idle_s,
+				v->flags & SKT_SERVICE_UDP ? "tcp,udp" : "tcp");
 		help_wrap(out, v->what, col);
 	}
 	fputs(usage_opts, out);

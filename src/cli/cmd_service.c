@@ -60,13 +60,16 @@ static int run(int argc, char **argv)
 	if (q[0] >= '0' && q[0] <= '9') {
 		port = skt_port_parse(q, 0);
 		if (port < 0)
-			return cli_usage_error("service", "invalid port '%s'", q);
+			return cli_usage_error("service", "invalid port '%s'",
+					       q);
 	} else {
 		port = skt_service_port(q, type);
 		if (port < 0) {
 			char why[96];
-			snprintf(why, sizeof why, "unknown service (not a name "
-				 "in /etc/services for %s)", proto);
+			snprintf(why, sizeof why,
+				 "unknown service (not a name "
+				 "in /etc/services for %s)",
+				 proto);
 			return cli_fail_why("service", q, port, why);
 		}
 	}
@@ -74,8 +77,10 @@ static int run(int argc, char **argv)
 	rc = skt_service_name((uint16_t)port, type, name, sizeof name);
 	if (rc < 0) {
 		char why[96];
-		snprintf(why, sizeof why, "no name in /etc/services for port "
-			 "%d/%s", port, proto);
+		snprintf(why, sizeof why,
+			 "no name in /etc/services for port "
+			 "%d/%s",
+			 port, proto);
 		return cli_fail_why("service", q, rc, why);
 	}
 	print(name, port, proto, o.json);
@@ -85,10 +90,9 @@ static int run(int argc, char **argv)
 const cli_cmd cli_cmd_service = {
 	.name = "service",
 	.summary = "service name <-> port",
-	.usage =
-		"usage: sockit service [-u] [--json] NAME|PORT\n"
-		"  `http` -> `http 80/tcp`; `53 -u` -> `domain 53/udp`.\n"
-		"  -u, --udp  UDP instead of TCP\n"
-		"  --json     one JSON object (docs/json.md)\n",
+	.usage = "usage: sockit service [-u] [--json] NAME|PORT\n"
+		 "  `http` -> `http 80/tcp`; `53 -u` -> `domain 53/udp`.\n"
+		 "  -u, --udp  UDP instead of TCP\n"
+		 "  --json     one JSON object (docs/json.md)\n",
 	.run = run,
 };

@@ -77,9 +77,9 @@ struct connect_opts {
 	struct bridge b;
 	skt_endpoint ep;
 	char target[SKT_ADDRSTRLEN];
-	const char *source;	 /* -s ADDR */
+	const char *source;      /* -s ADDR */
 	const char *source_port; /* --source-port N */
-	skt_addr src;		 /* both, parsed */
+	skt_addr src;            /* both, parsed */
 };
 int cmd_connect_parse(int argc, char **argv, struct connect_opts *o);
 
@@ -91,8 +91,8 @@ struct listen_opts {
 	char target[SKT_ADDRSTRLEN];
 	const char *unix_path; /* --unix PATH */
 	cli_cidrs allow, deny;
-	bool broker;   /* --broker: clients to each other, on the server */
-	bool unlink;   /* --unlink: replace a stale socket file */
+	bool broker; /* --broker: clients to each other, on the server */
+	bool unlink; /* --unlink: replace a stale socket file */
 };
 int cmd_listen_parse(int argc, char **argv, struct listen_opts *o);
 
@@ -100,7 +100,7 @@ struct serve_opts {
 	skt_server_opts svc;
 	const char *name;
 	const char *file; /* --file */
-	bool tcp, udp;	  /* as given */
+	bool tcp, udp;    /* as given */
 	bool workers_given, queue_given, idle_given;
 	bool json;
 	cli_cidrs allow, deny;

@@ -143,8 +143,8 @@ void cli_json_error(cli_json *j, const char *key, int err, const char *what)
 	cli_json_error_why(j, key, err, what, NULL);
 }
 
-void cli_json_error_why(cli_json *j, const char *key, int err,
-			const char *what, const char *why)
+void cli_json_error_why(cli_json *j, const char *key, int err, const char *what,
+			const char *why)
 {
 	if (err == 0) {
 		cli_json_null(j, key);

@@ -51,8 +51,8 @@ void cli_json_addr(cli_json *j, const char *prefix, const skt_addr *a);
  * refused"} plus "what" when what is not NULL. */
 void cli_json_error(cli_json *j, const char *key, int err, const char *what);
 /* The same with why as the message (NULL: skt_strerror's). */
-void cli_json_error_why(cli_json *j, const char *key, int err,
-			const char *what, const char *why);
+void cli_json_error_why(cli_json *j, const char *key, int err, const char *what,
+			const char *why);
 
 /* Open a nested object or array as a member; cli_json_close ends it. */
 void cli_json_object(cli_json *j, const char *key);

@@ -9,16 +9,11 @@
 
 /* The command table: each cmd_<name>.c defines its own entry. */
 static const cli_cmd *const cmds[] = {
-	&cli_cmd_resolve,
-	&cli_cmd_service,
-	&cli_cmd_hostname,
-	&cli_cmd_check,
-	&cli_cmd_scan,
-	&cli_cmd_connect,
-	&cli_cmd_listen,
-	&cli_cmd_serve,
-	&cli_cmd_bench,
-	NULL,
+	&cli_cmd_resolve,  &cli_cmd_service,
+	&cli_cmd_hostname, &cli_cmd_check,
+	&cli_cmd_scan,     &cli_cmd_connect,
+	&cli_cmd_listen,   &cli_cmd_serve,
+	&cli_cmd_bench,    NULL,
 };
 
 const cli_cmd *cli_find(const char *name)
@@ -32,10 +27,12 @@ const cli_cmd *cli_find(const char *name)
 static void print_help(FILE *out)
 {
 	fputs("usage: sockit [--version] [--help] CMD [ARGS...]\n\n"
-	      "commands:\n", out);
+	      "commands:\n",
+	      out);
 	for (size_t i = 0; cmds[i] != NULL; i++)
 		fprintf(out, "  %-10s %s\n", cmds[i]->name, cmds[i]->summary);
-	fprintf(out, "  %-10s %s\n", "help", "this list; 'sockit help CMD': CMD's "
+	fprintf(out, "  %-10s %s\n", "help",
+		"this list; 'sockit help CMD': CMD's "
 		"options");
 	fputs("\n'sockit help CMD' or 'sockit CMD --help' shows a command's "
 	      "options.\nExit status: 0 success, 1 failure, 2 usage error.\n",
@@ -101,7 +98,8 @@ static int dispatch(int argc, char **argv)
 		return help(argc - 1, argv + 1);
 	const cli_cmd *c = cli_find(name);
 	if (c == NULL) {
-		fprintf(stderr, "sockit: unknown command '%s' (see 'sockit --help')\n",
+		fprintf(stderr,
+			"sockit: unknown command '%s' (see 'sockit --help')\n",
 			name);
 		return CLI_USAGE;
 	}

@@ -15,8 +15,8 @@
  * connection's timeout, and every refill within the call waits only for
  * what is left of it.
  */
-#include "conn/conn_int.h"
 #include "sockit/conn.h"
+#include "conn/conn_int.h"
 #include "sockit/frame.h"
 #include "sockit/sock.h"
 
@@ -24,12 +24,12 @@
 #include <string.h>
 
 struct skt_conn {
-	int fd;		/* -1 once closed */
+	int fd;         /* -1 once closed */
 	int timeout_ms; /* SKT_TIMEOUT_NONE, 0, or milliseconds */
 	uint8_t *buf;
 	size_t cap;
-	size_t rpos; /* first unread byte */
-	size_t wpos; /* end of the received bytes */
+	size_t rpos;            /* first unread byte */
+	size_t wpos;            /* end of the received bytes */
 	const skt__conn_tx *tx; /* NULL: the plain socket */
 	void *tx_arg;
 };

@@ -1,7 +1,7 @@
 /* core.c - allocator hook, clock and the poll-based wait behind every
  * blocking call. */
-#include "internal.h"
 #include "sockit/core.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -1,6 +1,6 @@
 /* err.c - messages and names for every sockit error code. */
-#include "internal.h"
 #include "sockit/err.h"
+#include "internal.h"
 
 #include <string.h>
 
@@ -8,8 +8,8 @@
 static int eai_value(int idx)
 {
 	switch (idx) {
-#define XX(name, i)                                                          \
-	case i:                                                              \
+#define XX(name, i)                                                            \
+	case i:                                                                \
 		return name;
 		SKT_EAI_ERRNO_MAP(XX)
 #undef XX
@@ -20,13 +20,13 @@ static int eai_value(int idx)
 const char *skt_strerror(int err)
 {
 	switch (err) {
-#define XX(name, msg)                                                        \
-	case SKT_##name:                                                     \
+#define XX(name, msg)                                                          \
+	case SKT_##name:                                                       \
 		return msg;
 		SKT_OS_ERRNO_MAP(XX)
 #undef XX
-#define XX(name, code, msg)                                                  \
-	case SKT_##name:                                                     \
+#define XX(name, code, msg)                                                    \
+	case SKT_##name:                                                       \
 		return msg;
 		SKT_OWN_ERRNO_MAP(XX)
 #undef XX
@@ -47,18 +47,18 @@ const char *skt_strerror(int err)
 const char *skt_errname(int err)
 {
 	switch (err) {
-#define XX(name, msg)                                                        \
-	case SKT_##name:                                                     \
+#define XX(name, msg)                                                          \
+	case SKT_##name:                                                       \
 		return #name;
 		SKT_OS_ERRNO_MAP(XX)
 #undef XX
-#define XX(name, idx)                                                        \
-	case SKT_##name:                                                     \
+#define XX(name, idx)                                                          \
+	case SKT_##name:                                                       \
 		return #name;
 		SKT_EAI_ERRNO_MAP(XX)
 #undef XX
-#define XX(name, code, msg)                                                  \
-	case SKT_##name:                                                     \
+#define XX(name, code, msg)                                                    \
+	case SKT_##name:                                                       \
 		return #name;
 		SKT_OWN_ERRNO_MAP(XX)
 #undef XX
@@ -78,8 +78,8 @@ int skt_eai_to_err(int eai)
 	if (eai == EAI_SYSTEM)
 		return errno > 0 ? -errno : SKT_EAI_FAIL;
 	switch (eai) {
-#define XX(name, i)                                                          \
-	case name:                                                           \
+#define XX(name, i)                                                            \
+	case name:                                                             \
 		return SKT_##name;
 		SKT_EAI_ERRNO_MAP(XX)
 #undef XX

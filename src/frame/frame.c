@@ -11,8 +11,8 @@
  * When a whole message lies inside one input it is returned in place
  * (zero-copy); only a message split across inputs is gathered.
  */
-#include "internal.h"
 #include "sockit/frame.h"
+#include "internal.h"
 
 #include <string.h>
 

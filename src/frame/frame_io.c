@@ -45,8 +45,8 @@ int skt_frame_send(int fd, const void *msg, size_t len, size_t max,
 
 	int64_t deadline = skt__deadline(timeout_ms);
 	struct iovec vec[2] = {
-	    {.iov_base = hdr, .iov_len = sizeof(hdr)},
-	    {.iov_base = (void *)msg, .iov_len = len},
+		{.iov_base = hdr, .iov_len = sizeof(hdr)},
+		{.iov_base = (void *)msg, .iov_len = len},
 	};
 	struct iovec *iov = vec;
 	int cnt = len > 0 ? 2 : 1;
@@ -93,7 +93,8 @@ static int recv_payload(int fd, size_t want, int64_t deadline, uint8_t **out)
 			buf = p;
 			cap = ncap;
 		}
-		ssize_t n = skt__recv_by(fd, buf + have, cap - have, 0, deadline);
+		ssize_t n =
+			skt__recv_by(fd, buf + have, cap - have, 0, deadline);
 		if (n <= 0) {
 			skt_free(buf);
 			return n == 0 ? SKT_EPARTIAL : (int)n;

@@ -17,9 +17,9 @@ void skt__http_head_init(skt__http_head *h, const char *buf, size_t len,
 	h->buf = buf;
 	h->len = len;
 	h->head_max =
-	    o != NULL && o->head_max != 0 ? o->head_max : SKT_HTTP_HEAD_MAX;
+		o != NULL && o->head_max != 0 ? o->head_max : SKT_HTTP_HEAD_MAX;
 	h->line_max =
-	    o != NULL && o->line_max != 0 ? o->line_max : SKT_HTTP_LINE_MAX;
+		o != NULL && o->line_max != 0 ? o->line_max : SKT_HTTP_LINE_MAX;
 	if (h->head_max > INT_MAX) /* the length is returned as an int */
 		h->head_max = INT_MAX;
 	if (h->line_max > h->head_max)
@@ -127,7 +127,7 @@ static int transfer_encoding(skt__http_head *h, skt__http_fields *f,
 		if (k == 0 || (j < ellen && el[j] != ';'))
 			return skt__http_fail(h, SKT_HTTP_TE);
 		bool chunked =
-		    k == 7 && skt__http_caseless_eq(el, "chunked", 7);
+			k == 7 && skt__http_caseless_eq(el, "chunked", 7);
 		/* Anything after chunked: it is not final, or applied twice
 		 * (RFC 9112 6.1). */
 		if (f->te_chunked)
@@ -185,8 +185,8 @@ static int field(skt__http_head *h, skt__http_fields *f, const char *name,
 	case 6:
 		if (skt__http_caseless_eq(name, "expect", 6))
 			f->expect_continue =
-			    vlen == 12 &&
-			    skt__http_caseless_eq(v, "100-continue", 12);
+				vlen == 12 &&
+				skt__http_caseless_eq(v, "100-continue", 12);
 		break;
 	case 10:
 		if (skt__http_caseless_eq(name, "connection", 10))
@@ -216,8 +216,8 @@ static int bad_name(skt__http_head *h, size_t start, size_t i)
 	if (skt__http_ows((char)c))
 		return skt__http_fail_at(h, i,
 					 i == start
-					     ? SKT_HTTP_OBS_FOLD
-					     : SKT_HTTP_SPACE_BEFORE_COLON);
+						 ? SKT_HTTP_OBS_FOLD
+						 : SKT_HTTP_SPACE_BEFORE_COLON);
 	return skt__http_fail_at(h, i, SKT_HTTP_NAME);
 }
 

@@ -24,9 +24,9 @@
  *   HOST   what a Host value may hold (RFC 3986 host [":" port]:
  *          unreserved, pct-encoded, sub-delims, ":", "[", "]"). */
 #define SKT__HTTP_TCHAR 1
-#define SKT__HTTP_TEXT	2
+#define SKT__HTTP_TEXT  2
 #define SKT__HTTP_VCHAR 4
-#define SKT__HTTP_HOST	8
+#define SKT__HTTP_HOST  8
 extern const uint8_t skt__http_cls[256];
 
 static inline bool skt__http_is(unsigned char c, int cls)
@@ -95,12 +95,12 @@ int skt__http_text(skt__http_head *h, skt_http_rule bad);
 typedef struct skt__http_fields {
 	skt_http_field *out; /* the caller's array */
 	size_t cap, n;
-	int64_t length;	 /* Content-Length, -1 when absent */
-	bool request;	 /* a repeated Content-Length is an error */
-	bool te;	 /* a Transfer-Encoding was seen */
+	int64_t length;  /* Content-Length, -1 when absent */
+	bool request;    /* a repeated Content-Length is an error */
+	bool te;         /* a Transfer-Encoding was seen */
 	bool te_chunked; /* its final coding is chunked */
-	bool te_bad;	 /* chunked not final, or applied twice */
-	bool te_other;	 /* a coding other than chunked */
+	bool te_bad;     /* chunked not final, or applied twice */
+	bool te_other;   /* a coding other than chunked */
 	bool conn_close;
 	bool conn_keep_alive;
 	bool expect_continue;

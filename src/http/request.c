@@ -34,7 +34,7 @@ static int not_sp(skt__http_head *h, size_t i, skt_http_rule rule)
 {
 	char c = h->buf[i];
 	return skt__http_fail_at(
-	    h, i, c == '\r' || c == '\n' ? SKT_HTTP_START_LINE : rule);
+		h, i, c == '\r' || c == '\n' ? SKT_HTTP_START_LINE : rule);
 }
 
 /* HTTP-version = "HTTP/" DIGIT "." DIGIT, case-sensitive (RFC 9112 2.3),
@@ -46,7 +46,7 @@ static int version(skt__http_head *h, skt_http_req *r)
 	const char *v = h->buf + h->pos;
 	size_t have = h->lim - h->pos;
 	for (size_t i = 0; i < 8 && i < have; i++) {
-		bool ok = i < 5	   ? v[i] == proto[i]
+		bool ok = i < 5    ? v[i] == proto[i]
 			  : i == 6 ? v[i] == '.'
 				   : v[i] >= '0' && v[i] <= '9';
 		if (!ok)
@@ -140,7 +140,7 @@ int skt_http_req_parse(const char *buf, size_t len, const skt_http_opts *opts,
 	skt__http_head h;
 	skt__http_head_init(&h, buf, len, opts, false);
 	skt__http_fields f = {
-	    .out = fields, .cap = *nfields, .length = -1, .request = true};
+		.out = fields, .cap = *nfields, .length = -1, .request = true};
 	skt_http_req r;
 	int rc = request_line(&h, &r);
 	if (rc == 0)

@@ -56,7 +56,7 @@ static const struct {
 	const char *text;
 } rules[] = {
 #define XX(name, code, status, text) {code, status, text},
-    SKT_HTTP_RULE_MAP(XX)
+	SKT_HTTP_RULE_MAP(XX)
 #undef XX
 };
 

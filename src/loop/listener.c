@@ -149,8 +149,8 @@ static void listener_destroy(skt__handle *h)
 	skt_listener_free(SKT__CONTAINER(h, skt_listener, h));
 }
 
-int skt_listener_new(skt_loop *l, skt_listener **out, int lfd,
-		     skt_accept_cb cb, void *arg)
+int skt_listener_new(skt_loop *l, skt_listener **out, int lfd, skt_accept_cb cb,
+		     void *arg)
 {
 	*out = NULL;
 	if (lfd < 0)

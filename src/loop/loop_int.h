@@ -12,13 +12,13 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#define SKT__CONTAINER(p, type, member)                                      \
-	((type *)(void *)((char *)(p) - offsetof(type, member)))
+#define SKT__CONTAINER(p, type, member)                                        \
+	((type *)(void *)((char *)(p)-offsetof(type, member)))
 
 /* Events a watch callback gets: the public SKT_READABLE / SKT_WRITABLE,
  * plus what only the library needs. */
 #define SKT__RDHUP 0x10 /* the peer finished sending (EPOLLRDHUP/POLLRDHUP) */
-#define SKT__ERR 0x20   /* error or hang-up on the fd */
+#define SKT__ERR   0x20 /* error or hang-up on the fd */
 
 typedef struct skt__watch skt__watch;
 typedef void (*skt__watch_fn)(skt_loop *l, skt__watch *w, unsigned events);
@@ -31,10 +31,10 @@ typedef void (*skt__watch_fn)(skt_loop *l, skt__watch *w, unsigned events);
  * an owner keeps want accurate either way. */
 struct skt__watch {
 	int fd;
-	unsigned want;  /* SKT_READABLE | SKT_WRITABLE */
+	unsigned want; /* SKT_READABLE | SKT_WRITABLE */
 	bool edge;
-	bool added;     /* registered with the backend */
-	int slot;       /* poll backend: index in its arrays, else -1 */
+	bool added; /* registered with the backend */
+	int slot;   /* poll backend: index in its arrays, else -1 */
 	skt__watch_fn fn;
 };
 
@@ -74,12 +74,12 @@ struct skt_timer {
 	skt_loop *loop;
 	int64_t due;
 	int64_t repeat;
-	uint64_t seq;     /* start order: ties run first-started first */
-	size_t idx;       /* position in the heap; SIZE_MAX when stopped */
-	bool internal;    /* embedded in a stream: does not keep the loop alive */
+	uint64_t seq;  /* start order: ties run first-started first */
+	size_t idx;    /* position in the heap; SIZE_MAX when stopped */
+	bool internal; /* embedded in a stream: does not keep the loop alive */
 	skt_timer_cb cb;
 	void *arg;
-	skt__handle h;    /* public timers only */
+	skt__handle h; /* public timers only */
 };
 
 /* Bytes read by one recv() into the loop's shared buffer; a stream with
@@ -93,12 +93,12 @@ struct skt_loop {
 	const skt__backend *be;
 	void *bed; /* the backend's own state */
 	int64_t now;
-	size_t alive;     /* handles that keep skt_loop_run going */
-	skt__task tasks;  /* sentinel of the queue for the next iteration */
+	size_t alive;    /* handles that keep skt_loop_run going */
+	skt__task tasks; /* sentinel of the queue for the next iteration */
 	skt__handle handles;
 	skt_timer **heap;
 	size_t nheap, capheap;
-	size_t ntimers;   /* timers that exist: the heap has room for all */
+	size_t ntimers; /* timers that exist: the heap has room for all */
 	uint64_t timer_seq;
 	bool running;
 	atomic_int stop;

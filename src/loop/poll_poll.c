@@ -151,7 +151,8 @@ static int pl_wait(skt_loop *l, int timeout_ms)
 		n = 0; /* a signal: its handler woke the loop's eventfd */
 	l->now = skt__now_ms(); /* callbacks see the time they woke at */
 	b->dispatching = true;
-	size_t end = b->n; /* watches added by callbacks wait for the next poll */
+	size_t end =
+		b->n; /* watches added by callbacks wait for the next poll */
 	for (size_t i = 0; i < end && n > 0; i++) {
 		short re = b->fds[i].revents;
 		if (re == 0 || b->ws[i] == NULL)

@@ -20,7 +20,7 @@
 #include <signal.h>
 #include <unistd.h>
 
-#define SLOTS 64
+#define SLOTS  64
 #define MAXSIG 63
 
 struct slot {
@@ -159,8 +159,8 @@ static void sig_destroy(skt__handle *h)
 	skt_signal_free(SKT__CONTAINER(h, skt_signal, h));
 }
 
-int skt_signal_new(skt_loop *l, skt_signal **out, int signum,
-		   skt_signal_cb cb, void *arg)
+int skt_signal_new(skt_loop *l, skt_signal **out, int signum, skt_signal_cb cb,
+		   void *arg)
 {
 	*out = NULL;
 	if (!catchable(signum) || cb == NULL)

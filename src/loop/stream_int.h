@@ -6,12 +6,7 @@
 #include "loop/loop_int.h"
 
 /* States; stream.h describes them for users. */
-enum {
-	ST_CONNECTING,
-	ST_OPEN,
-	ST_DRAINING,
-	ST_CLOSED
-};
+enum { ST_CONNECTING, ST_OPEN, ST_DRAINING, ST_CLOSED };
 
 /* The active read. */
 enum {
@@ -23,27 +18,33 @@ enum {
 };
 
 /* Flags. */
-#define SF_RD_READY 0x001  /* the socket may hold bytes: an edge came, and no
-			      recv has found it empty since */
-#define SF_EOF 0x002       /* recv returned 0 */
-#define SF_RDHUP 0x004     /* the backend saw the peer's FIN: read to the
+#define SF_RD_READY                                                            \
+	0x001        /* the socket may hold bytes: an edge came, and no        \
+			recv has found it empty since */
+#define SF_EOF 0x002 /* recv returned 0 */
+#define SF_RDHUP                                                               \
+	0x004              /* the backend saw the peer's FIN: read to the      \
 			      end, a short read does not mean empty */
-#define SF_FREED 0x008     /* skt_stream_free was called */
+#define SF_FREED     0x008 /* skt_stream_free was called */
 #define SF_SHUT_WANT 0x010 /* shutdown(SHUT_WR) once the queue is empty */
 #define SF_SHUT_DONE 0x020
-#define SF_NOTIFY 0x040    /* CLOSED, and the callbacks saying so are due */
-#define SF_ABOVE 0x080     /* the queue went above the high-water mark and
-			      has not drained to the low one since */
-#define SF_ABOVE_DUE 0x100 /* it did, and the water callback has not said
-			      so yet (even if it has drained since) */
-#define SF_MARKS_DUE 0x200 /* flush callbacks may be due */
-#define SF_IN_READ 0x400   /* skt__stream_read is on the stack */
-#define SF_WAS_CONN 0x800  /* closed while CONNECTING: connect cb is due */
-#define SF_IN_SERVE 0x2000 /* a read callback runs; view_rest counts */
-#define SF_CLOSE_WANT 0x1000 /* closed while CONNECTING with bytes queued:
-				DRAINING once connected */
-#define SF_TOLD_ABOVE 0x4000 /* the water callback's last word was "above":
-				"below" is owed */
+#define SF_NOTIFY    0x040 /* CLOSED, and the callbacks saying so are due */
+#define SF_ABOVE                                                               \
+	0x080 /* the queue went above the high-water mark and                  \
+		 has not drained to the low one since */
+#define SF_ABOVE_DUE                                                           \
+	0x100               /* it did, and the water callback has not said     \
+			       so yet (even if it has drained since) */
+#define SF_MARKS_DUE 0x200  /* flush callbacks may be due */
+#define SF_IN_READ   0x400  /* skt__stream_read is on the stack */
+#define SF_WAS_CONN  0x800  /* closed while CONNECTING: connect cb is due */
+#define SF_IN_SERVE  0x2000 /* a read callback runs; view_rest counts */
+#define SF_CLOSE_WANT                                                          \
+	0x1000 /* closed while CONNECTING with bytes queued:                   \
+		  DRAINING once connected */
+#define SF_TOLD_ABOVE                                                          \
+	0x4000 /* the water callback's last word was "above":                  \
+		  "below" is owed */
 
 struct mark {
 	uint64_t at; /* due once sent reaches this */

@@ -25,13 +25,13 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#define NEED 1            /* match(): the active read needs more bytes */
+#define NEED           1 /* match(): the active read needs more bytes */
 #define READS_PER_WAKE 32
-#define IBUF_MIN ((size_t)4 << 10)
-#define IBUF_KEEP ((size_t)64 << 10) /* larger buffers go when emptied */
+#define IBUF_MIN       ((size_t)4 << 10)
+#define IBUF_KEEP      ((size_t)64 << 10) /* larger buffers go when emptied */
 
-static int match_until(skt_stream *s, const uint8_t *p, size_t n,
-		       size_t *take, size_t *mlen)
+static int match_until(skt_stream *s, const uint8_t *p, size_t n, size_t *take,
+		       size_t *mlen)
 {
 	size_t lim = n < s->rd_n ? n : s->rd_n;
 	size_t from = s->scanned;
@@ -45,7 +45,8 @@ static int match_until(skt_stream *s, const uint8_t *p, size_t n,
 			*take = *mlen = (size_t)(hit - p) + s->dlen;
 			return 0;
 		}
-		s->scanned = lim - s->dlen + 1; /* no need to look there again */
+		s->scanned =
+			lim - s->dlen + 1; /* no need to look there again */
 	}
 	if (n >= s->rd_n) {
 		*mlen = n;
@@ -54,8 +55,8 @@ static int match_until(skt_stream *s, const uint8_t *p, size_t n,
 	return NEED;
 }
 
-static int match_frame(skt_stream *s, const uint8_t *p, size_t n,
-		       size_t *take, const uint8_t **msg, size_t *mlen)
+static int match_frame(skt_stream *s, const uint8_t *p, size_t n, size_t *take,
+		       const uint8_t **msg, size_t *mlen)
 {
 	if (n < SKT_FRAME_HEADER)
 		return NEED;

@@ -24,11 +24,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define B SKT_UDP_BATCH
+#define B             SKT_UDP_BATCH
 #define DGRAM_DEFAULT 2048
-#define DGRAM_MAX 65536
-#define ARENA ((size_t)64 << 10)
-#define ROUNDS 4 /* recvmmsg calls per wake-up */
+#define DGRAM_MAX     65536
+#define ARENA         ((size_t)64 << 10)
+#define ROUNDS        4 /* recvmmsg calls per wake-up */
 
 struct skt_udp {
 	skt__watch w;
@@ -36,16 +36,16 @@ struct skt_udp {
 	skt_udp_cb cb;
 	void *udata;
 	int refs;
-	int err;      /* a send error for the next callback */
+	int err; /* a send error for the next callback */
 	bool freed;
 	bool reading;
 	bool blocked; /* the socket is full: the queue waits for POLLOUT */
 	size_t max;
-	uint8_t *rx;  /* B slots of max bytes */
+	uint8_t *rx; /* B slots of max bytes */
 	struct mmsghdr rmsg[B];
 	struct iovec riov[B];
 	skt_dgram d[B];
-	unsigned sn;  /* datagrams queued */
+	unsigned sn; /* datagrams queued */
 	size_t soff[B], slen[B];
 	skt_addr sto[B];
 	uint8_t *arena;
@@ -136,7 +136,8 @@ static void recv_batch(skt_udp *u)
 		for (int i = 0; i < n; i++) {
 			u->d[i].data = u->rx + (size_t)i * u->max;
 			u->d[i].len = u->rmsg[i].msg_len;
-			u->d[i].truncated = u->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC;
+			u->d[i].truncated =
+				u->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC;
 			u->d[i].from.len = u->rmsg[i].msg_hdr.msg_namelen;
 		}
 		u->cb(u, 0, u->d, (size_t)n);

@@ -83,8 +83,7 @@ static int make_one(skt_workers *w, unsigned i, const char *host,
 
 int skt_workers_new(skt_workers **out, unsigned n, const char *host,
 		    const char *service, const skt_listen_opts *opts,
-		    const skt_loop_opts *loop_opts, skt_accept_cb cb,
-		    void *arg)
+		    const skt_loop_opts *loop_opts, skt_accept_cb cb, void *arg)
 {
 	*out = NULL;
 	if (n == 0 || n > WORKERS_MAX || cb == NULL)

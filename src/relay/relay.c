@@ -42,10 +42,14 @@
 const char *skt_relay_side_name(skt_relay_side side)
 {
 	switch (side) {
-	case SKT_RELAY_INPUT: return "input";
-	case SKT_RELAY_OUTPUT: return "output";
-	case SKT_RELAY_SOCKET: return "socket";
-	default: return "";
+	case SKT_RELAY_INPUT:
+		return "input";
+	case SKT_RELAY_OUTPUT:
+		return "output";
+	case SKT_RELAY_SOCKET:
+		return "socket";
+	default:
+		return "";
 	}
 }
 
@@ -187,7 +191,8 @@ static ssize_t down_buffered(relay *r)
 	}
 	if (r->pfill == 0 && (r->peer_eof || !r->sock_rd || r->closing))
 		return 0;
-	n = r->down == DOWN_DISCARD ? skt__relay_discard(r) : skt__relay_recv(r);
+	n = r->down == DOWN_DISCARD ? skt__relay_discard(r)
+				    : skt__relay_recv(r);
 	if (n == 0)
 		r->peer_eof = r->st->peer_eof = true;
 	if (n > 0 && r->down == DOWN_DISCARD)
@@ -259,8 +264,8 @@ static bool want_sock_rd(const relay *r)
 
 static bool want_out(const relay *r)
 {
-	return !r->out_ready && (r->db.len > 0 ||
-				 (r->down == DOWN_SPLICE && r->pfill > 0));
+	return !r->out_ready &&
+	       (r->db.len > 0 || (r->down == DOWN_SPLICE && r->pfill > 0));
 }
 
 /* The nearer of the two deadlines as a poll() timeout; -1 for none. */
@@ -471,10 +476,18 @@ int skt_relay_run(int in_fd, int out_fd, int sock, const skt_relay_opts *opts,
 	bool dgram = type == SOCK_DGRAM;
 
 	relay r = {
-		.o = o, .st = st, .in = in_fd, .out = out_fd, .sock = sock,
-		.tcp = proto == IPPROTO_TCP, .pipe = {-1, -1},
-		.sock_wr = true, .sock_rd = true, .pipe_room = true,
-		.idle_at = -1, .linger_at = -1,
+		.o = o,
+		.st = st,
+		.in = in_fd,
+		.out = out_fd,
+		.sock = sock,
+		.tcp = proto == IPPROTO_TCP,
+		.pipe = {-1, -1},
+		.sock_wr = true,
+		.sock_rd = true,
+		.pipe_room = true,
+		.idle_at = -1,
+		.linger_at = -1,
 	};
 	choose_moves(&r, dgram);
 	sigset_t mask;

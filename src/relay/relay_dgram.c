@@ -42,7 +42,8 @@ static int send_dgram(relay *r)
 	ssize_t n;
 	do
 		n = sendto(r->sock, b->p, b->len, MSG_NOSIGNAL | MSG_DONTWAIT,
-			   to != NULL ? &to->u.sa : NULL, to != NULL ? to->len : 0);
+			   to != NULL ? &to->u.sa : NULL,
+			   to != NULL ? to->len : 0);
 	while (n < 0 && errno == EINTR);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 		r->sock_wr = false;
@@ -167,9 +168,9 @@ int skt__relay_dgram(relay *r)
 		bool in = !r->in_ready && !r->in_eof && !r->closing &&
 			  r->in >= 0 && r->ub.len == 0;
 		bool wr = !r->sock_wr && r->ub.len > 0 && has_dest(r);
-		rc = skt__relay_wait(r, in, wr,
-				     !r->sock_rd && r->db.len == 0 && !r->closing,
-				     !r->out_ready && r->db.len > 0);
+		rc = skt__relay_wait(
+			r, in, wr, !r->sock_rd && r->db.len == 0 && !r->closing,
+			!r->out_ready && r->db.len > 0);
 		if (rc < 0)
 			return rc;
 	}

@@ -43,32 +43,32 @@ typedef struct relay {
 	const skt_relay_opts *o;
 	skt_relay_stats *st;
 	int in, out, sock;
-	bool tcp;          /* MSG_TRUNC discards without a copy only on TCP */
+	bool tcp; /* MSG_TRUNC discards without a copy only on TCP */
 
 	/* upstream: input -> socket */
-	int up;            /* enum relay_up */
+	int up; /* enum relay_up */
 	relay_buf ub;
-	size_t data_off;   /* next byte of o->data */
-	bool cr_last;      /* crlf: the last input byte was a CR */
-	bool in_ready;     /* input known readable (or never blocks) */
-	bool in_blocks;    /* a read of input may block: poll before each */
-	bool sock_wr;      /* socket known writable */
-	bool in_eof;       /* input ended */
-	bool up_done;      /* its end was acted on (shutdown, or closing) */
+	size_t data_off; /* next byte of o->data */
+	bool cr_last;    /* crlf: the last input byte was a CR */
+	bool in_ready;   /* input known readable (or never blocks) */
+	bool in_blocks;  /* a read of input may block: poll before each */
+	bool sock_wr;    /* socket known writable */
+	bool in_eof;     /* input ended */
+	bool up_done;    /* its end was acted on (shutdown, or closing) */
 
 	/* downstream: socket -> output */
-	int down;          /* enum relay_down */
+	int down; /* enum relay_down */
 	relay_buf db;
-	int pipe[2];       /* DOWN_SPLICE's private pipe, -1 when none */
-	size_t pcap;       /* its capacity */
-	size_t pfill;      /* bytes in it */
-	bool pipe_room;    /* a splice into it may not find room (slots are
-	                      pages, so it can fill before pfill == pcap) */
-	bool sock_rd;      /* socket known readable */
-	bool peer_eof;     /* the socket reached end of stream */
-	bool out_ready;    /* output known writable */
-	bool out_blocks;   /* a write to output may block: poll before each */
-	bool down_done;    /* peer closed and everything was delivered */
+	int pipe[2];     /* DOWN_SPLICE's private pipe, -1 when none */
+	size_t pcap;     /* its capacity */
+	size_t pfill;    /* bytes in it */
+	bool pipe_room;  /* a splice into it may not find room (slots are
+			    pages, so it can fill before pfill == pcap) */
+	bool sock_rd;    /* socket known readable */
+	bool peer_eof;   /* the socket reached end of stream */
+	bool out_ready;  /* output known writable */
+	bool out_blocks; /* a write to output may block: poll before each */
+	bool down_done;  /* peer closed and everything was delivered */
 
 	bool closing;      /* no more reading: deliver what is held, end */
 	int64_t idle_at;   /* deadline of the idle timeout, -1 none */

@@ -52,9 +52,18 @@ int skt__relay_fail(relay *r, skt_relay_side where, int err)
 static bool socket_errno(int e)
 {
 	switch (e) {
-	case EPIPE: case ECONNRESET: case ENOTCONN: case ECONNREFUSED:
-	case ECONNABORTED: case ETIMEDOUT: case EHOSTUNREACH: case EHOSTDOWN:
-	case ENETUNREACH: case ENETDOWN: case ESHUTDOWN: case ENOBUFS:
+	case EPIPE:
+	case ECONNRESET:
+	case ENOTCONN:
+	case ECONNREFUSED:
+	case ECONNABORTED:
+	case ETIMEDOUT:
+	case EHOSTUNREACH:
+	case EHOSTDOWN:
+	case ENETUNREACH:
+	case ENETDOWN:
+	case ESHUTDOWN:
+	case ENOBUFS:
 	case EMSGSIZE:
 		return true;
 	default:
@@ -147,9 +156,9 @@ ssize_t skt__relay_up_zero(relay *r)
 	}
 	if (refused(errno))
 		return SKT_ENOSYS;
-	return skt__relay_fail(r, socket_errno(errno) ? SKT_RELAY_SOCKET
-						      : SKT_RELAY_INPUT,
-			       -errno);
+	return skt__relay_fail(
+		r, socket_errno(errno) ? SKT_RELAY_SOCKET : SKT_RELAY_INPUT,
+		-errno);
 }
 
 ssize_t skt__relay_discard(relay *r)

@@ -67,7 +67,8 @@ uint16_t skt_portset_next(const skt_portset *s, unsigned from)
 	uint64_t word = s->bits[w] & (~(uint64_t)0 << (from & 63));
 	for (;;) {
 		if (word != 0)
-			return (uint16_t)(w * 64 + (unsigned)__builtin_ctzll(word));
+			return (uint16_t)(w * 64 +
+					  (unsigned)__builtin_ctzll(word));
 		if (++w == SKT_PORTSET_WORDS)
 			return 0;
 		word = s->bits[w];
@@ -266,10 +267,14 @@ const char *skt_scan_reason(const skt_scan_result *r)
 	if (r->self_connect)
 		return "self-connect";
 	switch (r->err) {
-	case 0: return r->socktype == SOCK_DGRAM ? "reply" : "connected";
-	case SKT_ECONNREFUSED: return "refused";
+	case 0:
+		return r->socktype == SOCK_DGRAM ? "reply" : "connected";
+	case SKT_ECONNREFUSED:
+		return "refused";
 	case SKT_ETIMEDOUT:
-		return r->state == SKT_PORT_OPEN_FILTERED ? "no reply" : "timed out";
-	default: return skt_strerror(r->err);
+		return r->state == SKT_PORT_OPEN_FILTERED ? "no reply"
+							  : "timed out";
+	default:
+		return skt_strerror(r->err);
 	}
 }

@@ -23,8 +23,8 @@
  *           open|filtered; -> FILL, or DONE with no port left and
  *           nothing in flight.
  */
-#include "internal.h"
 #include "sockit/scan.h"
+#include "internal.h"
 #include "sockit/sock.h"
 
 #include <errno.h>
@@ -44,13 +44,13 @@
 #define BURST_DIVISOR 50
 
 typedef struct probe {
-	int fd;           /* -1 when the slot is free */
+	int fd; /* -1 when the slot is free */
 	uint16_t port;
-	uint8_t tries;    /* datagrams sent (TCP: 1) */
-	bool crossed;     /* another probe of ours connected to this one */
-	int32_t prev;     /* in flight: neighbours in the list, oldest */
-	int32_t next;     /* first; free: next in the free list */
-	int64_t sent_us;  /* when the last SYN or datagram went out */
+	uint8_t tries;   /* datagrams sent (TCP: 1) */
+	bool crossed;    /* another probe of ours connected to this one */
+	int32_t prev;    /* in flight: neighbours in the list, oldest */
+	int32_t next;    /* first; free: next in the free list */
+	int64_t sent_us; /* when the last SYN or datagram went out */
 } probe;
 
 /* Token bucket: one probe costs 1e6 micro-tokens; rate per second adds
@@ -67,15 +67,15 @@ typedef struct scan {
 	int type;
 	int64_t timeout_us;
 	int udp_tries;
-	int cap;                /* probes allowed in flight now */
+	int cap; /* probes allowed in flight now */
 	int inflight;
 	int epfd;
 	probe *slots;
 	int32_t nslots;
 	int32_t free_head;
-	int32_t head, tail;     /* in-flight list */
+	int32_t head, tail; /* in-flight list */
 	const skt_portset *ports;
-	unsigned cursor;        /* next port to probe; 0 when none is left */
+	unsigned cursor; /* next port to probe; 0 when none is left */
 	bucket rate;
 	skt_scan_cb cb;
 	void *arg;
@@ -156,8 +156,8 @@ static void list_unlink(scan *s, int32_t i)
 
 /* Deliver a result, close the probe's socket and free its slot. A probe
  * that another one found crossed with it is closed, whatever it saw. */
-static void finish(scan *s, int32_t i, skt_port_state state, int err,
-		   bool self, int64_t now)
+static void finish(scan *s, int32_t i, skt_port_state state, int err, bool self,
+		   int64_t now)
 {
 	probe *p = &s->slots[i];
 	if (p->crossed) {
@@ -166,8 +166,12 @@ static void finish(scan *s, int32_t i, skt_port_state state, int err,
 		self = true;
 	}
 	skt_scan_result r = {
-		.port = p->port, .socktype = s->type, .state = state, .err = err,
-		.self_connect = self, .tries = p->tries,
+		.port = p->port,
+		.socktype = s->type,
+		.state = state,
+		.err = err,
+		.self_connect = self,
+		.tries = p->tries,
 		.rtt_us = now - p->sent_us,
 	};
 	list_unlink(s, i);
@@ -191,8 +195,9 @@ static void finish(scan *s, int32_t i, skt_port_state state, int err,
  * port either. */
 static skt_port_state state_of(int err)
 {
-	return err == SKT_ECONNREFUSED || err == SKT_ECONNRESET ?
-		SKT_PORT_CLOSED : SKT_PORT_FILTERED;
+	return err == SKT_ECONNREFUSED || err == SKT_ECONNRESET
+		       ? SKT_PORT_CLOSED
+		       : SKT_PORT_FILTERED;
 }
 
 /* Errors that say this process, not the target, ran short. */
@@ -256,7 +261,8 @@ static void tcp_answer(scan *s, int32_t i, int64_t now)
 		bool self = answered_by_us(s, i);
 		struct linger l = {.l_onoff = 1, .l_linger = 0};
 		setsockopt(p->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
-		finish(s, i, self ? SKT_PORT_CLOSED : SKT_PORT_OPEN, 0, self, now);
+		finish(s, i, self ? SKT_PORT_CLOSED : SKT_PORT_OPEN, 0, self,
+		       now);
 		return;
 	}
 	finish(s, i, state_of(err), err, false, now);
@@ -273,7 +279,8 @@ static void udp_answer(scan *s, int32_t i, int64_t now)
 		return;
 	if (n >= 0) {
 		bool self = answered_by_us(s, i);
-		finish(s, i, self ? SKT_PORT_CLOSED : SKT_PORT_OPEN, 0, self, now);
+		finish(s, i, self ? SKT_PORT_CLOSED : SKT_PORT_OPEN, 0, self,
+		       now);
 		return;
 	}
 	finish(s, i, state_of(-errno), -errno, false, now);
@@ -386,11 +393,13 @@ static int fill(scan *s)
 /* EXPIRE: the head of the list is always the oldest probe. */
 static void expire(scan *s, int64_t now)
 {
-	while (s->head >= 0 && now - s->slots[s->head].sent_us >= s->timeout_us) {
+	while (s->head >= 0 &&
+	       now - s->slots[s->head].sent_us >= s->timeout_us) {
 		int32_t i = s->head;
 		probe *p = &s->slots[i];
 		if (s->type == SOCK_STREAM) {
-			finish(s, i, SKT_PORT_FILTERED, SKT_ETIMEDOUT, false, now);
+			finish(s, i, SKT_PORT_FILTERED, SKT_ETIMEDOUT, false,
+			       now);
 		} else if (p->tries < s->udp_tries) {
 			int rc = udp_send(p->fd);
 			p->tries++;
@@ -400,8 +409,8 @@ static void expire(scan *s, int64_t now)
 			if (rc < 0)
 				finish(s, i, state_of(rc), rc, false, now);
 		} else {
-			finish(s, i, SKT_PORT_OPEN_FILTERED, SKT_ETIMEDOUT, false,
-			       now);
+			finish(s, i, SKT_PORT_OPEN_FILTERED, SKT_ETIMEDOUT,
+			       false, now);
 		}
 	}
 }
@@ -411,7 +420,8 @@ static int wait_ms(scan *s)
 {
 	int64_t ms = -1;
 	if (s->head >= 0) {
-		int64_t left = s->slots[s->head].sent_us + s->timeout_us - now_us();
+		int64_t left =
+			s->slots[s->head].sent_us + s->timeout_us - now_us();
 		ms = left <= 0 ? 0 : (left + 999) / 1000;
 	}
 	if (s->cursor != 0 && s->inflight < s->cap) {
@@ -456,8 +466,8 @@ static int run(scan *s)
 static int fd_cap(void)
 {
 	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
-	    rl.rlim_cur > INT32_MAX)
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 ||
+	    rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > INT32_MAX)
 		return SKT_SCAN_PARALLEL_MAX;
 	long soft = (long)rl.rlim_cur;
 	long margin = soft / 8 < 16 ? 16 : soft / 8;
@@ -505,8 +515,9 @@ static int setup(scan *s, const skt_addr *target, const skt_portset *ports,
 	s->type = o->socktype == SOCK_DGRAM ? SOCK_DGRAM : SOCK_STREAM;
 	int t = o->timeout_ms > 0 ? o->timeout_ms : SKT_SCAN_TIMEOUT_DEFAULT;
 	s->timeout_us = (int64_t)t * 1000;
-	s->udp_tries = s->type == SOCK_STREAM ? 1 :
-		       o->udp_tries > 0 ? o->udp_tries : 2;
+	s->udp_tries = s->type == SOCK_STREAM ? 1
+		       : o->udp_tries > 0     ? o->udp_tries
+					      : 2;
 	s->cap = s->nslots = cap;
 	s->free_head = 0;
 	s->head = s->tail = -1;

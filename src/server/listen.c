@@ -22,8 +22,8 @@ struct plan {
 	int family[2];
 	int nh; /* hosts: 1, or 2 for the loopback pair */
 	int types[2];
-	int nt;		   /* transports */
-	int fd[2][2];	   /* [host][transport]: the first worker's */
+	int nt;            /* transports */
+	int fd[2][2];      /* [host][transport]: the first worker's */
 	skt_addr local[2]; /* each host's bound address */
 };
 
@@ -66,7 +66,7 @@ static int bind_one(const struct plan *p, int h, int t, const char *port,
 	skt_addr exact;
 	if (!first && t > 0) {
 		exact = p->local[h]; /* UDP beside TCP: the same address */
-	} else if (!first) {	     /* ::1 beside 127.0.0.1: the same port */
+	} else if (!first) {         /* ::1 beside 127.0.0.1: the same port */
 		int r = skt_addr_parse(&exact, "[::1]:1", 0);
 		if (r < 0)
 			return r;
@@ -149,8 +149,9 @@ static int hand_out(skt_server *srv, size_t i, struct plan *p)
 					fd = skt_listen_addr(&p->local[h], &lo);
 				int r = fd < 0 ? fd
 					       : skt__worker_serve(
-						     &srv->w[k], i * 2 + h, fd,
-						     type == SOCK_DGRAM);
+							 &srv->w[k], i * 2 + h,
+							 fd,
+							 type == SOCK_DGRAM);
 				if (r < 0) {
 					close_plan(p);
 					return fail_at(srv, i, type,

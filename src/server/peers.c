@@ -22,8 +22,8 @@ struct entry {
 struct skt__peers {
 	pthread_mutex_t lock;
 	struct entry **b;
-	size_t nb;      /* buckets: a power of two */
-	size_t n;       /* entries */
+	size_t nb; /* buckets: a power of two */
+	size_t n;  /* entries */
 };
 
 #define BUCKETS_MIN 64

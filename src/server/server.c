@@ -32,7 +32,7 @@
 /* Past the drain deadline, how long the control loop waits for workers
  * to say they are done before it stops them regardless. */
 #define KILL_GRACE_MS 1000
-#define WORKERS_MAX 1024
+#define WORKERS_MAX   1024
 
 void skt__server_emit(const skt_server *srv, skt_server_event *ev)
 {
@@ -96,9 +96,11 @@ static void report_quiet(skt_server *srv)
 		uint64_t n = atomic_exchange(&srv->quiet[q].n, 0);
 		if (n == 0)
 			continue;
-		skt_server_event ev = {.kind = SKT_SERVER_EV_REPEATED,
-				       .count = n, .ms = QUIET_MS,
-				       .limit = atomic_load(&srv->quiet[q].limit)};
+		skt_server_event ev = {
+			.kind = SKT_SERVER_EV_REPEATED,
+			.count = n,
+			.ms = QUIET_MS,
+			.limit = atomic_load(&srv->quiet[q].limit)};
 		quiet_what(q, &ev);
 		skt__server_emit(srv, &ev);
 	}
@@ -163,8 +165,7 @@ static void stop(skt_server *srv, int signum)
 	report(srv, SKT_SERVER_EV_STOPPING, signum);
 	skt_timer_stop(srv->stats_t);
 	for (unsigned i = 0; i < srv->nw; i++)
-		skt_loop_post(srv->w[i].loop, skt__worker_drain,
-			      &srv->w[i]);
+		skt_loop_post(srv->w[i].loop, skt__worker_drain, &srv->w[i]);
 	skt_timer_start(srv->kill_t, SKT_SERVER_DRAIN_MS + KILL_GRACE_MS, 0);
 }
 
@@ -210,8 +211,8 @@ static int control_new(skt_server *srv)
 	 * with its summary, not kill it silently. */
 	static const int signums[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR1};
 	int r = skt_loop_new(&srv->ctl, NULL);
-	for (size_t i = 0; srv->o->signals && r == 0 && i < SKT__ARRAY_SIZE(signums);
-	     i++)
+	for (size_t i = 0;
+	     srv->o->signals && r == 0 && i < SKT__ARRAY_SIZE(signums); i++)
 		r = skt_signal_new(srv->ctl, &srv->sigs[i], signums[i],
 				   on_signal, srv);
 	if (r == 0) {
@@ -328,8 +329,8 @@ static bool opts_ok(const skt_server_opts *o)
 		return false;
 	if (o->tcp && (!(svc->flags & SKT_SERVICE_TCP) || svc->open == NULL))
 		return false;
-	return !o->udp || ((svc->flags & SKT_SERVICE_UDP) &&
-			   svc->datagram != NULL);
+	return !o->udp ||
+	       ((svc->flags & SKT_SERVICE_UDP) && svc->datagram != NULL);
 }
 
 int skt_server_new(skt_server **out, skt_server_opts *o)

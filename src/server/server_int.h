@@ -65,14 +65,22 @@ struct skt__wstats {
 
 /* Repeated events, one slot per reason (skt__server_quiet). */
 enum {
-	SKT__Q_MAX_CONNS, SKT__Q_MAX_PER_IP, SKT__Q_CUTOFF, SKT__Q_TOOBIG,
-	SKT__Q_DEADLINE, SKT__Q_HEAD, SKT__Q_SHED, SKT__Q_IDLE, SKT__Q_RATE,
-	SKT__Q_DGRAM_TOOBIG, SKT__Q_N
+	SKT__Q_MAX_CONNS,
+	SKT__Q_MAX_PER_IP,
+	SKT__Q_CUTOFF,
+	SKT__Q_TOOBIG,
+	SKT__Q_DEADLINE,
+	SKT__Q_HEAD,
+	SKT__Q_SHED,
+	SKT__Q_IDLE,
+	SKT__Q_RATE,
+	SKT__Q_DGRAM_TOOBIG,
+	SKT__Q_N
 };
 
 struct skt__quiet {
-	_Atomic int64_t since;      /* the window's start; 0: none */
-	atomic_uint_fast64_t n;     /* counted, not reported, since */
+	_Atomic int64_t since;  /* the window's start; 0: none */
+	atomic_uint_fast64_t n; /* counted, not reported, since */
 	_Atomic size_t limit;
 };
 
@@ -96,10 +104,10 @@ struct skt_server_worker {
 	 * hprev_/hnext_), and the timer of the oldest one's deadline. */
 	skt_server_conn heads;
 	skt_timer *head_t;
-	void *state;          /* the service's */
-	uint8_t *dgram_out;   /* SKT_SERVER_DGRAM_MAX bytes for answers */
-	int64_t err_logged;   /* when an accept error was last reported */
-	unsigned err_quiet;   /* errors since, not reported */
+	void *state;        /* the service's */
+	uint8_t *dgram_out; /* SKT_SERVER_DGRAM_MAX bytes for answers */
+	int64_t err_logged; /* when an accept error was last reported */
+	unsigned err_quiet; /* errors since, not reported */
 	/* Padded: the control thread reads the counters while this worker
 	 * writes them, and no neighbour's writes should share their cache
 	 * line. (Not _Alignas: the array of workers comes from malloc.) */
@@ -109,26 +117,26 @@ struct skt_server_worker {
 };
 
 struct skt_server {
-	skt_server_opts opts;      /* the caller's, copied */
-	skt_server_opts *o;        /* &opts */
-	skt_loop *ctl;             /* the caller's thread: signals, stats */
+	skt_server_opts opts; /* the caller's, copied */
+	skt_server_opts *o;   /* &opts */
+	skt_loop *ctl;        /* the caller's thread: signals, stats */
 	skt_server_worker *w;
 	unsigned nw;
 	skt__peers *peers;     /* NULL without --max-per-ip */
 	skt__udprate *udprate; /* NULL without UDP or a rate */
-	atomic_size_t open;        /* TCP connections, every worker */
+	atomic_size_t open;    /* TCP connections, every worker */
 	atomic_uint_fast64_t next_id;
 	atomic_bool stopping;
-	unsigned done;             /* workers that finished their drain */
-	int stops;                 /* stop signals and calls received */
+	unsigned done; /* workers that finished their drain */
+	int stops;     /* stop signals and calls received */
 	int64_t started;
-	int stopfd;                /* eventfd: skt_server_stop writes it */
+	int stopfd; /* eventfd: skt_server_stop writes it */
 	skt_io *stop_io;
 	skt_signal *sigs[4];
 	skt_timer *stats_t;
-	skt_timer *kill_t;         /* last resort if a drain never ends */
+	skt_timer *kill_t; /* last resort if a drain never ends */
 	struct skt__quiet quiet[SKT__Q_N];
-	skt_timer *quiet_t;        /* reports what was counted, each second */
+	skt_timer *quiet_t; /* reports what was counted, each second */
 };
 
 /* worker.c */

@@ -115,9 +115,11 @@ static void report_error(skt_server_worker *w, const char *what, int err)
 		w->err_quiet++;
 		return;
 	}
-	skt_server_event ev = {.kind = SKT_SERVER_EV_ERROR, .what = what,
-			     .err = err, .quiet = w->err_quiet,
-			     .transport = SOCK_STREAM};
+	skt_server_event ev = {.kind = SKT_SERVER_EV_ERROR,
+			       .what = what,
+			       .err = err,
+			       .quiet = w->err_quiet,
+			       .transport = SOCK_STREAM};
 	w->err_quiet = 0;
 	w->err_logged = now > 0 ? now : 1;
 	skt__server_emit(w->srv, &ev);
@@ -138,9 +140,11 @@ static void refuse(skt_server_worker *w, skt_stream *s, const skt_addr *peer,
 	if (!quiet &&
 	    !skt__server_quiet(w->srv, q, skt_loop_now(w->loop), limit))
 		return;
-	skt_server_event ev = {.kind = SKT_SERVER_EV_REFUSED, .addr = peer,
-			     .transport = SOCK_STREAM, .refusal = why,
-			     .limit = limit};
+	skt_server_event ev = {.kind = SKT_SERVER_EV_REFUSED,
+			       .addr = peer,
+			       .transport = SOCK_STREAM,
+			       .refusal = why,
+			       .limit = limit};
 	skt__server_emit(w->srv, &ev);
 }
 
@@ -260,10 +264,12 @@ static void on_close(skt_stream *s, int status)
 	atomic_fetch_sub(&srv->open, 1);
 	count_close(w, c, status);
 	if (srv->o->verbose || report_close(w, c, status)) {
-		skt_server_event ev = {.kind = SKT_SERVER_EV_CLOSE, .conn = c,
-				     .addr = &c->peer, .err = status,
-				     .transport = SOCK_STREAM,
-				     .ms = skt_loop_now(w->loop) - c->since};
+		skt_server_event ev = {.kind = SKT_SERVER_EV_CLOSE,
+				       .conn = c,
+				       .addr = &c->peer,
+				       .err = status,
+				       .transport = SOCK_STREAM,
+				       .ms = skt_loop_now(w->loop) - c->since};
 		skt__server_emit(srv, &ev);
 	}
 	skt_stream_free(s);
@@ -274,8 +280,8 @@ static void on_close(skt_stream *s, int status)
 
 /* The checks of ADMITTING. Returns 0 to admit (the per-address count,
  * when kept, already taken: *per_ip says so), or the refusal. */
-static int admission(skt_server_worker *w, const skt_addr *peer,
-		     size_t *limit, bool *per_ip)
+static int admission(skt_server_worker *w, const skt_addr *peer, size_t *limit,
+		     bool *per_ip)
 {
 	skt_server *srv = w->srv;
 	const skt_server_opts *o = srv->o;
@@ -312,7 +318,7 @@ static int admission(skt_server_worker *w, const skt_addr *peer,
 }
 
 static skt_server_conn *conn_new(skt_server_worker *w, skt_stream *s,
-			       const skt_addr *peer, bool per_ip)
+				 const skt_addr *peer, bool per_ip)
 {
 	skt_server_conn *c = skt_calloc(1, sizeof(*c) + w->svc->conn_size);
 	if (c == NULL)
@@ -368,15 +374,17 @@ static void on_accept(skt_listener *ls, skt_stream *s, int status, void *arg)
 	if (srv->o->idle_ms > 0)
 		skt_stream_set_timeouts(s, srv->o->idle_ms, 0);
 	if (srv->o->verbose) {
-		skt_server_event ev = {.kind = SKT_SERVER_EV_OPEN, .conn = c,
-				     .addr = &c->peer,
-				     .transport = SOCK_STREAM};
+		skt_server_event ev = {.kind = SKT_SERVER_EV_OPEN,
+				       .conn = c,
+				       .addr = &c->peer,
+				       .transport = SOCK_STREAM};
 		skt__server_emit(srv, &ev);
 	}
 	int r = w->svc->open(c);
 	if (r < 0) {
 		/* Not the client's doing (exec could not start its program,
-		 * say): reported like an accept error, at most once a second. */
+		 * say): reported like an accept error, at most once a second.
+		 */
 		report_error(w, "open", r);
 		skt_stream_abort(s); /* on_close cleans up */
 	}
@@ -405,9 +413,9 @@ static void one_dgram(skt_server_worker *w, skt_udp *u, const skt_dgram *d)
 			dropped = SKT_SERVER_DROP_RATE;
 			skt__bump(&w->st.dgrams_dropped, 1);
 			out = -1;
-		} else if (out >= 0 && skt_udp_send(u, w->dgram_out,
-						    (size_t)out,
-						    &d->from) < 0) {
+		} else if (out >= 0 &&
+			   skt_udp_send(u, w->dgram_out, (size_t)out,
+					&d->from) < 0) {
 			skt__bump(&w->st.errors, 1);
 			out = -1;
 		} else if (out >= 0) {
@@ -416,17 +424,21 @@ static void one_dgram(skt_server_worker *w, skt_udp *u, const skt_dgram *d)
 		}
 	}
 	size_t limit = dropped == SKT_SERVER_DROP_RATE ? o->udp_rate
-		       : dropped == SKT_SERVER_DROP_TOOBIG ? SKT_SERVER_DGRAM_MAX
-							   : 0;
+		       : dropped == SKT_SERVER_DROP_TOOBIG
+			       ? SKT_SERVER_DGRAM_MAX
+			       : 0;
 	int q = dropped == SKT_SERVER_DROP_RATE ? SKT__Q_RATE
 						: SKT__Q_DGRAM_TOOBIG;
 	if (o->verbose ||
-	    (dropped != 0 && skt__server_quiet(w->srv, q,
-					       skt_loop_now(w->loop), limit))) {
+	    (dropped != 0 &&
+	     skt__server_quiet(w->srv, q, skt_loop_now(w->loop), limit))) {
 		skt_server_event ev = {.kind = SKT_SERVER_EV_DATAGRAM,
-				     .addr = &d->from, .transport = SOCK_DGRAM,
-				     .in = (long)d->len, .out = out,
-				     .dropped = dropped, .limit = limit};
+				       .addr = &d->from,
+				       .transport = SOCK_DGRAM,
+				       .in = (long)d->len,
+				       .out = out,
+				       .dropped = dropped,
+				       .limit = limit};
 		skt__server_emit(w->srv, &ev);
 	}
 }

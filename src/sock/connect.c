@@ -38,21 +38,21 @@
 
 /* One attempt, as the race remembers it until it ends. */
 typedef struct attempt_ref {
-	size_t k;                    /* its number, from 0 */
+	size_t k; /* its number, from 0 */
 	const skt_addr *addr;
-	int64_t start_ms;            /* since the call began */
+	int64_t start_ms; /* since the call began */
 } attempt_ref;
 
 /* The race: the options it runs under, the report, and the pending set. */
 typedef struct race {
-	int family;                  /* AF_UNSPEC or the only family tried */
-	int type;                    /* SOCK_STREAM, SOCK_DGRAM, ... */
-	const skt_addr *source;      /* NULL when none */
-	skt_connect_report *rep;     /* NULL when not wanted */
-	int64_t t0;                  /* skt__now_ms() at the call's start */
-	int64_t deadline;            /* -1 for none */
-	size_t total;                /* attempts started */
-	int last_err;                /* of the last attempt to fail */
+	int family;              /* AF_UNSPEC or the only family tried */
+	int type;                /* SOCK_STREAM, SOCK_DGRAM, ... */
+	const skt_addr *source;  /* NULL when none */
+	skt_connect_report *rep; /* NULL when not wanted */
+	int64_t t0;              /* skt__now_ms() at the call's start */
+	int64_t deadline;        /* -1 for none */
+	size_t total;            /* attempts started */
+	int last_err;            /* of the last attempt to fail */
 	size_t npend;
 	struct pollfd pfd[PENDING_MAX];
 	attempt_ref ref[PENDING_MAX]; /* the attempt behind each pfd */
@@ -65,7 +65,7 @@ typedef struct race {
 typedef struct order {
 	const skt_addr *addrs;
 	size_t n;
-	size_t cur[2];               /* [0] IPv6, [1] everything else */
+	size_t cur[2]; /* [0] IPv6, [1] everything else */
 	int turn;
 } order;
 
@@ -315,8 +315,8 @@ static int race_run(race *r, order *o, int delay)
 		}
 		if (r->npend == 0)
 			return r->last_err;
-		int n = poll(r->pfd, r->npend, wait_ms(r, next != NULL,
-							last_start, delay));
+		int n = poll(r->pfd, r->npend,
+			     wait_ms(r, next != NULL, last_start, delay));
 		if (n < 0 && errno != EINTR)
 			return close_pending(r, -errno);
 		bool failed = false;
@@ -364,7 +364,7 @@ static int connect_addrs_at(const skt_addr *addrs, size_t n,
 		.family = o->family,
 		.type = o->socktype != 0 ? o->socktype : SOCK_STREAM,
 		.source = o->source != NULL && o->source->len != 0 ? o->source
-								 : NULL,
+								   : NULL,
 		.rep = o->report,
 		.t0 = t0,
 		.deadline = deadline,
@@ -379,12 +379,13 @@ static int connect_addrs_at(const skt_addr *addrs, size_t n,
 	if (r.type == SOCK_DGRAM)
 		return connect_dgram(&r, addrs, n);
 	order ord = {.addrs = addrs, .n = n};
-	return race_run(&r, &ord, o->attempt_delay_ms > 0 ? o->attempt_delay_ms
-							   : DEFAULT_DELAY_MS);
+	return race_run(&r, &ord,
+			o->attempt_delay_ms > 0 ? o->attempt_delay_ms
+						: DEFAULT_DELAY_MS);
 }
 
 int skt_connect_any(const skt_addr *addrs, size_t n,
-		      const skt_connect_opts *opts)
+		    const skt_connect_opts *opts)
 {
 	int timeout = opts != NULL ? opts->timeout_ms : SKT_TIMEOUT_NONE;
 	return connect_addrs_at(addrs, n, opts, skt__now_ms(),

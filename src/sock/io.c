@@ -42,8 +42,7 @@ ssize_t skt__send_by(int fd, const void *buf, size_t len, const skt_addr *to,
 	}
 }
 
-ssize_t skt__recv_by(int fd, void *buf, size_t cap, int flags,
-		     int64_t deadline)
+ssize_t skt__recv_by(int fd, void *buf, size_t cap, int flags, int64_t deadline)
 {
 	for (;;) {
 		ssize_t n = recv(fd, buf, cap, RECV_FLAGS | flags);
@@ -77,7 +76,8 @@ int skt_send_all(int fd, const void *buf, size_t len, int timeout_ms,
 	size_t done = 0;
 	int rc = 0;
 	while (done < len) {
-		ssize_t n = skt__send_by(fd, p + done, len - done, NULL, deadline);
+		ssize_t n =
+			skt__send_by(fd, p + done, len - done, NULL, deadline);
 		if (n < 0) {
 			rc = (int)n;
 			break;
@@ -152,8 +152,8 @@ ssize_t skt_read_until(int fd, void *buf, size_t cap, const void *delim,
 		goto out;
 	}
 	while (have < cap) {
-		ssize_t n =
-		    skt__recv_by(fd, b + have, cap - have, MSG_PEEK, deadline);
+		ssize_t n = skt__recv_by(fd, b + have, cap - have, MSG_PEEK,
+					 deadline);
 		if (n <= 0) {
 			if (n == 0)
 				rc = have == 0 ? SKT_EOF : SKT_EPARTIAL;
@@ -163,7 +163,7 @@ ssize_t skt_read_until(int fd, void *buf, size_t cap, const void *delim,
 		}
 		size_t from = have >= dlen - 1 ? have - (dlen - 1) : 0;
 		const char *hit =
-		    memmem(b + from, have + (size_t)n - from, delim, dlen);
+			memmem(b + from, have + (size_t)n - from, delim, dlen);
 		size_t take = (size_t)n;
 		if (hit != NULL)
 			take = (size_t)(hit - b) + dlen - have;

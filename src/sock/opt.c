@@ -120,10 +120,11 @@ int skt_sock_describe(int fd, char *buf, size_t cap)
 	addr_field(fd, false, laddr, sizeof(laddr));
 	addr_field(fd, true, raddr, sizeof(raddr));
 	int n = snprintf(
-	    buf, cap, "<socket fd=%d, family=%s, type=%s, proto=%d%s%s>", fd,
-	    name_or_number(family_name(family), family, fnum, sizeof(fnum)),
-	    name_or_number(type_name(type), type, tnum, sizeof(tnum)), proto,
-	    laddr, raddr);
+		buf, cap, "<socket fd=%d, family=%s, type=%s, proto=%d%s%s>",
+		fd,
+		name_or_number(family_name(family), family, fnum, sizeof(fnum)),
+		name_or_number(type_name(type), type, tnum, sizeof(tnum)),
+		proto, laddr, raddr);
 	if (n < 0)
 		return SKT_EINVAL;
 	if ((size_t)n >= cap)
@@ -138,7 +139,7 @@ enum opt_kind {
 	OPT_INT,    /* as is */
 	OPT_BOOL,   /* 0/1 both ways */
 	OPT_LINGER, /* -1 <-> l_onoff 0; n <-> l_onoff 1, l_linger n */
-	OPT_TTL	    /* IP_TTL or IPV6_UNICAST_HOPS by the socket's family */
+	OPT_TTL     /* IP_TTL or IPV6_UNICAST_HOPS by the socket's family */
 };
 
 typedef struct opt_row {
@@ -150,19 +151,20 @@ typedef struct opt_row {
 
 /* The one table behind setopt, getopt and skt_opt_name. */
 static const opt_row opt_table[SKT_OPT_COUNT_] = {
-    [SKT_OPT_NODELAY] = {IPPROTO_TCP, TCP_NODELAY, "nodelay", OPT_BOOL},
-    [SKT_OPT_KEEPALIVE] = {SOL_SOCKET, SO_KEEPALIVE, "keepalive", OPT_BOOL},
-    [SKT_OPT_KEEPIDLE] = {IPPROTO_TCP, TCP_KEEPIDLE, "keepidle", OPT_INT},
-    [SKT_OPT_KEEPINTVL] = {IPPROTO_TCP, TCP_KEEPINTVL, "keepintvl", OPT_INT},
-    [SKT_OPT_KEEPCNT] = {IPPROTO_TCP, TCP_KEEPCNT, "keepcnt", OPT_INT},
-    [SKT_OPT_REUSEADDR] = {SOL_SOCKET, SO_REUSEADDR, "reuseaddr", OPT_BOOL},
-    [SKT_OPT_REUSEPORT] = {SOL_SOCKET, SO_REUSEPORT, "reuseport", OPT_BOOL},
-    [SKT_OPT_SNDBUF] = {SOL_SOCKET, SO_SNDBUF, "sndbuf", OPT_INT},
-    [SKT_OPT_RCVBUF] = {SOL_SOCKET, SO_RCVBUF, "rcvbuf", OPT_INT},
-    [SKT_OPT_LINGER] = {SOL_SOCKET, SO_LINGER, "linger", OPT_LINGER},
-    [SKT_OPT_V6ONLY] = {IPPROTO_IPV6, IPV6_V6ONLY, "v6only", OPT_BOOL},
-    [SKT_OPT_BROADCAST] = {SOL_SOCKET, SO_BROADCAST, "broadcast", OPT_BOOL},
-    [SKT_OPT_TTL] = {IPPROTO_IP, IP_TTL, "ttl", OPT_TTL},
+	[SKT_OPT_NODELAY] = {IPPROTO_TCP, TCP_NODELAY, "nodelay", OPT_BOOL},
+	[SKT_OPT_KEEPALIVE] = {SOL_SOCKET, SO_KEEPALIVE, "keepalive", OPT_BOOL},
+	[SKT_OPT_KEEPIDLE] = {IPPROTO_TCP, TCP_KEEPIDLE, "keepidle", OPT_INT},
+	[SKT_OPT_KEEPINTVL] = {IPPROTO_TCP, TCP_KEEPINTVL, "keepintvl",
+			       OPT_INT},
+	[SKT_OPT_KEEPCNT] = {IPPROTO_TCP, TCP_KEEPCNT, "keepcnt", OPT_INT},
+	[SKT_OPT_REUSEADDR] = {SOL_SOCKET, SO_REUSEADDR, "reuseaddr", OPT_BOOL},
+	[SKT_OPT_REUSEPORT] = {SOL_SOCKET, SO_REUSEPORT, "reuseport", OPT_BOOL},
+	[SKT_OPT_SNDBUF] = {SOL_SOCKET, SO_SNDBUF, "sndbuf", OPT_INT},
+	[SKT_OPT_RCVBUF] = {SOL_SOCKET, SO_RCVBUF, "rcvbuf", OPT_INT},
+	[SKT_OPT_LINGER] = {SOL_SOCKET, SO_LINGER, "linger", OPT_LINGER},
+	[SKT_OPT_V6ONLY] = {IPPROTO_IPV6, IPV6_V6ONLY, "v6only", OPT_BOOL},
+	[SKT_OPT_BROADCAST] = {SOL_SOCKET, SO_BROADCAST, "broadcast", OPT_BOOL},
+	[SKT_OPT_TTL] = {IPPROTO_IP, IP_TTL, "ttl", OPT_TTL},
 };
 
 /* The row for opt with level/optname settled for fd, or an error. */

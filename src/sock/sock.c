@@ -4,8 +4,8 @@
  * (SOCK_CLOEXEC | SOCK_NONBLOCK), so no fork/exec in another thread can leak
  * it and no call here ever blocks outside a poll() bounded by a deadline.
  */
-#include "internal.h"
 #include "sockit/sock.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <netinet/in.h>

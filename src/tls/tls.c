@@ -142,14 +142,13 @@ static int fail(skt_tls *t, int ret, int saved_errno)
 
 /* After an SSL call returned ret <= 0: wait as OpenSSL asks and return 1
  * to retry, or return the error. */
-static int wait_or_fail(skt_tls *t, int ret, int saved_errno,
-			int64_t deadline)
+static int wait_or_fail(skt_tls *t, int ret, int saved_errno, int64_t deadline)
 {
 	int e = SSL_get_error(t->ssl, ret);
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
 		ERR_clear_error();
-		int rc = skt__wait(t->fd, e == SSL_ERROR_WANT_READ ? POLLIN
-								  : POLLOUT,
+		int rc = skt__wait(t->fd,
+				   e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
 				   deadline);
 		return rc < 0 ? rc : 1;
 	}
@@ -172,7 +171,7 @@ static int set_peer_name(skt_tls *t, const char *host, const char *sni)
 	if (!t->ctx->insecure && t->ctx->npins == 0) {
 		X509_VERIFY_PARAM *p = SSL_get0_param(t->ssl);
 		X509_VERIFY_PARAM_set_hostflags(
-		    p, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+			p, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
 		int ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(p, host)
 			    : X509_VERIFY_PARAM_set1_host(p, host, 0);
 		if (ok != 1)
@@ -293,8 +292,8 @@ size_t skt_tls_pending(const skt_tls *t)
 	return n > 0 ? (size_t)n : 0;
 }
 
-int skt__tls_write_by(skt_tls *t, const void *buf, size_t len,
-		      int64_t deadline, size_t *sent)
+int skt__tls_write_by(skt_tls *t, const void *buf, size_t len, int64_t deadline,
+		      size_t *sent)
 {
 	const uint8_t *p = buf;
 	size_t done = 0;

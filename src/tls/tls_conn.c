@@ -11,8 +11,8 @@ static ssize_t tx_recv(void *arg, void *buf, size_t cap, int64_t deadline)
 	return skt__tls_read_by(arg, buf, cap, deadline);
 }
 
-static int tx_send_all(void *arg, const void *buf, size_t len,
-		       int64_t deadline, size_t *sent)
+static int tx_send_all(void *arg, const void *buf, size_t len, int64_t deadline,
+		       size_t *sent)
 {
 	return skt__tls_write_by(arg, buf, len, deadline, sent);
 }
@@ -56,8 +56,8 @@ static int wrap(skt_conn **out, skt_tls_ctx *ctx, int fd, const char *host,
 	if (rc == 0)
 		rc = skt_conn_new(out, fd, 0);
 	if (rc < 0) {
-		say(reason, cap, t->reason[0] != '\0' ? t->reason
-						       : skt_strerror(rc));
+		say(reason, cap,
+		    t->reason[0] != '\0' ? t->reason : skt_strerror(rc));
 		skt_tls_free(t);
 		skt_close(fd);
 		return rc;
@@ -100,8 +100,8 @@ int skt_tls_conn_accept(skt_conn **out, skt_tls_ctx *ctx, int fd,
 		skt_close(fd);
 		return SKT_EINVAL;
 	}
-	return wrap(out, ctx, fd, NULL, NULL, skt__deadline(timeout_ms),
-		    reason, cap);
+	return wrap(out, ctx, fd, NULL, NULL, skt__deadline(timeout_ms), reason,
+		    cap);
 }
 
 skt_tls *skt_conn_tls(const skt_conn *c)

@@ -61,7 +61,8 @@ static int parse_pin(const char *s, uint8_t out[SKT_TLS_SHA256_LEN])
 bool skt__tls_pin_match(const skt_tls_ctx *ctx, X509 *x)
 {
 	uint8_t cert[SKT_TLS_SHA256_LEN], spki[SKT_TLS_SHA256_LEN];
-	if (skt__tls_cert_digest(x, cert) < 0 || skt__tls_spki_digest(x, spki) < 0)
+	if (skt__tls_cert_digest(x, cert) < 0 ||
+	    skt__tls_spki_digest(x, spki) < 0)
 		return false;
 	for (size_t i = 0; i < ctx->npins; i++)
 		if (memcmp(ctx->pins[i], cert, sizeof(cert)) == 0 ||
@@ -73,13 +74,14 @@ bool skt__tls_pin_match(const skt_tls_ctx *ctx, X509 *x)
 static int verify_cb(int ok, X509_STORE_CTX *store)
 {
 	SSL *ssl = X509_STORE_CTX_get_ex_data(
-	    store, SSL_get_ex_data_X509_STORE_CTX_idx());
+		store, SSL_get_ex_data_X509_STORE_CTX_idx());
 	skt_tls *t = ssl != NULL ? SSL_get_app_data(ssl) : NULL;
 	if (t == NULL || t->ctx->npins == 0)
 		return ok;
 	if (X509_STORE_CTX_get_error_depth(store) > 0)
 		return 1; /* the pin, not the chain, decides */
-	if (skt__tls_pin_match(t->ctx, X509_STORE_CTX_get_current_cert(store))) {
+	if (skt__tls_pin_match(t->ctx,
+			       X509_STORE_CTX_get_current_cert(store))) {
 		t->pinned = true;
 		X509_STORE_CTX_set_error(store, X509_V_OK);
 		return 1;
@@ -143,8 +145,8 @@ static int servername_cb(SSL *ssl, int *alert, void *arg)
 	for (size_t i = 0; i < ctx->nsni; i++)
 		if (sni_matches(ctx->sni[i].name, name))
 			return skt__tls_use_id(NULL, ssl, ctx->sni[i].id) == 0
-				   ? SSL_TLSEXT_ERR_OK
-				   : SSL_TLSEXT_ERR_ALERT_FATAL;
+				       ? SSL_TLSEXT_ERR_OK
+				       : SSL_TLSEXT_ERR_ALERT_FATAL;
 	return SSL_TLSEXT_ERR_OK; /* the default identity */
 }
 
@@ -205,11 +207,12 @@ static int set_trust(skt_tls_ctx *ctx, const skt_tls_opts *o)
 	if (!asks)
 		return 0;
 	if (o->ca_file != NULL || o->ca_dir != NULL) {
-		if (SSL_CTX_load_verify_locations(c, o->ca_file, o->ca_dir) != 1)
+		if (SSL_CTX_load_verify_locations(c, o->ca_file, o->ca_dir) !=
+		    1)
 			return ctx_fail(SKT_ETLS, "cannot load the CA");
 		if (o->role == SKT_TLS_SERVER && o->ca_file != NULL) {
 			STACK_OF(X509_NAME) *names =
-			    SSL_load_client_CA_file(o->ca_file);
+				SSL_load_client_CA_file(o->ca_file);
 			if (names != NULL)
 				SSL_CTX_set_client_CA_list(c, names);
 		}
@@ -230,8 +233,8 @@ static int set_identity(skt_tls_ctx *ctx, const skt_tls_opts *o)
 {
 	if (o->id != NULL)
 		return skt__tls_use_id(ctx->ssl, NULL, o->id) == 0
-			   ? 0
-			   : ctx_fail(SKT_ETLS, "cannot use the identity");
+			       ? 0
+			       : ctx_fail(SKT_ETLS, "cannot use the identity");
 	if (o->cert_file == NULL)
 		return o->role == SKT_TLS_SERVER ? SKT_EINVAL : 0;
 	skt_tls_id *id;
@@ -261,10 +264,11 @@ static int configure(skt_tls_ctx *ctx, const skt_tls_opts *o)
 		op |= SSL_OP_NO_TICKET;
 	SSL_CTX_set_options(c, op);
 	SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE |
-				SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+				    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	if (o->role == SKT_TLS_CLIENT && !o->no_tickets) {
 		SSL_CTX_set_session_cache_mode(
-		    c, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+			c, SSL_SESS_CACHE_CLIENT |
+				   SSL_SESS_CACHE_NO_INTERNAL_STORE);
 		SSL_CTX_sess_set_new_cb(c, new_session_cb);
 	}
 	if (o->role == SKT_TLS_SERVER && o->no_tickets)
@@ -308,8 +312,8 @@ int skt_tls_ctx_new(skt_tls_ctx **out, const skt_tls_opts *o)
 	ctx->npins = o->npins;
 	if (rc == 0) {
 		ctx->ssl = SSL_CTX_new(o->role == SKT_TLS_CLIENT
-					   ? TLS_client_method()
-					   : TLS_server_method());
+					       ? TLS_client_method()
+					       : TLS_server_method());
 		rc = ctx->ssl == NULL ? ctx_fail(SKT_ENOMEM, "SSL_CTX_new")
 				      : configure(ctx, o);
 	}

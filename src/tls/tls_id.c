@@ -59,7 +59,7 @@ int skt__tls_spki_digest(X509 *x, uint8_t md[SKT_TLS_SHA256_LEN])
 int skt__tls_use_id(SSL_CTX *c, SSL *s, const skt_tls_id *id)
 {
 	int ok = c != NULL ? SSL_CTX_use_cert_and_key(c, id->cert, id->key,
-						       id->chain, 1)
+						      id->chain, 1)
 			   : SSL_use_cert_and_key(s, id->cert, id->key,
 						  id->chain, 1);
 	return ok == 1 ? 0 : SKT_ETLS;
@@ -118,8 +118,8 @@ static int describe(X509 *x, const char *const *names, size_t n)
 		{NID_ext_key_usage, "serverAuth,clientAuth"},
 	};
 	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
-		X509_EXTENSION *e =
-		    X509V3_EXT_conf_nid(NULL, &v3, ext[i].nid, ext[i].value);
+		X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &v3, ext[i].nid,
+							ext[i].value);
 		if (e == NULL || X509_add_ext(x, e, -1) != 1) {
 			X509_EXTENSION_free(e);
 			return SKT_ETLS;
@@ -140,8 +140,8 @@ static int describe(X509 *x, const char *const *names, size_t n)
 	return 0;
 }
 
-static int make_cert(X509 *x, EVP_PKEY *key, const char *const *names,
-		     size_t n, int days)
+static int make_cert(X509 *x, EVP_PKEY *key, const char *const *names, size_t n,
+		     int days)
 {
 	uint8_t serial[16];
 	if (RAND_bytes(serial, sizeof(serial)) != 1)
@@ -155,7 +155,7 @@ static int make_cert(X509 *x, EVP_PKEY *key, const char *const *names,
 	if (sn == NULL || X509_set_version(x, X509_VERSION_3) != 1 ||
 	    X509_gmtime_adj(X509_getm_notBefore(x), -3600) == NULL ||
 	    X509_gmtime_adj(X509_getm_notAfter(x), (long)days * 86400) ==
-		NULL ||
+		    NULL ||
 	    X509_set_pubkey(x, key) != 1)
 		return SKT_ETLS;
 	int rc = describe(x, names, n);

@@ -31,13 +31,15 @@ static void append(char *buf, size_t cap, const char *kind, const char *v)
 {
 	size_t n = strlen(buf);
 	if (n < cap)
-		snprintf(buf + n, cap - n, "%s%s:%s", n > 0 ? ", " : "", kind, v);
+		snprintf(buf + n, cap - n, "%s%s:%s", n > 0 ? ", " : "", kind,
+			 v);
 }
 
 static void san_line(X509 *x, char *buf, size_t cap)
 {
 	buf[0] = '\0';
-	GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	GENERAL_NAMES *gens =
+		X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
 	for (int i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
 		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
 		char v[256];
@@ -52,7 +54,8 @@ static void san_line(X509 *x, char *buf, size_t cap)
 		} else if (g->type == GEN_IPADD) {
 			char *ip = i2s_ASN1_OCTET_STRING(NULL, g->d.iPAddress);
 			/* i2s gives hex pairs; the IP forms read better. */
-			const unsigned char *d = ASN1_STRING_get0_data(g->d.iPAddress);
+			const unsigned char *d =
+				ASN1_STRING_get0_data(g->d.iPAddress);
 			int len = ASN1_STRING_length(g->d.iPAddress);
 			if (len == 4 || len == 16)
 				inet_ntop(len == 4 ? AF_INET : AF_INET6, d, v,
@@ -72,7 +75,8 @@ static void peer_cert(const skt_tls *t, skt_tls_info *info)
 	if (x == NULL)
 		return;
 	info->peer_cert = true;
-	name_line(X509_get_subject_name(x), info->subject, sizeof(info->subject));
+	name_line(X509_get_subject_name(x), info->subject,
+		  sizeof(info->subject));
 	name_line(X509_get_issuer_name(x), info->issuer, sizeof(info->issuer));
 	san_line(x, info->san, sizeof(info->san));
 	struct tm tm;

@@ -12,14 +12,14 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#define SNI_MAX 16
+#define SNI_MAX      16
 #define SESSIONS_MAX 16
-#define REASON_MAX 256
+#define REASON_MAX   256
 
 struct skt_tls_id {
 	EVP_PKEY *key;
 	X509 *cert;
-	STACK_OF(X509) *chain; /* may be NULL */
+	STACK_OF(X509) * chain; /* may be NULL */
 };
 
 /* A client's last session per host, for resumption. */
@@ -52,10 +52,10 @@ struct skt_tls {
 	skt_tls_ctx *ctx;
 	int fd;
 	bool handshaken;
-	bool shut;          /* close_notify sent */
-	bool pinned;        /* the leaf matched a pin */
+	bool shut;   /* close_notify sent */
+	bool pinned; /* the leaf matched a pin */
 	bool pin_failed;
-	char host[256];     /* the session cache key ("" none) */
+	char host[256]; /* the session cache key ("" none) */
 	char reason[REASON_MAX];
 };
 
@@ -78,8 +78,8 @@ int skt__tls_use_id(SSL_CTX *c, SSL *s, const skt_tls_id *id);
 /* tls.c, for tls_conn.c: the deadline forms of the public calls. */
 int skt__tls_handshake_by(skt_tls *t, int64_t deadline);
 ssize_t skt__tls_read_by(skt_tls *t, void *buf, size_t cap, int64_t deadline);
-int skt__tls_write_by(skt_tls *t, const void *buf, size_t len,
-		      int64_t deadline, size_t *sent);
+int skt__tls_write_by(skt_tls *t, const void *buf, size_t len, int64_t deadline,
+		      size_t *sent);
 int skt__tls_shutdown_by(skt_tls *t, int64_t deadline);
 
 #endif

@@ -10,7 +10,7 @@
 #include <stdatomic.h>
 #include <time.h>
 
-#define CROWD 1000
+#define CROWD      1000
 #define FDS_NEEDED (2 * CROWD + 64)
 
 /* ---- The server: a loop thread echoing lines ---- */
@@ -21,7 +21,7 @@ typedef struct server {
 	pthread_t th;
 	uint16_t port;
 	atomic_int accepted;
-	atomic_int open;      /* streams not yet closed */
+	atomic_int open; /* streams not yet closed */
 } server;
 
 static void on_line(skt_stream *s, int status, const uint8_t *d, size_t n)
@@ -69,7 +69,8 @@ static void server_start(server *sv, int backlog)
 	cr_assert_eq(skt_sock_local(lfd, &a), 0);
 	sv->port = skt_addr_port(&a);
 	skt_assert_err(skt_loop_new(&sv->loop, NULL), 0);
-	skt_assert_err(skt_listener_new(sv->loop, &sv->ls, lfd, on_accept, sv), 0);
+	skt_assert_err(skt_listener_new(sv->loop, &sv->ls, lfd, on_accept, sv),
+		       0);
 	cr_assert_eq(pthread_create(&sv->th, NULL, serve, sv), 0);
 }
 
@@ -100,7 +101,8 @@ static int64_t ping(int fd)
 	cr_assert_eq(n, 5, "echo: %s", skt_errname((int)n));
 	cr_assert_eq(memcmp(buf, "ping\n", 5), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000;
+	return (t1.tv_sec - t0.tv_sec) * 1000000 +
+	       (t1.tv_nsec - t0.tv_nsec) / 1000;
 }
 
 static int cmp64(const void *a, const void *b)
@@ -135,7 +137,7 @@ static void wait_open(const server *sv, int n)
 	}
 }
 
-#define PINGS 200
+#define PINGS            200
 #define TRICKLE_PER_PING 50
 
 FAULT_TEST(crowd, slowloris_1000_tricklers_normal_client_keeps_latency, 120)
@@ -171,10 +173,10 @@ FAULT_TEST(crowd, slowloris_1000_tricklers_normal_client_keeps_latency, 120)
 	lat b = stats(base, PINGS), d = stats(loaded, PINGS);
 	fault_report("slowloris: %d tricklers (%zu bytes trickled, %d "
 		     "connections open): normal client p50 %lld us p99 %lld us "
-		     "max %lld us (alone: p50 %lld p99 %lld max %lld)", CROWD,
-		     trickled, still_open, (long long)d.p50, (long long)d.p99,
-		     (long long)d.max, (long long)b.p50, (long long)b.p99,
-		     (long long)b.max);
+		     "max %lld us (alone: p50 %lld p99 %lld max %lld)",
+		     CROWD, trickled, still_open, (long long)d.p50,
+		     (long long)d.p99, (long long)d.max, (long long)b.p50,
+		     (long long)b.p99, (long long)b.max);
 	cr_assert_eq(still_open, CROWD + 1, "the server dropped connections");
 	/* Loopback round trips are tens of microseconds; a server stuck on
 	 * the crowd would show seconds. 200 ms leaves room for a loaded CI
@@ -213,9 +215,9 @@ FAULT_TEST(crowd, syn_storm_on_backlog_1_then_normal_client_served, 120)
 	int accepted = atomic_load(&sv.accepted);
 	fault_report("syn storm: %d connects started in %lld ms against "
 		     "backlog 1; %d accepted so far; the normal client was "
-		     "connected and echoed in %lld ms (echo %lld us)", started,
-		     (long long)storm_ms, accepted, (long long)served_ms,
-		     (long long)rtt);
+		     "connected and echoed in %lld ms (echo %lld us)",
+		     started, (long long)storm_ms, accepted,
+		     (long long)served_ms, (long long)rtt);
 	cr_assert_eq(started, CROWD);
 	/* A SYN dropped on a full queue is resent after 1 s, then 2 s, ...:
 	 * two resends is the worst a served client should see. */

@@ -28,8 +28,8 @@
 
 /* SKT_TEST with a longer timeout, for tests that move megabytes through
  * a lossy link or open thousands of connections. */
-#define FAULT_TEST(suite, name, secs)                                        \
-	Test(suite, name, .init = sktest_setup, .fini = sktest_teardown,     \
+#define FAULT_TEST(suite, name, secs)                                          \
+	Test(suite, name, .init = sktest_setup, .fini = sktest_teardown,       \
 	     .timeout = secs)
 
 /* Enter a fresh network namespace with lo up. need: skip the test when

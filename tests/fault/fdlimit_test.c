@@ -48,7 +48,8 @@ static void exhaust_fds(int room)
 	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &r), 0, "setrlimit: %s",
 		     strerror(errno));
 	int fd;
-	while (nfiller < 64 && (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+	while (nfiller < 64 &&
+	       (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
 		filler[nfiller++] = fd;
 	cr_assert_eq(errno, EMFILE);
 	for (int i = 0; i < room; i++)
@@ -114,8 +115,8 @@ SKT_TEST(fdlimit, happy_eyeballs_out_of_fds_midway_cleans_up)
 	int before = open_fds();
 	exhaust_fds(1);
 	skt_addr addrs[3];
-	skt_addr_from_ip(&addrs[0], "::1", port);      /* refused */
-	skt_addr_from_ip(&addrs[1], "127.0.0.2", 9);   /* refused */
+	skt_addr_from_ip(&addrs[0], "::1", port);       /* refused */
+	skt_addr_from_ip(&addrs[1], "127.0.0.2", 9);    /* refused */
 	skt_addr_from_ip(&addrs[2], "127.0.0.1", port); /* would win */
 	skt_connect_opts o = SKT_CONNECT_OPTS_INIT;
 	o.timeout_ms = 1000;

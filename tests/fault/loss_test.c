@@ -11,10 +11,10 @@
 /* On loopback every packet, data and ACK alike, crosses INPUT once, so a
  * rule dropping with probability P loses P of each direction. 5% is a
  * very bad link; TCP must still deliver every byte, in order. */
-#define LOSS_P "0.05"
+#define LOSS_P       "0.05"
 #define STREAM_BYTES ((size_t)4 << 20)
-#define FRAME_BYTES ((size_t)1 << 20)
-#define TRANSFER_MS 60000
+#define FRAME_BYTES  ((size_t)1 << 20)
+#define TRANSFER_MS  60000
 
 /* The sending side, in a child process: the stream, then one frame, then
  * wait for the receiver's one-byte ack so that nothing is cut short.
@@ -90,9 +90,11 @@ FAULT_TEST(loss, transfer_under_5pct_loss_arrives_intact, 120)
 	size_t bytes = STREAM_BYTES + SKT_FRAME_HEADER + FRAME_BYTES;
 	fault_report("loss: p=%s per packet on lo (both directions): dropped "
 		     "%ld of %ld packets (%.1f%%); %zu bytes intact in %lld ms "
-		     "(%.1f MiB/s)", LOSS_P, dropped, total,
+		     "(%.1f MiB/s)",
+		     LOSS_P, dropped, total,
 		     100.0 * (double)dropped / (double)total, bytes,
-		     (long long)ms, (double)bytes / 1048576.0 * 1000.0 / (double)ms);
+		     (long long)ms,
+		     (double)bytes / 1048576.0 * 1000.0 / (double)ms);
 	cr_assert_gt(dropped, 0, "the rule dropped nothing");
 	skt_close(l);
 }
@@ -125,8 +127,8 @@ SKT_TEST(blackhole, connect_times_out_at_its_deadline)
 	skt_assert_err(skt_connect_one(&a, SOCK_STREAM, 250), SKT_ETIMEDOUT);
 	int64_t took2 = sktest_now_ms() - t0;
 	fault_report("blackhole: connect ETIMEDOUT after %lld ms (timeout "
-		     "400), connect_addr after %lld ms (250)", (long long)took,
-		     (long long)took2);
+		     "400), connect_addr after %lld ms (250)",
+		     (long long)took, (long long)took2);
 	skt_close(l);
 }
 
@@ -196,8 +198,8 @@ SKT_TEST(blackhole, established_peer_vanishes_io_times_out)
 	skt_assert_err(skt_read_exact(c, &b, 1, 200, &got), SKT_ETIMEDOUT);
 	cr_assert_eq(got, 0);
 	fault_report("blackhole: send_all ETIMEDOUT after %lld ms with %zu of "
-		     "%zu bytes in the kernel", (long long)took, sent,
-		     sizeof(big));
+		     "%zu bytes in the kernel",
+		     (long long)took, sent, sizeof(big));
 	skt_close_abort(c);
 	skt_close_abort(s);
 	skt_close(l);

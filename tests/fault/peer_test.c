@@ -9,8 +9,8 @@
 #include <signal.h>
 #include <time.h>
 
-#define CHUNK ((size_t)1 << 20)
-#define IO_MS 10000
+#define CHUNK         ((size_t)1 << 20)
+#define IO_MS         10000
 #define KILL_AFTER_MS 300
 
 static void connected_pair(int *c, int *s)
@@ -44,15 +44,16 @@ SKT_TEST(peer, reset_mid_stream_reader_keeps_what_arrived)
 	memset(buf, 0, sizeof(buf));
 	size_t got = 0;
 	ssize_t n = skt_read_exact(c, buf, sizeof(buf), IO_MS, &got);
-	cr_assert(n == SKT_ECONNRESET || n == SKT_EPARTIAL,
-		  "read_exact: %s", skt_errname((int)n));
+	cr_assert(n == SKT_ECONNRESET || n == SKT_EPARTIAL, "read_exact: %s",
+		  skt_errname((int)n));
 	cr_assert_leq(got, sizeof(buf) / 2);
 	cr_assert_eq(fault_check(buf, 0, got), got, "bytes before the reset");
 	int e = skt_send_all(c, "x", 1, 1000, NULL);
 	cr_assert(e == 0 || is_gone(e), "send after reset: %s", skt_errname(e));
 	fault_report("peer reset: reader got %s after %zu of %zu bytes sent; "
-		     "a send then %s", skt_errname((int)n), got,
-		     sizeof(buf) / 2, e == 0 ? "was buffered" : skt_errname(e));
+		     "a send then %s",
+		     skt_errname((int)n), got, sizeof(buf) / 2,
+		     e == 0 ? "was buffered" : skt_errname(e));
 	skt_close(c);
 }
 
@@ -66,8 +67,8 @@ SKT_TEST(peer, reset_mid_stream_writer_gets_epipe_or_econnreset)
 	size_t sent = 0;
 	int e = skt_send_all(c, big, sizeof(big), IO_MS, &sent);
 	cr_assert(is_gone(e), "send_all: %s", skt_errname(e));
-	fault_report("peer reset: writer got %s after %zu bytes", skt_errname(e),
-		     sent);
+	fault_report("peer reset: writer got %s after %zu bytes",
+		     skt_errname(e), sent);
 	skt_close(c);
 }
 
@@ -93,8 +94,10 @@ static pid_t python_peer(uint16_t port, const char *body)
 	char src[1024], p[8];
 	snprintf(src, sizeof(src),
 		 "import socket, sys, time\n"
-		 "s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))\n"
-		 "%s\n", body);
+		 "s = socket.create_connection(('127.0.0.1', "
+		 "int(sys.argv[1])))\n"
+		 "%s\n",
+		 body);
 	snprintf(p, sizeof(p), "%u", port);
 	const char *argv[] = {p, NULL};
 	return sktest_python(src, argv, NULL);
@@ -140,7 +143,9 @@ SKT_TEST(peer, killed_while_we_read)
 	fault_netns(false);
 	uint16_t port;
 	int l = sktest_listen_tcp(false, &port);
-	killer k = {.pid = python_peer(port, "b = bytes(65536)\nwhile True: s.sendall(b)")};
+	killer k = {
+		.pid = python_peer(
+			port, "b = bytes(65536)\nwhile True: s.sendall(b)")};
 	int s = accept_peer(l);
 	pthread_create(&k.th, NULL, kill_later, &k);
 	uint8_t *buf = malloc(CHUNK);
@@ -172,9 +177,11 @@ SKT_TEST(peer, killed_inside_a_frame)
 	int l = sktest_listen_tcp(false, &port);
 	/* A header announcing 1 GiB, then payload at ~30 MB/s until killed,
 	 * far short of the claim. */
-	killer k = {.pid = python_peer(port, "s.sendall((1 << 30).to_bytes(4, 'big'))\n"
-				      "b = bytes(65536)\n"
-				      "while True: s.sendall(b); time.sleep(0.002)")};
+	killer k = {.pid = python_peer(
+			    port,
+			    "s.sendall((1 << 30).to_bytes(4, 'big'))\n"
+			    "b = bytes(65536)\n"
+			    "while True: s.sendall(b); time.sleep(0.002)")};
 	int s = accept_peer(l);
 	pthread_create(&k.th, NULL, kill_later, &k);
 	uint8_t *msg = NULL;
@@ -188,7 +195,8 @@ SKT_TEST(peer, killed_inside_a_frame)
 		  skt_errname(e));
 	cr_assert_null(msg);
 	fault_report("peer killed: frame_recv of a 1 GiB frame got %s after "
-		     "%lld ms, nothing kept", skt_errname(e), (long long)ms);
+		     "%lld ms, nothing kept",
+		     skt_errname(e), (long long)ms);
 	skt_close(s);
 	skt_close(l);
 }

@@ -10,16 +10,16 @@
 #include "sockit/stream.h"
 
 /* LOOP_TEST(name) { ... uses `be` ... } declares name_epoll and name_poll. */
-#define LOOP_TEST(name)                                                      \
-	static void name##_body(skt_backend be);                             \
-	SKT_TEST(LOOP_SUITE, name##_epoll)                                   \
-	{                                                                    \
-		name##_body(SKT_BACKEND_EPOLL);                              \
-	}                                                                    \
-	SKT_TEST(LOOP_SUITE, name##_poll)                                    \
-	{                                                                    \
-		name##_body(SKT_BACKEND_POLL);                               \
-	}                                                                    \
+#define LOOP_TEST(name)                                                        \
+	static void name##_body(skt_backend be);                               \
+	SKT_TEST(LOOP_SUITE, name##_epoll)                                     \
+	{                                                                      \
+		name##_body(SKT_BACKEND_EPOLL);                                \
+	}                                                                      \
+	SKT_TEST(LOOP_SUITE, name##_poll)                                      \
+	{                                                                      \
+		name##_body(SKT_BACKEND_POLL);                                 \
+	}                                                                      \
 	static void name##_body(skt_backend be)
 
 /* A new loop on backend be; fails the test if it cannot be made. */

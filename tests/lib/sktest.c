@@ -94,7 +94,8 @@ void sktest_fail_alloc_at(long n)
 
 void sktest_setup(void)
 {
-	signal(SIGPIPE, SIG_DFL); /* a SIGPIPE would kill the test: it must not come */
+	signal(SIGPIPE,
+	       SIG_DFL); /* a SIGPIPE would kill the test: it must not come */
 	skt_set_allocator(count_malloc, count_realloc, count_free);
 	baseline_fds = sktest_count_fds();
 }

@@ -19,29 +19,29 @@
 void sktest_setup(void);
 void sktest_teardown(void);
 
-#define SKT_TEST(suite, name, ...)                                           \
-	Test(suite, name, .init = sktest_setup, .fini = sktest_teardown,     \
+#define SKT_TEST(suite, name, ...)                                             \
+	Test(suite, name, .init = sktest_setup, .fini = sktest_teardown,       \
 	     .timeout = 30, ##__VA_ARGS__)
 
 /* Assert that expr returned the sockit code want; both are named. */
-#define skt_assert_err(expr, want)                                           \
-	do {                                                                 \
-		int e_ = (int)(expr);                                        \
-		cr_assert_eq(e_, (want), "%s: got %s (%d), want %s", #expr,  \
-			     skt_errname(e_), e_, skt_errname(want));        \
+#define skt_assert_err(expr, want)                                             \
+	do {                                                                   \
+		int e_ = (int)(expr);                                          \
+		cr_assert_eq(e_, (want), "%s: got %s (%d), want %s", #expr,    \
+			     skt_errname(e_), e_, skt_errname(want));          \
 	} while (0)
 
 /* cr_assert(cond, fmt, ...) for loops that check thousands of times:
  * only a failure reaches Criterion, whose --full-stats otherwise records
  * every passing assertion (seconds per test under load). */
-#define SKT_CHECK(cond, ...)                                                 \
-	do {                                                                 \
-		if (!(cond))                                                 \
-			cr_assert_fail(__VA_ARGS__);                         \
+#define SKT_CHECK(cond, ...)                                                   \
+	do {                                                                   \
+		if (!(cond))                                                   \
+			cr_assert_fail(__VA_ARGS__);                           \
 	} while (0)
 
 /* Assert that fd is a descriptor, not an error code. */
-#define skt_assert_fd(fd)                                                    \
+#define skt_assert_fd(fd)                                                      \
 	cr_assert_geq((fd), 0, "%s: %s (%d)", #fd, skt_errname(fd), (fd))
 
 /* Monotonic clock in milliseconds. */

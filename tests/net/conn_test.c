@@ -100,7 +100,7 @@ SKT_TEST(conn, read_line_over_many_small_writes)
 		off += (size_t)snprintf(text + off, sizeof(text) - off,
 					"line %d\n", i);
 	struct writer w = {
-	    .fd = fds[0], .data = text, .chunk = 3, .close_after = true};
+		.fd = fds[0], .data = text, .chunk = 3, .close_after = true};
 	writer_start(&w);
 	skt_conn *c = conn_on(fds[1], 0);
 	char want[32];
@@ -178,7 +178,7 @@ SKT_TEST(conn, read_exact_mixed_with_read_line)
 	memset(big, 'b', sizeof(big));
 	memcpy(big, "head\n", 5);
 	struct writer w = {
-	    .fd = fds[0], .data = big, .len = sizeof(big), .chunk = 7000};
+		.fd = fds[0], .data = big, .len = sizeof(big), .chunk = 7000};
 	writer_start(&w);
 	expect_line(c, 0, "head\n");
 	cr_assert_eq(skt_conn_read_exact(c, in, sizeof(big) - 5, NULL),

@@ -246,7 +246,8 @@ SKT_TEST(happy_eyeballs, v6_refused_then_v4_wins)
 	int64_t t0 = sktest_now_ms();
 	int c = skt_connect_any(addrs, 2, &o);
 	skt_assert_fd(c);
-	cr_assert_lt(sktest_now_ms() - t0, 1500, "fallback waited for the delay");
+	cr_assert_lt(sktest_now_ms() - t0, 1500,
+		     "fallback waited for the delay");
 	cr_assert_eq(rep.total, 2);
 	cr_assert_eq(rep.winner, 1);
 	assert_host(&rep.attempts[0].addr, "::1");
@@ -394,7 +395,8 @@ SKT_TEST(happy_eyeballs, report_records_every_attempt)
 	cr_assert_eq(rep.winner, 2);
 	for (size_t i = 0; i < 3; i++) {
 		cr_assert(skt_addr_equal(&rep.attempts[i].addr, &addrs[i]));
-		skt_assert_err(rep.attempts[i].err, i < 2 ? SKT_ECONNREFUSED : 0);
+		skt_assert_err(rep.attempts[i].err,
+			       i < 2 ? SKT_ECONNREFUSED : 0);
 		cr_assert_geq(rep.attempts[i].end_ms, rep.attempts[i].start_ms);
 	}
 	skt_close(c);

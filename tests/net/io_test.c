@@ -74,7 +74,7 @@ static void writer_start(writer *w, int fd, const char *const *parts,
 			 int pause_ms, bool shut)
 {
 	*w = (writer){
-	    .fd = fd, .parts = parts, .pause_ms = pause_ms, .shut = shut};
+		.fd = fd, .parts = parts, .pause_ms = pause_ms, .shut = shut};
 	cr_assert_eq(pthread_create(&w->tid, NULL, writer_main, w), 0);
 }
 
@@ -234,7 +234,7 @@ SKT_TEST(io, recv_at_end_of_stream_returns_zero)
 SKT_TEST(io, read_exact_across_many_small_writes)
 {
 	static const char *const parts[] = {
-	    "ab", "c", "defg", "h", "ij", "klmnop", "q", "rstuvwxyz", NULL};
+		"ab", "c", "defg", "h", "ij", "klmnop", "q", "rstuvwxyz", NULL};
 	int fds[2];
 	stream_pair(fds);
 	writer w;
@@ -305,7 +305,7 @@ SKT_TEST(io, read_until_delimiter_split_across_writes)
 	char buf[64];
 	size_t got = 0;
 	ssize_t rc =
-	    skt_read_until(fds[0], buf, sizeof(buf), "\r\n", 2, 5000, &got);
+		skt_read_until(fds[0], buf, sizeof(buf), "\r\n", 2, 5000, &got);
 	pthread_join(w.tid, NULL);
 	cr_assert_eq(rc, 16, "got %s", skt_errname((int)rc));
 	cr_assert_eq(got, 16);
@@ -327,8 +327,8 @@ SKT_TEST(io, read_until_multibyte_delimiter_split_byte_by_byte)
 	writer_start(&w, fds[1], parts, 20, true);
 	char buf[128];
 	const char *head = "HTTP/1.0 200 OK\r\nA: b\r\n\r\n";
-	ssize_t rc =
-	    skt_read_until(fds[0], buf, sizeof(buf), "\r\n\r\n", 4, 5000, NULL);
+	ssize_t rc = skt_read_until(fds[0], buf, sizeof(buf), "\r\n\r\n", 4,
+				    5000, NULL);
 	pthread_join(w.tid, NULL);
 	cr_assert_eq(rc, (ssize_t)strlen(head), "got %zd", rc);
 	cr_assert(memcmp(buf, head, strlen(head)) == 0);
@@ -346,7 +346,7 @@ SKT_TEST(io, read_until_leaves_bytes_after_delimiter_unread)
 	put(fds[1], "one\ntwo\nthree");
 	char buf[32];
 	ssize_t rc =
-	    skt_read_until(fds[0], buf, sizeof(buf), "\n", 1, 1000, NULL);
+		skt_read_until(fds[0], buf, sizeof(buf), "\n", 1, 1000, NULL);
 	cr_assert_eq(rc, 4);
 	cr_assert(memcmp(buf, "one\n", 4) == 0);
 	rc = skt_read_until(fds[0], buf, sizeof(buf), "\n", 1, 1000, NULL);
@@ -367,7 +367,7 @@ SKT_TEST(io, read_until_too_long_reports_etoobig)
 	char buf[8];
 	size_t got = 0;
 	ssize_t rc =
-	    skt_read_until(fds[0], buf, sizeof(buf), "\n", 1, 1000, &got);
+		skt_read_until(fds[0], buf, sizeof(buf), "\n", 1, 1000, &got);
 	cr_assert_eq(rc, SKT_ETOOBIG, "got %s", skt_errname((int)rc));
 	/* As sock.h says: the cap bytes are in buf and consumed. */
 	cr_assert_eq(got, 8);
@@ -388,7 +388,7 @@ SKT_TEST(io, read_until_eof_with_partial_line_reports_partial)
 	char buf[32];
 	size_t got = 0;
 	ssize_t rc =
-	    skt_read_until(fds[0], buf, sizeof(buf), "\n", 1, 1000, &got);
+		skt_read_until(fds[0], buf, sizeof(buf), "\n", 1, 1000, &got);
 	cr_assert_eq(rc, SKT_EPARTIAL, "got %s", skt_errname((int)rc));
 	cr_assert_eq(got, 7);
 	cr_assert(memcmp(buf, "partial", 7) == 0);
@@ -404,7 +404,7 @@ SKT_TEST(io, read_until_eof_before_any_byte_reports_eof)
 	char buf[32];
 	size_t got = 99;
 	ssize_t rc =
-	    skt_read_until(fds[0], buf, sizeof(buf), "\n", 1, 1000, &got);
+		skt_read_until(fds[0], buf, sizeof(buf), "\n", 1, 1000, &got);
 	cr_assert_eq(rc, SKT_EOF, "got %s", skt_errname((int)rc));
 	cr_assert_eq(got, 0);
 	skt_close(fds[0]);
@@ -418,7 +418,7 @@ SKT_TEST(io, read_until_timeout_midline_reports_bytes_consumed)
 	char buf[32];
 	size_t got = 0;
 	ssize_t rc =
-	    skt_read_until(fds[0], buf, sizeof(buf), "\n", 1, 100, &got);
+		skt_read_until(fds[0], buf, sizeof(buf), "\n", 1, 100, &got);
 	cr_assert_eq(rc, SKT_ETIMEDOUT, "got %s", skt_errname((int)rc));
 	cr_assert_eq(got, 3);
 	cr_assert(memcmp(buf, "abc", 3) == 0);
@@ -511,18 +511,18 @@ SKT_TEST(io, close_minus_one_does_nothing_and_closed_fd_is_ebadf)
 
 /* The tutorials' client: connect, sendall, half-close, recv until EOF. */
 static const char py_client[] =
-    "import socket, sys\n"
-    "s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))\n"
-    "s.sendall(b'x' * 100000 + b'\\n')\n"
-    "s.shutdown(socket.SHUT_WR)\n"
-    "chunks = []\n"
-    "while True:\n"
-    "    data = s.recv(4096)\n"
-    "    if not data:\n"
-    "        break\n"
-    "    chunks.append(data)\n"
-    "s.close()\n"
-    "sys.stdout.write(b''.join(chunks).decode())\n";
+	"import socket, sys\n"
+	"s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))\n"
+	"s.sendall(b'x' * 100000 + b'\\n')\n"
+	"s.shutdown(socket.SHUT_WR)\n"
+	"chunks = []\n"
+	"while True:\n"
+	"    data = s.recv(4096)\n"
+	"    if not data:\n"
+	"        break\n"
+	"    chunks.append(data)\n"
+	"s.close()\n"
+	"sys.stdout.write(b''.join(chunks).decode())\n";
 
 SKT_TEST(io, python_client_sendall_is_read_until_newline)
 {
@@ -538,7 +538,7 @@ SKT_TEST(io, python_client_sendall_is_read_until_newline)
 	static char line[200000];
 	size_t got = 0;
 	ssize_t rc =
-	    skt_read_until(fd, line, sizeof(line), "\n", 1, 10000, &got);
+		skt_read_until(fd, line, sizeof(line), "\n", 1, 10000, &got);
 	cr_assert_eq(rc, 100001, "got %zd (%s), %zu bytes", rc,
 		     skt_errname((int)rc), got);
 	cr_assert_eq(skt_recv(fd, line, sizeof(line), 5000), 0);
@@ -554,17 +554,17 @@ SKT_TEST(io, python_client_sendall_is_read_until_newline)
 /* A python3 server: prints its port, then sends a length-prefixed payload
  * and a CRLF-terminated status line. */
 static const char py_server[] =
-    "import socket, struct, sys\n"
-    "srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n"
-    "srv.bind(('127.0.0.1', 0))\n"
-    "srv.listen(1)\n"
-    "print(srv.getsockname()[1], flush=True)\n"
-    "conn, _ = srv.accept()\n"
-    "payload = b'hello from python ' * 1000\n"
-    "conn.sendall(struct.pack('!I', len(payload)) + payload)\n"
-    "conn.sendall(b'status: ok\\r\\n')\n"
-    "conn.close()\n"
-    "srv.close()\n";
+	"import socket, struct, sys\n"
+	"srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n"
+	"srv.bind(('127.0.0.1', 0))\n"
+	"srv.listen(1)\n"
+	"print(srv.getsockname()[1], flush=True)\n"
+	"conn, _ = srv.accept()\n"
+	"payload = b'hello from python ' * 1000\n"
+	"conn.sendall(struct.pack('!I', len(payload)) + payload)\n"
+	"conn.sendall(b'status: ok\\r\\n')\n"
+	"conn.close()\n"
+	"srv.close()\n";
 
 /* One line from a pipe, byte by byte so nothing after it is taken. */
 static void read_line(int fd, char *buf, size_t cap)
@@ -583,8 +583,8 @@ SKT_TEST(io, python_server_length_prefixed_message_read_exact)
 	read_line(out, portline, sizeof(portline));
 	skt_addr a;
 	cr_assert_eq(
-	    skt_addr_from_ip(&a, "127.0.0.1", (uint16_t)atoi(portline)), 0,
-	    "port line '%s'", portline);
+		skt_addr_from_ip(&a, "127.0.0.1", (uint16_t)atoi(portline)), 0,
+		"port line '%s'", portline);
 	int fd = skt_connect_one(&a, SOCK_STREAM, 10000);
 	cr_assert_geq(fd, 0, "connect: %s", skt_strerror(fd));
 	uint32_t be;
@@ -599,7 +599,7 @@ SKT_TEST(io, python_server_length_prefixed_message_read_exact)
 	free(payload);
 	char line[64];
 	ssize_t rc =
-	    skt_read_until(fd, line, sizeof(line), "\r\n", 2, 10000, NULL);
+		skt_read_until(fd, line, sizeof(line), "\r\n", 2, 10000, NULL);
 	cr_assert_eq(rc, 12, "got %zd", rc);
 	cr_assert(memcmp(line, "status: ok\r\n", 12) == 0);
 	cr_assert_eq(skt_recv(fd, line, sizeof(line), 10000), 0);

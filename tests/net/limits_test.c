@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #define FRAME_MAX SKT_FRAME_MAX_DEFAULT
-#define LINE_MAX SKT_LINE_MAX_DEFAULT
+#define LINE_MAX  SKT_LINE_MAX_DEFAULT
 
 static void pair(int fds[2])
 {
@@ -64,10 +64,12 @@ SKT_TEST(limits, frame_max_default_in_send_and_recv)
 	uint8_t *msg;
 	size_t len;
 	put_header(fds[0], FRAME_MAX + 1);
-	skt_assert_err(skt_frame_recv(fds[1], &msg, &len, 0, 1000), SKT_ETOOBIG);
+	skt_assert_err(skt_frame_recv(fds[1], &msg, &len, 0, 1000),
+		       SKT_ETOOBIG);
 	/* Exactly the maximum is accepted: it waits for the payload. */
 	put_header(fds[0], FRAME_MAX);
-	skt_assert_err(skt_frame_recv(fds[1], &msg, &len, 0, 200), SKT_ETIMEDOUT);
+	skt_assert_err(skt_frame_recv(fds[1], &msg, &len, 0, 200),
+		       SKT_ETIMEDOUT);
 	skt_close(fds[0]);
 	skt_close(fds[1]);
 }
@@ -226,7 +228,7 @@ SKT_TEST(limits, stream_water_marks_default_16k_64k)
 	cr_assert_eq(rc, 1, "the queue never went above the mark");
 	size_t q = skt_stream_queued(s);
 	cr_assert(q > SKT_WATER_HIGH_DEFAULT &&
-		  q <= SKT_WATER_HIGH_DEFAULT + sizeof(chunk),
+			  q <= SKT_WATER_HIGH_DEFAULT + sizeof(chunk),
 		  "above the mark at %zu queued bytes", q);
 	for (int i = 0; i < 100 && w.below == 0; i++) {
 		skt_loop_run(l, SKT_RUN_NOWAIT);
@@ -276,8 +278,10 @@ SKT_TEST(limits, loop_udp_datagram_default_2048)
 	for (int i = 0; i < 20 && g.n < 2; i++)
 		skt_loop_run(l, SKT_RUN_ONCE);
 	cr_assert_eq(g.n, 2);
-	cr_assert(g.len[0] == 2048 && !g.truncated[0], "2048 bytes arrive whole");
-	cr_assert(g.len[1] == 2048 && g.truncated[1], "2049 bytes are truncated");
+	cr_assert(g.len[0] == 2048 && !g.truncated[0],
+		  "2048 bytes arrive whole");
+	cr_assert(g.len[1] == 2048 && g.truncated[1],
+		  "2049 bytes are truncated");
 	skt_close(c);
 	skt_udp_free(u);
 	skt_loop_free(l);
@@ -297,8 +301,10 @@ SKT_TEST(limits, connect_defaults_block_and_space_attempts_250ms)
 	uint16_t port;
 	int l = sktest_listen_tcp(false, &port);
 	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "ip6tables -A INPUT -p tcp --syn --dport %u "
-		 "-j DROP", port);
+	snprintf(cmd, sizeof(cmd),
+		 "ip6tables -A INPUT -p tcp --syn --dport %u "
+		 "-j DROP",
+		 port);
 	cr_assert_eq(system(cmd), 0);
 	skt_addr addrs[2];
 	skt_addr_from_ip(&addrs[0], "::1", port);
@@ -313,7 +319,8 @@ SKT_TEST(limits, connect_defaults_block_and_space_attempts_250ms)
 		cr_assert_eq(rep.winner, 1);
 		int64_t start = rep.attempts[1].start_ms;
 		cr_assert(start >= 245 && start < 1000,
-			  "IPv4 started at %lld ms, want 250", (long long)start);
+			  "IPv4 started at %lld ms, want 250",
+			  (long long)start);
 		skt_close(c);
 		skt_close(skt_accept(l, NULL, 1000));
 	}
@@ -334,8 +341,10 @@ SKT_TEST(limits, scan_probe_timeout_default_is_1s)
 	uint16_t port;
 	int l = sktest_listen_tcp(false, &port);
 	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "iptables -A INPUT -p tcp --syn --dport %u "
-		 "-j DROP", port);
+	snprintf(cmd, sizeof(cmd),
+		 "iptables -A INPUT -p tcp --syn --dport %u "
+		 "-j DROP",
+		 port);
 	cr_assert_eq(system(cmd), 0);
 	skt_addr a;
 	skt_addr_from_ip(&a, "127.0.0.1", 0);
@@ -346,7 +355,8 @@ SKT_TEST(limits, scan_probe_timeout_default_is_1s)
 	cr_assert_eq(skt_scan_collect(&a, &ps, NULL, &r), 1);
 	cr_assert_eq(r[0].state, SKT_PORT_FILTERED);
 	int64_t ms = r[0].rtt_us / 1000;
-	cr_assert(ms >= 990 && ms < 1500, "filtered after %lld ms", (long long)ms);
+	cr_assert(ms >= 990 && ms < 1500, "filtered after %lld ms",
+		  (long long)ms);
 	skt_free(r);
 	skt_close(l);
 }
@@ -373,7 +383,8 @@ static int run_sockit(const char *args)
 {
 	char bin[2100], cmd[8192];
 	sockit(bin, sizeof(bin));
-	snprintf(cmd, sizeof(cmd), "%s %s >/dev/null 2>&1 </dev/null", bin, args);
+	snprintf(cmd, sizeof(cmd), "%s %s >/dev/null 2>&1 </dev/null", bin,
+		 args);
 	int st = system(cmd);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
@@ -426,8 +437,10 @@ SKT_TEST(limits, cli_check_waits_2s_by_default)
 	uint16_t port;
 	int l = sktest_listen_tcp(false, &port);
 	char args[128];
-	snprintf(args, sizeof(args), "iptables -A INPUT -p tcp --syn --dport %u "
-		 "-j DROP", port);
+	snprintf(args, sizeof(args),
+		 "iptables -A INPUT -p tcp --syn --dport %u "
+		 "-j DROP",
+		 port);
 	cr_assert_eq(system(args), 0);
 	snprintf(args, sizeof(args), "check 127.0.0.1 %u", port);
 	int64_t t0 = sktest_now_ms();

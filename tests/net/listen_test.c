@@ -222,8 +222,8 @@ SKT_TEST(listen, backlog_zero_means_somaxconn)
 	unsigned want = sysmax < SOMAXCONN ? sysmax : SOMAXCONN;
 	int l = skt_listen(NULL, "0", NULL);
 	skt_assert_fd(l);
-	cr_assert_eq(backlog_of(l), want, "backlog %u, want %u",
-		     backlog_of(l), want);
+	cr_assert_eq(backlog_of(l), want, "backlog %u, want %u", backlog_of(l),
+		     want);
 	skt_close(l);
 
 	skt_listen_opts o = {.backlog = 7};
@@ -420,8 +420,8 @@ SKT_TEST(listen, loopback_binds_both_families_on_one_port)
 	cr_assert_eq(n, 2);
 	skt_addr v6 = local_of(fds[1]);
 	cr_assert_eq(skt_addr_family(&v6), AF_INET6);
-	cr_assert_eq(skt_addr_port(&v6), port, "ports differ: %u and %u",
-		     port, skt_addr_port(&v6));
+	cr_assert_eq(skt_addr_port(&v6), port, "ports differ: %u and %u", port,
+		     skt_addr_port(&v6));
 	/* A client of either family is accepted, by whichever socket. */
 	static const char *const ips[] = {"::1", "127.0.0.1"};
 	for (size_t i = 0; i < 2; i++) {

@@ -116,7 +116,8 @@ static void repeat_cb(skt_timer *t, void *arg)
 	struct repeat *r = arg;
 	r->at[r->n++] = skt_loop_now(r->l);
 	if (r->n == 4)
-		skt_timer_free(t); /* a repeating timer freed by its own callback */
+		skt_timer_free(
+			t); /* a repeating timer freed by its own callback */
 }
 
 LOOP_TEST(timer_repeats_until_freed)

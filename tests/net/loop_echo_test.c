@@ -10,7 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 /* ---- The echo server ---- */
 
 static void echo_read(skt_stream *s, int status, const uint8_t *d, size_t n)
@@ -22,8 +21,7 @@ static void echo_read(skt_stream *s, int status, const uint8_t *d, size_t n)
 	cr_assert_geq(skt_stream_write(s, d, n), 0);
 }
 
-static void echo_accept(skt_listener *ls, skt_stream *s, int status,
-			void *arg)
+static void echo_accept(skt_listener *ls, skt_stream *s, int status, void *arg)
 {
 	atomic_int *accepted = arg;
 	(void)ls;
@@ -61,7 +59,7 @@ static void server_free(struct server *sv)
 /* Clients on a second loop, in their own thread: each sends MSGS messages
  * of different sizes and checks each echo with read_exact. */
 #define CLIENTS 200
-#define MSGS 5
+#define MSGS    5
 
 struct client {
 	struct clients *all;
@@ -83,8 +81,7 @@ struct clients {
 /* The client side runs in its own thread: it counts failures instead of
  * asserting (an assertion off the main thread cannot end a Criterion test
  * cleanly), and always stops the server's loop in the end. */
-static void client_read(skt_stream *s, int status, const uint8_t *d,
-			size_t n);
+static void client_read(skt_stream *s, int status, const uint8_t *d, size_t n);
 
 static void client_finish(struct client *c, bool ok)
 {

@@ -13,7 +13,6 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-
 static void echo_read(skt_stream *s, int status, const uint8_t *d, size_t n)
 {
 	if (status < 0) {
@@ -31,8 +30,7 @@ struct burst {
 	skt_stream *kept[256];
 };
 
-static void burst_accept(skt_listener *ls, skt_stream *s, int status,
-			 void *arg)
+static void burst_accept(skt_listener *ls, skt_stream *s, int status, void *arg)
 {
 	struct burst *b = arg;
 	(void)ls;

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 /* A stream on one end of a socketpair (tcp: a loopback TCP pair); the
  * other end is returned for the test to write. */
 static int pair(skt_loop *l, skt_stream **s, bool tcp)
@@ -68,8 +67,7 @@ static void logf_(struct script *sc, char kind, const uint8_t *d, size_t len)
 	sc->log[sc->n++] = '|';
 }
 
-static void script_cb(skt_stream *s, int status, const uint8_t *d,
-		      size_t len);
+static void script_cb(skt_stream *s, int status, const uint8_t *d, size_t len);
 
 /* Ask for step sc->step. */
 static void next(skt_stream *s, struct script *sc)
@@ -97,8 +95,7 @@ static void next(skt_stream *s, struct script *sc)
 	cr_assert_eq(r, 0, "step %d: %s", sc->step, skt_strerror(r));
 }
 
-static void script_cb(skt_stream *s, int status, const uint8_t *d,
-		      size_t len)
+static void script_cb(skt_stream *s, int status, const uint8_t *d, size_t len)
 {
 	struct script *sc = skt_stream_udata(s);
 	static const char kinds[] = "LLUFFX";
@@ -219,15 +216,15 @@ static void rest_cb(skt_stream *s, int status, const uint8_t *d, size_t len)
 
 /* Record the outcome, then drain what stays buffered with a continuous
  * read (bytes shown with an error must still be there). */
-static void record_cb(skt_stream *s, int status, const uint8_t *d,
-		      size_t len)
+static void record_cb(skt_stream *s, int status, const uint8_t *d, size_t len)
 {
 	struct result *r = skt_stream_udata(s);
 	r->calls++;
 	r->status = status;
 	r->len = len;
 	if (len > 0)
-		memcpy(r->data, d, len < sizeof(r->data) ? len : sizeof(r->data));
+		memcpy(r->data, d,
+		       len < sizeof(r->data) ? len : sizeof(r->data));
 	if (status < 0 && status != SKT_EOF && skt_stream_buffered(s) == 0)
 		cr_assert_fail("bytes shown with %s were dropped",
 			       skt_errname(status));
@@ -298,7 +295,10 @@ LOOP_TEST(line_of_exactly_max_fits)
 
 LOOP_TEST(frame_claiming_too_much_is_refused_at_the_header)
 {
-	struct result r = feed(be, "\0\0\x03\xe8" "abc", 7, ask_frame100);
+	struct result r = feed(be,
+			       "\0\0\x03\xe8"
+			       "abc",
+			       7, ask_frame100);
 	cr_assert_eq(r.status, SKT_ETOOBIG);
 	cr_assert_eq(r.nrest, 7);
 }
@@ -385,8 +385,7 @@ struct outside {
 	bool in_call;
 };
 
-static void outside_cb(skt_stream *s, int status, const uint8_t *d,
-		       size_t len)
+static void outside_cb(skt_stream *s, int status, const uint8_t *d, size_t len)
 {
 	struct outside *o = skt_stream_udata(s);
 	cr_assert(!o->in_call, "callback ran inside the request call");
@@ -433,8 +432,7 @@ LOOP_TEST(request_made_outside_callbacks_with_bytes_buffered)
 
 /* ---- From a blocking connection ---- */
 
-static void greeting_cb(skt_stream *s, int status, const uint8_t *d,
-			size_t len)
+static void greeting_cb(skt_stream *s, int status, const uint8_t *d, size_t len)
 {
 	struct result *r = skt_stream_udata(s);
 	cr_assert_eq(status, 0, "%s", skt_errname(status));
@@ -452,9 +450,9 @@ LOOP_TEST(blocking_connection_moves_onto_the_loop_with_its_bytes)
 	skt_loop *l = looptest_new(be);
 	int fds[2];
 	cr_assert_eq(skt_socketpair(SOCK_STREAM, fds), 0);
-	cr_assert_eq(skt_send_all(fds[1], "HELO x\nfirst\nsecond\n", 20, 1000,
-				  NULL),
-		     0);
+	cr_assert_eq(
+		skt_send_all(fds[1], "HELO x\nfirst\nsecond\n", 20, 1000, NULL),
+		0);
 	skt_conn *c;
 	cr_assert_eq(skt_conn_new(&c, fds[0], 0), 0);
 	skt_conn_set_timeout(c, 1000);

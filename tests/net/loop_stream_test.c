@@ -11,7 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 /* ---- Connect ---- */
 
 struct outcome {
@@ -132,8 +131,7 @@ struct collect {
 	int status;
 };
 
-static void collect_read(skt_stream *s, int status, const uint8_t *d,
-			 size_t n)
+static void collect_read(skt_stream *s, int status, const uint8_t *d, size_t n)
 {
 	struct collect *c = skt_stream_udata(s);
 	if (status < 0) {
@@ -237,8 +235,7 @@ LOOP_TEST(graceful_close_sends_the_queue_first)
 	skt_close(peer);
 }
 
-static void free_in_read(skt_stream *s, int status, const uint8_t *d,
-			 size_t n)
+static void free_in_read(skt_stream *s, int status, const uint8_t *d, size_t n)
 {
 	int *calls = skt_stream_udata(s);
 	(void)d;

@@ -11,7 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 struct echo {
 	int batches, biggest, total, errors, truncated;
 };
@@ -29,7 +28,8 @@ static void echo_cb(skt_udp *u, int status, const skt_dgram *d, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		e->total++;
 		e->truncated += d[i].truncated;
-		cr_assert_eq(skt_udp_send(u, d[i].data, d[i].len, &d[i].from), 0);
+		cr_assert_eq(skt_udp_send(u, d[i].data, d[i].len, &d[i].from),
+			     0);
 	}
 }
 

@@ -19,10 +19,10 @@
 /* What to do when the water callback runs. */
 enum act {
 	ACT_NOTHING,
-	ACT_CLOSE,	   /* skt_stream_close */
+	ACT_CLOSE,         /* skt_stream_close */
 	ACT_CLOSE_DRAIN,   /* skt_stream_close, and the peer reads */
-	ACT_ABORT,	   /* skt_stream_abort */
-	ACT_CROSS,	   /* write past the high mark again */
+	ACT_ABORT,         /* skt_stream_abort */
+	ACT_CROSS,         /* write past the high mark again */
 	ACT_CROSS_OR_CLOSE /* ACT_CROSS while rounds last, then close */
 };
 
@@ -65,8 +65,8 @@ static void peer_takes_all(struct water *w)
 	uint64_t want = w->written - skt_stream_queued(w->s);
 	while (w->received < want) {
 		size_t cap = want - w->received < sizeof(sink)
-				 ? (size_t)(want - w->received)
-				 : sizeof(sink);
+				     ? (size_t)(want - w->received)
+				     : sizeof(sink);
 		ssize_t n = skt_recv(w->peer, sink, cap, 2000);
 		cr_assert_gt(n, 0, "peer recv: %s", skt_errname((int)n));
 		w->received += (uint64_t)n;

@@ -370,7 +370,8 @@ static int udp_socket(skt_addr *where)
 static int records_of(const char *const *recs)
 {
 	int sp[2];
-	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp), 0);
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp),
+		     0);
 	for (size_t i = 0; recs[i] != NULL; i++)
 		cr_assert_eq(send(sp[1], recs[i], strlen(recs[i]), 0),
 			     (ssize_t)strlen(recs[i]));
@@ -439,8 +440,8 @@ SKT_TEST(relay, datagram_port_unreachable_is_connection_refused)
  * up it releases the input, which must go to that second sender. */
 typedef struct senders {
 	int seen;
-	int in_writer;      /* write end of the input records */
-	skt_addr refuse;    /* a sender to drop, len 0 for none */
+	int in_writer;   /* write end of the input records */
+	skt_addr refuse; /* a sender to drop, len 0 for none */
 } senders;
 
 static bool on_sender(const skt_addr *peer, void *arg)
@@ -463,7 +464,8 @@ static void run_listener(senders *s, int *a, int *b, skt_relay_stats *st,
 	*a = udp_socket(&aa);
 	*b = udp_socket(&ba);
 	int sp[2], out[2];
-	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp), 0);
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp),
+		     0);
 	pipe_pair(out);
 	s->in_writer = sp[1];
 	if (s->refuse.len != 0)
@@ -497,7 +499,8 @@ SKT_TEST(relay, datagram_replies_go_to_the_last_sender)
 	cr_assert_str_eq(out, "from-afrom-bagain-a");
 	expect_dgram(b, "to-b");
 	char buf[8];
-	cr_assert_eq(skt_recvfrom(a, buf, sizeof(buf), NULL, 0, NULL), SKT_EAGAIN);
+	cr_assert_eq(skt_recvfrom(a, buf, sizeof(buf), NULL, 0, NULL),
+		     SKT_EAGAIN);
 	cr_assert_eq(st.dgrams_received, 3);
 	skt_close(a);
 	skt_close(b);

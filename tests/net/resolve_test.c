@@ -254,8 +254,8 @@ SKT_TEST(resolve, reverse_numeric_gives_the_literal)
 	skt_addr a;
 	char host[64];
 	cr_assert_eq(skt_addr_from_ip(&a, "::1", 80), 0);
-	int n =
-	    skt_resolve_reverse(&a, host, sizeof(host), SKT_RESOLVE_NUMERIC);
+	int n = skt_resolve_reverse(&a, host, sizeof(host),
+				    SKT_RESOLVE_NUMERIC);
 	cr_assert_eq(n, 3, "got %d: %s", n, skt_strerror(n));
 	cr_assert_str_eq(host, "::1");
 }
@@ -343,7 +343,7 @@ SKT_TEST(resolve, fqdn_is_host_name_or_its_canonical_form)
 	cr_assert_geq(n, 1, "fqdn: %s", skt_strerror(n));
 	size_t hl = strlen(host);
 	cr_assert(strcmp(fqdn, host) == 0 ||
-		      (strncmp(fqdn, host, hl) == 0 && fqdn[hl] == '.'),
+			  (strncmp(fqdn, host, hl) == 0 && fqdn[hl] == '.'),
 		  "fqdn \"%s\" for host \"%s\"", fqdn, host);
 }
 

@@ -92,8 +92,8 @@ static void teardown(void)
 	sktest_teardown();
 }
 
-#define SCAN_TEST(suite, name, ...)                                          \
-	Test(suite, name, .init = setup, .fini = teardown, .timeout = 60,    \
+#define SCAN_TEST(suite, name, ...)                                            \
+	Test(suite, name, .init = setup, .fini = teardown, .timeout = 60,      \
 	     ##__VA_ARGS__)
 
 /* Each Criterion test is its own process: the namespace dies with it. */
@@ -130,8 +130,10 @@ SCAN_TEST(scan_tcp, listeners_open_refusing_closed)
 		assert_state(open[i], SKT_PORT_OPEN, 0);
 		assert_state(closed[i], SKT_PORT_CLOSED, SKT_ECONNREFUSED);
 		cr_assert_eq(got->r[open[i]].socktype, SOCK_STREAM);
-		cr_assert_str_eq(skt_scan_reason(&got->r[open[i]]), "connected");
-		cr_assert_str_eq(skt_scan_reason(&got->r[closed[i]]), "refused");
+		cr_assert_str_eq(skt_scan_reason(&got->r[open[i]]),
+				 "connected");
+		cr_assert_str_eq(skt_scan_reason(&got->r[closed[i]]),
+				 "refused");
 	}
 	cr_assert_eq(st.ports, 6);
 	cr_assert_eq(st.count[SKT_PORT_OPEN], 3);
@@ -165,8 +167,8 @@ SCAN_TEST(scan_tcp, collect_sorts_by_port)
 	skt_portset set;
 	skt_portset_clear(&set);
 	for (int i = 0; i < 8; i++) {
-		fds[i] = i % 2 ? sktest_listen_tcp(false, &ports[i]) :
-				 refusing(false, SOCK_STREAM, &ports[i]);
+		fds[i] = i % 2 ? sktest_listen_tcp(false, &ports[i])
+			       : refusing(false, SOCK_STREAM, &ports[i]);
 		skt_portset_add(&set, ports[i]);
 	}
 	skt_addr target = loopback(false);
@@ -178,8 +180,10 @@ SCAN_TEST(scan_tcp, collect_sorts_by_port)
 	for (int k = 0; k < n; k++)
 		for (int i = 0; i < 8; i++)
 			if (ports[i] == res[k].port)
-				cr_assert_eq(res[k].state, i % 2 ? SKT_PORT_OPEN :
-					     SKT_PORT_CLOSED, "port %u", ports[i]);
+				cr_assert_eq(res[k].state,
+					     i % 2 ? SKT_PORT_OPEN
+						   : SKT_PORT_CLOSED,
+					     "port %u", ports[i]);
 	skt_free(res);
 	for (int i = 0; i < 8; i++)
 		skt_close(fds[i]);
@@ -192,8 +196,9 @@ SCAN_TEST(scan_tcp, collect_sorts_by_port)
 SCAN_TEST(scan_tcp, self_connect_is_closed)
 {
 	enter_netns();
-	cr_assert_eq(system("sysctl -qw net.ipv4.ip_local_port_range='40000 40000'"),
-		     0);
+	cr_assert_eq(
+		system("sysctl -qw net.ipv4.ip_local_port_range='40000 40000'"),
+		0);
 	skt_portset set;
 	skt_portset_clear(&set);
 	skt_portset_add(&set, 40000);
@@ -215,8 +220,9 @@ SCAN_TEST(scan_tcp, self_connect_is_closed)
 SCAN_TEST(scan_tcp, ephemeral_range_open_set_is_exact)
 {
 	enter_netns();
-	cr_assert_eq(system("sysctl -qw net.ipv4.ip_local_port_range='40000 40199'"),
-		     0);
+	cr_assert_eq(
+		system("sysctl -qw net.ipv4.ip_local_port_range='40000 40199'"),
+		0);
 	int fds[4];
 	uint16_t lp[4];
 	for (int i = 0; i < 4; i++)
@@ -226,15 +232,17 @@ SCAN_TEST(scan_tcp, ephemeral_range_open_set_is_exact)
 	skt_addr target = loopback(false);
 	for (int round = 0; round < 5; round++) {
 		memset(got, 0, sizeof(*got));
-		cr_assert_eq(skt_scan(&target, &set, NULL, on_result, got), 221);
+		cr_assert_eq(skt_scan(&target, &set, NULL, on_result, got),
+			     221);
 		for (unsigned p = 39990; p <= 40210; p++) {
 			bool listener = false;
 			for (int i = 0; i < 4; i++)
 				listener |= lp[i] == p;
 			if ((got->r[p].state == SKT_PORT_OPEN) != listener)
-				cr_assert_fail("round %d: port %u %s (%s)", round,
-					       p, skt_port_state_name(got->r[p].state),
-					       skt_scan_reason(&got->r[p]));
+				cr_assert_fail(
+					"round %d: port %u %s (%s)", round, p,
+					skt_port_state_name(got->r[p].state),
+					skt_scan_reason(&got->r[p]));
 		}
 	}
 	for (int i = 0; i < 4; i++)
@@ -254,10 +262,13 @@ SCAN_TEST(scan_tcp, ephemeral_range_open_set_is_exact)
 SCAN_TEST(scan_tcp, crossed_probes_are_closed)
 {
 	enter_netns();
-	cr_assert_eq(system("sysctl -qw net.ipv4.ip_local_port_range='40000 40019'"),
-		     0);
-	cr_assert_eq(system("iptables -A INPUT -p tcp --syn --dport 40000:40009 "
-			    "-j DROP >/dev/null 2>&1"), 0);
+	cr_assert_eq(
+		system("sysctl -qw net.ipv4.ip_local_port_range='40000 40019'"),
+		0);
+	cr_assert_eq(
+		system("iptables -A INPUT -p tcp --syn --dport 40000:40009 "
+		       "-j DROP >/dev/null 2>&1"),
+		0);
 	skt_portset set;
 	skt_portset_clear(&set);
 	skt_portset_add_range(&set, 40000, 40019);
@@ -270,7 +281,8 @@ SCAN_TEST(scan_tcp, crossed_probes_are_closed)
 		cr_assert_eq(skt_scan(&target, &set, &o, on_result, got), 20);
 		for (unsigned p = 40000; p <= 40019; p++) {
 			if (got->r[p].state == SKT_PORT_OPEN)
-				cr_assert_fail("round %d: port %u open", round, p);
+				cr_assert_fail("round %d: port %u open", round,
+					       p);
 			crossed += p < 40010 && got->r[p].self_connect;
 		}
 	}
@@ -287,8 +299,10 @@ SCAN_TEST(scan_tcp, blackhole_is_filtered)
 	int l2 = sktest_listen_tcp(false, &open);
 	int c = refusing(false, SOCK_STREAM, &refused);
 	char cmd[160];
-	snprintf(cmd, sizeof(cmd), "iptables -A INPUT -p tcp --syn --dport %u "
-		 "-j DROP >/dev/null 2>&1", dropped);
+	snprintf(cmd, sizeof(cmd),
+		 "iptables -A INPUT -p tcp --syn --dport %u "
+		 "-j DROP >/dev/null 2>&1",
+		 dropped);
 	cr_assert_eq(system(cmd), 0, "%s failed", cmd);
 	skt_portset set;
 	skt_portset_clear(&set);
@@ -323,8 +337,8 @@ SCAN_TEST(scan_tcp, emfile_lowers_concurrency_and_retries)
 	skt_portset set;
 	skt_portset_clear(&set);
 	for (int i = 0; i < NOPEN + NCLOSED; i++) {
-		fds[i] = i < NOPEN ? sktest_listen_tcp(false, &ports[i]) :
-				     refusing(false, SOCK_STREAM, &ports[i]);
+		fds[i] = i < NOPEN ? sktest_listen_tcp(false, &ports[i])
+				   : refusing(false, SOCK_STREAM, &ports[i]);
 		skt_portset_add(&set, ports[i]);
 	}
 	/* soft = highest fd + 41: the scanner plans for 24 probes (40 less
@@ -355,7 +369,8 @@ SCAN_TEST(scan_tcp, emfile_lowers_concurrency_and_retries)
 	cr_assert_eq(n, NOPEN + NCLOSED, "scan: %d %s", n,
 		     n < 0 ? skt_strerror(n) : "");
 	for (int i = 0; i < NOPEN + NCLOSED; i++)
-		assert_state(ports[i], i < NOPEN ? SKT_PORT_OPEN : SKT_PORT_CLOSED,
+		assert_state(ports[i],
+			     i < NOPEN ? SKT_PORT_OPEN : SKT_PORT_CLOSED,
 			     i < NOPEN ? 0 : SKT_ECONNREFUSED);
 	cr_assert_gt(st.retries, 0, "EMFILE never met: the test is broken");
 	cr_assert_lt(st.parallel_end, st.parallel_start, "cap %d -> %d",
@@ -424,8 +439,8 @@ SCAN_TEST(scan_tcp, parallel_one_scans_in_turn)
 	skt_portset set;
 	skt_portset_clear(&set);
 	for (int i = 0; i < 5; i++) {
-		fds[i] = i == 2 ? sktest_listen_tcp(false, &ports[i]) :
-				  refusing(false, SOCK_STREAM, &ports[i]);
+		fds[i] = i == 2 ? sktest_listen_tcp(false, &ports[i])
+				: refusing(false, SOCK_STREAM, &ports[i]);
 		skt_portset_add(&set, ports[i]);
 	}
 	skt_addr target = loopback(false);
@@ -512,8 +527,9 @@ SCAN_TEST(scan_udp, reply_open_refusal_closed_silence_open_filtered)
 SCAN_TEST(scan_udp, self_reply_is_closed)
 {
 	enter_netns();
-	cr_assert_eq(system("sysctl -qw net.ipv4.ip_local_port_range='40000 40000'"),
-		     0);
+	cr_assert_eq(
+		system("sysctl -qw net.ipv4.ip_local_port_range='40000 40000'"),
+		0);
 	skt_portset set;
 	skt_portset_clear(&set);
 	skt_portset_add(&set, 40000);
@@ -538,8 +554,10 @@ SCAN_TEST(scan_api, bad_arguments_call_back_never)
 	skt_scan_opts o = SKT_SCAN_OPTS_INIT;
 	cr_assert_eq(skt_scan(NULL, &set, NULL, on_result, got), SKT_EINVAL);
 	cr_assert_eq(skt_scan(&target, NULL, NULL, on_result, got), SKT_EINVAL);
-	cr_assert_eq(skt_scan(&target, &empty, NULL, on_result, got), SKT_EINVAL);
-	cr_assert_eq(skt_scan(&unix_addr, &set, NULL, on_result, got), SKT_EINVAL);
+	cr_assert_eq(skt_scan(&target, &empty, NULL, on_result, got),
+		     SKT_EINVAL);
+	cr_assert_eq(skt_scan(&unix_addr, &set, NULL, on_result, got),
+		     SKT_EINVAL);
 	cr_assert_eq(skt_scan(&target, &set, NULL, NULL, NULL), SKT_EINVAL);
 	o.socktype = SOCK_RAW;
 	cr_assert_eq(skt_scan(&target, &set, &o, on_result, got), SKT_EINVAL);

@@ -45,10 +45,10 @@ static void rev_closed(skt_server_conn *c)
 }
 
 static const skt_service rev = {
-    .name = "rev",
-    .flags = SKT_SERVICE_TCP,
-    .open = rev_open,
-    .closed = rev_closed,
+	.name = "rev",
+	.flags = SKT_SERVICE_TCP,
+	.open = rev_open,
+	.closed = rev_closed,
 };
 
 /* ---- A server in a thread ---- */

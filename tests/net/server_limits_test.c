@@ -39,9 +39,9 @@ static int head_open(skt_server_conn *c)
 }
 
 static const skt_service heads = {
-    .name = "heads",
-    .flags = SKT_SERVICE_TCP,
-    .open = head_open,
+	.name = "heads",
+	.flags = SKT_SERVICE_TCP,
+	.open = head_open,
 };
 
 /* ---- A server in a thread, its events counted ---- */
@@ -155,7 +155,7 @@ SKT_TEST(server_heads, a_trickled_head_is_closed_at_its_deadline)
 	struct srv r;
 	start(&r, 0, 300);
 	int done = dial(&r);
-	request(done);		      /* a head in time is answered */
+	request(done);                /* a head in time is answered */
 	int64_t t0 = sktest_now_ms(); /* before slow's deadline starts */
 	int slow = dial(&r);
 	bool gone = false;
@@ -212,9 +212,9 @@ static int busy_open(skt_server_conn *c)
 }
 
 static const skt_service busy = {
-    .name = "busy",
-    .flags = SKT_SERVICE_TCP,
-    .open = busy_open,
+	.name = "busy",
+	.flags = SKT_SERVICE_TCP,
+	.open = busy_open,
 };
 
 SKT_TEST(server_heads, refusals_are_counted_not_reported_one_by_one)

@@ -4,8 +4,8 @@
  * stopped by skt_server_stop or a real SIGTERM, which must leave no fd and
  * no allocation behind (the teardown checks both). The command's own
  * behaviour is tested from the outside in tests/cli/test_serve.py. */
-#include "sktest.h"
 #include "server/server_int.h"
+#include "sktest.h"
 #include "tools/serve/services.h"
 
 #include <pthread.h>
@@ -37,8 +37,7 @@ SKT_TEST(service_peers, per_host_limit_ignores_ports_and_v4_mapping)
 	skt_addr b = addr_of("[2001:db8::1]:1");
 	cr_assert_eq(skt__peers_take(p, &a1, 2), 1);
 	cr_assert_eq(skt__peers_take(p, &a2, 2), 1);
-	cr_assert_eq(skt__peers_take(p, &mapped, 2), 0,
-		     "mapped is 10.0.0.1");
+	cr_assert_eq(skt__peers_take(p, &mapped, 2), 0, "mapped is 10.0.0.1");
 	cr_assert_eq(skt__peers_take(p, &b, 2), 1);
 	skt__peers_put(p, &a1);
 	cr_assert_eq(skt__peers_take(p, &mapped, 2), 1);
@@ -58,8 +57,9 @@ SKT_TEST(service_peers, table_grows_and_empties)
 			snprintf(text, sizeof(text), "10.1.%d.%d:80", i / 250,
 				 i % 250);
 			skt_addr a = addr_of(text);
-			int want =
-			    pass == 0 ? 1 : 0; /* pass 1: each at its limit */
+			int want = pass == 0
+					   ? 1
+					   : 0; /* pass 1: each at its limit */
 			cr_assert_eq(skt__peers_take(p, &a, 1), want, "%s",
 				     text);
 		}
@@ -139,7 +139,9 @@ SKT_TEST(service_quotes, refuses_what_is_not_printable_text)
 {
 	svc_quotes q;
 	svc_quotes_fault f;
-	skt_assert_err(LOAD("ok\n%\n\x7f" "ELF\x02\x01\x00\n", &q, &f),
+	skt_assert_err(LOAD("ok\n%\n\x7f"
+			    "ELF\x02\x01\x00\n",
+			    &q, &f),
 		       SKT_EMALFORMED);
 	cr_assert_eq(f.line, 3);
 	skt_assert_err(LOAD("a\nb\nnul \0 here\n", &q, &f), SKT_EMALFORMED);
@@ -254,8 +256,8 @@ static void wait_count(struct run *r, const unsigned *field, unsigned want)
 /* The head deadline of the next server started (0: none). */
 static int next_header_ms;
 
-static void start_with(struct run *r, const skt_service *svc,
-		       size_t max_per_ip, bool signals)
+static void start_with(struct run *r, const skt_service *svc, size_t max_per_ip,
+		       bool signals)
 {
 	memset(r, 0, sizeof(*r));
 	pthread_mutex_init(&r->mu, NULL);
@@ -336,9 +338,10 @@ SKT_TEST(service_run, echo_serves_then_stops_on_sigterm)
 		char msg[32], back[32];
 		int n = snprintf(msg, sizeof(msg), "client %d\n", i);
 		cr_assert_eq(
-		    skt_send_all(fds[i], msg, (size_t)n, WAIT_MS, NULL), 0);
+			skt_send_all(fds[i], msg, (size_t)n, WAIT_MS, NULL), 0);
 		cr_assert_eq(
-		    skt_read_exact(fds[i], back, (size_t)n, WAIT_MS, NULL), n);
+			skt_read_exact(fds[i], back, (size_t)n, WAIT_MS, NULL),
+			n);
 		cr_assert_eq(memcmp(msg, back, (size_t)n), 0);
 	}
 	for (int i = 0; i < 10; i++)
@@ -365,7 +368,7 @@ SKT_TEST(service_run, hello_answers_pipelined_requests_in_order)
 	size_t n = 0;
 	for (;;) {
 		ssize_t got =
-		    skt_recv(fd, buf + n, sizeof(buf) - 1 - n, WAIT_MS);
+			skt_recv(fd, buf + n, sizeof(buf) - 1 - n, WAIT_MS);
 		cr_assert_geq(got, 0, "%s", skt_strerror((int)got));
 		if (got == 0)
 			break; /* HTTP/1.0: closed after the third */
@@ -424,7 +427,8 @@ SKT_TEST(service_run, max_per_ip_refusal_is_reported)
 	stop(&r);
 }
 
-SKT_TEST(service_run, hello_pipeliner_slower_than_the_head_deadline_keeps_answers)
+SKT_TEST(service_run,
+	 hello_pipeliner_slower_than_the_head_deadline_keeps_answers)
 {
 	/* A client that pipelines and reads its answers later: while hello
 	 * waits for the queue to go out it waits for no head, so the head
@@ -449,7 +453,8 @@ SKT_TEST(service_run, hello_pipeliner_slower_than_the_head_deadline_keeps_answer
 			     got < 0 ? skt_strerror((int)got) : "end");
 		n += (size_t)got;
 		answers = 0;
-		for (const char *p = buf; p < buf + n &&
+		for (const char *p = buf;
+		     p < buf + n &&
 		     (p = memmem(p, (size_t)(buf + n - p), "HTTP/1.1 200", 12));
 		     p++)
 			answers++;

@@ -76,8 +76,7 @@ static void serve_one(server *s, skt_conn *c)
 			skt_conn_write_all(c, line, (size_t)n);
 	} else if (s->act == ECHO_BULK) {
 		uint8_t *buf = malloc(BULK);
-		if (skt_conn_read_exact(c, buf, BULK, NULL) ==
-		    (ssize_t)BULK)
+		if (skt_conn_read_exact(c, buf, BULK, NULL) == (ssize_t)BULK)
 			skt_conn_write_all(c, buf, BULK);
 		free(buf);
 		skt_conn_read_line(c, 0, &line); /* the client's close */
@@ -263,11 +262,13 @@ SKT_TEST(tls, selfsigned_needs_a_pin_or_insecure)
 		bool insecure;
 		int want;
 	} cases[] = {
-	    {NULL, false, SKT_ETLSUNTRUSTED},
-	    {pin, false, 0},
-	    {"sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
-	     false, SKT_ETLSPIN},
-	    {NULL, true, 0},
+		{NULL, false, SKT_ETLSUNTRUSTED},
+		{pin, false, 0},
+		{"sha256:"
+		 "00112233445566778899aabbccddeeff00112233445566778899aabbccdde"
+		 "eff",
+		 false, SKT_ETLSPIN},
+		{NULL, true, 0},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		server s;
@@ -326,15 +327,16 @@ SKT_TEST(tls, alpn_agreed_and_refused)
 		const char *srv, *cli, *want;
 		int rc;
 	} cases[] = {
-	    {"h2,http/1.1", "http/1.1", "http/1.1", 0},
-	    {"h2", "http/1.1", NULL, SKT_ETLSNOSHARED},
+		{"h2,http/1.1", "http/1.1", "http/1.1", 0},
+		{"h2", "http/1.1", NULL, SKT_ETLSNOSHARED},
 	};
 	for (size_t i = 0; i < 2; i++) {
 		server s;
-		skt_tls_opts so = {.role = SKT_TLS_SERVER, .id = id,
-				   .alpn = cases[i].srv};
+		skt_tls_opts so = {
+			.role = SKT_TLS_SERVER, .id = id, .alpn = cases[i].srv};
 		server_start(&s, &so, ECHO_LINE);
-		skt_tls_opts co = {.role = SKT_TLS_CLIENT, .insecure = true,
+		skt_tls_opts co = {.role = SKT_TLS_CLIENT,
+				   .insecure = true,
 				   .alpn = cases[i].cli};
 		skt_conn *c = NULL;
 		char why[256];
@@ -360,10 +362,11 @@ SKT_TEST(tls, version_floor_above_peer_ceiling)
 	skt_tls_id *id;
 	skt_assert_err(skt_tls_selfsigned(&id, names, 1, 0), 0);
 	server s;
-	skt_tls_opts so = {.role = SKT_TLS_SERVER, .id = id,
-			   .max_version = SKT_TLS_1_2};
+	skt_tls_opts so = {
+		.role = SKT_TLS_SERVER, .id = id, .max_version = SKT_TLS_1_2};
 	server_start(&s, &so, ECHO_LINE);
-	skt_tls_opts co = {.role = SKT_TLS_CLIENT, .insecure = true,
+	skt_tls_opts co = {.role = SKT_TLS_CLIENT,
+			   .insecure = true,
 			   .min_version = SKT_TLS_1_3};
 	skt_conn *c = NULL;
 	char why[256];
@@ -621,9 +624,9 @@ SKT_TEST(tls, stalled_handshake_times_out)
 	o.timeout_ms = 300;
 	skt_conn *c = NULL;
 	int64_t t0 = sktest_now_ms();
-	skt_assert_err(skt_tls_conn_connect(&c, ctx, "127.0.0.1", p, &o, NULL,
-					    0),
-		       SKT_ETIMEDOUT);
+	skt_assert_err(
+		skt_tls_conn_connect(&c, ctx, "127.0.0.1", p, &o, NULL, 0),
+		SKT_ETIMEDOUT);
 	int64_t took = sktest_now_ms() - t0;
 	cr_assert(took >= 250, "gave up after %lld ms", (long long)took);
 	server_stop(&s);

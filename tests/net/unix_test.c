@@ -178,7 +178,8 @@ SKT_TEST(unix, stale_socket_file_is_eaddrinuse_and_kept)
 	skt_assert_err(skt_listen_addr(&a, NULL), SKT_EADDRINUSE);
 	struct stat st;
 	cr_assert_eq(stat(path, &st), 0, "the socket file was removed");
-	skt_assert_err(skt_connect_one(&a, SOCK_STREAM, 1000), SKT_ECONNREFUSED);
+	skt_assert_err(skt_connect_one(&a, SOCK_STREAM, 1000),
+		       SKT_ECONNREFUSED);
 	cleanup(path);
 }
 

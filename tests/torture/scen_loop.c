@@ -12,8 +12,8 @@ typedef struct echo {
 	skt_listener *ls;
 	skt_stream *server, *client;
 	skt_timer *timer;
-	int rc;      /* first error */
-	bool done;   /* the echo came back */
+	int rc;    /* first error */
+	bool done; /* the echo came back */
 } echo;
 
 /* Release every handle, so the loop runs out of work and returns. */
@@ -48,7 +48,8 @@ static void on_accept(skt_listener *ls, skt_stream *s, int status, void *arg)
 {
 	echo *e = arg;
 	if (s == NULL)
-		return; /* a condition the listener survived; the client sees it */
+		return; /* a condition the listener survived; the client sees it
+			 */
 	if (e->server != NULL) {
 		skt_stream_free(s); /* one client only */
 		return;

@@ -209,8 +209,9 @@ static int scan_two_ports(void)
 	torture_counts k = torture_peek();
 	bool excused = k.injected && k.mode == TORTURE_SYS;
 	for (int i = 0; i < n && !excused; i++)
-		EXPECT(res[i].state == (res[i].port == open_port ? SKT_PORT_OPEN
-								 : SKT_PORT_CLOSED));
+		EXPECT(res[i].state == (res[i].port == open_port
+						? SKT_PORT_OPEN
+						: SKT_PORT_CLOSED));
 out:
 	skt_free(res);
 	skt_close(hold);

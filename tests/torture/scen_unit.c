@@ -93,8 +93,8 @@ out:
 /* Frames split across inputs, so the decoder gathers (and allocates). */
 static int frame_decoder(void)
 {
-	static const uint8_t in[] = {0, 0, 0, 5, 'h', 'e', 'l', 'l', 'o',
-				     0, 0, 0, 0, 0, 0, 0, 3, 'a', 'b', 'c'};
+	static const uint8_t in[] = {0, 0, 0, 5, 'h', 'e', 'l', 'l', 'o', 0,
+				     0, 0, 0, 0, 0,   0,   3,   'a', 'b', 'c'};
 	int rc = 0;
 	size_t got = 0;
 	skt_frame_decoder d;
@@ -105,7 +105,8 @@ static int frame_decoder(void)
 			const uint8_t *msg;
 			size_t len;
 			ssize_t r;
-			TRY(r = skt_frame_decode(&d, in + i + off, n - off, &msg, &len));
+			TRY(r = skt_frame_decode(&d, in + i + off, n - off,
+						 &msg, &len));
 			off += (size_t)r;
 			got += msg != NULL;
 		}
@@ -130,7 +131,8 @@ static int line_decoder(void)
 			const uint8_t *line;
 			size_t len;
 			ssize_t r;
-			TRY(r = skt_line_decode(&d, in + i + off, n - off, &line, &len));
+			TRY(r = skt_line_decode(&d, in + i + off, n - off,
+						&line, &len));
 			off += (size_t)r;
 			got += line != NULL;
 		}
@@ -175,7 +177,8 @@ out:
  * buffer so that read_until and read_frame have to grow it. */
 static int conn_reads(void)
 {
-	static const char wire[] = "hello\nworld\n\0\0\0\x04" "abcdtail";
+	static const char wire[] = "hello\nworld\n\0\0\0\x04"
+				   "abcdtail";
 	int rc = 0, sv[2] = {-1, -1};
 	skt_conn *c = NULL;
 	const uint8_t *p;

@@ -31,11 +31,11 @@
 
 /* What a child reports back through shared memory. */
 typedef struct verdict {
-	int rc;            /* the scenario's return */
+	int rc; /* the scenario's return */
 	int fds_before, fds_after;
 	long live_allocs;
 	torture_counts counts;
-	char wrong[256];   /* a failed EXPECT */
+	char wrong[256]; /* a failed EXPECT */
 } verdict;
 
 static verdict *shared;
@@ -57,8 +57,10 @@ static void child(const torture_scenario *s, pass p, long k)
 	memset(shared, 0, sizeof(*shared));
 	shared->fds_before = sktest_count_fds();
 	sktest_fail_alloc_at(p == PASS_ALLOC ? k : 0);
-	torture_arm(p == PASS_SYS ? TORTURE_SYS :
-		    p == PASS_EINTR ? TORTURE_EINTR : TORTURE_COUNT, k);
+	torture_arm(p == PASS_SYS     ? TORTURE_SYS
+		    : p == PASS_EINTR ? TORTURE_EINTR
+				      : TORTURE_COUNT,
+		    k);
 	shared->rc = s->run();
 	shared->counts = torture_disarm();
 	sktest_fail_alloc_at(0);
@@ -73,8 +75,9 @@ static const char *judge(pass p, int status, const verdict *v, char *why,
 {
 	if (WIFSIGNALED(status)) {
 		snprintf(why, cap, "killed by signal %d (%s)", WTERMSIG(status),
-			 WTERMSIG(status) == SIGALRM ? "hang" :
-			 strsignal(WTERMSIG(status)));
+			 WTERMSIG(status) == SIGALRM
+				 ? "hang"
+				 : strsignal(WTERMSIG(status)));
 		return why;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
@@ -88,7 +91,8 @@ static const char *judge(pass p, int status, const verdict *v, char *why,
 			 v->fds_before);
 	else if (v->live_allocs != 0)
 		snprintf(why, cap, "%ld allocations leaked", v->live_allocs);
-	else if (v->rc > 0 || (v->rc < 0 && strcmp(skt_errname(v->rc), "UNKNOWN") == 0))
+	else if (v->rc > 0 ||
+		 (v->rc < 0 && strcmp(skt_errname(v->rc), "UNKNOWN") == 0))
 		snprintf(why, cap, "returned %d, not a sockit code", v->rc);
 	else if ((p == PASS_CLEAN || p == PASS_EINTR) && v->rc != 0)
 		snprintf(why, cap, "failed with %s (%s)", skt_errname(v->rc),
@@ -177,9 +181,9 @@ static bool run_scenario(const torture_scenario *s, long max)
 	call_pass(s, PASS_SYS, v.counts.sys, cap, &t);
 	call_pass(s, PASS_EINTR, v.counts.eintr, cap, &t);
 	printf("torture %s: %ld alloc + %ld sys + %ld eintr failure points "
-	       "(of %ld syscalls)%s: %s\n", s->name, t.alloc, t.sys, t.eintr,
-	       v.counts.sys, t.capped ? ", capped" : "",
-	       t.failed == 0 ? "ok" : "FAILED");
+	       "(of %ld syscalls)%s: %s\n",
+	       s->name, t.alloc, t.sys, t.eintr, v.counts.sys,
+	       t.capped ? ", capped" : "", t.failed == 0 ? "ok" : "FAILED");
 	return t.failed == 0;
 }
 
@@ -194,7 +198,8 @@ static bool selected(const torture_scenario *s, int argc, char **argv,
 		     int first)
 {
 	for (int i = first; i < argc; i++) {
-		if (strcmp(argv[i], "all") == 0 || strcmp(argv[i], s->name) == 0)
+		if (strcmp(argv[i], "all") == 0 ||
+		    strcmp(argv[i], s->name) == 0)
 			return true;
 		if (strcmp(argv[i], "unit") == 0 && s->kind == TORTURE_UNIT)
 			return true;
@@ -215,7 +220,7 @@ int main(int argc, char **argv)
 	}
 	if (first >= argc) {
 		fprintf(stderr, "usage: torture [--max N] all|unit|integration|"
-			"SCENARIO...\n");
+				"SCENARIO...\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);

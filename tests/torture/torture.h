@@ -63,9 +63,9 @@ typedef enum torture_mode {
 
 typedef struct torture_counts {
 	torture_mode mode;
-	long sys;      /* calls that can fail hard */
-	long eintr;    /* calls that can be interrupted */
-	bool injected; /* the failure was delivered */
+	long sys;         /* calls that can fail hard */
+	long eintr;       /* calls that can be interrupted */
+	bool injected;    /* the failure was delivered */
 	const char *what; /* the call that failed, when injected */
 } torture_counts;
 
@@ -81,35 +81,35 @@ torture_counts torture_peek(void);
 
 /* Return the first error: `TRY(x)` evaluates x and, when negative,
  * stores it in rc and jumps to the scenario's `out` label. */
-#define TRY(expr)                                                            \
-	do {                                                                 \
-		long r_ = (long)(expr);                                      \
-		if (r_ < 0) {                                                \
-			rc = (int)r_;                                        \
-			goto out;                                            \
-		}                                                            \
+#define TRY(expr)                                                              \
+	do {                                                                   \
+		long r_ = (long)(expr);                                        \
+		if (r_ < 0) {                                                  \
+			rc = (int)r_;                                          \
+			goto out;                                              \
+		}                                                              \
 	} while (0)
 
 /* expr must give the error want (SKT_EOF at the end of a stream, say):
  * another error is the run's error, a success a wrong result. */
-#define TRY_EXPECT_ERR(expr, want)                                           \
-	do {                                                                 \
-		long w_ = (long)(expr);                                      \
-		if (w_ != (want))                                            \
-			TRY(w_);                                             \
-		EXPECT(w_ == (want));                                        \
+#define TRY_EXPECT_ERR(expr, want)                                             \
+	do {                                                                   \
+		long w_ = (long)(expr);                                        \
+		if (w_ != (want))                                              \
+			TRY(w_);                                               \
+		EXPECT(w_ == (want));                                          \
 	} while (0)
 
 /* A result that is not an error but is wrong: the scenario is broken,
  * not the run, so the runner reports it as a failure. */
 #define TORTURE_WRONG (-100000)
-#define EXPECT(cond)                                                         \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			torture_wrong(__FILE__, __LINE__, #cond);            \
-			rc = TORTURE_WRONG;                                  \
-			goto out;                                            \
-		}                                                            \
+#define EXPECT(cond)                                                           \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			torture_wrong(__FILE__, __LINE__, #cond);              \
+			rc = TORTURE_WRONG;                                    \
+			goto out;                                              \
+		}                                                              \
 	} while (0)
 void torture_wrong(const char *file, int line, const char *what);
 

@@ -81,24 +81,24 @@ static int should_fail(const char *name, int hard, bool intr)
 }
 
 /* The usual shape: fail with -1 and errno, or call the real one. */
-#define WRAP(ret, name, hard, intr, params, args)                            \
-	ret __real_##name params;                                            \
-	ret __wrap_##name params;                                            \
-	ret __wrap_##name params                                             \
-	{                                                                    \
-		int e_ = should_fail(#name, hard, intr);                     \
-		if (e_ != 0) {                                               \
-			errno = e_;                                          \
-			return (ret)-1;                                      \
-		}                                                            \
-		return __real_##name args;                                   \
+#define WRAP(ret, name, hard, intr, params, args)                              \
+	ret __real_##name params;                                              \
+	ret __wrap_##name params;                                              \
+	ret __wrap_##name params                                               \
+	{                                                                      \
+		int e_ = should_fail(#name, hard, intr);                       \
+		if (e_ != 0) {                                                 \
+			errno = e_;                                            \
+			return (ret)-1;                                        \
+		}                                                              \
+		return __real_##name args;                                     \
 	}
 
 WRAP(int, socket, EMFILE, false, (int d, int t, int p), (d, t, p))
 WRAP(int, socketpair, EMFILE, false, (int d, int t, int p, int sv[2]),
      (d, t, p, sv))
-WRAP(int, accept, EMFILE, true,
-     (int fd, struct sockaddr *a, socklen_t *l), (fd, a, l))
+WRAP(int, accept, EMFILE, true, (int fd, struct sockaddr *a, socklen_t *l),
+     (fd, a, l))
 WRAP(int, accept4, EMFILE, true,
      (int fd, struct sockaddr *a, socklen_t *l, int f), (fd, a, l, f))
 /* A non-blocking connect fails at once for a local reason: no route. An
@@ -132,14 +132,13 @@ WRAP(int, getsockname, ENOBUFS, false,
      (int fd, struct sockaddr *a, socklen_t *l), (fd, a, l))
 WRAP(int, getpeername, ENOBUFS, false,
      (int fd, struct sockaddr *a, socklen_t *l), (fd, a, l))
-WRAP(int, poll, ENOMEM, true, (struct pollfd *p, nfds_t n, int ms),
-     (p, n, ms))
+WRAP(int, poll, ENOMEM, true, (struct pollfd * p, nfds_t n, int ms), (p, n, ms))
 WRAP(int, epoll_create1, EMFILE, false, (int f), (f))
 WRAP(int, epoll_ctl, ENOMEM, false,
      (int ep, int op, int fd, struct epoll_event *ev), (ep, op, fd, ev))
 /* epoll_wait has no plausible hard failure; it is only interrupted. */
-WRAP(int, epoll_wait, 0, true,
-     (int ep, struct epoll_event *ev, int n, int ms), (ep, ev, n, ms))
+WRAP(int, epoll_wait, 0, true, (int ep, struct epoll_event *ev, int n, int ms),
+     (ep, ev, n, ms))
 WRAP(int, eventfd, EMFILE, false, (unsigned v, int f), (v, f))
 WRAP(int, signalfd, EMFILE, false, (int fd, const sigset_t *m, int f),
      (fd, m, f))
@@ -147,11 +146,12 @@ WRAP(int, timerfd_create, EMFILE, false, (int c, int f), (c, f))
 WRAP(int, pipe, EMFILE, false, (int fds[2]), (fds))
 WRAP(int, pipe2, EMFILE, false, (int fds[2], int f), (fds, f))
 /* A peer that reset is what a send or receive meets in real life. */
-WRAP(ssize_t, send, ECONNRESET, true,
-     (int fd, const void *b, size_t n, int f), (fd, b, n, f))
+WRAP(ssize_t, send, ECONNRESET, true, (int fd, const void *b, size_t n, int f),
+     (fd, b, n, f))
 WRAP(ssize_t, sendto, ECONNRESET, true,
      (int fd, const void *b, size_t n, int f, const struct sockaddr *a,
-      socklen_t l), (fd, b, n, f, a, l))
+      socklen_t l),
+     (fd, b, n, f, a, l))
 WRAP(ssize_t, sendmsg, ECONNRESET, true,
      (int fd, const struct msghdr *m, int f), (fd, m, f))
 WRAP(int, sendmmsg, ENOBUFS, true,
@@ -161,8 +161,8 @@ WRAP(ssize_t, recv, ECONNRESET, true, (int fd, void *b, size_t n, int f),
 WRAP(ssize_t, recvfrom, ECONNRESET, true,
      (int fd, void *b, size_t n, int f, struct sockaddr *a, socklen_t *l),
      (fd, b, n, f, a, l))
-WRAP(ssize_t, recvmsg, ECONNRESET, true,
-     (int fd, struct msghdr *m, int f), (fd, m, f))
+WRAP(ssize_t, recvmsg, ECONNRESET, true, (int fd, struct msghdr *m, int f),
+     (fd, m, f))
 WRAP(int, recvmmsg, ENOMEM, true,
      (int fd, struct mmsghdr *m, unsigned n, int f, struct timespec *t),
      (fd, m, n, f, t))

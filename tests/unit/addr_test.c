@@ -116,7 +116,8 @@ SKT_TEST(addr, from_ip_rejects_non_literals)
 	cr_assert_eq(skt_addr_from_ip(&a, "fe80::1%0", 80), SKT_EBADHOST);
 	cr_assert_eq(skt_addr_from_ip(&a, "fe80::1%nosuchif0", 80),
 		     SKT_EBADHOST);
-	cr_assert_eq(skt_addr_from_ip(&a, sktest_repeat('1', 900), 80), SKT_EBADHOST);
+	cr_assert_eq(skt_addr_from_ip(&a, sktest_repeat('1', 900), 80),
+		     SKT_EBADHOST);
 	cr_assert_eq(skt_addr_from_ip(&a, NULL, 80), SKT_EBADHOST);
 }
 
@@ -139,7 +140,8 @@ SKT_TEST(addr, unix_path_of_108_bytes_is_too_long)
 	char path[200] = "/";
 	strcat(path, sktest_repeat('p', 107));
 	cr_assert_eq(skt_addr_unix(&a, sktest_guarded(path)), SKT_ENAMETOOLONG);
-	cr_assert_eq(skt_addr_unix(&a, sktest_repeat('p', 900)), SKT_ENAMETOOLONG);
+	cr_assert_eq(skt_addr_unix(&a, sktest_repeat('p', 900)),
+		     SKT_ENAMETOOLONG);
 }
 
 SKT_TEST(addr, unix_abstract_uses_leading_nul_and_exact_length)
@@ -184,7 +186,8 @@ SKT_TEST(addr, unix_empty_path_is_rejected)
 SKT_TEST(addr, parse_v4_host_port)
 {
 	skt_addr a;
-	cr_assert_eq(skt_addr_parse(&a, sktest_guarded("127.0.0.1:8080"), 0), 0);
+	cr_assert_eq(skt_addr_parse(&a, sktest_guarded("127.0.0.1:8080"), 0),
+		     0);
 	cr_assert_eq(skt_addr_family(&a), AF_INET);
 	cr_assert_eq(skt_addr_port(&a), 8080);
 	cr_assert_str_eq(sktest_addr_text(&a), "127.0.0.1:8080");
@@ -274,9 +277,12 @@ SKT_TEST(addr, parse_port_alone_needs_no_host_flag)
 	expect_parse_err("8080", 0, SKT_EBADPORT); /* a host, no port */
 	expect_parse_err(":8080", 0, SKT_EBADHOST);
 	skt_addr a;
-	cr_assert_eq(skt_addr_parse(&a, sktest_guarded("8080"), SKT_PARSE_NO_HOST), 0);
+	cr_assert_eq(
+		skt_addr_parse(&a, sktest_guarded("8080"), SKT_PARSE_NO_HOST),
+		0);
 	cr_assert_str_eq(sktest_addr_text(&a), "127.0.0.1:8080");
-	cr_assert_eq(skt_addr_parse(&a, sktest_guarded(":9"), SKT_PARSE_NO_HOST), 0);
+	cr_assert_eq(
+		skt_addr_parse(&a, sktest_guarded(":9"), SKT_PARSE_NO_HOST), 0);
 	cr_assert_str_eq(sktest_addr_text(&a), "127.0.0.1:9");
 	expect_parse_err("80abc", SKT_PARSE_NO_HOST, SKT_EBADPORT);
 	expect_parse_err(":", SKT_PARSE_NO_HOST, SKT_EBADPORT);
@@ -292,7 +298,9 @@ SKT_TEST(addr, parse_host_alone_needs_no_port_flag)
 	cr_assert_eq(skt_addr_parse(&a, "[::1]", SKT_PARSE_NO_PORT), 0);
 	cr_assert_eq(skt_addr_family(&a), AF_INET6);
 	/* Unbracketed IPv6 is fine once no port can follow. */
-	cr_assert_eq(skt_addr_parse(&a, sktest_guarded("::1"), SKT_PARSE_NO_PORT), 0);
+	cr_assert_eq(
+		skt_addr_parse(&a, sktest_guarded("::1"), SKT_PARSE_NO_PORT),
+		0);
 	cr_assert_str_eq(sktest_addr_text(&a), "[::1]:0");
 }
 
@@ -326,16 +334,16 @@ SKT_TEST(addr, parse_failure_leaves_address_alone)
 SKT_TEST(addr, parse_then_format_round_trips)
 {
 	static const char *const forms[] = {
-	    "1.2.3.4:80",
-	    "0.0.0.0:1",
-	    "255.255.255.255:65535",
-	    "[::1]:80",
-	    "[2001:db8::1]:443",
-	    "[::ffff:1.2.3.4]:8",
-	    "[fe80::1%4000000]:80",
-	    "unix:/tmp/x.sock",
-	    "unix:@name",
-	    "unix:relative",
+		"1.2.3.4:80",
+		"0.0.0.0:1",
+		"255.255.255.255:65535",
+		"[::1]:80",
+		"[2001:db8::1]:443",
+		"[::ffff:1.2.3.4]:8",
+		"[fe80::1%4000000]:80",
+		"unix:/tmp/x.sock",
+		"unix:@name",
+		"unix:relative",
 	};
 	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
 		skt_addr a;
@@ -381,7 +389,8 @@ SKT_TEST(addr, format_worst_case_fits_addrstrlen)
 	memset(un.sun_path + 1, 0xff, sizeof(un.sun_path) - 1);
 	skt_addr a;
 	cr_assert_eq(
-	    skt_addr_from_sockaddr(&a, (struct sockaddr *)&un, sizeof(un)), 0);
+		skt_addr_from_sockaddr(&a, (struct sockaddr *)&un, sizeof(un)),
+		0);
 	char buf[SKT_ADDRSTRLEN];
 	int n = skt_addr_format(&a, buf, sizeof(buf));
 	cr_assert_eq(n, 6 + 4 * 107);
@@ -430,9 +439,9 @@ SKT_TEST(addr, from_sockaddr_copies_ip_addresses)
 				   .sin6_port = htons(7)};
 	in6.sin6_addr = in6addr_loopback;
 	skt_addr a;
-	cr_assert_eq(
-	    skt_addr_from_sockaddr(&a, (struct sockaddr *)&in6, sizeof(in6)),
-	    0);
+	cr_assert_eq(skt_addr_from_sockaddr(&a, (struct sockaddr *)&in6,
+					    sizeof(in6)),
+		     0);
 	cr_assert_str_eq(sktest_addr_text(&a), "[::1]:7");
 }
 

@@ -24,7 +24,8 @@ static void expect_format(const char *text, const char *want)
 	skt_cidr c = cidr(text);
 	char buf[64];
 	cr_assert_gt(skt_cidr_format(&c, buf, sizeof buf), 0);
-	cr_assert_str_eq(buf, want, "%s formats as %s, want %s", text, buf, want);
+	cr_assert_str_eq(buf, want, "%s formats as %s, want %s", text, buf,
+			 want);
 }
 
 SKT_TEST(cidr, v4_range_matches_inside_only)
@@ -99,7 +100,8 @@ SKT_TEST(cidr, bad_input_is_rejected_precisely)
 	cr_expect_eq(skt_cidr_parse(&c, "10.0.0.0/8x"), SKT_EBADADDR);
 	cr_expect_eq(skt_cidr_parse(&c, "10.0.0.0/-1"), SKT_EBADADDR);
 	cr_expect_eq(skt_cidr_parse(&c, "10.0.0.0/0008"), SKT_EBADADDR);
-	cr_expect_eq(skt_cidr_parse(&c, "10.0.0.0/99999999999999999999"), SKT_EBADADDR);
+	cr_expect_eq(skt_cidr_parse(&c, "10.0.0.0/99999999999999999999"),
+		     SKT_EBADADDR);
 }
 
 SKT_TEST(cidr, overlong_host_is_rejected)

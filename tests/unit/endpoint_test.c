@@ -21,7 +21,9 @@ static void expect_ep_err(const char *text, int flags, int want)
 SKT_TEST(endpoint, host_and_service_name)
 {
 	skt_endpoint ep;
-	cr_assert_eq(skt_endpoint_parse(&ep, sktest_guarded("localhost:http"), 0), 0);
+	cr_assert_eq(
+		skt_endpoint_parse(&ep, sktest_guarded("localhost:http"), 0),
+		0);
 	cr_assert_eq(ep.kind, SKT_EP_INET);
 	cr_assert_str_eq(ep.host, "localhost");
 	cr_assert_str_eq(ep.service, "http");
@@ -30,8 +32,9 @@ SKT_TEST(endpoint, host_and_service_name)
 SKT_TEST(endpoint, bracketed_v6_drops_brackets)
 {
 	skt_endpoint ep;
-	cr_assert_eq(skt_endpoint_parse(&ep, sktest_guarded("[fe80::1%eth0]:80"), 0),
-		     0);
+	cr_assert_eq(
+		skt_endpoint_parse(&ep, sktest_guarded("[fe80::1%eth0]:80"), 0),
+		0);
 	cr_assert_str_eq(ep.host, "fe80::1%eth0");
 	cr_assert_str_eq(ep.service, "80");
 }
@@ -72,10 +75,12 @@ SKT_TEST(endpoint, service_of_63_fits_and_64_does_not)
 {
 	char text[128];
 	skt_endpoint ep;
-	snprintf(text, sizeof(text), "h:%s", sktest_repeat('s', SKT_SERVICE_MAX));
+	snprintf(text, sizeof(text), "h:%s",
+		 sktest_repeat('s', SKT_SERVICE_MAX));
 	cr_assert_eq(skt_endpoint_parse(&ep, sktest_guarded(text), 0), 0);
 	cr_assert_eq(strlen(ep.service), SKT_SERVICE_MAX);
-	snprintf(text, sizeof(text), "h:%s", sktest_repeat('s', SKT_SERVICE_MAX + 1));
+	snprintf(text, sizeof(text), "h:%s",
+		 sktest_repeat('s', SKT_SERVICE_MAX + 1));
 	expect_ep_err(text, 0, SKT_EBADPORT);
 }
 
@@ -133,8 +138,9 @@ SKT_TEST(endpoint, port_alone_with_no_host_flag)
 	skt_endpoint ep;
 	expect_ep_err("8080", 0, SKT_EBADPORT);
 	expect_ep_err(":8080", 0, SKT_EBADHOST);
-	cr_assert_eq(
-	    skt_endpoint_parse(&ep, sktest_guarded(":8080"), SKT_PARSE_NO_HOST), 0);
+	cr_assert_eq(skt_endpoint_parse(&ep, sktest_guarded(":8080"),
+					SKT_PARSE_NO_HOST),
+		     0);
 	cr_assert_str_eq(ep.host, "");
 	cr_assert_str_eq(ep.service, "8080");
 	cr_assert_eq(skt_endpoint_parse(&ep, "http", SKT_PARSE_NO_HOST), 0);
@@ -161,7 +167,8 @@ SKT_TEST(endpoint, host_alone_with_no_port_flag)
 SKT_TEST(endpoint, unix_forms)
 {
 	skt_endpoint ep;
-	cr_assert_eq(skt_endpoint_parse(&ep, sktest_guarded("unix:/run/s"), 0), 0);
+	cr_assert_eq(skt_endpoint_parse(&ep, sktest_guarded("unix:/run/s"), 0),
+		     0);
 	cr_assert_eq(ep.kind, SKT_EP_UNIX);
 	cr_assert_str_eq(sktest_addr_text(&ep.unix_addr), "unix:/run/s");
 	cr_assert_eq(skt_endpoint_parse(&ep, "unix:@x", 0), 0);
@@ -175,8 +182,9 @@ SKT_TEST(endpoint, unix_forms)
 SKT_TEST(endpoint, unix_dgram_forms)
 {
 	skt_endpoint ep;
-	cr_assert_eq(skt_endpoint_parse(&ep, sktest_guarded("unix-dgram:/run/d"),
-					0), 0);
+	cr_assert_eq(
+		skt_endpoint_parse(&ep, sktest_guarded("unix-dgram:/run/d"), 0),
+		0);
 	cr_assert_eq(ep.kind, SKT_EP_UNIX_DGRAM);
 	cr_assert_str_eq(sktest_addr_text(&ep.unix_addr), "unix:/run/d");
 	cr_assert_eq(skt_endpoint_parse(&ep, "unix-dgram:@d", 0), 0);
@@ -196,7 +204,8 @@ SKT_TEST(endpoint, unix_dgram_forms)
 SKT_TEST(endpoint, set_bracketed_v6_host)
 {
 	skt_endpoint ep;
-	cr_assert_eq(skt_endpoint_set(&ep, sktest_guarded("[::1]"), "80", 0), 0);
+	cr_assert_eq(skt_endpoint_set(&ep, sktest_guarded("[::1]"), "80", 0),
+		     0);
 	cr_assert_eq(ep.kind, SKT_EP_INET);
 	cr_assert_str_eq(ep.host, "::1");
 	cr_assert_str_eq(ep.service, "80");
@@ -216,7 +225,8 @@ SKT_TEST(endpoint, set_bad_brackets)
 SKT_TEST(endpoint, set_unix_path)
 {
 	skt_endpoint ep;
-	cr_assert_eq(skt_endpoint_set(&ep, sktest_guarded("unix:/p"), NULL, 0), 0);
+	cr_assert_eq(skt_endpoint_set(&ep, sktest_guarded("unix:/p"), NULL, 0),
+		     0);
 	cr_assert_eq(ep.kind, SKT_EP_UNIX);
 	cr_assert_str_eq(sktest_addr_text(&ep.unix_addr), "unix:/p");
 	cr_assert_eq(skt_endpoint_set(&ep, "unix:/p", "80", 0), SKT_EBADADDR);

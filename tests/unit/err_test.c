@@ -41,9 +41,9 @@ SKT_TEST(err, ranges_never_collide)
 #define XX(name, msg) cr_assert_str_eq(skt_errname(SKT_##name), #name);
 	SKT_OS_ERRNO_MAP(XX)
 #undef XX
-#define XX(name, idx)                                                        \
-	cr_assert_str_eq(skt_errname(SKT_##name), #name);                    \
-	cr_assert_gt(SKT_##name, -4000);                                     \
+#define XX(name, idx)                                                          \
+	cr_assert_str_eq(skt_errname(SKT_##name), #name);                      \
+	cr_assert_gt(SKT_##name, -4000);                                       \
 	cr_assert_lt(SKT_##name, -2000);
 	SKT_EAI_ERRNO_MAP(XX)
 #undef XX
@@ -71,8 +71,8 @@ SKT_TEST(err, docs_list_every_code)
 	fclose(f);
 	doc[n] = '\0';
 	char want[64];
-#define CHECK(str)                                                           \
-	snprintf(want, sizeof want, "`SKT_%s`", str);                        \
+#define CHECK(str)                                                             \
+	snprintf(want, sizeof want, "`SKT_%s`", str);                          \
 	cr_expect_not_null(strstr(doc, want), "docs/errors.md lacks %s", want);
 #define XX(name, ...) CHECK(#name)
 	SKT_OS_ERRNO_MAP(XX)
@@ -81,7 +81,8 @@ SKT_TEST(err, docs_list_every_code)
 #undef XX
 #undef CHECK
 	/* ...and every `SKT_E...` the page names is a real code. */
-	for (char *p = strstr(doc, "`SKT_E"); p != NULL; p = strstr(p + 1, "`SKT_E")) {
+	for (char *p = strstr(doc, "`SKT_E"); p != NULL;
+	     p = strstr(p + 1, "`SKT_E")) {
 		char name[48];
 		if (sscanf(p + 5, "%47[A-Z_0-9]", name) != 1)
 			continue;

@@ -73,8 +73,9 @@ static void msgs_expect_eq(const msgs *got, const msgs *want)
 	SKT_CHECK(got->n == want->n, "messages: got %zu, want %zu", got->n,
 		  want->n);
 	for (size_t i = 0; i < got->n; i++) {
-		SKT_CHECK(got->len[i] == want->len[i], "message %zu: %zu vs %zu",
-			  i, got->len[i], want->len[i]);
+		SKT_CHECK(got->len[i] == want->len[i],
+			  "message %zu: %zu vs %zu", i, got->len[i],
+			  want->len[i]);
 		SKT_CHECK(memcmp(got->data + got->off[i],
 				 want->data + want->off[i], got->len[i]) == 0,
 			  "message %zu differs", i);
@@ -163,8 +164,8 @@ SKT_TEST(frame, max_above_32_bits_clamps)
 	cr_assert_arr_eq(h, want, 4);
 	if (SIZE_MAX > UINT32_MAX)
 		cr_assert_eq(
-		    skt_frame_header(h, (size_t)UINT32_MAX + 1, SIZE_MAX),
-		    SKT_ETOOBIG);
+			skt_frame_header(h, (size_t)UINT32_MAX + 1, SIZE_MAX),
+			SKT_ETOOBIG);
 	skt_frame_decoder d;
 	skt_frame_decoder_init(&d, SIZE_MAX);
 	cr_assert_eq(d.max, (size_t)UINT32_MAX);
@@ -224,7 +225,8 @@ SKT_TEST(frame, split_at_every_byte_position)
 		frames_feed(&d, &g, wire, k, &got);
 		frames_feed(&d, &g, wire + k, n - k, &got);
 		msgs_expect_eq(&got, &want);
-		SKT_CHECK(d.hdr_have == 0, "split at %zu: %zu header bytes held", k, d.hdr_have);
+		SKT_CHECK(d.hdr_have == 0,
+			  "split at %zu: %zu header bytes held", k, d.hdr_have);
 		skt_frame_decoder_fini(&d);
 	}
 	guard_free(&g);
@@ -260,7 +262,8 @@ SKT_TEST(frame, zero_length_frames)
 		const uint8_t *m;
 		size_t ml = 99;
 		cr_assert_eq(
-		    skt_frame_decode(&d, in + 4 * i, 12 - 4 * i, &m, &ml), 4);
+			skt_frame_decode(&d, in + 4 * i, 12 - 4 * i, &m, &ml),
+			4);
 		cr_assert_not_null(m, "an empty frame is still a frame");
 		cr_assert_eq(ml, 0);
 	}

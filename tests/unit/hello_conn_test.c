@@ -69,11 +69,11 @@ static void every_way(const char *s, const int *status, size_t n)
 SKT_TEST(hello_conn, pipelined_requests_in_order)
 {
 	const char *s =
-	    "GET /1 HTTP/1.1\r\nHost: x\r\n\r\n"
-	    "HEAD /2 HTTP/1.1\r\nHost: x\r\n\r\n"
-	    "\r\nGET /3 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
-	    "GET /4 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-	    "GET /5 HTTP/1.1\r\nHost: x\r\n\r\n";
+		"GET /1 HTTP/1.1\r\nHost: x\r\n\r\n"
+		"HEAD /2 HTTP/1.1\r\nHost: x\r\n\r\n"
+		"\r\nGET /3 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+		"GET /4 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+		"GET /5 HTTP/1.1\r\nHost: x\r\n\r\n";
 	every_way(s, (const int[]){200, 200, 200, 200}, 4);
 	got g = {.stop_at = -1};
 	cr_assert_eq(feed(s, strlen(s), 0, &g), HELLO_CLOSED);
@@ -85,12 +85,12 @@ SKT_TEST(hello_conn, pipelined_requests_in_order)
 
 SKT_TEST(hello_conn, bodies_are_skipped)
 {
-	every_way(
-	    "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
-	    "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-	    "3;x\r\nabc\r\n0\r\nT: 1\r\n\r\n"
-	    "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
-	    (const int[]){200, 200, 200}, 3);
+	every_way("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+		  "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+		  "chunked\r\n\r\n"
+		  "3;x\r\nabc\r\n0\r\nT: 1\r\n\r\n"
+		  "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+		  (const int[]){200, 200, 200}, 3);
 }
 
 SKT_TEST(hello_conn, continue_before_the_body)
@@ -111,22 +111,24 @@ SKT_TEST(hello_conn, an_error_ends_the_connection)
 		int status;
 		skt_http_rule why;
 	} cases[] = {
-	    {"GET / HTTP/1.1\r\n\r\n", 400, SKT_HTTP_HOST_MISSING},
-	    {"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400,
-	     SKT_HTTP_HOST_DUP},
-	    {"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n"
-	     "Transfer-Encoding: chunked\r\n\r\n",
-	     400, SKT_HTTP_TE_AND_CL},
-	    {"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, "
-	     "chunked\r\n"
-	     "\r\n",
-	     501, SKT_HTTP_TE_UNSUPPORTED},
-	    {"GET / HTTP/2.0\r\n\r\n", 505, SKT_HTTP_VERSION_UNSUPPORTED},
-	    {"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-	     "5\r\nhelloX",
-	     400, SKT_HTTP_CHUNK_DATA_END},
-	    {"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 67108865\r\n\r\n",
-	     413, SKT_HTTP_OK},
+		{"GET / HTTP/1.1\r\n\r\n", 400, SKT_HTTP_HOST_MISSING},
+		{"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400,
+		 SKT_HTTP_HOST_DUP},
+		{"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n"
+		 "Transfer-Encoding: chunked\r\n\r\n",
+		 400, SKT_HTTP_TE_AND_CL},
+		{"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, "
+		 "chunked\r\n"
+		 "\r\n",
+		 501, SKT_HTTP_TE_UNSUPPORTED},
+		{"GET / HTTP/2.0\r\n\r\n", 505, SKT_HTTP_VERSION_UNSUPPORTED},
+		{"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+		 "chunked\r\n\r\n"
+		 "5\r\nhelloX",
+		 400, SKT_HTTP_CHUNK_DATA_END},
+		{"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: "
+		 "67108865\r\n\r\n",
+		 413, SKT_HTTP_OK},
 	};
 	const char *next = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -129,8 +129,7 @@ SKT_TEST(hist, buckets_tile_the_range)
 		cr_assert_leq(lo, hi, "bucket %zu", i);
 		cr_assert_eq(hist_index(lo), i, "lo of %zu", i);
 		cr_assert_eq(hist_index(hi), i, "hi of %zu", i);
-		cr_assert_leq(hi - lo, lo >> HIST_SUB_BITS, "bucket %zu",
-			      i);
+		cr_assert_leq(hi - lo, lo >> HIST_SUB_BITS, "bucket %zu", i);
 		if (i + 1 < HIST_BUCKETS)
 			cr_assert_eq(hist_bucket_lo(i + 1), hi + 1,
 				     "gap after bucket %zu", i);
@@ -199,8 +198,8 @@ SKT_TEST(hist, merge_equals_recording_into_one)
 	cr_assert_eq(ha.sum_hi, hc.sum_hi);
 	cr_assert_eq(hist_mean(&ha), hist_mean(&hc));
 	for (double p = 0; p <= 100; p += 0.25)
-		cr_assert_eq(hist_percentile(&ha, p),
-			     hist_percentile(&hc, p), "p%g", p);
+		cr_assert_eq(hist_percentile(&ha, p), hist_percentile(&hc, p),
+			     "p%g", p);
 }
 
 SKT_TEST(hist, merge_with_empty)
@@ -242,7 +241,8 @@ SKT_TEST(hist, huge_values)
 	 * double 2^63 + 2^61. */
 	cr_assert_eq(ha.sum_hi, 2);
 	cr_assert_eq(ha.sum_lo, (UINT64_C(1) << 63) - 3);
-	cr_assert_eq(hist_mean(&ha), 9223372036854775808.0 + 2305843009213693952.0,
+	cr_assert_eq(hist_mean(&ha),
+		     9223372036854775808.0 + 2305843009213693952.0,
 		     "mean %.17g", hist_mean(&ha));
 }
 
@@ -255,7 +255,8 @@ SKT_TEST(hist, percentile_is_the_decimal_written)
 	hist_reset(&ha);
 	for (uint64_t v = 1; v <= 1000; v++)
 		hist_record(&ha, v);
-	cr_assert_eq(hist_percentile(&ha, 99.9), hist_bucket_hi(hist_index(999)));
+	cr_assert_eq(hist_percentile(&ha, 99.9),
+		     hist_bucket_hi(hist_index(999)));
 	cr_assert_eq(hist_percentile(&ha, 0.3), 3);
 	cr_assert_eq(hist_percentile(&ha, 0.1), 1);
 	cr_assert_eq(hist_percentile(&ha, 0.10000001), 2);

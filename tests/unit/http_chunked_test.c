@@ -43,12 +43,13 @@ static fed feed_n(const char *s, size_t n, size_t step)
 			cr_assert_not(f.done);
 			cr_assert_neq(c.why, SKT_HTTP_OK);
 			cr_assert_eq(
-			    skt_http_chunked_feed(&c, in, n, NULL, NULL), r,
-			    "an error is sticky");
+				skt_http_chunked_feed(&c, in, n, NULL, NULL), r,
+				"an error is sticky");
 			f.rc = BAD;
 			return f;
 		}
-		SKT_CHECK(r >= 0 && (size_t)r <= k, "consumed %ld of %zu", r, k);
+		SKT_CHECK(r >= 0 && (size_t)r <= k, "consumed %ld of %zu", r,
+			  k);
 		SKT_CHECK(f.done || (size_t)r == k,
 			  "consumed %ld of %zu, not done", r, k);
 		pos += (size_t)r;
@@ -56,9 +57,9 @@ static fed feed_n(const char *s, size_t n, size_t step)
 	f.rc = (long)pos;
 	f.body_bytes = c.body_bytes;
 	if (f.done) {
-		cr_assert_eq(
-		    skt_http_chunked_feed(&c, in + pos, n - pos, NULL, NULL), 0,
-		    "nothing is consumed after the end");
+		cr_assert_eq(skt_http_chunked_feed(&c, in + pos, n - pos, NULL,
+						   NULL),
+			     0, "nothing is consumed after the end");
 		cr_assert(c.done);
 	}
 	return f;
@@ -76,7 +77,7 @@ static fed feed_all_ways(const char *s, size_t n)
 	for (size_t cut = 1; cut < n; cut++) {
 		fed f = feed_n(s, n, cut);
 		SKT_CHECK(f.rc == whole.rc && f.done == whole.done &&
-			      f.body_bytes == whole.body_bytes,
+				  f.body_bytes == whole.body_bytes,
 			  "pieces of %zu: %ld/%d/%llu vs %ld/%d/%llu", cut,
 			  f.rc, f.done, (unsigned long long)f.body_bytes,
 			  whole.rc, whole.done,
@@ -136,22 +137,22 @@ SKT_TEST(http_chunked, bare_lf_line_ends)
 SKT_TEST(http_chunked, malformed)
 {
 	static const char *bad[] = {
-	    "g\r\n",		/* bad hex */
-	    "\r\n",		/* no size */
-	    ";x\r\n",		/* an extension without a size */
-	    "-5\r\nhello\r\n",	/* a sign */
-	    "0x5\r\nhello\r\n", /* a C prefix */
-	    "5 5\r\nhello\r\n", /* a second number */
-	    "5\rX",		/* a bare CR */
-	    "5\r\nhelloX\r\n",	/* no CRLF after the data */
-	    "5\r\nhello\rX\n",	/* half of one */
-	    "5\r\nhello\r\r\n",
-	    "5;a\x01\r\nhello\r\n",    /* a control in an extension */
-	    "0\r\n X: folded\r\n\r\n", /* trailer folding */
-	    "0\r\n: no name\r\n\r\n",
-	    "0\r\nX: a\x7f\r\n\r\n", /* a control in a trailer */
-	    "0\r\nX: a\r\r\n\r\n",
-	    "0\r\n\rX", /* the final CRLF broken */
+		"g\r\n",            /* bad hex */
+		"\r\n",             /* no size */
+		";x\r\n",           /* an extension without a size */
+		"-5\r\nhello\r\n",  /* a sign */
+		"0x5\r\nhello\r\n", /* a C prefix */
+		"5 5\r\nhello\r\n", /* a second number */
+		"5\rX",             /* a bare CR */
+		"5\r\nhelloX\r\n",  /* no CRLF after the data */
+		"5\r\nhello\rX\n",  /* half of one */
+		"5\r\nhello\r\r\n",
+		"5;a\x01\r\nhello\r\n",    /* a control in an extension */
+		"0\r\n X: folded\r\n\r\n", /* trailer folding */
+		"0\r\n: no name\r\n\r\n",
+		"0\r\nX: a\x7f\r\n\r\n", /* a control in a trailer */
+		"0\r\nX: a\r\r\n\r\n",
+		"0\r\n\rX", /* the final CRLF broken */
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		chunked_bad(bad[i]);
@@ -236,9 +237,9 @@ SKT_TEST(http_chunked, empty_feed)
 {
 	skt_http_chunked c;
 	skt_http_chunked_init(&c, &bench_opts);
-	cr_assert_eq(
-	    skt_http_chunked_feed(&c, sktest_guarded_n("", 0), 0, NULL, NULL),
-	    0);
+	cr_assert_eq(skt_http_chunked_feed(&c, sktest_guarded_n("", 0), 0, NULL,
+					   NULL),
+		     0);
 	cr_assert_not(c.done);
 	cr_assert_eq(c.body_bytes, 0);
 }
@@ -248,7 +249,7 @@ SKT_TEST(http_chunked, empty_feed)
 SKT_TEST(http_chunked, payload_pointed_at_not_copied)
 {
 	static const char s[] =
-	    "5\r\nhello\r\n3;x=y\r\n, w\r\n0\r\nT: 1\r\n\r\nNEXT";
+		"5\r\nhello\r\n3;x=y\r\n, w\r\n0\r\nT: 1\r\n\r\nNEXT";
 	size_t n = sizeof(s) - 1;
 	const char *in = sktest_guarded_n(s, n);
 	skt_http_chunked c;
@@ -259,12 +260,12 @@ SKT_TEST(http_chunked, payload_pointed_at_not_copied)
 	while (!c.done) {
 		const char *data;
 		size_t dlen;
-		ssize_t r =
-		    skt_http_chunked_feed(&c, in + pos, n - pos, &data, &dlen);
+		ssize_t r = skt_http_chunked_feed(&c, in + pos, n - pos, &data,
+						  &dlen);
 		cr_assert_geq(r, 0, "%s", skt_http_rule_str(c.why));
 		if (dlen > 0) {
 			cr_assert(data >= in + pos &&
-				      data + dlen <= in + pos + r,
+					  data + dlen <= in + pos + r,
 				  "the span lies in what was consumed");
 			memcpy(got + have, data, dlen);
 			have += dlen;
@@ -289,9 +290,9 @@ SKT_TEST(http_chunked, strict_line_ends_by_default)
 		skt_http_chunked_init(&c, NULL);
 		size_t n = strlen(bad[i]);
 		skt_assert_err(
-		    skt_http_chunked_feed(&c, sktest_guarded_n(bad[i], n), n,
-					  NULL, NULL),
-		    SKT_EMALFORMED);
+			skt_http_chunked_feed(&c, sktest_guarded_n(bad[i], n),
+					      n, NULL, NULL),
+			SKT_EMALFORMED);
 		cr_assert_eq(c.why, SKT_HTTP_BARE_LF, "%s", bad[i]);
 	}
 }
@@ -301,9 +302,9 @@ SKT_TEST(http_chunked, size_overflow_is_too_big)
 	skt_http_chunked c;
 	skt_http_chunked_init(&c, NULL);
 	const char *s = "fffffffffffffffffff\r\n";
-	skt_assert_err(
-	    skt_http_chunked_feed(&c, sktest_guarded(s), strlen(s), NULL, NULL),
-	    SKT_ETOOBIG);
+	skt_assert_err(skt_http_chunked_feed(&c, sktest_guarded(s), strlen(s),
+					     NULL, NULL),
+		       SKT_ETOOBIG);
 	cr_assert_eq(c.why, SKT_HTTP_CHUNK_TOO_BIG);
 	cr_assert_eq(skt_http_rule_status(c.why), 413);
 }

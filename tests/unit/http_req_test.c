@@ -41,9 +41,9 @@ SKT_TEST(http_req, curl_get)
 	const char *in = sktest_guarded_n(s, sizeof(s) - 1);
 	skt_http_req r;
 	nfields = FIELDS;
-	cr_assert_eq(
-	    skt_http_req_parse(in, sizeof(s) - 1, NULL, &r, fields, &nfields),
-	    (int)sizeof(s) - 1);
+	cr_assert_eq(skt_http_req_parse(in, sizeof(s) - 1, NULL, &r, fields,
+					&nfields),
+		     (int)sizeof(s) - 1);
 	cr_assert(r.method == in && r.method_len == 3);
 	cr_assert(r.target == in + 4 && r.target_len == 15);
 	cr_assert_eq(r.minor, 1);
@@ -123,9 +123,9 @@ SKT_TEST(http_req, pipelined_heads_one_at_a_time)
 	}
 	cr_assert_eq(r.method_len, 4, "the empty line before HEAD skipped");
 	nfields = FIELDS;
-	skt_assert_err(
-	    skt_http_req_parse(in + pos, n - pos, NULL, &r, fields, &nfields),
-	    SKT_EAGAIN);
+	skt_assert_err(skt_http_req_parse(in + pos, n - pos, NULL, &r, fields,
+					  &nfields),
+		       SKT_EAGAIN);
 }
 
 SKT_TEST(http_req, nothing_written_while_incomplete)
@@ -168,7 +168,7 @@ SKT_TEST(http_req, field_count_is_the_array)
 {
 	char s[512];
 	size_t n =
-	    (size_t)snprintf(s, sizeof(s), "GET / HTTP/1.1\r\nHost: a\r\n");
+		(size_t)snprintf(s, sizeof(s), "GET / HTTP/1.1\r\nHost: a\r\n");
 	for (int i = 1; i < FIELDS; i++)
 		n += (size_t)snprintf(s + n, sizeof(s) - n, "X%d: v\r\n", i);
 	n += (size_t)snprintf(s + n, sizeof(s) - n, "\r\n");
@@ -240,7 +240,7 @@ SKT_TEST(http_req, every_rule_has_words_and_a_status)
 		int st = skt_http_rule_status((skt_http_rule)i);
 		cr_assert(s != NULL && s[0] != '\0');
 		cr_assert(st == 200 || st == 400 || st == 413 || st == 414 ||
-			      st == 431 || st == 501 || st == 505,
+				  st == 431 || st == 501 || st == 505,
 			  "rule %d: status %d", i, st);
 		cr_assert_eq(st == 200, i == SKT_HTTP_OK);
 	}

@@ -14,7 +14,7 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #define FIELDS_MAX 100
-#define MORE	   SKT_EAGAIN
+#define MORE       SKT_EAGAIN
 
 static const skt_http_opts bench_opts = {.line_max = SKT_HTTP_HEAD_MAX,
 					 .bare_lf = true};
@@ -82,9 +82,10 @@ static void parse_ok(const char *s, skt_http_resp *r)
 	skt_http_resp again;
 	cr_assert_eq(parse_n(s, want, &again), (int)want);
 	cr_assert(again.status == r->status && again.minor == r->minor &&
-		      again.content_length == r->content_length &&
-		      again.chunked == r->chunked && again.close == r->close &&
-		      again.no_body == r->no_body,
+			  again.content_length == r->content_length &&
+			  again.chunked == r->chunked &&
+			  again.close == r->close &&
+			  again.no_body == r->no_body,
 		  "the head alone gives the same result");
 }
 
@@ -116,17 +117,17 @@ static void parse_bad(const char *s)
 /* ---- Heads as servers send them ---- */
 
 static const char nginx_200[] =
-    "HTTP/1.1 200 OK\r\n"
-    "Server: nginx/1.22.1\r\n"
-    "Date: Thu, 21 Nov 2024 02:16:00 GMT\r\n"
-    "Content-Type: text/html\r\n"
-    "Content-Length: 615\r\n"
-    "Last-Modified: Tue, 13 Jun 2023 15:08:10 GMT\r\n"
-    "Connection: keep-alive\r\n"
-    "ETag: \"6488865a-267\"\r\n"
-    "Accept-Ranges: bytes\r\n"
-    "\r\n"
-    "<!DOCTYPE html>";
+	"HTTP/1.1 200 OK\r\n"
+	"Server: nginx/1.22.1\r\n"
+	"Date: Thu, 21 Nov 2024 02:16:00 GMT\r\n"
+	"Content-Type: text/html\r\n"
+	"Content-Length: 615\r\n"
+	"Last-Modified: Tue, 13 Jun 2023 15:08:10 GMT\r\n"
+	"Connection: keep-alive\r\n"
+	"ETag: \"6488865a-267\"\r\n"
+	"Accept-Ranges: bytes\r\n"
+	"\r\n"
+	"<!DOCTYPE html>";
 
 SKT_TEST(http_resp, nginx_200_keep_alive)
 {
@@ -228,8 +229,8 @@ SKT_TEST(http_resp, status_line_forms)
 	parse_ok("HTTP/1.1 503 \r\nContent-Length: 2\r\n\r\n", &r);
 	cr_assert_eq(r.status, 503);
 	parse_ok(
-	    "HTTP/1.1 599 A\tlong, reason: \xe2\x9c\x93 (obs-text)\r\n\r\n",
-	    &r);
+		"HTTP/1.1 599 A\tlong, reason: \xe2\x9c\x93 (obs-text)\r\n\r\n",
+		&r);
 	cr_assert_eq(r.status, 599);
 	parse_ok("HTTP/1.1 100 \r\n\r\n", &r);
 	cr_assert_eq(r.status, 100);
@@ -261,15 +262,15 @@ SKT_TEST(http_resp, content_length_limits)
 {
 	skt_http_resp r;
 	parse_ok(
-	    "HTTP/1.1 200 OK\r\nContent-Length: 999999999999999999\r\n\r\n",
-	    &r);
+		"HTTP/1.1 200 OK\r\nContent-Length: 999999999999999999\r\n\r\n",
+		&r);
 	cr_assert_eq(r.content_length, INT64_C(999999999999999999));
 	parse_ok(
-	    "HTTP/1.1 200 OK\r\nContent-Length: 000000000000000007\r\n\r\n",
-	    &r);
+		"HTTP/1.1 200 OK\r\nContent-Length: 000000000000000007\r\n\r\n",
+		&r);
 	cr_assert_eq(r.content_length, 7);
-	parse_bad(
-	    "HTTP/1.1 200 OK\r\nContent-Length: 1000000000000000000\r\n\r\n");
+	parse_bad("HTTP/1.1 200 OK\r\nContent-Length: "
+		  "1000000000000000000\r\n\r\n");
 	parse_bad("HTTP/1.1 200 OK\r\nContent-Length: "
 		  "99999999999999999999999\r\n\r\n");
 }
@@ -277,14 +278,15 @@ SKT_TEST(http_resp, content_length_limits)
 SKT_TEST(http_resp, content_length_malformed)
 {
 	static const char *bad[] = {
-	    "HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n",
-	    "HTTP/1.1 200 OK\r\nContent-Length: \r\n\r\n",
-	    "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
-	    "HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\n",
-	    "HTTP/1.1 200 OK\r\nContent-Length: 4 2\r\n\r\n",
-	    "HTTP/1.1 200 OK\r\nContent-Length: 0x10\r\n\r\n",
-	    "HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\n",
-	    "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: \r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 4 2\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 0x10\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: "
+		"6\r\n\r\n",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		parse_bad(bad[i]);
@@ -352,16 +354,16 @@ SKT_TEST(http_resp, transfer_encoding_malformed)
 SKT_TEST(http_resp, status_line_malformed)
 {
 	static const char *bad[] = {
-	    "HTTP/1.2 200 OK\r\n\r\n",	   "HTTP/2 200 OK\r\n\r\n",
-	    "HTTP/2.0 200 OK\r\n\r\n",	   "http/1.1 200 OK\r\n\r\n",
-	    "HTTP/1.1 099 Low\r\n\r\n",	   "HTTP/1.1 600 High\r\n\r\n",
-	    "HTTP/1.1 20 OK\r\n\r\n",	   "HTTP/1.1 2000 OK\r\n\r\n",
-	    "HTTP/1.1  200 OK\r\n\r\n",	   "HTTP/1.1 2x0 OK\r\n\r\n",
-	    "HTTP/1.1\t200 OK\r\n\r\n",	   "HTTP/1.1 200\tOK\r\n\r\n",
-	    "HTTP/1.1 200 O\x01K\r\n\r\n", "HTTP/1.1 200 OK\rX\r\n\r\n",
-	    "HTTP/1.1 200 OK\x7f\r\n\r\n", "\r\nHTTP/1.1 200 OK\r\n\r\n",
-	    " HTTP/1.1 200 OK\r\n\r\n",	   "SSH-2.0-OpenSSH_9.2\r\n",
-	    "HTTP/1.1 200 OK\r\r\n\r\n",
+		"HTTP/1.2 200 OK\r\n\r\n",     "HTTP/2 200 OK\r\n\r\n",
+		"HTTP/2.0 200 OK\r\n\r\n",     "http/1.1 200 OK\r\n\r\n",
+		"HTTP/1.1 099 Low\r\n\r\n",    "HTTP/1.1 600 High\r\n\r\n",
+		"HTTP/1.1 20 OK\r\n\r\n",      "HTTP/1.1 2000 OK\r\n\r\n",
+		"HTTP/1.1  200 OK\r\n\r\n",    "HTTP/1.1 2x0 OK\r\n\r\n",
+		"HTTP/1.1\t200 OK\r\n\r\n",    "HTTP/1.1 200\tOK\r\n\r\n",
+		"HTTP/1.1 200 O\x01K\r\n\r\n", "HTTP/1.1 200 OK\rX\r\n\r\n",
+		"HTTP/1.1 200 OK\x7f\r\n\r\n", "\r\nHTTP/1.1 200 OK\r\n\r\n",
+		" HTTP/1.1 200 OK\r\n\r\n",    "SSH-2.0-OpenSSH_9.2\r\n",
+		"HTTP/1.1 200 OK\r\r\n\r\n",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		parse_bad(bad[i]);
@@ -370,23 +372,23 @@ SKT_TEST(http_resp, status_line_malformed)
 SKT_TEST(http_resp, field_line_malformed)
 {
 	static const char *bad[] = {
-	    /* obsolete line folding */
-	    "HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\n\r\n",
-	    "HTTP/1.1 200 OK\r\nX-A: a\r\n\tb\r\n\r\n",
-	    /* whitespace before the colon */
-	    "HTTP/1.1 200 OK\r\nContent-Length : 5\r\n\r\n",
-	    "HTTP/1.1 200 OK\r\nX-A\t: a\r\n\r\n",
-	    /* no name, no colon, a name that is not a token */
-	    "HTTP/1.1 200 OK\r\n: a\r\n\r\n",
-	    "HTTP/1.1 200 OK\r\nX-A a\r\n\r\n",
-	    "HTTP/1.1 200 OK\r\nX(A): a\r\n\r\n",
-	    "HTTP/1.1 200 OK\r\nX\xc3\xa9: a\r\n\r\n",
-	    /* control characters in the value, a bare CR */
-	    "HTTP/1.1 200 OK\r\nX-A: a\x01z\r\n\r\n",
-	    "HTTP/1.1 200 OK\r\nX-A: a\x1b[0m\r\n\r\n",
-	    "HTTP/1.1 200 OK\r\nX-A: a\x7f\r\n\r\n",
-	    "HTTP/1.1 200 OK\r\nX-A: a\rb\r\n\r\n",
-	    "HTTP/1.1 200 OK\r\nX-A: a\r\n\rX\r\n",
+		/* obsolete line folding */
+		"HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nX-A: a\r\n\tb\r\n\r\n",
+		/* whitespace before the colon */
+		"HTTP/1.1 200 OK\r\nContent-Length : 5\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nX-A\t: a\r\n\r\n",
+		/* no name, no colon, a name that is not a token */
+		"HTTP/1.1 200 OK\r\n: a\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nX-A a\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nX(A): a\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nX\xc3\xa9: a\r\n\r\n",
+		/* control characters in the value, a bare CR */
+		"HTTP/1.1 200 OK\r\nX-A: a\x01z\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nX-A: a\x1b[0m\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nX-A: a\x7f\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nX-A: a\rb\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nX-A: a\r\n\rX\r\n",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		parse_bad(bad[i]);
@@ -479,8 +481,8 @@ SKT_TEST(http_resp, fields_point_into_the_buffer)
 	size_t nf = 4;
 	skt_http_resp r;
 	cr_assert_eq(
-	    skt_http_resp_parse(in, sizeof(s) - 1, false, NULL, &r, f, &nf),
-	    (int)sizeof(s) - 1);
+		skt_http_resp_parse(in, sizeof(s) - 1, false, NULL, &r, f, &nf),
+		(int)sizeof(s) - 1);
 	cr_assert_eq(nf, 3);
 	cr_assert(r.reason == in + 13 && r.reason_len == 9);
 	cr_assert(f[0].name == in + 24 && f[0].name_len == 6);
@@ -492,8 +494,8 @@ SKT_TEST(http_resp, fields_point_into_the_buffer)
 	/* The array's size is the limit. */
 	nf = 2;
 	skt_assert_err(
-	    skt_http_resp_parse(in, sizeof(s) - 1, false, NULL, &r, f, &nf),
-	    SKT_ETOOBIG);
+		skt_http_resp_parse(in, sizeof(s) - 1, false, NULL, &r, f, &nf),
+		SKT_ETOOBIG);
 	cr_assert_eq(r.why, SKT_HTTP_TOO_MANY_FIELDS);
 	cr_assert_eq(nf, 2, "*nfields left alone on failure");
 }
@@ -501,7 +503,7 @@ SKT_TEST(http_resp, fields_point_into_the_buffer)
 SKT_TEST(http_resp, answer_to_head_has_no_body)
 {
 	static const char s[] =
-	    "HTTP/1.1 200 OK\r\nContent-Length: 615\r\n\r\n";
+		"HTTP/1.1 200 OK\r\nContent-Length: 615\r\n\r\n";
 	skt_http_field f[4];
 	size_t nf = 4;
 	skt_http_resp r;

@@ -17,7 +17,7 @@
 
 static const char *const rule_names[] = {
 #define XX(name, code, status, text) #name,
-    SKT_HTTP_RULE_MAP(XX)
+	SKT_HTTP_RULE_MAP(XX)
 #undef XX
 };
 
@@ -96,8 +96,8 @@ static result parse_head(const char *kind, const char *in, size_t n)
 	} else {
 		bool head = strcmp(kind, "head") == 0;
 		r.rc = skt_http_resp_parse(
-		    p, n, head, strcmp(kind, "resp-lf") == 0 ? &lf : NULL,
-		    &r.resp, f, &nf);
+			p, n, head, strcmp(kind, "resp-lf") == 0 ? &lf : NULL,
+			&r.resp, f, &nf);
 		r.why = r.resp.why;
 	}
 	r.nfields = nf;
@@ -178,7 +178,7 @@ static fed feed(const char *kind, const char *in, size_t n, size_t cut,
 	size_t pos = 0;
 	while (pos < n && !c.done) {
 		size_t k = pos == 0 && cut > 0 ? cut
-			   : step == 0	       ? n - pos
+			   : step == 0         ? n - pos
 					       : step;
 		if (k > n - pos)
 			k = n - pos;
@@ -191,8 +191,8 @@ static fed feed(const char *kind, const char *in, size_t n, size_t cut,
 			return f;
 		}
 		SKT_CHECK((size_t)r <= k, "consumed %zd of %zu", r, k);
-		SKT_CHECK(dlen == 0 ||
-			      (data >= p + pos && data + dlen <= p + pos + r),
+		SKT_CHECK(dlen == 0 || (data >= p + pos &&
+					data + dlen <= p + pos + r),
 			  "a payload span outside what was consumed");
 		f.seen += dlen;
 		pos += (size_t)r;
@@ -222,8 +222,8 @@ static void chunked_vector(const char *where, const char *kind,
 		fed f = cut == 0 ? feed(kind, in, n, 1, 1)
 				 : feed(kind, in, n, cut, 0);
 		SKT_CHECK(f.rc == whole.rc && f.why == whole.why &&
-			      f.done == whole.done && f.body == whole.body &&
-			      f.seen == whole.seen,
+				  f.done == whole.done &&
+				  f.body == whole.body && f.seen == whole.seen,
 			  "%s: cut at %zu: %zd %s, whole %zd %s", where, cut,
 			  f.rc, rule_names[f.why], whole.rc,
 			  rule_names[whole.why]);

@@ -39,8 +39,8 @@ static void guard_teardown(void)
 	sktest_teardown();
 }
 
-#define PORTSET_TEST(name)                                                   \
-	Test(portset, name, .init = guard_setup, .fini = guard_teardown,     \
+#define PORTSET_TEST(name)                                                     \
+	Test(portset, name, .init = guard_setup, .fini = guard_teardown,       \
 	     .timeout = 30)
 
 /* Parse text placed so that its last byte is the last readable one. */
@@ -200,8 +200,8 @@ PORTSET_TEST(every_number_parses_to_itself)
 		snprintf(text, sizeof(text), "%u", p);
 		int rc = parse_at_guard(&set, text, NULL);
 		bool valid = p != 0 && p <= 65535;
-		if (valid ? rc != 1 || skt_portset_next(&set, 0) != p :
-			    rc != SKT_EBADPORT)
+		if (valid ? rc != 1 || skt_portset_next(&set, 0) != p
+			  : rc != SKT_EBADPORT)
 			cr_assert_fail("'%s': got %d (%s)", text, rc,
 				       skt_errname(rc));
 	}
@@ -231,16 +231,17 @@ PORTSET_TEST(empty_items)
 PORTSET_TEST(garbage)
 {
 	static const char *const bad[] = {
-		"abc", "80a", "a80", "+80", "80-90-100", "0x50", "1e3",
-		"80;81", "80:81", "80.0", "8080-http", "--", "-80-", "80--",
-		"- -", "\xff", "８０",
+		"abc",  "80a",   "a80",   "+80",  "80-90-100", "0x50",
+		"1e3",  "80;81", "80:81", "80.0", "8080-http", "--",
+		"-80-", "80--",  "- -",   "\xff", "８０",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		skt_portset_error err;
 		int rc = parse_at_guard(&set, bad[i], &err);
 		cr_assert_eq(rc, SKT_EMALFORMED, "'%s': got %s", bad[i],
 			     skt_errname(rc));
-		cr_assert_str_eq(err.why, WHY_SHAPE, "'%s': %s", bad[i], err.why);
+		cr_assert_str_eq(err.why, WHY_SHAPE, "'%s': %s", bad[i],
+				 err.why);
 	}
 	assert_rejects("22,http,80", SKT_EMALFORMED, WHY_SHAPE, "http");
 }
@@ -364,8 +365,14 @@ PORTSET_TEST(unknown_name_names_the_item)
 
 PORTSET_TEST(name_shape_is_checked_before_the_lookup)
 {
-	static const char *const bad[] = {"ht tp", "http:80", "ssh!", "a/b",
-					  "8080-http", "http-", "\xff" "ab"};
+	static const char *const bad[] = {"ht tp",
+					  "http:80",
+					  "ssh!",
+					  "a/b",
+					  "8080-http",
+					  "http-",
+					  "\xff"
+					  "ab"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int calls = 0;
 		skt_portset_error err = {0};
@@ -393,8 +400,8 @@ PORTSET_TEST(name_shape_is_checked_before_the_lookup)
 
 PORTSET_TEST(without_a_lookup_names_are_malformed)
 {
-	cr_assert_eq(skt_portset_parse_names(&set, "http", 4, NULL, NULL,
-					     NULL), SKT_EMALFORMED);
+	cr_assert_eq(skt_portset_parse_names(&set, "http", 4, NULL, NULL, NULL),
+		     SKT_EMALFORMED);
 	assert_rejects("22,http,80", SKT_EMALFORMED, WHY_SHAPE, "http");
 }
 
@@ -405,7 +412,11 @@ PORTSET_TEST(length_not_nul_bounds_the_input)
 	cr_assert_eq(skt_portset_parse(&set, "80,90", 2, NULL), 1);
 	cr_assert(skt_portset_has(&set, 80));
 	cr_assert_not(skt_portset_has(&set, 90));
-	cr_assert_eq(skt_portset_parse(&set, "8\0" "0", 3, NULL), SKT_EMALFORMED);
+	cr_assert_eq(skt_portset_parse(&set,
+				       "8\0"
+				       "0",
+				       3, NULL),
+		     SKT_EMALFORMED);
 	cr_assert_eq(skt_portset_parse(&set, NULL, 0, NULL), SKT_EMALFORMED);
 }
 
@@ -414,18 +425,20 @@ PORTSET_TEST(length_not_nul_bounds_the_input)
 PORTSET_TEST(ranges_across_word_boundaries)
 {
 	static const uint16_t edges[][2] = {
-		{1, 63}, {63, 64}, {64, 127}, {1, 128}, {100, 1000},
-		{65472, 65535}, {65535, 65535}, {62, 130},
+		{1, 63},     {63, 64},       {64, 127},      {1, 128},
+		{100, 1000}, {65472, 65535}, {65535, 65535}, {62, 130},
 	};
 	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
 		uint16_t lo = edges[i][0], hi = edges[i][1];
 		skt_portset_clear(&set);
 		skt_portset_add_range(&set, lo, hi);
 		cr_assert_eq(skt_portset_count(&set), (size_t)(hi - lo + 1),
-			     "%u-%u: count %zu", lo, hi, skt_portset_count(&set));
+			     "%u-%u: count %zu", lo, hi,
+			     skt_portset_count(&set));
 		unsigned wrong = 0;
 		for (unsigned p = 1; p <= 65535; p++)
-			if (skt_portset_has(&set, (uint16_t)p) != (p >= lo && p <= hi))
+			if (skt_portset_has(&set, (uint16_t)p) !=
+			    (p >= lo && p <= hi))
 				wrong = p;
 		cr_assert_eq(wrong, 0, "%u-%u: port %u wrong", lo, hi, wrong);
 	}
@@ -451,7 +464,8 @@ PORTSET_TEST(next_walks_the_set_in_order)
 	for (uint16_t p = skt_portset_next(&set, 1); p != 0;
 	     p = skt_portset_next(&set, (unsigned)p + 1)) {
 		cr_assert_lt(n, 7);
-		cr_assert_eq(p, want[n], "item %zu: %u, want %u", n, p, want[n]);
+		cr_assert_eq(p, want[n], "item %zu: %u, want %u", n, p,
+			     want[n]);
 		n++;
 	}
 	cr_assert_eq(n, 7);
@@ -475,13 +489,15 @@ PORTSET_TEST(random_inputs_are_consistent)
 		skt_portset_error err = {0};
 		int rc = parse_at_guard(&set, text, &err);
 		size_t count = skt_portset_count(&set);
-		bool ok = rc >= 0 ? rc > 0 && (size_t)rc == count :
-			  (rc == SKT_EMALFORMED || rc == SKT_EBADPORT) &&
-			  err.off + err.len <= len && err.why != NULL &&
-			  count == 0;
+		bool ok = rc >= 0 ? rc > 0 && (size_t)rc == count
+				  : (rc == SKT_EMALFORMED ||
+				     rc == SKT_EBADPORT) &&
+					    err.off + err.len <= len &&
+					    err.why != NULL && count == 0;
 		if (!ok)
-			cr_assert_fail("'%s': %d (%s), count %zu, item at %zu+%zu",
-				       text, rc, skt_errname(rc), count, err.off,
-				       err.len);
+			cr_assert_fail(
+				"'%s': %d (%s), count %zu, item at %zu+%zu",
+				text, rc, skt_errname(rc), count, err.off,
+				err.len);
 	}
 }

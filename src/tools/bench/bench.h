@@ -28,8 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tools/bench/hist.h"
 #include "sockit/addr.h"
+#include "tools/bench/hist.h"
 
 enum bench_mode {
 	BENCH_ECHO,
@@ -38,7 +38,7 @@ enum bench_mode {
 };
 
 /* Why a request failed; one counter each. */
-#define BENCH_ERRORS(X)                                                   \
+#define BENCH_ERRORS(X)                                                        \
 	X(REFUSED, "refused", "connection refused")                            \
 	X(RESET, "reset", "connection reset or closed by the server")          \
 	X(TIMEOUT, "timeout", "no complete answer within --timeout")           \
@@ -48,14 +48,14 @@ enum bench_mode {
 	X(BAD_RESPONSE, "bad_response", "malformed HTTP response")             \
 	X(LOST, "lost", "UDP datagram with no echo within --timeout")          \
 	X(EMFILE, "emfile",                                                    \
-	  "out of file descriptors (EMFILE, ENFILE): raise ulimit -n")          \
+	  "out of file descriptors (EMFILE, ENFILE): raise ulimit -n")         \
 	X(OTHER, "other", "any other socket error")
 
 enum bench_err {
 #define BENCH_ERR_ENUM(id, name, text) BENCH_E_##id,
 	BENCH_ERRORS(BENCH_ERR_ENUM)
 #undef BENCH_ERR_ENUM
-	    BENCH_E_COUNT
+		BENCH_E_COUNT
 };
 
 /* HTTP statuses are counted by value, 100 to 599. */
@@ -69,22 +69,23 @@ typedef struct bench_counts {
 	uint64_t bytes_out; /* sent in the window: echo bytes, HTTP requests */
 	uint64_t bytes_in;  /* of the answers to counted requests: echo
 			       bytes, whole HTTP responses (head and body) */
-	uint64_t statuses[BENCH_STATUS_END]; /* http: responses by status, of
-						counted requests (good or not) */
+	uint64_t
+		statuses[BENCH_STATUS_END]; /* http: responses by status, of
+					       counted requests (good or not) */
 	uint64_t early_resets; /* errors of kind reset on connections the
 				  server closed before any answer */
-	uint64_t retried;   /* http: counted requests sent again on a new
-			       connection, having been pipelined behind a
-			       response that closed theirs */
-	uint64_t connects;  /* connections established: in the window, and
-			       each connection's first (connect mode: in the
-			       window only) */
+	uint64_t retried;      /* http: counted requests sent again on a new
+				  connection, having been pipelined behind a
+				  response that closed theirs */
+	uint64_t connects;     /* connections established: in the window, and
+				  each connection's first (connect mode: in the
+				  window only) */
 } bench_counts;
 
 /* Progress, handed to the callback about once a second. */
 typedef struct bench_progress {
 	double elapsed_s;  /* since the measured window began; < 0 in warm-up */
-	bool setup;	   /* warm-up over, connections still opening */
+	bool setup;        /* warm-up over, connections still opening */
 	unsigned settled;  /* connections whose first connect has ended */
 	uint64_t requests; /* so far in the window */
 	uint64_t errors;
@@ -93,12 +94,12 @@ typedef struct bench_progress {
 typedef struct bench_opts {
 	int mode; /* enum bench_mode */
 	skt_addr target;
-	bool udp;	   /* echo over UDP */
-	unsigned conns;	   /* >= 1 */
+	bool udp;          /* echo over UDP */
+	unsigned conns;    /* >= 1 */
 	unsigned threads;  /* >= 1; more than conns is cut to conns */
 	unsigned pipeline; /* requests in flight per connection, >= 1 */
-	size_t size;	   /* echo payload (>= 8 for UDP); connect: 0 = none */
-	double rate;	   /* requests/s over all threads; 0: closed model */
+	size_t size;       /* echo payload (>= 8 for UDP); connect: 0 = none */
+	double rate;       /* requests/s over all threads; 0: closed model */
 	int64_t duration_ms; /* 0: until `requests` */
 	uint64_t requests;   /* 0: until duration_ms */
 	int64_t warmup_ms;
@@ -106,8 +107,8 @@ typedef struct bench_opts {
 	int64_t ramp_ms;     /* connections open spread over this long */
 	const char *request; /* http: the whole request, sent as is */
 	size_t request_len;
-	int status;	   /* http: the expected status; 0: any 2xx */
-	bool no_body;	   /* http: the method is HEAD, whose responses have
+	int status;        /* http: the expected status; 0: any 2xx */
+	bool no_body;      /* http: the method is HEAD, whose responses have
 			      no body whatever they announce (RFC 9110
 			      section 9.3.2) */
 	bool next_on_poll; /* closed model: a connection sends its next
@@ -127,15 +128,15 @@ typedef struct bench_opts {
 
 typedef struct bench_result {
 	bench_counts c;
-	double elapsed_s; /* of the measured window */
-	double setup_s;	  /* from the start until every connection's first
-			     connect had ended: before the window */
+	double elapsed_s;    /* of the measured window */
+	double setup_s;      /* from the start until every connection's first
+				connect had ended: before the window */
 	unsigned conns_used; /* connections that were up at some time */
-	double user_s;	  /* this process's CPU time in the window */
+	double user_s;       /* this process's CPU time in the window */
 	double sys_s;
-	unsigned threads;  /* as run */
-	bool interrupted;  /* ended by *o->stop */
-	hist latency; /* ns, of counted requests; connect mode: connect */
+	unsigned threads; /* as run */
+	bool interrupted; /* ended by *o->stop */
+	hist latency;     /* ns, of counted requests; connect mode: connect */
 } bench_result;
 
 /* Run the benchmark described by o (checked: SKT_EINVAL for values out of

@@ -7,9 +7,9 @@
 #include <stdatomic.h>
 #include <sys/resource.h>
 
-#include "tools/bench/bench.h"
 #include "sockit/http.h"
 #include "sockit/sockit.h"
+#include "tools/bench/bench.h"
 
 /* What every thread shares; written by the controlling thread, read by
  * the workers with relaxed loads (a late look costs one request, no
@@ -19,14 +19,14 @@ typedef struct bench_shared {
 	atomic_bool measuring; /* the warm-up is over */
 	atomic_bool stopping;  /* the duration is over: stop at once */
 	atomic_uint_fast64_t
-	    tickets;	      /* requests issued in the window, for -n */
+		tickets;      /* requests issued in the window, for -n */
 	atomic_uint finished; /* workers whose loop has returned */
-	int64_t t0_ns;	      /* when the workers started */
+	int64_t t0_ns;        /* when the workers started */
 	/* The setup: every connection (but in connect mode) has had its first
 	 * connect end, up or failed, before the window starts, so that the
 	 * window measures all of them and no connect storm hides in it. */
-	atomic_uint settled;	    /* connections whose first connect ended */
-	atomic_uint used;	    /* connections that have been up */
+	atomic_uint settled; /* connections whose first connect ended */
+	atomic_uint used;    /* connections that have been up */
 	atomic_int_fast64_t setup_ns; /* when the last one settled */
 	/* The window, opened by whoever sees the setup and the warm-up over
 	 * first (the controller's tick or the worker that settled the last
@@ -49,7 +49,7 @@ typedef struct bench_conn bench_conn;
 /* A request in flight: when it was issued (open model: when it was due),
  * whether it counts, and for UDP its sequence number. */
 typedef struct bench_slot {
-	int64_t t_ns;	 /* latency origin */
+	int64_t t_ns;    /* latency origin */
 	int64_t sent_ns; /* for --timeout */
 	uint64_t seq;
 	bool counted;
@@ -70,22 +70,22 @@ struct bench_conn {
 	bool want_out; /* waiting for writability */
 	bool listed;   /* on the worker's list of connections with room */
 	bool pending;  /* on the worker's list to refill this iteration */
-	bool refill_on_write;	/* next_on_poll: refill at the next writable */
+	bool refill_on_write;   /* next_on_poll: refill at the next writable */
 	bool refill_after_read; /* refill once the read being handled ends */
-	bool settled;		/* its first connect has ended */
-	bool was_up;		/* it has been up once */
+	bool settled;           /* its first connect has ended */
+	bool was_up;            /* it has been up once */
 	unsigned failures; /* consecutive failed connects: the retry backoff */
 	unsigned inflight;
 	unsigned resend; /* slots 0.. to send again once connected */
 	uint64_t issued; /* requests issued on this connection */
 	uint64_t completed;
-	bench_slot *slots;	  /* ring of pipeline slots */
-	int64_t connect_ns;	  /* when the connect began */
-	uint32_t phase;		  /* offset into the outgoing pattern */
+	bench_slot *slots;        /* ring of pipeline slots */
+	int64_t connect_ns;       /* when the connect began */
+	uint32_t phase;           /* offset into the outgoing pattern */
 	uint64_t want, sent, got; /* stream bytes: due, sent, received */
-	uint64_t answer_bytes;	  /* of the answer being read: counted in
+	uint64_t answer_bytes;    /* of the answer being read: counted in
 				     bytes_in when its request counts */
-	int answer_status;	  /* http: its status, counted likewise */
+	int answer_status;        /* http: its status, counted likewise */
 	/* http: the response being read */
 	char *buf;
 	size_t len, cap;
@@ -93,7 +93,7 @@ struct bench_conn {
 	uint64_t body_left;
 	bool close_after; /* the response in front ends the connection */
 	bool status_good; /* the response in front has the expected status */
-	bool draining;	  /* no new requests: the server is closing it */
+	bool draining;    /* no new requests: the server is closing it */
 	skt_http_chunked chunked;
 };
 
@@ -129,28 +129,28 @@ struct bench_worker {
 	unsigned index;
 	bench_conn *conns;
 	unsigned nconns;
-	unsigned live;	   /* connections not DONE */
+	unsigned live;     /* connections not DONE */
 	bench_conn **room; /* connections UP with inflight < pipeline */
 	unsigned nroom;
 	bench_conn **pending; /* closed model: to refill when the iteration's
 				 reads are done */
 	unsigned npending;
 	bool settle_queued; /* on_settle is deferred */
-	bool in_read;	    /* a connection's readable() is running */
-	int64_t now;	    /* the clock at the last recv */
+	bool in_read;       /* a connection's readable() is running */
+	int64_t now;        /* the clock at the last recv */
 	skt_timer *sweep;   /* timeouts */
-	int pace_fd;	    /* open model: timerfd of the next due request */
+	int pace_fd;        /* open model: timerfd of the next due request */
 	skt_io *pace_io;
 	double interval_ns; /* open model: between this thread's requests */
-	uint64_t paced;	    /* open model: requests due so far */
+	uint64_t paced;     /* open model: requests due so far */
 	bool no_tickets;    /* -n reached: issue nothing more */
-	uint8_t *rbuf;	    /* a read buffer for echo */
+	uint8_t *rbuf;      /* a read buffer for echo */
 	size_t rbuf_cap;
 	uint64_t next_seq;    /* UDP sequence numbers */
 	uint32_t source_next; /* the next 127.0.0.x source (of all threads'
 				 connections, this thread's come next) */
-	int64_t end_ns;	      /* when this thread's last request ended */
-	bench_counts c;  /* counted in the window */
+	int64_t end_ns;       /* when this thread's last request ended */
+	bench_counts c;       /* counted in the window */
 	hist latency;
 	atomic_uint_fast64_t pub_requests; /* for progress */
 	atomic_uint_fast64_t pub_errors;
@@ -191,8 +191,8 @@ int bench_errkind(int err);
 
 /* Bytes of the outgoing stream at offset off, as many as fit from there
  * (at most span). */
-static inline const uint8_t *bench_out_at(const bench_shared *sh,
-					       uint64_t off, uint32_t phase)
+static inline const uint8_t *bench_out_at(const bench_shared *sh, uint64_t off,
+					  uint32_t phase)
 {
 	return sh->out + (off + phase) % sh->period;
 }
@@ -248,7 +248,7 @@ static inline bool bench_measuring(const bench_worker *w)
 static inline bool bench_in_window(const bench_worker *w, int64_t t)
 {
 	int64_t start =
-	    atomic_load_explicit(&w->sh->start_ns, memory_order_relaxed);
+		atomic_load_explicit(&w->sh->start_ns, memory_order_relaxed);
 	return start != 0 && t >= start &&
 	       t < atomic_load_explicit(&w->sh->end_ns, memory_order_relaxed);
 }

@@ -60,8 +60,8 @@ static int echo_readable(bench_conn *c, int64_t now)
 			 * answers (nothing in flight) a reset of the session.
 			 */
 			bench_fail(c, c->got > c->completed * w->o->size
-					       ? BENCH_E_SHORT
-					       : BENCH_E_RESET);
+					      ? BENCH_E_SHORT
+					      : BENCH_E_RESET);
 			return -1;
 		}
 		now = w->now;
@@ -82,9 +82,9 @@ static int echo_readable(bench_conn *c, int64_t now)
 }
 
 const bench_proto bench_echo_proto = {
-    .issue = echo_issue,
-    .flush = bench_push,
-    .readable = echo_readable,
+	.issue = echo_issue,
+	.flush = bench_push,
+	.readable = echo_readable,
 };
 
 /* Connect mode: the request is the connection. Its latency is the
@@ -115,8 +115,8 @@ static int connect_readable(bench_conn *c, int64_t now)
 }
 
 const bench_proto bench_connect_proto = {
-    .issue = echo_issue,
-    .flush = bench_push,
-    .readable = connect_readable,
-    .connected = connect_connected,
+	.issue = echo_issue,
+	.flush = bench_push,
+	.readable = connect_readable,
+	.connected = connect_connected,
 };

@@ -24,16 +24,16 @@
 #define CONNS_MAX    1000000
 #define THREADS_MAX  1024
 #define PIPELINE_MAX 4096
-#define TICK_NS	     100000000 /* the controller's clock: 100 ms */
+#define TICK_NS      100000000 /* the controller's clock: 100 ms */
 
 static const char *const err_names[] = {
 #define BENCH_ERR_NAME(id, name, text) name,
-    BENCH_ERRORS(BENCH_ERR_NAME)
+	BENCH_ERRORS(BENCH_ERR_NAME)
 #undef BENCH_ERR_NAME
 };
 static const char *const err_texts[] = {
 #define BENCH_ERR_TEXT(id, name, text) text,
-    BENCH_ERRORS(BENCH_ERR_TEXT)
+	BENCH_ERRORS(BENCH_ERR_TEXT)
 #undef BENCH_ERR_TEXT
 };
 
@@ -83,13 +83,13 @@ static int check(const bench_opts *o)
 		return 0;
 	case BENCH_CONNECT:
 		return o->udp || o->pipeline != 1 || o->size > SIZE_MAX_TCP
-			   ? SKT_EINVAL
-			   : 0;
+			       ? SKT_EINVAL
+			       : 0;
 	case BENCH_HTTP:
 		return o->udp || o->request == NULL || o->request_len == 0 ||
-			       o->request_len > REQUEST_MAX
-			   ? SKT_EINVAL
-			   : 0;
+				       o->request_len > REQUEST_MAX
+			       ? SKT_EINVAL
+			       : 0;
 	default:
 		return SKT_EINVAL;
 	}
@@ -159,7 +159,7 @@ static void sleep_until(const bench_opts *o, int64_t at)
 	struct timespec ts = {.tv_sec = at / 1000000000,
 			      .tv_nsec = at % 1000000000};
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
-		   EINTR &&
+		       EINTR &&
 	       !stop_asked(o))
 		;
 }
@@ -229,9 +229,10 @@ static void progress(const bench_shared *sh, bench_worker *w, unsigned n,
 {
 	int64_t warm_end = sh->t0_ns + sh->o->warmup_ms * 1000000;
 	bench_progress p = {
-	    .elapsed_s = (double)(now - (start != 0 ? start : warm_end)) / 1e9,
-	    .setup = start == 0 && now >= warm_end,
-	    .settled = atomic_load(&sh->settled),
+		.elapsed_s =
+			(double)(now - (start != 0 ? start : warm_end)) / 1e9,
+		.setup = start == 0 && now >= warm_end,
+		.settled = atomic_load(&sh->settled),
 	};
 	for (unsigned i = 0; i < n; i++) {
 		p.requests += atomic_load_explicit(&w[i].pub_requests,
@@ -375,10 +376,10 @@ int bench_run(const bench_opts *o, bench_result *r)
 	r->threads = n;
 	r->elapsed_s = (double)(stop - start) / 1e9;
 	if (atomic_load(&sh.start_ns) != 0) {
-		r->user_s =
-		    cpu_seconds(&ru1.ru_utime) - cpu_seconds(&sh.ru0.ru_utime);
-		r->sys_s =
-		    cpu_seconds(&ru1.ru_stime) - cpu_seconds(&sh.ru0.ru_stime);
+		r->user_s = cpu_seconds(&ru1.ru_utime) -
+			    cpu_seconds(&sh.ru0.ru_utime);
+		r->sys_s = cpu_seconds(&ru1.ru_stime) -
+			   cpu_seconds(&sh.ru0.ru_stime);
 	}
 	int64_t setup = atomic_load(&sh.setup_ns);
 	r->setup_s = setup > 0 ? (double)(setup - sh.t0_ns) / 1e9 : 0;

@@ -26,8 +26,8 @@
 
 typedef struct hist {
 	uint64_t count; /* values recorded */
-	uint64_t min;	/* smallest value; UINT64_MAX while empty */
-	uint64_t max;	/* largest value; 0 while empty */
+	uint64_t min;   /* smallest value; UINT64_MAX while empty */
+	uint64_t max;   /* largest value; 0 while empty */
 	/* Sum of the values, for the mean: exact in two words (sum_hi *
 	 * 2^64 + sum_lo), since 2^64 ns is only five hours of latency at a
 	 * million requests a second; it wraps only after 2^64 values. No
@@ -49,7 +49,7 @@ void hist_reset(hist *h);
 inline size_t hist_index(uint64_t v)
 {
 	unsigned top = 63u - (unsigned)__builtin_clzll(
-				 v | ((2u * HIST_SUB_COUNT) - 1u));
+				     v | ((2u * HIST_SUB_COUNT) - 1u));
 	unsigned shift = top - HIST_SUB_BITS;
 	return ((size_t)shift << HIST_SUB_BITS) + (size_t)(v >> shift);
 }

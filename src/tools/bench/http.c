@@ -116,8 +116,9 @@ static bool consume(bench_conn *c, int64_t now)
 			    (c->rstate == HTTP_BODY && c->body_left == 0))
 				ok = finish(c, now);
 		} else if (c->rstate == HTTP_BODY) {
-			size_t take =
-			    avail < c->body_left ? avail : (size_t)c->body_left;
+			size_t take = avail < c->body_left
+					      ? avail
+					      : (size_t)c->body_left;
 			pos += take;
 			c->body_left -= take;
 			c->answer_bytes += take;
@@ -125,7 +126,7 @@ static bool consume(bench_conn *c, int64_t now)
 				ok = finish(c, now);
 		} else if (c->rstate == HTTP_CHUNKED) {
 			ssize_t n = skt_http_chunked_feed(
-			    &c->chunked, c->buf + pos, avail, NULL, NULL);
+				&c->chunked, c->buf + pos, avail, NULL, NULL);
 			if (n < 0) {
 				bench_fail(c, BENCH_E_BAD_RESPONSE);
 				return false;
@@ -212,8 +213,8 @@ static void http_reset(bench_conn *c)
 }
 
 const bench_proto bench_http_proto = {
-    .issue = http_issue,
-    .flush = bench_push,
-    .readable = http_readable,
-    .reset = http_reset,
+	.issue = http_issue,
+	.flush = bench_push,
+	.readable = http_readable,
+	.reset = http_reset,
 };

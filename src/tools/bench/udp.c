@@ -110,8 +110,8 @@ static int udp_readable(bench_conn *c, int64_t now)
 	/* Bounded: a flood of answers must not keep the thread from its
 	 * timers and its other sockets. */
 	for (int i = 0; i < 64 && c->state == CONN_UP; i++) {
-		ssize_t n =
-		    recv(c->fd, w->rbuf, w->rbuf_cap, MSG_DONTWAIT | MSG_TRUNC);
+		ssize_t n = recv(c->fd, w->rbuf, w->rbuf_cap,
+				 MSG_DONTWAIT | MSG_TRUNC);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -120,9 +120,9 @@ static int udp_readable(bench_conn *c, int64_t now)
 			bench_slot *s = oldest(c);
 			if (s != NULL)
 				bench_lost(c, s,
-						errno == ECONNREFUSED
-						    ? BENCH_E_REFUSED
-						    : BENCH_E_OTHER);
+					   errno == ECONNREFUSED
+						   ? BENCH_E_REFUSED
+						   : BENCH_E_OTHER);
 			continue;
 		}
 		answer(c, (size_t)n, now);
@@ -131,6 +131,6 @@ static int udp_readable(bench_conn *c, int64_t now)
 }
 
 const bench_proto bench_udp_proto = {
-    .issue = udp_issue,
-    .readable = udp_readable,
+	.issue = udp_issue,
+	.readable = udp_readable,
 };

@@ -574,7 +574,8 @@ static int64_t due_at(const bench_worker *w, uint64_t k)
 static void arm_pace(bench_worker *w, int64_t at)
 {
 	struct itimerspec its = {
-	    .it_value = {.tv_sec = at / 1000000000, .tv_nsec = at % 1000000000},
+		.it_value = {.tv_sec = at / 1000000000,
+			     .tv_nsec = at % 1000000000},
 	};
 	timerfd_settime(w->pace_fd, TFD_TIMER_ABSTIME, &its, NULL);
 }
@@ -704,7 +705,7 @@ static int setup(bench_worker *w)
 	if (err != 0 || o->rate <= 0)
 		return err;
 	w->pace_fd =
-	    timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+		timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (w->pace_fd < 0)
 		return -errno;
 	err = skt_io_new(w->loop, &w->pace_io, w->pace_fd, on_pace, w);

@@ -22,10 +22,10 @@ extern char **environ;
 /* The variables spawn_start sets; inherited ones of these names are left
  * out, so a child never sees a stale address from serve's own caller. */
 static const char *const OWN[] = {
-	"PROTO", "TCPREMOTEIP", "TCPREMOTEPORT", "TCPLOCALIP", "TCPLOCALPORT",
-	"REMOTE_ADDR", "REMOTE_PORT",
+	"PROTO",        "TCPREMOTEIP", "TCPREMOTEPORT", "TCPLOCALIP",
+	"TCPLOCALPORT", "REMOTE_ADDR", "REMOTE_PORT",
 };
-#define NOWN (sizeof(OWN) / sizeof(OWN[0]))
+#define NOWN    (sizeof(OWN) / sizeof(OWN[0]))
 #define VAR_MAX 96 /* "TCPREMOTEIP=" and an IPv6 address with a zone */
 
 static bool own_name(const char *kv)
@@ -111,8 +111,8 @@ static int child_attrs(posix_spawnattr_t *at)
 	if (r == 0)
 		r = posix_spawnattr_setsigmask(at, &none);
 	if (r == 0)
-		r = posix_spawnattr_setflags(at, POSIX_SPAWN_SETSIGDEF |
-						  POSIX_SPAWN_SETSIGMASK);
+		r = posix_spawnattr_setflags(
+			at, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
 	if (r != 0)
 		posix_spawnattr_destroy(at);
 	return -r;

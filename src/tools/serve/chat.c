@@ -38,16 +38,14 @@ struct room {
 	size_t cap;
 };
 
-static void on_line(skt_stream *s, int status, const uint8_t *data,
-		    size_t len);
+static void on_line(skt_stream *s, int status, const uint8_t *data, size_t len);
 
 static skt_server_conn *conn_of(chat_member *m)
 {
 	return ((struct member *)m)->c;
 }
 
-static int hook_write(chat_room *r, chat_member *m, const char *buf,
-		      size_t len)
+static int hook_write(chat_room *r, chat_member *m, const char *buf, size_t len)
 {
 	return skt_server_conn_write(conn_of(m), buf, len);
 }
@@ -112,8 +110,7 @@ static void on_resume(skt_timer *t, void *arg)
 		read_on(c);
 }
 
-static void on_line(skt_stream *s, int status, const uint8_t *data,
-		    size_t len)
+static void on_line(skt_stream *s, int status, const uint8_t *data, size_t len)
 {
 	skt_server_conn *c = skt_stream_udata(s);
 	struct member *m = skt_server_conn_state(c);
@@ -154,7 +151,7 @@ static int chat_open(skt_server_conn *c)
 	 * fixed at the cap, a member can be at most about twice the cap
 	 * behind before it is cut off. */
 	skt_sock_set_opt(skt_stream_fd(c->s), SKT_OPT_SNDBUF,
-			(int)(rm->cap < INT_MAX / 2 ? rm->cap : INT_MAX / 2));
+			 (int)(rm->cap < INT_MAX / 2 ? rm->cap : INT_MAX / 2));
 	rc = skt_stream_set_water(c->s, rm->cap / 4, rm->cap, NULL);
 	if (rc == 0)
 		rc = skt_stream_read_line(c->s, CHAT_LINE_MAX, on_line);

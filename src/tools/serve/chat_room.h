@@ -34,8 +34,8 @@
  * budget, a member's lines are served for at most CHAT_TURN_WRITES
  * writes per loop turn (one line a turn in a room of 1000), so that a
  * burst cannot hold the loop while the others wait. */
-#define CHAT_RATE	 4096  /* writes a second */
-#define CHAT_BURST	 16384 /* writes */
+#define CHAT_RATE        4096  /* writes a second */
+#define CHAT_BURST       16384 /* writes */
 #define CHAT_WRITE_BYTES 512
 #define CHAT_TURN_WRITES 1024
 /* Members counted in a charge at most: more than --max-conns allows. */
@@ -76,7 +76,7 @@ typedef struct chat_hooks {
 
 struct chat_room {
 	chat_member all; /* sentinel */
-	size_t n;	 /* members in the room */
+	size_t n;        /* members in the room */
 	size_t ndead;
 	const chat_hooks *io;
 	void *arg; /* the caller's */

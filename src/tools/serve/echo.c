@@ -201,10 +201,10 @@ const skt_service svc_discard = {
  * connection"): a half-closed client still reads.
  */
 
-#define WIDTH 72                /* characters per line (RFC 864) */
-#define LINE (WIDTH + 2)        /* and CRLF */
-#define NCHARS 95               /* ' ' to '~' */
-#define CYCLE (NCHARS * LINE)   /* 7030 bytes, then the pattern repeats */
+#define WIDTH  72              /* characters per line (RFC 864) */
+#define LINE   (WIDTH + 2)     /* and CRLF */
+#define NCHARS 95              /* ' ' to '~' */
+#define CYCLE  (NCHARS * LINE) /* 7030 bytes, then the pattern repeats */
 /* Cycles per write: 56 KiB, near the default high-water mark, so a fast
  * reader costs one writev per loop iteration and a slow one little. */
 #define BATCH 8
@@ -259,8 +259,7 @@ static void gen_pump(skt_server_conn *c)
 		skt_stream_flush(c->s, gen_sent);
 }
 
-static void gen_read(skt_stream *s, int status, const uint8_t *data,
-		     size_t len)
+static void gen_read(skt_stream *s, int status, const uint8_t *data, size_t len)
 {
 	if (status == 0)
 		skt_server_conn_got(skt_stream_udata(s), len);

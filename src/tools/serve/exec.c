@@ -30,8 +30,8 @@
 #include <unistd.h>
 
 struct child {
-	pid_t pid;    /* 0 once reaped */
-	int pidfd;    /* -1 when none */
+	pid_t pid; /* 0 once reaped */
+	int pidfd; /* -1 when none */
 	skt_io *io;
 	skt_server_conn *c;
 };

@@ -234,15 +234,15 @@ static void hello_closed(skt_server_conn *c)
 }
 
 const skt_service svc_hello = {
-    .name = "hello",
-    .what = "HTTP/1.1 \"Hello, world!\" with keep-alive, for ab and wrk",
-    .port = 8080,
-    .flags = SKT_SERVICE_TCP,
-    .idle_s = 60,
-    .conn_size = sizeof(struct req),
-    .worker_new = hello_worker_new,
-    .worker_free = hello_worker_free,
-    .open = hello_open,
-    .closed = hello_closed,
-    .datagram = NULL,
+	.name = "hello",
+	.what = "HTTP/1.1 \"Hello, world!\" with keep-alive, for ab and wrk",
+	.port = 8080,
+	.flags = SKT_SERVICE_TCP,
+	.idle_s = 60,
+	.conn_size = sizeof(struct req),
+	.worker_new = hello_worker_new,
+	.worker_free = hello_worker_free,
+	.open = hello_open,
+	.closed = hello_closed,
+	.datagram = NULL,
 };

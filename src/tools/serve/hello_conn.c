@@ -32,7 +32,7 @@ void hello_conn_fini(hello_conn *h)
 static void done(hello_conn *h, hello_answer *a)
 {
 	*a = (hello_answer){
-	    .status = 200, .keep = h->keep, .head = h->head, .v10 = h->v10};
+		.status = 200, .keep = h->keep, .head = h->head, .v10 = h->v10};
 	h->state = h->keep ? HEAD : CLOSED;
 }
 
@@ -45,7 +45,7 @@ static void fail(hello_conn *h, hello_answer *a, int status, skt_http_rule why)
 	else if (why == SKT_HTTP_HEAD_TOO_BIG)
 		limit = HELLO_HEAD_MAX;
 	*a = (hello_answer){
-	    .status = status, .v10 = h->v10, .why = why, .limit = limit};
+		.status = status, .v10 = h->v10, .why = why, .limit = limit};
 	h->state = CLOSED;
 }
 

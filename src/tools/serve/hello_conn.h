@@ -23,19 +23,19 @@
 /* The whole head. A partial head is parsed again from its start as bytes
  * arrive (as picohttpparser is used), so this also bounds the work a
  * client sending a byte at a time can cause. */
-#define HELLO_HEAD_MAX	 32768
+#define HELLO_HEAD_MAX   32768
 #define HELLO_FIELDS_MAX 100
-#define HELLO_BODY_MAX	 ((uint64_t)64 << 20) /* discarded, but not forever */
+#define HELLO_BODY_MAX   ((uint64_t)64 << 20) /* discarded, but not forever */
 
 /* One answer, for the caller to format and send. */
 typedef struct hello_answer {
-	int status;	   /* 100 (interim: the request goes on), 200, or
+	int status;        /* 100 (interim: the request goes on), 200, or
 			      the error status */
-	bool keep;	   /* another request may follow this answer */
-	bool head;	   /* HEAD: the answer has no body */
-	bool v10;	   /* an HTTP/1.0 request: keep-alive is said */
+	bool keep;         /* another request may follow this answer */
+	bool head;         /* HEAD: the answer has no body */
+	bool v10;          /* an HTTP/1.0 request: keep-alive is said */
 	skt_http_rule why; /* an error's rule (SKT_HTTP_OK for 413) */
-	size_t limit;	   /* the size limit that was hit, or 0 */
+	size_t limit;      /* the size limit that was hit, or 0 */
 } hello_answer;
 
 /* Called for each answer in order. Returns false to stop taking input
@@ -46,8 +46,8 @@ typedef bool (*hello_emit_fn)(void *arg, const hello_answer *a);
 /* What hello_conn_input returns (or SKT_ENOMEM). */
 enum {
 	HELLO_MORE = 0, /* every byte taken: feed more when it arrives */
-	HELLO_STOPPED,	/* emit said stop: the rest is kept, resume later */
-	HELLO_CLOSED	/* a last answer went out: nothing more comes */
+	HELLO_STOPPED,  /* emit said stop: the rest is kept, resume later */
+	HELLO_CLOSED    /* a last answer went out: nothing more comes */
 };
 
 /* Caller-owned. States: HEAD (a request head, maybe partial in buf),
@@ -58,7 +58,7 @@ typedef struct hello_conn {
 	bool head, v10, keep; /* of the request being read */
 	uint64_t body_left;
 	skt_http_chunked chunked;
-	char *buf;	 /* bytes taken but not used yet: a partial head, or */
+	char *buf;       /* bytes taken but not used yet: a partial head, or */
 	size_t len, cap; /* what arrived while stopped (skt_malloc'ed) */
 } hello_conn;
 

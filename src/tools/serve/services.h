@@ -18,9 +18,8 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-extern const skt_service svc_echo, svc_discard, svc_chargen,
-	svc_qotd, svc_daytime, svc_time, svc_upper,
-	svc_chat, svc_hello, svc_exec;
+extern const skt_service svc_echo, svc_discard, svc_chargen, svc_qotd,
+	svc_daytime, svc_time, svc_upper, svc_chat, svc_hello, svc_exec;
 /* Not in svc_all: `sockit listen -k --broker` runs it (broker.c). */
 extern const skt_service svc_broker;
 
@@ -32,7 +31,7 @@ extern const skt_service *const svc_all[];
 /* ---- qotd's quotes (tell.c) ---- */
 
 typedef struct svc_quotes {
-	char **v;  /* each ends in CRLF, at most 512 characters (RFC 865) */
+	char **v; /* each ends in CRLF, at most 512 characters (RFC 865) */
 	size_t n;
 } svc_quotes;
 

@@ -102,7 +102,7 @@ const skt_service svc_time = {
 /* ---- qotd ---- */
 
 #define QUOTE_MAX 512
-#define FILE_MAX ((size_t)1 << 20) /* a quote file is small; refuse more */
+#define FILE_MAX  ((size_t)1 << 20) /* a quote file is small; refuse more */
 
 static const char *const builtin[] = {
 	"\"Be conservative in what you do, be liberal in what you accept\r\n"
@@ -115,10 +115,12 @@ static const char *const builtin[] = {
 	"\"It Has To Work.\" - RFC 1925, The Twelve Networking Truths\r\n",
 	"\"With sufficient thrust, pigs fly just fine. However, this is not\r\n"
 	"necessarily a good idea.\" - RFC 1925\r\n",
-	"\"Simplicity is prerequisite for reliability.\" - Edsger W. Dijkstra\r\n",
+	"\"Simplicity is prerequisite for reliability.\" - Edsger W. "
+	"Dijkstra\r\n",
 	"\"The cheapest, fastest, and most reliable components are those\r\n"
 	"that aren't there.\" - Gordon Bell\r\n",
-	"\"Measure. Don't tune for speed until you've measured.\" - Rob Pike\r\n",
+	"\"Measure. Don't tune for speed until you've measured.\" - Rob "
+	"Pike\r\n",
 };
 
 struct qotd_worker {
@@ -294,8 +296,7 @@ static char *put_expanded(char *p, const char *line)
 }
 
 /* Lines from first to last (exclusive) of a quote, CRLF each. */
-static int add_quote(svc_quotes *q, char **lines, size_t first,
-		     size_t last)
+static int add_quote(svc_quotes *q, char **lines, size_t first, size_t last)
 {
 	size_t len = 0;
 	for (size_t i = first; i < last; i++) {
