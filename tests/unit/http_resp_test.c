@@ -285,8 +285,8 @@ SKT_TEST(http_resp, content_length_malformed)
 		"HTTP/1.1 200 OK\r\nContent-Length: 4 2\r\n\r\n",
 		"HTTP/1.1 200 OK\r\nContent-Length: 0x10\r\n\r\n",
 		"HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\n",
-		"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: "
-		"6\r\n\r\n",
+		("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: "
+		 "6\r\n\r\n"),
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		parse_bad(bad[i]);

@@ -371,8 +371,8 @@ PORTSET_TEST(name_shape_is_checked_before_the_lookup)
 					  "a/b",
 					  "8080-http",
 					  "http-",
-					  "\xff"
-					  "ab"};
+					  ("\xff"
+					   "ab")};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int calls = 0;
 		skt_portset_error err = {0};
