@@ -56,7 +56,10 @@ cat >"$tmp/hello.c" <<'C'
 #include <stdio.h>
 int main(void) { return printf("%s %s\n", skt_version(), skt_strerror(SKT_ETIMEDOUT)) < 0; }
 C
-flags=$(PKG_CONFIG_SYSROOT_DIR="$root" PKG_CONFIG_LIBDIR="$lib/pkgconfig" \
+# The package's sockit.pc first; the system's (libssl.pc, which sockit.pc
+# requires for static links) after it.
+sys_pc=$(pkg-config --variable pc_path pkg-config)
+flags=$(PKG_CONFIG_SYSROOT_DIR="$root" PKG_CONFIG_LIBDIR="$lib/pkgconfig:$sys_pc" \
 	pkg-config --cflags --libs sockit)
 # shellcheck disable=SC2086
 ${CC:-cc} -std=c11 -Wall -Werror -o "$tmp/hello" "$tmp/hello.c" $flags
