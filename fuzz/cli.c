@@ -33,7 +33,8 @@ static void check_target(fuzz_in *in, int flags)
 	int rc = cli_parse_target("fuzz", (int)n, args, flags, 0, &ep);
 	FUZZ_CHECK(rc == CLI_OK || rc == CLI_USAGE);
 	if (rc == CLI_OK)
-		FUZZ_CHECK(ep.kind == SKT_EP_INET || ep.kind == SKT_EP_UNIX);
+		FUZZ_CHECK(ep.kind == SKT_EP_INET || ep.kind == SKT_EP_UNIX ||
+			   ep.kind == SKT_EP_UNIX_DGRAM);
 	fuzz_strings_free(args, n);
 }
 
