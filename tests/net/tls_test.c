@@ -183,6 +183,15 @@ static void echo_check(skt_conn *c)
 	cr_assert_eq(memcmp(line, "hello tls\n", 10), 0);
 }
 
+/* An ephemeral identity for "localhost". */
+static skt_tls_id *localhost_id(void)
+{
+	const char *names[] = {"localhost"};
+	skt_tls_id *id;
+	skt_assert_err(skt_tls_selfsigned(&id, names, 1, 0), 0);
+	return id;
+}
+
 /* ---- Verification ---- */
 
 static int expect_fail(const char *pem, const skt_tls_opts *co,
@@ -320,9 +329,7 @@ SKT_TEST(tls, bad_pins_and_options_are_einval)
 
 SKT_TEST(tls, alpn_agreed_and_refused)
 {
-	const char *names[] = {"localhost"};
-	skt_tls_id *id;
-	skt_assert_err(skt_tls_selfsigned(&id, names, 1, 0), 0);
+	skt_tls_id *id = localhost_id();
 	struct {
 		const char *srv, *cli, *want;
 		int rc;
@@ -358,9 +365,7 @@ SKT_TEST(tls, alpn_agreed_and_refused)
 
 SKT_TEST(tls, version_floor_above_peer_ceiling)
 {
-	const char *names[] = {"localhost"};
-	skt_tls_id *id;
-	skt_assert_err(skt_tls_selfsigned(&id, names, 1, 0), 0);
+	skt_tls_id *id = localhost_id();
 	server s;
 	skt_tls_opts so = {
 		.role = SKT_TLS_SERVER, .id = id, .max_version = SKT_TLS_1_2};
@@ -452,9 +457,7 @@ SKT_TEST(tls, sni_selects_the_certificate)
 
 SKT_TEST(tls, second_handshake_resumes)
 {
-	const char *names[] = {"localhost"};
-	skt_tls_id *id;
-	skt_assert_err(skt_tls_selfsigned(&id, names, 1, 0), 0);
+	skt_tls_id *id = localhost_id();
 	skt_tls_opts so = {.role = SKT_TLS_SERVER, .id = id};
 	skt_tls_ctx *sctx;
 	skt_assert_err(skt_tls_ctx_new(&sctx, &so), 0);
@@ -486,15 +489,6 @@ SKT_TEST(tls, second_handshake_resumes)
 }
 
 /* ---- Ends of stream ---- */
-
-/* An ephemeral identity for "localhost". */
-static skt_tls_id *localhost_id(void)
-{
-	const char *names[] = {"localhost"};
-	skt_tls_id *id;
-	skt_assert_err(skt_tls_selfsigned(&id, names, 1, 0), 0);
-	return id;
-}
 
 /* A server doing act as id, and a connection to it from a client that
  * verifies nothing (these tests are about the stream, not trust). */
@@ -559,9 +553,7 @@ SKT_TEST(tls, half_close_then_answer)
 
 SKT_TEST(tls, plaintext_to_a_tls_listener_is_refused)
 {
-	const char *names[] = {"localhost"};
-	skt_tls_id *id;
-	skt_assert_err(skt_tls_selfsigned(&id, names, 1, 0), 0);
+	skt_tls_id *id = localhost_id();
 	server s;
 	skt_tls_opts so = {.role = SKT_TLS_SERVER, .id = id};
 	server_start(&s, &so, ECHO_LINE);
@@ -617,9 +609,7 @@ SKT_TEST(tls, tls_to_a_plaintext_server_is_refused)
 
 SKT_TEST(tls, stalled_handshake_times_out)
 {
-	const char *names[] = {"localhost"};
-	skt_tls_id *id;
-	skt_assert_err(skt_tls_selfsigned(&id, names, 1, 0), 0);
+	skt_tls_id *id = localhost_id();
 	server s;
 	skt_tls_opts so = {.role = SKT_TLS_SERVER, .id = id};
 	server_start(&s, &so, SILENT);
@@ -793,9 +783,7 @@ SKT_TEST(tls, python_server_cut_off_is_truncated)
 
 SKT_TEST(tls, openssl_s_client_verifies_the_ephemeral_identity)
 {
-	const char *names[] = {"localhost"};
-	skt_tls_id *id;
-	skt_assert_err(skt_tls_selfsigned(&id, names, 1, 0), 0);
+	skt_tls_id *id = localhost_id();
 	char path[64];
 	snprintf(path, sizeof(path), "/tmp/sockit-eph-%d.pem", (int)getpid());
 	write_pem(id, path);
