@@ -167,7 +167,8 @@ SKT_EXTERN void skt_tls_free(skt_tls *t);
  * a TLS code (SKT_ETLS, SKT_ETLSUNTRUSTED, SKT_ETLSNAME, SKT_ETLSEXPIRED,
  * SKT_ETLSNOTYET, SKT_ETLSPIN, SKT_ETLSVERSION, SKT_ETLSNOSHARED,
  * SKT_ETLSNOCERT; skt_tls_reason says more), SKT_ETRUNCATED (the peer
- * closed mid-handshake), or -errno. */
+ * closed mid-handshake), SKT_EAGAIN (timeout 0: not finished; call again
+ * when skt_tls_want's event comes), or -errno. */
 SKT_EXTERN int skt_tls_handshake(skt_tls *t, int timeout_ms);
 
 /* Up to cap bytes of application data. Returns the count, 0 when the
@@ -182,6 +183,16 @@ SKT_EXTERN size_t skt_tls_pending(const skt_tls *t);
  * NULL) says how much was accepted before it. */
 SKT_EXTERN int skt_tls_write_all(skt_tls *t, const void *buf, size_t len,
 				 int timeout_ms, size_t *sent);
+/* Up to len bytes without blocking: the count taken (at least one
+ * record's worth), SKT_EAGAIN, or an error as skt_tls_write_all's. After
+ * SKT_EAGAIN call again with the same bytes (more may follow them; the
+ * buffer may move). */
+SKT_EXTERN ssize_t skt_tls_write(skt_tls *t, const void *buf, size_t len);
+/* For a loop of the caller's: after a call with timeout 0 returned
+ * SKT_EAGAIN, what the session waits for on its fd: POLLIN or POLLOUT (a
+ * read may wait to write, a write to read). */
+SKT_EXTERN short skt_tls_want(const skt_tls *t);
+
 /* Send close_notify (once): the peer reads its end of stream; reading
  * goes on until the peer's own close_notify (TLS 1.3 half-close; a TLS
  * 1.2 peer usually answers with its own and closes). Returns 0, an

@@ -147,9 +147,8 @@ static int wait_or_fail(skt_tls *t, int ret, int saved_errno, int64_t deadline)
 	int e = SSL_get_error(t->ssl, ret);
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
 		ERR_clear_error();
-		int rc = skt__wait(t->fd,
-				   e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
-				   deadline);
+		t->want = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+		int rc = skt__wait(t->fd, t->want, deadline);
 		return rc < 0 ? rc : 1;
 	}
 	return fail(t, ret, saved_errno);
@@ -329,6 +328,21 @@ int skt_tls_write_all(skt_tls *t, const void *buf, size_t len, int timeout_ms,
 		      size_t *sent)
 {
 	return skt__tls_write_by(t, buf, len, skt__deadline(timeout_ms), sent);
+}
+
+ssize_t skt_tls_write(skt_tls *t, const void *buf, size_t len)
+{
+	size_t n = 0;
+	int rc = skt__tls_write_by(t, buf, len, 0, &n);
+	if (n > 0)
+		return (ssize_t)
+			n; /* an error after it shows on the next call */
+	return rc;
+}
+
+short skt_tls_want(const skt_tls *t)
+{
+	return t->want;
 }
 
 int skt__tls_shutdown_by(skt_tls *t, int64_t deadline)

@@ -55,6 +55,7 @@ struct skt_tls {
 	bool shut;   /* close_notify sent */
 	bool pinned; /* the leaf matched a pin */
 	bool pin_failed;
+	short want;     /* POLLIN or POLLOUT: what the last wait was for */
 	char host[256]; /* the session cache key ("" none) */
 	char reason[REASON_MAX];
 };
