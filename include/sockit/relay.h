@@ -15,6 +15,8 @@
  *
  * The socket's type picks the mode: a SOCK_DGRAM socket is relayed one
  * datagram per read of the input; anything else is a byte stream.
+ *
+ * The same loop relays a TLS session: skt_tls_relay_run (tls.h).
  */
 #ifndef SOCKIT_RELAY_H
 #define SOCKIT_RELAY_H
@@ -84,13 +86,17 @@ typedef struct skt_relay_opts {
 	const void *data; /* when not NULL, send these data_len bytes */
 	size_t data_len;  /* instead of reading in_fd, then end input */
 	size_t bufsize;   /* stream buffer per direction; 0: 256 KiB */
+	bool shut_out;    /* stream: once the peer's end of stream and every
+			     byte before it reached out_fd, shutdown(out_fd,
+			     SHUT_WR), so that a socket output (a program on
+			     a socketpair) reads its end too */
 } skt_relay_opts;
 
 /* Defaults: shut down at input's end and wait for the peer, no timeouts. */
 #define SKT_RELAY_OPTS_INIT                                                    \
 	{                                                                      \
 		SKT_RELAY_EOF_SHUTDOWN, 0, SKT_TIMEOUT_NONE, false, false,     \
-			false, NULL, NULL, NULL, 0, 0                          \
+			false, NULL, NULL, NULL, 0, 0, false                   \
 	}
 
 typedef struct skt_relay_stats {

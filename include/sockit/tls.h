@@ -34,6 +34,7 @@
 #include "sockit/core.h"
 #include "sockit/err.h"
 #include "sockit/export.h"
+#include "sockit/relay.h"
 #include "sockit/sock.h"
 
 #include <stdbool.h>
@@ -225,6 +226,33 @@ SKT_EXTERN int skt_tls_get_info(const skt_tls *t, skt_tls_info *info);
  * failed: self-signed certificate"); "" when nothing failed. Valid until
  * the next call on t. */
 SKT_EXTERN const char *skt_tls_reason(const skt_tls *t);
+
+/* ---- Relaying a session with two local fds (relay.h) ---- */
+
+/* skt_relay_run with t's socket as the relayed side: bytes read from in_fd
+ * go to the peer through TLS, the peer's bytes to out_fd, with the same
+ * options, ends and statistics (sent and received count plain text), and
+ * t's handshake must be done (SKT_EINVAL otherwise).
+ * Under TLS:
+ *   - the input's end (SKT_RELAY_EOF_SHUTDOWN, _WAIT) sends close_notify,
+ *     then shuts the socket down for writing; a TLS 1.3 peer may go on
+ *     sending, a TLS 1.2 peer usually answers with its own close_notify;
+ *   - the peer's close_notify is its end of stream; a peer that closes
+ *     without one ends the relay with SKT_ETRUNCATED (stats->where
+ *     SKT_RELAY_SOCKET), after every byte that arrived before it was
+ *     written to out_fd;
+ *   - SKT_RELAY_EOF_CLOSE returns without close_notify: the caller sends
+ *     it (skt_tls_shutdown) or not;
+ *   - the kernel's zero-copy paths are off for the socket's side (the
+ *     bytes on the wire are records), except that with kernel TLS on for
+ *     sending (skt_tls_info.ktls_tx) a regular-file input goes out with
+ *     SSL_sendfile;
+ *   - a TLS error ends the relay; skt_tls_reason(t) says why.
+ * Nothing is closed or freed; t may be used afterwards (skt_tls_shutdown,
+ * skt_tls_get_info). Returns as skt_relay_run. */
+SKT_EXTERN int skt_tls_relay_run(int in_fd, int out_fd, skt_tls *t,
+				 const skt_relay_opts *opts,
+				 skt_relay_stats *stats);
 
 /* ---- TLS on a buffered connection (conn.h) ---- */
 

@@ -17,7 +17,13 @@
  * byte it holds is delivered. The idle timeout and the first error end it
  * at once. A ready flag per fd and direction says "known ready"; it is set
  * by poll() and cleared by EAGAIN, so the loop polls only for what it
- * cannot do now, and never for what it already knows. */
+ * cannot do now, and never for what it already knows.
+ *
+ * With a transport (relay_tx.h: TLS) the socket's bytes go through its
+ * calls; DONE upstream is then its shutdown (close_notify), which may
+ * wait for the socket like a send (shut_wait), and what a send or a
+ * receive waits for on the socket is the transport's word (wr_want,
+ * rd_want). */
 #include "relay_int.h"
 
 #include <errno.h>
@@ -55,18 +61,75 @@ const char *skt_relay_side_name(skt_relay_side side)
 
 /* ---- The stream relay ---- */
 
-/* Act on the input's end: the EOF table of relay.h. */
-static void input_ended(relay *r)
+/* The transport's end of stream (TLS: close_notify), which may have to
+ * wait for the socket. Returns 1 when done, 0 to wait, or an error. */
+static int tx_shutdown(relay *r)
 {
-	r->up_done = true;
-	if (r->o->eof == SKT_RELAY_EOF_CLOSE) {
-		r->closing = true;
-		return;
+	short want = POLLOUT;
+	int rc = r->tx->shutdown(r->tx_arg, &want);
+	if (rc == SKT_EAGAIN) {
+		r->shut_wait = true;
+		r->sock_wr = false;
+		r->wr_want = want;
+		return 0;
 	}
-	/* ENOTCONN: the peer already reset; the next receive says so. */
-	shutdown(r->sock, SHUT_WR);
+	r->shut_wait = false;
+	/* A peer that already ended its side may be gone: as shutdown(2)'s
+	 * ENOTCONN below, nothing is lost. Otherwise the peer would never
+	 * learn that the input ended: an error. */
+	if (rc < 0 && !r->peer_eof)
+		return skt__relay_fail(r, SKT_RELAY_SOCKET, rc);
+	return 1;
+}
+
+/* Act on the input's end: the EOF table of relay.h. Returns 1 when acted
+ * on, 0 when the transport's shutdown waits, or an error. */
+static int input_ended(relay *r)
+{
+	if (r->o->eof == SKT_RELAY_EOF_CLOSE) {
+		r->up_done = true;
+		r->closing = true;
+		return 1;
+	}
+	if (r->tx != NULL) {
+		int rc = tx_shutdown(r);
+		if (rc <= 0)
+			return rc;
+	} else {
+		/* ENOTCONN: the peer already reset; the next receive says
+		 * so. */
+		shutdown(r->sock, SHUT_WR);
+	}
+	r->up_done = true;
 	if (r->o->eof == SKT_RELAY_EOF_WAIT)
 		r->linger_at = skt__now_ms() + r->o->eof_wait_ms;
+	return 1;
+}
+
+/* One send of ub's bytes to the socket, or through the transport.
+ * Returns the count, SKT_EAGAIN with sock_wr cleared, or an error. */
+static ssize_t sock_send(relay *r, const void *p, size_t len)
+{
+	ssize_t n;
+	if (r->tx != NULL) {
+		short want = POLLOUT;
+		n = r->tx->send(r->tx_arg, p, len, &want);
+		if (n == SKT_EAGAIN) {
+			r->sock_wr = false;
+			r->wr_want = want;
+		}
+		return n;
+	}
+	do
+		n = send(r->sock, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n >= 0)
+		return n;
+	if (errno == EAGAIN || errno == EWOULDBLOCK) {
+		r->sock_wr = false;
+		return SKT_EAGAIN;
+	}
+	return -errno;
 }
 
 /* Upstream through ub (UP_BUF): fill it when empty, else send from it. */
@@ -87,17 +150,11 @@ static int up_buffered(relay *r)
 	}
 	if (!r->sock_wr)
 		return 0;
-	ssize_t n;
-	do
-		n = send(r->sock, b->p + b->off, b->len,
-			 MSG_NOSIGNAL | MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-		r->sock_wr = false;
+	ssize_t n = sock_send(r, b->p + b->off, b->len);
+	if (n == SKT_EAGAIN)
 		return 0;
-	}
 	if (n < 0)
-		return skt__relay_fail(r, SKT_RELAY_SOCKET, -errno);
+		return skt__relay_fail(r, SKT_RELAY_SOCKET, (int)n);
 	b->off += (size_t)n;
 	b->len -= (size_t)n;
 	r->st->sent += (uint64_t)n;
@@ -110,10 +167,8 @@ static int up_step(relay *r)
 {
 	if (r->up_done)
 		return 0;
-	if (r->in_eof && r->ub.len == 0) {
-		input_ended(r);
-		return 1;
-	}
+	if (r->in_eof && r->ub.len == 0)
+		return r->shut_wait && !r->sock_wr ? 0 : input_ended(r);
 	if (r->up == UP_BUF)
 		return up_buffered(r);
 	if (!r->in_ready || !r->sock_wr || r->closing)
@@ -206,6 +261,9 @@ static int down_step(relay *r)
 		return 0;
 	if (r->peer_eof && r->db.len == 0 && r->pfill == 0) {
 		r->down_done = true;
+		/* ENOTSOCK, ENOTCONN: nothing to tell, or nobody to tell. */
+		if (r->o->shut_out && r->out >= 0)
+			shutdown(r->out, SHUT_WR);
 		return 1;
 	}
 	ssize_t n = r->down == DOWN_SPLICE ? down_spliced(r) : down_buffered(r);
@@ -250,7 +308,8 @@ static bool want_in(const relay *r)
 static bool want_sock_wr(const relay *r)
 {
 	return !r->sock_wr && !r->up_done &&
-	       (r->ub.len > 0 || (r->up != UP_BUF && !r->closing));
+	       (r->ub.len > 0 || r->shut_wait ||
+		(r->up != UP_BUF && !r->closing));
 }
 
 static bool want_sock_rd(const relay *r)
@@ -284,11 +343,18 @@ int skt__relay_wait(relay *r, bool in, bool sock_wr, bool sock_rd, bool out)
 {
 	struct pollfd p[3];
 	int n = 0, pin = -1, psock = -1, pout = -1;
+	/* Records the transport holds decrypted are not in the socket for
+	 * poll() to see: take them first. */
+	if (sock_rd && r->tx != NULL && r->tx->readable(r->tx_arg)) {
+		r->sock_rd = true;
+		return 0;
+	}
 	if (in) {
 		pin = n;
 		p[n++] = (struct pollfd){.fd = r->in, .events = POLLIN};
 	}
-	short sev = (short)((sock_wr ? POLLOUT : 0) | (sock_rd ? POLLIN : 0));
+	short sev = (short)((sock_wr ? r->wr_want : 0) |
+			    (sock_rd ? r->rd_want : 0));
 	if (sev != 0) {
 		psock = n;
 		p[n++] = (struct pollfd){.fd = r->sock, .events = sev};
@@ -307,9 +373,9 @@ int skt__relay_wait(relay *r, bool in, bool sock_wr, bool sock_rd, bool out)
 	const short bad = POLLHUP | POLLERR | POLLNVAL;
 	if (in && (p[pin].revents & (POLLIN | bad)))
 		r->in_ready = true;
-	if (sock_wr && (p[psock].revents & (POLLOUT | bad)))
+	if (sock_wr && (p[psock].revents & (r->wr_want | bad)))
 		r->sock_wr = true;
-	if (sock_rd && (p[psock].revents & (POLLIN | bad)))
+	if (sock_rd && (p[psock].revents & (r->rd_want | bad)))
 		r->sock_rd = true;
 	if (out && (p[pout].revents & (POLLOUT | bad)))
 		r->out_ready = true;
@@ -358,15 +424,18 @@ static void choose_moves(relay *r, bool dgram)
 	int ik = r->o->data != NULL ? KIND_NONE : skt__relay_kind(r->in);
 	int ok = skt__relay_kind(r->out);
 	bool zero = !dgram && !r->o->crlf;
+	/* A transport's bytes on the wire are not the relayed ones: no
+	 * splice either way; sendfile only through its own (kTLS). */
+	bool raw = r->tx == NULL;
 	r->up = UP_BUF;
-	if (zero && ik == KIND_FILE)
+	if (zero && ik == KIND_FILE && (raw || r->tx->sendfile != NULL))
 		r->up = UP_SENDFILE;
-	else if (zero && ik == KIND_PIPE)
+	else if (zero && raw && ik == KIND_PIPE)
 		r->up = UP_SPLICE;
 	r->down = DOWN_BUF;
 	if (ok == KIND_NONE || ok == KIND_NULL)
 		r->down = DOWN_DISCARD;
-	else if (!dgram && (ok == KIND_FILE || ok == KIND_PIPE))
+	else if (!dgram && raw && (ok == KIND_FILE || ok == KIND_PIPE))
 		r->down = DOWN_SPLICE;
 	/* A file never blocks, a pipe is spliced without blocking, the
 	 * socket is non-blocking: try first, poll on EAGAIN. A terminal, or
@@ -455,8 +524,9 @@ static void sigpipe_restore(const sigset_t *old, bool was_pending)
 	pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
-int skt_relay_run(int in_fd, int out_fd, int sock, const skt_relay_opts *opts,
-		  skt_relay_stats *stats)
+static int relay_run(int in_fd, int out_fd, int sock, const skt__relay_tx *tx,
+		     void *tx_arg, const skt_relay_opts *opts,
+		     skt_relay_stats *stats)
 {
 	skt_relay_opts def = SKT_RELAY_OPTS_INIT;
 	skt_relay_stats ignored;
@@ -474,6 +544,8 @@ int skt_relay_run(int in_fd, int out_fd, int sock, const skt_relay_opts *opts,
 	if (getsockopt(sock, SOL_SOCKET, SO_PROTOCOL, &proto, &len) < 0)
 		proto = 0;
 	bool dgram = type == SOCK_DGRAM;
+	if (dgram && tx != NULL)
+		return SKT_EINVAL;
 
 	relay r = {
 		.o = o,
@@ -482,6 +554,10 @@ int skt_relay_run(int in_fd, int out_fd, int sock, const skt_relay_opts *opts,
 		.out = out_fd,
 		.sock = sock,
 		.tcp = proto == IPPROTO_TCP,
+		.tx = tx,
+		.tx_arg = tx_arg,
+		.wr_want = POLLOUT,
+		.rd_want = POLLIN,
 		.pipe = {-1, -1},
 		.sock_wr = true,
 		.sock_rd = true,
@@ -500,4 +576,17 @@ int skt_relay_run(int in_fd, int out_fd, int sock, const skt_relay_opts *opts,
 	teardown(&r);
 	sigpipe_restore(&mask, was_pending);
 	return rc;
+}
+
+int skt_relay_run(int in_fd, int out_fd, int sock, const skt_relay_opts *opts,
+		  skt_relay_stats *stats)
+{
+	return relay_run(in_fd, out_fd, sock, NULL, NULL, opts, stats);
+}
+
+int skt__relay_run_tx(int in_fd, int out_fd, int sock, const skt__relay_tx *tx,
+		      void *arg, const skt_relay_opts *opts,
+		      skt_relay_stats *stats)
+{
+	return relay_run(in_fd, out_fd, sock, tx, arg, opts, stats);
 }

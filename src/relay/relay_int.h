@@ -5,6 +5,7 @@
 #define SOCKIT_RELAY_INTERNAL_H
 
 #include "internal.h"
+#include "relay/relay_tx.h"
 #include "sockit/relay.h"
 
 #include <sys/types.h>
@@ -44,6 +45,12 @@ typedef struct relay {
 	skt_relay_stats *st;
 	int in, out, sock;
 	bool tcp; /* MSG_TRUNC discards without a copy only on TCP */
+	/* The socket side's transport (relay_tx.h), or NULL for the socket
+	 * itself; with one, what a send and a receive wait for. */
+	const skt__relay_tx *tx;
+	void *tx_arg;
+	short wr_want; /* POLLOUT, or POLLIN: a send waits to read */
+	short rd_want; /* POLLIN, or POLLOUT: a receive waits to write */
 
 	/* upstream: input -> socket */
 	int up; /* enum relay_up */
@@ -54,6 +61,7 @@ typedef struct relay {
 	bool in_blocks;  /* a read of input may block: poll before each */
 	bool sock_wr;    /* socket known writable */
 	bool in_eof;     /* input ended */
+	bool shut_wait;  /* the transport's shutdown waits for the socket */
 	bool up_done;    /* its end was acted on (shutdown, or closing) */
 
 	/* downstream: socket -> output */

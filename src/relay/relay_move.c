@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -134,8 +135,27 @@ ssize_t skt__relay_fill(relay *r, size_t max)
 	return n;
 }
 
+/* The transport's sendfile (kTLS): its errors are sockit codes. */
+static ssize_t tx_sendfile(relay *r)
+{
+	short want = POLLOUT;
+	ssize_t n = r->tx->sendfile(r->tx_arg, r->in, ZERO_COPY_CHUNK, &want);
+	if (n >= 0 || n == SKT_ENOSYS)
+		return n;
+	if (n == SKT_EAGAIN) {
+		r->sock_wr = false;
+		r->wr_want = want;
+		return n;
+	}
+	return skt__relay_fail(
+		r, socket_errno((int)-n) ? SKT_RELAY_SOCKET : SKT_RELAY_INPUT,
+		(int)n);
+}
+
 ssize_t skt__relay_up_zero(relay *r)
 {
+	if (r->tx != NULL)
+		return tx_sendfile(r);
 	ssize_t n;
 	do {
 		if (r->up == UP_SENDFILE)
@@ -161,14 +181,25 @@ ssize_t skt__relay_up_zero(relay *r)
 		-errno);
 }
 
-ssize_t skt__relay_discard(relay *r)
+/* One receive from the socket, or through the transport, into buf.
+ * Returns the count, 0 at end of stream, SKT_EAGAIN with sock_rd
+ * cleared, or an error with st->where set. */
+static ssize_t sock_recv(relay *r, void *buf, size_t cap, int flags)
 {
-	/* On TCP, MSG_TRUNC drops the bytes in the kernel without copying
-	 * them (tcp(7)); elsewhere it is a plain receive into db. */
-	int flags = MSG_DONTWAIT | (r->tcp ? MSG_TRUNC : 0);
 	ssize_t n;
+	if (r->tx != NULL) {
+		short want = POLLIN;
+		n = r->tx->recv(r->tx_arg, buf, cap, &want);
+		if (n == SKT_EAGAIN) {
+			r->sock_rd = false;
+			r->rd_want = want;
+		}
+		return n >= 0 || n == SKT_EAGAIN
+			       ? n
+			       : skt__relay_fail(r, SKT_RELAY_SOCKET, (int)n);
+	}
 	do
-		n = recv(r->sock, r->db.p, r->db.cap, flags);
+		n = recv(r->sock, buf, cap, MSG_DONTWAIT | flags);
 	while (n < 0 && errno == EINTR);
 	if (n >= 0)
 		return n;
@@ -177,6 +208,14 @@ ssize_t skt__relay_discard(relay *r)
 		return SKT_EAGAIN;
 	}
 	return skt__relay_fail(r, SKT_RELAY_SOCKET, -errno);
+}
+
+ssize_t skt__relay_discard(relay *r)
+{
+	/* On TCP, MSG_TRUNC drops the bytes in the kernel without copying
+	 * them (tcp(7)); elsewhere (and through a transport, which must
+	 * decrypt them) it is a plain receive into db. */
+	return sock_recv(r, r->db.p, r->db.cap, r->tcp ? MSG_TRUNC : 0);
 }
 
 ssize_t skt__relay_splice_in(relay *r)
@@ -237,16 +276,8 @@ ssize_t skt__relay_recv(relay *r)
 			return skt__relay_fail(r, SKT_RELAY_OUTPUT,
 					       n < 0 ? -errno : SKT_EIO);
 		r->pfill -= (size_t)n;
-	} else {
-		do
-			n = recv(r->sock, b->p, b->cap, MSG_DONTWAIT);
-		while (n < 0 && errno == EINTR);
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			r->sock_rd = false;
-			return SKT_EAGAIN;
-		}
-		if (n < 0)
-			return skt__relay_fail(r, SKT_RELAY_SOCKET, -errno);
+	} else if ((n = sock_recv(r, b->p, b->cap, 0)) < 0) {
+		return n;
 	}
 	b->off = 0;
 	b->len = (size_t)n;

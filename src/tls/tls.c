@@ -12,6 +12,10 @@
  * EPIPE, takes the signal it caused off the pending set before restoring
  * the mask (the technique of libcurl's sigpipe.h and git's
  * sigchain_push). A SIGPIPE already pending before the call is left.
+ * The pending set decides, not the call's errno: a call may succeed after
+ * a write inside it failed with EPIPE (OpenSSL 3's TLS 1.3 server ignores
+ * a client that left before its session tickets went out, and its
+ * handshake still returns 1).
  *
  * End of stream. A peer that closes after close_notify gives 0; one that
  * closes without it gives SKT_ETRUNCATED (OpenSSL 3's "unexpected eof
@@ -44,9 +48,11 @@ static void nopipe_begin(nopipe *np)
 	np->was_pending = sigismember(&pending, SIGPIPE);
 }
 
-static void nopipe_end(nopipe *np, bool epipe)
+static void nopipe_end(nopipe *np)
 {
-	if (epipe && !np->was_pending) {
+	sigset_t now;
+	if (!np->was_pending && sigpending(&now) == 0 &&
+	    sigismember(&now, SIGPIPE) == 1) {
 		sigset_t pipe_only;
 		sigemptyset(&pipe_only);
 		sigaddset(&pipe_only, SIGPIPE);
@@ -241,7 +247,7 @@ int skt__tls_handshake_by(skt_tls *t, int64_t deadline)
 		errno = 0;
 		int ret = SSL_do_handshake(t->ssl);
 		int saved = errno;
-		nopipe_end(&np, ret <= 0 && saved == EPIPE);
+		nopipe_end(&np);
 		if (ret == 1) {
 			t->handshaken = true;
 			return 0;
@@ -269,7 +275,7 @@ ssize_t skt__tls_read_by(skt_tls *t, void *buf, size_t cap, int64_t deadline)
 		errno = 0;
 		int ret = SSL_read_ex(t->ssl, buf, cap, &got);
 		int saved = errno;
-		nopipe_end(&np, ret <= 0 && saved == EPIPE);
+		nopipe_end(&np);
 		if (ret == 1) {
 			t->handshaken = true;
 			return (ssize_t)got;
@@ -318,7 +324,7 @@ int skt__tls_write_by(skt_tls *t, const void *buf, size_t len, int64_t deadline,
 		}
 		rc = 0;
 	}
-	nopipe_end(&np, saved == EPIPE);
+	nopipe_end(&np);
 	if (sent != NULL)
 		*sent = done;
 	return rc;
@@ -355,7 +361,7 @@ int skt__tls_shutdown_by(skt_tls *t, int64_t deadline)
 		errno = 0;
 		int ret = SSL_shutdown(t->ssl);
 		int saved = errno;
-		nopipe_end(&np, ret < 0 && saved == EPIPE);
+		nopipe_end(&np);
 		/* 0: our close_notify is sent, the peer's not yet read; that is
 		 * all a half-close needs. */
 		if (ret >= 0) {
@@ -376,4 +382,15 @@ int skt_tls_shutdown(skt_tls *t, int timeout_ms)
 const char *skt_tls_reason(const skt_tls *t)
 {
 	return t->reason;
+}
+
+int skt__tls_io_error(skt_tls *t, int ret, int saved_errno)
+{
+	int e = SSL_get_error(t->ssl, ret);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		ERR_clear_error();
+		t->want = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+		return SKT_EAGAIN;
+	}
+	return fail(t, ret, saved_errno);
 }

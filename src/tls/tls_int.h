@@ -1,6 +1,6 @@
 /* tls_int.h - what the TLS files share (tls_ctx.c: contexts and
  * verification; tls_id.c: identities; tls.c: sessions; tls_conn.c: TLS
- * under skt_conn). Not installed. */
+ * under skt_conn; tls_relay.c: TLS under the relay). Not installed. */
 #ifndef SOCKIT_TLS_INT_H
 #define SOCKIT_TLS_INT_H
 
@@ -82,5 +82,10 @@ ssize_t skt__tls_read_by(skt_tls *t, void *buf, size_t cap, int64_t deadline);
 int skt__tls_write_by(skt_tls *t, const void *buf, size_t len, int64_t deadline,
 		      size_t *sent);
 int skt__tls_shutdown_by(skt_tls *t, int64_t deadline);
+/* After an SSL call on t returned ret <= 0 (saved_errno: errno right
+ * after it): SKT_EAGAIN with t->want set for WANT_READ / WANT_WRITE, 0 for
+ * the peer's close_notify, else the error, with t->reason saying why. For
+ * callers that never wait themselves (tls_relay.c). */
+int skt__tls_io_error(skt_tls *t, int ret, int saved_errno);
 
 #endif

@@ -131,6 +131,33 @@ SKT_TEST(relay, shutdown_mode_half_closes_then_waits_for_peer)
 	skt_close(s[1]);
 }
 
+/* shut_out: a socket output (a program's end of a socketpair) reads the
+ * peer's end of stream once every byte before it has arrived. */
+SKT_TEST(relay, shut_out_passes_the_peers_end_on)
+{
+	int s[2], out[2];
+	stream_pair(s);
+	stream_pair(out);
+	int in = input_of("q");
+	peer_job p;
+	peer_start(&p, s[1], "reply", true);
+	skt_relay_opts o = SKT_RELAY_OPTS_INIT;
+	o.shut_out = true;
+	int rc = skt_relay_run(in, out[0], s[0], &o, NULL);
+	pthread_join(p.tid, NULL);
+	cr_assert_eq(rc, 0, "relay: %s", skt_strerror(rc));
+	char buf[16];
+	cr_assert_eq(skt_recv(out[1], buf, sizeof(buf), 3000), 5);
+	cr_assert_eq(memcmp(buf, "reply", 5), 0);
+	/* The end of stream, not SKT_ETIMEDOUT. */
+	skt_assert_err(skt_recv(out[1], buf, sizeof(buf), 3000), 0);
+	close(in);
+	for (int i = 0; i < 2; i++) {
+		skt_close(s[i]);
+		skt_close(out[i]);
+	}
+}
+
 SKT_TEST(relay, close_mode_returns_at_input_end_without_the_peer)
 {
 	int s[2];
