@@ -4,15 +4,18 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The longest wait any option takes: a day. */
 #define DAY_MS 86400000
 
-void bridge_init(struct bridge *b, const char *cmd)
+void bridge_init(struct bridge *b, const char *cmd, skt_tls_role role)
 {
 	*b = (struct bridge){
 		.cmd = cmd,
+		.role = role,
 		.timeout_ms = SKT_TIMEOUT_NONE,
 		.eof = SKT_RELAY_EOF_SHUTDOWN,
 		.udp_wait_ms = -1,
@@ -132,7 +135,7 @@ int bridge_option(struct bridge *b, int ch, char *arg)
 	case BRIDGE_OPT_SH_EXEC:
 		return parse_exec(b, arg, true);
 	default:
-		return -1;
+		return cli_tls_option(&b->tls, b->cmd, ch, arg);
 	}
 }
 
@@ -155,6 +158,26 @@ static int exec_check(const struct bridge *b)
 	return CLI_OK;
 }
 
+/* TLS is a stream's: a datagram has no order for records to keep (DTLS
+ * would be another protocol). */
+static int tls_check(const struct bridge *b, bool unix_target)
+{
+	int rc = cli_tls_check(&b->tls, b->cmd, b->role);
+	if (rc != CLI_OK || !b->tls.on)
+		return rc;
+	if (b->udp)
+		return cli_usage_error(b->cmd, "--tls needs a stream socket, "
+					       "not datagrams (-u, "
+					       "unix-dgram:)");
+	if (b->role == SKT_TLS_CLIENT && unix_target && b->tls.sni == NULL &&
+	    b->tls.npins == 0 && !b->tls.insecure)
+		return cli_usage_error(b->cmd,
+				       "--tls to a Unix socket: no host name "
+				       "to verify (give --sni NAME, --pin or "
+				       "--insecure)");
+	return CLI_OK;
+}
+
 int bridge_check(const struct bridge *b, bool unix_target)
 {
 	int family;
@@ -174,7 +197,23 @@ int bridge_check(const struct bridge *b, bool unix_target)
 	if (b->udp && b->eof_given && b->eof == SKT_RELAY_EOF_SHUTDOWN)
 		return cli_usage_error(b->cmd, "--eof=half needs a stream, not "
 					       "-u (see --udp-wait)");
-	return exec_check(b);
+	int rc = tls_check(b, unix_target);
+	return rc != CLI_OK ? rc : exec_check(b);
+}
+
+int64_t bridge_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int bridge_tls_deadline(const struct bridge *b, int64_t start_ms)
+{
+	int64_t total =
+		b->timeout_ms >= 0 ? b->timeout_ms : BRIDGE_TLS_HANDSHAKE_MS;
+	int64_t left = total - (bridge_now_ms() - start_ms);
+	return left < 1 ? 1 : (int)left;
 }
 
 int bridge_family(const struct bridge *b)
@@ -213,8 +252,18 @@ static void report_counts(const struct bridge *b, const skt_relay_stats *st)
 	fputc('\n', stderr);
 }
 
+/* A failure on the socket's side under TLS, in words. */
+static const char *tls_failure(const skt_tls *t, int rc)
+{
+	if (rc == SKT_ETRUNCATED)
+		return "the peer closed without close_notify: what arrived "
+		       "may be truncated";
+	const char *why = skt_tls_reason(t);
+	return why[0] != '\0' ? why : NULL;
+}
+
 int bridge_run(const struct bridge *b, const skt_relay_opts *ro, int in_fd,
-	       int sock, const char *peer, skt_relay_stats *st)
+	       int sock, skt_tls *t, const char *peer, skt_relay_stats *st)
 {
 	skt_relay_opts o = *ro;
 	/* Nobody types into a closed connection: at a terminal, the peer's
@@ -222,13 +271,20 @@ int bridge_run(const struct bridge *b, const skt_relay_opts *ro, int in_fd,
 	 * input goes on to the peer until it ends, as TCP's half-close
 	 * allows, so nothing is lost. */
 	o.peer_eof_ends = in_fd >= 0 && ro->data == NULL && isatty(in_fd);
-	int rc = skt_relay_run(ro->data != NULL ? -1 : in_fd, STDOUT_FILENO,
-			       sock, &o, st);
+	int in = ro->data != NULL ? -1 : in_fd;
+	int rc = t != NULL ? skt_tls_relay_run(in, STDOUT_FILENO, t, &o, st)
+			   : skt_relay_run(in, STDOUT_FILENO, sock, &o, st);
+	/* The peer learns that this was the end, not a cut (a try: a peer
+	 * that is not reading does not hold the exit). */
+	if (t != NULL && rc == 0)
+		skt_tls_shutdown(t, 0);
 	if (b->verbose)
 		report_counts(b, st);
 	if (rc == 0)
 		return CLI_OK;
 	char what[SKT_ADDRSTRLEN + 32];
+	if (t != NULL && st->where == SKT_RELAY_SOCKET)
+		return cli_fail_why(b->cmd, peer, rc, tls_failure(t, rc));
 	switch (st->where) {
 	case SKT_RELAY_INPUT:
 		snprintf(what, sizeof(what), "stdin");
@@ -277,6 +333,51 @@ int bridge_exec(const struct bridge *b, int sock)
 		fprintf(stderr, "sockit: %s: %s exited with status %d\n",
 			b->cmd, b->sh ? b->exec_text : b->exec.argv[0], st);
 	return st == 0 ? CLI_OK : CLI_FAIL;
+}
+
+int bridge_exec_tls(const struct bridge *b, int sock, skt_tls *t,
+		    const char *peer)
+{
+	int sp[2];
+	int r = skt_socketpair(SOCK_STREAM, sp);
+	if (r < 0)
+		return cli_fail(b->cmd, "socketpair", r);
+	skt_addr local, remote;
+	bool have_local = skt_sock_local(sock, &local) == 0;
+	bool have_peer = skt_sock_peer(sock, &remote) == 0;
+	pid_t pid;
+	r = spawn_start(&b->exec, sp[1], have_local ? &local : NULL,
+			have_peer ? &remote : NULL, &pid);
+	skt_close(sp[1]);
+	if (r < 0) {
+		skt_close(sp[0]);
+		return cli_fail(b->cmd, b->exec.argv[0], r);
+	}
+	/* The program's output ending is the session's end (as its exit
+	 * closes a plain connection); the peer's end reaches it as the end of
+	 * its input. */
+	skt_relay_opts ro = SKT_RELAY_OPTS_INIT;
+	ro.eof = SKT_RELAY_EOF_CLOSE;
+	ro.idle_ms = b->timeout_ms;
+	ro.shut_out = true;
+	skt_relay_stats st;
+	int rc = skt_tls_relay_run(sp[0], sp[0], t, &ro, &st);
+	if (rc == 0)
+		skt_tls_shutdown(t, 0);
+	skt_close(sp[0]); /* the program reads its end, if still reading */
+	int status = spawn_wait(pid);
+	if (b->verbose)
+		report_counts(b, &st);
+	if (rc < 0 && st.where == SKT_RELAY_SOCKET)
+		cli_fail_why(b->cmd, peer, rc, tls_failure(t, rc));
+	else if (rc < 0)
+		cli_fail(b->cmd, b->exec.argv[0], rc);
+	if (status < 0)
+		return cli_fail(b->cmd, b->exec.argv[0], status);
+	if (b->verbose || status != 0)
+		fprintf(stderr, "sockit: %s: %s exited with status %d\n",
+			b->cmd, b->sh ? b->exec_text : b->exec.argv[0], status);
+	return rc == 0 && status == 0 ? CLI_OK : CLI_FAIL;
 }
 
 void bridge_target_text(const skt_endpoint *ep, char *buf, size_t cap)

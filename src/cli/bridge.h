@@ -6,6 +6,7 @@
 #define SOCKIT_CLI_BRIDGE_H
 
 #include "cli.h"
+#include "cli_tls.h"
 #include "sockit/relay.h"
 #include "tools/exec/spawn.h"
 
@@ -29,9 +30,7 @@ enum {
 		{"exec", required_argument, NULL, BRIDGE_OPT_EXEC},            \
 		{"sh-exec", required_argument, NULL, BRIDGE_OPT_SH_EXEC},      \
 		{"verbose", no_argument, NULL, 'v'},                           \
-	{                                                                      \
-		"udp", no_argument, NULL, 'u'                                  \
-	}
+		{"udp", no_argument, NULL, 'u'}, CLI_TLS_LONGOPTS
 
 /* The shared short options (for cli_args_init). */
 #define BRIDGE_SHORTOPTS "46uvw:"
@@ -40,12 +39,19 @@ enum {
  * a loopback or LAN reply takes well under a second. */
 #define BRIDGE_UDP_WAIT_MS 1000
 
+/* The TLS handshake's deadline when -w gives none: a peer that says
+ * nothing (a plain-text server, a client that never speaks) must not hold
+ * the command forever. */
+#define BRIDGE_TLS_HANDSHAKE_MS 10000
+
 /* --exec's command line: its length and its words, at most. */
 #define BRIDGE_EXEC_MAX  1023
 #define BRIDGE_EXEC_ARGS 63
 
 struct bridge {
 	const char *cmd;
+	skt_tls_role role;  /* connect is a TLS client, listen a server */
+	struct cli_tls tls; /* --tls and its options */
 	bool v4, v6, udp, verbose, crlf;
 	int timeout_ms;  /* -w: connect and idle timeout; -1 none */
 	int eof;         /* skt_relay_eof, from --eof */
@@ -63,16 +69,26 @@ struct bridge {
 	char exec_buf[BRIDGE_EXEC_MAX + 1];
 };
 
-void bridge_init(struct bridge *b, const char *cmd);
+void bridge_init(struct bridge *b, const char *cmd, skt_tls_role role);
 
 /* Take one option cli_args_next returned (its value in arg). Returns
- * CLI_OK when it was a shared one, CLI_USAGE after a one-line message for
- * a bad value, or -1 when ch is the command's own. */
+ * CLI_OK when it was a shared one (the TLS ones included), CLI_USAGE
+ * after a one-line message for a bad value, or -1 when ch is the
+ * command's own. */
 int bridge_option(struct bridge *b, int ch, char *arg);
 
-/* Conflicts among the shared options, and with a Unix socket target.
- * Returns CLI_OK or CLI_USAGE after a one-line message. */
+/* Conflicts among the shared options, and with a Unix socket target;
+ * TLS's own (cli_tls_check), TLS with datagrams (-u, unix-dgram: b->udp
+ * is set for both), and a client's TLS to a Unix socket, which has no
+ * host name to verify (--sni NAME names one; --pin and --insecure need
+ * none). Returns CLI_OK or CLI_USAGE after a one-line message. */
 int bridge_check(const struct bridge *b, bool unix_target);
+
+/* -w, or BRIDGE_TLS_HANDSHAKE_MS without it, less the ms already spent
+ * since start_ms (a CLOCK_MONOTONIC reading of bridge_now_ms); at least
+ * 1. */
+int bridge_tls_deadline(const struct bridge *b, int64_t start_ms);
+int64_t bridge_now_ms(void);
 
 /* AF_INET, AF_INET6 or AF_UNSPEC, from -4/-6. */
 int bridge_family(const struct bridge *b);
@@ -84,11 +100,14 @@ void bridge_relay_opts(const struct bridge *b, int udp_wait_ms,
 		       skt_relay_opts *ro);
 
 /* Relay stdin (in_fd: 0, or -1 once it has ended) and stdout with sock,
- * then report: a failure as one line naming its side ("stdout", "stdin",
- * or peer for the socket), and with -v the byte counts. Returns the exit
- * status. */
+ * or through t when t is not NULL (sock is then t's), then report: a
+ * failure as one line naming its side ("stdout", "stdin", or peer for
+ * the socket; under TLS the TLS reason, and "truncated" for a peer that
+ * closed without close_notify), and with -v the byte counts. A TLS relay
+ * that ended well sends close_notify if it has not yet (--eof=close, a
+ * terminal's session ended by the peer). Returns the exit status. */
 int bridge_run(const struct bridge *b, const skt_relay_opts *ro, int in_fd,
-	       int sock, const char *peer, skt_relay_stats *st);
+	       int sock, skt_tls *t, const char *peer, skt_relay_stats *st);
 
 /* --exec / --sh-exec: a usage error (CLI_USAGE) when the program is not
  * there, checked before any socket is opened; CLI_OK otherwise. */
@@ -99,6 +118,13 @@ int bridge_exec_check(const struct bridge *b);
  * Returns CLI_OK when it exits 0, else CLI_FAIL after one line with its
  * status. */
 int bridge_exec(const struct bridge *b, int sock);
+/* The same over TLS: the program gets one end of a socketpair, and the
+ * other is relayed with t (skt_tls_relay_run): the program's end of
+ * output ends the session (close_notify), the peer's end reaches the
+ * program as its end of input. sock (t's) stays the caller's, as t does.
+ * peer names the socket in a failure's line. */
+int bridge_exec_tls(const struct bridge *b, int sock, skt_tls *t,
+		    const char *peer);
 
 /* A target as text, for messages: host:port, [v6]:port or unix:/path. */
 void bridge_target_text(const skt_endpoint *ep, char *buf, size_t cap);

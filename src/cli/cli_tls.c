@@ -3,9 +3,12 @@
  * outcome shown (cli_tls.h). */
 #include "cli_tls.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static void seen(struct cli_tls *t, const char *opt)
 {
@@ -146,12 +149,27 @@ static int ephemeral(const char *cmd, const char *const *names, size_t n,
 	return CLI_OK;
 }
 
+/* A file the options name must be there to be read: OpenSSL's own word
+ * for a missing one is "system lib". */
+static int readable(const char *cmd, const char *opt, const char *path)
+{
+	if (path == NULL || access(path, R_OK) == 0)
+		return CLI_OK;
+	char what[PATH_MAX + 32];
+	snprintf(what, sizeof(what), "%s %s", opt, path);
+	return cli_fail(cmd, what, -errno);
+}
+
 int cli_tls_ctx(const struct cli_tls *t, const char *cmd, skt_tls_role role,
 		const char *const *names, size_t n, skt_tls_ctx **out)
 {
 	skt_tls_opts o = {.role = role};
 	skt_tls_id *id = NULL;
 	*out = NULL;
+	if (readable(cmd, "--ca", role == SKT_TLS_CLIENT ? t->ca : NULL) ||
+	    readable(cmd, "--verify-client", t->verify_client) ||
+	    readable(cmd, "--cert", t->cert) || readable(cmd, "--key", t->key))
+		return CLI_FAIL;
 	if (role == SKT_TLS_CLIENT) {
 		set_trust(&o, t->ca);
 		for (size_t i = 0; i < t->npins; i++)
@@ -193,6 +211,63 @@ const char *cli_tls_sni(const struct cli_tls *t)
 	return t->no_sni ? "" : t->sni;
 }
 
+const char *cli_tls_why(const skt_tls *t, int rc, char *buf, size_t cap)
+{
+	const char *reason = t != NULL ? skt_tls_reason(t) : "";
+	if (rc == SKT_ETIMEDOUT) {
+		snprintf(buf, cap, "tls handshake timed out");
+		return buf;
+	}
+	if (rc == SKT_ETRUNCATED)
+		reason = "the peer closed the connection";
+	else if (reason[0] == '\0')
+		reason = skt_strerror(rc);
+	/* "certificate verify failed: ..." says TLS; "connection reset by
+	 * peer" or "wrong version number" alone would not. */
+	if (strncmp(reason, "certificate", 11) == 0 ||
+	    strncmp(reason, "the peer's certificate", 22) == 0 ||
+	    strcmp(reason, skt_strerror(SKT_ETLS)) == 0)
+		snprintf(buf, cap, "%s", reason);
+	else
+		snprintf(buf, cap, "tls handshake failed: %s", reason);
+	return buf;
+}
+
+int cli_tls_handshake(const struct cli_tls *o, skt_tls_ctx *ctx,
+		      const char *cmd, const char *what, int fd,
+		      const char *host, int timeout_ms, skt_tls **out)
+{
+	*out = NULL;
+	skt_tls *t;
+	int rc = skt_tls_new(&t, ctx, fd, host, cli_tls_sni(o));
+	if (rc < 0)
+		return cli_fail_why(cmd, what, rc, "tls: bad host name or SNI");
+	rc = skt_tls_handshake(t, timeout_ms);
+	if (rc < 0) {
+		char why[320];
+		cli_tls_why(t, rc, why, sizeof(why));
+		skt_tls_free(t);
+		return cli_fail_why(cmd, what, rc, why);
+	}
+	*out = t;
+	return CLI_OK;
+}
+
+size_t cli_tls_listen_names(const char *host, const char *names[4])
+{
+	static const char *const loopback[] = {"localhost", "127.0.0.1", "::1"};
+	size_t n = 0;
+	bool own = host != NULL && host[0] != '\0' && strcmp(host, "*") != 0 &&
+		   strcmp(host, "0.0.0.0") != 0 && strcmp(host, "::") != 0;
+	for (size_t i = 0; own && i < 3; i++)
+		own = strcmp(host, loopback[i]) != 0;
+	if (own)
+		names[n++] = host;
+	for (size_t i = 0; i < 3; i++)
+		names[n++] = loopback[i];
+	return n;
+}
+
 long cli_tls_days_left(const skt_tls_info *i)
 {
 	int64_t left = i->not_after - (int64_t)time(NULL);
@@ -231,9 +306,10 @@ void cli_tls_print_info(const char *cmd, const skt_tls_info *i)
 		fprintf(stderr, "sockit: %s: tls key %s\n", cmd, i->spki);
 	}
 	fprintf(stderr, "sockit: %s: tls %s, kernel tls tx %s rx %s\n", cmd,
-		i->pinned     ? "pinned"
-		: i->verified ? "verified"
-			      : "not verified",
+		i->pinned      ? "pinned"
+		: i->verified  ? "verified"
+		: i->peer_cert ? "not verified"
+			       : "no peer certificate",
 		i->ktls_tx ? "on" : "off", i->ktls_rx ? "on" : "off");
 }
 

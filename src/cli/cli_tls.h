@@ -96,6 +96,26 @@ int cli_tls_ctx(const struct cli_tls *t, const char *cmd, skt_tls_role role,
  * host), "" (none), or --sni's name. */
 const char *cli_tls_sni(const struct cli_tls *t);
 
+/* Why a handshake on t failed with rc, in words, into buf of cap bytes:
+ * the TLS reason ("certificate verify failed: self-signed certificate"),
+ * else the error's, prefixed "tls handshake failed: " where the words
+ * alone would not say TLS (a reset, a peer that closed, "wrong version
+ * number"); "tls handshake timed out". t may be NULL. Returns buf. */
+const char *cli_tls_why(const skt_tls *t, int rc, char *buf, size_t cap);
+/* Run the handshake on fd (connected, non-blocking; it stays the
+ * caller's) within timeout_ms (-1: none): a client checks host (NULL:
+ * no name, as with a pin) and sends SNI as the options say; a server
+ * passes host NULL. Returns CLI_OK with *out set, or CLI_FAIL after one
+ * line "sockit: CMD: WHAT: why" (cli_tls_why), with nothing left. */
+int cli_tls_handshake(const struct cli_tls *o, skt_tls_ctx *ctx,
+		      const char *cmd, const char *what, int fd,
+		      const char *host, int timeout_ms, skt_tls **out);
+/* The names an ephemeral identity of a server listening on host names:
+ * localhost, 127.0.0.1 and ::1, after host itself when it is neither
+ * empty, a wildcard ("*", "0.0.0.0", "::") nor one of them. Returns how
+ * many (at most 4) went into names. */
+size_t cli_tls_listen_names(const char *host, const char *names[4]);
+
 /* -v: the handshake on stderr, one "sockit: CMD: tls ..." line per
  * fact: version and cipher, ALPN, resumed, the peer's subject, issuer,
  * SAN, expiry and fingerprint, kernel TLS. */

@@ -1,7 +1,9 @@
 /* cmd_connect.c - `sockit connect HOST PORT`: bridge stdin/stdout with a
- * TCP, UDP or Unix stream connection, like `nc HOST PORT`. Options into a
- * struct, conflicts checked in one place, then skt_connect (Happy
- * Eyeballs, with its report for -v) and skt_relay_run. */
+ * TCP, UDP or Unix stream connection, like `nc HOST PORT`, or with --tls
+ * a TLS session over it. Options into a struct, conflicts checked in one
+ * place, then skt_connect (Happy Eyeballs, with its report for -v), the
+ * handshake within what -w leaves (skt_tls_handshake), and skt_relay_run
+ * or skt_tls_relay_run. */
 #include "cmds.h"
 
 #include <stdio.h>
@@ -72,7 +74,7 @@ int cmd_connect_parse(int argc, char **argv, struct connect_opts *o)
 		{NULL, 0, NULL, 0},
 	};
 	*o = (struct connect_opts){0};
-	bridge_init(&o->b, "connect");
+	bridge_init(&o->b, "connect", SKT_TLS_CLIENT);
 	cli_args a;
 	cli_args_init(&a, "connect", argc, argv,
 		      BRIDGE_SHORTOPTS "s:", longopts);
@@ -145,6 +147,43 @@ static int open_connection(struct connect_opts *o, skt_connect_report *rep)
 	return skt_endpoint_connect(&o->ep, &co);
 }
 
+/* The name the server's certificate must hold: the host connected to,
+ * or for a Unix socket --sni's name (NULL with a pin or --insecure). */
+static const char *tls_host(const struct connect_opts *o)
+{
+	if (o->ep.kind == SKT_EP_INET)
+		return o->ep.host[0] != '\0' ? o->ep.host : "localhost";
+	return o->b.tls.sni;
+}
+
+/* The handshake on fd within what is left of -w, then the relay or the
+ * program through TLS. fd stays the caller's. */
+static int run_tls(struct connect_opts *o, skt_tls_ctx *ctx, int fd,
+		   int64_t start)
+{
+	skt_tls *t;
+	int rc = cli_tls_handshake(&o->b.tls, ctx, "connect", o->target, fd,
+				   tls_host(o),
+				   bridge_tls_deadline(&o->b, start), &t);
+	if (rc != CLI_OK)
+		return rc;
+	if (o->b.verbose) {
+		skt_tls_info info;
+		if (skt_tls_get_info(t, &info) == 0)
+			cli_tls_print_info("connect", &info);
+	}
+	if (o->b.exec.argv != NULL) {
+		rc = bridge_exec_tls(&o->b, fd, t, o->target);
+	} else {
+		skt_relay_opts ro;
+		bridge_relay_opts(&o->b, BRIDGE_UDP_WAIT_MS, &ro);
+		skt_relay_stats st;
+		rc = bridge_run(&o->b, &ro, 0, fd, t, o->target, &st);
+	}
+	skt_tls_free(t);
+	return rc;
+}
+
 static int run(int argc, char **argv)
 {
 	struct connect_opts o;
@@ -153,20 +192,33 @@ static int run(int argc, char **argv)
 		return rc;
 	if ((rc = bridge_exec_check(&o.b)) != CLI_OK)
 		return rc;
+	/* Trust and identity first: a bad --ca fails before any packet. */
+	skt_tls_ctx *ctx = NULL;
+	if (o.b.tls.on && cli_tls_ctx(&o.b.tls, "connect", SKT_TLS_CLIENT, NULL,
+				      0, &ctx) != CLI_OK)
+		return CLI_FAIL;
+	int64_t start = bridge_now_ms();
 	skt_connect_report rep = {0};
 	int fd = open_connection(&o, &rep);
 	if (o.b.verbose)
 		cli_print_attempts("connect", &rep);
-	if (fd < 0)
+	if (fd < 0) {
+		skt_tls_ctx_free(ctx);
 		return cli_fail("connect", o.target, fd);
+	}
 	if (o.b.verbose)
 		print_connected(fd, o.b.udp);
-	if (o.b.exec.argv != NULL)
+	if (ctx != NULL) {
+		rc = run_tls(&o, ctx, fd, start);
+		skt_tls_ctx_free(ctx);
+	} else if (o.b.exec.argv != NULL) {
 		return bridge_exec(&o.b, fd);
-	skt_relay_opts ro;
-	bridge_relay_opts(&o.b, BRIDGE_UDP_WAIT_MS, &ro);
-	skt_relay_stats st;
-	rc = bridge_run(&o.b, &ro, 0, fd, o.target, &st);
+	} else {
+		skt_relay_opts ro;
+		bridge_relay_opts(&o.b, BRIDGE_UDP_WAIT_MS, &ro);
+		skt_relay_stats st;
+		rc = bridge_run(&o.b, &ro, 0, fd, NULL, o.target, &st);
+	}
 	skt_close(fd);
 	return rc;
 }
@@ -204,6 +256,25 @@ const cli_cmd cli_cmd_connect = {
 		"and\n"
 		"                     stdout (words split at blanks, no "
 		"shell)\n"
-		"  --sh-exec LINE     the same with /bin/sh -c LINE\n",
+		"  --sh-exec LINE     the same with /bin/sh -c LINE\n"
+		"  --tls              speak TLS; the server's certificate is "
+		"verified\n"
+		"                     (system trust store) and must name "
+		"HOST\n"
+		"  --ca FILE|DIR      trust these CAs instead of the system "
+		"store\n"
+		"  --pin sha256:HEX   trust the server whose key or "
+		"certificate has\n"
+		"                     this SHA-256, whatever signed it "
+		"(repeatable)\n"
+		"  --insecure         no verification at all (said on "
+		"stderr)\n"
+		"  --sni NAME         the name sent in SNI; --no-sni sends "
+		"none\n"
+		"  --alpn LIST        ALPN protocols, \"h2,http/1.1\"\n"
+		"  --cert FILE        client certificate (PEM); --key FILE "
+		"its key\n"
+		"  --tls-min 1.3      refuse TLS 1.2\n"
+		"  --no-resume        no session tickets\n",
 	.run = run,
 };

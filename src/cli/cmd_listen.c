@@ -1,9 +1,11 @@
 /* cmd_listen.c - `sockit listen [HOST] PORT`: accept a connection (or, with
  * -k, one after another) and bridge it with stdin/stdout, like `nc -l`, or
  * hand it to a program (--exec); with -k --broker, relay every client to
- * all the others on the library's server (tools/serve/broker.c). Options
- * into a struct, conflicts checked in one place, then skt_listen_loopback
- * or skt_endpoint_listen, skt_accept_any and skt_relay_run. */
+ * all the others on the library's server (tools/serve/broker.c); with
+ * --tls, each connection's handshake first, then the same through TLS.
+ * Options into a struct, conflicts checked in one place, then
+ * skt_listen_loopback or skt_endpoint_listen, skt_accept_any, and
+ * skt_relay_run or skt_tls_relay_run. */
 #include "cmds.h"
 
 #include <signal.h>
@@ -54,7 +56,10 @@ static int broker_check(const struct listen_opts *o)
 			    : b->send != NULL      ? "--send"
 			    : b->crlf              ? "--crlf"
 			    : b->eof_given         ? "--eof"
+			    : b->tls.on            ? "--tls"
 						   : NULL;
+	/* The broker runs on the library's server, whose streams are plain
+	 * here: TLS there is serve's (sockit serve chat --tls). */
 	if (other != NULL)
 		return cli_usage_error("listen", "--broker and %s conflict",
 				       other);
@@ -109,7 +114,7 @@ int cmd_listen_parse(int argc, char **argv, struct listen_opts *o)
 		{NULL, 0, NULL, 0},
 	};
 	*o = (struct listen_opts){0};
-	bridge_init(&o->b, "listen");
+	bridge_init(&o->b, "listen", SKT_TLS_SERVER);
 	cli_args a;
 	cli_args_init(&a, "listen", argc, argv, BRIDGE_SHORTOPTS "k", longopts);
 	int ch = 0, rc = CLI_OK;
@@ -208,7 +213,7 @@ static int serve_udp(struct listen_opts *o, int fd)
 	ro.on_peer = dgram_peer;
 	ro.peer_arg = o;
 	skt_relay_stats st;
-	return bridge_run(&o->b, &ro, STDIN_FILENO, fd, o->target, &st);
+	return bridge_run(&o->b, &ro, STDIN_FILENO, fd, NULL, o->target, &st);
 }
 
 static void close_all(int *lfds, size_t n)
@@ -219,13 +224,49 @@ static void close_all(int *lfds, size_t n)
 	}
 }
 
-/* Accept on any of the n sockets, check the peer, relay (or run the
- * program); with -k again, with stdin carried over (once it has ended,
- * later connections get its end at once). */
-static int serve_stream(struct listen_opts *o, int *lfds, size_t n)
+/* One accepted connection, over TLS when ctx is set: the handshake
+ * (within -w, or BRIDGE_TLS_HANDSHAKE_MS: a client that never speaks does
+ * not hold the listener), then the program or the relay. Returns the
+ * exit status; st (zeroed first) says how the relay ended. */
+static int serve_one(struct listen_opts *o, skt_tls_ctx *ctx, int fd,
+		     const char *who, int in_fd, skt_relay_stats *st)
 {
 	skt_relay_opts ro;
 	bridge_relay_opts(&o->b, -1, &ro);
+	*st = (skt_relay_stats){0};
+	if (ctx == NULL) {
+		if (o->b.exec.argv != NULL)
+			return bridge_exec(&o->b, fd); /* fd is its now */
+		int rc = bridge_run(&o->b, &ro, in_fd, fd, NULL, who, st);
+		skt_close(fd);
+		return rc;
+	}
+	skt_tls *t;
+	int rc = cli_tls_handshake(&o->b.tls, ctx, "listen", who, fd, NULL,
+				   bridge_tls_deadline(&o->b, bridge_now_ms()),
+				   &t);
+	if (rc == CLI_OK && o->b.verbose) {
+		skt_tls_info info;
+		if (skt_tls_get_info(t, &info) == 0)
+			cli_tls_print_info("listen", &info);
+	}
+	if (rc == CLI_OK && o->b.exec.argv != NULL)
+		rc = bridge_exec_tls(&o->b, fd, t, who);
+	else if (rc == CLI_OK)
+		rc = bridge_run(&o->b, &ro, in_fd, fd, t, who, st);
+	else
+		st->where = SKT_RELAY_SOCKET; /* the handshake: this client's */
+	skt_tls_free(t);
+	skt_close(fd);
+	return rc;
+}
+
+/* Accept on any of the n sockets, check the peer, relay (or run the
+ * program); with -k again, with stdin carried over (once it has ended,
+ * later connections get its end at once). */
+static int serve_stream(struct listen_opts *o, skt_tls_ctx *ctx, int *lfds,
+			size_t n)
+{
 	int in_fd = STDIN_FILENO;
 	for (;;) {
 		skt_addr peer;
@@ -245,18 +286,13 @@ static int serve_stream(struct listen_opts *o, int *lfds, size_t n)
 			close_all(lfds, n);
 			unlink_unix_file();
 		}
-		if (o->b.exec.argv != NULL) {
-			/* A program's failure ends only its connection. */
-			int rc = bridge_exec(&o->b, fd);
-			if (!o->keep)
-				return rc;
-			continue;
-		}
 		skt_relay_stats st;
-		int rc = bridge_run(&o->b, &ro, in_fd, fd, who, &st);
-		skt_close(fd);
+		int rc = serve_one(o, ctx, fd, who, in_fd, &st);
 		if (!o->keep)
 			return rc;
+		/* A program's failure ends only its connection. */
+		if (o->b.exec.argv != NULL)
+			continue;
 		if (st.input_eof)
 			in_fd = -1;
 		/* With stdin or stdout gone, the next client cannot be served
@@ -424,6 +460,20 @@ static int bind_failed(const struct listen_opts *o, int err)
 	return cli_fail("listen", o->target, err);
 }
 
+/* The context before the socket: a bad --cert fails before anything
+ * listens, and the ephemeral identity's pin (on stderr) comes before the
+ * "listening" line a script waits for. */
+static int make_ctx(const struct listen_opts *o, skt_tls_ctx **ctx)
+{
+	*ctx = NULL;
+	if (!o->b.tls.on)
+		return CLI_OK;
+	const char *names[4];
+	size_t n = cli_tls_listen_names(
+		o->ep.kind == SKT_EP_INET ? o->ep.host : "", names);
+	return cli_tls_ctx(&o->b.tls, "listen", SKT_TLS_SERVER, names, n, ctx);
+}
+
 static int run(int argc, char **argv)
 {
 	struct listen_opts o;
@@ -434,18 +484,27 @@ static int run(int argc, char **argv)
 		return rc;
 	if (o.broker)
 		return run_broker(&o);
-	if (o.unlink && (rc = unlink_stale(&o)) != CLI_OK)
+	skt_tls_ctx *ctx;
+	if (make_ctx(&o, &ctx) != CLI_OK)
+		return CLI_FAIL;
+	if (o.unlink && (rc = unlink_stale(&o)) != CLI_OK) {
+		skt_tls_ctx_free(ctx);
 		return rc;
+	}
 	int fds[2];
 	int n = bind_all(&o, fds);
-	if (n < 0)
+	if (n < 0) {
+		skt_tls_ctx_free(ctx);
 		return bind_failed(&o, n);
+	}
 	own_unix_file(&o.ep);
 	for (int i = 0; i < n; i++)
 		print_listening(&o, fds[i], i == 0);
-	rc = o.b.udp ? serve_udp(&o, fds[0]) : serve_stream(&o, fds, (size_t)n);
+	rc = o.b.udp ? serve_udp(&o, fds[0])
+		     : serve_stream(&o, ctx, fds, (size_t)n);
 	close_all(fds, (size_t)n); /* closed already without -k: -1 */
 	unlink_unix_file();
+	skt_tls_ctx_free(ctx);
 	return rc;
 }
 
@@ -490,6 +549,22 @@ const cli_cmd cli_cmd_listen = {
 		"and\n"
 		"                     stdout (no shell; with -k, one after "
 		"another)\n"
-		"  --sh-exec LINE     the same with /bin/sh -c LINE\n",
+		"  --sh-exec LINE     the same with /bin/sh -c LINE\n"
+		"  --tls              speak TLS (not with -u or --broker); "
+		"without\n"
+		"                     --cert, an ephemeral self-signed "
+		"identity whose\n"
+		"                     pin is printed on stderr for clients' "
+		"--pin\n"
+		"  --cert FILE        certificate (PEM, chain after it); --key "
+		"FILE\n"
+		"  --verify-client CA require client certificates signed by "
+		"CA\n"
+		"  --alpn LIST        ALPN protocols; a client sharing none is "
+		"refused\n"
+		"  --tls-min 1.3      refuse TLS 1.2\n"
+		"  --no-resume        no session tickets\n"
+		"                     (-w bounds each handshake too; 10 s "
+		"without it)\n",
 	.run = run,
 };

@@ -52,7 +52,9 @@ struct check_opts {
 	skt_endpoint ep; /* the host; HOST:PORT gives the first port */
 	const char *host;
 	int nports;
-	uint16_t *ports; /* as given, duplicates and order kept */
+	uint16_t *ports;    /* as given, duplicates and order kept */
+	struct cli_tls tls; /* --tls: a handshake on each open port */
+	int warn_days;      /* --warn-days N; -1 when not given */
 };
 int cmd_check_parse(int argc, char **argv, struct check_opts *o);
 void cmd_check_free(struct check_opts *o);
