@@ -53,6 +53,20 @@ SERVICE = {"service": {"type": Enum("service"), "service": STR, "port": INT,
 HOSTNAME = {"hostname": {"type": Enum("hostname"), "name": STR,
                          "fqdn": BOOL}}
 
+# What a finished handshake agreed on (cli_tls_json_info); the
+# certificate's keys only when the peer sent one.
+TLS_INFO = {"tls_version": STR, "tls_cipher": STR, "alpn": Null(STR),
+            "resumed": BOOL, "verified": BOOL, "pinned": BOOL,
+            "subject?": STR, "issuer?": STR, "san?": STR, "not_after?": STR,
+            "days_left?": INT, "fingerprint?": STR, "spki?": STR,
+            "ktls_tx": BOOL, "ktls_rx": BOOL}
+
+# check --tls: the handshake's error, and what it (or the second,
+# unverified look at a refused certificate) showed.
+CHECK_TLS = {"error": Null(ERROR), "warn_days?": INT, "expiring?": BOOL,
+             **{k if k.endswith("?") else k + "?": v
+                for k, v in TLS_INFO.items()}}
+
 CHECK = {"port": {
     "type": Enum("port"), "host": STR, "address": STR, "port": PORT,
     "transport": Enum("tcp"), "service": Null(STR),
@@ -60,6 +74,7 @@ CHECK = {"port": {
     "error": Null(ERROR), "rtt_s": SECONDS,
     "attempts": [{"address": STR, "port": PORT, "error": Null(ERROR),
                   "start_s": SECONDS, "end_s": SECONDS}],
+    "tls?": Null(CHECK_TLS),
 }}
 
 SCAN = {
