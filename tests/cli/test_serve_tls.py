@@ -1,0 +1,268 @@
+"""`sockit serve SERVICE --tls`: the services over TLS, checked with python3's
+ssl module, curl and openssl s_client as clients; certificates from
+tests/lib/mkcerts.sh. Every socket and subprocess has a timeout."""
+import asyncio
+import hashlib
+import os
+import re
+import shutil
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+import unittest
+
+from bridgetest import TIMEOUT, recv_all
+from clitest import run
+from servetest import Serve, raise_fd_limit
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MKCERTS = os.path.join(HERE, "..", "lib", "mkcerts.sh")
+PIN_RE = re.compile(r"TLS identity (sha256:[0-9a-f]{64})")
+
+
+def setUpModule():
+    global CERTS
+    CERTS = tempfile.mkdtemp(prefix="sockit-serve-tls-")
+    subprocess.run(["sh", MKCERTS, CERTS], check=True, timeout=60)
+
+
+def tearDownModule():
+    shutil.rmtree(CERTS, ignore_errors=True)
+
+
+def cert(name):
+    return os.path.join(CERTS, name)
+
+
+def client_ctx(cafile=None, certfile=None, keyfile=None):
+    ctx = ssl.create_default_context(cafile=cafile or cert("ca.pem"))
+    if certfile:
+        ctx.load_cert_chain(certfile, keyfile)
+    return ctx
+
+
+def tls_connect(port, ctx, host="localhost"):
+    raw = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+    try:
+        return ctx.wrap_socket(raw, server_hostname=host)
+    except BaseException:
+        raw.close()
+        raise
+
+
+def serve_tls(*args, **kw):
+    return Serve(*args, "--tls", "--cert", cert("server.pem"), "--key",
+                 cert("server.key"), **kw)
+
+
+class Usage(unittest.TestCase):
+    def test_conflicts_are_usage_errors(self):
+        for args, word in [
+                (["echo", "--tls", "-u"], "TCP"),
+                (["exec", "--tls", "--", "cat"], "exec"),
+                (["echo", "--cert", "x.pem"], "--tls"),
+                (["echo", "--handshake-timeout", "2"], "--tls"),
+                (["echo", "--tls", "--pin", "sha256:" + "0" * 64], "client"),
+                (["echo", "--tls", "--tls-min", "1.1"], "1.2"),
+        ]:
+            rc, out, err = run("serve", *args)
+            self.assertEqual(rc, 2, (args, err))
+            self.assertIn(word, err, args)
+
+    def test_missing_certificate_is_a_clear_failure(self):
+        rc, out, err = run("serve", "echo", "--tls", "--cert",
+                           "/nonexistent/cert.pem", "--listen", "127.0.0.1:0")
+        self.assertEqual(rc, 1, err)
+        self.assertRegex(err, r"^sockit: serve: TLS: ")
+        self.assertEqual(err.count("\n"), 1, err)
+
+
+class Services(unittest.TestCase):
+    def test_echo_verified_by_name_and_ip(self):
+        with serve_tls("echo") as srv:
+            for host in ("localhost", "127.0.0.1"):
+                with tls_connect(srv.port, client_ctx(), host) as s:
+                    self.assertEqual(s.version(), "TLSv1.3")
+                    s.sendall(b"over tls\n")
+                    self.assertEqual(s.recv(100), b"over tls\n")
+            self.assertEqual(srv.stop()[0], 0)
+
+    def test_echo_one_mib_both_ways(self):
+        data = os.urandom(1 << 20)
+        with serve_tls("echo") as srv, \
+                tls_connect(srv.port, client_ctx()) as s:
+            got = bytearray()
+
+            def reader():
+                while True:
+                    chunk = s.recv(1 << 16)
+                    if not chunk:
+                        return
+                    got.extend(chunk)
+            import threading
+            t = threading.Thread(target=reader, daemon=True)
+            t.start()
+            s.sendall(data)
+            deadline = time.monotonic() + TIMEOUT
+            while len(got) < len(data) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            self.assertEqual(hashlib.sha256(bytes(got)).hexdigest(),
+                             hashlib.sha256(data).hexdigest())
+            s.unwrap()  # close_notify both ways: a clean TLS end
+            t.join(TIMEOUT)
+
+    def test_hello_with_curl(self):
+        if shutil.which("curl") is None:
+            self.skipTest("curl not installed")
+        with serve_tls("hello") as srv:
+            p = subprocess.run(
+                ["curl", "-sS", "--cacert", cert("ca.pem"), "-o", "-",
+                 "-w", "%{http_code} %{ssl_verify_result}",
+                 "https://localhost:%d/" % srv.port,
+                 "https://localhost:%d/again" % srv.port],
+                capture_output=True, text=True, timeout=TIMEOUT)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(p.stdout.count("200 0"), 2, p.stdout)
+
+    def test_ephemeral_identity_is_pinned_by_its_printed_fingerprint(self):
+        with Serve("echo", "--tls") as srv:
+            pin = PIN_RE.search(srv.wait_for(PIN_RE)).group(1)
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            with tls_connect(srv.port, ctx) as s:
+                der = s.getpeercert(binary_form=True)
+                self.assertEqual("sha256:" + hashlib.sha256(der).hexdigest(),
+                                 pin)
+                s.sendall(b"pinned\n")
+                self.assertEqual(s.recv(100), b"pinned\n")
+            # openssl at its default security level accepts the key and
+            # signature, and the certificate verifies as its own anchor.
+            pem = ssl.DER_cert_to_PEM_cert(der)
+            path = os.path.join(CERTS, "ephemeral.pem")
+            with open(path, "w") as f:
+                f.write(pem)
+            p = subprocess.run(
+                ["openssl", "s_client", "-connect", "127.0.0.1:%d" % srv.port,
+                 "-CAfile", path, "-verify_return_error", "-auth_level", "2"],
+                input=b"", capture_output=True, timeout=TIMEOUT)
+            self.assertEqual(p.returncode, 0, p.stderr.decode())
+            self.assertIn(b"Verify return code: 0 (ok)", p.stdout)
+
+    def test_client_certificates_required(self):
+        with serve_tls("echo", "--verify-client", cert("ca.pem")) as srv:
+            with tls_connect(srv.port,
+                             client_ctx(certfile=cert("client.pem"),
+                                        keyfile=cert("client.key"))) as s:
+                s.sendall(b"with a certificate\n")
+                self.assertEqual(s.recv(100), b"with a certificate\n")
+            # TLS 1.3: the refusal comes after the client's handshake ends,
+            # at the first read.
+            with self.assertRaises((ssl.SSLError, ConnectionError)):
+                with tls_connect(srv.port, client_ctx()) as s:
+                    s.sendall(b"without\n")
+                    if s.recv(100) == b"":
+                        raise ConnectionError("closed")
+            srv.wait_for(r"(?i)handshake.*(certificate|cert)")
+
+    def test_alpn_refused_when_none_shared(self):
+        with serve_tls("echo", "--alpn", "sockit-test") as srv:
+            ctx = client_ctx()
+            ctx.set_alpn_protocols(["sockit-test"])
+            with tls_connect(srv.port, ctx) as s:
+                self.assertEqual(s.selected_alpn_protocol(), "sockit-test")
+            ctx = client_ctx()
+            ctx.set_alpn_protocols(["h2"])
+            with self.assertRaises(ssl.SSLError):
+                tls_connect(srv.port, ctx).close()
+
+    def test_resumed_with_a_ticket(self):
+        with serve_tls("echo") as srv:
+            ctx = client_ctx()
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_2  # session at once
+            with tls_connect(srv.port, ctx) as s:
+                s.sendall(b"a\n")
+                s.recv(10)
+                sess = s.session
+            raw = socket.create_connection(("127.0.0.1", srv.port),
+                                           timeout=TIMEOUT)
+            with ctx.wrap_socket(raw, server_hostname="localhost",
+                                 session=sess) as s:
+                self.assertTrue(s.session_reused)
+
+
+class Hostile(unittest.TestCase):
+    def test_plain_text_to_a_tls_server_is_refused_quickly(self):
+        with serve_tls("echo", "-v") as srv:
+            with socket.create_connection(("127.0.0.1", srv.port),
+                                          timeout=TIMEOUT) as s:
+                s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+                start = time.monotonic()
+                try:
+                    data = recv_all(s)
+                except ConnectionError:
+                    data = b""
+                self.assertLess(time.monotonic() - start, TIMEOUT / 2)
+                self.assertNotIn(b"GET", data)  # never echoed
+            srv.wait_for(r"(?i)handshake")
+
+    def test_silent_client_meets_the_handshake_timeout(self):
+        with serve_tls("echo", "--handshake-timeout", "500ms",
+                       "--idle-timeout", "60") as srv:
+            with socket.create_connection(("127.0.0.1", srv.port),
+                                          timeout=TIMEOUT) as s:
+                start = time.monotonic()
+                try:
+                    self.assertEqual(s.recv(10), b"")
+                except ConnectionError:
+                    pass
+                took = time.monotonic() - start
+                self.assertGreater(took, 0.3)
+                self.assertLess(took, 5)
+            srv.wait_for(r"(?i)handshake")
+
+    def test_thousand_concurrent_clients(self):
+        raise_fd_limit()
+        n = 1000
+        ctx = client_ctx()
+
+        async def one(i, port, opened, go):
+            r, w = await asyncio.open_connection(
+                "127.0.0.1", port, ssl=ctx, server_hostname="localhost")
+            opened.append(i)
+            await go.wait()
+            msg = b"client %d\n" % i
+            w.write(msg)
+            await w.drain()
+            line = await r.readline()
+            w.close()
+            try:
+                await w.wait_closed()
+            except (ConnectionError, ssl.SSLError):
+                pass
+            return line == msg
+
+        async def main(port):
+            opened, go = [], asyncio.Event()
+            tasks = [asyncio.create_task(one(i, port, opened, go))
+                     for i in range(n)]
+            while len(opened) < n and not any(t.done() for t in tasks):
+                await asyncio.sleep(0.05)
+            all_open = len(opened) == n
+            go.set()
+            return all_open, await asyncio.gather(*tasks)
+
+        with serve_tls("echo", "--max-per-ip", "0", "--stats", "1",
+                       "--workers", "2") as srv:
+            all_open, oks = asyncio.run(
+                asyncio.wait_for(main(srv.port), 120))
+            self.assertTrue(all_open)
+            self.assertEqual(sum(oks), n)
+            rc, log = srv.stop()
+            self.assertEqual(rc, 0, log)
+
+
+if __name__ == "__main__":
+    unittest.main()
