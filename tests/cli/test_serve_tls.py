@@ -3,6 +3,7 @@ ssl module, curl and openssl s_client as clients; certificates from
 tests/lib/mkcerts.sh. Every socket and subprocess has a timeout."""
 import asyncio
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -16,6 +17,7 @@ import unittest
 from bridgetest import TIMEOUT, recv_all
 from clitest import run
 from servetest import Serve, raise_fd_limit
+import json_schema
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MKCERTS = os.path.join(HERE, "..", "lib", "mkcerts.sh")
@@ -206,7 +208,14 @@ class Hostile(unittest.TestCase):
                     data = b""
                 self.assertLess(time.monotonic() - start, TIMEOUT / 2)
                 self.assertNotIn(b"GET", data)  # never echoed
-            srv.wait_for(r"(?i)handshake")
+            # the peer and OpenSSL's reason, not a bare "failed"
+            line = srv.wait_for(r"TLS handshake: ")
+            self.assertRegex(line, r"^sockit: serve: echo: 127\.0\.0\.1:\d+ "
+                             r"TLS handshake: [a-z]")
+            self.assertNotIn("#", line)  # never opened, never numbered
+            rc, log = srv.stop()
+            self.assertEqual(rc, 0, log)
+            self.assertRegex(log, r"0 TLS handshakes, 1 failed")
 
     def test_silent_client_meets_the_handshake_timeout(self):
         with serve_tls("echo", "--handshake-timeout", "500ms",
@@ -221,7 +230,8 @@ class Hostile(unittest.TestCase):
                 took = time.monotonic() - start
                 self.assertGreater(took, 0.3)
                 self.assertLess(took, 5)
-            srv.wait_for(r"(?i)handshake")
+            srv.wait_for(r"127\.0\.0\.1:\d+ TLS handshake: .*timed out "
+                         r"\(--handshake-timeout\)")
 
     def test_thousand_concurrent_clients(self):
         raise_fd_limit()
@@ -262,6 +272,80 @@ class Hostile(unittest.TestCase):
             self.assertEqual(sum(oks), n)
             rc, log = srv.stop()
             self.assertEqual(rc, 0, log)
+            done = re.search(r"(\d+) TLS handshakes, (\d+) failed", log)
+            self.assertIsNotNone(done, log)
+            self.assertEqual(done.group(1, 2), (str(n), "0"), log)
+
+
+class Log(unittest.TestCase):
+    def test_verbose_open_says_what_was_agreed(self):
+        with serve_tls("echo", "-v") as srv:
+            ctx = client_ctx()
+            with tls_connect(srv.port, ctx) as s:
+                s.sendall(b"x\n")
+                s.recv(10)
+            line = srv.wait_for(r"connected \(")
+            self.assertRegex(line, r"#1 127\.0\.0\.1:\d+ connected "
+                             r"\(TLSv1\.3 TLS_\w+, sni localhost\)$")
+
+    def test_verbose_open_names_the_client_certificate(self):
+        with serve_tls("echo", "-v", "--verify-client", cert("ca.pem")) as srv:
+            with tls_connect(srv.port,
+                             client_ctx(certfile=cert("client.pem"),
+                                        keyfile=cert("client.key"))) as s:
+                s.sendall(b"x\n")
+                s.recv(10)
+            line = srv.wait_for(r"connected \(")
+            self.assertRegex(line, r"client certificate verified: .*CN=")
+
+    def test_json_open_has_the_tls_object_and_stats_count(self):
+        with serve_tls("echo", "--json", "-v") as srv:
+            ctx = client_ctx()
+            ctx.set_alpn_protocols(["http/1.1"])
+            with tls_connect(srv.port, ctx) as s:
+                s.sendall(b"x\n")
+                s.recv(10)
+            with socket.create_connection(("127.0.0.1", srv.port),
+                                          timeout=TIMEOUT) as s:
+                s.sendall(b"plain text\r\n\r\n")
+                try:
+                    recv_all(s)
+                except ConnectionError:
+                    pass
+            srv.wait_for(r'"what":"handshake"')
+            rc, log = srv.stop()
+            self.assertEqual(rc, 0, log)
+        events = [json.loads(l) for l in log.splitlines() if l.startswith("{")]
+        for ev in events:  # "error" is also a failure's type: not here
+            if ev["type"] != "error":
+                self.assertEqual(json_schema.check("serve", ev), [], ev)
+        opened = [e for e in events if e["type"] == "open"]
+        self.assertEqual(len(opened), 1, log)
+        tls = opened[0]["tls"]
+        self.assertEqual(tls["tls_version"], "TLSv1.3")
+        self.assertEqual(tls["sni"], "localhost")
+        self.assertFalse(tls["resumed"])
+        err = [e for e in events if e["type"] == "error"]
+        self.assertEqual(len(err), 1, log)
+        self.assertEqual(err[0]["what"], "handshake")
+        self.assertEqual(err[0]["peer_address"], "127.0.0.1")
+        self.assertNotEqual(err[0]["error"]["message"], "")
+        stopped = [e for e in events if e["type"] == "stopped"][0]
+        self.assertEqual((stopped["handshakes"], stopped["handshakes_failed"]),
+                         (1, 1))
+        self.assertEqual(stopped["errors"], 0)
+
+    def test_plain_serve_json_open_has_null_tls(self):
+        with Serve("echo", "--json", "-v") as srv:
+            with socket.create_connection(("127.0.0.1", srv.port),
+                                          timeout=TIMEOUT) as s:
+                s.sendall(b"x\n")
+                s.recv(10)
+            srv.wait_for(r'"type":"open"')
+            rc, log = srv.stop()
+        opened = [json.loads(l) for l in log.splitlines()
+                  if '"type":"open"' in l]
+        self.assertIsNone(opened[0]["tls"])
 
 
 if __name__ == "__main__":
