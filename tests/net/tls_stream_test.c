@@ -954,3 +954,62 @@ SKT_TEST(tls_stream, workers_serve_tls)
 	skt_workers_free(w);
 	world_free();
 }
+
+/* ---- A reset under a write: an error, never SIGPIPE ---- */
+
+static uint8_t chunk[65536];
+
+static void pump(skt_stream *s, int status)
+{
+	if (status != 0)
+		return;
+	if (skt_stream_write(s, chunk, sizeof(chunk)) >= 0)
+		skt_stream_flush(s, pump);
+}
+
+static void pump_start(skt_stream *s, int status)
+{
+	W.srv_hs = status;
+	pump(s, status);
+}
+
+static void reset_after_handshake(skt_stream *s, int status)
+{
+	cli_handshake(s, status);
+	skt_stream_abort(s);
+}
+
+static void pump_accept(skt_listener *ls, skt_stream *s, int status, void *arg)
+{
+	skt_listener_free(W.ls);
+	W.ls = NULL;
+	skt_stream_on_close(s, srv_closed);
+	skt_assert_err(skt_stream_start_tls(s, W.sctx, NULL, NULL, WAIT_MS,
+					    pump_start),
+		       0);
+}
+
+LOOP_TEST(peer_reset_mid_write_is_an_error_not_sigpipe)
+{
+	world_new(be);
+	uint16_t port;
+	int lfd = sktest_listen_tcp(false, &port);
+	cr_assert_eq(skt_sock_local(lfd, &W.addr), 0);
+	skt_assert_err(skt_listener_new(W.l, &W.ls, lfd, pump_accept, NULL), 0);
+	skt_assert_err(skt_stream_connect(W.l, &W.cs, &W.addr, NULL), 0);
+	skt_assert_err(skt_stream_start_tls(W.cs, W.cctx, "localhost", NULL,
+					    WAIT_MS, reset_after_handshake),
+		       0);
+	skt_stream_on_close(W.cs, cli_closed);
+	looptest_run(W.l); /* SIGPIPE is SIG_DFL here: it would kill us */
+	skt_assert_err(W.cli_hs, 0);
+	cr_assert(W.srv_close == SKT_EPIPE || W.srv_close == SKT_ECONNRESET,
+		  "%s", skt_errname(W.srv_close));
+	/* The run gave the thread its mask back, with nothing pending. */
+	sigset_t now, pending;
+	pthread_sigmask(SIG_BLOCK, NULL, &now);
+	cr_assert(!sigismember(&now, SIGPIPE));
+	sigpending(&pending);
+	cr_assert(!sigismember(&pending, SIGPIPE));
+	world_free();
+}
