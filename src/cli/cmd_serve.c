@@ -526,12 +526,10 @@ static void text_tls(FILE *f, const skt_server_conn *c)
 	skt_tls *t = skt_server_conn_tls(c);
 	if (t == NULL || skt_tls_get_info(t, &i) != 0)
 		return;
-	fprintf(f, " (%s %s%s%s%s%s%s%s)", i.version_name, i.cipher,
+	fprintf(f, " (%s %s%s%s%s%s%s%s%s)", i.version_name, i.cipher,
 		i.resumed ? ", resumed" : "", i.alpn[0] != '\0' ? ", alpn " : "",
 		i.alpn, i.sni[0] != '\0' ? ", sni " : "", i.sni,
-		i.peer_cert ? ", client certificate verified" : "");
-	if (i.peer_cert)
-		fprintf(f, ": %s", i.subject);
+		i.peer_cert ? ", client " : "", i.peer_cert ? i.subject : "");
 }
 
 static void text_event(FILE *f, const skt_server_event *ev,
