@@ -169,9 +169,8 @@ static int option(struct serve_opts *o, int ch, const char *arg)
 		break;
 	case OPT_HANDSHAKE_TIMEOUT:
 		o->handshake_given = true;
-		rc = cli_opt_duration("serve", "--handshake-timeout", arg,
-				      1000, 1, 86400000,
-				      &s->handshake_timeout_ms);
+		rc = cli_opt_duration("serve", "--handshake-timeout", arg, 1000,
+				      1, 86400000, &s->handshake_timeout_ms);
 		break;
 	default:
 		s->verbose = true;
@@ -527,8 +526,9 @@ static void text_tls(FILE *f, const skt_server_conn *c)
 	if (t == NULL || skt_tls_get_info(t, &i) != 0)
 		return;
 	fprintf(f, " (%s %s%s%s%s%s%s%s%s)", i.version_name, i.cipher,
-		i.resumed ? ", resumed" : "", i.alpn[0] != '\0' ? ", alpn " : "",
-		i.alpn, i.sni[0] != '\0' ? ", sni " : "", i.sni,
+		i.resumed ? ", resumed" : "",
+		i.alpn[0] != '\0' ? ", alpn " : "", i.alpn,
+		i.sni[0] != '\0' ? ", sni " : "", i.sni,
 		i.peer_cert ? ", client " : "", i.peer_cert ? i.subject : "");
 }
 
@@ -918,7 +918,8 @@ static const char usage_opts[] =
 	"  REMOTE_ADDR, REMOTE_PORT, PROTO=TCP, TCPREMOTEIP, TCPREMOTEPORT,\n"
 	"  TCPLOCALIP, TCPLOCALPORT; each running CMD counts in --max-conns\n"
 	"  and --max-per-ip; on stop CMD gets SIGTERM, then SIGKILL after 2 s\n"
-	"  --tls              speak TLS (TCP services but exec); with no --cert\n"
+	"  --tls              speak TLS (TCP services but exec); with no "
+	"--cert\n"
 	"                     an ephemeral self-signed identity, its pin on\n"
 	"                     stderr\n"
 	"  --cert FILE        certificate chain, PEM (--key FILE: its key,\n"

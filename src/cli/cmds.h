@@ -16,8 +16,8 @@
 
 #include "bench_report.h"
 #include "bridge.h"
-#include "cli_tls.h"
 #include "cli.h"
+#include "cli_tls.h"
 #include "tools/exec/spawn.h"
 #include "tools/serve/services.h"
 

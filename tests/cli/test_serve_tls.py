@@ -97,9 +97,9 @@ class Services(unittest.TestCase):
                 tls_connect(srv.port, client_ctx()) as s:
             got = bytearray()
 
-            def reader():
-                while True:
-                    chunk = s.recv(1 << 16)
+            def reader():  # exactly what was sent, then stop
+                while len(got) < len(data):
+                    chunk = s.recv(min(1 << 16, len(data) - len(got)))
                     if not chunk:
                         return
                     got.extend(chunk)
@@ -107,13 +107,11 @@ class Services(unittest.TestCase):
             t = threading.Thread(target=reader, daemon=True)
             t.start()
             s.sendall(data)
-            deadline = time.monotonic() + TIMEOUT
-            while len(got) < len(data) and time.monotonic() < deadline:
-                time.sleep(0.01)
+            t.join(TIMEOUT)
+            self.assertFalse(t.is_alive())
             self.assertEqual(hashlib.sha256(bytes(got)).hexdigest(),
                              hashlib.sha256(data).hexdigest())
             s.unwrap()  # close_notify both ways: a clean TLS end
-            t.join(TIMEOUT)
 
     def test_hello_with_curl(self):
         if shutil.which("curl") is None:
