@@ -276,6 +276,17 @@ class Hostile(unittest.TestCase):
 
 
 class Log(unittest.TestCase):
+    def test_close_without_close_notify_is_logged_as_truncated(self):
+        with serve_tls("echo", "-v") as srv:
+            with tls_connect(srv.port, client_ctx()) as s:
+                s.sendall(b"x\n")
+                self.assertEqual(s.recv(10), b"x\n")
+            # the socket closed under TLS: no close_notify
+            srv.wait_for(r"#1 127\.0\.0\.1:\d+ closed: .*truncated\) "
+                         r"\(2 bytes in, 2 out")
+            rc, log = srv.stop()
+            self.assertRegex(log, r" 1 errors, 1 TLS handshakes, 0 failed")
+
     def test_verbose_open_says_what_was_agreed(self):
         with serve_tls("echo", "-v") as srv:
             ctx = client_ctx()
@@ -303,6 +314,7 @@ class Log(unittest.TestCase):
             with tls_connect(srv.port, ctx) as s:
                 s.sendall(b"x\n")
                 s.recv(10)
+                s.unwrap()  # a clean end: not an error
             with socket.create_connection(("127.0.0.1", srv.port),
                                           timeout=TIMEOUT) as s:
                 s.sendall(b"plain text\r\n\r\n")
@@ -332,6 +344,8 @@ class Log(unittest.TestCase):
         self.assertEqual((stopped["handshakes"], stopped["handshakes_failed"]),
                          (1, 1))
         self.assertEqual(stopped["errors"], 0)
+        closed = [e for e in events if e["type"] == "close"]
+        self.assertEqual([c["reason"] for c in closed], ["closed"], log)
 
     def test_plain_serve_json_open_has_null_tls(self):
         with Serve("echo", "--json", "-v") as srv:
