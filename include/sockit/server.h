@@ -28,6 +28,17 @@
  * (loop.h's rule); worker_new and worker_free run on the thread calling
  * skt_server_new / skt_server_free. The log callback runs on any worker's
  * thread or on the caller's, concurrently, and must be thread-safe.
+ *
+ * TLS. With opts.tls, every TCP connection is TLS (stream.h's
+ * skt_stream_start_tls, server side): an admitted connection runs the
+ * handshake first, within opts.handshake_timeout_ms, and the service
+ * meets it only after the handshake succeeded - open() runs then, the
+ * idle timeout and a head deadline start then, and what the service
+ * reads and writes is plaintext. A failed handshake never reaches the
+ * service: it is counted (stats.handshakes_failed) and reported as an
+ * ERROR event with what "handshake", the error and the TLS reason. A
+ * graceful end (skt_stream_close, skt_server_conn_tell, the stop) sends
+ * close_notify; a reset (a limit, the shutdown deadline) does not.
  */
 #ifndef SOCKIT_SERVER_H
 #define SOCKIT_SERVER_H
@@ -35,6 +46,7 @@
 #include "sockit/addr.h"
 #include "sockit/export.h"
 #include "sockit/stream.h"
+#include "sockit/tls.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -135,7 +147,9 @@ struct skt_server_conn {
 	size_t limit;
 	char who[40]; /* a name for the logs (chat's nick), or "" */
 	bool per_ip;  /* (r) counted in the max_per_ip table */
-	/* The server's own (skt_server_conn_set_head): not for services. */
+	/* The server's own (skt_server_conn_set_head, the handshake): not
+	 * for services. */
+	bool opened_; /* open() ran: closed() will */
 	bool in_head_;
 	int64_t head_since_;
 	skt_server_conn *hprev_, *hnext_;
@@ -190,6 +204,10 @@ SKT_EXTERN int skt_server_conn_tell(skt_server_conn *c, const void *msg,
 SKT_EXTERN void skt_server_conn_set_head(skt_server_conn *c, bool waiting);
 /* Count len bytes received on c (in c->in and the server's counters). */
 SKT_EXTERN void skt_server_conn_got(skt_server_conn *c, size_t len);
+/* The TLS session of c (for skt_tls_get_info: the protocol, ALPN, the
+ * name the client asked for, a client certificate), or NULL on a server
+ * without opts.tls. Valid until closed() returns. */
+SKT_EXTERN skt_tls *skt_server_conn_tls(const skt_server_conn *c);
 /* Reset c because a limit was hit (SKT_SERVER_END_CUTOFF / _TOOBIG): the
  * queue is dropped, the close event names the limit. closed() runs later,
  * never inside this call. */
@@ -210,14 +228,19 @@ SKT_EXTERN bool skt_server_worker_stopping(const skt_server_worker *w);
 /* ---- Counters ---- */
 
 typedef struct skt_server_stats {
-	uint64_t open;     /* connections open now */
-	uint64_t accepted; /* connections admitted */
+	uint64_t open;     /* connections open now (TLS: handshaking too) */
+	uint64_t accepted; /* connections admitted (TLS: before the
+			      handshake) */
 	uint64_t refused;  /* by max_conns, max_per_ip, admit */
 	uint64_t timeouts; /* closed by the idle timeout or the head deadline */
 	uint64_t shed;     /* reset while waiting for a head, to admit one */
 	uint64_t cutoffs;  /* cut off at the output cap or a size limit */
 	uint64_t errors;   /* closed by an I/O error; accept and UDP errors
 			      (UDP: receive errors, sends that failed) */
+	uint64_t handshakes;        /* TLS handshakes done (opts.tls) */
+	uint64_t handshakes_failed; /* TLS handshakes that failed or timed
+				       out: never opened, not in errors or
+				       timeouts */
 	uint64_t bytes_in, bytes_out;
 	uint64_t dgrams_in, dgrams_out;
 	uint64_t dgrams_dropped; /* not served by rule: over udp_rate, or
@@ -234,9 +257,12 @@ typedef enum skt_server_ev {
 				   verbose only) */
 	SKT_SERVER_EV_DATAGRAM, /* addr, in/out bytes (out -1: none), dropped;
 				   verbose, or when a rule dropped it */
-	SKT_SERVER_EV_ERROR,    /* what, err (an accept or UDP error); at
-				   most one a second per worker, quiet
-				   counting the others */
+	SKT_SERVER_EV_ERROR,    /* what, err (an accept or UDP error; with
+				   what "handshake", addr and reason: a TLS
+				   handshake that failed); at most one a
+				   second per worker (handshakes counted
+				   apart; every handshake when verbose),
+				   quiet counting the others */
 	SKT_SERVER_EV_STATS,    /* stats (opts.stats_ms, SIGUSR1) */
 	SKT_SERVER_EV_STOPPING, /* signum (0: skt_server_stop), stats */
 	SKT_SERVER_EV_STOPPED,  /* stats, ms, deadline_cuts */
@@ -277,7 +303,12 @@ typedef struct skt_server_event {
 	int refusal;                 /* REFUSED: SKT_SERVER_REFUSE_* */
 	size_t limit;                /* REFUSED, DATAGRAM, REPEATED: the
 					limit's value (the conn's for CLOSE) */
-	const char *what;            /* ERROR: "accept", "udp", "open" */
+	const char *what;            /* ERROR: "accept", "udp", "open",
+					"handshake" */
+	const char *reason;          /* ERROR (handshake): the TLS reason
+					("certificate verify failed: ...",
+					"wrong version number"), "" when the
+					code says it all (SKT_ETIMEDOUT) */
 	unsigned quiet;              /* ERROR: like errors not reported since */
 	long in, out;                /* DATAGRAM */
 	int dropped;                 /* DATAGRAM: SKT_SERVER_DROP_* */
@@ -298,6 +329,11 @@ typedef void (*skt_server_log_fn)(const skt_server_event *ev, void *arg);
 #define SKT_SERVER_ADDR_MAX 16
 /* How long a stopping server lets connections finish their writes. */
 #define SKT_SERVER_DRAIN_MS 2000
+/* The TLS handshake's deadline when opts.handshake_timeout_ms is 0: long
+ * enough for a slow client across the world, short enough that stalled
+ * handshakes do not pile up (nginx allows 60 s, which a flood of silent
+ * clients turns into a full server). */
+#define SKT_SERVER_HANDSHAKE_MS 10000
 
 /* Where to listen. host "" is loopback: 127.0.0.1 and ::1 on one port
  * (::1 left out silently where the host has no IPv6); "*" every address
@@ -334,6 +370,14 @@ struct skt_server_opts {
 	/* The per-connection output cap in bytes: a connection whose unsent
 	 * output passes it is cut off (skt_server_conn_write). 0: none. */
 	size_t max_queue;
+	/* TLS on every TCP connection (a server context, borrowed until
+	 * skt_server_free; its SNI certificates and client_auth apply);
+	 * NULL: plain. TCP only: with udp set, or a client context,
+	 * skt_server_new fails with SKT_EINVAL. */
+	skt_tls_ctx *tls;
+	/* The handshake's deadline from the accept; 0:
+	 * SKT_SERVER_HANDSHAKE_MS; negative is SKT_EINVAL. */
+	int handshake_timeout_ms;
 	bool verbose; /* report OPEN, every CLOSE, DATAGRAM */
 	/* Take SIGINT, SIGTERM and SIGHUP (stop) and SIGUSR1 (STATS) while
 	 * serving, as a program's main wants; a library leaves it false

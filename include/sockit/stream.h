@@ -25,6 +25,7 @@
 #include "sockit/export.h"
 #include "sockit/loop.h"
 #include "sockit/sock.h"
+#include "sockit/tls.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -77,8 +78,9 @@ SKT_EXTERN int skt_stream_new(skt_loop *l, skt_stream **out, int fd);
 /* Move a blocking connection onto the loop: s takes c's fd and the bytes
  * c had received but not yet handed out (nothing is lost: a protocol may
  * read its greeting with skt_conn, then go on with callbacks). On success
- * c is freed; on failure it is untouched. Returns 0, SKT_ENOMEM, or
- * -errno. */
+ * c is freed; on failure it is untouched. Returns 0, SKT_EINVAL (c is a
+ * TLS connection: its session cannot move; skt_stream_start_tls on a
+ * plain stream instead), SKT_ENOMEM, or -errno. */
 SKT_EXTERN int skt_stream_from_conn(skt_loop *l, skt_stream **out, skt_conn *c);
 
 /* Connect to a (IP or Unix; not kept) without blocking: *out is
@@ -212,6 +214,71 @@ SKT_EXTERN size_t skt_stream_queued(const skt_stream *s);
  * SKT_EINVAL. */
 SKT_EXTERN int skt_stream_set_water(skt_stream *s, size_t low, size_t high,
 				    skt_water_cb cb);
+
+/* ---- TLS ----
+ *
+ * A stream can carry TLS (tls.h), client or server side, driven by the
+ * loop on the stream's own non-blocking fd (OpenSSL reads and writes the
+ * socket: no memory BIOs, so kernel TLS can take the records over).
+ * Reads, writes, water marks, flush callbacks and timeouts keep their
+ * meaning, counted in bytes of plaintext. What differs:
+ *   - Writes are queued and sent at the end of the loop's iteration (or
+ *     the next one, for a write made outside a callback of the loop), all
+ *     that was written by then going out together, so a response written
+ *     in pieces (a head, then a body) leaves as one record of up to 16 KiB
+ *     and one write(2). A write never reaches the kernel inside the call.
+ *   - End of stream: the peer's close_notify is the stream's SKT_EOF. A
+ *     peer that closes the connection without one may have been cut off:
+ *     every byte that arrived is delivered, then the active read gets
+ *     SKT_ETRUNCATED (data/len: the bytes still buffered, as with
+ *     SKT_EPARTIAL) and the stream closes with that error.
+ *   - skt_stream_shutdown sends close_notify once the queue is sent (a TLS
+ *     half-close: the TCP connection stays open and reading goes on; a
+ *     TLS 1.3 peer may go on sending, a TLS 1.2 peer usually answers with
+ *     its own close_notify and closes). skt_stream_close sends the queue,
+ *     then close_notify, then closes; skt_stream_abort and an error send
+ *     none.
+ *   - Renegotiation is refused (the context sets SSL_OP_NO_RENEGOTIATION):
+ *     a peer that insists meets an alert and the stream an error.
+ *   - While a loop runs TLS streams, SIGPIPE is blocked on its thread
+ *     (OpenSSL writes with write(2)); a SIGPIPE those writes raise is
+ *     taken before skt_loop_run returns. */
+
+/* Start TLS on s, CONNECTING or OPEN, before any byte has arrived that
+ * is not delivered yet (a STARTTLS exchange may read plaintext first).
+ * ctx says client or server (not kept: the session holds what it
+ * needs); host and sni are skt_tls_new's (a client's name to
+ * verify and send; NULL for a server). A CONNECTING stream starts the
+ * handshake once connected (its connect callback runs first). Bytes
+ * queued when this is called and every write after it go out encrypted
+ * once the handshake is done (to send plaintext first, start TLS from
+ * that write's flush callback); a read asked for before or during the
+ * handshake is served after it.
+ *
+ * on_done(s, 0) runs once the handshake is done (skt_stream_tls then
+ * gives the agreed parameters). If the stream ends first, on_done(s,
+ * error) runs instead - a TLS code (skt_tls_reason says why),
+ * SKT_ETIMEDOUT (handshake_ms passed), SKT_ETRUNCATED (the peer closed
+ * mid-handshake), a connect or I/O error, or SKT_ECANCELED (closed,
+ * aborted or the loop freed first) - and the stream is CLOSED with that
+ * error (on_close sees it). on_done runs exactly once, never inside this
+ * call and never after skt_stream_free; it may be NULL.
+ *
+ * handshake_ms bounds the handshake (from this call; 0: no bound). The
+ * idle and total timeouts of skt_stream_set_timeouts do not run during
+ * the handshake: set before or during it, they start when it is done.
+ *
+ * Returns 0, SKT_EINVAL (s is not CONNECTING or OPEN, already TLS,
+ * shutting down, has bytes buffered, handshake_ms < 0, or host/sni as
+ * skt_tls_new refuses them), SKT_ENOMEM, or the error that closed s; on
+ * failure nothing changed and on_done never runs. */
+SKT_EXTERN int skt_stream_start_tls(skt_stream *s, skt_tls_ctx *ctx,
+				    const char *host, const char *sni,
+				    int handshake_ms, skt_stream_cb on_done);
+/* The TLS session of s (for skt_tls_get_info and skt_tls_reason, valid
+ * until skt_stream_free), or NULL for a plain stream. Reading and writing
+ * it directly would break the stream. */
+SKT_EXTERN skt_tls *skt_stream_tls(const skt_stream *s);
 
 /* ---- Listening ---- */
 

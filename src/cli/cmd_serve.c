@@ -3,6 +3,7 @@
  * struct, conflicts checked in one place, then skt_server_run; this file
  * only adds the log: one line per event on stderr, as text or JSON Lines.
  */
+#include "cli_tls.h"
 #include "cmds.h"
 #include "json.h"
 
@@ -35,7 +36,8 @@ enum {
 	OPT_MAX_QUEUE,
 	OPT_SH_EXEC,
 	OPT_HEADER_TIMEOUT,
-	OPT_UDP_RATE
+	OPT_UDP_RATE,
+	OPT_HANDSHAKE_TIMEOUT
 };
 
 /* ---- Options ---- */
@@ -111,7 +113,10 @@ static int option(struct serve_opts *o, int ch, const char *arg)
 	skt_server_opts *s = &o->svc;
 	size_t n;
 	uint64_t v;
-	int rc = CLI_OK;
+	int rc = cli_tls_option(&o->tls, "serve", ch, arg);
+	if (rc != -1)
+		return rc;
+	rc = CLI_OK;
 	switch (ch) {
 	case OPT_LISTEN:
 		return parse_listen(o, arg);
@@ -162,6 +167,11 @@ static int option(struct serve_opts *o, int ch, const char *arg)
 	case OPT_SH_EXEC:
 		o->sh_exec = arg;
 		break;
+	case OPT_HANDSHAKE_TIMEOUT:
+		o->handshake_given = true;
+		rc = cli_opt_duration("serve", "--handshake-timeout", arg, 1000,
+				      1, 86400000, &s->handshake_timeout_ms);
+		break;
 	default:
 		s->verbose = true;
 		break; /* 'v' */
@@ -185,6 +195,18 @@ static int validate(struct serve_opts *o)
 		return cli_usage_error("serve", "--max-queue is for chat");
 	if (o->sh_exec != NULL && svc != &svc_exec)
 		return cli_usage_error("serve", "--sh-exec is for exec");
+	int rc = cli_tls_check(&o->tls, "serve", SKT_TLS_SERVER);
+	if (rc != CLI_OK)
+		return rc;
+	if (o->handshake_given && !o->tls.on)
+		return cli_usage_error("serve", "--handshake-timeout needs "
+						"--tls");
+	if (o->tls.on && s->udp)
+		return cli_usage_error("serve", "--tls is for TCP: there is "
+						"no DTLS");
+	if (o->tls.on && svc == &svc_exec)
+		return cli_usage_error("serve", "exec: --tls cannot wrap the "
+						"socket the program owns");
 	/* The program owns the connection: serve sees none of its traffic,
 	 * so an idle timer would only kill busy programs. */
 	if (o->idle_given && svc == &svc_exec)
@@ -242,6 +264,9 @@ int cmd_serve_parse(int argc, char **argv, struct serve_opts *o)
 		{"json", no_argument, NULL, OPT_JSON},
 		{"file", required_argument, NULL, OPT_FILE},
 		{"sh-exec", required_argument, NULL, OPT_SH_EXEC},
+		{"handshake-timeout", required_argument, NULL,
+		 OPT_HANDSHAKE_TIMEOUT},
+		CLI_TLS_LONGOPTS,
 		{"verbose", no_argument, NULL, 'v'},
 		{NULL, 0, NULL, 0},
 	};
@@ -361,13 +386,16 @@ static unsigned long long u(uint64_t v)
 	return v;
 }
 
-static void text_stats(FILE *f, const skt_server_stats *st)
+static void text_stats(FILE *f, const skt_server_stats *st, bool tls)
 {
 	fprintf(f,
 		"%llu open, %llu accepted, %llu refused, %llu timed out, "
 		"%llu cut off, %llu shed, %llu errors, ",
 		u(st->open), u(st->accepted), u(st->refused), u(st->timeouts),
 		u(st->cutoffs), u(st->shed), u(st->errors));
+	if (tls)
+		fprintf(f, "%llu TLS handshakes, %llu failed, ",
+			u(st->handshakes), u(st->handshakes_failed));
 	fprintf(f,
 		"%llu bytes in, %llu out, %llu datagrams in, %llu out, "
 		"%llu dropped (over --udp-rate or 8192 bytes)",
@@ -399,9 +427,20 @@ static void text_refused(FILE *f, const skt_server_event *ev)
 		fprintf(f, "--%s %zu reached", refusal(ev->refusal), ev->limit);
 }
 
-static void text_error(FILE *f, const skt_server_event *ev)
+static void text_error(FILE *f, const skt_server_event *ev, const char *addr)
 {
-	fprintf(f, "%s: %s: %s", ev->service, ev->what, skt_strerror(ev->err));
+	if (strcmp(ev->what, "handshake") == 0 && ev->addr != NULL) {
+		/* "TLS handshake failed" says nothing more than the reason */
+		fprintf(f, "%s: %s TLS handshake: %s", ev->service, addr,
+			ev->reason[0] != '\0' && ev->err != SKT_ETIMEDOUT
+				? ev->reason
+				: skt_strerror(ev->err));
+		if (ev->err == SKT_ETIMEDOUT)
+			fputs(" (--handshake-timeout)", f);
+	} else {
+		fprintf(f, "%s: %s: %s", ev->service, ev->what,
+			skt_strerror(ev->err));
+	}
 	if (strcmp(ev->what, "accept") == 0)
 		fprintf(f, " (accepting paused %d ms)", SKT_ACCEPT_PAUSE_MS);
 	if (ev->quiet > 0)
@@ -479,6 +518,20 @@ static void text_repeated(FILE *f, const skt_server_event *ev, int idle_ms)
 	}
 }
 
+/* -v: what the handshake agreed, after "connected". */
+static void text_tls(FILE *f, const skt_server_conn *c)
+{
+	skt_tls_info i;
+	skt_tls *t = skt_server_conn_tls(c);
+	if (t == NULL || skt_tls_get_info(t, &i) != 0)
+		return;
+	fprintf(f, " (%s %s%s%s%s%s%s%s%s)", i.version_name, i.cipher,
+		i.resumed ? ", resumed" : "",
+		i.alpn[0] != '\0' ? ", alpn " : "", i.alpn,
+		i.sni[0] != '\0' ? ", sni " : "", i.sni,
+		i.peer_cert ? ", client " : "", i.peer_cert ? i.subject : "");
+}
+
 static void text_event(FILE *f, const skt_server_event *ev,
 		       const struct serve_opts *o)
 {
@@ -492,6 +545,7 @@ static void text_event(FILE *f, const skt_server_event *ev,
 	case SKT_SERVER_EV_OPEN:
 		fprintf(f, "%s: #%llu %s connected", ev->service,
 			(unsigned long long)ev->conn->id, a);
+		text_tls(f, ev->conn);
 		return;
 	case SKT_SERVER_EV_CLOSE:
 		fprintf(f, "%s: #%llu %s", ev->service,
@@ -519,11 +573,11 @@ static void text_event(FILE *f, const skt_server_event *ev,
 			fprintf(f, "%ld out", ev->out);
 		return;
 	case SKT_SERVER_EV_ERROR:
-		text_error(f, ev);
+		text_error(f, ev, a);
 		return;
 	case SKT_SERVER_EV_STATS:
 		fprintf(f, "%s: stats: ", ev->service);
-		text_stats(f, ev->stats);
+		text_stats(f, ev->stats, o->tls.on);
 		return;
 	case SKT_SERVER_EV_STOPPING:
 		fprintf(f,
@@ -542,7 +596,7 @@ static void text_event(FILE *f, const skt_server_event *ev,
 	case SKT_SERVER_EV_STOPPED:
 		fprintf(f, "%s: stopped after %.1f s: ", ev->service,
 			ev->ms / 1000.0);
-		text_stats(f, ev->stats);
+		text_stats(f, ev->stats, o->tls.on);
 		fprintf(f, ", %llu reset at the shutdown deadline",
 			(unsigned long long)ev->deadline_cuts);
 		return;
@@ -559,6 +613,8 @@ static void json_stats(cli_json *j, const skt_server_event *ev)
 	cli_json_uint(j, "cutoffs", st->cutoffs);
 	cli_json_uint(j, "shed", st->shed);
 	cli_json_uint(j, "errors", st->errors);
+	cli_json_uint(j, "handshakes", st->handshakes);
+	cli_json_uint(j, "handshakes_failed", st->handshakes_failed);
 	cli_json_uint(j, "bytes_in", st->bytes_in);
 	cli_json_uint(j, "bytes_out", st->bytes_out);
 	cli_json_uint(j, "datagrams_in", st->dgrams_in);
@@ -581,6 +637,21 @@ static void json_close(cli_json *j, const skt_server_event *ev)
 	cli_json_uint(j, "bytes_in", c->in);
 	cli_json_uint(j, "bytes_out", c->out);
 	cli_json_us(j, "duration_s", (int64_t)ev->ms * 1000);
+}
+
+/* "tls": the handshake's facts (cli_tls_json_info), null when plain. */
+static void json_tls(cli_json *j, const skt_server_conn *c)
+{
+	skt_tls_info i;
+	skt_tls *t = skt_server_conn_tls(c);
+	if (t == NULL || skt_tls_get_info(t, &i) != 0) {
+		cli_json_null(j, "tls");
+		return;
+	}
+	cli_json_object(j, "tls");
+	cli_json_text(j, "sni", i.sni);
+	cli_tls_json_info(j, &i);
+	cli_json_close(j);
 }
 
 static const char *const ev_names[] = {
@@ -622,6 +693,7 @@ static void json_event(FILE *f, const skt_server_event *ev)
 			      ev->transport == SOCK_DGRAM ? "udp" : "tcp");
 	if (ev->kind == SKT_SERVER_EV_OPEN) {
 		cli_json_uint(&j, "id", ev->conn->id);
+		json_tls(&j, ev->conn);
 	} else if (ev->kind == SKT_SERVER_EV_CLOSE) {
 		json_close(&j, ev);
 	} else if (ev->kind == SKT_SERVER_EV_REFUSED) {
@@ -640,7 +712,10 @@ static void json_event(FILE *f, const skt_server_event *ev)
 					      : "too-big");
 	} else if (ev->kind == SKT_SERVER_EV_ERROR) {
 		cli_json_text(&j, "what", ev->what);
-		cli_json_error(&j, "error", ev->err, NULL);
+		cli_json_error_why(&j, "error", ev->err, NULL,
+				   ev->reason != NULL && ev->reason[0] != '\0'
+					   ? ev->reason
+					   : NULL);
 		cli_json_uint(&j, "suppressed", ev->quiet);
 	} else if (ev->kind == SKT_SERVER_EV_REPEATED) {
 		cli_json_text(&j, "of", ev_names[ev->of]);
@@ -741,6 +816,21 @@ static int load_quotes(struct serve_opts *o)
 	return CLI_OK;
 }
 
+/* The server's identity: --cert, or one made now for loopback and every
+ * --listen host that names one address (not "*"). */
+static int tls_context(const struct serve_opts *o, skt_tls_ctx **out)
+{
+	const char *names[3 + SKT_SERVER_ADDR_MAX] = {"localhost", "127.0.0.1",
+						      "::1"};
+	size_t n = 3;
+	for (size_t i = 0; i < o->svc.naddrs; i++) {
+		const char *h = o->svc.addrs[i].host;
+		if (h[0] != '\0' && strcmp(h, "*") != 0)
+			names[n++] = h;
+	}
+	return cli_tls_ctx(&o->tls, "serve", SKT_TLS_SERVER, names, n, out);
+}
+
 static int run(int argc, char **argv)
 {
 	static struct serve_opts o; /* large: the CIDR lists */
@@ -763,8 +853,15 @@ static int run(int argc, char **argv)
 	o.svc.log = log_event;
 	o.svc.log_arg = &o;
 	o.svc.signals = true;
+	skt_tls_ctx *tls = NULL;
+	if (o.tls.on && (rc = tls_context(&o, &tls)) != CLI_OK) {
+		quotes_free(&o.quotes);
+		return rc;
+	}
+	o.svc.tls = tls;
 	cli_raise_nofile();
 	int err = skt_server_run(&o.svc);
+	skt_tls_ctx_free(tls);
 	quotes_free(&o.quotes);
 	if (err == 0)
 		return CLI_OK;
@@ -821,6 +918,17 @@ static const char usage_opts[] =
 	"  REMOTE_ADDR, REMOTE_PORT, PROTO=TCP, TCPREMOTEIP, TCPREMOTEPORT,\n"
 	"  TCPLOCALIP, TCPLOCALPORT; each running CMD counts in --max-conns\n"
 	"  and --max-per-ip; on stop CMD gets SIGTERM, then SIGKILL after 2 s\n"
+	"  --tls              speak TLS (TCP services but exec); with no "
+	"--cert\n"
+	"                     an ephemeral self-signed identity, its pin on\n"
+	"                     stderr\n"
+	"  --cert FILE        certificate chain, PEM (--key FILE: its key,\n"
+	"                     else in FILE)\n"
+	"  --verify-client CA require client certificates signed by CA\n"
+	"  --alpn LIST        protocols to agree on (\"http/1.1\")\n"
+	"  --tls-min 1.2|1.3  lowest version (default 1.2)\n"
+	"  --no-resume        no session tickets\n"
+	"  --handshake-timeout S  a TLS handshake's deadline (default 10)\n"
 	"  --stats S          print counters every S seconds (also SIGUSR1)\n"
 	"  --json             log as JSON Lines (docs/json.md)\n"
 	"  -v, --verbose      log every connection and datagram\n";

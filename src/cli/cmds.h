@@ -17,6 +17,7 @@
 #include "bench_report.h"
 #include "bridge.h"
 #include "cli.h"
+#include "cli_tls.h"
 #include "tools/exec/spawn.h"
 #include "tools/serve/services.h"
 
@@ -103,8 +104,9 @@ struct serve_opts {
 	const char *name;
 	const char *file; /* --file */
 	bool tcp, udp;    /* as given */
-	bool workers_given, queue_given, idle_given;
+	bool workers_given, queue_given, idle_given, handshake_given;
 	bool json;
+	struct cli_tls tls;
 	cli_cidrs allow, deny;
 	svc_quotes quotes;
 	const char *sh_exec; /* exec: --sh-exec LINE */

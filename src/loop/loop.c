@@ -10,6 +10,15 @@
  *      leave in one batch at the end of the iteration).
  * Tasks queued while tasks run wait for the next iteration: a stream that
  * keeps requeueing itself cannot starve the others (libuv's pending queue).
+ *
+ * SIGPIPE. A TLS stream's writes go through OpenSSL's socket BIO, which
+ * uses write(2) and so raises SIGPIPE on a connection the peer reset. The
+ * blocking TLS calls block it around each call (tls.c), three syscalls a
+ * call; a loop does it once per run instead: the first TLS operation of
+ * a run blocks SIGPIPE on the running thread, and when the run returns a
+ * SIGPIPE that a failed write raised (thread-directed, so it waits in
+ * this thread's pending set) is taken and the mask restored. A SIGPIPE
+ * pending before is left alone, as in tls.c and relay.c.
  */
 #include "loop/loop_int.h"
 
@@ -17,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A deferred or posted callback. */
@@ -379,6 +389,35 @@ void skt_loop_stop(skt_loop *l)
 	skt_loop_wake(l); /* the loop may be blocked in another thread */
 }
 
+void skt__loop_nopipe(skt_loop *l)
+{
+	if (l->nopipe)
+		return;
+	sigset_t block, pending;
+	sigemptyset(&block);
+	sigaddset(&block, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &block, &l->nopipe_old);
+	sigpending(&pending);
+	l->nopipe_was = sigismember(&pending, SIGPIPE) == 1;
+	l->nopipe_epipe = false;
+	l->nopipe = true;
+}
+
+static void nopipe_end(skt_loop *l)
+{
+	l->nopipe = false;
+	if (l->nopipe_epipe && !l->nopipe_was) {
+		sigset_t pipe_only;
+		sigemptyset(&pipe_only);
+		sigaddset(&pipe_only, SIGPIPE);
+		struct timespec zero = {0, 0};
+		while (sigtimedwait(&pipe_only, NULL, &zero) < 0 &&
+		       errno == EINTR)
+			;
+	}
+	pthread_sigmask(SIG_SETMASK, &l->nopipe_old, NULL);
+}
+
 static int iterate(skt_loop *l, skt_run_mode mode)
 {
 	skt_loop_update_time(l);
@@ -411,6 +450,8 @@ int skt_loop_run(skt_loop *l, skt_run_mode mode)
 			break;
 	}
 	atomic_store(&l->stop, 0);
+	if (l->nopipe)
+		nopipe_end(l);
 	l->running = false;
 	return r < 0 ? r : alive ? 1 : 0;
 }

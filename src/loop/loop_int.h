@@ -10,6 +10,7 @@
 #include "sockit/stream.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 
 #define SKT__CONTAINER(p, type, member)                                        \
@@ -115,6 +116,11 @@ struct skt_loop {
 	struct skt_signal *sigs;
 	int sig_dispatching;
 	uint8_t *rbuf;
+	/* SIGPIPE held off while TLS streams write (skt__loop_nopipe). */
+	bool nopipe;         /* blocked on the running thread */
+	bool nopipe_was;     /* one was pending before: not ours to take */
+	bool nopipe_epipe;   /* a write failed with EPIPE meanwhile */
+	sigset_t nopipe_old; /* the thread's mask to restore */
 };
 
 /* loop.c */
@@ -126,6 +132,13 @@ int skt__watch_set(skt_loop *l, skt__watch *w, unsigned want);
 void skt__watch_init(skt__watch *w, int fd, bool edge, skt__watch_fn fn);
 void skt__watch_remove(skt_loop *l, skt__watch *w);
 void skt__wake_write(skt_loop *l);
+/* Block SIGPIPE on the running thread until skt_loop_run returns (once
+ * per run; nothing when already done). OpenSSL's socket BIO writes with
+ * write(2), not send(MSG_NOSIGNAL), so a TLS stream calls this before
+ * its SSL calls; whoever sees a write fail with EPIPE sets nopipe_epipe,
+ * and the SIGPIPE that write raised is taken off the pending set when
+ * the run ends. */
+void skt__loop_nopipe(skt_loop *l);
 
 /* timer.c */
 /* An embedded or public timer, stopped; reserves its room in the heap so

@@ -34,6 +34,8 @@ static void release(skt_stream *s)
 	skt__stream_buf_free(s);
 	skt_free(s->obuf);
 	skt_free(s->marks);
+	if (s->tls != NULL)
+		skt__tls_release(s);
 	skt__handle_del(&s->h);
 	skt_free(s);
 }
@@ -68,6 +70,8 @@ void skt__stream_interest(skt_stream *s)
 		want |= SKT_READABLE;
 	if (s->olen > 0 && s->state != ST_CONNECTING)
 		want |= SKT_WRITABLE;
+	if (s->tls != NULL && s->state != ST_CONNECTING)
+		want = skt__tls_interest(s, want);
 	if (want != s->w.want && skt__watch_set(s->loop, &s->w, want) < 0)
 		skt__stream_fail(s, SKT_ENOMEM);
 }
@@ -118,6 +122,11 @@ static void notify_closed(skt_stream *s)
 		if (cb != NULL)
 			cb(s, err != 0 ? err : SKT_ECANCELED);
 	}
+	if (s->on_tls != NULL && !(s->flags & SF_FREED)) {
+		skt_stream_cb cb = s->on_tls; /* the handshake never ended */
+		s->on_tls = NULL;
+		cb(s, err != 0 ? err : SKT_ECANCELED);
+	}
 	if (err != 0 && s->rd_mode != RD_NONE && !(s->flags & SF_FREED)) {
 		skt_read_cb cb = s->rd_cb;
 		s->rd_mode = RD_NONE;
@@ -142,7 +151,11 @@ int skt_stream_close(skt_stream *s)
 	if (s->state == ST_DRAINING)
 		return 0;
 	s->rd_mode = RD_NONE;
-	if (s->olen == 0) {
+	/* A TLS session in use owes the peer a close_notify: sent by the
+	 * task, like queued bytes. */
+	bool notify = s->tls != NULL && s->state == ST_OPEN &&
+		      !(s->flags & SF_HANDSHAKE);
+	if (s->olen == 0 && !notify) {
 		skt__stream_close_fd(s, false);
 		return 0;
 	}
@@ -152,6 +165,8 @@ int skt_stream_close(skt_stream *s)
 	}
 	s->state = ST_DRAINING;
 	skt__stream_interest(s);
+	if (s->tls != NULL)
+		skt__stream_kick(s);
 	return 0;
 }
 
@@ -171,7 +186,7 @@ void skt_stream_free(skt_stream *s)
 	s->flags |= SF_FREED;
 	s->flags &= ~SF_NOTIFY;
 	s->rd_mode = RD_NONE;
-	s->on_close = s->on_connect = NULL;
+	s->on_close = s->on_connect = s->on_tls = NULL;
 	s->water_cb = NULL;
 	s->mhead = s->nmarks = 0;
 	if (s->state != ST_CLOSED)
@@ -216,6 +231,8 @@ static void stream_io(skt_loop *l, skt__watch *w, unsigned events)
 	if (s->state == ST_CONNECTING) {
 		if (events & (SKT_WRITABLE | SKT__ERR))
 			connected(s, events);
+	} else if (s->tls != NULL) {
+		skt__tls_io(s, events);
 	} else if (s->olen > 0 && (events & (SKT_WRITABLE | SKT__ERR))) {
 		skt__stream_flush(s);
 	}
@@ -233,6 +250,8 @@ static void stream_task(skt_loop *l, skt__task *t)
 	if (s->flags & SF_NOTIFY) {
 		notify_closed(s);
 	} else {
+		if (s->tls != NULL)
+			skt__tls_task(s);
 		if (s->flags & SF_MARKS_DUE)
 			skt__stream_fire_marks(s);
 		skt__stream_water(s);
@@ -246,6 +265,8 @@ static void stream_task(skt_loop *l, skt__task *t)
 
 static int64_t due_at(const skt_stream *s)
 {
+	if (s->flags & SF_HANDSHAKE) /* the others start after it */
+		return s->tls->hs_deadline;
 	int64_t due = 0;
 	if (s->idle_ms > 0)
 		due = s->active + s->idle_ms;
@@ -272,19 +293,26 @@ static void on_timer(skt_timer *t, void *arg)
 		release(s); /* freed and draining: nobody else will */
 }
 
-int skt_stream_set_timeouts(skt_stream *s, int idle_ms, int total_ms)
+void skt__stream_timeouts_start(skt_stream *s)
 {
-	if (idle_ms < 0 || total_ms < 0)
-		return SKT_EINVAL;
 	int64_t now = s->loop->now;
-	s->idle_ms = idle_ms;
 	s->active = now;
-	s->deadline = total_ms > 0 ? now + total_ms : 0;
+	s->deadline = s->total_ms > 0 ? now + s->total_ms : 0;
 	int64_t due = due_at(s);
 	if (due != 0 && s->state != ST_CLOSED)
 		skt__timer_start_at(&s->tm, due);
 	else
 		skt_timer_stop(&s->tm);
+}
+
+int skt_stream_set_timeouts(skt_stream *s, int idle_ms, int total_ms)
+{
+	if (idle_ms < 0 || total_ms < 0)
+		return SKT_EINVAL;
+	s->idle_ms = idle_ms;
+	s->total_ms = total_ms;
+	if (!(s->flags & SF_HANDSHAKE)) /* else from the handshake's end */
+		skt__stream_timeouts_start(s);
 	return 0;
 }
 
@@ -377,6 +405,9 @@ int skt_stream_new(skt_loop *l, skt_stream **out, int fd)
 int skt_stream_from_conn(skt_loop *l, skt_stream **out, skt_conn *c)
 {
 	*out = NULL;
+	/* The session stays with c (its buffers, its keys). */
+	if (skt_conn_tls(c) != NULL)
+		return SKT_EINVAL;
 	/* conn.h has no "detach": a duplicate of the fd outlives c. */
 	int fd = fcntl(skt_conn_fd(c), F_DUPFD_CLOEXEC, 0);
 	if (fd < 0)

@@ -1,5 +1,6 @@
-/* stream_int.h - the stream, shared by stream.c (life, writing) and
- * stream_read.c (reading). Not installed. */
+/* stream_int.h - the stream, shared by stream.c (life), stream_read.c
+ * (reading), stream_write.c (writing) and stream_tls.c (TLS under all
+ * three). Not installed. */
 #ifndef SOCKIT_STREAM_INT_H
 #define SOCKIT_STREAM_INT_H
 
@@ -45,6 +46,25 @@ enum {
 #define SF_TOLD_ABOVE                                                          \
 	0x4000 /* the water callback's last word was "above":                  \
 		  "below" is owed */
+#define SF_HANDSHAKE                                                           \
+	0x8000 /* TLS started and its handshake not done: no reads,            \
+		  no writes, only the handshake */
+
+/* TLS on a stream (stream_tls.c); NULL for a plain one. */
+struct skt__stream_tls {
+	skt_tls *t;
+	int64_t hs_deadline; /* skt_loop_now() time; 0 none */
+	/* What the sending side (handshake, writes, close_notify) waits
+	 * for after WANT_READ / WANT_WRITE: SKT_READABLE, SKT_WRITABLE, or
+	 * 0 (it may go on). */
+	unsigned wait_w;
+	/* The same for the reading side: SKT_WRITABLE after a read that
+	 * wanted to write, else 0 (a read that wants to read clears
+	 * SF_RD_READY, as a plain recv's EAGAIN does). */
+	unsigned wait_r;
+	bool short_read; /* the socket BIO's last read got less than asked */
+	bool drain_hint; /* short reads mean the socket is empty (not kTLS) */
+};
 
 struct mark {
 	uint64_t at; /* due once sent reaches this */
@@ -85,9 +105,13 @@ struct skt_stream {
 
 	skt_stream_cb on_close;
 	skt_stream_cb on_connect;
+	skt_stream_cb on_tls; /* skt_stream_start_tls's on_done */
+	struct skt__stream_tls *tls;
+	int end_err; /* the end of stream was not clean: SKT_ETRUNCATED */
 
 	skt_timer tm;
 	int idle_ms;
+	int total_ms;
 	int64_t deadline; /* total timeout; 0 none */
 	int64_t active;   /* skt_loop_now() of the last byte moved */
 
@@ -97,7 +121,8 @@ struct skt_stream {
 
 static inline bool skt__stream_reading(const skt_stream *s)
 {
-	return s->rd_mode != RD_NONE && s->state == ST_OPEN;
+	return s->rd_mode != RD_NONE && s->state == ST_OPEN &&
+	       !(s->flags & SF_HANDSHAKE);
 }
 
 /* stream.c */
@@ -106,6 +131,8 @@ void skt__stream_fail(skt_stream *s, int err);
 void skt__stream_close_fd(skt_stream *s, bool reset);
 void skt__stream_interest(skt_stream *s);
 void skt__stream_kick(skt_stream *s);
+/* Start the idle and total timeouts from now (after a TLS handshake). */
+void skt__stream_timeouts_start(skt_stream *s);
 
 /* stream_write.c */
 void skt__stream_flush(skt_stream *s);
@@ -115,5 +142,26 @@ void skt__stream_water(skt_stream *s);
 /* stream_read.c: read and deliver while a read is active. */
 void skt__stream_read(skt_stream *s);
 void skt__stream_buf_free(skt_stream *s);
+
+/* stream_tls.c: the TLS side of each path above; each runs only for a
+ * stream with s->tls, inside the loop's dispatch of s (refs held). */
+/* One event of the fd (after SF_RD_READY / SF_RDHUP were noted). */
+void skt__tls_io(skt_stream *s, unsigned events);
+/* The stream's task ran: go on where nothing waits for an event. */
+void skt__tls_task(skt_stream *s);
+/* The backend interest, given what a plain stream would want. */
+unsigned skt__tls_interest(const skt_stream *s, unsigned want);
+/* As recv: > 0, 0 (close_notify), SKT_EAGAIN, SKT_ETRUNCATED, an error.
+ * Clears SF_RD_READY itself when the socket and OpenSSL are empty. */
+ssize_t skt__tls_recv(skt_stream *s, uint8_t *dst, size_t cap);
+/* Drive the handshake, then send the queue as records until it is
+ * empty or the socket full; moves ohead/olen/sent as the plain send
+ * does. May close s. */
+void skt__tls_send_queue(skt_stream *s);
+/* Send close_notify once: 1 sent (or nothing to send), 0 waiting for
+ * the socket (wait_w set), or an error. */
+int skt__tls_close_notify(skt_stream *s);
+/* The session is freed with the stream. */
+void skt__tls_release(skt_stream *s);
 
 #endif

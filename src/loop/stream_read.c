@@ -150,15 +150,19 @@ void skt__stream_buf_free(skt_stream *s)
 }
 
 /* The end of the stream reached the active read: SKT_EOF, or SKT_EPARTIAL
- * with the bytes that came (they stay buffered). */
+ * with the bytes that came (they stay buffered). An end that was not
+ * clean (TLS without close_notify) is its error, then closes the stream:
+ * the session cannot go on. */
 static void serve_eof(skt_stream *s)
 {
 	skt_read_cb cb = s->rd_cb;
 	s->rd_mode = RD_NONE;
-	if (s->ilen == 0)
-		cb(s, SKT_EOF, NULL, 0);
-	else
-		cb(s, SKT_EPARTIAL, s->ibuf + s->ipos, s->ilen);
+	int st = s->end_err != 0 ? s->end_err
+		 : s->ilen == 0  ? SKT_EOF
+				 : SKT_EPARTIAL;
+	cb(s, st, s->ilen > 0 ? s->ibuf + s->ipos : NULL, s->ilen);
+	if (s->end_err != 0)
+		skt__stream_fail(s, s->end_err);
 }
 
 /* Bytes the active request needs buffered at once (more than ilen). */
@@ -215,11 +219,22 @@ static int keep(skt_stream *s, const uint8_t *p, size_t n)
 	return 0;
 }
 
-static void got_bytes(skt_stream *s, size_t n, size_t asked)
+/* One read from the socket (or, through TLS, from the session). A short
+ * read emptied the socket: a later arrival raises a new edge - except
+ * after the peer's FIN, when only the end of stream ends reading. */
+static ssize_t sock_recv(skt_stream *s, uint8_t *dst, size_t cap)
 {
-	s->active = s->loop->now;
-	if (n < asked && !(s->flags & SF_RDHUP))
+	if (s->tls != NULL)
+		return skt__tls_recv(s, dst, cap);
+	ssize_t n;
+	do
+		n = recv(s->w.fd, dst, cap, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EWOULDBLOCK ? SKT_EAGAIN : -errno;
+	if (n > 0 && (size_t)n < cap && !(s->flags & SF_RDHUP))
 		s->flags &= ~SF_RD_READY;
+	return n;
 }
 
 /* One recv: into the shared buffer (then served from there) when nothing
@@ -237,15 +252,10 @@ static ssize_t recv_some(skt_stream *s)
 			return SKT_ENOMEM;
 		dst = s->ibuf + s->ipos + s->ilen;
 	}
-	ssize_t n;
-	do
-		n = recv(s->w.fd, dst, cap, 0);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return errno == EWOULDBLOCK ? SKT_EAGAIN : -errno;
-	if (n == 0)
-		return 0;
-	got_bytes(s, (size_t)n, cap);
+	ssize_t n = sock_recv(s, dst, cap);
+	if (n <= 0)
+		return n;
+	s->active = l->now;
 	if (!shared) {
 		s->ilen += (size_t)n;
 		return n;
@@ -283,9 +293,10 @@ void skt__stream_read(skt_stream *s)
 		if (!(s->flags & SF_RD_READY))
 			break;
 		ssize_t n = recv_some(s);
-		if (n == 0) {
+		if (n == 0 || n == SKT_ETRUNCATED) {
 			s->flags |= SF_EOF;
 			s->flags &= ~SF_RD_READY;
+			s->end_err = (int)n;
 		} else if (n == SKT_EAGAIN) {
 			s->flags &= ~SF_RD_READY;
 			break;

@@ -56,22 +56,29 @@ static void drained(skt_stream *s)
 		s->ocap = 0;
 	}
 	if (s->state == ST_DRAINING) {
+		/* TLS: close_notify first, waiting for room if need be; an
+		 * error only means the peer will not hear it. */
+		if (s->tls != NULL && skt__tls_close_notify(s) == 0)
+			return;
 		skt__stream_close_fd(s, false);
 		return;
 	}
 	if ((s->flags & SF_SHUT_WANT) && !(s->flags & SF_SHUT_DONE)) {
+		int r = 0;
+		if (s->tls != NULL)
+			r = skt__tls_close_notify(s);
+		else if (shutdown(s->w.fd, SHUT_WR) < 0)
+			r = -errno;
+		if (r == 0 && s->tls != NULL)
+			return; /* waits for the socket */
 		s->flags |= SF_SHUT_DONE;
-		if (shutdown(s->w.fd, SHUT_WR) < 0) {
-			skt__stream_fail(s, -errno);
-			return;
-		}
+		if (r < 0)
+			skt__stream_fail(s, r);
 	}
 }
 
-/* Send queued bytes until the queue empties or the kernel is full, then
- * run what the progress made due. Runs inside the loop's dispatch of s
- * (refs held): callbacks may run here and may close or free s. */
-void skt__stream_flush(skt_stream *s)
+/* Send queued bytes until the queue empties or the kernel is full. */
+static void send_queue(skt_stream *s)
 {
 	while (s->olen > 0) {
 		size_t first = s->ocap - s->ohead;
@@ -94,6 +101,23 @@ void skt__stream_flush(skt_stream *s)
 		s->olen -= (size_t)n;
 		s->sent += (size_t)n;
 		s->active = s->loop->now;
+	}
+}
+
+/* Send what is queued (through TLS: records, after the handshake), then
+ * run what the progress made due. Runs inside the loop's dispatch of s
+ * (refs held): callbacks may run here and may close or free s. */
+void skt__stream_flush(skt_stream *s)
+{
+	if (s->tls == NULL) {
+		send_queue(s);
+	} else {
+		skt__tls_send_queue(s);
+		/* Still shaking hands: nothing was sent, nothing is due. */
+		if ((s->flags & SF_HANDSHAKE) && s->state != ST_CLOSED) {
+			skt__stream_interest(s);
+			return;
+		}
 	}
 	if (s->state == ST_CLOSED)
 		return;
@@ -242,7 +266,9 @@ int skt_stream_writev(skt_stream *s, const struct iovec *iov, int iovcnt)
 	if (total == 0)
 		return s->flags & SF_ABOVE ? 1 : 0;
 	size_t done = 0;
-	if (s->olen == 0 && s->state == ST_OPEN) {
+	/* TLS never writes here: the stream's task sends what the iteration
+	 * wrote, together (stream_tls.c). */
+	if (s->olen == 0 && s->state == ST_OPEN && s->tls == NULL) {
 		ssize_t n = send_now(s, iov, iovcnt);
 		if (n < 0) {
 			skt__stream_fail(s, (int)n);
@@ -262,6 +288,8 @@ int skt_stream_writev(skt_stream *s, const struct iovec *iov, int iovcnt)
 		return SKT_ENOMEM;
 	}
 	s->out += total - done;
+	if (s->tls != NULL)
+		skt__stream_kick(s);
 	skt__stream_interest(s);
 	if (!(s->flags & SF_ABOVE) && s->olen > s->high) {
 		s->flags |= SF_ABOVE;
@@ -347,6 +375,10 @@ int skt_stream_shutdown(skt_stream *s)
 	if (s->state == ST_DRAINING || (s->flags & SF_SHUT_WANT))
 		return 0;
 	s->flags |= SF_SHUT_WANT;
+	if (s->tls != NULL) {
+		skt__stream_kick(s); /* close_notify, from the task */
+		return 0;
+	}
 	if (s->olen == 0 && s->state == ST_OPEN) {
 		s->flags |= SF_SHUT_DONE;
 		if (shutdown(s->w.fd, SHUT_WR) < 0)

@@ -21,6 +21,7 @@
  * which it does not offer.
  */
 #include "server/server_int.h"
+#include "tls/tls_int.h" /* the context's role */
 
 #include <errno.h>
 #include <sched.h>
@@ -328,6 +329,11 @@ static bool opts_ok(const skt_server_opts *o)
 	    o->naddrs > SKT_SERVER_ADDR_MAX || !(o->tcp || o->udp))
 		return false;
 	if (o->tcp && (!(svc->flags & SKT_SERVICE_TCP) || svc->open == NULL))
+		return false;
+	if (o->handshake_timeout_ms < 0)
+		return false;
+	/* No DTLS; and a client context would shake hands as a client. */
+	if (o->tls != NULL && (o->udp || o->tls->role != SKT_TLS_SERVER))
 		return false;
 	return !o->udp ||
 	       ((svc->flags & SKT_SERVICE_UDP) && svc->datagram != NULL);

@@ -61,6 +61,7 @@ struct skt__wstats {
 	skt__counter accepted, refused, timeouts, cutoffs, errors, shed;
 	skt__counter bytes_in, bytes_out, dgrams_in, dgrams_out, dgrams_dropped;
 	skt__counter deadline_cuts;
+	skt__counter handshakes, handshakes_failed;
 };
 
 /* Repeated events, one slot per reason (skt__server_quiet). */
@@ -108,6 +109,8 @@ struct skt_server_worker {
 	uint8_t *dgram_out; /* SKT_SERVER_DGRAM_MAX bytes for answers */
 	int64_t err_logged; /* when an accept error was last reported */
 	unsigned err_quiet; /* errors since, not reported */
+	int64_t hs_logged;  /* the same for failed TLS handshakes */
+	unsigned hs_quiet;
 	/* Padded: the control thread reads the counters while this worker
 	 * writes them, and no neighbour's writes should share their cache
 	 * line. (Not _Alignas: the array of workers comes from malloc.) */

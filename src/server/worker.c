@@ -8,8 +8,13 @@
  *              counters are only touched for a peer the lists admit); a
  *              refusal resets it at once, so a client learns it was turned
  *              away instead of reading a silent end of stream;
- *   SERVING    the service's open() has it: an skt_server_conn on the
- *              worker's list, counted, under the idle timeout;
+ *   HANDSHAKE  with opts.tls: admitted and counted (an skt_server_conn on
+ *              the worker's list, so a stop or the deadline ends it), the
+ *              TLS handshake under its own deadline; the service knows
+ *              nothing of it yet (opened_ false). A failure is reported
+ *              and counted here, and the stream closes by itself;
+ *   SERVING    the service's open() has it (opened_): under the idle
+ *              timeout;
  *   CLOSED     on_close ran: the service forgets it, the counts go down,
  *              the memory goes.
  * The worker's own states: RUNNING -> DRAINING (listeners and UDP gone;
@@ -85,6 +90,11 @@ void skt_server_conn_cut(skt_server_conn *c, int end, size_t limit)
 	skt_stream_abort(c->s);
 }
 
+skt_tls *skt_server_conn_tls(const skt_server_conn *c)
+{
+	return skt_stream_tls(c->s);
+}
+
 void *skt_server_worker_state(const skt_server_worker *w)
 {
 	return w->state;
@@ -117,11 +127,37 @@ static void report_error(skt_server_worker *w, const char *what, int err)
 	}
 	skt_server_event ev = {.kind = SKT_SERVER_EV_ERROR,
 			       .what = what,
+			       .reason = "",
 			       .err = err,
 			       .quiet = w->err_quiet,
 			       .transport = SOCK_STREAM};
 	w->err_quiet = 0;
 	w->err_logged = now > 0 ? now : 1;
+	skt__server_emit(w->srv, &ev);
+}
+
+/* A failed handshake: counted, and reported at most once a second per
+ * worker (a scanner or a client that distrusts the certificate can fail
+ * thousands a second), or each one when verbose. */
+static void report_handshake(skt_server_worker *w, skt_server_conn *c, int err)
+{
+	skt__bump(&w->st.handshakes_failed, 1);
+	int64_t now = skt_loop_now(w->loop);
+	if (!w->srv->o->verbose && w->hs_logged != 0 &&
+	    now - w->hs_logged < ERROR_REPORT_MS) {
+		w->hs_quiet++;
+		return;
+	}
+	skt_tls *t = skt_stream_tls(c->s);
+	skt_server_event ev = {.kind = SKT_SERVER_EV_ERROR,
+			       .what = "handshake",
+			       .reason = t != NULL ? skt_tls_reason(t) : "",
+			       .addr = &c->peer,
+			       .err = err,
+			       .quiet = w->hs_quiet,
+			       .transport = SOCK_STREAM};
+	w->hs_quiet = 0;
+	w->hs_logged = now > 0 ? now : 1;
 	skt__server_emit(w->srv, &ev);
 }
 
@@ -196,9 +232,11 @@ void skt__worker_drain(void *worker)
 		w->udp[i] = NULL;
 	}
 	for (skt_server_conn *c = w->conns.next; c != &w->conns; c = c->next) {
-		if (w->svc->stop != NULL)
+		if (!c->opened_) /* mid-handshake: dropped */
+			skt_stream_close(c->s);
+		else if (w->svc->stop != NULL)
 			w->svc->stop(c);
-		else
+		else /* TLS: close_notify once the queue is sent */
 			skt_stream_close(c->s);
 	}
 	if (w->nconns == 0) {
@@ -253,7 +291,7 @@ static void on_close(skt_stream *s, int status)
 	skt_server_conn *c = skt_stream_udata(s);
 	skt_server_worker *w = c->w;
 	skt_server *srv = w->srv;
-	if (w->svc->closed != NULL)
+	if (w->svc->closed != NULL && c->opened_)
 		w->svc->closed(c);
 	skt__heads_forget(c);
 	c->prev->next = c->next;
@@ -262,8 +300,10 @@ static void on_close(skt_stream *s, int status)
 	if (c->per_ip)
 		skt__peers_put(srv->peers, &c->peer);
 	atomic_fetch_sub(&srv->open, 1);
-	count_close(w, c, status);
-	if (srv->o->verbose || report_close(w, c, status)) {
+	/* A handshake that failed was counted and reported as it failed. */
+	if (c->opened_)
+		count_close(w, c, status);
+	if (c->opened_ && (srv->o->verbose || report_close(w, c, status))) {
 		skt_server_event ev = {.kind = SKT_SERVER_EV_CLOSE,
 				       .conn = c,
 				       .addr = &c->peer,
@@ -339,6 +379,41 @@ static skt_server_conn *conn_new(skt_server_worker *w, skt_stream *s,
 	return c;
 }
 
+/* SERVING: the service takes c. */
+static void serve_conn(skt_server_conn *c)
+{
+	skt_server_worker *w = c->w;
+	if (w->srv->o->verbose) {
+		skt_server_event ev = {.kind = SKT_SERVER_EV_OPEN,
+				       .conn = c,
+				       .addr = &c->peer,
+				       .transport = SOCK_STREAM};
+		skt__server_emit(w->srv, &ev);
+	}
+	c->opened_ = true;
+	int r = w->svc->open(c);
+	if (r < 0) {
+		/* Not the client's doing (exec could not start its program,
+		 * say): reported like an accept error, at most once a second.
+		 */
+		report_error(w, "open", r);
+		skt_stream_abort(c->s); /* on_close cleans up */
+	}
+}
+
+/* HANDSHAKE's end. On failure the stream closes by itself (on_close
+ * follows); SKT_ECANCELED is a stop or an abort, not the client's doing. */
+static void on_handshake(skt_stream *s, int status)
+{
+	skt_server_conn *c = skt_stream_udata(s);
+	if (status == 0) {
+		skt__bump(&c->w->st.handshakes, 1);
+		serve_conn(c);
+	} else if (status != SKT_ECANCELED) {
+		report_handshake(c->w, c, status);
+	}
+}
+
 static void on_accept(skt_listener *ls, skt_stream *s, int status, void *arg)
 {
 	skt_server_worker *w = arg;
@@ -371,22 +446,21 @@ static void on_accept(skt_listener *ls, skt_stream *s, int status, void *arg)
 		return;
 	}
 	skt__bump(&w->st.accepted, 1);
+	/* Set now, running from the end of the handshake when there is
+	 * one. */
 	if (srv->o->idle_ms > 0)
 		skt_stream_set_timeouts(s, srv->o->idle_ms, 0);
-	if (srv->o->verbose) {
-		skt_server_event ev = {.kind = SKT_SERVER_EV_OPEN,
-				       .conn = c,
-				       .addr = &c->peer,
-				       .transport = SOCK_STREAM};
-		skt__server_emit(srv, &ev);
+	if (srv->o->tls == NULL) {
+		serve_conn(c);
+		return;
 	}
-	int r = w->svc->open(c);
+	int ms = srv->o->handshake_timeout_ms > 0 ? srv->o->handshake_timeout_ms
+						  : SKT_SERVER_HANDSHAKE_MS;
+	int r = skt_stream_start_tls(s, srv->o->tls, NULL, NULL, ms,
+				     on_handshake);
 	if (r < 0) {
-		/* Not the client's doing (exec could not start its program,
-		 * say): reported like an accept error, at most once a second.
-		 */
-		report_error(w, "open", r);
-		skt_stream_abort(s); /* on_close cleans up */
+		report_error(w, "handshake", r); /* out of memory */
+		skt_stream_abort(s);             /* on_close cleans up */
 	}
 }
 
@@ -520,6 +594,8 @@ void skt__worker_sum(skt_server_worker *w, skt_server_stats *sum)
 	sum->cutoffs += skt__read(&w->st.cutoffs);
 	sum->errors += skt__read(&w->st.errors);
 	sum->shed += skt__read(&w->st.shed);
+	sum->handshakes += skt__read(&w->st.handshakes);
+	sum->handshakes_failed += skt__read(&w->st.handshakes_failed);
 	sum->bytes_in += skt__read(&w->st.bytes_in);
 	sum->bytes_out += skt__read(&w->st.bytes_out);
 	sum->dgrams_in += skt__read(&w->st.dgrams_in);

@@ -116,7 +116,7 @@ static int reason_code(int r)
 /* Turn a failed SSL call into a sockit code, and say why in t->reason.
  * saved_errno is errno right after the call. OpenSSL's error queue is
  * left empty: it is per thread and would mislead the next caller. */
-static int fail(skt_tls *t, int ret, int saved_errno)
+int skt__tls_fail(skt_tls *t, int ret, int saved_errno)
 {
 	int e = SSL_get_error(t->ssl, ret);
 	unsigned long code = ERR_peek_last_error();
@@ -157,7 +157,7 @@ static int wait_or_fail(skt_tls *t, int ret, int saved_errno, int64_t deadline)
 		int rc = skt__wait(t->fd, t->want, deadline);
 		return rc < 0 ? rc : 1;
 	}
-	return fail(t, ret, saved_errno);
+	return skt__tls_fail(t, ret, saved_errno);
 }
 
 /* ---- Sessions ---- */
@@ -392,5 +392,5 @@ int skt__tls_io_error(skt_tls *t, int ret, int saved_errno)
 		t->want = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
 		return SKT_EAGAIN;
 	}
-	return fail(t, ret, saved_errno);
+	return skt__tls_fail(t, ret, saved_errno);
 }

@@ -82,9 +82,15 @@ ssize_t skt__tls_read_by(skt_tls *t, void *buf, size_t cap, int64_t deadline);
 int skt__tls_write_by(skt_tls *t, const void *buf, size_t len, int64_t deadline,
 		      size_t *sent);
 int skt__tls_shutdown_by(skt_tls *t, int64_t deadline);
+/* For loops that drive SSL calls themselves (src/loop/stream_tls.c):
+ * after an SSL call returned ret <= 0 with an error other than
+ * WANT_READ / WANT_WRITE, the sockit code (0 for the peer's
+ * close_notify), with t->reason set and OpenSSL's queue emptied.
+ * saved_errno is errno right after the call. */
+int skt__tls_fail(skt_tls *t, int ret, int saved_errno);
 /* After an SSL call on t returned ret <= 0 (saved_errno: errno right
  * after it): SKT_EAGAIN with t->want set for WANT_READ / WANT_WRITE, 0 for
- * the peer's close_notify, else the error, with t->reason saying why. For
+ * the peer's close_notify, else skt__tls_fail's error. For
  * callers that never wait themselves (tls_relay.c). */
 int skt__tls_io_error(skt_tls *t, int ret, int saved_errno);
 

@@ -92,7 +92,8 @@ SCAN = {
 _EVENT = {"time": SECONDS, "server": STR}
 _PEER = {"peer_address": STR, "peer_port": PORT}
 _COUNTERS = {"open": INT, "accepted": INT, "refused": INT, "timeouts": INT,
-             "cutoffs": INT, "shed": INT, "errors": INT, "bytes_in": INT,
+             "cutoffs": INT, "shed": INT, "errors": INT, "handshakes": INT,
+             "handshakes_failed": INT, "bytes_in": INT,
              "bytes_out": INT, "datagrams_in": INT, "datagrams_out": INT,
              "datagrams_dropped": INT, "uptime_s": SECONDS}
 
@@ -104,7 +105,12 @@ def _event(name, **keys):
 SERVE = {
     "listening": _event("listening", address=STR, port=PORT,
                         transport=Enum("tcp", "udp")),
-    "open": _event("open", **_PEER, id=INT),
+    "open": _event("open", **_PEER, id=INT, tls=Null({
+        "sni": STR, "tls_version": STR, "tls_cipher": STR,
+        "alpn": Null(STR), "resumed": BOOL, "verified": BOOL,
+        "pinned": BOOL, "subject?": STR, "issuer?": STR, "san?": STR,
+        "not_after?": STR, "days_left?": INT, "fingerprint?": STR,
+        "spki?": STR, "ktls_tx": BOOL, "ktls_rx": BOOL})),
     "close": _event("close", **_PEER, id=INT, **{
         "nick?": STR,
         "reason": Enum("closed", "error", "idle-timeout", "cutoff",
