@@ -58,9 +58,11 @@ def C(name):
 
 
 def pin_of(pem_file):
-    """sha256:HEX of a PEM certificate's DER form, as --pin takes it."""
+    """sha256:HEX of a PEM file's first certificate (the leaf of a
+    chain) in DER form, as --pin takes it."""
+    end = "-----END CERTIFICATE-----"
     with open(pem_file) as f:
-        der = ssl.PEM_cert_to_DER_cert(f.read())
+        der = ssl.PEM_cert_to_DER_cert(f.read().split(end)[0] + end + "\n")
     return "sha256:" + hashlib.sha256(der).hexdigest()
 
 
