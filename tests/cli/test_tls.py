@@ -728,6 +728,9 @@ class ListenServes(unittest.TestCase):
             got, _ = tls_client(l.port, client_ctx(pinless=True),
                                 send=b"client %d\n" % i)
             self.assertEqual(got, b"each\n")
+        # one at a time: a fourth served means the third is written out
+        got, _ = tls_client(l.port, client_ctx(pinless=True), send=b"")
+        self.assertEqual(got, b"each\n")
         l.p.terminate()
         _, out, _ = l.finish()
         self.assertEqual(out, b"client 0\nclient 1\nclient 2\n")
