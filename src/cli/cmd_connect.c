@@ -269,11 +269,9 @@ const cli_cmd cli_cmd_connect = {
 		"(repeatable)\n"
 		"  --insecure         no verification at all (said on "
 		"stderr)\n"
-		"  --sni NAME         the name sent in SNI; --no-sni sends "
-		"none\n"
+		"  --sni NAME, --no-sni  the name sent in SNI, or none\n"
 		"  --alpn LIST        ALPN protocols, \"h2,http/1.1\"\n"
-		"  --cert FILE        client certificate (PEM); --key FILE "
-		"its key\n"
+		"  --cert FILE, --key FILE  client certificate (PEM), its key\n"
 		"  --tls-min 1.3      refuse TLS 1.2\n"
 		"  --no-resume        no session tickets\n",
 	.run = run,

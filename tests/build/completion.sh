@@ -49,6 +49,11 @@ expect "sockit bench -c " !--mode !echo
 expect "sockit resolve -" -4 -6 --json
 expect "sockit hostname -" --fqdn
 expect "sockit check -" -4 -6 -w --timeout --json
+expect "sockit connect --" --tls --ca --pin --insecure --sni --no-sni --alpn --cert --key --tls-min
+expect "sockit listen --" --tls --cert --key --verify-client !--pin
+expect "sockit check --" --tls --warn-days --pin
+expect "sockit serve --" --tls --handshake-timeout --verify-client
+expect "sockit connect --tls-min " 1.2 1.3
 expect "sockit service -" -u
 n=$(( $(_sockit_commands "$sockit" | wc -l) ))
 [[ $fail -eq 0 ]] && echo "completion: $n subcommands, their options and serve'"'"'s services complete"
