@@ -58,19 +58,16 @@ static double us(uint64_t ns)
 	return (double)ns / 1000.0;
 }
 
-struct figures {
-	double rps, mb_in, mb_out, cpu_share;
-	double min, mean, p50, p90, p99, p999, max; /* microseconds */
+/* A latency distribution, in microseconds. */
+struct lat {
+	bool have; /* anything recorded */
+	double min, mean, p50, p90, p99, p999, max;
 };
 
-static struct figures figures_of(const bench_result *r)
+static struct lat lat_of(const hist *h)
 {
-	const hist *h = &r->latency;
-	struct figures f = {
-		.rps = per_s((double)r->c.requests, r->elapsed_s),
-		.mb_in = per_s((double)r->c.bytes_in / 1e6, r->elapsed_s),
-		.mb_out = per_s((double)r->c.bytes_out / 1e6, r->elapsed_s),
-		.cpu_share = per_s(r->user_s + r->sys_s, r->elapsed_s),
+	struct lat l = {
+		.have = h->count > 0,
 		.min = h->count > 0 ? us(h->min) : 0,
 		.mean = hist_mean(h) / 1000.0,
 		.p50 = us(hist_percentile(h, 50)),
@@ -78,6 +75,23 @@ static struct figures figures_of(const bench_result *r)
 		.p99 = us(hist_percentile(h, 99)),
 		.p999 = us(hist_percentile(h, 99.9)),
 		.max = us(h->max),
+	};
+	return l;
+}
+
+struct figures {
+	double rps, mb_in, mb_out, cpu_share;
+	struct lat l;
+};
+
+static struct figures figures_of(const bench_result *r)
+{
+	struct figures f = {
+		.rps = per_s((double)r->c.requests, r->elapsed_s),
+		.mb_in = per_s((double)r->c.bytes_in / 1e6, r->elapsed_s),
+		.mb_out = per_s((double)r->c.bytes_out / 1e6, r->elapsed_s),
+		.cpu_share = per_s(r->user_s + r->sys_s, r->elapsed_s),
+		.l = lat_of(&r->latency),
 	};
 	return f;
 }
@@ -96,6 +110,48 @@ static void latency(cli_json *j, const char *key, double us_v, bool have)
 		cli_json_num(j, key, us_v / 1e6, 9);
 	else
 		cli_json_null(j, key);
+}
+
+static void json_latency(cli_json *j, const char *key, const struct lat *l)
+{
+	cli_json_object(j, key);
+	latency(j, "min", l->min, l->have);
+	latency(j, "mean", l->mean, l->have);
+	latency(j, "p50", l->p50, l->have);
+	latency(j, "p90", l->p90, l->have);
+	latency(j, "p99", l->p99, l->have);
+	latency(j, "p999", l->p999, l->have);
+	latency(j, "max", l->max, l->have);
+	cli_json_close(j);
+}
+
+/* "tls": null for a plain run; else what the first handshake agreed on
+ * and the run's handshakes. */
+static void json_tls(cli_json *j, const bench_target *t, const bench_result *r)
+{
+	if (!t->tls) {
+		cli_json_null(j, "tls");
+		return;
+	}
+	const skt_tls_info *i = &t->tls_info;
+	cli_json_object(j, "tls");
+	if (t->tls_probed) {
+		cli_json_text(j, "tls_version", i->version_name);
+		cli_json_text(j, "tls_cipher", i->cipher);
+		if (i->alpn[0] != '\0')
+			cli_json_text(j, "alpn", i->alpn);
+		else
+			cli_json_null(j, "alpn");
+		cli_json_bool(j, "verified", i->verified);
+		cli_json_bool(j, "pinned", i->pinned);
+	}
+	cli_json_bool(j, "resumption", t->resumption);
+	cli_json_uint(j, "handshakes", r->c.handshakes);
+	cli_json_uint(j, "resumed", r->c.resumed);
+	cli_json_uint(j, "full", r->c.handshakes - r->c.resumed);
+	struct lat l = lat_of(&r->handshake);
+	json_latency(j, "handshake_latency_s", &l);
+	cli_json_close(j);
 }
 
 /* "host": the name as given (null for a literal), "other_addresses":
@@ -161,16 +217,8 @@ static void report_json(FILE *out, const bench_opts *o, const bench_target *t,
 	cli_json_uint(&j, "bytes_in", r->c.bytes_in);
 	cli_json_uint(&j, "bytes_out", r->c.bytes_out);
 	json_counts(&j, o, r);
-	bool have = r->latency.count > 0;
-	cli_json_object(&j, "latency_s");
-	latency(&j, "min", f.min, have);
-	latency(&j, "mean", f.mean, have);
-	latency(&j, "p50", f.p50, have);
-	latency(&j, "p90", f.p90, have);
-	latency(&j, "p99", f.p99, have);
-	latency(&j, "p999", f.p999, have);
-	latency(&j, "max", f.max, have);
-	cli_json_close(&j);
+	json_latency(&j, "latency_s", &f.l);
+	json_tls(&j, t, r);
 	cli_json_object(&j, "errors_by_kind");
 	for (int k = 0; k < BENCH_E_COUNT; k++)
 		cli_json_uint(&j, bench_err_name(k), r->c.errors[k]);
@@ -219,6 +267,33 @@ static void report_statuses(FILE *out, const bench_result *r)
 	fputs(any ? "\n" : " none\n", out);
 }
 
+/* "  tls  TLSv1.3 ..., verified; 200 handshakes, 199 resumed", then the
+ * handshakes' latency. */
+static void text_tls(FILE *out, const bench_target *t, const bench_result *r)
+{
+	if (!t->tls)
+		return;
+	const skt_tls_info *i = &t->tls_info;
+	fputs("  tls         ", out);
+	if (t->tls_probed)
+		fprintf(out, "%s %s%s%s, %s; ", i->version_name, i->cipher,
+			i->alpn[0] != '\0' ? ", alpn " : "", i->alpn,
+			i->pinned     ? "pinned"
+			: i->verified ? "verified"
+				      : "not verified");
+	fprintf(out, "%llu handshake%s, %llu resumed%s\n",
+		(unsigned long long)r->c.handshakes,
+		r->c.handshakes == 1 ? "" : "s",
+		(unsigned long long)r->c.resumed,
+		t->resumption ? "" : " (--no-resume)");
+	struct lat l = lat_of(&r->handshake);
+	if (l.have)
+		fprintf(out,
+			"  handshake   min %.1f  p50 %.1f  p90 %.1f  p99 %.1f  "
+			"p99.9 %.1f  max %.1f  mean %.1f us\n",
+			l.min, l.p50, l.p90, l.p99, l.p999, l.max, l.mean);
+}
+
 /* "  localhost: also [::1]:80 (connection refused)" */
 static void text_target(FILE *out, const bench_target *t)
 {
@@ -261,14 +336,18 @@ static void report_text(FILE *out, const bench_opts *o, const bench_target *t,
 		r->setup_s, r->conns_used, o->conns, o->conns == 1 ? "" : "s");
 	fprintf(out, "  requests/s  %.1f\n", f.rps);
 	fprintf(out, "  MB/s        %.2f in, %.2f out\n", f.mb_in, f.mb_out);
-	if (r->latency.count > 0)
+	if (f.l.have)
 		fprintf(out,
 			"  latency us  min %.1f  p50 %.1f  p90 %.1f  p99 %.1f  "
 			"p99.9 %.1f  max %.1f  mean %.1f%s\n",
-			f.min, f.p50, f.p90, f.p99, f.p999, f.max, f.mean,
-			o->mode == BENCH_CONNECT ? " (connect)" : "");
+			f.l.min, f.l.p50, f.l.p90, f.l.p99, f.l.p999, f.l.max,
+			f.l.mean,
+			o->mode != BENCH_CONNECT ? ""
+			: t->tls                 ? " (connect and handshake)"
+						 : " (connect)");
 	else
 		fprintf(out, "  latency us  n/a (nothing completed)\n");
+	text_tls(out, t, r);
 	if (o->mode == BENCH_HTTP)
 		report_statuses(out, r);
 	if (r->c.retried > 0)

@@ -33,6 +33,10 @@ typedef struct bench_target {
 	char others[BENCH_OTHERS_MAX][64];
 	int other_err[BENCH_OTHERS_MAX]; /* its connect's error; 0: not
 					    tried (another answered first) */
+	bool tls;                        /* the run was over TLS */
+	bool resumption;                 /* sessions resumed (no --no-resume) */
+	bool tls_probed; /* tls_info holds the first handshake's outcome */
+	skt_tls_info tls_info;
 } bench_target;
 
 /* The report of a finished run, as text or as one JSON object. */

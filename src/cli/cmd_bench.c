@@ -1,7 +1,9 @@
 /* cmd_bench.c - `sockit bench TARGET`: a load generator for echo, connect
- * and HTTP servers. This file parses options into bench_opts and
- * builds the HTTP request; the engine is src/tools/bench/, the report
- * bench_report.c. */
+ * and HTTP servers, over TLS too (--tls, https://). This file parses
+ * options into bench_opts, builds the HTTP request, makes the TLS context
+ * (cli_tls) and tries one handshake before the run, so that a server the
+ * options do not trust fails at once with its reason; the engine is
+ * src/tools/bench/, the report bench_report.c. */
 #include "cmds.h"
 #include "json.h"
 
@@ -213,17 +215,32 @@ static int parse_options(cli_args *a, struct bench_cli *b)
 			b->quiet = true;
 			break;
 		default:
-			rc = parse_value(ch, a->arg, b);
+			rc = cli_tls_option(&b->tls, "bench", ch, a->arg);
+			if (rc < 0)
+				rc = parse_value(ch, a->arg, b);
 			break;
 		}
 	}
 	return rc != CLI_OK ? CLI_USAGE : cli_args_status(ch);
 }
 
-/* http://HOST[:PORT][/PATH] into an endpoint and a path. */
+static bool is_url(const char *arg)
+{
+	return strncmp(arg, "http://", 7) == 0 ||
+	       strncmp(arg, "https://", 8) == 0;
+}
+
+/* http[s]://HOST[:PORT][/PATH] into an endpoint and a path; https turns
+ * TLS on. */
 static int parse_url(const char *url, skt_endpoint *ep, struct bench_cli *b)
 {
-	const char *rest = url + strlen("http://");
+	bool https = strncmp(url, "https://", 8) == 0;
+	if (!https && b->tls.on)
+		return cli_usage_error("bench",
+				       "--tls with '%s': an https:// "
+				       "URL says TLS",
+				       url);
+	const char *rest = url + (https ? 8 : 7);
 	size_t hostport = strcspn(rest, "/");
 	char text[SKT_HOST_MAX + 16];
 	if (hostport == 0 || hostport >= sizeof(text))
@@ -232,7 +249,7 @@ static int parse_url(const char *url, skt_endpoint *ep, struct bench_cli *b)
 	text[hostport] = '\0';
 	bool has_port = text[hostport - 1] != ']' && strrchr(text, ':') != NULL;
 	int rc = has_port ? skt_endpoint_parse(ep, text, 0)
-			  : skt_endpoint_set(ep, text, "80", 0);
+			  : skt_endpoint_set(ep, text, https ? "443" : "80", 0);
 	if (rc < 0)
 		return cli_usage_error("bench", "'%s': %s", url,
 				       skt_strerror(rc));
@@ -248,6 +265,7 @@ static int parse_url(const char *url, skt_endpoint *ep, struct bench_cli *b)
 		b->path = rest + hostport;
 	}
 	b->o.mode = BENCH_HTTP;
+	b->tls.on = b->tls.on || https;
 	return CLI_OK;
 }
 
@@ -342,6 +360,26 @@ static int build_request(struct bench_cli *b)
 	return CLI_OK;
 }
 
+/* The TLS options (cli_tls's checks), and where TLS can go: a stream,
+ * with a name to check or a pin (a Unix socket has no host name). */
+static int validate_tls(const struct bench_cli *b)
+{
+	if (cli_tls_check(&b->tls, "bench", SKT_TLS_CLIENT) != CLI_OK)
+		return CLI_USAGE;
+	if (!b->tls.on)
+		return CLI_OK;
+	if (b->o.udp)
+		return cli_usage_error("bench", "--tls needs a stream: not "
+						"with --udp");
+	if (b->ep.kind == SKT_EP_UNIX && b->tls.sni == NULL &&
+	    b->tls.npins == 0 && !b->tls.insecure)
+		return cli_usage_error("bench",
+				       "--tls to a Unix socket: no host name "
+				       "to check; give --sni NAME, --pin or "
+				       "--insecure");
+	return CLI_OK;
+}
+
 /* Every conflict, and the defaults that depend on more than one option,
  * in one place. */
 static int validate(struct bench_cli *b)
@@ -352,14 +390,19 @@ static int validate(struct bench_cli *b)
 		return CLI_USAGE;
 	if (o->udp && o->mode != BENCH_ECHO)
 		return cli_usage_error("bench", "--udp is for --mode echo");
-	if (!http && (b->path != NULL || b->nheaders > 0 || !b->keepalive ||
-		      o->status != 0 || b->method != NULL ||
-		      b->body_file != NULL || b->content_type != NULL))
+	if (!http && (b->path != NULL || b->nheaders > 0 || o->status != 0 ||
+		      b->method != NULL || b->body_file != NULL ||
+		      b->content_type != NULL))
 		return cli_usage_error("bench",
 				       "--path, --header, "
-				       "--no-keepalive, --status, --method, "
+				       "--status, --method, "
 				       "--body and --content-type are for "
 				       "--mode http");
+	if (!b->keepalive && (o->mode == BENCH_CONNECT || o->udp))
+		return cli_usage_error("bench", "--no-keepalive is for --mode "
+						"http and echo over a stream");
+	if (validate_tls(b) != CLI_OK)
+		return CLI_USAGE;
 	if (b->content_type != NULL && b->body_file == NULL)
 		return cli_usage_error("bench", "--content-type needs --body");
 	if (b->body_file != NULL && has_header(b, "Content-Length"))
@@ -368,8 +411,9 @@ static int validate(struct bench_cli *b)
 	if (o->mode == BENCH_CONNECT && o->pipeline > 1)
 		return cli_usage_error("bench", "--pipeline is not for "
 						"--mode connect");
-	if (http && !b->keepalive && o->pipeline > 1)
+	if (!b->keepalive && o->pipeline > 1)
 		return cli_usage_error("bench", "--pipeline needs keep-alive");
+	o->reconnect = !b->keepalive && o->mode == BENCH_ECHO;
 	if (!b->size_set)
 		o->size = o->mode == BENCH_ECHO ? 64 : 0;
 	/* HTTP figures get compared with wrk's: pace like wrk by default. */
@@ -417,6 +461,7 @@ int cmd_bench_parse(int argc, char **argv, struct bench_cli *b)
 		{"content-type", required_argument, NULL, 'C'},
 		{"json", no_argument, NULL, 'j'},
 		{"quiet", no_argument, NULL, 'q'},
+		CLI_TLS_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
 	*b = (struct bench_cli){
@@ -437,12 +482,14 @@ int cmd_bench_parse(int argc, char **argv, struct bench_cli *b)
 	int nargs = argc - a.next;
 	char **args = argv + a.next;
 	skt_endpoint *ep = &b->ep;
-	if (nargs == 1 && strncmp(args[0], "http://", 7) == 0) {
+	if (nargs == 1 && is_url(args[0])) {
 		int mode = b->o.mode;
 		rc = parse_url(args[0], ep, b);
 		if (rc == CLI_OK && b->mode_set && mode != BENCH_HTTP)
-			return cli_usage_error("bench", "an http:// target is "
-							"for --mode http");
+			return cli_usage_error("bench",
+					       "an http:// or https:// "
+					       "target is for --mode "
+					       "http");
 	} else {
 		rc = cli_parse_target("bench", nargs, args, 0,
 				      b->o.udp ? SOCK_DGRAM : SOCK_STREAM, ep);
@@ -566,8 +613,53 @@ static int check_fds(const bench_opts *o)
 	return CLI_FAIL;
 }
 
+/* The name the server's certificate must hold: the host given, or for a
+ * Unix socket --sni's (NULL with a pin or --insecure). */
+static const char *tls_host(const struct bench_cli *b)
+{
+	return b->ep.kind == SKT_EP_INET ? b->ep.host : b->tls.sni;
+}
+
+/* The context every connection's session comes from. */
+static int make_tls(struct bench_cli *b)
+{
+	if (cli_tls_ctx(&b->tls, "bench", SKT_TLS_CLIENT, NULL, 0, &b->o.tls) !=
+	    CLI_OK)
+		return CLI_FAIL;
+	b->o.tls_host = tls_host(b);
+	b->o.tls_sni = cli_tls_sni(&b->tls);
+	b->t.tls = true;
+	b->t.resumption = !b->tls.no_resume;
+	return CLI_OK;
+}
+
+/* One handshake before the run, as `sockit connect --tls` makes it: a
+ * server the options do not trust (a wrong pin, another name, an expired
+ * certificate, no common version) fails here, exit 1, with the reason in
+ * one line, rather than as a run of counted errors. A server that does
+ * not accept is left to the run, which counts what it does. What the
+ * handshake agreed on goes in the report. */
+static int probe_tls(struct bench_cli *b)
+{
+	int ms = (int)b->o.timeout_ms;
+	int fd = skt_connect_one(&b->o.target, SOCK_STREAM, ms);
+	if (fd < 0)
+		return CLI_OK;
+	skt_tls *t;
+	int rc = cli_tls_handshake(&b->tls, b->o.tls, "bench", b->t.text, fd,
+				   b->o.tls_host, ms, &t);
+	if (rc == CLI_OK) {
+		b->t.tls_probed = skt_tls_get_info(t, &b->t.tls_info) == 0;
+		skt_tls_shutdown(t, 0);
+		skt_tls_free(t);
+	}
+	skt_close(fd);
+	return rc;
+}
+
 /* What comes after the parse and before the run: --body's file and the
- * request with it, the target's addresses, the fd limit. */
+ * request with it, the TLS context (a bad --ca fails before any
+ * packet), the target's addresses, the first handshake, the fd limit. */
 static int prepare(struct bench_cli *b)
 {
 	if (b->body_file != NULL) {
@@ -577,9 +669,13 @@ static int prepare(struct bench_cli *b)
 		if (rc != CLI_OK)
 			return rc;
 	}
+	if (b->tls.on && make_tls(b) != CLI_OK)
+		return CLI_FAIL;
 	int err = resolve(b, &b->ep);
 	if (err < 0)
 		return cli_fail("bench", b->ep.host, err);
+	if (b->tls.on && probe_tls(b) != CLI_OK)
+		return CLI_FAIL;
 	return check_fds(&b->o);
 }
 
@@ -613,6 +709,7 @@ static int run(int argc, char **argv)
 		}
 	}
 	if (b != NULL) {
+		skt_tls_ctx_free(b->o.tls);
 		free(b->body);
 		free(b->whole);
 	}

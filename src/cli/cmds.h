@@ -135,6 +135,7 @@ struct bench_cli {
 	size_t nheaders;
 	char host_header[SKT_HOST_MAX + 16];
 	char request[BENCH_REQUEST_MAX]; /* the head */
+	struct cli_tls tls;              /* --tls, or an https:// URL */
 	bench_target t;
 };
 int cmd_bench_parse(int argc, char **argv, struct bench_cli *b);

@@ -7,6 +7,12 @@
  *   connect  open a connection (optionally one echo exchange), close it.
  *   http     one HTTP/1.1 request, one response whose status and body
  *            length are checked.
+ * Over TLS (tls set: echo, connect and http on stream sockets) each
+ * connection runs a handshake in the same loop before its first request,
+ * driven on the non-blocking fd (skt_tls_handshake with timeout 0, then
+ * the event skt_tls_want names); requests then go through skt_tls_read
+ * and skt_tls_write. Handshakes are counted and timed apart from the
+ * requests (bench_counts.handshakes, bench_result.handshake).
  *
  * Closed model (rate 0): each connection keeps `pipeline` requests in
  * flight, a new one as soon as one completes. Open model (rate > 0):
@@ -29,6 +35,7 @@
 #include <stdint.h>
 
 #include "sockit/addr.h"
+#include "sockit/tls.h"
 #include "tools/bench/hist.h"
 
 enum bench_mode {
@@ -47,6 +54,8 @@ enum bench_mode {
 	X(BAD_STATUS, "bad_status", "HTTP status other than expected")         \
 	X(BAD_RESPONSE, "bad_response", "malformed HTTP response")             \
 	X(LOST, "lost", "UDP datagram with no echo within --timeout")          \
+	X(TLS, "tls",                                                          \
+	  "TLS handshake failed (certificate, pin, version, cipher, alert)")   \
 	X(EMFILE, "emfile",                                                    \
 	  "out of file descriptors (EMFILE, ENFILE): raise ulimit -n")         \
 	X(OTHER, "other", "any other socket error")
@@ -80,6 +89,12 @@ typedef struct bench_counts {
 	uint64_t connects;     /* connections established: in the window, and
 				  each connection's first (connect mode: in the
 				  window only) */
+	/* TLS: the handshake of each connection that carried a counted
+	 * request, counted once, when its first counted request ends (so
+	 * that with reconnect every request brings its own); of them, how
+	 * many resumed a session. */
+	uint64_t handshakes;
+	uint64_t resumed;
 } bench_counts;
 
 /* Progress, handed to the callback about once a second. */
@@ -118,6 +133,18 @@ typedef struct bench_opts {
 	unsigned sources;  /* towards 127.x (TCP and UDP, every mode): rotate
 			      over this many 127.0.0.x source addresses;
 			      0 or 1: off */
+	bool reconnect;    /* echo: a new connection for every request (http
+			      asks the server to close with the request's
+			      Connection: close); pipeline 1 */
+	/* TLS, when tls is not NULL (a client context, the caller's, used
+	 * by every thread): each connection's handshake checks tls_host
+	 * (NULL: no name, for a pin or insecure) and sends SNI as
+	 * skt_tls_new does with tls_sni. A connection's session resumes from
+	 * the context's cache, the last session of the same host, unless the
+	 * context was made without tickets. */
+	skt_tls_ctx *tls;
+	const char *tls_host;
+	const char *tls_sni;
 	void (*progress)(const bench_progress *p, void *arg);
 	void *progress_arg;
 	/* When not NULL and set non-zero (by a signal handler), the run ends
@@ -136,7 +163,10 @@ typedef struct bench_result {
 	double sys_s;
 	unsigned threads; /* as run */
 	bool interrupted; /* ended by *o->stop */
-	hist latency;     /* ns, of counted requests; connect mode: connect */
+	hist latency;     /* ns, of counted requests; connect mode: connect
+			     (and the TLS handshake) */
+	hist handshake;   /* ns, TLS: of the handshakes counted, each from
+			     its TCP connection's completion to its end */
 } bench_result;
 
 /* Run the benchmark described by o (checked: SKT_EINVAL for values out of

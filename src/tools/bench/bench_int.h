@@ -1,6 +1,7 @@
 /* bench_int.h - the engine's insides, shared by engine.c (threads, the
- * measured window), worker.c (one loop's connections) and the request
- * kinds (echo.c, udp.c, http.c). */
+ * measured window), worker.c (one loop's connections), tls.c (the
+ * handshake and TLS reads and writes) and the request kinds (echo.c,
+ * udp.c, http.c). */
 #ifndef SOCKIT_BENCH_INT_H
 #define SOCKIT_BENCH_INT_H
 
@@ -57,9 +58,10 @@ typedef struct bench_slot {
 } bench_slot;
 
 /* A connection's states: DOWN (no socket; waiting for its retry timer or
- * for work), CONNECTING (connect in progress), UP (requests may flow),
- * DONE (no more requests for it: -n reached). */
-enum { CONN_DOWN, CONN_CONNECTING, CONN_UP, CONN_DONE };
+ * for work), CONNECTING (connect in progress), HANDSHAKE (TLS: the
+ * handshake in progress), UP (requests may flow), DONE (no more requests
+ * for it: -n reached). */
+enum { CONN_DOWN, CONN_CONNECTING, CONN_HANDSHAKE, CONN_UP, CONN_DONE };
 
 struct bench_conn {
 	bench_worker *w;
@@ -95,6 +97,15 @@ struct bench_conn {
 	bool status_good; /* the response in front has the expected status */
 	bool draining;    /* no new requests: the server is closing it */
 	skt_http_chunked chunked;
+	/* TLS */
+	skt_tls *tls;
+	int64_t hs_start_ns; /* the TCP connection's completion */
+	int64_t hs_ns;       /* how long the handshake took */
+	bool hs_owed;        /* done, not yet counted (bench_counts) */
+	bool hs_resumed;
+	bool read_wants_out; /* a TLS read waits for writability */
+	bool write_wants_in; /* a TLS write waits for readability */
+	bool truncated;      /* the server closed without close_notify */
 };
 
 /* One kind of request. flush, reset and connected may be NULL (nothing
@@ -152,6 +163,7 @@ struct bench_worker {
 	int64_t end_ns;       /* when this thread's last request ended */
 	bench_counts c;       /* counted in the window */
 	hist latency;
+	hist handshake;                    /* TLS handshakes counted */
 	atomic_uint_fast64_t pub_requests; /* for progress */
 	atomic_uint_fast64_t pub_errors;
 	int err; /* a setup failure, for the controller */
@@ -172,6 +184,9 @@ void bench_complete(bench_conn *c, bench_slot *s, int64_t now);
 void bench_lost(bench_conn *c, bench_slot *s, int err);
 /* Connect mode: the connection of slot s is up; record its latency. */
 void bench_connected(bench_conn *c, bench_slot *s, int64_t now);
+/* The connection is up (TCP connected, and TLS's handshake done): its
+ * requests may flow. */
+void bench_up(bench_conn *c, int64_t now);
 
 /* The connection failed with an error kind: count one error for every
  * request in flight (at least one), close it, and connect again later. */
@@ -206,6 +221,34 @@ ssize_t bench_recv(bench_conn *c, void *buf, size_t cap);
 /* Send stream bytes up to c->want; arms writability when the kernel is
  * full. Returns 0 or an error kind. */
 int bench_push(bench_conn *c);
+/* Whether a read of n bytes into cap left nothing to read at once: a
+ * short read of a plain socket drained it; TLS may hold decrypted bytes
+ * (a read returns one record at most). */
+bool bench_drained(const bench_conn *c, size_t n, size_t cap);
+/* Watch what c waits for: readability always; writability while bytes
+ * wait for room (but a TLS write that waits to read), a TLS read waits
+ * to write, or the next request waits for the next writable event. */
+void bench_watch(bench_conn *c);
+
+/* tls.c. The TCP connection of c is up: start its handshake (state
+ * HANDSHAKE). */
+void bench_tls_begin(bench_conn *c, int64_t now);
+/* An event on a connection in HANDSHAKE: go on with it; once done, the
+ * connection is up (bench_up). */
+void bench_tls_step(bench_conn *c, int64_t now);
+/* Through TLS, as bench_recv and a send(2) without waiting: the count,
+ * 0 at the server's end (c->truncated when it sent no close_notify),
+ * SKT_EAGAIN (what it waits for noted in c), or a negative code (for
+ * recv: counted, and c closed already). */
+ssize_t bench_tls_recv(bench_conn *c, void *buf, size_t cap);
+ssize_t bench_tls_send(bench_conn *c, const void *buf, size_t len);
+/* End c's session: close_notify first when clean (a connection ended
+ * between requests), then free it. */
+void bench_tls_end(bench_conn *c, bool clean);
+/* A request of c counted: count the handshake that c made, once. */
+void bench_tls_count(bench_conn *c);
+/* The error kind of an skt_tls_* failure. */
+int bench_tls_errkind(int err);
 
 /* Towards 127.0.0.0/8, with sources > 1: bind fd to the worker's next
  * 127.0.0.x. Returns 0 or -errno. */

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -84,6 +85,8 @@ int bench_resend(bench_conn *c, int64_t now)
 
 ssize_t bench_recv(bench_conn *c, void *buf, size_t cap)
 {
+	if (c->tls != NULL)
+		return bench_tls_recv(c, buf, cap);
 	ssize_t n;
 	do
 		n = recv(c->fd, buf, cap, MSG_DONTWAIT);
@@ -99,6 +102,19 @@ ssize_t bench_recv(bench_conn *c, void *buf, size_t cap)
 	return err;
 }
 
+/* Up to len bytes out without waiting: the count, SKT_EAGAIN, or an
+ * error code. */
+static ssize_t send_some(bench_conn *c, const void *buf, size_t len)
+{
+	if (c->tls != NULL)
+		return bench_tls_send(c, buf, len);
+	ssize_t r;
+	do
+		r = send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (r < 0 && errno == EINTR);
+	return r >= 0 ? r : errno == EAGAIN ? SKT_EAGAIN : -errno;
+}
+
 int bench_push(bench_conn *c)
 {
 	bench_shared *sh = c->w->sh;
@@ -107,29 +123,45 @@ int bench_push(bench_conn *c)
 		uint64_t n = c->want - c->sent;
 		if (n > sh->span)
 			n = sh->span;
-		ssize_t r = send(c->fd, bench_out_at(sh, c->sent, c->phase), n,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
-				return bench_errkind(-errno);
-			if (!c->want_out) {
-				c->want_out = true;
-				skt_io_start(c->io,
-					     SKT_READABLE | SKT_WRITABLE);
-			}
+		ssize_t r =
+			send_some(c, bench_out_at(sh, c->sent, c->phase), n);
+		if (r == SKT_EAGAIN) {
+			bool was = c->want_out, in = c->write_wants_in;
+			c->want_out = true;
+			if (c->tls != NULL)
+				c->write_wants_in =
+					skt_tls_want(c->tls) == POLLIN;
+			if (!was || in != c->write_wants_in)
+				bench_watch(c);
 			return 0;
 		}
+		if (r < 0)
+			return c->tls != NULL ? bench_tls_errkind((int)r)
+					      : bench_errkind((int)r);
 		c->sent += (uint64_t)r;
 		if (counting)
 			c->w->c.bytes_out += (uint64_t)r;
 	}
 	if (c->want_out) {
 		c->want_out = false;
-		skt_io_start(c->io, SKT_READABLE);
+		c->write_wants_in = false;
+		bench_watch(c);
 	}
 	return 0;
+}
+
+bool bench_drained(const bench_conn *c, size_t n, size_t cap)
+{
+	return n < cap && (c->tls == NULL || skt_tls_pending(c->tls) == 0);
+}
+
+void bench_watch(bench_conn *c)
+{
+	unsigned ev = SKT_READABLE;
+	if ((c->want_out && !c->write_wants_in) || c->read_wants_out ||
+	    c->refill_on_write)
+		ev |= SKT_WRITABLE;
+	skt_io_start(c->io, ev);
 }
 
 /* Towards 127.0.0.0/8: spread the source addresses over the connections,

@@ -74,9 +74,9 @@ static int echo_readable(bench_conn *c, int64_t now)
 		c->got += (uint64_t)n;
 		if (!complete_upto(c, now))
 			return -1;
-		/* A short read drained the socket: skip the recv that would
-		 * only say EAGAIN. */
-		if ((size_t)n < w->rbuf_cap)
+		/* A short read drained the socket (and TLS holds nothing):
+		 * skip the recv that would only say EAGAIN. */
+		if (bench_drained(c, (size_t)n, w->rbuf_cap))
 			return 0;
 	}
 }

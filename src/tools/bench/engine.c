@@ -75,6 +75,10 @@ static int check(const bench_opts *o)
 	    o->ramp_ms < 0 || (o->duration_ms == 0 && o->requests == 0) ||
 	    o->target.len == 0)
 		return SKT_EINVAL;
+	if ((o->tls != NULL && o->udp) ||
+	    (o->reconnect &&
+	     (o->mode != BENCH_ECHO || o->udp || o->pipeline != 1)))
+		return SKT_EINVAL;
 	switch (o->mode) {
 	case BENCH_ECHO:
 		if (o->udp ? o->size < 8 || o->size > SIZE_MAX_UDP
@@ -201,6 +205,7 @@ static int make_workers(bench_shared *sh, unsigned n, bench_worker **out)
 		first += w[i].nconns;
 		w[i].interval_ns = o->rate > 0 ? 1e9 * n / o->rate : 0;
 		hist_reset(&w[i].latency);
+		hist_reset(&w[i].handshake);
 		w[i].conns = skt_calloc(w[i].nconns, sizeof(bench_conn));
 		if (w[i].conns == NULL)
 			err = SKT_ENOMEM;
@@ -305,11 +310,14 @@ static void collect(bench_result *r, bench_worker *w, unsigned n)
 		r->c.connects += c->connects;
 		r->c.retried += c->retried;
 		r->c.early_resets += c->early_resets;
+		r->c.handshakes += c->handshakes;
+		r->c.resumed += c->resumed;
 		for (int s = BENCH_STATUS_MIN; s < BENCH_STATUS_END; s++)
 			r->c.statuses[s] += c->statuses[s];
 		for (int k = 0; k < BENCH_E_COUNT; k++)
 			r->c.errors[k] += c->errors[k];
 		hist_merge(&r->latency, &w[i].latency);
+		hist_merge(&r->handshake, &w[i].handshake);
 	}
 }
 
@@ -320,6 +328,7 @@ int bench_run(const bench_opts *o, bench_result *r)
 		return err;
 	memset(r, 0, sizeof(*r));
 	hist_reset(&r->latency);
+	hist_reset(&r->handshake);
 	unsigned n = o->threads < o->conns ? o->threads : o->conns;
 	bench_shared sh = {.o = o, .end_ns = INT64_MAX};
 	err = make_stream(&sh, o);

@@ -163,6 +163,12 @@ static int grow(bench_conn *c)
 
 static int at_eof(bench_conn *c, int64_t now)
 {
+	/* A body that ends with the connection ends with close_notify over
+	 * TLS: without one it may have been cut short. */
+	if (c->rstate == HTTP_UNTIL_CLOSE && c->truncated) {
+		bench_fail(c, BENCH_E_SHORT);
+		return -1;
+	}
 	if (c->rstate == HTTP_UNTIL_CLOSE) {
 		c->close_after = true;
 		finish(c, now);
@@ -199,7 +205,7 @@ static int http_readable(bench_conn *c, int64_t now)
 		c->len += (size_t)n;
 		if (!consume(c, now))
 			return -1;
-		if ((size_t)n < room)
+		if (bench_drained(c, (size_t)n, room))
 			return 0;
 	}
 }

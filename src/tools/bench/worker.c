@@ -1,10 +1,11 @@
 /* worker.c - one thread of `sockit bench`: a loop, its share of the
  * connections, and the two models that decide when a request goes out.
  *
- * A connection's states (bench_int.h): DOWN -> CONNECTING -> UP -> DOWN
- * again after a failure (retried with a backoff of 0, 1, 2 ... 100 ms so
- * that a dead server is counted, not spun on) or, in connect mode, after
- * every request; DONE once -n is reached and nothing is in flight.
+ * A connection's states (bench_int.h): DOWN -> CONNECTING -> (HANDSHAKE,
+ * over TLS: tls.c) -> UP -> DOWN again after a failure (retried with a
+ * backoff of 0, 1, 2 ... 100 ms so that a dead server is counted, not
+ * spun on) or, in connect mode and with reconnect, after every request;
+ * DONE once -n is reached and nothing is in flight.
  *
  * Closed model: an UP connection refills to `pipeline` requests whenever
  * one completes: by default as soon as the read that completed it has been
@@ -97,10 +98,14 @@ static void room_update(bench_conn *c)
 
 /* ---- Connections ---- */
 
-static void conn_close(bench_conn *c)
+/* Close c's socket; clean: between requests, so a TLS session ends with
+ * close_notify (a server logs a close without one as truncated). */
+static void conn_close(bench_conn *c, bool clean)
 {
 	if (c->fd < 0)
 		return;
+	if (c->tls != NULL)
+		bench_tls_end(c, clean && c->state == CONN_UP);
 	skt_io_free(c->io);
 	c->io = NULL;
 	close(c->fd);
@@ -108,6 +113,8 @@ static void conn_close(bench_conn *c)
 	c->want_out = false;
 	c->refill_on_write = false;
 	c->draining = false;
+	c->hs_owed = false;
+	c->read_wants_out = c->write_wants_in = c->truncated = false;
 	if (c->w->proto->reset != NULL)
 		c->w->proto->reset(c);
 	c->want = c->sent = c->got = c->answer_bytes = 0;
@@ -121,7 +128,7 @@ static void conn_close(bench_conn *c)
 static void conn_done(bench_conn *c)
 {
 	bench_worker *w = c->w;
-	conn_close(c);
+	conn_close(c, true);
 	skt_timer_stop(c->retry);
 	c->state = CONN_DONE;
 	room_update(c);
@@ -187,9 +194,10 @@ void bench_fail(bench_conn *c, int err)
 	/* Accepted, then closed before any answer (the reset can come while
 	 * the connect's completion is still unread): what a server's cap on
 	 * connections (per client address or in all) looks like. */
-	bool early = err == BENCH_E_RESET && !connect_mode(w) &&
-		     (c->state == CONN_CONNECTING ||
-		      (c->state == CONN_UP && c->completed == 0));
+	bool early =
+		err == BENCH_E_RESET && !connect_mode(w) &&
+		(c->state == CONN_CONNECTING || c->state == CONN_HANDSHAKE ||
+		 (c->state == CONN_UP && c->completed == 0));
 	uint64_t n = 0;
 	settle(c, false);
 	if (c->resend > 0) {
@@ -209,7 +217,7 @@ void bench_fail(bench_conn *c, int err)
 			n += count_error(w, &c->slots[i], err);
 	if (early)
 		w->c.early_resets += n;
-	conn_close(c);
+	conn_close(c, false);
 	c->state = CONN_DOWN;
 	if (finished(c))
 		return;
@@ -221,7 +229,7 @@ void bench_recycle(bench_conn *c)
 {
 	if (c->inflight > 0)
 		bench_keep_inflight(c);
-	conn_close(c);
+	conn_close(c, true);
 	c->state = CONN_DOWN;
 	c->failures = 0;
 	if (finished(c))
@@ -364,6 +372,7 @@ void bench_complete(bench_conn *c, bench_slot *s, int64_t now)
 	if (s->counted) {
 		w->c.requests++;
 		count_answer(c);
+		bench_tls_count(c);
 		if (!connect_mode(w))
 			record(w, s, now);
 		atomic_store_explicit(&w->pub_requests, w->c.requests,
@@ -375,7 +384,8 @@ void bench_complete(bench_conn *c, bench_slot *s, int64_t now)
 	s->used = false;
 	c->inflight--;
 	c->completed++;
-	if (connect_mode(w)) {
+	/* Reconnect: the next request goes on a new connection. */
+	if (connect_mode(w) || (w->o->reconnect && c->inflight == 0)) {
 		bench_recycle(c);
 		return;
 	}
@@ -386,8 +396,10 @@ void bench_lost(bench_conn *c, bench_slot *s, int err)
 {
 	if (s->counted && !bench_in_window(c->w, bench_now()))
 		s->counted = false;
-	if (s->counted)
+	if (s->counted) {
 		count_answer(c);
+		bench_tls_count(c);
+	}
 	c->answer_bytes = 0;
 	c->answer_status = 0;
 	count_error(c->w, s, err);
@@ -408,7 +420,7 @@ void bench_connected(bench_conn *c, bench_slot *s, int64_t now)
 
 /* ---- Connecting ---- */
 
-static void on_up(bench_conn *c, int64_t now)
+void bench_up(bench_conn *c, int64_t now)
 {
 	bench_worker *w = c->w;
 	c->state = CONN_UP;
@@ -447,7 +459,7 @@ static void on_writable(bench_conn *c, int64_t now)
 		refill(c, now);
 	}
 	if (c->state == CONN_UP && !c->want_out && !c->refill_on_write)
-		skt_io_start(c->io, SKT_READABLE);
+		bench_watch(c);
 }
 
 static void on_io(skt_io *io, unsigned events, void *arg)
@@ -458,9 +470,25 @@ static void on_io(skt_io *io, unsigned events, void *arg)
 		int err = skt_sock_error(c->fd);
 		if (err != 0)
 			bench_fail(c, bench_errkind(err));
+		else if (c->w->o->tls != NULL)
+			bench_tls_begin(c, now);
 		else
-			on_up(c, now);
+			bench_up(c, now);
 		return;
+	}
+	if (c->state == CONN_HANDSHAKE) {
+		bench_tls_step(c, now);
+		return;
+	}
+	if (c->tls != NULL) {
+		/* A TLS read may wait to write and a write to read: the event
+		 * is the other's. */
+		if ((events & SKT_WRITABLE) && c->read_wants_out) {
+			c->read_wants_out = false;
+			events |= SKT_READABLE;
+		}
+		if ((events & SKT_READABLE) && c->write_wants_in)
+			events |= SKT_WRITABLE;
 	}
 	if (events & SKT_READABLE) {
 		bench_worker *w = c->w;
@@ -534,7 +562,7 @@ static void conn_connect(bench_conn *c, int64_t t)
 	c->state = CONN_CONNECTING;
 	room_update(c);
 	if (w->o->udp) {
-		on_up(c, now);
+		bench_up(c, now);
 		return;
 	}
 	skt_io_start(c->io, SKT_WRITABLE);
@@ -638,7 +666,7 @@ static void on_pace(skt_io *io, unsigned events, void *arg)
 
 static void sweep_conn(bench_conn *c, int64_t limit)
 {
-	if (c->state == CONN_CONNECTING) {
+	if (c->state == CONN_CONNECTING || c->state == CONN_HANDSHAKE) {
 		if (c->connect_ns < limit)
 			bench_fail(c, BENCH_E_TIMEOUT);
 		return;
@@ -720,7 +748,7 @@ static void teardown(bench_worker *w)
 		bench_conn *c = &w->conns[i];
 		if (c->w == NULL)
 			continue;
-		conn_close(c);
+		conn_close(c, true);
 		skt_timer_free(c->retry);
 		skt_free(c->slots);
 		skt_free(c->buf);
