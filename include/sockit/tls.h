@@ -227,6 +227,31 @@ SKT_EXTERN int skt_tls_get_info(const skt_tls *t, skt_tls_info *info);
  * the next call on t. */
 SKT_EXTERN const char *skt_tls_reason(const skt_tls *t);
 
+/* ---- Sessions to resume (clients) ---- */
+
+/* A client's context keeps the last session of each host and offers it
+ * to the next skt_tls_new for that host. A client of many connections at
+ * once does better with a session per connection: OpenSSL uses a TLS 1.3
+ * ticket once (RFC 8446 appendix C.4), so connections that start while
+ * another is still using the host's session get no resumption. */
+typedef struct skt_tls_session skt_tls_session;
+
+/* The session a later connection may resume from t's: a new reference,
+ * or NULL when there is none to resume (before the handshake; tickets
+ * off in t's context; a server; out of memory; under TLS 1.3, until the
+ * server's tickets have been read: they come after the handshake, ahead
+ * of its first data, so a session that read nothing has none, and the
+ * one it resumed from is spent). Free it with skt_tls_session_free. */
+SKT_EXTERN skt_tls_session *skt_tls_get_session(const skt_tls *t);
+/* Offer s in t's handshake instead of the session its context keeps
+ * for the host: a client's, before its handshake has begun. s stays the
+ * caller's (t holds its own reference) and, under TLS 1.3, is spent by
+ * the handshake. Returns 0, or SKT_EINVAL (a server, a handshake begun, s
+ * NULL or no longer resumable). */
+SKT_EXTERN int skt_tls_set_session(skt_tls *t, const skt_tls_session *s);
+/* skt_tls_session_free(NULL) does nothing. */
+SKT_EXTERN void skt_tls_session_free(skt_tls_session *s);
+
 /* ---- Relaying a session with two local fds (relay.h) ---- */
 
 /* skt_relay_run with t's socket as the relayed side: bytes read from in_fd

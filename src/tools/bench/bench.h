@@ -139,9 +139,9 @@ typedef struct bench_opts {
 	/* TLS, when tls is not NULL (a client context, the caller's, used
 	 * by every thread): each connection's handshake checks tls_host
 	 * (NULL: no name, for a pin or insecure) and sends SNI as
-	 * skt_tls_new does with tls_sni. A connection's session resumes from
-	 * the context's cache, the last session of the same host, unless the
-	 * context was made without tickets. */
+	 * skt_tls_new does with tls_sni. Each connection resumes the session
+	 * of the one before it in its slot (the first: the one the context
+	 * keeps for the host), unless the context has no tickets. */
 	skt_tls_ctx *tls;
 	const char *tls_host;
 	const char *tls_sni;

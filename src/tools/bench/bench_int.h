@@ -99,9 +99,10 @@ struct bench_conn {
 	skt_http_chunked chunked;
 	/* TLS */
 	skt_tls *tls;
-	int64_t hs_start_ns; /* the TCP connection's completion */
-	int64_t hs_ns;       /* how long the handshake took */
-	bool hs_owed;        /* done, not yet counted (bench_counts) */
+	skt_tls_session *resume; /* from the slot's last connection */
+	int64_t hs_start_ns;     /* the TCP connection's completion */
+	int64_t hs_ns;           /* how long the handshake took */
+	bool hs_owed;            /* done, not yet counted (bench_counts) */
 	bool hs_resumed;
 	bool read_wants_out; /* a TLS read waits for writability */
 	bool write_wants_in; /* a TLS write waits for readability */

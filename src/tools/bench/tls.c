@@ -10,8 +10,12 @@
  * over); it is counted with the first counted request the connection
  * carries, so that a run's handshakes are those of its requests: with a
  * new connection per request (--no-keepalive), one per request.
- * Resumption is the context's: each session starts from the last one the
- * context kept for the host (skt_tls_new), unless it has no tickets. */
+ * Resumption: each connection slot keeps the session of its last
+ * connection (skt_tls_get_session) for its next (skt_tls_set_session);
+ * its first takes the one the context keeps for the host. One shared
+ * session would not do: OpenSSL spends a TLS 1.3 ticket in one handshake,
+ * so connections starting together would find it spent and run full
+ * handshakes. A context without tickets (--no-resume) gives none. */
 #include "tools/bench/bench_int.h"
 
 #include <poll.h>
@@ -34,6 +38,10 @@ void bench_tls_begin(bench_conn *c, int64_t now)
 		bench_fail(c, bench_errkind(err));
 		return;
 	}
+	/* This connection's own session, from its previous handshake; the
+	 * first one of a slot takes the context's for the host. */
+	if (c->resume != NULL)
+		skt_tls_set_session(c->tls, c->resume);
 	c->state = CONN_HANDSHAKE;
 	c->hs_start_ns = now;
 	bench_tls_step(c, now);
@@ -90,6 +98,11 @@ ssize_t bench_tls_send(bench_conn *c, const void *buf, size_t len)
 
 void bench_tls_end(bench_conn *c, bool clean)
 {
+	/* The latest session, for the slot's next connection: under TLS 1.3
+	 * the one it resumed from is spent, and one that read no tickets
+	 * leaves none (the next handshake is full). */
+	skt_tls_session_free(c->resume);
+	c->resume = skt_tls_get_session(c->tls);
 	if (clean)
 		skt_tls_shutdown(c->tls, 0); /* one try: never waits */
 	skt_tls_free(c->tls);

@@ -749,6 +749,7 @@ static void teardown(bench_worker *w)
 		if (c->w == NULL)
 			continue;
 		conn_close(c, true);
+		skt_tls_session_free(c->resume);
 		skt_timer_free(c->retry);
 		skt_free(c->slots);
 		skt_free(c->buf);
