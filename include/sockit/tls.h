@@ -236,12 +236,14 @@ SKT_EXTERN const char *skt_tls_reason(const skt_tls *t);
  * another is still using the host's session get no resumption. */
 typedef struct skt_tls_session skt_tls_session;
 
-/* The session a later connection may resume from t's: a new reference,
- * or NULL when there is none to resume (before the handshake; tickets
- * off in t's context; a server; out of memory; under TLS 1.3, until the
- * server's tickets have been read: they come after the handshake, ahead
- * of its first data, so a session that read nothing has none, and the
- * one it resumed from is spent). Free it with skt_tls_session_free. */
+/* The session a later connection may resume from t's, as of now: a
+ * copy, which t's later failures (a peer's close without close_notify
+ * makes OpenSSL mark its own unresumable) do not touch; NULL when there
+ * is none to resume (before the handshake; tickets off in t's context;
+ * a server; out of memory; under TLS 1.3, until the server's tickets
+ * have been read: they come after the handshake, ahead of its first
+ * data, so a session that has read nothing has none, and the one it
+ * resumed from is spent). Free it with skt_tls_session_free. */
 SKT_EXTERN skt_tls_session *skt_tls_get_session(const skt_tls *t);
 /* Offer s in t's handshake instead of the session its context keeps
  * for the host: a client's, before its handshake has begun. s stays the

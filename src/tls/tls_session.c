@@ -1,7 +1,13 @@
 /* tls_session.c - the sessions a client keeps to resume, one per
  * connection rather than the context's one per host (tls.h). An
  * skt_tls_session holds one reference to an SSL_SESSION, which OpenSSL
- * counts; the SSL object offering it holds its own. */
+ * counts; the SSL object offering it holds its own.
+ *
+ * What is taken is a copy (SSL_SESSION_dup): OpenSSL marks the session
+ * of an SSL object unresumable when that connection fails, a peer's
+ * close without close_notify included (a fatal alert removes it from
+ * the cache), and a session taken before would be marked with it,
+ * though RFC 5246 (7.2.1) and RFC 8446 let it resume. */
 #include "tls/tls_int.h"
 
 #include <openssl/err.h>
@@ -22,17 +28,18 @@ skt_tls_session *skt_tls_get_session(const skt_tls *t)
 		return NULL;
 	/* In TLS 1.3 each ticket read makes a new SSL_SESSION (OpenSSL
 	 * duplicates the one in use): this is the latest. */
-	SSL_SESSION *sess = SSL_get1_session(t->ssl);
-	if (sess == NULL)
+	SSL_SESSION *now = SSL_get0_session(t->ssl);
+	if (now == NULL || !SSL_SESSION_is_resumable(now))
 		return NULL;
-	skt_tls_session *s = NULL;
-	if (SSL_SESSION_is_resumable(sess))
-		s = skt_malloc(sizeof(*s));
-	if (s == NULL) {
-		SSL_SESSION_free(sess);
+	skt_tls_session *s = skt_malloc(sizeof(*s));
+	if (s == NULL)
+		return NULL;
+	s->sess = SSL_SESSION_dup(now);
+	if (s->sess == NULL) {
+		ERR_clear_error();
+		skt_free(s);
 		return NULL;
 	}
-	s->sess = sess;
 	return s;
 }
 

@@ -147,6 +147,10 @@ BENCH = {"report": {
     "connections_used": INT, "setup_s": SECONDS, "retried": INT,
     "resets_after_connect": INT, "statuses?": Map(INT),
     "latency_s": _LATENCY, "errors_by_kind": Map(INT),
+    "tls": Null({"tls_version?": STR, "tls_cipher?": STR,
+                 "alpn?": Null(STR), "verified?": BOOL, "pinned?": BOOL,
+                 "resumption": BOOL, "handshakes": INT, "resumed": INT,
+                 "full": INT, "handshake_latency_s": _LATENCY}),
     "cpu": {"user_s": SECONDS, "sys_s": SECONDS, "share": NUM},
 }}
 

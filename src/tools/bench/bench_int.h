@@ -100,6 +100,7 @@ struct bench_conn {
 	/* TLS */
 	skt_tls *tls;
 	skt_tls_session *resume; /* from the slot's last connection */
+	bool session_kept;       /* this connection's is in resume */
 	int64_t hs_start_ns;     /* the TCP connection's completion */
 	int64_t hs_ns;           /* how long the handshake took */
 	bool hs_owed;            /* done, not yet counted (bench_counts) */

@@ -68,11 +68,30 @@ void bench_tls_step(bench_conn *c, int64_t now)
 	bench_up(c, end);
 }
 
+/* The session for the slot's next connection, taken at the first read
+ * that has one: a TLS 1.3 server's tickets come ahead of its first data
+ * (the one this connection resumed from is spent), and by the end a
+ * server's close without close_notify would have made it unresumable.
+ * A connection that reads nothing leaves the slot nothing new (its next
+ * handshake takes the context's session, or is full). */
+static void keep_session(bench_conn *c)
+{
+	if (c->session_kept)
+		return;
+	skt_tls_session *s = skt_tls_get_session(c->tls);
+	if (s == NULL)
+		return;
+	skt_tls_session_free(c->resume);
+	c->resume = s;
+	c->session_kept = true;
+}
+
 ssize_t bench_tls_recv(bench_conn *c, void *buf, size_t cap)
 {
 	ssize_t n = skt_tls_read(c->tls, buf, cap, 0);
 	if (n > 0) {
 		c->w->now = bench_now(); /* the read, not the event */
+		keep_session(c);
 		return n;
 	}
 	if (n == 0 || n == SKT_ETRUNCATED) {
@@ -98,11 +117,6 @@ ssize_t bench_tls_send(bench_conn *c, const void *buf, size_t len)
 
 void bench_tls_end(bench_conn *c, bool clean)
 {
-	/* The latest session, for the slot's next connection: under TLS 1.3
-	 * the one it resumed from is spent, and one that read no tickets
-	 * leaves none (the next handshake is full). */
-	skt_tls_session_free(c->resume);
-	c->resume = skt_tls_get_session(c->tls);
 	if (clean)
 		skt_tls_shutdown(c->tls, 0); /* one try: never waits */
 	skt_tls_free(c->tls);

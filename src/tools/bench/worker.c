@@ -113,7 +113,7 @@ static void conn_close(bench_conn *c, bool clean)
 	c->want_out = false;
 	c->refill_on_write = false;
 	c->draining = false;
-	c->hs_owed = false;
+	c->hs_owed = c->session_kept = false;
 	c->read_wants_out = c->write_wants_in = c->truncated = false;
 	if (c->w->proto->reset != NULL)
 		c->w->proto->reset(c);
