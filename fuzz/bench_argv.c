@@ -1,7 +1,8 @@
 /* bench_argv.c - fuzz `sockit bench`'s option parsing through its
  * parse-only entry point, cmd_bench_parse (src/cli/cmds.h), with
  * fuzzer-made argv: options, targets (HOST:PORT, HOST PORT, unix:PATH,
- * http:// URLs), and the HTTP request built from -X, --path and --header.
+ * http:// and https:// URLs), the TLS options (cli_tls), and the HTTP
+ * request built from -X, --path and --header.
  * Parse only: nothing is resolved or connected, and --body's file is not
  * read (with --body the request is built later, by run()).
  *
@@ -52,6 +53,10 @@ static void check_accepted(const struct bench_cli *b)
 	FUZZ_CHECK(o->pipeline >= 1 && o->timeout_ms >= 1);
 	FUZZ_CHECK(o->duration_ms > 0 || o->requests > 0);
 	FUZZ_CHECK(!o->udp || o->mode == BENCH_ECHO);
+	FUZZ_CHECK(!b->tls.on || !o->udp);
+	FUZZ_CHECK(!o->reconnect ||
+		   (o->mode == BENCH_ECHO && !o->udp && o->pipeline == 1));
+	FUZZ_CHECK(o->tls == NULL); /* made by run(), never by the parse */
 	if (o->mode == BENCH_HTTP && b->body_file == NULL)
 		check_request(b);
 	if (o->mode == BENCH_HTTP && b->body_file != NULL)

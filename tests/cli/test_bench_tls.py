@@ -196,6 +196,8 @@ class Process:
         self.p.wait(timeout=10)
         for t in self.threads:
             t.join(5)
+        self.p.stdout.close()
+        self.p.stderr.close()
 
 
 def listening_port(pid, timeout=10):
