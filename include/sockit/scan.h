@@ -30,6 +30,7 @@
 #include "sockit/err.h"
 #include "sockit/export.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -306,22 +307,53 @@ typedef struct skt_scan_result {
 			      SKT_EHOSTUNREACH, ... */
 	bool self_connect; /* the connect reached the scanner's own socket
 			      (state is then closed, err 0) */
-	int tries;         /* probes sent (UDP may send more than one) */
+	int tries;         /* probes sent: UDP datagrams, TCP connects (more
+			      than one after a timeout with retries) */
 	int64_t rtt_us;    /* from the last probe sent to its answer, or to
 			      the moment it was declared silent */
+	skt_addr addr;     /* the address probed, port included */
+	uint64_t index;    /* its index in the space (skt_scan: the port) */
+	const uint8_t *banner; /* with banner_ms: the first bytes an open
+				  TCP port sent (NULL when none came),
+				  valid during the callback only */
+	size_t banner_len;
+	bool banner_probed; /* the banner answers the HTTP probe */
 } skt_scan_result;
 
 /* What a scan did, filled at its end when asked for (skt_scan_opts.stats). */
 typedef struct skt_scan_stats {
 	size_t ports;                        /* results delivered */
 	size_t count[SKT_PORT_STATE_COUNT_]; /* results by state */
-	size_t self_connects; /* connects that landed on the scanner itself */
-	size_t retries;       /* probes started again after a local shortage
-				 (EMFILE, ENFILE, EADDRNOTAVAIL, ENOBUFS) */
-	int parallel_start;   /* the cap the scan began with */
-	int parallel_end;     /* the cap at the end: lower after a shortage */
+	size_t self_connects;   /* connects that landed on the scanner itself */
+	size_t retries;         /* probes started again after a local shortage
+				   (EMFILE, ENFILE, EADDRNOTAVAIL, ENOBUFS) */
+	size_t resent;          /* TCP probes sent again after a timeout */
+	size_t resent_answered; /* of those, answered on a later try: the
+				   probes a scan without retries misses */
+	size_t backoffs;        /* times the pace fell (see skt_scan_run) */
+	int parallel_start;     /* the cap the scan began with */
+	int parallel_end;       /* the cap at the end: lower after a shortage */
+	int rate_end;           /* probes per second at the end (0 unlimited):
+				   below the rate asked after a back-off */
+	bool stopped;           /* *stop ended it early (skt_scan_run) */
 	int64_t elapsed_ms;
 } skt_scan_stats;
+
+/* Where a scan is, given to skt_scan_opts.progress now and then. */
+typedef struct skt_scan_progress {
+	uint64_t done;     /* results delivered */
+	uint64_t resume;   /* every index before this position is done:
+			      skt_scan_iter_init(..., resume) goes on from
+			      here after a crash (some results may come
+			      twice, none is lost) */
+	uint64_t pos, len; /* the iterator: exponents taken, in all */
+	int inflight;
+	int rate; /* probes per second now, 0 unlimited */
+	size_t resent;
+	int64_t elapsed_ms;
+} skt_scan_progress;
+
+typedef void (*skt_scan_progress_cb)(const skt_scan_progress *p, void *arg);
 
 typedef struct skt_scan_opts {
 	int socktype;   /* SOCK_STREAM (also 0) or SOCK_DGRAM */
@@ -333,7 +365,25 @@ typedef struct skt_scan_opts {
 			   0 unlimited */
 	int udp_tries;  /* datagrams per UDP port, at most 100; 0 means 2 */
 	skt_scan_stats *stats; /* filled when not NULL */
+	int retries;     /* TCP: connects started again after a timeout, at
+			    most 10; 0 none (skt_scan_run; skt_scan too) */
+	bool fixed_pace; /* no adaptive back-off (see skt_scan_run) */
+	int banner_ms;   /* TCP: after a handshake, wait this long for what
+			    the port says first; silent half-way through,
+			    send an HTTP HEAD (with http_probe) and wait the
+			    other half. 0: no banners */
+	bool http_probe;
+	skt_scan_progress_cb progress; /* called about every progress_ms */
+	void *progress_arg;
+	int progress_ms;                   /* 0 means 1000 */
+	const volatile sig_atomic_t *stop; /* skt_scan_run: when *stop turns
+					      nonzero, start nothing new,
+					      let what is out end, return */
 } skt_scan_opts;
+
+/* Bytes of a banner kept: a greeting line, an HTTP status line and some
+ * fields. */
+#define SKT_SCAN_BANNER_MAX 512
 
 /* Connect scans answer within one round trip, or never: a second is a
  * round trip around the world with room to spare, and Linux resends an
@@ -345,7 +395,7 @@ typedef struct skt_scan_opts {
 
 #define SKT_SCAN_OPTS_INIT                                                     \
 	{                                                                      \
-		SOCK_STREAM, 0, 0, 0, 0, NULL                                  \
+		.socktype = SOCK_STREAM                                        \
 	}
 
 /* Called once per port, from inside skt_scan, in the order results arrive
@@ -398,6 +448,44 @@ SKT_EXTERN int skt_scan_collect(const skt_addr *target,
 				const skt_portset *ports,
 				const skt_scan_opts *opts,
 				skt_scan_result **out);
+
+/* Probe every index of a shard of a space: it (from skt_scan_iter_init)
+ * says which and in what order; the scan moves it on, and on return
+ * it->pos is where a later skt_scan_iter_init(..., it->pos) goes on
+ * (exactly, after a stop: every index before it has its result and none
+ * after it was probed). Probes go out at opts->rate from opts->parallel
+ * slots as skt_scan's do, to many hosts at once, and cb gets each result
+ * (addr and index say which) in the order they come.
+ *
+ * Retries and back-off: a TCP probe that times out is started again
+ * (opts->retries times, ahead of new probes) before it is called
+ * filtered; and unless opts->fixed_pace, the pace adapts: when the share
+ * of first tries that time out rises above what the space showed before
+ * (a full conntrack table on the way), or probes sent again come back
+ * answered (so the first try was lost, not filtered: a rate limiter),
+ * the rate halves, or falls to what got through, and grows back by an
+ * eighth while it stays calm (see src/scan/pace.c). Together they keep
+ * the open set from depending on the rate asked for; stats says how many
+ * probes were sent again, how many of them were answered, and how often
+ * the pace fell. UDP keeps its pace: its silence says nothing of loss.
+ *
+ * Banners (opts->banner_ms): an open port's connection is kept, and what
+ * the port sends first (up to SKT_SCAN_BANNER_MAX bytes, a line, or
+ * until it closes) is the result's banner; a port silent for half the
+ * time gets an HTTP HEAD with opts->http_probe, and what answers within
+ * the other half (to the end of the header) is the banner.
+ *
+ * Progress: opts->progress is called about every progress_ms from inside
+ * the scan, with a position to resume from. opts->stop: once *stop is
+ * nonzero, nothing new starts, what is out ends, and the call returns 0
+ * with stats->stopped set.
+ *
+ * Returns 0, or the errors of skt_scan (SKT_EINVAL also for an iterator
+ * of another space's size). cb may run before an error return, as for
+ * skt_scan. */
+SKT_EXTERN int skt_scan_run(const skt_scan_space *sp, skt_scan_iter *it,
+			    const skt_scan_opts *opts, skt_scan_cb cb,
+			    void *arg);
 
 /* "open", "closed", "filtered", "open|filtered" (as nmap writes them);
  * "unknown" for anything else. Never NULL. */

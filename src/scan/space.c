@@ -216,13 +216,18 @@ int skt_scan_iter_init(skt_scan_iter *it, const skt_scan_order *o,
 	uint64_t end = (uint64_t)((wide)(shard + 1) * o->cycle / shards);
 	if (resume > end - first)
 		return SKT_EINVAL;
-	*it = (skt_scan_iter){
-		.o = *o, .first = first, .len = end - first, .pos = resume};
-	if (o->random)
-		it->x = mulmod(o->start,
-			       powmod(o->gen, first + resume, o->prime),
-			       o->prime);
+	*it = (skt_scan_iter){.o = *o, .first = first, .len = end - first};
+	skt__scan_iter_seek(it, resume);
 	return 0;
+}
+
+void skt__scan_iter_seek(skt_scan_iter *it, uint64_t pos)
+{
+	it->pos = pos;
+	if (it->o.random)
+		it->x = mulmod(it->o.start,
+			       powmod(it->o.gen, it->first + pos, it->o.prime),
+			       it->o.prime);
 }
 
 bool skt_scan_iter_next(skt_scan_iter *it, uint64_t *index)
