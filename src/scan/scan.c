@@ -69,6 +69,7 @@ typedef struct probe {
 	int32_t prev;    /* in a list: its neighbours, oldest first; */
 	int32_t next;    /* free: the next free slot */
 	int64_t sent_us; /* when its list's clock started */
+	int64_t rtt_us;  /* a banner's: the handshake's */
 	uint64_t index;  /* in the space */
 	uint64_t pos;    /* the iterator's position before it was taken */
 	skt_addr addr;
@@ -174,7 +175,9 @@ static void finish(scan *s, int32_t i, skt_port_state state, int err, bool self,
 		.err = err,
 		.self_connect = self,
 		.tries = p->tries,
-		.rtt_us = now - p->sent_us,
+		.rtt_us = p->state == BANNER || p->state == PROBED
+				  ? p->rtt_us
+				  : now - p->sent_us,
 		.addr = p->addr,
 		.index = p->index,
 	};
@@ -280,6 +283,7 @@ static bool banner_start(scan *s, int32_t i, int64_t now)
 		return false;
 	list_unlink(s, &s->fly, i);
 	p->state = BANNER;
+	p->rtt_us = now - p->sent_us;
 	p->sent_us = now;
 	list_append(s, &s->ban, i);
 	return true;
