@@ -4,8 +4,11 @@
  * it), filled by hand or parsed from the text users type: "22,80,8000-8100"
  * or "all". The parser is pure code: no fd, no allocation, no locale.
  *
- * The scanner probes one address on every port of a set, many ports at
- * once, over non-blocking sockets watched by one epoll set:
+ * Target sets, the scan space (targets x ports), its full-cycle order and
+ * its shards are pure code too (below). The scanner probes a space's
+ * shard in that order (skt_scan_run), or one address on every port of a
+ * set (skt_scan), many probes at once, over non-blocking sockets watched
+ * by one epoll set:
  *   TCP  connect(); a handshake is "open", a reset "closed", silence until
  *        the probe's timeout "filtered" (as is an ICMP unreachable). A
  *        connect that lands on the scanner itself (TCP simultaneous open:

@@ -51,6 +51,24 @@ typedef struct scan_name {
 	const char *name;
 } scan_name;
 
+/* The target set being built (scan_targets.c). */
+typedef struct scan_build {
+	struct scan_opts *o;
+	skt_targets *t;
+	scan_name *names;
+	size_t nnames, cap;
+	char **owned; /* name strings, heap */
+	size_t nowned;
+} scan_build;
+
+/* Build b->t from b->o's operands, files and exclusions, finished; names
+ * resolved. Returns CLI_OK, or CLI_USAGE / CLI_FAIL after a message.
+ * Free with scan_build_free, whatever it returned. */
+int scan_build_targets(scan_build *b);
+void scan_build_free(scan_build *b);
+/* qsort/bsearch order of scan_name by address. */
+int scan_name_cmp(const void *a, const void *b);
+
 /* Results kept for the table and the files, sorted by address and port
  * at the end. keep_all false keeps open ports only (a space too big to
  * keep), counting the rest. */

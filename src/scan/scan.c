@@ -689,7 +689,7 @@ static int fd_cap(void)
 	return cap < 1 ? 1 : (int)cap;
 }
 
-static bool opts_ok(const skt_scan_opts *o)
+bool skt__scan_opts_ok(const skt_scan_opts *o)
 {
 	return (o->socktype == 0 || o->socktype == SOCK_STREAM ||
 		o->socktype == SOCK_DGRAM) &&
@@ -762,9 +762,9 @@ static int setup(scan *s, const skt_scan_opts *o, uint64_t work)
 }
 
 /* The engine under skt_scan and skt_scan_run. */
-static int scan_space(const skt_scan_space *sp, skt_scan_iter *it,
-		      const skt_addr *fixed, const skt_scan_opts *o,
-		      skt_scan_cb cb, void *arg)
+int skt__scan_space(const skt_scan_space *sp, skt_scan_iter *it,
+		    const skt_addr *fixed, const skt_scan_opts *o,
+		    skt_scan_cb cb, void *arg)
 {
 	/* The epoll batch makes the state a few kB: heap, not stack. */
 	scan *s = skt_calloc(1, sizeof(scan));
@@ -808,7 +808,7 @@ int skt_scan_run(const skt_scan_space *sp, skt_scan_iter *it,
 {
 	static const skt_scan_opts defaults = SKT_SCAN_OPTS_INIT;
 	const skt_scan_opts *o = opts != NULL ? opts : &defaults;
-	if (sp == NULL || it == NULL || cb == NULL || !opts_ok(o) ||
+	if (sp == NULL || it == NULL || cb == NULL || !skt__scan_opts_ok(o) ||
 	    it->o.size != sp->size)
 		return SKT_EINVAL;
 	if (it->pos >= it->len) {
@@ -816,103 +816,5 @@ int skt_scan_run(const skt_scan_space *sp, skt_scan_iter *it,
 			*o->stats = (skt_scan_stats){0};
 		return 0;
 	}
-	return scan_space(sp, it, NULL, o, cb, arg);
-}
-
-/* ---- One target ---- */
-
-typedef struct one {
-	skt_scan_cb cb;
-	void *arg;
-} one;
-
-/* skt_scan's results carry the port as their index. */
-static void one_result(const skt_scan_result *r, void *arg)
-{
-	const one *w = arg;
-	skt_scan_result copy = *r;
-	copy.index = r->port;
-	w->cb(&copy, w->arg);
-}
-
-int skt_scan(const skt_addr *target, const skt_portset *ports,
-	     const skt_scan_opts *opts, skt_scan_cb cb, void *arg)
-{
-	static const skt_scan_opts defaults = SKT_SCAN_OPTS_INIT;
-	const skt_scan_opts *o = opts != NULL ? opts : &defaults;
-	int f = target != NULL ? skt_addr_family(target) : AF_UNSPEC;
-	if ((f != AF_INET && f != AF_INET6) || ports == NULL || cb == NULL ||
-	    !opts_ok(o) || skt_portset_count(ports) == 0)
-		return SKT_EINVAL;
-	/* The space of one address, in port order: the engine is the
-	 * one skt_scan_run drives. */
-	skt_targets *t = skt_targets_new(1);
-	if (t == NULL)
-		return SKT_ENOMEM;
-	int rc = skt_targets_add_addr(t, target);
-	if (rc == 0)
-		rc = skt_targets_finish(t);
-	skt_scan_space *sp = rc == 0 ? skt_malloc(sizeof(*sp)) : NULL;
-	if (rc == 0 && sp == NULL)
-		rc = SKT_ENOMEM;
-	skt_scan_order order;
-	skt_scan_iter it;
-	if (rc == 0 && (rc = skt_scan_space_init(sp, t, ports)) == 0 &&
-	    (rc = skt_scan_order_init(&order, sp->size, 0, false)) == 0 &&
-	    (rc = skt_scan_iter_init(&it, &order, 0, 1, 0)) == 0) {
-		one w = {cb, arg};
-		skt_scan_stats st;
-		skt_scan_opts oo = *o;
-		oo.stats = &st;
-		oo.stop = NULL;
-		rc = scan_space(sp, &it, target, &oo, one_result, &w);
-		if (o->stats != NULL)
-			*o->stats = st;
-		if (rc == 0)
-			rc = (int)st.ports;
-	}
-	skt_free(sp);
-	skt_targets_free(t);
-	return rc;
-}
-
-/* ---- Collecting ---- */
-
-typedef struct collector {
-	skt_scan_result *v;
-	size_t n;
-} collector;
-
-static void collect_one(const skt_scan_result *r, void *arg)
-{
-	collector *c = arg;
-	c->v[c->n] = *r;
-	/* The banner lives as long as the callback: not kept. */
-	c->v[c->n].banner = NULL;
-	c->v[c->n].banner_len = 0;
-	c->n++;
-}
-
-static int by_port(const void *a, const void *b)
-{
-	const skt_scan_result *x = a, *y = b;
-	return (int)x->port - (int)y->port;
-}
-
-int skt_scan_collect(const skt_addr *target, const skt_portset *ports,
-		     const skt_scan_opts *opts, skt_scan_result **out)
-{
-	*out = NULL;
-	size_t count = ports != NULL ? skt_portset_count(ports) : 0;
-	collector c = {skt_calloc(count ? count : 1, sizeof(*c.v)), 0};
-	if (c.v == NULL)
-		return SKT_ENOMEM;
-	int rc = skt_scan(target, ports, opts, collect_one, &c);
-	if (rc < 0) {
-		skt_free(c.v);
-		return rc;
-	}
-	qsort(c.v, c.n, sizeof(*c.v), by_port);
-	*out = c.v;
-	return (int)c.n;
+	return skt__scan_space(sp, it, NULL, o, cb, arg);
 }

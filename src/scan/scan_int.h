@@ -15,6 +15,15 @@ bool skt__targets_finished(const skt_targets *t);
 /* Move it to position pos (<= it->len) of its shard. */
 void skt__scan_iter_seek(skt_scan_iter *it, uint64_t pos);
 
+/* ---- The scanner (scan.c) ---- */
+
+/* skt_scan_run's engine; fixed (skt_scan's target, its scope kept)
+ * replaces each address but its port when not NULL. */
+int skt__scan_space(const skt_scan_space *sp, skt_scan_iter *it,
+		    const skt_addr *fixed, const skt_scan_opts *o,
+		    skt_scan_cb cb, void *arg);
+bool skt__scan_opts_ok(const skt_scan_opts *o);
+
 /* ---- Pacing (pace.c) ---- */
 
 /* Cohorts remembered at once (see pace.c); a probe outlives its cohort's
