@@ -7,6 +7,10 @@
  *
  *   cc -O2 -o epscan bench/epscan.c
  *   epscan IP LO HI PARALLEL TIMEOUT_MS     prints open ports, one a line
+ *   epscan IP LO HI PARALLEL TIMEOUT_MS N   the same on N addresses from
+ *                                           IP on: "ADDR PORT" a line
+ * (bench/scan_net.sh takes the second form for the kernel's connect rate
+ * over a /24).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -25,6 +29,7 @@ struct slot {
 	int fd;
 	int port;
 	int64_t start_ms;
+	uint32_t host; /* in host order */
 };
 
 static uint8_t open_ports[65536];
@@ -66,6 +71,8 @@ static struct slot *slots;
 static int *free_list;
 static int nfree, inflight, par, timeout, ep;
 static struct sockaddr_in sa = {.sin_family = AF_INET};
+static int many;     /* N given: print "ADDR PORT" as found */
+static uint32_t cur; /* the address of the next probe */
 
 /* One probe: socket, connect, watch. A connect that fails at once (not
  * EINPROGRESS) is a refusal: the port is done. */
@@ -78,13 +85,14 @@ static void start(int port)
 		exit(1);
 	}
 	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(cur);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 &&
 	    errno != EINPROGRESS) {
 		close(fd);
 		free_list[nfree++] = i;
 		return;
 	}
-	slots[i] = (struct slot){fd, port, now_ms()};
+	slots[i] = (struct slot){fd, port, now_ms(), cur};
 	struct epoll_event e = {.events = EPOLLOUT, .data.u32 = (uint32_t)i};
 	epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
 	inflight++;
@@ -96,8 +104,13 @@ static void answer(int i)
 	int err = 0;
 	socklen_t len = sizeof(err);
 	getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len);
-	if (err == 0 && !self_connected(s->fd))
+	if (err == 0 && !self_connected(s->fd)) {
 		open_ports[s->port] = 1;
+		if (many) {
+			struct in_addr a = {htonl(s->host)};
+			printf("%s %d\n", inet_ntoa(a), s->port);
+		}
+	}
 	done(s, err == 0);
 	free_list[nfree++] = i;
 	inflight--;
@@ -117,11 +130,16 @@ static void sweep(int64_t now)
 
 int main(int argc, char **argv)
 {
-	if (argc != 6 || inet_pton(AF_INET, argv[1], &sa.sin_addr) != 1) {
-		fprintf(stderr, "usage: epscan IP LO HI PARALLEL TIMEOUT_MS\n");
+	if ((argc != 6 && argc != 7) ||
+	    inet_pton(AF_INET, argv[1], &sa.sin_addr) != 1) {
+		fprintf(stderr,
+			"usage: epscan IP LO HI PARALLEL TIMEOUT_MS [N]\n");
 		return 2;
 	}
 	int lo = atoi(argv[2]), hi = atoi(argv[3]), next = lo;
+	int hosts = argc == 7 ? atoi(argv[6]) : 1, done_hosts = 0;
+	many = argc == 7;
+	cur = ntohl(sa.sin_addr.s_addr);
 	par = atoi(argv[4]);
 	timeout = atoi(argv[5]);
 	slots = calloc((size_t)par, sizeof(*slots));
@@ -133,9 +151,15 @@ int main(int argc, char **argv)
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	struct epoll_event ev[1024];
 	int64_t last_sweep = now_ms();
-	while (next <= hi || inflight > 0) {
-		while (next <= hi && nfree > 0)
+	while (done_hosts < hosts || inflight > 0) {
+		while (done_hosts < hosts && nfree > 0) {
 			start(next++);
+			if (next > hi) {
+				next = lo;
+				done_hosts++;
+				cur++;
+			}
+		}
 		int n = epoll_wait(ep, ev, 1024, 50);
 		for (int k = 0; k < n; k++)
 			answer((int)ev[k].data.u32);
@@ -145,7 +169,7 @@ int main(int argc, char **argv)
 			sweep(now);
 		}
 	}
-	for (int p = lo; p <= hi; p++)
+	for (int p = lo; p <= hi && !many; p++)
 		if (open_ports[p])
 			printf("%d\n", p);
 	return 0;

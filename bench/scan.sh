@@ -199,7 +199,7 @@ closed_agree() {
 
 filtered_count() {
 	case $2 in
-	sockit) grep ' ports in ' "$1"/out.sockit.1 | sed -n 's/.* \([0-9]*\) filtered$/\1/p' | grep . || echo 0 ;;
+	sockit) grep ' ports in ' "$1"/out.sockit.1 | grep -o '[0-9]* filtered' | awk '{print $1}' | grep . || echo 0 ;;
 	nmap) sed -n 's/.*Ignored State: filtered (\([0-9]*\)).*/\1/p' "$1"/out.nmap.* | head -1 | grep . || echo 0 ;;
 	*) echo - ;;
 	esac

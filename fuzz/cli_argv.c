@@ -47,10 +47,15 @@ static int scan(int argc, char **argv)
 {
 	struct scan_opts o;
 	int rc = cmd_scan_parse(argc, argv, &o);
-	if (rc == CLI_OK) {
+	if (rc == CLI_OK && o.merge) {
+		FUZZ_CHECK(o.nfiles >= 1);
+	} else if (rc == CLI_OK) {
 		FUZZ_CHECK(skt_portset_count(&o.ports) >= 1);
-		FUZZ_CHECK(o.host != NULL && o.host[0] != '\0');
+		FUZZ_CHECK(o.ntargets > 0 || o.input_list != NULL ||
+			   (o.host != NULL && o.host[0] != '\0'));
+		FUZZ_CHECK(o.shard >= 1 && o.shard <= o.shards);
 	}
+	cmd_scan_free(&o);
 	return rc;
 }
 

@@ -6,7 +6,8 @@ set -eu
 
 # build: compiler, make, pkg-config; tests: Criterion, python3 peers,
 # network namespaces and packet filters for fault tests; netcat, socat, curl,
-# ncat and nmap as interop peers and benchmark references; hardening:
+# ncat and nmap as interop peers and benchmark references (ndiff reads
+# scan -oX beside nmap's XML; masscan is a scan benchmark's peer); hardening:
 # clang with libFuzzer's runtime (libclang-rt-14-dev holds
 # libclang_rt.fuzzer) for `make fuzz`, valgrind for `make valgrind`;
 # bench: libuv1-dev and libevent-dev for bench/echo, wrk, apache2-utils
@@ -16,7 +17,7 @@ set -eu
 # plots of `sockit bench` results; format: clang-format for `make
 # format` and its check; package: dpkg-dev, debhelper, fakeroot and
 # lintian for `make deb`, bash-completion for the completion's test.
-pkgs="gcc make pkg-config libc6-dev libssl-dev openssl libcriterion-dev python3 iproute2 iptables util-linux netcat-openbsd socat ncat nmap curl libuv1-dev libevent-dev clang libclang-rt-14-dev valgrind wrk apache2-utils nginx-light libhttp-parser-dev gnuplot-nox clang-format dpkg-dev debhelper fakeroot lintian bash-completion"
+pkgs="gcc make pkg-config libc6-dev libssl-dev openssl libcriterion-dev python3 iproute2 iptables util-linux netcat-openbsd socat ncat nmap ndiff masscan curl libuv1-dev libevent-dev clang libclang-rt-14-dev valgrind wrk apache2-utils nginx-light libhttp-parser-dev gnuplot-nox clang-format dpkg-dev debhelper fakeroot lintian bash-completion"
 
 missing=""
 for p in $pkgs; do

@@ -60,6 +60,7 @@ struct check_opts {
 int cmd_check_parse(int argc, char **argv, struct check_opts *o);
 void cmd_check_free(struct check_opts *o);
 
+#define SCAN_EXCLUDES_MAX 64
 struct scan_opts {
 	bool v4, v6;
 	int family;
@@ -67,14 +68,38 @@ struct scan_opts {
 	bool open_only;
 	skt_scan_opts so;
 	skt_endpoint ep;
-	const char *host;
+	const char *host; /* the one target of HOST PORTS or HOST:PORTS, or
+			   * NULL (then the scan prints no host field) */
 	const char *ports_text;
 	unsigned top_ports; /* --top-ports N instead of PORTS; 0: not given */
 	skt_portset ports;
-	skt_addrlist addrs; /* HOST's, after run resolves it; the first is
-			     * scanned */
+	char **targets; /* operands that are targets (borrowed) */
+	size_t ntargets;
+	const char *input_list; /* -iL FILE, "-" for stdin */
+	const char *excludes[SCAN_EXCLUDES_MAX];
+	size_t nexcludes;
+	const char *exclude_files[SCAN_EXCLUDES_MAX];
+	size_t nexclude_files;
+	uint64_t max_targets;
+	bool all_addresses;
+	uint64_t seed;
+	bool seed_given, no_randomize;
+	uint32_t shard, shards; /* 1-based */
+	uint64_t resume;
+	const char *out_grep, *out_xml; /* -oG FILE, -oX FILE ("-": stdout) */
+	bool banner;
+	bool merge;   /* operands are shard outputs to join */
+	char **files; /* with merge */
+	size_t nfiles;
+	char **argv; /* argv with nmap's -oG/-oX/-iL spelled long; heap */
+	int argc;
+	char **argv_given; /* as typed, for the files' "args" */
+	char host_buf[SKT_HOST_MAX + 3];
+	char others[16][SKT_ADDRSTRLEN]; /* the one name's other addresses */
+	size_t nothers;
 };
 int cmd_scan_parse(int argc, char **argv, struct scan_opts *o);
+void cmd_scan_free(struct scan_opts *o);
 
 struct connect_opts {
 	struct bridge b;

@@ -40,7 +40,8 @@ expect "sockit help sc" scan
 expect "sockit serve " echo chargen chat hello discard !--tcp
 expect "sockit serve ch" chargen chat !echo
 expect "sockit serve --" --listen --workers --max-conns --idle-timeout --json --verbose !--fqdn
-expect "sockit scan --" --timeout --parallel --rate --open --json
+expect "sockit scan --" --timeout --parallel --rate --open --json --retries --seed --shard --resume --exclude --exclude-file --merge --banner --no-randomize
+expect "sockit scan -" -oG -oX -iL -p
 expect "sockit connect -" -4 -6 -u --udp -w -s --source-port -v --eof= --crlf --send
 expect "sockit listen --" --keep-open --unix --allow --deny
 expect "sockit bench --" --connections --duration --mode --pipeline --header --no-keepalive

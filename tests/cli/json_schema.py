@@ -78,15 +78,24 @@ CHECK = {"port": {
 }}
 
 SCAN = {
+    "scan": {"type": Enum("scan"), "fingerprint": STR, "seed": INT,
+             "randomized": BOOL, "shard": INT, "shards": INT, "targets": INT,
+             "ports": INT, "probes": INT, "transport": Enum("tcp", "udp"),
+             "start": INT, "exponents": INT},
     "port": {"type": Enum("port"), "host": STR, "address": STR, "port": PORT,
              "transport": Enum("tcp", "udp"), "service": Null(STR),
              "state": STATE, "reason": STR, "error": Null(ERROR),
-             "tries": INT, "rtt_s": SECONDS},
-    "summary": {"type": Enum("summary"), "host": STR, "address": STR,
-                "other_addresses": [STR], "transport": Enum("tcp", "udp"),
+             "tries": INT, "rtt_s": SECONDS, "banner?": Null(STR),
+             "banner_probed?": BOOL, "tls_subject?": Null(STR)},
+    "summary": {"type": Enum("summary"), "host": Null(STR),
+                "address": Null(STR), "other_addresses": [STR],
+                "transport": Enum("tcp", "udp"), "targets": INT,
                 "ports": INT, "open": INT, "closed": INT, "filtered": INT,
                 "open_filtered": INT, "self_connects": INT, "retries": INT,
-                "parallel": INT, "parallel_end": INT, "elapsed_s": SECONDS},
+                "resent": INT, "resent_answered": INT, "backoffs": INT,
+                "rate_end": INT, "parallel": INT, "parallel_end": INT,
+                "fingerprint": STR, "shard": INT, "shards": INT,
+                "stopped": BOOL, "resume": INT, "elapsed_s": SECONDS},
 }
 
 _EVENT = {"time": SECONDS, "server": STR}

@@ -128,7 +128,8 @@ class Ports(Schema):
         ports = "%d,%d" % (self.open, self.closed)
         rc, out, _ = run("scan", "--json", "127.0.0.1", ports)
         self.assertEqual(rc, 0)
-        rows = self.assert_schema("scan", out, ["port", "port", "summary"])
+        rows = self.assert_schema("scan", out,
+                                  ["scan", "port", "port", "summary"])
         self.assertEqual(rows[-1]["other_addresses"], [])
 
     def test_scan_udp(self):
@@ -136,8 +137,9 @@ class Ports(Schema):
         rc, out, _ = run("scan", "-u", "--json", "--timeout", "200",
                          "127.0.0.1", ports)
         self.assertEqual(rc, 0)
-        rows = self.assert_schema("scan", out, ["port", "port", "summary"])
-        self.assertEqual({r["transport"] for r in rows}, {"udp"})
+        rows = self.assert_schema("scan", out,
+                                  ["scan", "port", "port", "summary"])
+        self.assertEqual({r["transport"] for r in rows[1:]}, {"udp"})
 
     def test_scan_failure(self):
         rc, out, err = run("scan", "--json", "nonexistent.invalid", "80",
@@ -156,7 +158,7 @@ class Ports(Schema):
         rc, out, err = run_hosts(HOSTS_BOTH, "scan", "--json", "localhost",
                                  str(self.open))
         self.assertEqual(rc, 0, err)
-        rows = self.assert_schema("scan", out, ["port", "summary"])
+        rows = self.assert_schema("scan", out, ["scan", "port", "summary"])
         self.assertEqual(rows[-1]["other_addresses"], ["127.0.0.1"])
 
 

@@ -202,7 +202,7 @@ class Scan(unittest.TestCase):
         shown = os.read(master, 4096).decode()
         os.close(master)
         self.assertEqual(p.returncode, 0)
-        self.assertIn("scanning 127.0.0.1: 1/1 ports", shown)
+        self.assertIn("scanning 127.0.0.1: 1/1 probes", shown)
         self.assertNotIn("scanning", p.stdout.decode())
 
     def test_ipv6(self):
@@ -377,7 +377,7 @@ class BadInput(unittest.TestCase):
         self.assert_usage("--rate", "x", "127.0.0.1", "80")
         self.assert_usage("-4", "-6", "127.0.0.1", "80", needle="conflict")
         self.assert_usage("127.0.0.1", needle="HOST PORTS")
-        self.assert_usage("127.0.0.1", "80", "81", needle="HOST PORTS")
+        self.assert_usage("127.0.0.1", "80", "81", needle="target '80'")
         self.assert_usage("--bogus", "127.0.0.1", "80", needle="--bogus")
         self.assert_usage("127.0.0.1", "80", "--timeout", needle="needs a value")
 

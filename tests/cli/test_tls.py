@@ -66,6 +66,18 @@ def pin_of(pem_file):
     return "sha256:" + hashlib.sha256(der).hexdigest()
 
 
+def spki_pin_of(pem_file):
+    """sha256:HEX of a PEM certificate's public key (SubjectPublicKeyInfo,
+    DER), by openssl: --pin's other form."""
+    pub = subprocess.run(["openssl", "x509", "-in", pem_file, "-pubkey",
+                          "-noout"], check=True, capture_output=True,
+                         timeout=30).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"],
+                         input=pub, check=True, capture_output=True,
+                         timeout=30).stdout
+    return "sha256:" + hashlib.sha256(der).hexdigest()
+
+
 def server_ctx(cert="server.pem", key="server.key"):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(C(cert), C(key))
@@ -147,11 +159,13 @@ def greet_then_read(greeting):
     return handler
 
 
-def cut_after(data):
-    """Send data, then close the socket under TLS: no close_notify."""
+def cut_after(data, pause=0.2):
+    """Send data, then (after pause seconds) close the socket under TLS:
+    no close_notify. With no pause the last records and the end reach
+    the peer together, to be read in one go."""
     def handler(conn):
         conn.sendall(data)
-        time.sleep(0.2)
+        time.sleep(pause)
         conn.shutdown(socket.SHUT_RDWR)  # SSLSocket: no close_notify
         return None
     return handler
@@ -313,6 +327,33 @@ class ConnectVerifies(unittest.TestCase):
                            key="rogue.key")
         self.assertIn("matches no pin", err)
 
+    def test_self_signed_accepted_with_its_key_pin(self):
+        spki = spki_pin_of(C("rogue.pem"))
+        self.assertNotEqual(spki, pin_of(C("rogue.pem")))
+        srv = TlsServer(greet_then_read(b"by key\n"),
+                        ctx=server_ctx("rogue.pem", "rogue.key"))
+        rc, out, err = self.connect(srv, "localhost", "-v", "--pin", spki)
+        srv.stop()
+        self.assertEqual((rc, out), (0, b"by key\n"), err)
+        self.assertIn("sockit: connect: tls key %s\n" % spki, err)
+        self.assertIn("tls pinned,", err)
+
+    def test_wrong_pin_refused_even_when_the_chain_verifies(self):
+        # A pin narrows the trust: a CA-signed, rightly named server
+        # whose key and certificate match neither pin is refused.
+        err = self.refused("server.pem", "--ca", C("ca.pem"), "--pin",
+                           pin_of(C("other.pem")), "--pin",
+                           spki_pin_of(C("rogue.pem")))
+        self.assertTrue(err.endswith(": the peer's certificate matches no "
+                                     "pin\n"), err)
+        # ... and one of the two right ones lets it in.
+        srv = TlsServer(greet_then_read(b"both\n"))
+        rc, out, err = self.connect(srv, "localhost", "--ca", C("ca.pem"),
+                                    "--pin", pin_of(C("other.pem")), "--pin",
+                                    spki_pin_of(C("server.pem")))
+        srv.stop()
+        self.assertEqual((rc, out), (0, b"both\n"), err)
+
     def test_insecure_accepts_and_says_so(self):
         srv = TlsServer(greet_then_read(b"anyone\n"),
                         ctx=server_ctx("rogue.pem", "rogue.key"))
@@ -420,6 +461,18 @@ class ConnectEnds(unittest.TestCase):
         self.assertEqual(err, "sockit: connect: localhost:%d: the peer "
                          "closed without close_notify: what arrived may be "
                          "truncated\n" % srv.port)
+
+    def test_bytes_read_with_the_cut_are_delivered(self):
+        # The cut right behind the last records: they come out of the
+        # same read as the end, and still reach stdout before it.
+        for size in (1, 3000, 20000):
+            data = os.urandom(size)
+            srv = TlsServer(cut_after(data, pause=0))
+            rc, out, err = self.run_open_stdin(srv.port)
+            srv.stop()
+            self.assertEqual(rc, 1, err)
+            self.assertEqual((len(out), sha(out)), (size, sha(data)), err)
+            self.assertIn("close_notify", err)
 
     def run_open_stdin(self, port):
         """connect with a stdin that stays open (the server's end, not
@@ -698,6 +751,21 @@ class ListenServes(unittest.TestCase):
         self.assertRegex(err, r"sockit: listen: 127\.0\.0\.1:\d+: tls "
                               r"handshake failed: peer did not return a "
                               r"certificate\n")
+
+    def test_alpn_agreed_by_listen(self):
+        l = TlsListener(self, "-v", "--alpn", "h2,http/1.1", "--send",
+                        "alpn\\n")
+        p = subprocess.run(["openssl", "s_client", "-connect",
+                            "127.0.0.1:%d" % l.port, "-alpn",
+                            "http/1.1,h2", "-ign_eof"],
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=TIMEOUT)
+        rc, _, err = l.finish()
+        # The server's preference wins: h2, which both lists hold.
+        self.assertIn(b"ALPN protocol: h2\n", p.stdout)
+        self.assertIn(b"alpn\n", p.stdout)
+        self.assertEqual(rc, 0, err)
+        self.assertRegex(err, r"sockit: listen: tls TLSv1\.3 \S+, alpn h2\n")
 
     def test_alpn_refused_by_listen(self):
         l = TlsListener(self, "--alpn", "h2")
