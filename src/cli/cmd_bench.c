@@ -1,9 +1,8 @@
 /* cmd_bench.c - `sockit bench TARGET`: a load generator for echo, connect
  * and HTTP servers, over TLS too (--tls, https://). This file parses
- * options into bench_opts, builds the HTTP request, makes the TLS context
- * (cli_tls) and tries one handshake before the run, so that a server the
- * options do not trust fails at once with its reason; the engine is
- * src/tools/bench/, the report bench_report.c. */
+ * options into bench_opts and builds the HTTP request; the TLS options'
+ * checks, the context and the handshake before the run are bench_tls.c,
+ * the engine src/tools/bench/, the report bench_report.c. */
 #include "cmds.h"
 #include "json.h"
 
@@ -360,26 +359,6 @@ static int build_request(struct bench_cli *b)
 	return CLI_OK;
 }
 
-/* The TLS options (cli_tls's checks), and where TLS can go: a stream,
- * with a name to check or a pin (a Unix socket has no host name). */
-static int validate_tls(const struct bench_cli *b)
-{
-	if (cli_tls_check(&b->tls, "bench", SKT_TLS_CLIENT) != CLI_OK)
-		return CLI_USAGE;
-	if (!b->tls.on)
-		return CLI_OK;
-	if (b->o.udp)
-		return cli_usage_error("bench", "--tls needs a stream: not "
-						"with --udp");
-	if (b->ep.kind == SKT_EP_UNIX && b->tls.sni == NULL &&
-	    b->tls.npins == 0 && !b->tls.insecure)
-		return cli_usage_error("bench",
-				       "--tls to a Unix socket: no host name "
-				       "to check; give --sni NAME, --pin or "
-				       "--insecure");
-	return CLI_OK;
-}
-
 /* Every conflict, and the defaults that depend on more than one option,
  * in one place. */
 static int validate(struct bench_cli *b)
@@ -401,7 +380,7 @@ static int validate(struct bench_cli *b)
 	if (!b->keepalive && (o->mode == BENCH_CONNECT || o->udp))
 		return cli_usage_error("bench", "--no-keepalive is for --mode "
 						"http and echo over a stream");
-	if (validate_tls(b) != CLI_OK)
+	if (bench_cli_tls_check(b) != CLI_OK)
 		return CLI_USAGE;
 	if (b->content_type != NULL && b->body_file == NULL)
 		return cli_usage_error("bench", "--content-type needs --body");
@@ -613,50 +592,6 @@ static int check_fds(const bench_opts *o)
 	return CLI_FAIL;
 }
 
-/* The name the server's certificate must hold: the host given, or for a
- * Unix socket --sni's (NULL with a pin or --insecure). */
-static const char *tls_host(const struct bench_cli *b)
-{
-	return b->ep.kind == SKT_EP_INET ? b->ep.host : b->tls.sni;
-}
-
-/* The context every connection's session comes from. */
-static int make_tls(struct bench_cli *b)
-{
-	if (cli_tls_ctx(&b->tls, "bench", SKT_TLS_CLIENT, NULL, 0, &b->o.tls) !=
-	    CLI_OK)
-		return CLI_FAIL;
-	b->o.tls_host = tls_host(b);
-	b->o.tls_sni = cli_tls_sni(&b->tls);
-	b->t.tls = true;
-	b->t.resumption = !b->tls.no_resume;
-	return CLI_OK;
-}
-
-/* One handshake before the run, as `sockit connect --tls` makes it: a
- * server the options do not trust (a wrong pin, another name, an expired
- * certificate, no common version) fails here, exit 1, with the reason in
- * one line, rather than as a run of counted errors. A server that does
- * not accept is left to the run, which counts what it does. What the
- * handshake agreed on goes in the report. */
-static int probe_tls(struct bench_cli *b)
-{
-	int ms = (int)b->o.timeout_ms;
-	int fd = skt_connect_one(&b->o.target, SOCK_STREAM, ms);
-	if (fd < 0)
-		return CLI_OK;
-	skt_tls *t;
-	int rc = cli_tls_handshake(&b->tls, b->o.tls, "bench", b->t.text, fd,
-				   b->o.tls_host, ms, &t);
-	if (rc == CLI_OK) {
-		b->t.tls_probed = skt_tls_get_info(t, &b->t.tls_info) == 0;
-		skt_tls_shutdown(t, 0);
-		skt_tls_free(t);
-	}
-	skt_close(fd);
-	return rc;
-}
-
 /* What comes after the parse and before the run: --body's file and the
  * request with it, the TLS context (a bad --ca fails before any
  * packet), the target's addresses, the first handshake, the fd limit. */
@@ -669,12 +604,12 @@ static int prepare(struct bench_cli *b)
 		if (rc != CLI_OK)
 			return rc;
 	}
-	if (b->tls.on && make_tls(b) != CLI_OK)
+	if (b->tls.on && bench_cli_tls_context(b) != CLI_OK)
 		return CLI_FAIL;
 	int err = resolve(b, &b->ep);
 	if (err < 0)
 		return cli_fail("bench", b->ep.host, err);
-	if (b->tls.on && probe_tls(b) != CLI_OK)
+	if (b->tls.on && bench_cli_tls_probe(b) != CLI_OK)
 		return CLI_FAIL;
 	return check_fds(&b->o);
 }

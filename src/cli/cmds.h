@@ -164,5 +164,12 @@ struct bench_cli {
 	bench_target t;
 };
 int cmd_bench_parse(int argc, char **argv, struct bench_cli *b);
+/* bench_tls.c: the TLS options' conflicts for bench (CLI_OK, or
+ * CLI_USAGE after one line); the context into b->o.tls and the names each
+ * session checks and sends; one handshake with the target before the run
+ * (CLI_OK, or CLI_FAIL after one line naming the reason). */
+int bench_cli_tls_check(const struct bench_cli *b);
+int bench_cli_tls_context(struct bench_cli *b);
+int bench_cli_tls_probe(struct bench_cli *b);
 
 #endif
