@@ -10,10 +10,13 @@
  * refuses), so results are exact beside other programs; tests that need
  * a whole /24, a packet filter or a quiet loopback make their own network
  * namespace as root (each Criterion test is a process: the namespace dies
- * with it) and skip with a message otherwise. */
+ * with it) and skip with a message otherwise. One scans across a link: a
+ * veth pair between two namespaces of its own, the targets added
+ * addresses of the far end. */
 #include "sktest.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -539,6 +542,194 @@ RUN_TEST(back_off_before_a_rate_limiter)
 	for (int k = 0; k < NOPEN; k++)
 		skt_close(fds[k]);
 	space_free(&s);
+}
+
+/* ---- Across a link ---- */
+
+/* Two namespaces joined by a veth pair (the dummy link type, the usual
+ * home of added addresses, is missing from some kernels; veth is not):
+ * this test's own, A, where the scanner runs from 198.18.0.1 on v0, and B,
+ * which holds 198.18.0.2 and all of 198.18.1.0/24 as addresses of v1.
+ * 198.18.0.0/15 is RFC 2544's benchmarking range, routed nowhere. A
+ * reaches the /24 through 198.18.0.2, and both ends know each other's MAC
+ * from the start: one neighbour entry serves every target, and no SYN
+ * waits in an ARP queue (which holds a few hundred and drops the rest).
+ * Every probe crosses the link, as on a network. */
+#define LINK_MAC_A "02:00:00:00:00:01"
+#define LINK_MAC_B "02:00:00:00:00:02"
+
+typedef struct link_ns {
+	int a, b; /* the namespaces, held open */
+} link_ns;
+
+static void sh_ok(const char *cmd)
+{
+	cr_assert_eq(system(cmd), 0, "failed: %s", cmd);
+}
+
+static void link_enter(int ns)
+{
+	cr_assert_eq(setns(ns, CLONE_NEWNET), 0, "setns: %s", strerror(errno));
+}
+
+static void link_make(link_ns *l)
+{
+	enter_netns();
+	l->a = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	cr_assert_geq(l->a, 0, "%s", strerror(errno));
+	cr_assert_eq(unshare(CLONE_NEWNET), 0, "unshare: %s", strerror(errno));
+	l->b = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	cr_assert_geq(l->b, 0, "%s", strerror(errno));
+	link_enter(l->a);
+	/* iproute2 takes a netns NAME with a slash in it as a path and
+	 * opens it (lib/namespace.c, netns_get_fd): the fd this test holds,
+	 * as ip sees it. */
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd),
+		 "ip link add v0 address " LINK_MAC_A " type veth peer name v1 "
+		 "address " LINK_MAC_B " netns /proc/%d/fd/%d 2>/dev/null",
+		 (int)getpid(), l->b);
+	if (system(cmd) != 0)
+		cr_skip_test("cannot make a veth pair here: %s", cmd);
+	sh_ok("ip addr add 198.18.0.1/30 dev v0 && ip link set v0 up && "
+	      "ip neigh replace 198.18.0.2 lladdr " LINK_MAC_B
+	      " dev v0 nud permanent && "
+	      "ip route add 198.18.1.0/24 via 198.18.0.2");
+	link_enter(l->b);
+	FILE *ip = popen("ip -batch -", "w");
+	cr_assert_not_null(ip);
+	fprintf(ip, "link set lo up\naddr add 198.18.0.2/30 dev v1\n"
+		    "link set v1 up\n"
+		    "neigh replace 198.18.0.1 lladdr " LINK_MAC_A
+		    " dev v1 nud permanent\n");
+	for (int h = 0; h < 256; h++)
+		fprintf(ip, "addr add 198.18.1.%d/32 dev v1\n", h);
+	cr_assert_eq(pclose(ip), 0, "ip -batch failed");
+	link_enter(l->a);
+}
+
+static void link_free(link_ns *l)
+{
+	close(l->a);
+	close(l->b);
+}
+
+/* Packets v0 sent, from /proc/net/dev of this thread's namespace. */
+static unsigned long long v0_tx_packets(void)
+{
+	FILE *f = fopen("/proc/thread-self/net/dev", "r");
+	cr_assert_not_null(f);
+	char line[512];
+	unsigned long long v[10], tx = 0;
+	bool found = false;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *p = strchr(line, ':');
+		if (p == NULL || strncmp(line + strspn(line, " "), "v0:", 3))
+			continue;
+		cr_assert_eq(sscanf(p + 1,
+				    "%llu %llu %llu %llu %llu %llu %llu %llu "
+				    "%llu %llu",
+				    &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+				    &v[6], &v[7], &v[8], &v[9]),
+			     10, "'%s'", line);
+		tx = v[9];
+		found = true;
+	}
+	fclose(f);
+	cr_assert(found, "no v0 in /proc/net/dev");
+	return tx;
+}
+
+/* Listeners on 150 random (address, port) pairs of the far /24 x 100
+ * ports; B drops the SYNs to ports 30090-30099 everywhere and to every
+ * port of 198.18.1.240/28, listeners or not. Every probe's state is the
+ * one the test made (open, closed or filtered), at every rate, and the
+ * probes left through v0. */
+RUN_TEST(veth_addresses_across_a_link_open_set_at_every_rate)
+{
+	link_ns l;
+	link_make(&l);
+	raise_nofile();
+	enum { NOPEN = 150, BASE = 30000, NPORTS = 100, SIZE = 256 * NPORTS };
+	link_enter(l.b);
+	iptables("-A INPUT -p tcp --syn --dport 30090:30099 -j DROP");
+	iptables("-A INPUT -d 198.18.1.240/28 -p tcp --syn -j DROP");
+	static int fds[NOPEN];
+	static skt_port_state want[SIZE];
+	for (uint64_t i = 0; i < SIZE; i++) {
+		bool dropped = i / NPORTS >= 240 || i % NPORTS >= 90;
+		want[i] = dropped ? SKT_PORT_FILTERED : SKT_PORT_CLOSED;
+	}
+	uint64_t r = 0x2545f4914f6cdd1dULL;
+	size_t nopen = 0, nfiltered = 0;
+	static bool held[SIZE];
+	for (int k = 0; k < NOPEN;) {
+		r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+		unsigned host = (unsigned)(r >> 33) % 256;
+		unsigned port = BASE + (unsigned)(r >> 45) % NPORTS;
+		uint64_t i = (uint64_t)host * NPORTS + (port - BASE);
+		if (held[i])
+			continue;
+		char ip[16];
+		snprintf(ip, sizeof(ip), "198.18.1.%u", host);
+		fds[k] = hold(ip, (uint16_t)port, true, NULL);
+		cr_assert_geq(fds[k++], 0, "%s:%u taken", ip, port);
+		held[i] = true;
+		/* A listener behind a drop is as filtered as any port. */
+		if (want[i] == SKT_PORT_CLOSED)
+			want[i] = SKT_PORT_OPEN;
+	}
+	link_enter(l.a);
+	for (uint64_t i = 0; i < SIZE; i++) {
+		nopen += want[i] == SKT_PORT_OPEN;
+		nfiltered += want[i] == SKT_PORT_FILTERED;
+	}
+	cr_assert_gt(nopen, NOPEN / 2);
+	cr_assert_lt(nopen, NOPEN, "no listener behind a drop");
+	skt_portset set;
+	skt_portset_clear(&set);
+	skt_portset_add_range(&set, BASE, BASE + NPORTS - 1);
+	space s;
+	space_make(&s, "198.18.1.0/24", NULL, &set);
+	cr_assert_eq(s.sp.size, SIZE);
+	static const int rates[] = {0, 20000};
+	for (size_t ri = 0; ri < sizeof(rates) / sizeof(rates[0]); ri++) {
+		unsigned long long tx = v0_tx_packets();
+		seen_init(got, s.sp.size);
+		skt_scan_iter it;
+		iter(&s, &it, 21 + ri, 0, 1);
+		skt_scan_stats st;
+		skt_scan_opts o = SKT_SCAN_OPTS_INIT;
+		o.stats = &st;
+		o.rate = rates[ri];
+		o.retries = 1;
+		o.timeout_ms = 300;
+		cr_assert_eq(skt_scan_run(&s.sp, &it, &o, on_result, got), 0);
+		cr_assert_eq(got->n, SIZE, "rate %d: %zu results", rates[ri],
+			     got->n);
+		for (uint64_t i = 0; i < SIZE; i++) {
+			SKT_CHECK(got->calls[i] == 1, "index %llu: %u calls",
+				  (unsigned long long)i, got->calls[i]);
+			SKT_CHECK(got->state[i] == want[i],
+				  "rate %d, 198.18.1.%llu:%llu: %s, want %s",
+				  rates[ri], (unsigned long long)(i / NPORTS),
+				  (unsigned long long)(BASE + i % NPORTS),
+				  skt_port_state_name(got->state[i]),
+				  skt_port_state_name(want[i]));
+		}
+		cr_assert_eq(st.count[SKT_PORT_OPEN], nopen);
+		cr_assert_eq(st.count[SKT_PORT_FILTERED], nfiltered);
+		cr_assert_eq(st.resent, nfiltered, "rate %d", rates[ri]);
+		/* A SYN per probe and per retry, an ACK and a RST or FIN per
+		 * handshake: the scan went through the link, not lo. */
+		unsigned long long sent = v0_tx_packets() - tx;
+		cr_assert_geq(sent, (unsigned long long)(SIZE + nfiltered),
+			      "rate %d: %llu packets on v0", rates[ri], sent);
+	}
+	for (int k = 0; k < NOPEN; k++)
+		skt_close(fds[k]);
+	space_free(&s);
+	link_free(&l);
 }
 
 /* ---- Banners ---- */
