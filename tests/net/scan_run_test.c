@@ -118,7 +118,8 @@ static void space_make(space *s, const char *items, const char *excludes,
 			skt_target_error e;
 			int rc = l == 0 ? skt_targets_add(s->t, p, n, &e)
 					: skt_targets_exclude(s->t, p, n, &e);
-			cr_assert_eq(rc, 0, "'%.*s': %s", (int)n, p, e.why);
+			/* e is set only on failure: formatted only then */
+			SKT_CHECK(rc == 0, "'%.*s': %s", (int)n, p, e.why);
 			p += n + (p[n] == ' ');
 		}
 	}
