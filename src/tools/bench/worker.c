@@ -208,8 +208,11 @@ void bench_fail(bench_conn *c, int err)
 	} else if (c->inflight == 0) {
 		/* A connect that failed with nothing in flight stands for the
 		 * request it was to carry: with -n it uses a ticket, so that a
-		 * dead server still ends the run. */
-		if (take_ticket(w, bench_now()))
+		 * dead server still ends the run. One instant for both: a
+		 * ticket taken before the window opened is free, and must not
+		 * be counted by a clock read after it opened. */
+		int64_t now = bench_now();
+		if (take_ticket(w, now) && bench_in_window(w, now))
 			n += count_error(w, NULL, err);
 	}
 	for (unsigned i = 0; i < w->o->pipeline; i++)
