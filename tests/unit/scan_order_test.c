@@ -49,7 +49,8 @@ static uint64_t assert_cover(uint64_t size, uint64_t seed, uint32_t n,
 	uint64_t total = 0, lo = UINT64_MAX, hi = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		skt_scan_iter it;
-		cr_assert_eq(skt_scan_iter_init(&it, &o, i, n, 0), 0);
+		SKT_CHECK(skt_scan_iter_init(&it, &o, i, n, 0) == 0, "shard %u",
+			  i);
 		uint64_t v, got = 0;
 		while (skt_scan_iter_next(&it, &v)) {
 			SKT_CHECK(v < size, "size %llu n %u: index %llu",
@@ -166,7 +167,7 @@ static void first_k(uint64_t size, uint64_t seed, uint64_t *out, size_t k)
 	cr_assert_eq(skt_scan_order_init(&o, size, seed, true), 0);
 	cr_assert_eq(skt_scan_iter_init(&it, &o, 0, 1, 0), 0);
 	for (size_t i = 0; i < k; i++)
-		cr_assert(skt_scan_iter_next(&it, &out[i]));
+		SKT_CHECK(skt_scan_iter_next(&it, &out[i]), "ended at %zu", i);
 }
 
 ORDER_TEST(same_seed_same_order_two_seeds_differ)
@@ -201,7 +202,8 @@ ORDER_TEST(huge_spaces_stay_in_range)
 		cr_assert_eq(skt_scan_iter_init(&it, &o, 65535, 65536, 0), 0);
 		uint64_t v, prev = UINT64_MAX;
 		for (int i = 0; i < 10000; i++) {
-			cr_assert(skt_scan_iter_next(&it, &v));
+			SKT_CHECK(skt_scan_iter_next(&it, &v), "ended at %d",
+				  i);
 			SKT_CHECK(v < sizes[k] && v != prev, "%llu",
 				  (unsigned long long)v);
 			prev = v;
@@ -221,8 +223,12 @@ ORDER_TEST(unrandomized_is_index_order)
 		skt_scan_iter it;
 		cr_assert_eq(skt_scan_iter_init(&it, &o, i, 7, 0), 0);
 		uint64_t v;
-		while (skt_scan_iter_next(&it, &v))
-			cr_assert_eq(v, want++);
+		while (skt_scan_iter_next(&it, &v)) {
+			SKT_CHECK(v == want, "%llu, want %llu",
+				  (unsigned long long)v,
+				  (unsigned long long)want);
+			want++;
+		}
 	}
 	cr_assert_eq(want, 1000);
 }
@@ -246,10 +252,12 @@ ORDER_TEST(resume_goes_on_where_it_stopped)
 		for (;;) {
 			bool a = skt_scan_iter_next(&whole, &v);
 			bool b = skt_scan_iter_next(&part, &w);
-			cr_assert_eq(a, b);
+			SKT_CHECK(a == b, "round %d: one iterator ended first",
+				  round);
 			if (!a)
 				break;
-			cr_assert_eq(v, w);
+			SKT_CHECK(v == w, "round %d: %llu, resumed %llu", round,
+				  (unsigned long long)v, (unsigned long long)w);
 		}
 	}
 }
