@@ -214,8 +214,8 @@ RUN_TEST(many_addresses_open_set_exact)
 	bool opened[HOSTS][PORTS];
 	char ip[HOSTS][16];
 	for (int h = 0; h < HOSTS; h++)
-		snprintf(ip[h], sizeof(ip[h]), "127.77.%d.%d", getpid() % 200,
-			 h + 1);
+		snprintf(ip[h], sizeof(ip[h]), "127.77.%u.%u",
+			 (unsigned)getpid() % 200u, (unsigned)h + 1u);
 	skt_portset set;
 	skt_portset_clear(&set);
 	for (int k = 0; k < PORTS; k++) {
