@@ -303,8 +303,14 @@ static int parse_operands(int nargs, char **args, struct scan_opts *o)
 		return cli_usage_error("scan", "--top-ports N and PORTS "
 					       "conflict: give one");
 	if (!ports_given && nargs == 1 && o->input_list == NULL &&
-	    host_colon_ports(o, args[0]))
+	    host_colon_ports(o, args[0])) {
+		if (o->host[0] == '\0')
+			return cli_usage_error("scan",
+					       "'%s': no host before "
+					       "the ports",
+					       args[0]);
 		return CLI_OK;
+	}
 	if (!ports_given && nargs >= 1) {
 		o->ports_text = args[--nargs];
 		if (o->top_ports > 0)

@@ -380,6 +380,8 @@ class BadInput(unittest.TestCase):
         self.assert_usage("127.0.0.1", "80", "81", needle="target '80'")
         self.assert_usage("--bogus", "127.0.0.1", "80", needle="--bogus")
         self.assert_usage("127.0.0.1", "80", "--timeout", needle="needs a value")
+        self.assert_usage("[]:24", needle="no host before the ports")
+        self.assert_usage(":24", needle="no host before the ports")
 
 
 if __name__ == "__main__":
