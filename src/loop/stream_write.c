@@ -50,8 +50,12 @@ void skt__stream_fire_marks(skt_stream *s)
 static void drained(skt_stream *s)
 {
 	s->ohead = 0;
-	if (s->ocap > 2 * SKT_WATER_HIGH_DEFAULT) {
-		skt_free(s->obuf); /* a burst is over: give it back */
+	/* A burst is over: give the ring back. A plain stream queues only
+	 * what the kernel would not take, a TLS stream stages each write
+	 * here for SSL_write; either way an idle stream holds no buffer
+	 * (4 KiB of every idle TLS connection otherwise). */
+	if (s->obuf != NULL) {
+		skt_free(s->obuf);
 		s->obuf = NULL;
 		s->ocap = 0;
 	}

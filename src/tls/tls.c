@@ -29,6 +29,8 @@
 #include <openssl/x509v3.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ---- SIGPIPE ---- */
@@ -113,6 +115,26 @@ static int reason_code(int r)
 	}
 }
 
+/* Say why the last call failed; the buffer is made on the first failure
+ * (without memory the reason stays empty: the code still tells). */
+static void set_reason(skt_tls *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void set_reason(skt_tls *t, const char *fmt, ...)
+{
+	if (t->reason == NULL && (t->reason = skt_malloc(REASON_MAX)) == NULL)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(t->reason, REASON_MAX, fmt, ap);
+	va_end(ap);
+}
+
+void skt__tls_clear_reason(skt_tls *t)
+{
+	if (t->reason != NULL)
+		t->reason[0] = '\0';
+}
+
 /* Turn a failed SSL call into a sockit code, and say why in t->reason.
  * saved_errno is errno right after the call. OpenSSL's error queue is
  * left empty: it is per thread and would mislead the next caller. */
@@ -125,22 +147,19 @@ int skt__tls_fail(skt_tls *t, int ret, int saved_errno)
 		rc = 0;
 	} else if (e == SSL_ERROR_SYSCALL && code == 0) {
 		rc = saved_errno != 0 ? -saved_errno : SKT_ETRUNCATED;
-		snprintf(t->reason, sizeof(t->reason), "%s", skt_strerror(rc));
+		set_reason(t, "%s", skt_strerror(rc));
 	} else if (t->pin_failed) {
 		rc = SKT_ETLSPIN;
-		snprintf(t->reason, sizeof(t->reason),
-			 "the peer's certificate matches no pin");
+		set_reason(t, "the peer's certificate matches no pin");
 	} else if (ERR_GET_REASON(code) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
 		long v = SSL_get_verify_result(t->ssl);
 		rc = verify_code(v);
-		snprintf(t->reason, sizeof(t->reason),
-			 "certificate verify failed: %s",
-			 X509_verify_cert_error_string(v));
+		set_reason(t, "certificate verify failed: %s",
+			   X509_verify_cert_error_string(v));
 	} else {
 		const char *why = ERR_reason_error_string(code);
 		rc = reason_code(ERR_GET_REASON(code));
-		snprintf(t->reason, sizeof(t->reason), "%s",
-			 why != NULL ? why : skt_strerror(rc));
+		set_reason(t, "%s", why != NULL ? why : skt_strerror(rc));
 	}
 	ERR_clear_error();
 	return rc;
@@ -211,7 +230,12 @@ int skt_tls_new(skt_tls **out, skt_tls_ctx *ctx, int fd, const char *host,
 		if (host != NULL) {
 			if ((rc = set_peer_name(t, host, sni)) < 0)
 				goto fail;
-			skt__strlcpy(t->host, host, sizeof(t->host));
+			size_t n = strlen(host) + 1;
+			if ((t->host = skt_malloc(n)) == NULL) {
+				rc = SKT_ENOMEM;
+				goto fail;
+			}
+			memcpy(t->host, host, n);
 			SSL_SESSION *s = skt__tls_session_get(ctx, host);
 			if (s != NULL) {
 				SSL_set_session(t->ssl, s);
@@ -235,12 +259,14 @@ void skt_tls_free(skt_tls *t)
 		return;
 	SSL_free(t->ssl);
 	skt__tls_ctx_unref(t->ctx);
+	skt_free(t->host);
+	skt_free(t->reason);
 	skt_free(t);
 }
 
 int skt__tls_handshake_by(skt_tls *t, int64_t deadline)
 {
-	t->reason[0] = '\0';
+	skt__tls_clear_reason(t);
 	for (;;) {
 		nopipe np;
 		nopipe_begin(&np);
@@ -265,7 +291,7 @@ int skt_tls_handshake(skt_tls *t, int timeout_ms)
 
 ssize_t skt__tls_read_by(skt_tls *t, void *buf, size_t cap, int64_t deadline)
 {
-	t->reason[0] = '\0';
+	skt__tls_clear_reason(t);
 	if (cap == 0)
 		return 0;
 	for (;;) {
@@ -303,7 +329,7 @@ int skt__tls_write_by(skt_tls *t, const void *buf, size_t len, int64_t deadline,
 	const uint8_t *p = buf;
 	size_t done = 0;
 	int rc = 0;
-	t->reason[0] = '\0';
+	skt__tls_clear_reason(t);
 	nopipe np;
 	nopipe_begin(&np);
 	int saved = 0;
@@ -381,7 +407,7 @@ int skt_tls_shutdown(skt_tls *t, int timeout_ms)
 
 const char *skt_tls_reason(const skt_tls *t)
 {
-	return t->reason;
+	return t->reason != NULL ? t->reason : "";
 }
 
 int skt__tls_io_error(skt_tls *t, int ret, int saved_errno)

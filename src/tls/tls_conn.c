@@ -57,7 +57,9 @@ static int wrap(skt_conn **out, skt_tls_ctx *ctx, int fd, const char *host,
 		rc = skt_conn_new(out, fd, 0);
 	if (rc < 0) {
 		say(reason, cap,
-		    t->reason[0] != '\0' ? t->reason : skt_strerror(rc));
+		    t->reason != NULL && t->reason[0] != '\0'
+			    ? t->reason
+			    : skt_strerror(rc));
 		skt_tls_free(t);
 		skt_close(fd);
 		return rc;

@@ -155,7 +155,7 @@ static int servername_cb(SSL *ssl, int *alert, void *arg)
 static int new_session_cb(SSL *ssl, SSL_SESSION *sess)
 {
 	skt_tls *t = SSL_get_app_data(ssl);
-	if (t == NULL || t->host[0] == '\0')
+	if (t == NULL || t->host == NULL || t->host[0] == '\0')
 		return 0;
 	skt_tls_ctx *ctx = t->ctx;
 	pthread_mutex_lock(&ctx->lock);

@@ -55,9 +55,11 @@ struct skt_tls {
 	bool shut;   /* close_notify sent */
 	bool pinned; /* the leaf matched a pin */
 	bool pin_failed;
-	short want;     /* POLLIN or POLLOUT: what the last wait was for */
-	char host[256]; /* the session cache key ("" none) */
-	char reason[REASON_MAX];
+	short want; /* POLLIN or POLLOUT: what the last wait was for */
+	/* Both allocated only when needed: an idle server connection
+	 * carries neither. */
+	char *host;   /* the session cache key (client side), NULL none */
+	char *reason; /* why the last call failed (REASON_MAX), NULL none */
 };
 
 /* tls_ctx.c */
@@ -88,6 +90,8 @@ int skt__tls_shutdown_by(skt_tls *t, int64_t deadline);
  * close_notify), with t->reason set and OpenSSL's queue emptied.
  * saved_errno is errno right after the call. */
 int skt__tls_fail(skt_tls *t, int ret, int saved_errno);
+/* Forget the last failure's reason (before a new call). */
+void skt__tls_clear_reason(skt_tls *t);
 /* After an SSL call on t returned ret <= 0 (saved_errno: errno right
  * after it): SKT_EAGAIN with t->want set for WANT_READ / WANT_WRITE, 0 for
  * the peer's close_notify, else skt__tls_fail's error. For

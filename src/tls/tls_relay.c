@@ -153,7 +153,7 @@ int skt_tls_relay_run(int in_fd, int out_fd, skt_tls *t,
 	tls_tx x = {.t = t};
 	bool ktls = BIO_get_ktls_send(SSL_get_wbio(t->ssl)) > 0;
 	ERR_clear_error();
-	t->reason[0] = '\0';
+	skt__tls_clear_reason(t);
 	return skt__relay_run_tx(in_fd, out_fd, t->fd,
 				 ktls ? &tls_ktls : &tls_plain, &x, opts,
 				 stats);
