@@ -7,8 +7,9 @@
  * readable" flag is cleared only when OpenSSL says WANT_READ (it needs
  * bytes from the socket), never because poll() said nothing is there;
  * recv also drains every record OpenSSL holds before returning, and
- * readable() reports SSL_pending for the rest. A write that wants to read
- * and a read that wants to write are the relay's wr_want / rd_want.
+ * readable() reports SSL_has_pending for the rest (records read ahead
+ * included). A write that wants to read and a read that wants to write
+ * are the relay's wr_want / rd_want.
  *
  * Ends. The input's end sends close_notify, then shuts TCP down for
  * writing: a TLS 1.3 peer may go on sending (half-close); a TLS 1.2 peer
@@ -34,6 +35,9 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+/* What one read of the socket may take while relaying (read ahead). */
+#define READ_AHEAD ((size_t)256 << 10)
 
 /* The session, and an ending that recv met after it had bytes to return:
  * the bytes go first, the ending with the next call. */
@@ -110,7 +114,8 @@ static int tx_shutdown(void *arg, short *want)
 static bool tx_readable(void *arg)
 {
 	tls_tx *x = arg;
-	return x->ended || SSL_pending(x->t->ssl) > 0;
+	/* SSL_has_pending: decrypted bytes, or records read ahead. */
+	return x->ended || SSL_has_pending(x->t->ssl);
 }
 
 /* kTLS only (see the top): SSL_sendfile from fd's position. */
@@ -152,6 +157,14 @@ int skt_tls_relay_run(int in_fd, int out_fd, skt_tls *t,
 	}
 	tls_tx x = {.t = t};
 	bool ktls = BIO_get_ktls_send(SSL_get_wbio(t->ssl)) > 0;
+	/* Read ahead into a buffer of several records: one read takes
+	 * what the socket has, not a record's header and then its body
+	 * (two reads a record otherwise). Not under kTLS receive, where
+	 * the kernel hands over one record a read. */
+	if (BIO_get_ktls_recv(SSL_get_rbio(t->ssl)) <= 0) {
+		SSL_set_default_read_buffer_len(t->ssl, READ_AHEAD);
+		SSL_set_read_ahead(t->ssl, 1);
+	}
 	ERR_clear_error();
 	skt__tls_clear_reason(t);
 	return skt__relay_run_tx(in_fd, out_fd, t->fd,
