@@ -35,7 +35,8 @@ class Serve:
     stderr is collected line by line in a thread; .tcp and .udp are the
     ports it printed."""
 
-    def __init__(self, *args, listen="127.0.0.1:0", fd_limit=None, env=None):
+    def __init__(self, *args, listen="127.0.0.1:0", fd_limit=None, env=None,
+                 stdout=subprocess.DEVNULL):
         cmd = [SOCKIT, "serve", *args]
         if listen:
             cmd += ["--listen", listen]
@@ -44,7 +45,7 @@ class Serve:
             def pre():
                 resource.setrlimit(resource.RLIMIT_NOFILE, (fd_limit, fd_limit))
         self.p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.DEVNULL,
+                                  stdout=stdout,
                                   stderr=subprocess.PIPE, preexec_fn=pre,
                                   env=dict(os.environ, **(env or {})))
         self.lines = []
