@@ -219,7 +219,9 @@ SKT_EXTERN size_t skt_stream_queued(const skt_stream *s);
  * it. A file that ends before off + len, or a read error, closes the
  * stream with that error (SKT_EPARTIAL for a short file). Returns 0,
  * SKT_EINVAL, SKT_EBUSY, SKT_EPIPE after close or shutdown, SKT_ENOMEM,
- * or the error that closed the stream. */
+ * or the error that closed the stream - also when the first turn, sent
+ * inside this call, met it (its callbacks run later, as after a write);
+ * on an error fd is the caller's again at once. */
 SKT_EXTERN int skt_stream_sendfile(skt_stream *s, const void *head, size_t hlen,
 				   int fd, int64_t off, uint64_t len,
 				   size_t chunk);

@@ -41,7 +41,8 @@ enum {
 	OPT_UDP_RATE,
 	OPT_HANDSHAKE_TIMEOUT,
 	OPT_DOTFILES,
-	OPT_FOLLOW_SYMLINKS
+	OPT_FOLLOW_SYMLINKS,
+	OPT_NO_ACCESS_LOG
 };
 
 /* ---- Options ---- */
@@ -177,6 +178,9 @@ static int option(struct serve_opts *o, int ch, const char *arg)
 	case OPT_FOLLOW_SYMLINKS:
 		o->follow_symlinks = true;
 		break;
+	case OPT_NO_ACCESS_LOG:
+		o->no_access_log = true;
+		break;
 	case OPT_HANDSHAKE_TIMEOUT:
 		o->handshake_given = true;
 		rc = cli_opt_duration("serve", "--handshake-timeout", arg, 1000,
@@ -205,10 +209,12 @@ static int validate(struct serve_opts *o)
 		return cli_usage_error("serve", "--max-queue is for chat");
 	if (o->sh_exec != NULL && svc != &svc_exec)
 		return cli_usage_error("serve", "--sh-exec is for exec");
-	if ((o->dotfiles || o->follow_symlinks) && svc != &svc_http)
+	if ((o->dotfiles || o->follow_symlinks || o->no_access_log) &&
+	    svc != &svc_http)
 		return cli_usage_error("serve", "--%s is for http",
-				       o->dotfiles ? "dotfiles"
-						   : "follow-symlinks");
+				       o->dotfiles        ? "dotfiles"
+				       : o->no_access_log ? "no-access-log"
+							  : "follow-symlinks");
 	int rc = cli_tls_check(&o->tls, "serve", SKT_TLS_SERVER);
 	if (rc != CLI_OK)
 		return rc;
@@ -282,6 +288,7 @@ int cmd_serve_parse(int argc, char **argv, struct serve_opts *o)
 		 OPT_HANDSHAKE_TIMEOUT},
 		{"dotfiles", no_argument, NULL, OPT_DOTFILES},
 		{"follow-symlinks", no_argument, NULL, OPT_FOLLOW_SYMLINKS},
+		{"no-access-log", no_argument, NULL, OPT_NO_ACCESS_LOG},
 		CLI_TLS_LONGOPTS,
 		{"verbose", no_argument, NULL, 'v'},
 		{NULL, 0, NULL, 0},
@@ -919,7 +926,7 @@ static int http_setup(struct serve_opts *o)
 	svc_http_opts *h = &o->http;
 	*h = (svc_http_opts){.dotfiles = o->dotfiles,
 			     .follow_symlinks = o->follow_symlinks,
-			     .log = http_log,
+			     .log = o->no_access_log ? NULL : http_log,
 			     .log_arg = o};
 	h->root = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (h->root < 0)
@@ -1042,6 +1049,7 @@ static const char usage_opts[] =
 	"  --sh-exec LINE     exec: run LINE with /bin/sh -c (else no shell)\n"
 	"  --dotfiles         http: serve and list names starting with \".\"\n"
 	"  --follow-symlinks  http: also symlinks that lead out of DIR\n"
+	"  --no-access-log    http: no line per request\n"
 	"  http serves DIR's files (GET, HEAD, Range, 304s, listings); one\n"
 	"  line per request on stdout (Common Log Format, or --json)\n"
 	"  exec runs CMD per connection on its stdin/stdout (inetd nowait), "

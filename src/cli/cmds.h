@@ -138,7 +138,7 @@ struct serve_opts {
 	char *sh_argv[4];    /* exec: /bin/sh -c LINE */
 	spawn_cmd cmd;       /* exec: what runs per connection */
 	const char *dir;     /* http: DIR */
-	bool dotfiles, follow_symlinks;
+	bool dotfiles, follow_symlinks, no_access_log;
 	svc_http_opts http; /* http: made by run() */
 };
 int cmd_serve_parse(int argc, char **argv, struct serve_opts *o);

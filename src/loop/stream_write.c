@@ -526,6 +526,8 @@ int skt_stream_sendfile(skt_stream *s, const void *head, size_t hlen, int fd,
 		send_file(s);
 	else
 		skt__stream_kick(s);
+	if (s->state == ST_CLOSED) /* the first turn failed: fd is free */
+		return s->err;
 	skt__stream_interest(s);
 	return 0;
 }
