@@ -22,6 +22,7 @@ import time
 import unittest
 import urllib.request
 
+import json_schema
 from bridgetest import TIMEOUT
 from clitest import ROOT
 from servetest import Serve, connect
@@ -482,6 +483,7 @@ class Logs(unittest.TestCase):
             lines = log.read().decode().splitlines()
         self.assertEqual(len(lines), 1, lines)
         o = json.loads(lines[0])
+        self.assertEqual(json_schema.check("serve", o), [])
         self.assertEqual(o["type"], "request")
         self.assertEqual(o["method"], "GET")
         self.assertEqual(o["path"], "/big.bin")

@@ -84,6 +84,10 @@ int http_path_parse(http_path *p, const char *t, size_t len, bool dotfiles)
 	size_t sn = 0, o = 0;
 	for (size_t i = 1; i <= plen; i++) {
 		char c = i < plen ? t[i] : '/';
+		/* The codec lets only visible bytes through; what calls this
+		 * without it gets the same rule. */
+		if ((unsigned char)c <= 0x20 || c == 0x7f)
+			return 400;
 		if (c == '%') {
 			int hi = i + 2 < plen ? hexval(t[i + 1]) : -1;
 			int lo = hi >= 0 ? hexval(t[i + 2]) : -1;
