@@ -14,6 +14,7 @@ import html
 import json
 import os
 import re
+import select
 import shutil
 import socket
 import subprocess
@@ -519,12 +520,61 @@ class Tls(unittest.TestCase):
             shutil.rmtree(certs, ignore_errors=True)
 
 
+class DevTools:
+    """Chromium driven through the DevTools protocol on a pipe
+    (--remote-debugging-pipe: it reads commands on fd 3 and writes on fd
+    4, each JSON message ended by a NUL), without chromedriver."""
+
+    def __init__(self, profile):
+        r_in, self.w = os.pipe()
+        self.r, w_out = os.pipe()
+
+        def fds():
+            # The pipes are close-on-exec: put them at 3 and 4, kept.
+            os.dup2(r_in, 3) if r_in != 3 else None
+            os.dup2(w_out, 4)
+            os.set_inheritable(3, True)
+            os.set_inheritable(4, True)
+        self.p = subprocess.Popen(
+            ["chromium", "--headless=new", "--no-sandbox", "--disable-gpu",
+             "--no-first-run", "--user-data-dir=" + profile,
+             "--remote-debugging-pipe", "about:blank"], preexec_fn=fds,
+            close_fds=False, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(r_in)
+        os.close(w_out)
+        self.buf, self.id = b"", 0
+
+    def send(self, method, **params):
+        self.id += 1
+        msg = {"id": self.id, "method": method, "params": params}
+        os.write(self.w, json.dumps(msg).encode() + b"\0")
+        return self.id
+
+    def messages(self, timeout):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            while b"\0" in self.buf:
+                m, self.buf = self.buf.split(b"\0", 1)
+                yield json.loads(m)
+            if select.select([self.r], [], [], 0.2)[0]:
+                data = os.read(self.r, 1 << 16)
+                if not data:
+                    return
+                self.buf += data
+
+    def close(self):
+        self.p.kill()
+        self.p.wait(TIMEOUT)
+        os.close(self.w)
+        os.close(self.r)
+
+
 @unittest.skipUnless(ROOT, "Chromium runs here only as root (--no-sandbox)")
 class Browser(unittest.TestCase):
-    """Headless Chromium loads the listing and a file. A binary download
-    needs the DevTools protocol (headless Chromium saves no file for
-    --dump-dom); a text file's bytes come back in the DOM instead and
-    are compared by sha256."""
+    """Headless Chromium loads the listing and a file (screenshot and
+    DOM), and downloads a binary file as a user's click would, through
+    the DevTools protocol; the download is compared by sha256."""
 
     def chromium(self, *args):
         p = subprocess.run(["chromium", "--headless=new", "--no-sandbox",
@@ -569,6 +619,26 @@ class Browser(unittest.TestCase):
             got = html.unescape(m.group(1)).encode()
             self.assertEqual(hashlib.sha256(got).hexdigest(),
                              sha(os.path.join(TREE, name)))
+
+    def test_download_through_the_browser(self):
+        with serve() as srv, tempfile.TemporaryDirectory() as d:
+            cdp = DevTools(self.profile)
+            try:
+                cdp.send("Browser.setDownloadBehavior", behavior="allow",
+                         downloadPath=d, eventsEnabled=True)
+                cdp.send("Target.createTarget",
+                         url="http://127.0.0.1:%d/big.bin" % srv.port)
+                state = None
+                for m in cdp.messages(60):
+                    if m.get("method") == "Browser.downloadProgress":
+                        state = m["params"]["state"]
+                        if state in ("completed", "canceled"):
+                            break
+            finally:
+                cdp.close()
+            self.assertEqual(state, "completed")
+            got = os.path.join(d, "big.bin")
+            self.assertEqual(sha(got), sha(BIG))
 
 
 if __name__ == "__main__":
