@@ -317,6 +317,7 @@ class Safety(unittest.TestCase):
         for target, want in cases.items():
             self.assertEqual(self.get(target), want, target[:60])
         self.assertEqual(self.get(b"/inside"), 200)  # a symlink within
+        self.assertEqual(self.get(b"/plain.txt/"), 404)  # not a directory
         served_meanwhile(self, self.srv.port)
 
     def test_follow_symlinks_and_dotfiles_options(self):
@@ -440,6 +441,10 @@ class Safety(unittest.TestCase):
         with Serve("--max-per-ip", "2", "http", TREE) as srv:
             a, b = connect(srv.port), connect(srv.port)
             try:
+                # Both admitted (answered) before the third comes.
+                for s in (a, b):
+                    s.sendall(b"GET /plain.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+                    self.assertTrue(s.recv(100).startswith(b"HTTP/1.1 200"))
                 c = connect(srv.port)
                 c.settimeout(2)
                 try:

@@ -412,6 +412,11 @@ static bool serve(skt_server_conn *c, const http_in *in, answer *a)
 	}
 	if (S_ISDIR(fs.st_mode))
 		return send_dir(c, in, a, &p, fd);
+	if (p.slash && strcmp(p.rel, ".") != 0) {
+		close(fd); /* "file/" names a directory that is not there */
+		a->status = 404;
+		return send_status(c, a, "");
+	}
 	return send_file(c, in, a, fd, &fs, p.rel);
 }
 
