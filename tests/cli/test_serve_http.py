@@ -227,6 +227,14 @@ class Files(unittest.TestCase):
         self.assertIn(b"Location: /site/\r\n", out)
         rc, out, _ = curl("-L", self.base + "/site")
         self.assertIn(b"<p>index</p>", out)
+        # From the decoded path: "//site" must not send the client to a
+        # host named "site".
+        resp = raw(self.srv.port, b"GET //site?x=1 HTTP/1.1\r\nHost: x\r\n"
+                   b"Connection: close\r\n\r\n")
+        self.assertIn(b"\r\nLocation: /site/?x=1\r\n", resp)
+        resp = raw(self.srv.port, b"GET /sub%20dir HTTP/1.1\r\nHost: x\r\n"
+                   b"Connection: close\r\n\r\n")
+        self.assertIn(b"\r\nLocation: /sub%20dir/\r\n", resp)
 
     def test_listing_escapes_sorts_and_hides_dotfiles(self):
         rc, out, err = curl(self.base + "/")

@@ -215,8 +215,12 @@ static bool after_write(skt_server_conn *c, int r)
  * whether to go on reading requests. */
 static bool send_mem(skt_server_conn *c, const answer *a, const char *body)
 {
-	char head[1024];
+	char head[HTTP_TARGET_MAX * 3 + 1024]; /* a Location, encoded */
 	size_t hn = head_fmt(c, a, head, sizeof(head));
+	if (hn == 0) { /* cannot be: the buffer holds the longest head */
+		skt_stream_abort(c->s);
+		return false;
+	}
 	size_t bn = a->head_only ? 0 : (size_t)a->length;
 	if (!a->keep) {
 		/* One buffer: tell sends it, then ends the connection. */
@@ -348,15 +352,29 @@ static bool send_dir(skt_server_conn *c, const http_in *in, answer *a,
 {
 	const svc_http_opts *o = opts_of(c);
 	if (!p->slash) {
-		/* The listing's links are relative to the directory. */
-		char loc[HTTP_TARGET_MAX + 64];
-		snprintf(loc, sizeof(loc), "Location: %.*s/%s%.*s\r\n",
-			 (int)p->raw_len, p->raw, p->query != NULL ? "?" : "",
-			 (int)p->query_len, p->query != NULL ? p->query : "");
+		/* The listing's links are relative to the directory. The
+		 * location is made from the decoded path, not the target as
+		 * sent: "//host" must not become a redirect to another site. */
+		http_buf loc = {0};
+		http_buf_put(&loc, "Location: /", 11);
+		const char *rel = strcmp(p->rel, ".") == 0 ? "" : p->rel;
+		for (const char *seg = rel; *seg != '\0';) {
+			size_t n = strcspn(seg, "/");
+			http_buf_uri(&loc, seg, n);
+			http_buf_put(&loc, "/", 1);
+			seg += n + (seg[n] == '/');
+		}
+		if (p->query != NULL) {
+			http_buf_put(&loc, "?", 1);
+			http_buf_put(&loc, p->query, p->query_len);
+		}
+		http_buf_put(&loc, "\r\n", 3);
 		close(fd);
 		a->status = 301;
-		a->extra = loc;
-		return send_status(c, a, "");
+		a->extra = loc.oom ? "" : loc.p;
+		bool go = send_status(c, a, "");
+		skt_free(loc.p);
+		return go;
 	}
 	char index[sizeof(p->rel) + 16];
 	snprintf(index, sizeof(index), "%s/index.html", p->rel);
