@@ -349,6 +349,16 @@ class Safety(unittest.TestCase):
         self.assertIn(b"Allow: GET, HEAD", resp)
         self.assertFalse(os.path.exists(os.path.join(TREE, "new")))
 
+    def test_expect_continue_is_answered_and_closed(self):
+        # No 100: the final answer, and the end (the body never asked
+        # for is never waited for).
+        resp = raw(self.srv.port, b"PUT /x HTTP/1.1\r\nHost: x\r\n"
+                   b"Expect: 100-continue\r\nContent-Length: 5\r\n\r\n",
+                   shut=False)
+        self.assertEqual(status_of(resp), 405)
+        self.assertIn(b"Connection: close", resp)
+        self.assertNotIn(b"100 Continue", resp)
+
     def test_get_with_a_body_is_framed_by_it(self):
         # The body is skipped by its length: the request after it is
         # read as a request, not the body as one.

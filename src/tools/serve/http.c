@@ -475,7 +475,14 @@ static bool on_head(void *arg, const http_in *in)
 	q->status = 0;
 	q->fd = -1;
 	remember(q, in->req, t0);
-	if (!in->keep)
+	/* A client that waits for 100 Continue sends the body only if asked:
+	 * it is not asked (nothing here wants it), so the body may never
+	 * come, and waiting to skip it would take its next request for the
+	 * body. The answer ends the connection instead (RFC 9110 10.1.1). */
+	const skt_http_req *r = in->req;
+	if (r->expect_continue && (r->chunked || r->content_length > 0))
+		a.keep = false;
+	if (!a.keep)
 		http_conn_end(&q->h);
 	bool go = serve(c, in, &a);
 	if (q->fd >= 0)
