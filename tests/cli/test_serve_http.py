@@ -15,6 +15,7 @@ import json
 import os
 import re
 import select
+import shlex
 import shutil
 import socket
 import subprocess
@@ -25,7 +26,7 @@ import urllib.request
 
 import json_schema
 from bridgetest import TIMEOUT
-from clitest import ROOT
+from clitest import ROOT, SOCKIT
 from servetest import Serve, connect
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -58,6 +59,8 @@ def setUpModule():
         f.write("outside DIR\n")
     os.symlink(os.path.join(OUTSIDE, "passwd"), os.path.join(TREE, "out"))
     os.symlink("plain.txt", os.path.join(TREE, "inside"))
+    with open(os.path.join(TREE, "doc.odt"), "wb") as f:
+        f.write(b"PK\x03\x04")  # a type only /etc/mime.types knows
     os.makedirs(os.path.join(TREE, "site"))
     with open(os.path.join(TREE, "site", "index.html"), "w") as f:
         f.write("<!DOCTYPE html><title>site</title><p>index</p>\n")
@@ -148,9 +151,36 @@ class Files(unittest.TestCase):
 
     def test_mime_types_from_the_system_table(self):
         for name, want in [("four.bin", "application/octet-stream"),
-                           ("site/index.html", "text/html")]:
+                           ("site/index.html", "text/html"),
+                           ("doc.odt",
+                            "application/vnd.oasis.opendocument.text")]:
             rc, out, _ = curl("-I", self.base + "/" + name)
             self.assertIn("Content-Type: " + want, out.decode(), name)
+
+    @unittest.skipUnless(ROOT and os.path.exists("/etc/mime.types"),
+                         "needs root (unshare -m) and /etc/mime.types")
+    def test_builtin_types_without_the_system_table(self):
+        # An empty file mounted over /etc/mime.types: the built-in table
+        # alone, as on a system without one.
+        cmd = ("mount --bind /dev/null /etc/mime.types && exec %s serve "
+               "--listen 127.0.0.1:0 http %s" % (shlex.quote(SOCKIT),
+                                                 shlex.quote(TREE)))
+        p = subprocess.Popen(["unshare", "-m", "sh", "-c", cmd],
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
+        try:
+            line = p.stderr.readline()
+            port = int(re.search(r":(\d+)/tcp", line).group(1))
+            base = "http://127.0.0.1:%d/" % port
+            for name, want in [("doc.odt", "application/octet-stream"),
+                               ("site/index.html", "text/html"),
+                               ("plain.txt", "text/plain")]:
+                _, out, _ = curl("-I", base + name)
+                self.assertIn("Content-Type: " + want, out.decode(), name)
+        finally:
+            p.kill()
+            p.wait(TIMEOUT)
+            p.stderr.close()
 
     def test_conditional_requests_get_304(self):
         url = self.base + "/plain.txt"
