@@ -175,6 +175,14 @@ SKT_EXTERN int skt_server_conn_write(skt_server_conn *c, const void *buf,
 				     size_t len);
 SKT_EXTERN int skt_server_conn_writev(skt_server_conn *c,
 				      const struct iovec *iov, int cnt);
+/* Send a response head and len bytes of file fd from off, counting them:
+ * skt_stream_sendfile (its chunk the default), whose contract applies
+ * (fd borrowed until a flush mark set after the call runs; writes
+ * SKT_EBUSY meanwhile). The file is not in the queue, so max_queue does
+ * not count it. Returns 0 or as skt_stream_sendfile. */
+SKT_EXTERN int skt_server_conn_sendfile(skt_server_conn *c, const void *head,
+					size_t hlen, int fd, int64_t off,
+					uint64_t len);
 /* Send msg, then end c gracefully: half-close once it is sent, read and
  * throw away what the client sends until its end of stream, then close.
  * Closing at once would send a reset if the client had sent anything not

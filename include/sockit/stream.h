@@ -197,6 +197,37 @@ SKT_EXTERN int skt_stream_flush(skt_stream *s, skt_stream_cb cb);
 /* Bytes queued and not yet taken by the kernel. */
 SKT_EXTERN size_t skt_stream_queued(const skt_stream *s);
 
+/* What one turn of the loop sends of a file part at most when
+ * skt_stream_sendfile's chunk is 0 (nginx's sendfile_max_chunk is 2 MiB). */
+#define SKT_STREAM_FILE_CHUNK ((size_t)2 << 20)
+
+/* Send hlen bytes of head (a response head; may be 0), then len bytes of
+ * fd, a regular file, from offset off, without copying them through user
+ * space: sendfile(2) on a plain stream, SSL_sendfile(3) when kernel TLS
+ * sends the stream's records (skt_tls_info.ktls_tx), else read a piece
+ * at a time into the queue and sent as records. The head leaves with the
+ * file's first bytes (MSG_MORE, TCP_CORK's per-send form), so a small
+ * response is one segment. At most chunk bytes (0: SKT_STREAM_FILE_CHUNK)
+ * go out per turn of the loop; the rest waits for the next iteration, so
+ * one fast client cannot keep the loop from its other streams.
+ *
+ * fd is borrowed (not closed, not read past off + len) until the file
+ * part is sent - a flush mark (skt_stream_flush) set after this call
+ * says when - or the stream closes; its offset is not moved. Until then
+ * writes and further files fail with SKT_EBUSY (skt_stream_sending_file
+ * says whether one is pending); the close and the flush marks wait for
+ * it. A file that ends before off + len, or a read error, closes the
+ * stream with that error (SKT_EPARTIAL for a short file). Returns 0,
+ * SKT_EINVAL, SKT_EBUSY, SKT_EPIPE after close or shutdown, SKT_ENOMEM,
+ * or the error that closed the stream - also when the first turn, sent
+ * inside this call, met it (its callbacks run later, as after a write);
+ * on an error fd is the caller's again at once. */
+SKT_EXTERN int skt_stream_sendfile(skt_stream *s, const void *head, size_t hlen,
+				   int fd, int64_t off, uint64_t len,
+				   size_t chunk);
+/* Whether a file part of skt_stream_sendfile is still being sent. */
+SKT_EXTERN bool skt_stream_sending_file(const skt_stream *s);
+
 /* Water marks of the write queue (0 and 0 for the defaults; low <= high).
  * cb(s, true) runs soon after the write that took the queue above high
  * (that write returns 1; cb never runs inside it), and cb(s, false) once

@@ -7,6 +7,8 @@
 #include "cmds.h"
 #include "json.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +39,10 @@ enum {
 	OPT_SH_EXEC,
 	OPT_HEADER_TIMEOUT,
 	OPT_UDP_RATE,
-	OPT_HANDSHAKE_TIMEOUT
+	OPT_HANDSHAKE_TIMEOUT,
+	OPT_DOTFILES,
+	OPT_FOLLOW_SYMLINKS,
+	OPT_NO_ACCESS_LOG
 };
 
 /* ---- Options ---- */
@@ -167,6 +172,15 @@ static int option(struct serve_opts *o, int ch, const char *arg)
 	case OPT_SH_EXEC:
 		o->sh_exec = arg;
 		break;
+	case OPT_DOTFILES:
+		o->dotfiles = true;
+		break;
+	case OPT_FOLLOW_SYMLINKS:
+		o->follow_symlinks = true;
+		break;
+	case OPT_NO_ACCESS_LOG:
+		o->no_access_log = true;
+		break;
 	case OPT_HANDSHAKE_TIMEOUT:
 		o->handshake_given = true;
 		rc = cli_opt_duration("serve", "--handshake-timeout", arg, 1000,
@@ -195,6 +209,12 @@ static int validate(struct serve_opts *o)
 		return cli_usage_error("serve", "--max-queue is for chat");
 	if (o->sh_exec != NULL && svc != &svc_exec)
 		return cli_usage_error("serve", "--sh-exec is for exec");
+	if ((o->dotfiles || o->follow_symlinks || o->no_access_log) &&
+	    svc != &svc_http)
+		return cli_usage_error("serve", "--%s is for http",
+				       o->dotfiles        ? "dotfiles"
+				       : o->no_access_log ? "no-access-log"
+							  : "follow-symlinks");
 	int rc = cli_tls_check(&o->tls, "serve", SKT_TLS_SERVER);
 	if (rc != CLI_OK)
 		return rc;
@@ -266,6 +286,9 @@ int cmd_serve_parse(int argc, char **argv, struct serve_opts *o)
 		{"sh-exec", required_argument, NULL, OPT_SH_EXEC},
 		{"handshake-timeout", required_argument, NULL,
 		 OPT_HANDSHAKE_TIMEOUT},
+		{"dotfiles", no_argument, NULL, OPT_DOTFILES},
+		{"follow-symlinks", no_argument, NULL, OPT_FOLLOW_SYMLINKS},
+		{"no-access-log", no_argument, NULL, OPT_NO_ACCESS_LOG},
 		CLI_TLS_LONGOPTS,
 		{"verbose", no_argument, NULL, 'v'},
 		{NULL, 0, NULL, 0},
@@ -296,6 +319,8 @@ int cmd_serve_parse(int argc, char **argv, struct serve_opts *o)
 		rc = exec_command(o, argc - a.next - 1, argv + a.next + 1);
 		if (rc != CLI_OK)
 			return rc;
+	} else if (o->svc.svc == &svc_http && argc - a.next <= 2) {
+		o->dir = argc - a.next == 2 ? argv[a.next + 1] : ".";
 	} else if (argc - a.next != 1) {
 		return cli_usage_error("serve",
 				       "expected one SERVICE, got "
@@ -816,6 +841,105 @@ static int load_quotes(struct serve_opts *o)
 	return CLI_OK;
 }
 
+/* ---- http: DIR, MIME types and the access log ---- */
+
+/* The target as logged: bytes that could break a CLF field or a JSON
+ * string (controls, space, quote, backslash, non-ASCII: the codec lets
+ * obs-text through) percent-encoded, as a URI would have them. */
+static void log_target(char *out, size_t cap, const char *t, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+	for (size_t i = 0; i < n && o + 4 < cap; i++) {
+		unsigned char c = (unsigned char)t[i];
+		if (c <= 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	out[o] = '\0';
+}
+
+/* One line per request on stdout, in one write(2) (workers log at
+ * once): Common Log Format, or a JSON object (docs/json.md). */
+static void http_log(const svc_http_log *l, void *arg)
+{
+	const struct serve_opts *o = arg;
+	char method[64], target[2048], host[SKT_ADDRSTRLEN];
+	log_target(method, sizeof(method), l->method, l->method_len);
+	log_target(target, sizeof(target), l->target, l->target_len);
+	char buf[4096];
+	FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");
+	if (f == NULL)
+		return;
+	setvbuf(f, NULL, _IONBF, 0);
+	if (o->json) {
+		cli_json j;
+		cli_json_begin(&j, f, "request");
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		cli_json_num(&j, "time", (double)ts.tv_sec + ts.tv_nsec / 1e9,
+			     3);
+		cli_json_text(&j, "server", "http");
+		cli_json_addr(&j, "peer", l->peer);
+		cli_json_text(&j, "method", method);
+		cli_json_text(&j, "path", target);
+		cli_json_text(&j, "version",
+			      l->minor == 0 ? "HTTP/1.0" : "HTTP/1.1");
+		cli_json_int(&j, "status", l->status);
+		if (l->bytes < 0)
+			cli_json_null(&j, "bytes");
+		else
+			cli_json_int(&j, "bytes", l->bytes);
+		cli_json_us(&j, "duration_s", l->us);
+		cli_json_end(&j);
+	} else {
+		/* host ident authuser [date] "request" status bytes */
+		skt_addr_format_host(l->peer, host, sizeof(host));
+		time_t now = time(NULL);
+		struct tm tm;
+		char date[40];
+		gmtime_r(&now, &tm);
+		strftime(date, sizeof(date), "%d/%b/%Y:%H:%M:%S +0000", &tm);
+		if (l->bytes > 0)
+			fprintf(f, "%s - - [%s] \"%s %s HTTP/1.%d\" %d %lld\n",
+				host, date, method, target, l->minor, l->status,
+				(long long)l->bytes);
+		else
+			fprintf(f, "%s - - [%s] \"%s %s HTTP/1.%d\" %d -\n",
+				host, date, method, target, l->minor,
+				l->status);
+	}
+	long n = ftell(f);
+	fclose(f);
+	if (n <= 0)
+		return;
+	ssize_t w = write(STDOUT_FILENO, buf, (size_t)n);
+	(void)w; /* a closed stdout is no reason to stop serving */
+}
+
+static int http_setup(struct serve_opts *o)
+{
+	svc_http_opts *h = &o->http;
+	*h = (svc_http_opts){.dotfiles = o->dotfiles,
+			     .follow_symlinks = o->follow_symlinks,
+			     .log = o->no_access_log ? NULL : http_log,
+			     .log_arg = o};
+	h->root = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (h->root < 0)
+		return cli_fail("serve", o->dir, -errno);
+	int rc = mime_load(&h->mime, "/etc/mime.types");
+	if (rc < 0) {
+		close(h->root);
+		return cli_fail("serve", "/etc/mime.types", rc);
+	}
+	o->svc.service_arg = h;
+	return CLI_OK;
+}
+
 /* The server's identity: --cert, or one made now for loopback and every
  * --listen host that names one address (not "*"). */
 static int tls_context(const struct serve_opts *o, skt_tls_ctx **out)
@@ -859,10 +983,18 @@ static int run(int argc, char **argv)
 		return rc;
 	}
 	o.svc.tls = tls;
+	if (o.svc.svc == &svc_http && (rc = http_setup(&o)) != CLI_OK) {
+		skt_tls_ctx_free(tls);
+		return rc;
+	}
 	cli_raise_nofile();
 	int err = skt_server_run(&o.svc);
 	skt_tls_ctx_free(tls);
 	quotes_free(&o.quotes);
+	if (o.svc.svc == &svc_http) {
+		mime_free(&o.http.mime);
+		close(o.http.root);
+	}
 	if (err == 0)
 		return CLI_OK;
 	if (o.svc.failed_addr >= o.svc.naddrs)
@@ -885,6 +1017,7 @@ static const char usage_head[] =
 	"usage: sockit serve [options] SERVICE\n"
 	"       sockit serve [options] exec -- CMD [ARGS...]\n"
 	"       sockit serve [options] --sh-exec 'CMD LINE' exec\n"
+	"       sockit serve [options] http [DIR]\n"
 	"  Serve SERVICE on 127.0.0.1 and ::1 at its port below until SIGINT,\n"
 	"  SIGTERM or SIGHUP (then connections get 2 s to finish). Logs go to\n"
 	"  stderr.\n";
@@ -901,7 +1034,8 @@ static const char usage_opts[] =
 	"  --max-per-ip N     per client address (default 256, 0: any)\n"
 	"  --idle-timeout S   close a connection idle S seconds (0: never;\n"
 	"                     units too: 500ms, 90s, 5m, 1h)\n"
-	"  --header-timeout S hello: close a request head not complete in S\n"
+	"  --header-timeout S hello, http: close a request head not complete "
+	"in S\n"
 	"                     seconds, whatever trickles in (default 10)\n"
 	"  --allow CIDR       admit only these clients (repeatable)\n"
 	"  --deny CIDR        refuse these clients (repeatable)\n"
@@ -913,6 +1047,11 @@ static const char usage_opts[] =
 	"  --udp-rate N       UDP answers per second to one client address\n"
 	"                     (bursts of 2N; default 1000, 0: any)\n"
 	"  --sh-exec LINE     exec: run LINE with /bin/sh -c (else no shell)\n"
+	"  --dotfiles         http: serve and list names starting with \".\"\n"
+	"  --follow-symlinks  http: also symlinks that lead out of DIR\n"
+	"  --no-access-log    http: no line per request\n"
+	"  http serves DIR's files (GET, HEAD, Range, 304s, listings); one\n"
+	"  line per request on stdout (Common Log Format, or --json)\n"
 	"  exec runs CMD per connection on its stdin/stdout (inetd nowait), "
 	"with\n"
 	"  REMOTE_ADDR, REMOTE_PORT, PROTO=TCP, TCPREMOTEIP, TCPREMOTEPORT,\n"

@@ -137,6 +137,9 @@ struct serve_opts {
 	const char *sh_exec; /* exec: --sh-exec LINE */
 	char *sh_argv[4];    /* exec: /bin/sh -c LINE */
 	spawn_cmd cmd;       /* exec: what runs per connection */
+	const char *dir;     /* http: DIR */
+	bool dotfiles, follow_symlinks, no_access_log;
+	svc_http_opts http; /* http: made by run() */
 };
 int cmd_serve_parse(int argc, char **argv, struct serve_opts *o);
 

@@ -68,7 +68,7 @@ void skt__stream_interest(skt_stream *s)
 		want = SKT_WRITABLE;
 	if (skt__stream_reading(s) && !(s->flags & SF_EOF))
 		want |= SKT_READABLE;
-	if (s->olen > 0 && s->state != ST_CONNECTING)
+	if (skt__stream_has_out(s) && s->state != ST_CONNECTING)
 		want |= SKT_WRITABLE;
 	if (s->tls != NULL && s->state != ST_CONNECTING)
 		want = skt__tls_interest(s, want);
@@ -94,6 +94,8 @@ void skt__stream_close_fd(skt_stream *s, bool reset)
 	s->loop->alive--;
 	s->olen = 0;
 	s->ohead = 0;
+	s->fleft = 0; /* the file is the caller's again */
+	s->ffd = -1;
 	if (!(s->flags & SF_FREED)) {
 		s->flags |= SF_NOTIFY;
 		skt__stream_kick(s);
@@ -155,7 +157,7 @@ int skt_stream_close(skt_stream *s)
 	 * task, like queued bytes. */
 	bool notify = s->tls != NULL && s->state == ST_OPEN &&
 		      !(s->flags & SF_HANDSHAKE);
-	if (s->olen == 0 && !notify) {
+	if (!skt__stream_has_out(s) && !notify) {
 		skt__stream_close_fd(s, false);
 		return 0;
 	}
@@ -233,7 +235,9 @@ static void stream_io(skt_loop *l, skt__watch *w, unsigned events)
 			connected(s, events);
 	} else if (s->tls != NULL) {
 		skt__tls_io(s, events);
-	} else if (s->olen > 0 && (events & (SKT_WRITABLE | SKT__ERR))) {
+	} else if (skt__stream_has_out(s) &&
+		   (events & (SKT_WRITABLE | SKT__ERR))) {
+		s->flags &= ~SF_FILE_WAIT;
 		skt__stream_flush(s);
 	}
 	if (skt__stream_reading(s))
@@ -252,6 +256,9 @@ static void stream_task(skt_loop *l, skt__task *t)
 	} else {
 		if (s->tls != NULL)
 			skt__tls_task(s);
+		else if (s->fleft > 0 && !(s->flags & SF_FILE_WAIT) &&
+			 (s->state == ST_OPEN || s->state == ST_DRAINING))
+			skt__stream_flush(s); /* the file's next turn */
 		if (s->flags & SF_MARKS_DUE)
 			skt__stream_fire_marks(s);
 		skt__stream_water(s);
@@ -363,6 +370,7 @@ static int make(skt_loop *l, skt_stream **out, int fd, int state)
 	s->loop = l;
 	s->state = (uint8_t)state;
 	s->flags = SF_RD_READY; /* bytes may have come before we looked */
+	s->ffd = -1;
 	s->low = SKT_WATER_LOW_DEFAULT;
 	s->high = SKT_WATER_HIGH_DEFAULT;
 	s->active = l->now;

@@ -49,6 +49,9 @@ enum {
 #define SF_HANDSHAKE                                                           \
 	0x8000 /* TLS started and its handshake not done: no reads,            \
 		  no writes, only the handshake */
+#define SF_FILE_WAIT                                                           \
+	0x10000 /* sendfile met a full socket: the file part waits for         \
+		   writability, not for the task */
 
 /* TLS on a stream (stream_tls.c); NULL for a plain one. */
 struct skt__stream_tls {
@@ -98,6 +101,12 @@ struct skt_stream {
 	size_t ocap, ohead, olen;
 	uint64_t out;  /* bytes accepted by writes, ever */
 	uint64_t sent; /* bytes taken by the kernel, ever */
+	/* The file part (skt_stream_sendfile): fleft bytes of ffd from
+	 * foff, sent after the queue, at most fchunk a turn of the loop. */
+	int ffd;
+	int64_t foff;
+	uint64_t fleft;
+	size_t fchunk;
 	struct mark *marks;
 	size_t mhead, nmarks, capmarks;
 	size_t low, high;
@@ -118,6 +127,12 @@ struct skt_stream {
 	skt__task task;
 	skt__handle h;
 };
+
+/* Output not yet taken by the kernel: queued bytes or a file part. */
+static inline bool skt__stream_has_out(const skt_stream *s)
+{
+	return s->olen > 0 || s->fleft > 0;
+}
 
 static inline bool skt__stream_reading(const skt_stream *s)
 {
@@ -158,6 +173,11 @@ ssize_t skt__tls_recv(skt_stream *s, uint8_t *dst, size_t cap);
  * empty or the socket full; moves ohead/olen/sent as the plain send
  * does. May close s. */
 void skt__tls_send_queue(skt_stream *s);
+/* Send n bytes of file fd from off with SSL_sendfile when kernel TLS
+ * sends the records: > 0 bytes sent, SKT_EAGAIN (wait_w set),
+ * SKT_EOPNOTSUPP (no kTLS: the caller copies through the queue), or an
+ * error. */
+ssize_t skt__tls_sendfile(skt_stream *s, int fd, int64_t off, size_t n);
 /* Send close_notify once: 1 sent (or nothing to send), 0 waiting for
  * the socket (wait_w set), or an error. */
 int skt__tls_close_notify(skt_stream *s);

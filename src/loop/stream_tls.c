@@ -82,7 +82,7 @@ static int want_or_fail(skt_stream *s, int r, int saved, unsigned *wait)
  * close_notify that close or shutdown asked for. */
 static bool sending_due(const skt_stream *s)
 {
-	return (s->flags & SF_HANDSHAKE) || s->olen > 0 ||
+	return (s->flags & SF_HANDSHAKE) || skt__stream_has_out(s) ||
 	       s->state == ST_DRAINING ||
 	       (s->flags & (SF_SHUT_WANT | SF_SHUT_DONE)) == SF_SHUT_WANT;
 }
@@ -214,6 +214,23 @@ void skt__tls_send_queue(skt_stream *s)
 		s->sent += n;
 		s->active = s->loop->now;
 	}
+}
+
+ssize_t skt__tls_sendfile(skt_stream *s, int fd, int64_t off, size_t n)
+{
+	struct skt__stream_tls *st = s->tls;
+	SSL *ssl = st->t->ssl;
+	if (BIO_get_ktls_send(SSL_get_wbio(ssl)) <= 0)
+		return SKT_EOPNOTSUPP;
+	skt__loop_nopipe(s->loop);
+	errno = 0;
+	ossl_ssize_t r = SSL_sendfile(ssl, fd, (off_t)off, n, 0);
+	if (r > 0)
+		return (ssize_t)r;
+	int rc = want_or_fail(s, (int)r, errno, &st->wait_w);
+	if (rc == 1)
+		return SKT_EAGAIN;
+	return rc == 0 ? SKT_EPIPE : rc;
 }
 
 int skt__tls_close_notify(skt_stream *s)

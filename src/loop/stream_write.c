@@ -31,7 +31,9 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 void skt__stream_fire_marks(skt_stream *s)
 {
@@ -93,7 +95,12 @@ static void send_queue(skt_stream *s)
 			iov[0].iov_len = s->olen;
 			mh.msg_iovlen = 1;
 		}
-		ssize_t n = sendmsg(s->w.fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		/* A file part follows: the bytes wait for it (a response head
+		 * leaves with the file's first bytes, TCP_CORK's per-send
+		 * form). */
+		int more = s->fleft > 0 ? MSG_MORE : 0;
+		ssize_t n = sendmsg(s->w.fd, &mh,
+				    MSG_NOSIGNAL | MSG_DONTWAIT | more);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -111,6 +118,8 @@ static void send_queue(skt_stream *s)
 /* Send what is queued (through TLS: records, after the handshake), then
  * run what the progress made due. Runs inside the loop's dispatch of s
  * (refs held): callbacks may run here and may close or free s. */
+static void send_file(skt_stream *s);
+
 void skt__stream_flush(skt_stream *s)
 {
 	if (s->tls == NULL) {
@@ -123,13 +132,15 @@ void skt__stream_flush(skt_stream *s)
 			return;
 		}
 	}
+	if (s->state != ST_CLOSED && s->olen == 0 && s->fleft > 0)
+		send_file(s);
 	if (s->state == ST_CLOSED)
 		return;
 	skt__stream_fire_marks(s);
 	if (s->state == ST_CLOSED)
 		return;
 	skt__stream_water(s);
-	if (s->state != ST_CLOSED && s->olen == 0)
+	if (s->state != ST_CLOSED && !skt__stream_has_out(s))
 		drained(s);
 	skt__stream_interest(s);
 }
@@ -178,7 +189,7 @@ static int write_check(const skt_stream *s)
 	if (s->state == ST_DRAINING ||
 	    (s->flags & (SF_SHUT_WANT | SF_FREED | SF_CLOSE_WANT)))
 		return SKT_EPIPE;
-	return 0;
+	return s->fleft > 0 ? SKT_EBUSY : 0;
 }
 
 /* The water callback runs only while there is a producer to pause or
@@ -328,7 +339,8 @@ int skt_stream_write_frame(skt_stream *s, const void *msg, size_t len,
 int skt_stream_flush(skt_stream *s, skt_stream_cb cb)
 {
 	int r = write_check(s);
-	if (r < 0 && !(s->state == ST_OPEN && (s->flags & SF_SHUT_WANT)))
+	if (r < 0 && r != SKT_EBUSY &&
+	    !(s->state == ST_OPEN && (s->flags & SF_SHUT_WANT)))
 		return r;
 	if (cb == NULL)
 		return SKT_EINVAL;
@@ -383,10 +395,148 @@ int skt_stream_shutdown(skt_stream *s)
 		skt__stream_kick(s); /* close_notify, from the task */
 		return 0;
 	}
-	if (s->olen == 0 && s->state == ST_OPEN) {
+	if (!skt__stream_has_out(s) && s->state == ST_OPEN) {
 		s->flags |= SF_SHUT_DONE;
 		if (shutdown(s->w.fd, SHUT_WR) < 0)
 			return -errno;
 	}
 	return 0;
+}
+
+/* ---- Files ----
+ *
+ * The file part goes out after the queue, from the kernel's page cache
+ * to the socket: sendfile(2) on a plain stream, SSL_sendfile when kernel
+ * TLS sends the records, else read into the queue a piece at a time and
+ * sent as records. Each turn of the loop sends at most fchunk bytes of it
+ * and leaves the rest to the stream's task in the next iteration (nginx's
+ * sendfile_max_chunk), so a client on a fast link cannot keep its worker
+ * from the others; a full socket waits for the writable edge instead. */
+
+/* A piece of the file through the queue, for TLS without kTLS: the
+ * records are made from it as from written bytes. Returns the bytes
+ * queued or an error. */
+static ssize_t file_copy(skt_stream *s, size_t want)
+{
+	size_t k =
+		want < SKT_WATER_HIGH_DEFAULT ? want : SKT_WATER_HIGH_DEFAULT;
+	if (reserve(s, k) < 0)
+		return SKT_ENOMEM;
+	s->ohead = 0; /* the queue is empty: the piece is contiguous */
+	ssize_t n;
+	do
+		n = pread(s->ffd, s->obuf, k, (off_t)s->foff);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return SKT_EPARTIAL; /* the file is shorter than it was */
+	s->olen = (size_t)n;
+	return n;
+}
+
+static void send_file(skt_stream *s)
+{
+	size_t budget = s->fchunk;
+	while (s->fleft > 0 && budget > 0 && s->olen == 0 &&
+	       s->state != ST_CLOSED) {
+		size_t want = s->fleft < budget ? (size_t)s->fleft : budget;
+		ssize_t n;
+		bool copied = false;
+		if (s->tls == NULL) {
+			off_t off = (off_t)s->foff;
+			n = sendfile(s->w.fd, s->ffd, &off, want);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0 && errno == EAGAIN) {
+				s->flags |= SF_FILE_WAIT;
+				return;
+			}
+			n = n < 0 ? -errno : n == 0 ? SKT_EPARTIAL : n;
+		} else {
+			if (s->tls->wait_w != 0)
+				return;
+			n = skt__tls_sendfile(s, s->ffd, s->foff, want);
+			if (n == SKT_EAGAIN)
+				return;
+			if (n == SKT_EOPNOTSUPP) {
+				n = file_copy(s, want);
+				copied = true;
+			}
+		}
+		if (n < 0) {
+			skt__stream_fail(s, (int)n);
+			return;
+		}
+		s->foff += n;
+		s->fleft -= (uint64_t)n;
+		budget -= (size_t)n;
+		if (copied) {
+			skt__tls_send_queue(s); /* counts sent itself */
+		} else {
+			s->sent += (uint64_t)n;
+			s->active = s->loop->now;
+		}
+	}
+	if (s->fleft == 0)
+		s->ffd = -1;
+	else if (budget == 0 && s->state != ST_CLOSED)
+		skt__stream_kick(s); /* the next turn */
+}
+
+int skt_stream_sendfile(skt_stream *s, const void *head, size_t hlen, int fd,
+			int64_t off, uint64_t len, size_t chunk)
+{
+	int r = write_check(s);
+	if (r < 0)
+		return r;
+	if (fd < 0 || off < 0 || (hlen > 0 && head == NULL) ||
+	    len > (uint64_t)INT64_MAX - (uint64_t)off)
+		return SKT_EINVAL;
+	if (len == 0)
+		return hlen > 0 ? skt_stream_write(s, head, hlen) : 0;
+	size_t done = 0;
+	if (hlen > 0 && s->olen == 0 && s->state == ST_OPEN && s->tls == NULL) {
+		ssize_t n;
+		do
+			n = send(s->w.fd, head, hlen,
+				 MSG_NOSIGNAL | MSG_DONTWAIT | MSG_MORE);
+		while (n < 0 && errno == EINTR);
+		if (n < 0 && errno != EAGAIN) {
+			skt__stream_fail(s, -errno);
+			return -errno;
+		}
+		done = n > 0 ? (size_t)n : 0;
+		s->sent += done;
+		s->active = s->loop->now;
+	}
+	if (hlen > done) {
+		struct iovec iov = {(void *)head, hlen};
+		if (enqueue(s, &iov, 1, hlen, done) < 0) {
+			if (done > 0)
+				skt__stream_fail(s, SKT_ENOMEM);
+			return SKT_ENOMEM;
+		}
+	}
+	s->out += hlen + len;
+	s->ffd = fd;
+	s->foff = off;
+	s->fleft = len;
+	s->fchunk = chunk > 0 ? chunk : SKT_STREAM_FILE_CHUNK;
+	s->flags &= ~SF_FILE_WAIT;
+	/* Plain and nothing ahead of it: the first turn now (the head is
+	 * corked until it), as a write sends at once. */
+	if (s->tls == NULL && s->olen == 0 && s->state == ST_OPEN)
+		send_file(s);
+	else
+		skt__stream_kick(s);
+	if (s->state == ST_CLOSED) /* the first turn failed: fd is free */
+		return s->err;
+	skt__stream_interest(s);
+	return 0;
+}
+
+bool skt_stream_sending_file(const skt_stream *s)
+{
+	return s->fleft > 0;
 }

@@ -55,6 +55,17 @@ int skt_server_conn_write(skt_server_conn *c, const void *buf, size_t len)
 	return skt_server_conn_writev(c, &iov, 1);
 }
 
+int skt_server_conn_sendfile(skt_server_conn *c, const void *head, size_t hlen,
+			     int fd, int64_t off, uint64_t len)
+{
+	int r = skt_stream_sendfile(c->s, head, hlen, fd, off, len, 0);
+	if (r < 0)
+		return r;
+	c->out += hlen + len;
+	skt__bump(&c->w->st.bytes_out, hlen + len);
+	return 0;
+}
+
 void skt_server_conn_got(skt_server_conn *c, size_t len)
 {
 	c->in += len;

@@ -39,6 +39,10 @@ expect "sockit -" --help --version
 expect "sockit help sc" scan
 expect "sockit serve " echo chargen chat hello discard !--tcp
 expect "sockit serve ch" chargen chat !echo
+expect "sockit serve h" hello http
+expect "sockit serve --workers 1 " echo http !--tcp
+expect "sockit serve --dotfiles http /" /tmp !http !echo
+expect "sockit serve echo " !echo !http
 expect "sockit serve --" --listen --workers --max-conns --idle-timeout --json --verbose !--fqdn
 expect "sockit scan --" --timeout --parallel --rate --open --json --retries --seed --shard --resume --exclude --exclude-file --merge --banner --no-randomize
 expect "sockit scan -" -oG -oX -iL -p
@@ -53,7 +57,7 @@ expect "sockit check -" -4 -6 -w --timeout --json
 expect "sockit connect --" --tls --ca --pin --insecure --sni --no-sni --alpn --cert --key --tls-min
 expect "sockit listen --" --tls --cert --key --verify-client !--pin
 expect "sockit check --" --tls --warn-days --pin
-expect "sockit serve --" --tls --handshake-timeout --verify-client
+expect "sockit serve --" --tls --handshake-timeout --verify-client --dotfiles --follow-symlinks --no-access-log
 expect "sockit connect --tls-min " 1.2 1.3
 expect "sockit service -" -u
 n=$(( $(_sockit_commands "$sockit" | wc -l) ))

@@ -138,6 +138,10 @@ SERVE = {
     "stopped": _event("stopped", **_COUNTERS, deadline_resets=INT),
     "repeated": _event("repeated", of=Enum("refused", "close", "datagram"),
                        reason=STR, limit=INT, count=INT, window_s=SECONDS),
+    # serve http's access log, on standard output
+    "request": _event("request", **_PEER, method=STR, path=STR,
+                      version=Enum("HTTP/1.0", "HTTP/1.1"), status=INT,
+                      bytes=Null(INT), duration_s=SECONDS),
 }
 
 _LATENCY = {k: Null(SECONDS) for k in

@@ -18,7 +18,7 @@ from clitest import BUILD, SOCKIT
 EXAMPLES = os.path.join(BUILD, "examples")
 EPOCH_1900 = 2208988800
 SERVICES = ["echo", "discard", "chargen", "qotd", "daytime", "time",
-            "upper", "chat", "hello"]
+            "upper", "chat", "hello", "http"]
 LISTEN_RE = re.compile(r'^sockit: serve: \w+ listening on \S+:(\d+)/(tcp|udp)$'
                        r'|"type":"listening".*"port":(\d+),"transport":"(tcp|udp)"')
 
@@ -35,7 +35,8 @@ class Serve:
     stderr is collected line by line in a thread; .tcp and .udp are the
     ports it printed."""
 
-    def __init__(self, *args, listen="127.0.0.1:0", fd_limit=None, env=None):
+    def __init__(self, *args, listen="127.0.0.1:0", fd_limit=None, env=None,
+                 stdout=subprocess.DEVNULL):
         cmd = [SOCKIT, "serve", *args]
         if listen:
             cmd += ["--listen", listen]
@@ -44,7 +45,7 @@ class Serve:
             def pre():
                 resource.setrlimit(resource.RLIMIT_NOFILE, (fd_limit, fd_limit))
         self.p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.DEVNULL,
+                                  stdout=stdout,
                                   stderr=subprocess.PIPE, preexec_fn=pre,
                                   env=dict(os.environ, **(env or {})))
         self.lines = []

@@ -7,7 +7,7 @@
 const skt_service *const svc_all[] = {
 	&svc_echo,    &svc_discard, &svc_chargen, &svc_qotd,
 	&svc_daytime, &svc_time,    &svc_upper,   &svc_chat,
-	&svc_hello,   &svc_exec,    NULL,
+	&svc_hello,   &svc_http,    &svc_exec,    NULL,
 };
 
 const skt_service *svc_find(const char *name)

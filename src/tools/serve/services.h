@@ -4,7 +4,8 @@
  * not of libsockit.
  *
  * echo.c: echo, upper, discard, chargen; tell.c: qotd, daytime, time;
- * chat.c: chat; hello.c: hello (HTTP); exec.c: exec (a program per
+ * chat.c: chat; hello.c: hello (HTTP); http*.c, mime.c: http (static
+ * files); exec.c: exec (a program per
  * connection); broker.c: listen --broker's.
  */
 #ifndef SOCKIT_TOOLS_SERVICES_H
@@ -19,7 +20,8 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 extern const skt_service svc_echo, svc_discard, svc_chargen, svc_qotd,
-	svc_daytime, svc_time, svc_upper, svc_chat, svc_hello, svc_exec;
+	svc_daytime, svc_time, svc_upper, svc_chat, svc_hello, svc_http,
+	svc_exec;
 /* Not in svc_all: `sockit listen -k --broker` runs it (broker.c). */
 extern const skt_service svc_broker;
 
@@ -51,5 +53,48 @@ typedef struct svc_quotes_fault {
  * 1 MiB). */
 int quotes_load(svc_quotes *q, const char *path, svc_quotes_fault *f);
 void quotes_free(svc_quotes *q);
+
+/* ---- serve http's settings (http.c, http_files.c, mime.c) ---- */
+
+/* File name extensions and their MIME types, sorted by extension. */
+typedef struct svc_mime_ent {
+	char *ext; /* lowercase, without the dot */
+	char *type;
+} svc_mime_ent;
+typedef struct svc_mime {
+	svc_mime_ent *v;
+	size_t n;
+} svc_mime;
+
+/* Read path in the mime.types(5) format ("type ext ext ..." lines, "#"
+ * comments) into m, after the built-in table (whose entries it
+ * overrides). A missing file leaves the built-in table: returns 0, or
+ * SKT_ENOMEM, or -errno for a file that exists but cannot be read. */
+int mime_load(svc_mime *m, const char *path);
+void mime_free(svc_mime *m);
+
+/* One request served, for the access log. Everything is valid during
+ * the log call only. */
+typedef struct svc_http_log {
+	const char *method, *target; /* as sent */
+	size_t method_len, target_len;
+	int minor; /* HTTP/1.minor */
+	int status;
+	int64_t bytes; /* body bytes sent; -1 when the connection ended
+			  before the body was all sent */
+	int64_t us;    /* from the head's arrival to the answer's end */
+	const skt_addr *peer;
+} svc_http_log;
+
+typedef struct svc_http_opts {
+	int root;             /* an O_DIRECTORY fd of DIR, for openat2 */
+	bool dotfiles;        /* serve and list names starting with "." */
+	bool follow_symlinks; /* also those leading out of DIR */
+	svc_mime mime;
+	/* The access log, on any worker's thread (thread-safe); may be
+	 * NULL. */
+	void (*log)(const svc_http_log *l, void *arg);
+	void *log_arg;
+} svc_http_opts;
 
 #endif
