@@ -217,11 +217,15 @@ static const char months[][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 void http_date(time_t t, char out[32])
 {
 	struct tm tm;
-	gmtime_r(&t, &tm);
-	snprintf(out, 32, "%s, %02d %s %04d %02d:%02d:%02d GMT",
-		 wdays[tm.tm_wday % 7], tm.tm_mday % 100,
-		 months[tm.tm_mon % 12], (tm.tm_year + 1900) % 10000,
-		 tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100);
+	if (!gmtime_r(&t, &tm))
+		memset(&tm, 0, sizeof(tm));
+	/* Unsigned and reduced, so the compiler can see it fits in 32. */
+	snprintf(out, 32, "%s, %02u %s %04u %02u:%02u:%02u GMT",
+		 wdays[(unsigned)tm.tm_wday % 7u], (unsigned)tm.tm_mday % 100u,
+		 months[(unsigned)tm.tm_mon % 12u],
+		 (unsigned)(tm.tm_year + 1900) % 10000u,
+		 (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
+		 (unsigned)tm.tm_sec % 100u);
 }
 
 time_t http_date_parse(const char *s, size_t n)
