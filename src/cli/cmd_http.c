@@ -360,10 +360,9 @@ static int open_conn(struct http_run *r, struct http_req *rq, char *what,
 			strcmp(stage, "tls") == 0
 				? cli_tls_why(r->c.tls, rc, buf, sizeof(buf))
 				: skt_strerror(rc);
-		snprintf(buf, sizeof(buf), "%s", why);
-		say(what, buf);
+		say(what, why);
 		if (r->o->json)
-			http_json(r, rq, rc, what, buf);
+			http_json(r, rq, rc, what, why);
 		httpc_conn_close(&r->c);
 		return rc;
 	}
