@@ -118,6 +118,20 @@ static int hostname(int argc, char **argv)
 	return cmd_hostname_parse(argc, argv, &o);
 }
 
+static int http_(int argc, char **argv)
+{
+	struct http_opts o;
+	int rc = cmd_http_parse(argc, argv, &o);
+	if (rc == CLI_OK) {
+		FUZZ_CHECK(o.nurls >= 1 && o.urls != NULL);
+		FUZZ_CHECK(!(o.head && (o.data != NULL || o.data_file)));
+		FUZZ_CHECK(!(o.json && (o.raw || o.include)));
+		FUZZ_CHECK(o.unix_socket == NULL || (!o.v4 && !o.v6));
+		FUZZ_CHECK(o.nheaders <= HTTP_HEADERS_MAX);
+	}
+	return rc;
+}
+
 typedef struct cmd {
 	const char *name;
 	int (*parse)(int argc, char **argv);
@@ -127,7 +141,7 @@ typedef struct cmd {
 static const cmd cmds[] = {
 	{"resolve", resolve},   {"check", check},    {"scan", scan},
 	{"connect", connect_},  {"listen", listen_}, {"service", service},
-	{"hostname", hostname},
+	{"hostname", hostname}, {"http", http_},
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

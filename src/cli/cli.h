@@ -177,5 +177,6 @@ extern const cli_cmd cli_cmd_check;
 extern const cli_cmd cli_cmd_scan;
 extern const cli_cmd cli_cmd_serve;
 extern const cli_cmd cli_cmd_bench;
+extern const cli_cmd cli_cmd_http;
 
 #endif

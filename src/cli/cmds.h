@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "cli_tls.h"
 #include "tools/exec/spawn.h"
+#include "tools/http/httpc.h"
 #include "tools/serve/services.h"
 
 struct resolve_opts {
@@ -142,6 +143,44 @@ struct serve_opts {
 	svc_http_opts http; /* http: made by run() */
 };
 int cmd_serve_parse(int argc, char **argv, struct serve_opts *o);
+
+#define HTTP_HEADERS_MAX 64
+
+struct http_opts {
+	bool v4, v6;
+	int family;
+	bool verbose;       /* -v */
+	int timeout_ms;     /* -w: connect and idle; -1 none */
+	int connect_ms;     /* --connect-timeout; -1: -w's */
+	int max_time_ms;    /* --max-time: each URL's whole transfer */
+	const char *source; /* -s ADDR */
+	const char *source_port;
+	skt_addr src;
+	bool src_set;
+	struct cli_tls tls;
+	const char *method; /* -X, or the METHOD operand; NULL: GET/POST */
+	bool head;          /* -I */
+	bool include;       /* -i */
+	bool raw;           /* --raw */
+	bool json;          /* --json */
+	bool follow;        /* -L */
+	unsigned max_redirs;
+	bool allow_downgrade; /* follow https -> http, with a warning */
+	bool http10;
+	bool fail;          /* -f: a status >= 400 is a failure */
+	bool no_progress;   /* --no-progress */
+	const char *output; /* -o FILE; NULL or "-": stdout */
+	const char *data;   /* -d DATA */
+	const char *data_file;
+	const char *headers[HTTP_HEADERS_MAX];
+	size_t nheaders;
+	const char *unix_socket; /* --unix-socket PATH or unix:PATH */
+	skt_addr unix_addr;
+	char **urls;
+	int nurls;
+	bool any_https;
+};
+int cmd_http_parse(int argc, char **argv, struct http_opts *o);
 
 #define BENCH_HEADERS_MAX 32
 #define BENCH_REQUEST_MAX 8192

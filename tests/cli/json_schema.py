@@ -167,8 +167,22 @@ BENCH = {"report": {
     "cpu": {"user_s": SECONDS, "sys_s": SECONDS, "share": NUM},
 }}
 
+HTTP = {"response": {
+    "type": Enum("response"), "url": STR, "method": STR,
+    "status": Null(INT), "http_version": Null(Enum("1.0", "1.1")),
+    "reason": Null(STR), "headers": Map([STR]),
+    "framing": Null(Enum("none", "length", "chunked", "close")),
+    "content_length": Null(INT), "header_bytes": INT, "body_bytes": INT,
+    "sent_bytes": INT, "address": Null(STR), "port": Null(PORT),
+    "reused": BOOL, "redirects": INT, "tls": Null(TLS_INFO),
+    "times": {"resolve_s": SECONDS, "connect_s": SECONDS, "tls_s": SECONDS,
+              "first_byte_s": SECONDS, "redirect_s": SECONDS,
+              "total_s": SECONDS},
+    "error": Null(ERROR),
+}}
+
 COMMANDS = {"resolve": RESOLVE, "service": SERVICE, "hostname": HOSTNAME,
-            "check": CHECK, "scan": SCAN, "serve": SERVE, "bench": BENCH}
+            "check": CHECK, "scan": SCAN, "serve": SERVE, "bench": BENCH, "http": HTTP}
 
 
 def _is_int(v):
