@@ -220,7 +220,7 @@ void http_date(time_t t, char out[32])
 	if (!gmtime_r(&t, &tm))
 		memset(&tm, 0, sizeof(tm));
 	/* Unsigned and reduced, so the compiler can see it fits in 32. */
-	snprintf(out, 32, "%s, %02u %s %04u %02u:%02u:%02u GMT",
+	snprintf(out, 32, "%.3s, %02u %.3s %04u %02u:%02u:%02u GMT",
 		 wdays[(unsigned)tm.tm_wday % 7u], (unsigned)tm.tm_mday % 100u,
 		 months[(unsigned)tm.tm_mon % 12u],
 		 (unsigned)(tm.tm_year + 1900) % 10000u,
