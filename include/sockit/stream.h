@@ -197,7 +197,7 @@ SKT_EXTERN int skt_stream_flush(skt_stream *s, skt_stream_cb cb);
 /* Bytes queued and not yet taken by the kernel. */
 SKT_EXTERN size_t skt_stream_queued(const skt_stream *s);
 
-/* What one turn of the loop sends of a file part at most when
+/* What one turn sends of a file part at most when
  * skt_stream_sendfile's chunk is 0 (nginx's sendfile_max_chunk is 2 MiB). */
 #define SKT_STREAM_FILE_CHUNK ((size_t)2 << 20)
 
@@ -208,8 +208,9 @@ SKT_EXTERN size_t skt_stream_queued(const skt_stream *s);
  * at a time into the queue and sent as records. The head leaves with the
  * file's first bytes (MSG_MORE, TCP_CORK's per-send form), so a small
  * response is one segment. At most chunk bytes (0: SKT_STREAM_FILE_CHUNK)
- * go out per turn of the loop; the rest waits for the next iteration, so
- * one fast client cannot keep the loop from its other streams.
+ * go out at a time; the rest waits behind the work already queued on the
+ * loop (a stream has at most three turns an iteration), so one fast
+ * client cannot keep the loop from its other streams.
  *
  * fd is borrowed (not closed, not read past off + len) until the file
  * part is sent - a flush mark (skt_stream_flush) set after this call

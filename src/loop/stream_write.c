@@ -408,10 +408,11 @@ int skt_stream_shutdown(skt_stream *s)
  * The file part goes out after the queue, from the kernel's page cache
  * to the socket: sendfile(2) on a plain stream, SSL_sendfile when kernel
  * TLS sends the records, else read into the queue a piece at a time and
- * sent as records. Each turn of the loop sends at most fchunk bytes of it
- * and leaves the rest to the stream's task in the next iteration (nginx's
- * sendfile_max_chunk), so a client on a fast link cannot keep its worker
- * from the others; a full socket waits for the writable edge instead. */
+ * sent as records. Each turn sends at most fchunk bytes of it and leaves
+ * the rest to the stream's task, queued behind the work already queued
+ * (nginx's sendfile_max_chunk), so a client on a fast link cannot keep its
+ * worker from the others; a full socket waits for the writable edge
+ * instead. */
 
 /* A piece of the file through the queue, for TLS without kTLS: the
  * records are made from it as from written bytes. Returns the bytes

@@ -3,14 +3,16 @@
  * of the chunk size; writes wait (SKT_EBUSY) while the file is pending;
  * a flush mark after it runs once it is sent; a graceful close waits for
  * it; a file shorter than promised closes the stream with SKT_EPARTIAL.
- * The peer reads on its own thread, so the socket fills and empties as
- * with a real client. */
+ * A turn sends at most the chunk, however much the socket would take,
+ * and streams sending files take turns. The peer reads on its own thread, so
+ * the socket fills and empties as with a real client. */
 #define LOOP_SUITE stream_file
 #include "looptest.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #define FILE_SIZE ((size_t)8 << 20)
@@ -193,6 +195,74 @@ LOOP_TEST(a_short_file_ends_the_stream)
 	close(fd);
 	skt_close(peer);
 	skt_stream_free(s);
+	skt_loop_free(l);
+}
+
+/* Bytes arrived at the peer and not yet read. */
+static size_t unread(int peer)
+{
+	int n = 0;
+	cr_assert_eq(ioctl(peer, FIONREAD, &n), 0);
+	return (size_t)n;
+}
+
+/* Two streams send a file each to peers that do not read yet: the
+ * sockets would take far more than a chunk at once (loopback's window
+ * starts above 64 KiB), so only the chunk bounds a turn, and the two take
+ * turns. An iteration has at most three turns of a stream: in the tasks,
+ * on its writable edge, and in the tasks the watchers queued. */
+LOOP_TEST(the_chunk_bounds_each_turn_and_streams_take_turns)
+{
+	skt_loop *l = looptest_new(be);
+	const size_t size = (size_t)1 << 20, chunk = 4096;
+	skt_stream *s[2];
+	int peer[2], fd[2];
+	uint8_t *data[2];
+	struct state st[2] = {{0}};
+	size_t seen[2];
+	for (int k = 0; k < 2; k++) {
+		peer[k] = looptest_stream_pair(l, &s[k]);
+		fd[k] = temp_file(size, &data[k]);
+		skt_stream_set_udata(s[k], &st[k]);
+		skt_stream_on_close(s[k], on_close);
+		skt_assert_err(skt_stream_sendfile(s[k], "h", 1, fd[k], 0, size,
+						   chunk),
+			       0);
+		seen[k] = unread(peer[k]);
+		cr_assert_leq(seen[k], 1 + chunk, "the first turn sent %zu",
+			      seen[k]);
+	}
+	for (int i = 0; i < 8; i++) {
+		cr_assert_eq(skt_loop_run(l, SKT_RUN_NOWAIT), 1);
+		for (int k = 0; k < 2; k++) {
+			size_t now = unread(peer[k]);
+			cr_assert_leq(now - seen[k], 3 * chunk,
+				      "stream %d, iteration %d: %zu", k, i,
+				      now - seen[k]);
+			seen[k] = now;
+		}
+	}
+	struct reader r[2];
+	for (int k = 0; k < 2; k++) {
+		cr_assert_gt(seen[k], 1 + chunk, "stream %d had more turns", k);
+		cr_assert(skt_stream_sending_file(s[k]));
+		cr_assert_eq(skt_stream_flush(s[k], on_flush), 0);
+		reader_start(&r[k], peer[k], 1 + size);
+	}
+	looptest_run(l);
+	for (int k = 0; k < 2; k++) {
+		pthread_join(r[k].t, NULL);
+		cr_assert_eq(st[k].flushed, 1);
+		cr_assert_eq(st[k].closes, 1);
+		cr_assert_eq(r[k].len, 1 + size);
+		cr_assert_eq(r[k].buf[0], 'h');
+		cr_assert_eq(memcmp(r[k].buf + 1, data[k], size), 0);
+		free(r[k].buf);
+		free(data[k]);
+		close(fd[k]);
+		skt_close(peer[k]);
+		skt_stream_free(s[k]);
+	}
 	skt_loop_free(l);
 }
 
