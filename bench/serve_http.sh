@@ -9,7 +9,8 @@
 #          tcp_nopush on, access logs off in both) and python3 -m
 #          http.server: a 4 KiB file under wrk -t1 -cCONNS keep-alive
 #          (req/s, server CPU per request) and a FILE_MB (1024) MiB file
-#          fetched by curl -o /dev/null (MB/s, server CPU per GB).
+#          fetched by curl -o /dev/null (MB/s, server CPU per GB) and by
+#          sockit http -o /dev/null (MB/s).
 #
 #   sh bench/serve_http.sh              5 s wrk, 200000 ab requests, 5 runs
 #   RUNS=3 DUR=3 N=100000 sh bench/serve_http.sh
@@ -204,6 +205,20 @@ for run in $(seq "$RUNS"); do
 			ccpg=$(echo "$(cat "$OUT/curl.time") $size" |
 				awk '{printf "%.3f", ($1+$2)*1e9/$3}')
 			echo "big $srv mbs=$mbs cpu_s_per_gb=$cpg curl_s_per_gb=$ccpg bytes=$size" >>"$FRES"
+			# The same file by sockit's own client.
+			c0=$(cpu_of "$pid")
+			j=$(/usr/bin/time -f '%U %S' -o "$OUT/httpc.time" \
+				taskset -c "$LOAD_CPU" "$OUT/build/sockit" http --json \
+				-o /dev/null "http://127.0.0.1:$port/big.bin")
+			c1=$(cpu_of "$pid")
+			mbs=$(echo "$j" | python3 -c 'import json, sys
+o = json.loads(sys.stdin.readline())
+print("%.1f %d" % (o["body_bytes"] / o["times"]["total_s"] / 1e6, o["body_bytes"]))')
+			size=${mbs#* }
+			cpg=$(echo "$c0 $c1 $size" | awk '{printf "%.3f", ($2-$1)*1e9/$3}')
+			ccpg=$(echo "$(cat "$OUT/httpc.time") $size" |
+				awk '{printf "%.3f", ($1+$2)*1e9/$3}')
+			echo "bighttp $srv mbs=${mbs% *} cpu_s_per_gb=$cpg client_s_per_gb=$ccpg bytes=$size" >>"$FRES"
 		fi
 		echo "files run $run $srv done" >&2
 	done
@@ -212,29 +227,32 @@ done
 # ---- files: table ----
 
 echo "serve_http files: $RUNS runs; 4 KiB by wrk -t1 -c$CONNS ${DUR}s" \
-	"(python ${PY_DUR}s); $FILE_MB MiB by curl -o /dev/null; server on" \
+	"(python ${PY_DUR}s); $FILE_MB MiB by curl and sockit http -o /dev/null;" \
+	"server on" \
 	"CPU $SERVER_CPU, load on CPU $LOAD_CPU; load average" \
 	"$(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-8s %12s %12s %10s %10s %10s\n' server "4k req/s" "CPU us/req" \
-	"big MB/s" "CPU s/GB" "curl s/GB"
+printf '%-8s %12s %12s %10s %10s %10s %12s\n' server "4k req/s" "CPU us/req" \
+	"big MB/s" "CPU s/GB" "curl s/GB" "sockit MB/s"
 for srv in sockit nginx python; do
 	r=$(grep "^small $srv " "$FRES" | field rps | median)
 	u=$(grep "^small $srv " "$FRES" | field cpu_us | median)
 	m=$(grep "^big $srv " "$FRES" | field mbs | median)
 	g=$(grep "^big $srv " "$FRES" | field cpu_s_per_gb | median)
 	k=$(grep "^big $srv " "$FRES" | field curl_s_per_gb | median)
-	eval "R_$srv=$r U_$srv=$u M_$srv=${m:-0} G_$srv=${g:-0} K_$srv=${k:-0}"
-	printf '%-8s %12s %12s %10s %10s %10s\n' "$srv" "$r" "$u" "${m:--}" \
-		"${g:--}" "${k:--}"
+	h=$(grep "^bighttp $srv " "$FRES" | field mbs | median)
+	eval "R_$srv=$r U_$srv=$u M_$srv=${m:-0} G_$srv=${g:-0} K_$srv=${k:-0} H_$srv=${h:-0}"
+	printf '%-8s %12s %12s %10s %10s %10s %12s\n' "$srv" "$r" "$u" "${m:--}" \
+		"${g:--}" "${k:--}" "${h:--}"
 done
 echo "sockit/nginx: 4k req/s $(echo "$R_sockit $R_nginx" | awk '{printf "%.2f", $1/$2}')," \
 	"CPU per request $(echo "$U_sockit $U_nginx" | awk '{printf "%.2f", $1/$2}')," \
 	"big MB/s $(echo "$M_sockit $M_nginx" | awk '{printf "%.2f", $1/$2}')," \
 	"CPU per GB $(echo "$G_sockit $G_nginx" | awk '{printf "%.2f", $1/$2}')," \
-	"with curl's $(echo "$G_sockit $K_sockit $G_nginx $K_nginx" | awk '{printf "%.2f", ($1+$2)/($3+$4)}')"
+	"with curl's $(echo "$G_sockit $K_sockit $G_nginx $K_nginx" | awk '{printf "%.2f", ($1+$2)/($3+$4)}')," \
+	"big MB/s by sockit http $(echo "$H_sockit $H_nginx" | awk '{printf "%.2f", $1/$2}')"
 echo "sockit/python: 4k req/s $(echo "$R_sockit $R_python" | awk '{printf "%.1f", $1/$2}')"
 grep -h "non2xx=[1-9]" "$FRES" && echo "serve_http: some requests failed" || true
-awk -v want=$((FILE_MB << 20)) '/^big / { split($0, a, "bytes="); if (a[2] + 0 != want) bad = 1 }
+awk -v want=$((FILE_MB << 20)) '/^big(http)? / { split($0, a, "bytes="); if (a[2] + 0 != want) bad = 1 }
 	END { if (bad) print "serve_http: a big download came back short" }' "$FRES"
 kill -INT "$FPID_sockit" "$FPID_nginx" "$FPID_python" 2>/dev/null || true
 wait "$FPID_sockit" 2>/dev/null || true
