@@ -96,7 +96,8 @@ fi
 # nginx over TLS, one worker, no master, on 127.0.0.1:PORT pinned on CPU,
 # its files in DIR, answering `return 200` as bench/lib.sh's nginx_start
 # does; idle keep-alive connections are kept for an hour. Sets NGINX_PID.
-#   nginx_tls_start DIR PORT CPU
+# WORKER_CONNECTIONS defaults to the fd limit.
+#   nginx_tls_start DIR PORT CPU [WORKER_CONNECTIONS]
 nginx_tls_start() {
 	mkdir -p "$1/tmp"
 	cat >"$1/nginx.conf" <<EOF
@@ -106,7 +107,7 @@ worker_processes 1;
 worker_rlimit_nofile $nofile;
 pid $1/nginx.pid;
 error_log $1/error.log;
-events { worker_connections $nofile; }
+events { worker_connections ${4:-$nofile}; }
 http {
 	access_log off;
 	default_type text/plain;
@@ -485,10 +486,32 @@ idle_one() {
 	say "idle $_srv: $_base KiB, then $_held KiB with $IDLE_CONNS connections"
 }
 
+# nginx allocates its connection slots (ngx_connection_t and two events
+# each) at start for worker_connections, so they sit in its baseline and
+# not in "per": the bytes a slot costs, from the baselines of an nginx
+# with worker_connections at the fd limit and one with 1024. Appends
+# "slot nginx bytes=N" to RES.
+nginx_slot() {
+	_port=$(free_port)
+	nginx_tls_start "$OUT/nginx_slot" "$_port" "$SERVER_CPU" 1024
+	wait_port "$_port" nginx
+	sleep 0.5
+	_small=$(rss_of "$NGINX_PID")
+	stop "$NGINX_PID"
+	_port=$(free_port)
+	nginx_tls_start "$OUT/nginx_slot" "$_port" "$SERVER_CPU"
+	wait_port "$_port" nginx
+	sleep 0.5
+	_big=$(rss_of "$NGINX_PID")
+	stop "$NGINX_PID"
+	echo "slot nginx bytes=$(((_big - _small) * 1024 / (nofile - 1024)))" >>"$RES"
+}
+
 idle_section() {
 	for run in $(seq "$IDLE_RUNS"); do
 		idle_one sockit
 		idle_one nginx
+		nginx_slot
 	done
 	echo
 	echo "idle: $IDLE_CONNS TLS connections each handshaken and used once, then held;" \
@@ -501,7 +524,10 @@ idle_section() {
 		eval "P_$srv=$p"
 		printf '%-8s %14s %14s %16s\n' "$srv" "$b" "$h" "$p"
 	done
+	slot=$(grep "^slot nginx " "$RES" | field bytes | median)
 	echo "  sockit/nginx: memory per connection $(ratio "$P_sockit" "$P_nginx")x (target: <= 1.00)"
+	echo "  nginx's connection slot, allocated at start for each of its worker_connections: $slot bytes;"
+	echo "  with it counted: nginx $((P_nginx + slot)) bytes, sockit/nginx $(ratio "$P_sockit" $((P_nginx + slot)))x"
 }
 
 has https && https_section
