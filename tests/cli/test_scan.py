@@ -12,6 +12,7 @@ import pty
 import resource
 import socket
 import subprocess
+import sys
 import threading
 import unittest
 
@@ -148,17 +149,19 @@ class Scan(unittest.TestCase):
         opened, closed = self.held(100, 900)
         ports = ",".join(map(str, opened + closed))
         # The limit counts fd numbers: the 40 inherited fds take 3..42.
-        low = range(3, 43)
-
-        def limit():
-            null = os.open(os.devnull, os.O_RDONLY)
-            for fd in low:
-                os.dup2(null, fd)
-            os.close(null)
-            resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
-        p = subprocess.run([SOCKIT, "scan", "--json", "127.0.0.1", ports],
-                           capture_output=True, text=True, timeout=60,
-                           preexec_fn=limit, pass_fds=low)
+        # A fresh python sets them up and execs sockit (in a preexec_fn
+        # they could land on subprocess's own pipe to the child).
+        wrap = ("import os, resource, sys\n"
+                "null = os.open(os.devnull, os.O_RDONLY)\n"
+                "os.set_inheritable(null, True)\n"
+                "for fd in range(3, 43):\n"
+                "    if fd != null:\n"
+                "        os.dup2(null, fd)\n"
+                "resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))\n"
+                "os.execv(sys.argv[1], sys.argv[1:])\n")
+        p = subprocess.run([sys.executable, "-c", wrap, SOCKIT, "scan",
+                            "--json", "127.0.0.1", ports],
+                           capture_output=True, text=True, timeout=60)
         self.assertEqual(p.returncode, 0, p.stderr)
         rows, summary = rows_of(p.stdout)
         self.assertEqual(len(rows), 1000)
