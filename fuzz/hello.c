@@ -71,7 +71,7 @@ static void feed(const uint8_t *p, size_t n, fuzz_splits *sp, uint8_t mask,
 		while (rc == HELLO_STOPPED)
 			rc = hello_conn_input(&h, NULL, 0, emit, r);
 		FUZZ_CHECK(rc == HELLO_MORE || rc == HELLO_CLOSED);
-		FUZZ_CHECK(h.len <= HELLO_HEAD_MAX + k);
+		FUZZ_CHECK(h.in.len <= HELLO_HEAD_MAX + k);
 		FUZZ_CHECK((rc == HELLO_CLOSED) == r->closed);
 		if (rc == HELLO_CLOSED)
 			break;

@@ -86,7 +86,7 @@ static void feed(const uint8_t *p, size_t n, fuzz_splits *sp, uint8_t stop,
 		while (rc == HTTP_STOPPED)
 			rc = http_conn_input(&h, NULL, 0, emit, r);
 		FUZZ_CHECK(rc == HTTP_MORE || rc == HTTP_CLOSED);
-		FUZZ_CHECK(h.len <= HTTP_HEAD_MAX + k);
+		FUZZ_CHECK(h.in.len <= HTTP_HEAD_MAX + k);
 		if (rc == HTTP_CLOSED)
 			break;
 	}

@@ -166,15 +166,15 @@ SKT_TEST(hello_conn, a_stop_keeps_the_rest_for_later)
 	cr_assert_eq(hello_conn_input(&h, s, strlen(s), emit, &g),
 		     HELLO_STOPPED);
 	cr_assert_eq(g.n, 1);
-	cr_assert_gt(h.len, 0, "the rest is kept");
+	cr_assert_gt(h.in.len, 0, "the rest is kept");
 	cr_assert_eq(hello_conn_input(&h, NULL, 0, emit, &g), HELLO_MORE);
 	cr_assert_eq(g.n, 2);
-	cr_assert_eq(h.len, strlen("GET /3 HTTP/1.1\r\nHo"));
+	cr_assert_eq(h.in.len, strlen("GET /3 HTTP/1.1\r\nHo"));
 	const char *rest = "st: x\r\n\r\n";
 	cr_assert_eq(hello_conn_input(&h, rest, strlen(rest), emit, &g),
 		     HELLO_MORE);
 	cr_assert_eq(g.n, 3);
-	cr_assert(h.len == 0 && h.buf == NULL,
+	cr_assert(h.in.len == 0 && h.in.buf == NULL,
 		  "no buffer held between requests");
 	hello_conn_fini(&h);
 }

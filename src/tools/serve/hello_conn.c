@@ -24,7 +24,7 @@ void hello_conn_init(hello_conn *h)
 
 void hello_conn_fini(hello_conn *h)
 {
-	skt_free(h->buf);
+	carry_free(&h->in);
 	hello_conn_init(h);
 }
 
@@ -111,35 +111,16 @@ static size_t step(hello_conn *h, const char *p, size_t n, hello_answer *a)
 	return k < 0 ? n : (size_t)k;
 }
 
-/* Keep p[0..n) after what is kept already. */
-static int keep(hello_conn *h, const char *p, size_t n)
-{
-	if (n > h->cap - h->len) {
-		size_t cap = h->cap == 0 ? 1024 : h->cap;
-		while (cap - h->len < n)
-			cap *= 2; /* bounded: HEAD_MAX plus one read */
-		char *b = skt_realloc(h->buf, cap);
-		if (b == NULL)
-			return SKT_ENOMEM;
-		h->buf = b;
-		h->cap = cap;
-	}
-	memcpy(h->buf + h->len, p, n);
-	h->len += n;
-	return 0;
-}
-
 int hello_conn_input(hello_conn *h, const char *in, size_t len,
 		     hello_emit_fn emit, void *arg)
 {
 	if (h->state == CLOSED)
 		return HELLO_CLOSED;
 	/* Bytes kept from before come first: the new ones join them. */
-	if (h->len > 0 && len > 0 && keep(h, in, len) != 0)
+	const char *p;
+	size_t n, used = 0;
+	if (carry_begin(&h->in, in, len, &p, &n) != 0)
 		return SKT_ENOMEM;
-	bool kept = h->len > 0;
-	const char *p = kept ? h->buf : in;
-	size_t n = kept ? h->len : len, used = 0;
 	int rc = HELLO_MORE;
 	while (used < n && rc == HELLO_MORE) {
 		hello_answer a;
@@ -155,22 +136,10 @@ int hello_conn_input(hello_conn *h, const char *in, size_t len,
 		else if (!go)
 			rc = HELLO_STOPPED;
 	}
-	if (rc == HELLO_CLOSED) {
-		h->len = 0;
-		return rc;
-	}
-	if (kept) {
-		memmove(h->buf, h->buf + used, n - used);
-		h->len = n - used;
-	} else if (used < n && keep(h, p + used, n - used) != 0) {
+	if (rc == HELLO_CLOSED)
+		carry_free(&h->in);
+	else if (carry_end(&h->in, p, n, used) != 0)
 		return SKT_ENOMEM;
-	}
-	/* Nothing kept: no buffer held between requests. */
-	if (h->len == 0 && h->cap > 0) {
-		skt_free(h->buf);
-		h->buf = NULL;
-		h->cap = 0;
-	}
 	return rc;
 }
 

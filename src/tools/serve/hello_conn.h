@@ -14,6 +14,7 @@
 #define SOCKIT_TOOLS_HELLO_CONN_H
 
 #include "sockit/http.h"
+#include "tools/serve/carry.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -58,8 +59,7 @@ typedef struct hello_conn {
 	bool head, v10, keep; /* of the request being read */
 	uint64_t body_left;
 	skt_http_chunked chunked;
-	char *buf;       /* bytes taken but not used yet: a partial head, or */
-	size_t len, cap; /* what arrived while stopped (skt_malloc'ed) */
+	carry in; /* a partial head, or what arrived while stopped */
 } hello_conn;
 
 void hello_conn_init(hello_conn *h);

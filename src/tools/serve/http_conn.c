@@ -25,7 +25,7 @@ void http_conn_init(http_conn *h)
 
 void http_conn_fini(http_conn *h)
 {
-	skt_free(h->buf);
+	carry_free(&h->in);
 	http_conn_init(h);
 }
 
@@ -119,33 +119,16 @@ static size_t step(http_conn *h, const char *p, size_t n, http_in *in,
 	return (size_t)k;
 }
 
-static int keep(http_conn *h, const char *p, size_t n)
-{
-	if (n > h->cap - h->len) {
-		size_t cap = h->cap == 0 ? 1024 : h->cap;
-		while (cap - h->len < n)
-			cap *= 2; /* bounded: HEAD_MAX plus one read */
-		char *b = skt_realloc(h->buf, cap);
-		if (b == NULL)
-			return SKT_ENOMEM;
-		h->buf = b;
-		h->cap = cap;
-	}
-	memcpy(h->buf + h->len, p, n);
-	h->len += n;
-	return 0;
-}
-
 int http_conn_input(http_conn *h, const char *in, size_t len, http_emit_fn emit,
 		    void *arg)
 {
 	if (h->state == CLOSED)
 		return HTTP_CLOSED;
-	if (h->len > 0 && len > 0 && keep(h, in, len) != 0)
+	/* Bytes kept from before come first: the new ones join them. */
+	const char *p;
+	size_t n, used = 0;
+	if (carry_begin(&h->in, in, len, &p, &n) != 0)
 		return SKT_ENOMEM;
-	bool kept = h->len > 0;
-	const char *p = kept ? h->buf : in;
-	size_t n = kept ? h->len : len, used = 0;
 	int rc = HTTP_MORE;
 	skt_http_field fields[HTTP_FIELDS_MAX];
 	while (used < n && rc == HTTP_MORE) {
@@ -163,21 +146,10 @@ int http_conn_input(http_conn *h, const char *in, size_t len, http_emit_fn emit,
 		if (h->state == CLOSED)
 			rc = HTTP_CLOSED;
 	}
-	if (rc == HTTP_CLOSED) {
-		h->len = 0;
-		return rc;
-	}
-	if (kept) {
-		memmove(h->buf, h->buf + used, n - used);
-		h->len = n - used;
-	} else if (used < n && keep(h, p + used, n - used) != 0) {
+	if (rc == HTTP_CLOSED)
+		carry_free(&h->in);
+	else if (carry_end(&h->in, p, n, used) != 0)
 		return SKT_ENOMEM;
-	}
-	if (h->len == 0 && h->cap > 0) {
-		skt_free(h->buf);
-		h->buf = NULL;
-		h->cap = 0;
-	}
 	return rc;
 }
 

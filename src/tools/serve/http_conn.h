@@ -17,6 +17,7 @@
 #define SOCKIT_TOOLS_HTTP_CONN_H
 
 #include "sockit/http.h"
+#include "tools/serve/carry.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -59,8 +60,7 @@ typedef struct http_conn {
 	bool keep; /* of the request whose body is being skipped */
 	uint64_t body_left;
 	skt_http_chunked chunked;
-	char *buf;       /* a partial head, or what arrived while stopped */
-	size_t len, cap; /* (skt_malloc'ed; none between requests) */
+	carry in; /* a partial head, or what arrived while stopped */
 } http_conn;
 
 void http_conn_init(http_conn *h);
