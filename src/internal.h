@@ -45,4 +45,18 @@ int skt__strlcpy(char *dst, const char *src, size_t cap);
 
 #define SKT__ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Happy Eyeballs' parts for the loop (src/sock/connect.c), so that the
+ * loop races addresses exactly as skt_connect does. */
+typedef struct skt_addr skt_addr;
+/* in's n addresses in RFC 8305 section 4 order, those family (AF_UNSPEC:
+ * any) and source (NULL: any) rule out left out; returns how many are in
+ * out (room for n). */
+size_t skt__connect_order(const skt_addr *in, size_t n, int family,
+			  const skt_addr *source, skt_addr *out);
+/* A non-blocking TCP socket bound to source (NULL: none) with its
+ * connect to a started: the fd (connected or in progress) or an error. */
+int skt__connect_start(const skt_addr *a, const skt_addr *source);
+/* The default Connection Attempt Delay (RFC 8305 section 5). */
+#define SKT__ATTEMPT_DELAY_MS 250
+
 #endif

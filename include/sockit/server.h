@@ -136,7 +136,8 @@ struct skt_server_conn {
 	skt_stream *s;                /* (r) c's stream: the service reads and
 					 writes it (writes through
 					 skt_server_conn_write, so they count) */
-	skt_addr peer;                /* (r) the client's address */
+	skt_addr peer;                /* (r) the client's address (a Unix
+					 client's: skt_server_addr says) */
 	uint64_t id;                  /* (r) 1, 2, ... across all workers */
 	uint64_t in, out; /* (r) bytes, as counted by _got and _write */
 	int64_t since;    /* (r) skt_loop_now() when accepted */
@@ -345,12 +346,30 @@ typedef void (*skt_server_log_fn)(const skt_server_event *ev, void *arg);
 
 /* Where to listen. host "" is loopback: 127.0.0.1 and ::1 on one port
  * (::1 left out silently where the host has no IPv6); "*" every address
- * (one dual-stack socket); anything else as skt_listen takes it. */
+ * (one dual-stack socket); anything else as skt_listen takes it.
+ *
+ * Or a Unix stream socket: unix_addr of family AF_UNIX (skt_addr_unix,
+ * skt_addr_parse "unix:PATH" / "unix:@name"; host and port unused), TCP
+ * only (with opts.udp skt_server_new fails with SKT_EINVAL). A socket
+ * file left at PATH by a server that died is removed first, only when a
+ * connect to it is refused (skt_unix_unlink_stale): a live listener
+ * there fails with SKT_EADDRINUSE, a file that is not a socket with
+ * SKT_ENOTSOCK, and neither is touched. unix_mode (0: as the umask
+ * leaves it) is the file's permissions, set before any client can
+ * connect; SKT_EINVAL with an abstract name. skt_server_free removes the
+ * file if it is still the one the server made. Every worker accepts on
+ * the one socket (SO_REUSEPORT does not apply to Unix sockets). For
+ * Unix clients: the peer of a connection is its own address when it
+ * bound one, else the listening socket's; admit sees that address
+ * (family AF_UNIX); max_per_ip does not count them (they have no host
+ * to count by), max_conns does. */
 typedef struct skt_server_addr {
 	char host[SKT_HOST_MAX + 1];
-	char port[8]; /* "0": one free port, for every socket
-			 of the address (TCP, UDP, both
-			 families) */
+	char port[8];       /* "0": one free port, for every socket
+			       of the address (TCP, UDP, both
+			       families) */
+	skt_addr unix_addr; /* AF_UNIX: a Unix socket instead */
+	unsigned unix_mode; /* its file's permission bits (0600...) */
 } skt_server_addr;
 
 /* What to serve, where, with which limits. Zeroed fields mean "none" or

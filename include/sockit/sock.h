@@ -99,6 +99,10 @@ typedef struct skt_listen_opts {
 	int backlog;    /* 0 means SOMAXCONN */
 	bool reuseport; /* SO_REUSEPORT, for several listeners on one port */
 	bool v6only;    /* keep a wildcard IPv6 listener off IPv4 */
+	/* A Unix socket file's permission bits (0644...); 0: as the umask
+	 * leaves them. Set between bind and listen, so no client connects
+	 * before they hold; SKT_EINVAL for an abstract name (no file). */
+	unsigned unix_mode;
 } skt_listen_opts;
 
 /* Bind (and for streams, listen) on host/service. opts may be NULL (all

@@ -91,6 +91,64 @@ SKT_EXTERN int skt_stream_from_conn(skt_loop *l, skt_stream **out, skt_conn *c);
 SKT_EXTERN int skt_stream_connect(skt_loop *l, skt_stream **out,
 				  const skt_addr *a, skt_stream_cb cb);
 
+/* ---- Connecting by name ----
+ *
+ * skt_stream_connect_host resolves host/service without blocking the loop
+ * and races the addresses with Happy Eyeballs (RFC 8305): the order and
+ * the Connection Attempt Delay of skt_connect (sock.h), one deadline for
+ * the lookup and the connect together, and the same report.
+ *
+ * The lookup. A numeric host ("127.0.0.1", "::1") is parsed on the
+ * loop's thread. A name goes to the library's resolver pool: at most 4
+ * threads running getaddrinfo, shared by every loop of the process, so
+ * answers match `getent ahosts` (/etc/hosts, DNS, whatever NSS says).
+ * Lookups of one name (host, service, family) in flight at once are one
+ * getaddrinfo; at most 256 distinct names are in flight (past that the
+ * call fails with SKT_EAGAIN). getaddrinfo cannot be interrupted: a
+ * lookup still running at the deadline is abandoned (its result dropped
+ * when it comes) and the connect fails with SKT_ETIMEDOUT at the deadline,
+ * however long the resolver hangs. Threads that stay idle 5 s end.
+ *
+ * Fork: the pool is not fork-safe. A child forked by a process that has
+ * looked a name up this way must not call skt_stream_connect_host with a
+ * name (a numeric host is fine; so is exec). */
+typedef struct skt_connecting skt_connecting;
+
+/* The end of a connect by name, exactly once (unless cancelled): status
+ * 0 with s, a new OPEN stream that is the caller's; or an error with s
+ * NULL: SKT_ETIMEDOUT (the deadline, in the lookup or the attempts), a
+ * resolver error (SKT_EAI_NONAME...), or the last attempt's error
+ * (SKT_ECONNREFUSED...). The skt_connecting is gone once it returns. */
+typedef void (*skt_connecting_cb)(skt_stream *s, int status, void *arg);
+
+/* Default deadline when opts->timeout_ms is SKT_TIMEOUT_NONE or 0: a
+ * lookup that never returns must end somewhere. */
+#define SKT_CONNECT_HOST_TIMEOUT_MS 30000
+
+/* Connect by name on l (see above). opts (NULL: SKT_CONNECT_OPTS_INIT)
+ * gives family, timeout_ms (the one deadline; SKT_TIMEOUT_NONE or 0:
+ * SKT_CONNECT_HOST_TIMEOUT_MS), attempt_delay_ms, source and report
+ * (filled, when not NULL, by the time cb runs: the attempts with their
+ * times since this call); socktype must be SOCK_STREAM (or 0). cb(s,
+ * status, arg) runs on l's thread, never before this returns. *out (when
+ * out is not NULL) is the handle to cancel it with, valid until cb runs.
+ * Returns 0, or SKT_EINVAL (no host, a bad option), SKT_EAGAIN (too many
+ * names in flight; no resolver thread could start), SKT_ENOMEM, with cb
+ * never run. Every connect by name of l must have ended or been cancelled
+ * before skt_loop_free(l). */
+SKT_EXTERN int skt_stream_connect_host(skt_loop *l, const char *host,
+				       const char *service,
+				       const skt_connect_opts *opts,
+				       skt_connecting_cb cb, void *arg,
+				       skt_connecting **out);
+
+/* Give up a connect by name that has not ended: its callback never runs
+ * (not even with SKT_ECANCELED), its attempts are closed, and its lookup
+ * is left to finish or be dropped; c is invalid when this returns. Always
+ * works, whatever the lookup is doing. From inside c's own callback it
+ * does nothing. l's thread. */
+SKT_EXTERN void skt_connecting_cancel(skt_connecting *c);
+
 /* Graceful close: reads stop now (a pending read request is dropped
  * without callback), queued bytes are sent, then the fd is closed and
  * on_close runs with 0. A peer that never reads holds a draining stream

@@ -42,7 +42,8 @@ enum {
 	OPT_HANDSHAKE_TIMEOUT,
 	OPT_DOTFILES,
 	OPT_FOLLOW_SYMLINKS,
-	OPT_NO_ACCESS_LOG
+	OPT_NO_ACCESS_LOG,
+	OPT_UNIX_MODE
 };
 
 /* ---- Options ---- */
@@ -56,7 +57,7 @@ static int count_opt(const char *opt, const char *text, size_t max, size_t *out)
 }
 
 /* HOST:PORT, [V6]:PORT, PORT or :PORT; a service name as PORT is looked
- * up now, so the server knows its number. */
+ * up now, so the server knows its number. Or unix:PATH, unix:@name. */
 static int parse_listen(struct serve_opts *o, const char *text)
 {
 	skt_server_opts *s = &o->svc;
@@ -69,10 +70,15 @@ static int parse_listen(struct serve_opts *o, const char *text)
 	if (rc < 0)
 		return cli_usage_error("serve", "--listen '%s': %s", text,
 				       skt_strerror(rc));
+	if (ep.kind == SKT_EP_UNIX) {
+		skt_server_addr *a = &s->addrs[s->naddrs++];
+		a->unix_addr = ep.unix_addr;
+		return CLI_OK;
+	}
 	if (ep.kind != SKT_EP_INET)
 		return cli_usage_error("serve",
-				       "--listen '%s': serve listens "
-				       "on IP addresses only",
+				       "--listen '%s': serve listens on IP "
+				       "addresses and unix: stream sockets",
 				       text);
 	uint16_t port;
 	rc = cli_opt_port("serve", "--listen port", ep.service, SOCK_STREAM,
@@ -82,6 +88,56 @@ static int parse_listen(struct serve_opts *o, const char *text)
 	skt_server_addr *a = &s->addrs[s->naddrs++];
 	snprintf(a->host, sizeof(a->host), "%s", ep.host);
 	snprintf(a->port, sizeof(a->port), "%u", (unsigned)port);
+	return CLI_OK;
+}
+
+/* --unix-mode: octal permission bits, as chmod takes them (660, 0600). */
+static int parse_mode(struct serve_opts *o, const char *text)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(text, &end, 8);
+	if (text[0] < '0' || text[0] > '7' || *end != '\0' || errno != 0 ||
+	    v > 0777 || v == 0)
+		return cli_usage_error("serve",
+				       "--unix-mode '%s': expected octal "
+				       "permissions from 1 to 777 (660, 0600)",
+				       text);
+	o->unix_mode = (unsigned)v;
+	o->unix_mode_given = true;
+	return CLI_OK;
+}
+
+static bool is_unix(const skt_server_addr *a)
+{
+	return skt_addr_family(&a->unix_addr) == AF_UNIX;
+}
+
+/* unix: listeners: the stream form only; --unix-mode for their files. */
+static int validate_unix(struct serve_opts *o)
+{
+	skt_server_opts *s = &o->svc;
+	size_t files = 0, socks = 0;
+	for (size_t i = 0; i < s->naddrs; i++) {
+		if (!is_unix(&s->addrs[i]))
+			continue;
+		char t[SKT_ADDRSTRLEN];
+		skt_addr_format(&s->addrs[i].unix_addr, t, sizeof(t));
+		socks++;
+		files += strncmp(t, "unix:@", 6) != 0;
+		s->addrs[i].unix_mode = o->unix_mode;
+	}
+	if (socks > 0 && s->udp)
+		return cli_usage_error("serve", "--listen unix: is for the "
+						"stream form: not with --udp");
+	if (o->unix_mode_given && files == 0)
+		return cli_usage_error("serve", "--unix-mode needs a --listen "
+						"unix:PATH (an abstract "
+						"@name has no file)");
+	if (o->unix_mode_given && files < socks)
+		return cli_usage_error("serve", "--unix-mode: an abstract "
+						"unix:@name has no file to "
+						"set it on");
 	return CLI_OK;
 }
 
@@ -125,6 +181,8 @@ static int option(struct serve_opts *o, int ch, const char *arg)
 	switch (ch) {
 	case OPT_LISTEN:
 		return parse_listen(o, arg);
+	case OPT_UNIX_MODE:
+		return parse_mode(o, arg);
 	case OPT_TCP:
 		o->tcp = true;
 		break;
@@ -216,6 +274,8 @@ static int validate(struct serve_opts *o)
 				       : o->no_access_log ? "no-access-log"
 							  : "follow-symlinks");
 	int rc = cli_tls_check(&o->tls, "serve", SKT_TLS_SERVER);
+	if (rc == CLI_OK)
+		rc = validate_unix(o);
 	if (rc != CLI_OK)
 		return rc;
 	if (o->handshake_given && !o->tls.on)
@@ -269,6 +329,7 @@ int cmd_serve_parse(int argc, char **argv, struct serve_opts *o)
 {
 	static const struct option longopts[] = {
 		{"listen", required_argument, NULL, OPT_LISTEN},
+		{"unix-mode", required_argument, NULL, OPT_UNIX_MODE},
 		{"tcp", no_argument, NULL, OPT_TCP},
 		{"udp", no_argument, NULL, OPT_UDP},
 		{"workers", required_argument, NULL, OPT_WORKERS},
@@ -565,7 +626,10 @@ static void text_event(FILE *f, const skt_server_event *ev,
 	const char *tr = ev->transport == SOCK_DGRAM ? "udp" : "tcp";
 	switch (ev->kind) {
 	case SKT_SERVER_EV_LISTENING:
-		fprintf(f, "%s listening on %s/%s", ev->service, a, tr);
+		if (skt_addr_family(ev->addr) == AF_UNIX)
+			fprintf(f, "%s listening on %s", ev->service, a);
+		else
+			fprintf(f, "%s listening on %s/%s", ev->service, a, tr);
 		return;
 	case SKT_SERVER_EV_OPEN:
 		fprintf(f, "%s: #%llu %s connected", ev->service,
@@ -715,7 +779,9 @@ static void json_event(FILE *f, const skt_server_event *ev)
 	if (ev->kind == SKT_SERVER_EV_LISTENING ||
 	    ev->kind == SKT_SERVER_EV_DATAGRAM)
 		cli_json_text(&j, "transport",
-			      ev->transport == SOCK_DGRAM ? "udp" : "tcp");
+			      skt_addr_family(ev->addr) == AF_UNIX ? "unix"
+			      : ev->transport == SOCK_DGRAM        ? "udp"
+								   : "tcp");
 	if (ev->kind == SKT_SERVER_EV_OPEN) {
 		cli_json_uint(&j, "id", ev->conn->id);
 		json_tls(&j, ev->conn);
@@ -788,9 +854,13 @@ static void log_event(const skt_server_event *ev, void *arg)
 
 /* ---- Running ---- */
 
+/* --allow/--deny match IP addresses: a Unix client has none, and the
+ * socket file's mode (--unix-mode) is what admits it. */
 static bool admit(const skt_addr *peer, void *arg)
 {
 	const struct serve_opts *o = arg;
+	if (skt_addr_family(peer) == AF_UNIX)
+		return true;
 	return cli_cidrs_admit(&o->allow, &o->deny, peer);
 }
 
@@ -955,6 +1025,18 @@ static int tls_context(const struct serve_opts *o, skt_tls_ctx **out)
 	return cli_tls_ctx(&o->tls, "serve", SKT_TLS_SERVER, names, n, out);
 }
 
+/* "sockit: serve: unix:/run/x.sock: address already in use" (a live
+ * server there), or a file that is not a socket, which is left alone. */
+static int unix_fail(const skt_server_addr *a, int err)
+{
+	char what[SKT_ADDRSTRLEN];
+	skt_addr_format(&a->unix_addr, what, sizeof(what));
+	if (err == SKT_ENOTSOCK)
+		return cli_fail_why("serve", what, err,
+				    "exists and is not a socket (left alone)");
+	return cli_fail("serve", what, err);
+}
+
 static int run(int argc, char **argv)
 {
 	static struct serve_opts o; /* large: the CIDR lists */
@@ -1000,6 +1082,8 @@ static int run(int argc, char **argv)
 	if (o.svc.failed_addr >= o.svc.naddrs)
 		return cli_fail("serve", o.name, err);
 	const skt_server_addr *a = &o.svc.addrs[o.svc.failed_addr];
+	if (is_unix(a))
+		return unix_fail(a, err);
 	char what[SKT_HOST_MAX + 32];
 	const char *host = a->host[0] != '\0'                ? a->host
 			   : o.svc.failed_family == AF_INET6 ? "::1"
@@ -1025,7 +1109,9 @@ static const char usage_head[] =
 static const char usage_opts[] =
 	"  --listen ADDR      HOST:PORT, [V6]:PORT, *:PORT or PORT (loopback;\n"
 	"                     repeatable); port 0 picks a free one, printed\n"
-	"                     on stderr\n"
+	"                     on stderr; unix:PATH or unix:@NAME (abstract):\n"
+	"                     a Unix socket (a stale file there is replaced)\n"
+	"  --unix-mode MODE   the unix:PATH file's permissions (octal: 660)\n"
 	"  --tcp, -u, --udp   transports (default TCP; give both for both)\n"
 	"  --workers N        loops, one thread each (0 to 1024; default 0:\n"
 	"                     one per CPU)\n"

@@ -141,6 +141,8 @@ struct serve_opts {
 	const char *dir;     /* http: DIR */
 	bool dotfiles, follow_symlinks, no_access_log;
 	svc_http_opts http; /* http: made by run() */
+	unsigned unix_mode; /* --unix-mode, for every unix: --listen */
+	bool unix_mode_given;
 };
 int cmd_serve_parse(int argc, char **argv, struct serve_opts *o);
 

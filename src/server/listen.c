@@ -8,10 +8,19 @@
  * one of them, all start again. Then each worker gets its own socket of
  * each (SO_REUSEPORT), and LISTENING is reported for each bound address
  * and transport.
+ *
+ * A Unix address is one socket: a stale file at its path removed first
+ * (only when a connect to it is refused), its mode set before listen, and
+ * a duplicate of it for each worker (SO_REUSEPORT is for IP ports).
  */
 #include "server/server_int.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Tries to find a port free for every socket of an address (port 0). */
 #define PAIR_TRIES 16
@@ -161,9 +170,83 @@ static int hand_out(skt_server *srv, size_t i, struct plan *p)
 	return 0;
 }
 
+/* The file of a Unix address into path (cap bytes), or false for an
+ * abstract name. */
+static bool unix_path(const skt_addr *a, char *path, size_t cap)
+{
+	char buf[SKT_ADDRSTRLEN];
+	if (skt_addr_format(a, buf, sizeof(buf)) < 0 ||
+	    strncmp(buf, "unix:/", 6) != 0)
+		return false;
+	snprintf(path, cap, "%s", buf + 5);
+	return true;
+}
+
+static int bind_unix(skt_server *srv, size_t i)
+{
+	const skt_server_addr *a = &srv->o->addrs[i];
+	char path[SKT_ADDRSTRLEN];
+	bool file = unix_path(&a->unix_addr, path, sizeof(path));
+	if (a->unix_mode != 0 && !file)
+		return fail_at(srv, i, SOCK_STREAM, AF_UNIX, SKT_EINVAL);
+	int r = skt_unix_unlink_stale(&a->unix_addr, SOCK_STREAM);
+	if (r < 0)
+		return fail_at(srv, i, SOCK_STREAM, AF_UNIX, r);
+	skt_listen_opts lo = {.socktype = SOCK_STREAM,
+			      .unix_mode = a->unix_mode};
+	int fd = skt_listen_addr(&a->unix_addr, &lo);
+	if (fd < 0)
+		return fail_at(srv, i, SOCK_STREAM, AF_UNIX, fd);
+	struct stat st;
+	if (file && lstat(path, &st) == 0) {
+		srv->unix_file[i].dev = (uint64_t)st.st_dev;
+		srv->unix_file[i].ino = (uint64_t)st.st_ino;
+	}
+	for (unsigned k = 0; k < srv->nw; k++) {
+		int wfd = fd;
+		if (k + 1 < srv->nw) {
+			wfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+			if (wfd < 0) {
+				r = -errno;
+				skt_close(fd);
+				return fail_at(srv, i, SOCK_STREAM, AF_UNIX, r);
+			}
+		}
+		r = skt__worker_serve(&srv->w[k], i * 2, wfd, false);
+		if (r < 0) {
+			if (wfd != fd)
+				skt_close(fd);
+			return fail_at(srv, i, SOCK_STREAM, AF_UNIX, r);
+		}
+	}
+	skt_server_event ev = {.kind = SKT_SERVER_EV_LISTENING,
+			       .addr = &a->unix_addr,
+			       .transport = SOCK_STREAM};
+	skt__server_emit(srv, &ev);
+	return 0;
+}
+
+void skt__server_unlink(skt_server *srv)
+{
+	for (size_t i = 0; i < srv->o->naddrs; i++) {
+		char path[SKT_ADDRSTRLEN];
+		struct stat st;
+		if (srv->unix_file[i].ino == 0 ||
+		    !unix_path(&srv->o->addrs[i].unix_addr, path,
+			       sizeof(path)) ||
+		    lstat(path, &st) < 0)
+			continue;
+		if ((uint64_t)st.st_dev == srv->unix_file[i].dev &&
+		    (uint64_t)st.st_ino == srv->unix_file[i].ino)
+			unlink(path);
+	}
+}
+
 int skt__server_bind(skt_server *srv, size_t i)
 {
 	const skt_server_opts *o = srv->o;
+	if (skt_addr_family(&o->addrs[i].unix_addr) == AF_UNIX)
+		return bind_unix(srv, i);
 	const skt_server_addr *a = &o->addrs[i];
 	struct plan p = {.nh = 1, .host = {a->host}};
 	memset(p.fd, -1, sizeof(p.fd));

@@ -283,6 +283,7 @@ static void server_free(skt_server *srv)
 		skt__worker_fini(&srv->w[i]);
 	}
 	skt_free(srv->w);
+	skt__server_unlink(srv);
 	skt_io_free(srv->stop_io);
 	if (srv->stopfd >= 0)
 		skt_close(srv->stopfd);
@@ -328,6 +329,12 @@ static bool opts_ok(const skt_server_opts *o)
 	if (svc == NULL || o->log == NULL || o->naddrs == 0 ||
 	    o->naddrs > SKT_SERVER_ADDR_MAX || !(o->tcp || o->udp))
 		return false;
+	/* A Unix address serves the stream form only (a datagram service
+	 * over Unix sockets needs clients that bind: not offered). */
+	for (size_t i = 0; i < o->naddrs; i++)
+		if (skt_addr_family(&o->addrs[i].unix_addr) == AF_UNIX &&
+		    o->udp)
+			return false;
 	if (o->tcp && (!(svc->flags & SKT_SERVICE_TCP) || svc->open == NULL))
 		return false;
 	if (o->handshake_timeout_ms < 0)

@@ -140,6 +140,11 @@ struct skt_server {
 	skt_timer *kill_t; /* last resort if a drain never ends */
 	struct skt__quiet quiet[SKT__Q_N];
 	skt_timer *quiet_t; /* reports what was counted, each second */
+	/* The Unix socket files this server made (device and inode, 0:
+	 * none), removed at skt_server_free if still theirs. */
+	struct {
+		uint64_t dev, ino;
+	} unix_file[SKT_SERVER_ADDR_MAX];
 };
 
 /* worker.c */
@@ -165,6 +170,9 @@ void skt__worker_sum(skt_server_worker *w, skt_server_stats *sum);
  * LISTENING. Returns 0 or an error (o->failed_* set), the sockets made so
  * far left to the workers. */
 int skt__server_bind(skt_server *srv, size_t i);
+/* Remove the Unix socket files skt__server_bind made, where the file at
+ * the path is still the one bound (not one a later server made). */
+void skt__server_unlink(skt_server *srv);
 
 /* heads.c: the connections waiting for a request head. */
 int skt__heads_init(skt_server_worker *w);

@@ -23,7 +23,9 @@
  */
 #include "server/server_int.h"
 
+#include <stddef.h>
 #include <string.h>
+#include <sys/un.h>
 
 /* Accept and UDP errors repeat while their cause lasts (out of fds: ten
  * times a second per worker): report one, then count, once a second. */
@@ -352,7 +354,9 @@ static int admission(skt_server_worker *w, const skt_addr *peer, size_t *limit,
 		*limit = o->max_conns;
 		return SKT_SERVER_REFUSE_MAX_CONNS;
 	}
-	if (srv->peers != NULL) {
+	/* A Unix client has no address to count by: every one would share
+	 * one key and --max-per-ip would become a cap on all of them. */
+	if (srv->peers != NULL && skt_addr_family(peer) != AF_UNIX) {
 		int r = skt__peers_take(srv->peers, peer, o->max_per_ip);
 		if (r != 1) {
 			atomic_fetch_sub(&srv->open, 1);
@@ -436,6 +440,15 @@ static void on_accept(skt_listener *ls, skt_stream *s, int status, void *arg)
 	skt_addr peer;
 	if (skt_sock_peer(skt_stream_fd(s), &peer) < 0) {
 		skt_stream_abort(s); /* already reset by the client */
+		skt_stream_free(s);
+		return;
+	}
+	/* A Unix client that never bound has no name (unix(7)): it is named
+	 * by the socket it came in through, so logs say which one. */
+	if (skt_addr_family(&peer) == AF_UNIX &&
+	    peer.len <= offsetof(struct sockaddr_un, sun_path) &&
+	    skt_sock_local(skt_stream_fd(s), &peer) < 0) {
+		skt_stream_abort(s);
 		skt_stream_free(s);
 		return;
 	}

@@ -419,3 +419,35 @@ int skt_connect(const char *host, const char *service,
 	skt_addrlist_fini(&l);
 	return rc;
 }
+
+/* ---- For the loop's connect by name (src/loop/connect_host.c) ---- */
+
+size_t skt__connect_order(const skt_addr *in, size_t n, int family,
+			  const skt_addr *source, skt_addr *out)
+{
+	race r = {.family = family,
+		  .source = source != NULL && source->len != 0 ? source : NULL};
+	order o = {.addrs = in, .n = n};
+	size_t k = 0;
+	const skt_addr *a;
+	while (k < n && (a = order_next(&o, &r)) != NULL)
+		out[k++] = *a;
+	return k;
+}
+
+int skt__connect_start(const skt_addr *a, const skt_addr *source)
+{
+	int fd = skt_socket(a->u.sa.sa_family, SOCK_STREAM, 0);
+	if (fd < 0)
+		return fd;
+	int rc = 0;
+	if (source != NULL && source->len != 0)
+		rc = bind_source(fd, source);
+	if (rc == 0)
+		rc = start_connect(fd, a);
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	return fd;
+}

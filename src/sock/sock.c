@@ -10,9 +10,12 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 int skt_socket(int family, int type, int protocol)
@@ -67,6 +70,26 @@ static int listen_sockopts(int fd, int family, const skt_listen_opts *o)
 	return r;
 }
 
+/* The file's mode is set after bind and before listen: until listen a
+ * connect is refused, so no client gets in under the umask's looser bits.
+ * A file this call made and could not chmod is removed again. */
+static int unix_chmod(const skt_addr *a, unsigned mode)
+{
+	const char *path = a->u.un.sun_path;
+	size_t max = a->len - offsetof(struct sockaddr_un, sun_path);
+	if (max == 0 || path[0] == '\0')
+		return SKT_EINVAL; /* an abstract name has no file */
+	char p[sizeof(a->u.un.sun_path) + 1];
+	size_t n = strnlen(path, max);
+	memcpy(p, path, n);
+	p[n] = '\0';
+	if (chmod(p, (mode_t)(mode & 07777)) == 0)
+		return 0;
+	int r = -errno;
+	unlink(p);
+	return r;
+}
+
 static int listen_on(const skt_addr *a, const skt_listen_opts *o)
 {
 	int family = a->u.sa.sa_family;
@@ -79,6 +102,8 @@ static int listen_on(const skt_addr *a, const skt_listen_opts *o)
 	 * file is never unlinked here, since it may belong to a live server. */
 	if (r == 0 && bind(fd, &a->u.sa, a->len) < 0)
 		r = -errno;
+	else if (r == 0 && family == AF_UNIX && o->unix_mode != 0)
+		r = unix_chmod(a, o->unix_mode);
 	if (r == 0 && type_listens(type) &&
 	    listen(fd, o->backlog > 0 ? o->backlog : SOMAXCONN) < 0)
 		r = -errno;

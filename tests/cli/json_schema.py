@@ -99,7 +99,7 @@ SCAN = {
 }
 
 _EVENT = {"time": SECONDS, "server": STR}
-_PEER = {"peer_address": STR, "peer_port": PORT}
+_PEER = {"peer_address": STR, "peer_port": Null(PORT)}  # null: unix:
 _COUNTERS = {"open": INT, "accepted": INT, "refused": INT, "timeouts": INT,
              "cutoffs": INT, "shed": INT, "errors": INT, "handshakes": INT,
              "handshakes_failed": INT, "bytes_in": INT,
@@ -112,8 +112,8 @@ def _event(name, **keys):
 
 
 SERVE = {
-    "listening": _event("listening", address=STR, port=PORT,
-                        transport=Enum("tcp", "udp")),
+    "listening": _event("listening", address=STR, port=Null(PORT),
+                        transport=Enum("tcp", "udp", "unix")),
     "open": _event("open", **_PEER, id=INT, tls=Null({
         "sni": STR, "tls_version": STR, "tls_cipher": STR,
         "alpn": Null(STR), "resumed": BOOL, "verified": BOOL,

@@ -36,7 +36,7 @@ class Serve:
     ports it printed."""
 
     def __init__(self, *args, listen="127.0.0.1:0", fd_limit=None, env=None,
-                 stdout=subprocess.DEVNULL):
+                 stdout=subprocess.DEVNULL, want=None):
         cmd = [SOCKIT, "serve", *args]
         if listen:
             cmd += ["--listen", listen]
@@ -54,7 +54,8 @@ class Serve:
         self.pump.start()
         self.tcp = self.udp = None
         udp = "--udp" in args or "-u" in args
-        want = (1 if not udp or "--tcp" in args else 0) + (1 if udp else 0)
+        if want is None:  # IP listening lines to read ports from
+            want = (1 if not udp or "--tcp" in args else 0) + (1 if udp else 0)
         for i in range(want):
             line = self.wait_for(LISTEN_RE, start=i)
             m = LISTEN_RE.search(line)

@@ -452,7 +452,8 @@ class Usage(unittest.TestCase):
         self.check("echo", "--max-conns", "-1", want="'-1'")
         self.check("echo", "--idle-timeout", "soon", want="'soon'")
         self.check("echo", "--listen", "127.0.0.1:99999", want="99999")
-        self.check("echo", "--listen", "unix:/tmp/x", want="IP addresses only")
+        self.check("echo", "--listen", "unix-dgram:/tmp/x",
+                   want="IP addresses and unix: stream sockets")
         self.check("echo", "--allow", "10.0.0.0/33", want="10.0.0.0/33")
         self.check("echo", "--bogus", want="'--bogus'")
         self.check("echo", "--listen", want="needs a value")

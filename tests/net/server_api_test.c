@@ -9,6 +9,8 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define WAIT_MS 5000
 
@@ -250,5 +252,145 @@ SKT_TEST(server_api, new_refuses_bad_options_and_a_port_in_use)
 	cr_assert_null(s);
 	skt_close(busy);
 	skt_server_free(NULL);
+	pthread_mutex_destroy(&r.mu);
+}
+
+/* ---- Unix sockets ---- */
+
+static void unix_at(struct srv *r, const char *path, unsigned mode)
+{
+	skt_server_addr *a = &r->o.addrs[r->o.naddrs++];
+	cr_assert_eq(skt_addr_unix(&a->unix_addr, path), 0, "%s", path);
+	a->unix_mode = mode;
+}
+
+static void tmp_sock(char *path, size_t cap, const char *name)
+{
+	snprintf(path, cap, "/tmp/sockit-srv-%d-%s", (int)getpid(), name);
+	unlink(path);
+}
+
+static int dial_unix(const char *path)
+{
+	skt_addr a;
+	cr_assert_eq(skt_addr_unix(&a, path), 0);
+	int fd = skt_connect_one(&a, SOCK_STREAM, WAIT_MS);
+	skt_assert_fd(fd);
+	return fd;
+}
+
+static skt_addr last_peer;
+
+static int peer_open(skt_server_conn *c)
+{
+	last_peer = c->peer;
+	return rev_open(c);
+}
+
+SKT_TEST(server_api, serves_a_unix_path_with_its_mode_and_removes_it)
+{
+	static skt_service svc;
+	svc = rev;
+	svc.open = peer_open;
+	char path[108];
+	tmp_sock(path, sizeof(path), "a");
+	struct srv r;
+	prepare(&r);
+	r.o.svc = &svc;
+	unix_at(&r, path, 0640);
+	start(&r);
+	cr_assert_eq(r.listening, 1);
+	struct stat st;
+	cr_assert_eq(lstat(path, &st), 0);
+	cr_assert(S_ISSOCK(st.st_mode));
+	cr_assert_eq(st.st_mode & 07777, 0640, "mode %o", st.st_mode & 07777);
+	int a = dial_unix(path), b = dial_unix(path);
+	ask(a, "unix\n", "xinu\n");
+	ask(b, "two\n", "owt\n");
+	/* An unnamed client is named by the socket it came in through. */
+	char text[SKT_ADDRSTRLEN], want[SKT_ADDRSTRLEN];
+	skt_addr_format(&last_peer, text, sizeof(text));
+	snprintf(want, sizeof(want), "unix:%s", path);
+	cr_assert_str_eq(text, want);
+	skt_close(a);
+	skt_close(b);
+	skt_server_stop(r.s);
+	finish(&r);
+	cr_assert_eq(r.last.accepted, 2u);
+	cr_assert_eq(lstat(path, &st), -1, "the file goes with the server");
+}
+
+SKT_TEST(server_api, unix_stale_file_replaced_live_and_regular_refused)
+{
+	char path[108];
+	tmp_sock(path, sizeof(path), "b");
+	skt_addr ua;
+	cr_assert_eq(skt_addr_unix(&ua, path), 0);
+	/* Stale: bound by a socket that is gone. */
+	skt_listen_opts lo = {.socktype = SOCK_DGRAM};
+	int dead = skt_listen_addr(&ua, &lo);
+	skt_assert_fd(dead);
+	skt_close(dead);
+	struct srv r;
+	prepare(&r);
+	unix_at(&r, path, 0);
+	start(&r);
+	int a = dial_unix(path);
+	ask(a, "ok\n", "ko\n");
+	/* Live: a second server there is refused, the first keeps it (not
+	 * prepare(): the first's counters run on). */
+	struct srv r2 = {.o = r.o};
+	r2.o.naddrs = 0;
+	pthread_mutex_init(&r2.mu, NULL);
+	r2.o.log_arg = &r2;
+	unix_at(&r2, path, 0);
+	skt_server *s2 = NULL;
+	cr_assert_eq(skt_server_new(&s2, &r2.o), SKT_EADDRINUSE);
+	cr_assert_eq(r2.o.failed_addr, 0u);
+	cr_assert_eq(r2.o.failed_family, AF_UNIX);
+	pthread_mutex_destroy(&r2.mu);
+	ask(a, "still\n", "llits\n");
+	skt_close(a);
+	skt_server_stop(r.s);
+	finish(&r);
+	/* A regular file is never removed. */
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs("keep", f);
+	fclose(f);
+	prepare(&r2);
+	unix_at(&r2, path, 0);
+	cr_assert_eq(skt_server_new(&s2, &r2.o), SKT_ENOTSOCK);
+	pthread_mutex_destroy(&r2.mu);
+	struct stat st;
+	cr_assert_eq(lstat(path, &st), 0);
+	cr_assert(S_ISREG(st.st_mode));
+	cr_assert_eq(st.st_size, 4);
+	unlink(path);
+}
+
+SKT_TEST(server_api, unix_abstract_served_and_bad_options_refused)
+{
+	char name[64];
+	snprintf(name, sizeof(name), "@sockit-srv-%d", (int)getpid());
+	struct srv r;
+	prepare(&r);
+	unix_at(&r, name, 0);
+	start(&r);
+	int a = dial_unix(name);
+	ask(a, "abs\n", "sba\n");
+	skt_close(a);
+	skt_server_stop(r.s);
+	finish(&r);
+	/* No file for a mode; no datagram form over Unix sockets. */
+	skt_server *s = NULL;
+	prepare(&r);
+	unix_at(&r, name, 0600);
+	cr_assert_eq(skt_server_new(&s, &r.o), SKT_EINVAL);
+	pthread_mutex_destroy(&r.mu);
+	prepare(&r);
+	unix_at(&r, name, 0);
+	r.o.udp = true;
+	cr_assert_eq(skt_server_new(&s, &r.o), SKT_EINVAL);
 	pthread_mutex_destroy(&r.mu);
 }
