@@ -20,6 +20,7 @@
 #include "cli_tls.h"
 #include "tools/exec/spawn.h"
 #include "tools/http/httpc.h"
+#include "tools/proxy/proxy.h"
 #include "tools/serve/services.h"
 
 struct resolve_opts {
@@ -109,6 +110,9 @@ struct connect_opts {
 	const char *source;      /* -s ADDR */
 	const char *source_port; /* --source-port N */
 	skt_addr src;            /* both, parsed */
+	const char *proxy_text;  /* --proxy URL */
+	proxy_url proxy;         /* parsed */
+	uint16_t port;           /* the target's, with --proxy */
 };
 int cmd_connect_parse(int argc, char **argv, struct connect_opts *o);
 

@@ -5,6 +5,7 @@
 #include "tools/proxy/proxy.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 static int64_t now_ms(void)
@@ -52,6 +53,8 @@ int proxy_dial(proxy_client *p, int fd, int64_t deadline_ms)
 					  "the proxy closed after %zu bytes of "
 					  "its answer",
 					  got);
+		if (n == SKT_ETIMEDOUT)
+			return proxy_fail(p, (int)n, "no answer in time");
 		if (n < 0)
 			return proxy_fail(p, (int)n, "reading the answer");
 		got += (size_t)n;
@@ -61,4 +64,36 @@ int proxy_dial(proxy_client *p, int fd, int64_t deadline_ms)
 		/* need bounded the read: the codec took it all. */
 	}
 	return 0;
+}
+
+void proxy_url_where(const proxy_url *u, char *buf, size_t cap)
+{
+	bool v6 = strchr(u->host, ':') != NULL;
+	snprintf(buf, cap, "%s%s%s:%u", v6 ? "[" : "", u->host, v6 ? "]" : "",
+		 (unsigned)u->port);
+}
+
+int proxy_open(proxy_client *p, const proxy_url *u, const char *host,
+	       uint16_t port, const skt_connect_opts *co, int64_t deadline_ms)
+{
+	int rc = proxy_client_init(p, u, host, port);
+	if (rc < 0)
+		return rc;
+	skt_connect_opts o = *co;
+	o.socktype = SOCK_STREAM;
+	o.timeout_ms = left_ms(deadline_ms);
+	if (o.timeout_ms == SKT_ETIMEDOUT)
+		return SKT_ETIMEDOUT;
+	char svc[8];
+	snprintf(svc, sizeof(svc), "%u", (unsigned)u->port);
+	int fd = skt_connect(u->host, svc, &o);
+	if (fd < 0)
+		return fd;
+	p->reached = true;
+	rc = proxy_dial(p, fd, deadline_ms);
+	if (rc < 0) {
+		skt_close(fd);
+		return rc;
+	}
+	return fd;
 }

@@ -88,6 +88,7 @@ typedef struct proxy_client {
 	char detail[160];
 	char bound[SKT_ADDRSTRLEN]; /* SOCKS: the address the proxy reports
 				       for its side, when it gave one */
+	bool reached; /* proxy_open: the connection to the proxy was made */
 } proxy_client;
 
 /* Start a handshake through u (borrowed until the end) to host:port.
@@ -194,5 +195,17 @@ int socks5_srv_rep_for(int err);
  * SKT_EPARTIAL (the proxy closed mid-answer; p->detail says how far it
  * got), an I/O error, or proxy_client_feed's errors. */
 int proxy_dial(proxy_client *p, int fd, int64_t deadline_ms);
+
+/* Connect to the proxy u names (u->host numeric or a name from the hosts
+ * file: the caller's choice; co->timeout_ms is replaced by what is left
+ * of deadline_ms, CLOCK_MONOTONIC milliseconds, -1 none), then run the
+ * handshake to host:port within the same deadline. Returns the tunnel's
+ * fd (the caller's to close), or an error: p->reached false, the
+ * resolver's or the connect's; p->reached true, proxy_dial's (p->detail
+ * says why). */
+int proxy_open(proxy_client *p, const proxy_url *u, const char *host,
+	       uint16_t port, const skt_connect_opts *co, int64_t deadline_ms);
+/* The proxy's address as "HOST:PORT" ("[V6]:PORT") into buf. */
+void proxy_url_where(const proxy_url *u, char *buf, size_t cap);
 
 #endif

@@ -307,6 +307,7 @@ static int s5_reply(proxy_client *p)
 				  "a SOCKS5 reply with address type %d", r[3]);
 	}
 	s5_bound(p);
+	snprintf(p->detail, sizeof(p->detail), "succeeded (SOCKS5 reply 0)");
 	p->state = PROXY_DONE;
 	return 0;
 }
@@ -322,6 +323,7 @@ static int s4_reply(proxy_client *p)
 	if (r[1] != 90)
 		return proxy_fail(p, SKT_EPROXY, "%s (SOCKS4 reply %d)",
 				  proxy_socks4_reply_name(r[1]), r[1]);
+	snprintf(p->detail, sizeof(p->detail), "granted (SOCKS4 reply 90)");
 	p->state = PROXY_DONE;
 	return 0;
 }

@@ -1,0 +1,354 @@
+"""test_proxy.py - proxies: `sockit connect --proxy` and `sockit http
+--proxy` through SOCKS5, SOCKS4a and HTTP CONNECT proxies written here in
+python3 (and misbehaving ones), `sockit serve socks5` with curl
+(--socks5-hostname, --socks5, --proxy through it is not: curl's --proxy
+goes to the python CONNECT proxy) and sockit itself as clients, to python
+peers on loopback only.
+"""
+import base64
+import hashlib
+import os
+import socket
+import socketserver
+import struct
+import subprocess
+import threading
+import time
+import unittest
+
+from bridgetest import TIMEOUT, sha, sockit
+from servetest import Serve, raise_fd_limit
+
+MIB = 1 << 20
+
+
+def recvn(conn, n):
+    b = b""
+    while len(b) < n:
+        d = conn.recv(n - len(b))
+        if not d:
+            raise EOFError("peer closed after %d of %d bytes" % (len(b), n))
+        b += d
+    return b
+
+
+def pump(a, b):
+    """a's bytes to b until a's end, then b half-closed."""
+    try:
+        while True:
+            d = a.recv(65536)
+            if not d:
+                break
+            b.sendall(d)
+        b.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+
+
+def splice(client, target):
+    t = threading.Thread(target=pump, args=(target, client), daemon=True)
+    t.start()
+    pump(client, target)
+    t.join(TIMEOUT)
+    target.close()
+
+
+class Peers(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, handle, addr=("127.0.0.1", 0)):
+        outer = self
+
+        class H(socketserver.BaseRequestHandler):
+            def handle(self):
+                self.request.settimeout(TIMEOUT)
+                try:
+                    handle(outer, self.request)
+                except (OSError, EOFError):
+                    pass
+
+        super().__init__(addr, H)
+        self.port = self.server_address[1]
+        self.seen = []
+        self.count = 0
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.shutdown()
+        self.server_close()
+
+
+def echo(srv, conn):
+    srv.count += 1
+    pump(conn, conn)
+
+
+def socks(mode="ok", auth=None):
+    """A SOCKS5/SOCKS4a proxy handler. mode: ok, refuse (reply 5),
+    truncated (half a reply, then close), version (a reply of version 4),
+    huge (an address of 255 bytes announced, 3 sent, then close),
+    silent (never answers)."""
+
+    def handle(srv, c):
+        v = recvn(c, 1)[0]
+        if v == 4:
+            cmd, port = struct.unpack("!BH", recvn(c, 3))
+            ip = socket.inet_ntoa(recvn(c, 4))
+            user = b""
+            while not user.endswith(b"\0"):
+                user += recvn(c, 1)
+            host = ip
+            if ip.startswith("0.0.0.") and ip != "0.0.0.0":
+                name = b""
+                while not name.endswith(b"\0"):
+                    name += recvn(c, 1)
+                host = name[:-1].decode()
+            srv.seen.append(("socks4a", host, port, user[:-1].decode()))
+            if mode == "refuse":
+                c.sendall(b"\0\x5b" + b"\0" * 6)
+                return
+            t = socket.create_connection((host, port), TIMEOUT)
+            c.sendall(b"\0\x5a" + b"\0" * 6)
+            return splice(c, t)
+        methods = recvn(c, recvn(c, 1)[0])
+        if mode == "silent":
+            time.sleep(TIMEOUT)
+            return
+        if auth is not None:
+            if 2 not in methods:
+                c.sendall(b"\x05\xff")
+                return
+            c.sendall(b"\x05\x02")
+            recvn(c, 1)
+            user = recvn(c, recvn(c, 1)[0]).decode()
+            pw = recvn(c, recvn(c, 1)[0]).decode()
+            if (user, pw) != auth:
+                c.sendall(b"\x01\x01")
+                return
+            c.sendall(b"\x01\x00")
+        else:
+            c.sendall(b"\x05\x00")
+        ver, cmd, _, atyp = recvn(c, 4)
+        if atyp == 1:
+            host = socket.inet_ntoa(recvn(c, 4))
+        elif atyp == 4:
+            host = socket.inet_ntop(socket.AF_INET6, recvn(c, 16))
+        else:
+            host = recvn(c, recvn(c, 1)[0]).decode()
+        port = struct.unpack("!H", recvn(c, 2))[0]
+        srv.seen.append(("socks5", atyp, host, port))
+        if mode == "refuse":
+            c.sendall(b"\x05\x05\x00\x01" + b"\0" * 6)
+        elif mode == "truncated":
+            c.sendall(b"\x05\x00\x00")
+        elif mode == "version":
+            c.sendall(b"\x04\x00\x00\x01" + b"\0" * 6)
+        elif mode == "huge":
+            c.sendall(b"\x05\x00\x00\x03\xffabc")
+        else:
+            t = socket.create_connection((host, port), TIMEOUT)
+            c.sendall(b"\x05\x00\x00\x01" + socket.inet_aton("127.0.0.1") +
+                      struct.pack("!H", t.getsockname()[1]))
+            splice(c, t)
+
+    return handle
+
+
+def connect_proxy(auth=None, status=None):
+    """An HTTP CONNECT proxy handler: 407 without the right credentials
+    (auth: (user, password)), status to answer that instead of 200."""
+
+    def handle(srv, c):
+        head = b""
+        while not head.endswith(b"\r\n\r\n"):
+            head += recvn(c, 1)
+        lines = head.decode().split("\r\n")
+        method, target, _ = lines[0].split(" ")
+        fields = dict(l.split(": ", 1) for l in lines[1:] if l)
+        srv.seen.append((method, target, fields.get("Proxy-Authorization")))
+        if auth is not None:
+            want = "Basic " + base64.b64encode(("%s:%s" % auth).encode()).decode()
+            if fields.get("Proxy-Authorization") != want:
+                c.sendall(b"HTTP/1.1 407 Proxy Authentication Required\r\n"
+                          b"Proxy-Authenticate: Basic realm=\"t\"\r\n"
+                          b"Content-Length: 0\r\n\r\n")
+                return
+        if status is not None:
+            c.sendall(b"HTTP/1.1 " + status.encode() + b"\r\n"
+                      b"Content-Length: 0\r\n\r\n")
+            return
+        host, port = target.rsplit(":", 1)
+        t = socket.create_connection((host.strip("[]"), int(port)), TIMEOUT)
+        c.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        splice(c, t)
+
+    return handle
+
+
+def fd_count_line(out):
+    return len(out.split())
+
+
+class ConnectProxy(unittest.TestCase):
+    """`sockit connect --proxy` against python proxies."""
+
+    def transfer(self, url_fmt, handler, host="localhost", args=()):
+        data = os.urandom(MIB)
+        with Peers(echo) as peer, Peers(handler) as proxy:
+            rc, out, err = sockit("connect", "-w", "10", *args, "--proxy",
+                                  url_fmt % proxy.port, host, str(peer.port),
+                                  input=data, timeout=30)
+            self.assertEqual(rc, 0, err)
+            self.assertEqual(sha(out), sha(data))
+            self.assertEqual(peer.count, 1)
+            return proxy.seen, err
+
+    def test_socks5_sends_the_name(self):
+        seen, _ = self.transfer("socks5://127.0.0.1:%d", socks())
+        self.assertEqual(seen[0][:3], ("socks5", 3, "localhost"))
+
+    def test_socks5h_sends_the_name(self):
+        seen, _ = self.transfer("socks5h://127.0.0.1:%d", socks())
+        self.assertEqual(seen[0][:3], ("socks5", 3, "localhost"))
+
+    def test_socks5_literal_as_address(self):
+        seen, _ = self.transfer("socks5://127.0.0.1:%d", socks(),
+                                host="127.0.0.1")
+        self.assertEqual(seen[0][:3], ("socks5", 1, "127.0.0.1"))
+
+    def test_socks5_user_pass(self):
+        seen, _ = self.transfer("socks5://al%%3Ai:pw@127.0.0.1:%d",
+                                socks(auth=("al:i", "pw")))
+        self.assertEqual(len(seen), 1)
+
+    def test_socks4a_name_and_literal(self):
+        seen, _ = self.transfer("socks4a://bob@127.0.0.1:%d", socks())
+        self.assertEqual(seen[0][:2], ("socks4a", "localhost"))
+        self.assertEqual(seen[0][3], "bob")
+        seen, _ = self.transfer("socks4a://127.0.0.1:%d", socks(),
+                                host="127.0.0.1")
+        self.assertEqual(seen[0][:2], ("socks4a", "127.0.0.1"))
+
+    def test_http_connect(self):
+        seen, _ = self.transfer("http://127.0.0.1:%d", connect_proxy())
+        self.assertEqual(seen[0][0], "CONNECT")
+        self.assertTrue(seen[0][1].startswith("localhost:"))
+        self.assertIsNone(seen[0][2])
+
+    def test_http_connect_basic_auth(self):
+        seen, _ = self.transfer("http://u:p%%40ss@localhost:%d",
+                                connect_proxy(auth=("u", "p@ss")))
+        self.assertEqual(seen[0][2], "Basic " + base64.b64encode(b"u:p@ss").decode())
+
+    def test_verbose_says_proxy_and_answer(self):
+        _, err = self.transfer("socks5://127.0.0.1:%d", socks(), args=("-v",))
+        self.assertRegex(err, r"sockit: connect: proxy socks5 127\.0\.0\.1:\d+: "
+                         r"localhost:\d+: succeeded \(SOCKS5 reply 0\), bound 127\.0\.0\.1:\d+")
+        _, err = self.transfer("http://127.0.0.1:%d", connect_proxy(), args=("-v",))
+        self.assertIn(": HTTP 200 Connection established", err)
+
+    def refused(self, url_fmt, handler, want, timeout=TIMEOUT, args=()):
+        with Peers(echo) as peer, Peers(handler) as proxy:
+            t0 = time.monotonic()
+            rc, out, err = sockit("connect", *args, "--proxy",
+                                  url_fmt % proxy.port, "localhost",
+                                  str(peer.port), timeout=timeout)
+            self.assertEqual(rc, 1, err)
+            self.assertEqual(out, b"")
+            lines = err.strip().split("\n")
+            self.assertEqual(len(lines), 1, err)
+            self.assertRegex(lines[0], r"^sockit: connect: proxy 127\.0\.0\.1:\d+: "
+                             r"localhost:\d+: " + want + "$")
+            self.assertEqual(peer.count, 0)
+            return time.monotonic() - t0
+
+    def test_http_407_and_403(self):
+        self.refused("http://127.0.0.1:%d", connect_proxy(auth=("u", "p")),
+                  r"HTTP 407 Proxy Authentication Required")
+        self.refused("http://u:bad@127.0.0.1:%d", connect_proxy(auth=("u", "p")),
+                  r"HTTP 407 Proxy Authentication Required \(the credentials were refused\)")
+        self.refused("http://127.0.0.1:%d", connect_proxy(status="403 Forbidden"),
+                  r"HTTP 403 Forbidden")
+
+    def test_socks_refusals_named(self):
+        self.refused("socks5://127.0.0.1:%d", socks("refuse"),
+                  r"connection refused \(SOCKS5 reply 5\)")
+        self.refused("socks4a://127.0.0.1:%d", socks("refuse"),
+                  r"rejected or failed \(SOCKS4 reply 91\)")
+        self.refused("socks5://127.0.0.1:%d", socks(auth=("u", "p")),
+                  r"the proxy requires authentication \(give user:pass@ in the URL\)")
+        self.refused("socks5://u:x@127.0.0.1:%d", socks(auth=("u", "p")),
+                  r"the proxy refused user 'u' \(status 1\)")
+
+    def test_bad_replies(self):
+        self.refused("socks5://127.0.0.1:%d", socks("truncated"),
+                  r"the proxy closed after 3 bytes of its answer")
+        self.refused("socks5://127.0.0.1:%d", socks("version"),
+                  r"not a SOCKS5 reply \(version byte 0x04\)")
+        self.refused("socks5://127.0.0.1:%d", socks("huge"),
+                  r"the proxy closed after 8 bytes of its answer")
+
+        def http_junk(srv, c):
+            recvn(c, 10)
+            c.sendall(b"SSH-2.0-OpenSSH\r\n\r\n")
+        self.refused("http://127.0.0.1:%d", http_junk,
+                  r"a malformed HTTP answer: .*")
+
+        def http_huge(srv, c):
+            recvn(c, 10)
+            c.sendall(b"HTTP/1.1 200 OK\r\nX: " + b"a" * 20000)
+            time.sleep(1)
+        self.refused("http://127.0.0.1:%d", http_huge,
+                  r"an HTTP answer head over 16384 bytes")
+
+    def test_timeout_covers_the_handshake(self):
+        took = self.refused("socks5://127.0.0.1:%d", socks("silent"),
+                         r"no answer in time: timed out", args=("-w", "1"))
+        self.assertLess(took, TIMEOUT - 2)
+
+    def test_proxy_down(self):
+        with Peers(echo) as peer:
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+            s.close()
+            rc, _, err = sockit("connect", "--proxy", "socks5://127.0.0.1:%d" % port,
+                                "localhost", str(peer.port))
+            self.assertEqual(rc, 1)
+            self.assertEqual(err, "sockit: connect: proxy 127.0.0.1:%d: "
+                             "connection refused\n" % port)
+
+    def test_usage_errors(self):
+        for url, why in [("ftp://127.0.0.1:1", "not socks5://, socks5h://, socks4a:// or http://"),
+                         ("socks5://proxy.example:1", "the proxy's address must be numeric or localhost"),
+                         ("socks5://127.0.0.1:0", "bad port")]:
+            rc, _, err = sockit("connect", "--proxy", url, "localhost", "80")
+            self.assertEqual(rc, 2, err)
+            self.assertIn("--proxy '%s': %s" % (url, why), err)
+        rc, _, err = sockit("connect", "-u", "--proxy", "socks5://127.0.0.1:1",
+                            "localhost", "80")
+        self.assertEqual(rc, 2)
+        self.assertIn("--proxy and -u conflict", err)
+        rc, _, err = sockit("connect", "--proxy", "socks4a://127.0.0.1:1",
+                            "::1", "80")
+        self.assertEqual(rc, 1)
+        self.assertIn("SOCKS4a cannot carry an IPv6 address", err)
+
+    def test_no_fd_leaks_into_exec(self):
+        with Peers(echo) as peer, Peers(socks()) as proxy:
+            base = sockit("connect", "--sh-exec", "ls /proc/self/fd >&2",
+                          "127.0.0.1", str(peer.port))
+            via = sockit("connect", "--proxy", "socks5://127.0.0.1:%d" % proxy.port,
+                         "--sh-exec", "ls /proc/self/fd >&2", "127.0.0.1",
+                         str(peer.port))
+            self.assertEqual(base[0], 0, base[2])
+            self.assertEqual(via[0], 0, via[2])
+            self.assertEqual(fd_count_line(via[2]), fd_count_line(base[2]))
+
+
+if __name__ == "__main__":
+    unittest.main()
