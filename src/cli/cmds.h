@@ -180,6 +180,8 @@ struct http_opts {
 	size_t nheaders;
 	const char *unix_socket; /* --unix-socket PATH or unix:PATH */
 	skt_addr unix_addr;
+	const char *proxy_text; /* --proxy URL */
+	proxy_url proxy;
 	char **urls;
 	int nurls;
 	bool any_https;

@@ -8,6 +8,9 @@ peers on loopback only.
 import base64
 import hashlib
 import os
+import re
+import shutil
+import tempfile
 import socket
 import socketserver
 import struct
@@ -20,6 +23,52 @@ from bridgetest import TIMEOUT, sha, sockit
 from servetest import Serve, raise_fd_limit
 
 MIB = 1 << 20
+HERE = os.path.dirname(os.path.abspath(__file__))
+TMP = None
+
+
+def setUpModule():
+    global TMP
+    TMP = tempfile.mkdtemp(prefix="sockit-cli-proxy-")
+    subprocess.run(["sh", os.path.join(HERE, "..", "lib", "mkcerts.sh"),
+                    os.path.join(TMP, "certs")], check=True, timeout=60,
+                   capture_output=True)
+    os.makedirs(os.path.join(TMP, "www"))
+    with open(os.path.join(TMP, "www", "big.bin"), "wb") as f:
+        f.write(os.urandom(3 * MIB))
+
+
+def tearDownModule():
+    shutil.rmtree(TMP, ignore_errors=True)
+
+
+def cert(name):
+    return os.path.join(TMP, "certs", name)
+
+
+class PyHttp:
+    """python3 -m http.server on 127.0.0.1, port 0."""
+
+    def __init__(self):
+        self.p = subprocess.Popen(
+            ["python3", "-u", "-m", "http.server", "0", "--bind",
+             "127.0.0.1", "--directory", os.path.join(TMP, "www")],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        line = self.p.stdout.readline().decode()
+        self.port = int(re.search(r"port (\d+)", line).group(1))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.p.kill()
+        self.p.wait()
+        self.p.stdout.close()
+
+
+def big_sha():
+    with open(os.path.join(TMP, "www", "big.bin"), "rb") as f:
+        return sha(f.read())
 
 
 def recvn(conn, n):
@@ -348,6 +397,62 @@ class ConnectProxy(unittest.TestCase):
             self.assertEqual(base[0], 0, base[2])
             self.assertEqual(via[0], 0, via[2])
             self.assertEqual(fd_count_line(via[2]), fd_count_line(base[2]))
+
+
+class HttpProxy(unittest.TestCase):
+    """`sockit http --proxy`: plain and https URLs through the python
+    proxies, TLS inside the tunnel checked against the target's name."""
+
+    def get(self, proxy_url, url, *args):
+        rc, out, err = sockit("http", "-w", "10", "--no-progress", *args,
+                              "--proxy", proxy_url, url, timeout=30)
+        return rc, out, err
+
+    def test_plain_through_each_kind(self):
+        with PyHttp() as web:
+            for handler, fmt in [(socks(), "socks5://127.0.0.1:%d"),
+                                 (socks(), "socks4a://127.0.0.1:%d"),
+                                 (connect_proxy(auth=("u", "p")),
+                                  "http://u:p@127.0.0.1:%d")]:
+                with Peers(handler) as proxy:
+                    rc, out, err = self.get(fmt % proxy.port,
+                                            "http://localhost:%d/big.bin" % web.port)
+                    self.assertEqual(rc, 0, err)
+                    self.assertEqual(sha(out), big_sha())
+                    self.assertEqual(len(proxy.seen), 1)
+
+    def test_https_inside_the_tunnel(self):
+        hello = Serve("hello", "--tls", "--cert", cert("server.pem"),
+                      "--key", cert("server.key"))
+        with hello, Peers(socks()) as proxy:
+            rc, out, err = self.get("socks5://127.0.0.1:%d" % proxy.port,
+                                    "https://localhost:%d/" % hello.port,
+                                    "--ca", cert("ca.pem"), "-v")
+            self.assertEqual(rc, 0, err)
+            self.assertTrue(out)
+            self.assertEqual(proxy.seen[0][:3], ("socks5", 3, "localhost"))
+            self.assertIn("proxy socks5 127.0.0.1:%d: localhost:%d: succeeded"
+                          % (proxy.port, hello.port), err)
+        other = Serve("hello", "--tls", "--cert", cert("other.pem"),
+                      "--key", cert("server.key"))
+        with other, Peers(connect_proxy()) as proxy:
+            rc, out, err = self.get("http://127.0.0.1:%d" % proxy.port,
+                                    "https://localhost:%d/" % other.port,
+                                    "--ca", cert("ca.pem"))
+            self.assertEqual(rc, 1, err)
+            self.assertIn("hostname mismatch", err)
+            self.assertEqual(proxy.seen[0][1], "localhost:%d" % other.port)
+
+    def test_refusal_said(self):
+        with Peers(connect_proxy(status="403 Forbidden")) as proxy:
+            rc, out, err = self.get("http://127.0.0.1:%d" % proxy.port,
+                                    "http://localhost:1/")
+            self.assertEqual(rc, 1, err)
+            self.assertEqual(err, "sockit: http: localhost:1: proxy "
+                             "127.0.0.1:%d: HTTP 403 Forbidden\n" % proxy.port)
+        rc, _, err = sockit("http", "--proxy", "socks5://127.0.0.1:1",
+                            "--unix-socket", "/x", "http://localhost/")
+        self.assertEqual(rc, 2, err)
 
 
 if __name__ == "__main__":
