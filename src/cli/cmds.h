@@ -144,7 +144,9 @@ struct serve_opts {
 	spawn_cmd cmd;       /* exec: what runs per connection */
 	const char *dir;     /* http: DIR */
 	bool dotfiles, follow_symlinks, no_access_log;
-	svc_http_opts http; /* http: made by run() */
+	svc_http_opts http;     /* http: made by run() */
+	svc_socks5_opts socks5; /* socks5: --proxy-user, into socks5_cred */
+	char socks5_cred[2 * PROXY_CRED_MAX + 2];
 };
 int cmd_serve_parse(int argc, char **argv, struct serve_opts *o);
 

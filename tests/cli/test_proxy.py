@@ -455,5 +455,156 @@ class HttpProxy(unittest.TestCase):
         self.assertEqual(rc, 2, err)
 
 
+def fd_count(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def settle(what, cond, timeout=TIMEOUT):
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(what)
+        time.sleep(0.05)
+
+
+def curl(*args):
+    p = subprocess.run(["curl", "-sS", "--max-time", "20", *args],
+                       capture_output=True, timeout=30)
+    return p.returncode, p.stdout, p.stderr.decode()
+
+
+def s5_request(port, req, greet=b"\x05\x01\x00"):
+    """A raw SOCKS5 client: greeting, request; the reply's first 4 bytes
+    and whether the server then closed."""
+    with socket.create_connection(("127.0.0.1", port), TIMEOUT) as c:
+        c.sendall(greet)
+        assert recvn(c, 2) == b"\x05\x00"
+        c.sendall(req)
+        head = recvn(c, 10)
+        rest = c.recv(100)
+        return head, rest
+
+
+class ServeSocks5(unittest.TestCase):
+    """`sockit serve socks5` with curl, sockit and raw python clients."""
+
+    def test_curl_socks5_hostname_and_socks5(self):
+        with Serve("socks5") as srv, PyHttp() as web:
+            url = "http://localhost:%d/big.bin" % web.port
+            for opt in ("--socks5-hostname", "--socks5"):
+                rc, out, err = curl(opt, "127.0.0.1:%d" % srv.port, url)
+                self.assertEqual(rc, 0, err)
+                self.assertEqual(sha(out), big_sha())
+
+    def test_curl_proxy_http_connect(self):
+        with Peers(connect_proxy()) as proxy, PyHttp() as web:
+            rc, out, err = curl("-p", "--proxy", "http://127.0.0.1:%d" % proxy.port,
+                                "http://localhost:%d/big.bin" % web.port)
+            self.assertEqual(rc, 0, err)
+            self.assertEqual(sha(out), big_sha())
+            self.assertEqual(proxy.seen[0][0], "CONNECT")
+
+    def test_sockit_through_sockit(self):
+        data = os.urandom(MIB)
+        with Serve("socks5") as srv, Peers(echo) as peer:
+            base = fd_count(srv.p.pid)
+            for host in ("localhost", "127.0.0.1"):
+                rc, out, err = sockit("connect", "-w", "10", "--proxy",
+                                      "socks5://127.0.0.1:%d" % srv.port,
+                                      host, str(peer.port), input=data,
+                                      timeout=30)
+                self.assertEqual(rc, 0, err)
+                self.assertEqual(sha(out), sha(data))
+            settle("fds back", lambda: fd_count(srv.p.pid) == base)
+
+    def test_user_pass(self):
+        with Serve("socks5", "--proxy-user", "me:p:w") as srv, Peers(echo) as peer:
+            rc, out, err = sockit("connect", "--proxy",
+                                  "socks5://me:p%%3Aw@127.0.0.1:%d" % srv.port,
+                                  "localhost", str(peer.port), input=b"hi\n")
+            self.assertEqual((rc, out), (0, b"hi\n"), err)
+            rc, out, err = sockit("connect", "--proxy",
+                                  "socks5://me:nope@127.0.0.1:%d" % srv.port,
+                                  "localhost", str(peer.port), input=b"hi\n")
+            self.assertEqual(rc, 1)
+            self.assertIn("the proxy refused user 'me' (status 1)", err)
+            rc, out, err = sockit("connect", "--proxy",
+                                  "socks5://127.0.0.1:%d" % srv.port,
+                                  "localhost", str(peer.port), input=b"hi\n")
+            self.assertEqual(rc, 1)
+            self.assertIn("the proxy requires authentication", err)
+        with Serve("socks5", "--proxy-user", "me:p:w") as srv, PyHttp() as web:
+            url = "http://localhost:%d/big.bin" % web.port
+            rc, out, err = curl("--socks5-hostname", "127.0.0.1:%d" % srv.port,
+                                "--proxy-user", "me:p:w", url)
+            self.assertEqual(rc, 0, err)
+            self.assertEqual(sha(out), big_sha())
+            rc, out, err = curl("--socks5-hostname", "127.0.0.1:%d" % srv.port,
+                                "--proxy-user", "me:bad", url)
+            self.assertNotEqual(rc, 0)
+            self.assertEqual(out, b"")
+
+    def test_refusals_with_their_codes(self):
+        with Serve("socks5") as srv:
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            closed = s.getsockname()[1]
+            s.close()
+            rc, _, err = sockit("connect", "--proxy", "socks5://127.0.0.1:%d" % srv.port,
+                                "127.0.0.1", str(closed))
+            self.assertEqual(rc, 1)
+            self.assertIn("127.0.0.1:%d: connection refused (SOCKS5 reply 5)" % closed, err)
+            rc, _, err = sockit("connect", "--proxy", "socks5://127.0.0.1:%d" % srv.port,
+                                "name.invalid", "80")
+            self.assertEqual(rc, 1)
+            self.assertIn("address type not supported (SOCKS5 reply 8)", err)
+            for cmd, why in ((2, "BIND"), (3, "UDP ASSOCIATE")):
+                head, rest = s5_request(srv.port, bytes([5, cmd, 0, 1, 127, 0, 0, 1, 0, 80]))
+                self.assertEqual(head[:2], b"\x05\x07", why)
+                self.assertEqual(rest, b"")
+            head, _ = s5_request(srv.port, b"\x05\x01\x00\x03\x0bexample.com\x00\x50")
+            self.assertEqual(head[1], 8)
+
+    def test_half_close_both_ways(self):
+        def late(srv, c):
+            got = b""
+            while True:
+                d = c.recv(65536)
+                if not d:
+                    break
+                got += d
+            time.sleep(1)
+            c.sendall(hashlib.sha256(got).digest())
+            c.shutdown(socket.SHUT_WR)
+
+        with Serve("socks5") as srv, Peers(late) as peer:
+            data = os.urandom(300000)
+            rc, out, err = sockit("connect", "--proxy", "socks5://127.0.0.1:%d" % srv.port,
+                                  "127.0.0.1", str(peer.port), input=data)
+            self.assertEqual(rc, 0, err)
+            self.assertEqual(out, hashlib.sha256(data).digest())
+
+    def test_stalled_handshake_closed(self):
+        with Serve("socks5", "--header-timeout", "1") as srv:
+            base = fd_count(srv.p.pid)
+            with socket.create_connection(("127.0.0.1", srv.port), TIMEOUT) as c:
+                c.sendall(b"\x05")
+                t0 = time.monotonic()
+                self.assertEqual(c.recv(10), b"")
+                self.assertLess(time.monotonic() - t0, TIMEOUT - 2)
+            with socket.create_connection(("127.0.0.1", srv.port), TIMEOUT) as c:
+                c.sendall(b"GET / HTTP/1.1\r\n\r\n")
+                self.assertEqual(c.recv(10), b"")
+            settle("fds back", lambda: fd_count(srv.p.pid) == base)
+
+    def test_usage(self):
+        rc, _, err = sockit("serve", "echo", "--proxy-user", "a:b")
+        self.assertEqual(rc, 2)
+        self.assertIn("--proxy-user is for socks5", err)
+        rc, _, err = sockit("serve", "socks5", "--proxy-user", "nocolon")
+        self.assertEqual(rc, 2)
+        self.assertIn("expected USER:PASS", err)
+
+
 if __name__ == "__main__":
     unittest.main()
