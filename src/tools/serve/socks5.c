@@ -244,8 +244,8 @@ static void socks5_closed(skt_server_conn *c)
 
 const skt_service svc_socks5 = {
 	.name = "socks5",
-	.what = "a SOCKS5 proxy (RFC 1928): CONNECT, no auth or "
-		"--proxy-user",
+	.what = "a SOCKS5 proxy (RFC 1928): CONNECT, optional user and "
+		"password",
 	.port = 1080,
 	.flags = SKT_SERVICE_TCP,
 	.idle_s = 300,
