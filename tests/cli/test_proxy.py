@@ -7,6 +7,7 @@ peers on loopback only.
 """
 import base64
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -19,6 +20,7 @@ import threading
 import time
 import unittest
 
+import json_schema
 from bridgetest import TIMEOUT, sha, sockit
 from servetest import Serve, raise_fd_limit
 
@@ -450,6 +452,14 @@ class HttpProxy(unittest.TestCase):
             self.assertEqual(rc, 1, err)
             self.assertEqual(err, "sockit: http: localhost:1: proxy "
                              "127.0.0.1:%d: HTTP 403 Forbidden\n" % proxy.port)
+        with Peers(connect_proxy(status="403 Forbidden")) as proxy:
+            rc, out, err = self.get("http://127.0.0.1:%d" % proxy.port,
+                                    "http://localhost:1/", "--json")
+            self.assertEqual(rc, 1, err)
+            o = json.loads(out)
+            self.assertEqual(json_schema.check("http", o), [], o)
+            self.assertEqual(o["error"]["code"], "EPROXY")
+            self.assertIn("HTTP 403 Forbidden", o["error"]["message"])
         rc, _, err = sockit("http", "--proxy", "socks5://127.0.0.1:1",
                             "--unix-socket", "/x", "http://localhost/")
         self.assertEqual(rc, 2, err)
