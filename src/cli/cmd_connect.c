@@ -164,8 +164,12 @@ static int source_family(const struct connect_opts *o, int type)
 static int open_proxied(struct connect_opts *o, const skt_connect_opts *co)
 {
 	static proxy_client p; /* 18 KiB: not on the stack */
-	int64_t deadline =
-		o->b.timeout_ms >= 0 ? bridge_now_ms() + o->b.timeout_ms : -1;
+	/* Without -w, the connect and the proxy's answer together get the
+	 * TLS handshake's default bound: a proxy that accepts and then says
+	 * nothing must not hold the command forever. */
+	int64_t deadline = bridge_now_ms() +
+			   (o->b.timeout_ms >= 0 ? o->b.timeout_ms
+						 : BRIDGE_TLS_HANDSHAKE_MS);
 	int fd = proxy_open(&p, &o->proxy, o->ep.host, o->port, co, deadline);
 	if (o->b.verbose && p.reached)
 		cli_print_attempts("connect", co->report);

@@ -167,7 +167,7 @@ def socks(mode="ok", auth=None):
             return splice(c, t)
         methods = recvn(c, recvn(c, 1)[0])
         if mode == "silent":
-            time.sleep(TIMEOUT)
+            time.sleep(2 * TIMEOUT)
             return
         if auth is not None:
             if 2 not in methods:
@@ -360,6 +360,11 @@ class ConnectProxy(unittest.TestCase):
         took = self.refused("socks5://127.0.0.1:%d", socks("silent"),
                          r"no answer in time: timed out", args=("-w", "1"))
         self.assertLess(took, TIMEOUT - 2)
+
+    def test_silent_proxy_bounded_without_w(self):
+        took = self.refused("socks5://127.0.0.1:%d", socks("silent"),
+                            r"no answer in time: timed out", timeout=20)
+        self.assertGreater(took, 8)
 
     def test_proxy_down(self):
         with Peers(echo) as peer:
@@ -593,6 +598,27 @@ class ServeSocks5(unittest.TestCase):
                                   "127.0.0.1", str(peer.port), input=data)
             self.assertEqual(rc, 0, err)
             self.assertEqual(out, hashlib.sha256(data).digest())
+
+    def test_reset_passed_on(self):
+        def rst(srv, c):
+            recvn(c, 5)
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                         struct.pack("ii", 1, 0))
+            c.close()
+
+        with Serve("socks5") as srv, Peers(rst) as peer:
+            base = fd_count(srv.p.pid)
+            with socket.create_connection(("127.0.0.1", srv.port), TIMEOUT) as c:
+                c.sendall(b"\x05\x01\x00")
+                self.assertEqual(recvn(c, 2), b"\x05\x00")
+                c.sendall(b"\x05\x01\x00\x01" + socket.inet_aton("127.0.0.1") +
+                          struct.pack("!H", peer.port))
+                self.assertEqual(recvn(c, 10)[:2], b"\x05\x00")
+                c.sendall(b"hello")
+                with self.assertRaises(ConnectionResetError):
+                    while c.recv(100):
+                        pass
+            settle("fds back", lambda: fd_count(srv.p.pid) == base)
 
     def test_stalled_handshake_closed(self):
         with Serve("socks5", "--header-timeout", "1") as srv:

@@ -143,7 +143,9 @@ static int dial_fd(httpc_conn *c, const httpc_url *u, int64_t t0_us,
 		co.source = d->source;
 		co.report = d->report;
 		int ms = connect_left(c, t0_us);
-		int64_t deadline = ms < 0 ? -1 : httpc_now_us() / 1000 + ms;
+		/* No connect timeout: the proxy still gets a bound. */
+		int64_t deadline = httpc_now_us() / 1000 +
+				   (ms < 0 ? PROXY_HANDSHAKE_MS : ms);
 		t->resolve_us = httpc_now_us() - t0_us;
 		*stage = "proxy";
 		return proxy_open(d->pc, d->proxy, u->host, u->port, &co,

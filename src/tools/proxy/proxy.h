@@ -28,7 +28,10 @@ enum proxy_kind { PROXY_SOCKS5 = 1, PROXY_SOCKS4A, PROXY_HTTP };
 /* An HTTP CONNECT answer's head: more than this is refused (a proxy's
  * answer is a status line and a few fields; curl allows 100 KiB, but a
  * tunnel has no use for a large one). */
-#define PROXY_HEAD_MAX     16384
+#define PROXY_HEAD_MAX 16384
+/* The connect to a proxy and its handshake when the command has no
+ * timeout of its own: as a TLS handshake's default (src/cli/bridge.h). */
+#define PROXY_HANDSHAKE_MS 10000
 #define PROXY_DEFAULT_PORT 1080 /* curl's default for every proxy scheme */
 
 /* ---- Proxy URLs (url.c, pure) ---- */
