@@ -82,13 +82,19 @@ ssize_t proxy_http_feed(proxy_client *p, const uint8_t *data, size_t len)
 	while (p->state == PROXY_RECV && used < len) {
 		size_t room = PROXY_HEAD_MAX - p->in_len;
 		size_t take = len - used < room ? len - used : room;
+		/* A head can only end with a LF: bytes go in up to the next
+		 * one, and the head is parsed there, so what the codec sees at
+		 * each parse (and so its verdict) is the same however the
+		 * bytes were cut into pieces. */
+		const uint8_t *lf = memchr(data + used, '\n', take);
+		if (lf != NULL)
+			take = (size_t)(lf - (data + used)) + 1;
 		size_t old = p->in_len;
 		memcpy(p->in + old, data + used, take);
 		p->in_len += take;
-		/* A head can only end with a LF: parse when one came. */
 		int rc = SKT_EAGAIN;
 		skt_http_resp r;
-		if (memchr(data + used, '\n', take) != NULL) {
+		if (lf != NULL) {
 			skt_http_field f[FIELDS];
 			size_t nf = FIELDS;
 			rc = skt_http_resp_parse((const char *)p->in, p->in_len,
