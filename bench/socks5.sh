@@ -1,7 +1,7 @@
 #!/bin/sh
 # bench/socks5.sh [BUILD] - bulk TCP through a SOCKS5 proxy on loopback:
 # `sockit connect --proxy socks5://...` sends SIZE_MIB of zeros to
-# `sockit listen > /dev/null` through `sockit serve socks5` (one worker)
+# `socat -u ... STDOUT > /dev/null` through `sockit serve socks5` (one worker)
 # and through microsocks (Debian's; a thread per connection), and once
 # directly; RUNS times each, interleaved; prints the median MB/s of each
 # and the ratios. Receiver and sender on CPU 0, the proxy on CPU 1. Not a
@@ -19,6 +19,7 @@ sockit=$build/sockit
 [ -x "$sockit" ] || { echo "socks5.sh: no $sockit (run make first)" >&2; exit 1; }
 need taskset util-linux
 need microsocks microsocks
+need socat socat
 tmp=$(mktemp -d)
 pids=""
 cleanup() {
@@ -38,14 +39,23 @@ pids="$pids $!"
 wait_port "$ps_port" "serve socks5"
 wait_port "$ms_port" microsocks
 
-# One run: MB/s of SIZE_MIB through PROXY (a URL, or "" for direct).
+# One run: MB/s of SIZE_MIB through PROXY (a URL, or "" for direct),
+# the receiver `socat -u` on port 0 with the port read back from its
+# stderr (as bench/transfer.sh does). Not `sockit listen`: at the end of
+# its stdin it half-closes, as nc does, and microsocks then ends the
+# whole tunnel (it has no half-close), so the sender would meet EPIPE.
 one() {
-	port=$(free_port)
-	# No wait_port here: its probe would be the one connection the
-	# receiver (listen without -k) takes. It binds within milliseconds.
-	taskset -c 0 "$sockit" listen 127.0.0.1 "$port" >/dev/null &
+	: >"$tmp/err"
+	taskset -c 0 socat -d -d -u TCP-LISTEN:0,bind=127.0.0.1 STDOUT \
+		>/dev/null 2>"$tmp/err" &
 	rx=$!
-	sleep 0.3
+	port=""
+	for _ in $(seq 200); do
+		port=$(sed -n 's/.*listening on AF=2 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/err" | head -1)
+		[ -n "$port" ] && break
+		sleep 0.025
+	done
+	[ -n "$port" ] || { echo "socks5.sh: no port from: $(cat "$tmp/err")" >&2; exit 1; }
 	t0=$(date +%s.%N)
 	if [ -n "$1" ]; then
 		head -c "${size_mib}M" /dev/zero |
