@@ -110,6 +110,8 @@ class Peers(socketserver.ThreadingTCPServer):
 
     def __init__(self, handle, addr=("127.0.0.1", 0)):
         outer = self
+        if ":" in addr[0]:
+            self.address_family = socket.AF_INET6
 
         class H(socketserver.BaseRequestHandler):
             def handle(self):
@@ -532,6 +534,16 @@ class ServeSocks5(unittest.TestCase):
                 self.assertEqual(sha(out), sha(data))
             settle("fds back", lambda: fd_count(srv.p.pid) == base)
 
+    def test_ipv6_proxy_and_target(self):
+        with Serve("socks5", listen="[::1]:0") as srv, \
+                Peers(echo, addr=("::1", 0)) as peer:
+            rc, out, err = sockit("connect", "-v", "--proxy",
+                                  "socks5://[::1]:%d" % srv.port, "::1",
+                                  str(peer.port), input=b"six\n")
+            self.assertEqual((rc, out), (0, b"six\n"), err)
+            self.assertIn("proxy socks5 [::1]:%d: [::1]:%d: succeeded (SOCKS5 reply 0), "
+                          "bound [::1]:" % (srv.port, peer.port), err)
+
     def test_user_pass(self):
         with Serve("socks5", "--proxy-user", "me:p:w") as srv, Peers(echo) as peer:
             rc, out, err = sockit("connect", "--proxy",
@@ -619,6 +631,22 @@ class ServeSocks5(unittest.TestCase):
                     while c.recv(100):
                         pass
             settle("fds back", lambda: fd_count(srv.p.pid) == base)
+
+    def test_max_conns_counts_open_tunnels(self):
+        with Serve("socks5", "--max-conns", "1") as srv, Peers(echo) as peer:
+            with socket.create_connection(("127.0.0.1", srv.port), TIMEOUT) as a:
+                a.sendall(b"\x05\x01\x00\x05\x01\x00\x01" +
+                          socket.inet_aton("127.0.0.1") + struct.pack("!H", peer.port))
+                self.assertEqual(recvn(a, 12)[:4], b"\x05\x00\x05\x00")
+                try:
+                    with socket.create_connection(("127.0.0.1", srv.port), TIMEOUT) as b:
+                        b.sendall(b"\x05\x01\x00")
+                        self.assertEqual(b.recv(10), b"")
+                except ConnectionResetError:
+                    pass
+                srv.wait_for(r"refused: --max-conns 1 reached")
+                a.sendall(b"still here")
+                self.assertEqual(recvn(a, 10), b"still here")
 
     def test_stalled_handshake_closed(self):
         with Serve("socks5", "--header-timeout", "1") as srv:
