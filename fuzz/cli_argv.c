@@ -79,6 +79,11 @@ static int connect_(int argc, char **argv)
 			   o.ep.kind == SKT_EP_UNIX_DGRAM);
 		FUZZ_CHECK(o.ep.kind != SKT_EP_UNIX_DGRAM || o.b.udp);
 		FUZZ_CHECK(o.target[0] != '\0');
+		/* --proxy: a TCP target with a port, a proxy with a host. */
+		FUZZ_CHECK(o.proxy_text == NULL ||
+			   (o.ep.kind == SKT_EP_INET && !o.b.udp &&
+			    o.port > 0 && o.proxy.host[0] != '\0' &&
+			    o.proxy.port > 0));
 		check_exec(&o.b);
 	}
 	return rc;

@@ -107,7 +107,9 @@ extern "C" {
 	XX(ETLSVERSION, -4116, "no tls version both sides accept")             \
 	XX(ETLSNOSHARED, -4117, "no cipher or application protocol in common") \
 	XX(ETLSNOCERT, -4118, "peer sent no certificate")                      \
-	XX(ETRUNCATED, -4119, "peer closed without close_notify (truncated)")
+	XX(ETRUNCATED, -4119, "peer closed without close_notify (truncated)")  \
+	XX(EPROXY, -4130, "the proxy refused the connection")                  \
+	XX(EPROXYAUTH, -4131, "proxy authentication failed")
 
 /* The table's expansions end in commas that clang-format cannot see. */
 /* clang-format off */

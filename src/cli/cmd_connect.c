@@ -6,10 +6,15 @@
  * or skt_tls_relay_run. */
 #include "cmds.h"
 
+#include "cli_proxy.h"
+
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
-enum { OPT_SOURCE_PORT = BRIDGE_OPT_OWN };
+enum { OPT_SOURCE_PORT = BRIDGE_OPT_OWN, OPT_PROXY };
+/* open_connection's answer when the failure was already said. */
+#define PROXY_FAILED_FD INT_MIN
 
 static int parse_source(struct connect_opts *o)
 {
@@ -41,6 +46,26 @@ static int parse_source(struct connect_opts *o)
 	return CLI_OK;
 }
 
+/* --proxy: a TCP target, its port as a number for the proxy (a service
+ * name is looked up here, in /etc/services). */
+static int check_proxy(struct connect_opts *o)
+{
+	int rc = cli_proxy_parse("connect", o->proxy_text, &o->proxy);
+	if (rc != CLI_OK)
+		return rc;
+	if (o->ep.kind != SKT_EP_INET || o->b.udp)
+		return cli_usage_error("connect",
+				       "--proxy and %s conflict: a proxy "
+				       "carries TCP only",
+				       o->b.udp ? "-u" : "a Unix socket");
+	int port = skt_service_port(o->ep.service, SOCK_STREAM);
+	if (port <= 0)
+		return cli_usage_error("connect", "'%s': no such TCP service",
+				       o->ep.service);
+	o->port = (uint16_t)port;
+	return CLI_OK;
+}
+
 /* Every conflict, in one place. A unix-dgram: target is a datagram
  * relay, as -u is (not a stream: no half-close). */
 static int validate(struct connect_opts *o)
@@ -63,6 +88,8 @@ static int validate(struct connect_opts *o)
 		return cli_usage_error(
 			"connect", "%s and a Unix socket conflict",
 			o->source != NULL ? "-s" : "--source-port");
+	if (o->proxy_text != NULL && (rc = check_proxy(o)) != CLI_OK)
+		return rc;
 	return parse_source(o);
 }
 
@@ -71,6 +98,7 @@ int cmd_connect_parse(int argc, char **argv, struct connect_opts *o)
 	static const struct option longopts[] = {
 		BRIDGE_LONGOPTS,
 		{"source-port", required_argument, NULL, OPT_SOURCE_PORT},
+		{"proxy", required_argument, NULL, OPT_PROXY},
 		{NULL, 0, NULL, 0},
 	};
 	*o = (struct connect_opts){0};
@@ -83,6 +111,8 @@ int cmd_connect_parse(int argc, char **argv, struct connect_opts *o)
 		int rc = bridge_option(&o->b, ch, a.arg);
 		if (rc == -1 && ch == 's')
 			o->source = a.arg;
+		else if (rc == -1 && ch == OPT_PROXY)
+			o->proxy_text = a.arg;
 		else if (rc == -1) /* OPT_SOURCE_PORT: nothing else is left */
 			o->source_port = a.arg;
 		else if (rc != CLI_OK)
@@ -128,6 +158,30 @@ static int source_family(const struct connect_opts *o, int type)
 	return fam;
 }
 
+/* Through --proxy: the connect and the handshake both within -w. Says
+ * what the proxy answered with -v, and why it failed in any case
+ * (CLI_FAIL then, for run's cli_fail to skip). */
+static int open_proxied(struct connect_opts *o, const skt_connect_opts *co)
+{
+	static proxy_client p; /* 18 KiB: not on the stack */
+	/* Without -w, the connect and the proxy's answer together get the
+	 * TLS handshake's default bound: a proxy that accepts and then says
+	 * nothing must not hold the command forever. */
+	int64_t deadline = bridge_now_ms() +
+			   (o->b.timeout_ms >= 0 ? o->b.timeout_ms
+						 : BRIDGE_TLS_HANDSHAKE_MS);
+	int fd = proxy_open(&p, &o->proxy, o->ep.host, o->port, co, deadline);
+	if (o->b.verbose && p.reached)
+		cli_print_attempts("connect", co->report);
+	if (fd >= 0 && o->b.verbose)
+		cli_proxy_print("connect", &o->proxy, &p, o->target);
+	if (fd < 0) {
+		cli_proxy_fail("connect", &o->proxy, &p, o->target, fd);
+		return PROXY_FAILED_FD;
+	}
+	return fd;
+}
+
 static int open_connection(struct connect_opts *o, skt_connect_report *rep)
 {
 	skt_connect_opts co = SKT_CONNECT_OPTS_INIT;
@@ -144,6 +198,8 @@ static int open_connection(struct connect_opts *o, skt_connect_report *rep)
 	}
 	if (o->source != NULL || o->source_port != NULL)
 		co.source = &o->src;
+	if (o->proxy_text != NULL)
+		return open_proxied(o, &co);
 	return skt_endpoint_connect(&o->ep, &co);
 }
 
@@ -200,11 +256,13 @@ static int run(int argc, char **argv)
 	int64_t start = bridge_now_ms();
 	skt_connect_report rep = {0};
 	int fd = open_connection(&o, &rep);
-	if (o.b.verbose)
+	if (o.b.verbose && o.proxy_text == NULL)
 		cli_print_attempts("connect", &rep);
 	if (fd < 0) {
 		skt_tls_ctx_free(ctx);
-		return cli_fail("connect", o.target, fd);
+		return fd == PROXY_FAILED_FD
+			       ? CLI_FAIL
+			       : cli_fail("connect", o.target, fd);
 	}
 	if (o.b.verbose)
 		print_connected(fd, o.b.udp);
@@ -239,6 +297,12 @@ const cli_cmd cli_cmd_connect = {
 		"  -w SECS            connect timeout, and idle timeout after\n"
 		"  -s ADDR            connect from this local address\n"
 		"  --source-port N    connect from this local port\n"
+		"  --proxy URL        through a proxy (nc -X, ncat --proxy): "
+		"socks5://,\n"
+		"                     socks5h:// (both: the proxy resolves "
+		"HOST),\n"
+		"                     socks4a://, http:// (CONNECT); "
+		"[user:pass@]ADDR:PORT\n"
 		"  -v, --verbose      every address tried, the winner, byte "
 		"counts\n"
 		"  --eof=MODE         at the end of stdin: half (default: shut "

@@ -8,6 +8,7 @@
  * A response that lies about its length (a short body, a bad chunk, a
  * malformed head) is an error, exit 1, with what arrived already written
  * and the message saying how much that was; never a silent truncation. */
+#include "cli_proxy.h"
 #include "http_cli.h"
 
 #include <errno.h>
@@ -33,6 +34,7 @@ enum {
 	OPT_CONNECT_TIMEOUT,
 	OPT_MAX_TIME,
 	OPT_DATA_FILE,
+	OPT_PROXY,
 };
 
 static bool is_token(const char *s)
@@ -164,6 +166,9 @@ static int option(struct http_opts *o, int ch, char *arg)
 		return CLI_OK;
 	case OPT_UNIX_SOCKET:
 		return unix_option(o, arg);
+	case OPT_PROXY:
+		o->proxy_text = arg;
+		return cli_proxy_parse("http", arg, &o->proxy);
 	case CLI_TLS_OPT_TLS:
 		return cli_usage_error("http", "--tls: an https:// URL says "
 					       "TLS");
@@ -215,6 +220,8 @@ static int conflicts(const struct http_opts *o)
 		c = o->v4 ? "--unix-socket and -4" : "--unix-socket and -6";
 	else if (o->unix_socket != NULL && o->src_set)
 		c = "--unix-socket and -s/--source-port";
+	else if (o->unix_socket != NULL && o->proxy_text != NULL)
+		c = "--unix-socket and --proxy";
 	if (c != NULL)
 		return cli_usage_error("http", "%s conflict", c);
 	return CLI_OK;
@@ -284,6 +291,7 @@ int cmd_http_parse(int argc, char **argv, struct http_opts *o)
 		{"fail", no_argument, NULL, 'f'},
 		{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 		{"unix-socket", required_argument, NULL, OPT_UNIX_SOCKET},
+		{"proxy", required_argument, NULL, OPT_PROXY},
 		{"connect-timeout", required_argument, NULL,
 		 OPT_CONNECT_TIMEOUT},
 		{"max-time", required_argument, NULL, OPT_MAX_TIME},
@@ -338,6 +346,25 @@ static int need_tls(struct http_run *r)
 	return CLI_OK;
 }
 
+/* A failed --proxy: "proxy 127.0.0.1:1080: HTTP 403 Forbidden", or the
+ * connect's error when the proxy was not reached. */
+static const char *proxy_why(const struct http_run *r, int rc, char *buf,
+			     size_t cap)
+{
+	char where[SKT_HOST_MAX + 16];
+	const proxy_client *p = r->dial.pc;
+	proxy_url_where(&r->o->proxy, where, sizeof(where));
+	if (p->detail[0] == '\0')
+		snprintf(buf, cap, "proxy %s: %s", where, skt_strerror(rc));
+	else if (rc == SKT_ETIMEDOUT ||
+		 (rc > -4000 && rc != SKT_EPROTO && rc != SKT_EINVAL))
+		snprintf(buf, cap, "proxy %s: %s: %s", where, p->detail,
+			 skt_strerror(rc));
+	else
+		snprintf(buf, cap, "proxy %s: %s", where, p->detail);
+	return buf;
+}
+
 static int open_conn(struct http_run *r, struct http_req *rq, char *what,
 		     size_t cap)
 {
@@ -359,6 +386,8 @@ static int open_conn(struct http_run *r, struct http_req *rq, char *what,
 		const char *why =
 			strcmp(stage, "tls") == 0
 				? cli_tls_why(r->c.tls, rc, buf, sizeof(buf))
+			: strcmp(stage, "proxy") == 0
+				? proxy_why(r, rc, buf, sizeof(buf))
 				: skt_strerror(rc);
 		say(what, why);
 		if (r->o->json)
@@ -368,6 +397,9 @@ static int open_conn(struct http_run *r, struct http_req *rq, char *what,
 	}
 	if (r->o->verbose)
 		verbose_connected(r, &rq->url);
+	if (r->o->verbose && r->o->proxy_text != NULL)
+		cli_proxy_print("http", &r->o->proxy, r->dial.pc,
+				rq->url.authority);
 	if (r->c.tls != NULL && skt_tls_get_info(r->c.tls, &r->tls_info) == 0) {
 		r->tls_have = true;
 		if (r->o->verbose)
@@ -645,6 +677,11 @@ static int setup(struct http_run *r, const struct http_opts *o)
 	d->report = &r->rep;
 	d->connect_ms = o->connect_ms >= 0 ? o->connect_ms : o->timeout_ms;
 	d->idle_ms = o->timeout_ms;
+	if (o->proxy_text != NULL) {
+		static proxy_client pc; /* 18 KiB: not on the stack */
+		d->proxy = &o->proxy;
+		d->pc = &pc;
+	}
 	httpc_conn_init(&r->c, d);
 	return CLI_OK;
 }
@@ -725,6 +762,10 @@ const cli_cmd cli_cmd_http = {
 		"                     sizes, phase times; the body goes to -o "
 		"or is\n"
 		"                     dropped\n"
+		"  --proxy URL        through a proxy: socks5://, socks5h://, "
+		"socks4a://,\n"
+		"                     http:// (CONNECT, for http:// URLs too); "
+		"[user:pass@]ADDR:PORT\n"
 		"  --unix-socket PATH connect to this Unix socket (PATH or "
 		"unix:PATH);\n"
 		"                     the URL gives the Host and the path\n"

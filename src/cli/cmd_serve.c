@@ -43,7 +43,8 @@ enum {
 	OPT_DOTFILES,
 	OPT_FOLLOW_SYMLINKS,
 	OPT_NO_ACCESS_LOG,
-	OPT_UNIX_MODE
+	OPT_UNIX_MODE,
+	OPT_PROXY_USER
 };
 
 /* ---- Options ---- */
@@ -169,6 +170,25 @@ static int seconds_opt(const char *opt, const char *text, int *ms)
 	return cli_opt_duration("serve", opt, text, 1000, 0, 86400000, ms);
 }
 
+/* --proxy-user USER:PASS: RFC 1929's 1..255 bytes each (the password
+ * may hold a colon; the user name cannot). */
+static int proxy_user(struct serve_opts *o, const char *arg)
+{
+	const char *colon = strchr(arg, ':');
+	size_t ul = colon != NULL ? (size_t)(colon - arg) : 0;
+	if (colon == NULL || ul == 0 || ul > PROXY_CRED_MAX ||
+	    strlen(colon + 1) > PROXY_CRED_MAX)
+		return cli_usage_error("serve",
+				       "--proxy-user: expected USER:PASS, "
+				       "each 1 to 255 bytes (USER without "
+				       "a colon)");
+	memcpy(o->socks5_cred, arg, strlen(arg) + 1); /* fits: checked */
+	o->socks5_cred[ul] = '\0';
+	o->socks5.user = o->socks5_cred;
+	o->socks5.pass = o->socks5_cred + ul + 1;
+	return CLI_OK;
+}
+
 static int option(struct serve_opts *o, int ch, const char *arg)
 {
 	skt_server_opts *s = &o->svc;
@@ -239,6 +259,9 @@ static int option(struct serve_opts *o, int ch, const char *arg)
 	case OPT_NO_ACCESS_LOG:
 		o->no_access_log = true;
 		break;
+	case OPT_PROXY_USER:
+		rc = proxy_user(o, arg);
+		break;
 	case OPT_HANDSHAKE_TIMEOUT:
 		o->handshake_given = true;
 		rc = cli_opt_duration("serve", "--handshake-timeout", arg, 1000,
@@ -267,6 +290,10 @@ static int validate(struct serve_opts *o)
 		return cli_usage_error("serve", "--max-queue is for chat");
 	if (o->sh_exec != NULL && svc != &svc_exec)
 		return cli_usage_error("serve", "--sh-exec is for exec");
+	if (o->socks5.user != NULL && svc != &svc_socks5)
+		return cli_usage_error("serve", "--proxy-user is for socks5");
+	if (svc == &svc_socks5)
+		s->service_arg = &o->socks5;
 	if ((o->dotfiles || o->follow_symlinks || o->no_access_log) &&
 	    svc != &svc_http)
 		return cli_usage_error("serve", "--%s is for http",
@@ -350,6 +377,7 @@ int cmd_serve_parse(int argc, char **argv, struct serve_opts *o)
 		{"dotfiles", no_argument, NULL, OPT_DOTFILES},
 		{"follow-symlinks", no_argument, NULL, OPT_FOLLOW_SYMLINKS},
 		{"no-access-log", no_argument, NULL, OPT_NO_ACCESS_LOG},
+		{"proxy-user", required_argument, NULL, OPT_PROXY_USER},
 		CLI_TLS_LONGOPTS,
 		{"verbose", no_argument, NULL, 'v'},
 		{NULL, 0, NULL, 0},
@@ -1136,6 +1164,8 @@ static const char usage_opts[] =
 	"  --dotfiles         http: serve and list names starting with \".\"\n"
 	"  --follow-symlinks  http: also symlinks that lead out of DIR\n"
 	"  --no-access-log    http: no line per request\n"
+	"  --proxy-user U:P   socks5: ask for this user and password (RFC "
+	"1929)\n"
 	"  http serves DIR's files (GET, HEAD, Range, 304s, listings); one\n"
 	"  line per request on stdout (Common Log Format, or --json)\n"
 	"  exec runs CMD per connection on its stdin/stdout (inetd nowait), "

@@ -20,6 +20,7 @@
 #include "cli_tls.h"
 #include "tools/exec/spawn.h"
 #include "tools/http/httpc.h"
+#include "tools/proxy/proxy.h"
 #include "tools/serve/services.h"
 
 struct resolve_opts {
@@ -109,6 +110,9 @@ struct connect_opts {
 	const char *source;      /* -s ADDR */
 	const char *source_port; /* --source-port N */
 	skt_addr src;            /* both, parsed */
+	const char *proxy_text;  /* --proxy URL */
+	proxy_url proxy;         /* parsed */
+	uint16_t port;           /* the target's, with --proxy */
 };
 int cmd_connect_parse(int argc, char **argv, struct connect_opts *o);
 
@@ -140,7 +144,9 @@ struct serve_opts {
 	spawn_cmd cmd;       /* exec: what runs per connection */
 	const char *dir;     /* http: DIR */
 	bool dotfiles, follow_symlinks, no_access_log;
-	svc_http_opts http; /* http: made by run() */
+	svc_http_opts http;     /* http: made by run() */
+	svc_socks5_opts socks5; /* socks5: --proxy-user, into socks5_cred */
+	char socks5_cred[2 * PROXY_CRED_MAX + 2];
 	unsigned unix_mode; /* --unix-mode, for every unix: --listen */
 	bool unix_mode_given;
 };
@@ -178,6 +184,8 @@ struct http_opts {
 	size_t nheaders;
 	const char *unix_socket; /* --unix-socket PATH or unix:PATH */
 	skt_addr unix_addr;
+	const char *proxy_text; /* --proxy URL */
+	proxy_url proxy;
 	char **urls;
 	int nurls;
 	bool any_https;

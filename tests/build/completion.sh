@@ -38,6 +38,11 @@ expect "sockit se" serve service !scan
 expect "sockit -" --help --version
 expect "sockit help sc" scan
 expect "sockit serve " echo chargen chat hello discard !--tcp
+expect "sockit serve " socks5
+expect "sockit connect --pro" --proxy
+expect "sockit connect --proxy so" socks5:// socks5h:// socks4a://
+expect "sockit http --proxy " http://
+expect "sockit serve --proxy" --proxy-user
 expect "sockit serve ch" chargen chat !echo
 expect "sockit serve h" hello http
 expect "sockit serve --workers 1 " echo http !--tcp

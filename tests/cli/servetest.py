@@ -18,7 +18,7 @@ from clitest import BUILD, SOCKIT
 EXAMPLES = os.path.join(BUILD, "examples")
 EPOCH_1900 = 2208988800
 SERVICES = ["echo", "discard", "chargen", "qotd", "daytime", "time",
-            "upper", "chat", "hello", "http"]
+            "upper", "chat", "hello", "http", "socks5"]
 LISTEN_RE = re.compile(r'^sockit: serve: \w+ listening on \S+:(\d+)/(tcp|udp)$'
                        r'|"type":"listening".*"port":(\d+),"transport":"(tcp|udp)"')
 

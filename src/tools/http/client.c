@@ -137,6 +137,20 @@ static int dial_fd(httpc_conn *c, const httpc_url *u, int64_t t0_us,
 		return skt_connect_one(d->unix_addr, SOCK_STREAM,
 				       connect_left(c, t0_us));
 	}
+	if (d->proxy != NULL) {
+		skt_connect_opts co = SKT_CONNECT_OPTS_INIT;
+		co.family = d->family;
+		co.source = d->source;
+		co.report = d->report;
+		int ms = connect_left(c, t0_us);
+		/* No connect timeout: the proxy still gets a bound. */
+		int64_t deadline = httpc_now_us() / 1000 +
+				   (ms < 0 ? PROXY_HANDSHAKE_MS : ms);
+		t->resolve_us = httpc_now_us() - t0_us;
+		*stage = "proxy";
+		return proxy_open(d->pc, d->proxy, u->host, u->port, &co,
+				  deadline);
+	}
 	char port[8];
 	snprintf(port, sizeof(port), "%u", (unsigned)u->port);
 	skt_addrlist l = {0};

@@ -19,6 +19,7 @@
 #define SOCKIT_TOOLS_HTTPC_H
 
 #include "sockit/sockit.h"
+#include "tools/proxy/proxy.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -70,6 +71,11 @@ typedef struct httpc_dial {
 	skt_connect_report *report; /* Happy Eyeballs' attempts, or NULL */
 	int connect_ms;             /* connect and handshake, -1 none */
 	int idle_ms; /* each wait for bytes after that, -1 none */
+	/* Not NULL: through this proxy (CONNECT, whatever the scheme, as
+	 * curl's --proxytunnel), its handshake inside connect_ms; pc holds
+	 * the proxy's answer (stage "proxy" on a failure). */
+	const proxy_url *proxy;
+	proxy_client *pc;
 } httpc_dial;
 
 enum { HTTPC_CLOSED, HTTPC_IDLE, HTTPC_BUSY };
@@ -149,7 +155,8 @@ int64_t httpc_now_us(void);
  * *t (relative to t0_us). Returns 0; or an error: a resolver code, a
  * connect's, SKT_ETIMEDOUT, a TLS code (c->tls then holds the session for
  * skt_tls_reason until httpc_conn_close), SKT_EINVAL for https:// without
- * a context. *stage says which step failed: "resolve", "connect", "tls". */
+ * a context, proxy_open's errors. *stage says which step failed:
+ * "resolve", "connect", "proxy" (dial->pc says more), "tls". */
 int httpc_connect(httpc_conn *c, const httpc_url *u, int64_t t0_us,
 		  httpc_times *t, const char **stage);
 /* Send head (and then body_len bytes of body, or body_fd's bytes up to

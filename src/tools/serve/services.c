@@ -5,9 +5,9 @@
 #include <string.h>
 
 const skt_service *const svc_all[] = {
-	&svc_echo,    &svc_discard, &svc_chargen, &svc_qotd,
-	&svc_daytime, &svc_time,    &svc_upper,   &svc_chat,
-	&svc_hello,   &svc_http,    &svc_exec,    NULL,
+	&svc_echo, &svc_discard, &svc_chargen, &svc_qotd,  &svc_daytime,
+	&svc_time, &svc_upper,   &svc_chat,    &svc_hello, &svc_http,
+	&svc_exec, &svc_socks5,  NULL,
 };
 
 const skt_service *svc_find(const char *name)

@@ -6,7 +6,8 @@
  * echo.c: echo, upper, discard, chargen; tell.c: qotd, daytime, time;
  * chat.c: chat; hello.c: hello (HTTP); http*.c, mime.c: http (static
  * files); exec.c: exec (a program per
- * connection); broker.c: listen --broker's.
+ * connection); socks5.c: socks5 (a SOCKS5 proxy); broker.c: listen
+ * --broker's.
  */
 #ifndef SOCKIT_TOOLS_SERVICES_H
 #define SOCKIT_TOOLS_SERVICES_H
@@ -21,7 +22,7 @@
 
 extern const skt_service svc_echo, svc_discard, svc_chargen, svc_qotd,
 	svc_daytime, svc_time, svc_upper, svc_chat, svc_hello, svc_http,
-	svc_exec;
+	svc_exec, svc_socks5;
 /* Not in svc_all: `sockit listen -k --broker` runs it (broker.c). */
 extern const skt_service svc_broker;
 
@@ -96,5 +97,11 @@ typedef struct svc_http_opts {
 	void (*log)(const svc_http_log *l, void *arg);
 	void *log_arg;
 } svc_http_opts;
+
+/* ---- serve socks5's settings (socks5.c) ---- */
+
+typedef struct svc_socks5_opts {
+	const char *user, *pass; /* RFC 1929 credentials; NULL: none */
+} svc_socks5_opts;
 
 #endif
