@@ -4,7 +4,7 @@
 # prints the command to run and fails.
 set -eu
 
-# build: compiler, make, pkg-config; tests: Criterion, python3 peers,
+# build: compiler, make, pkg-config, libxxhash-dev (send/recv's XXH3); tests: Criterion, python3 peers,
 # network namespaces and packet filters for fault tests; netcat, socat, curl,
 # ncat and nmap as interop peers and benchmark references (ndiff reads
 # scan -oX beside nmap's XML; masscan is a scan benchmark's peer); hardening:
@@ -19,7 +19,7 @@ set -eu
 # lintian for `make deb`, bash-completion for the completion's test;
 # wget (a recursive mirror) and chromium (headless: a real browser loads
 # serve http's listing and files) as serve http's peers.
-pkgs="gcc make pkg-config libc6-dev libssl-dev openssl libcriterion-dev python3 iproute2 iptables util-linux netcat-openbsd socat ncat nmap ndiff masscan curl libuv1-dev libevent-dev clang libclang-rt-14-dev valgrind wrk apache2-utils nginx-light libhttp-parser-dev gnuplot-nox clang-format dpkg-dev debhelper fakeroot lintian bash-completion wget chromium"
+pkgs="gcc make pkg-config libc6-dev libssl-dev libxxhash-dev openssl libcriterion-dev python3 iproute2 iptables util-linux netcat-openbsd socat ncat nmap ndiff masscan curl libuv1-dev libevent-dev clang libclang-rt-14-dev valgrind wrk apache2-utils nginx-light libhttp-parser-dev gnuplot-nox clang-format dpkg-dev debhelper fakeroot lintian bash-completion wget chromium"
 
 missing=""
 for p in $pkgs; do
