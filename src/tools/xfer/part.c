@@ -65,7 +65,9 @@ static void side_head(uint8_t h[SIDE_HEAD], const xf_entry *e)
  * there; p->k and p->c then say where it stopped. */
 static bool try_resume(xf_part *p, const xf_entry *e)
 {
-	p->sfd = openat(p->dir, p->side, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	/* O_APPEND: records go after the last one whatever the offset. */
+	p->sfd = openat(p->dir, p->side,
+			O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 	if (p->sfd < 0)
 		return false;
 	uint8_t want[SIDE_HEAD], have[SIDE_HEAD];
@@ -129,11 +131,12 @@ int xf_part_open(xf_part *p, int dir, const char *name, const xf_entry *e,
 	if (p->fd < 0)
 		return -errno;
 	p->sfd = openat(dir, p->side,
-			O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+			O_RDWR | O_APPEND | O_CREAT | O_TRUNC | O_NOFOLLOW |
+				O_CLOEXEC,
 			0600);
 	uint8_t h[SIDE_HEAD];
 	side_head(h, e);
-	if (p->sfd < 0 || pwrite(p->sfd, h, SIDE_HEAD, 0) != SIDE_HEAD)
+	if (p->sfd < 0 || write(p->sfd, h, SIDE_HEAD) != SIDE_HEAD)
 		return errno ? -errno : -EIO;
 	return 0;
 }

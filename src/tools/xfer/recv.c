@@ -146,7 +146,7 @@ static int recv_chunks(receiver *r, xf_part *p, const xf_entry *e)
 		xf_chain(r->alg, c, h);
 		if ((rc = xf_part_chunk(p, i, e->chunk, r->buf, want, c)) < 0)
 			return refuse(r, XF_E_IO, "%s: %s (the .part is kept)",
-				      r->path, strerror(-rc));
+				      r->path, skt_strerror(rc));
 		r->st->moved += want;
 		r->pg.done_bytes += want;
 		xf_progress_tick(&r->pg, false);
@@ -182,7 +182,7 @@ static int recv_file(receiver *r, int dir, const char *name, const xf_entry *e)
 	int rc = xf_part_open(&p, dir, name, e, !r->o->no_resume);
 	if (rc < 0) {
 		xf_part_close(&p);
-		return refuse(r, XF_E_IO, "%s: %s", r->path, strerror(-rc));
+		return refuse(r, XF_E_IO, "%s: %s", r->path, skt_strerror(rc));
 	}
 	uint64_t had = p.k * e->chunk < e->size ? p.k * e->chunk : e->size;
 	r->st->resumed += had;
@@ -199,7 +199,7 @@ static int recv_file(receiver *r, int dir, const char *name, const xf_entry *e)
 	rc = recv_chunks(r, &p, e);
 	if (rc == 0 && (rc = xf_part_finish(&p, e, r->o->overwrite)) < 0)
 		rc = refuse(r, rc == -EEXIST ? XF_E_EXISTS : XF_E_IO, "%s: %s",
-			    r->path, strerror(-rc));
+			    r->path, skt_strerror(rc));
 	xf_part_close(&p);
 	return rc;
 }
@@ -235,7 +235,7 @@ static int recv_dir(receiver *r, int dir, const char *name, const xf_entry *e)
 		rc = refuse(r, errno == EEXIST ? XF_E_EXISTS : XF_E_IO,
 			    "%s: %s", r->path,
 			    errno == EEXIST ? "exists and is not a directory"
-					    : strerror(errno));
+					    : skt_strerror(-errno));
 	else if (keep_dir(r, e) < 0)
 		rc = refuse(r, XF_E_IO, "%s: out of memory", r->path);
 	close(dir);
@@ -254,13 +254,14 @@ static int recv_link(receiver *r, int dir, const char *name, const xf_entry *e)
 			rc = refuse(r, XF_E_EXISTS, "%s: exists", r->path);
 		else if (unlinkat(dir, name, 0) < 0)
 			rc = refuse(r, XF_E_IO, "%s: %s", r->path,
-				    strerror(errno));
+				    skt_strerror(-errno));
 	}
 	struct timespec ts[2] = {
 		{.tv_nsec = UTIME_OMIT},
 		{.tv_sec = e->mtime_s, .tv_nsec = e->mtime_ns}};
 	if (rc == 0 && symlinkat(target, dir, name) < 0)
-		rc = refuse(r, XF_E_IO, "%s: %s", r->path, strerror(errno));
+		rc = refuse(r, XF_E_IO, "%s: %s", r->path,
+			    skt_strerror(-errno));
 	if (rc == 0)
 		utimensat(dir, name, ts, AT_SYMLINK_NOFOLLOW);
 	close(dir);
@@ -286,7 +287,7 @@ static int recv_entry(receiver *r, uint32_t len)
 			      dir == -ELOOP || dir == -ENOTDIR
 				      ? "a component is not a directory "
 					"(links are not followed)"
-				      : strerror(-dir));
+				      : skt_strerror(dir));
 	int rc;
 	if (e.kind == XF_FILE)
 		rc = recv_file(r, dir, name, &e);

@@ -182,7 +182,7 @@ static int send_file(sender *s, const xf_item *it)
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    st.st_size != it->st.st_size) {
 		xf_fail(s->st, "%s: %s", it->src,
-			fd < 0 ? strerror(errno)
+			fd < 0 ? skt_strerror(-errno)
 			       : "changed since it was listed");
 		if (fd >= 0)
 			close(fd);

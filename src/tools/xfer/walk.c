@@ -6,6 +6,8 @@
  * followed: the user named it. */
 #include "tools/xfer/walk.h"
 
+#include "sockit/sockit.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -43,7 +45,7 @@ static int add(xf_walk *w, const char *src, const char *rel,
 
 static int fail(xf_walk *w, const char *what, int err)
 {
-	snprintf(w->err, sizeof(w->err), "%s: %s", what, strerror(err));
+	snprintf(w->err, sizeof(w->err), "%s: %s", what, skt_strerror(-err));
 	return -err;
 }
 
