@@ -553,9 +553,9 @@ class Leaks(Base):
         random_file(p, 200000)
         r = Recv("-k", "--overwrite", dir=self.dst)
         try:
+            before = r.fds()
             rc, _, err = send(r.port, p)
             self.assertEqual(rc, 0, err)
-            before = r.fds()
             for i in range(5):
                 self.assertEqual(send(r.port, p)[0], 0)
                 relay = Relay(r.port, flip=1000)

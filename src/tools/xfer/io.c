@@ -1,16 +1,19 @@
-/* io.c - frames over a socket for sockit send/recv: every wait is a poll
- * with the idle timeout, sends never raise SIGPIPE (MSG_NOSIGNAL), and
- * heads are checked against their limits before a payload is read. */
+/* io.c - frames over a socket for sockit send/recv: every read and write
+ * limited by the idle timeout (SO_RCVTIMEO, SO_SNDTIMEO), sends never raise
+ * SIGPIPE (MSG_NOSIGNAL), heads checked against their limits before a payload
+ * is read. */
 #include "tools/xfer/xfer_int.h"
 
 #include "sockit/sockit.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,25 +24,54 @@ int64_t xf_now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* Wait for events on io->fd: 0, SKT_ETIMEDOUT or -errno. */
-static int wait_fd(xf_io *io, short events)
+/* The socket is blocking, with SO_RCVTIMEO and SO_SNDTIMEO as the idle
+ * timeout: a chunk is then one recv (MSG_WAITALL) and one sendmsg, not a
+ * poll and a short read per socket buffer's worth. A call that times out
+ * fails with EAGAIN. */
+int xf_io_init(xf_io *io, int fd, int timeout_ms)
 {
-	struct pollfd p = {.fd = io->fd, .events = events};
-	for (;;) {
-		int r = poll(&p, 1, io->timeout_ms);
-		if (r > 0)
-			return 0;
-		if (r == 0)
-			return SKT_ETIMEDOUT;
-		if (errno != EINTR)
-			return -errno;
+	io->fd = fd;
+	io->timeout_ms = timeout_ms;
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+		return -errno;
+	return xf_io_timeout(io, timeout_ms);
+}
+
+int xf_io_timeout(xf_io *io, int timeout_ms)
+{
+	struct timeval tv = {0, 0}; /* 0: none */
+	if (timeout_ms > 0) {
+		tv.tv_sec = timeout_ms / 1000;
+		tv.tv_usec = (timeout_ms % 1000) * 1000;
 	}
+	if (setsockopt(io->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(io->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+		return -errno;
+	return 0;
+}
+
+static int os_error(int e)
+{
+	return e == EAGAIN || e == EWOULDBLOCK ? SKT_ETIMEDOUT : -e;
 }
 
 int xf_io_read(xf_io *io, void *buf, size_t n)
 {
-	ssize_t r = skt_read_exact(io->fd, buf, n, io->timeout_ms, NULL);
-	return r < 0 ? (int)r : 0;
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r =
+			recv(io->fd, (char *)buf + got, n - got, MSG_WAITALL);
+		if (r == 0)
+			return got == 0 ? SKT_EOF : SKT_EPARTIAL;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return os_error(errno);
+		}
+		got += (size_t)r;
+	}
+	return 0;
 }
 
 static int writev_flags(xf_io *io, struct iovec *iov, int n, int flags)
@@ -50,12 +82,7 @@ static int writev_flags(xf_io *io, struct iovec *iov, int n, int flags)
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno != EAGAIN)
-				return -errno;
-			int rc = wait_fd(io, POLLOUT);
-			if (rc < 0)
-				return rc;
-			continue;
+			return os_error(errno);
 		}
 		size_t left = (size_t)w;
 		while (n > 0 && left >= iov->iov_len) {
@@ -96,12 +123,7 @@ int xf_io_sendfile(xf_io *io, int file, off_t off, size_t n)
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno != EAGAIN)
-				return -errno;
-			int rc = wait_fd(io, POLLOUT);
-			if (rc < 0)
-				return rc;
-			continue;
+			return os_error(errno);
 		}
 		n -= (size_t)w;
 	}
@@ -139,12 +161,11 @@ void xf_io_error(xf_io *io, uint16_t code, const char *msg)
 {
 	uint8_t f[XF_HEAD_LEN + 2 + XF_ERRMSG_MAX];
 	size_t n = xf_error_encode(f, sizeof(f), code, msg);
-	int saved = io->timeout_ms;
 	/* The peer may have stopped reading: do not wait long for it. */
-	if (io->timeout_ms < 0 || io->timeout_ms > 2000)
-		io->timeout_ms = 2000;
+	if (io->timeout_ms <= 0 || io->timeout_ms > 2000)
+		xf_io_timeout(io, 2000);
 	(void)xf_io_write(io, f, n);
-	io->timeout_ms = saved;
+	xf_io_timeout(io, io->timeout_ms);
 }
 
 void xf_fail(xf_stats *st, const char *fmt, ...)

@@ -410,8 +410,7 @@ int xf_recv(int fd, const xf_recv_opts *o, xf_stats *st)
 		return -1;
 	}
 	int64_t t0 = xf_now_us();
-	r->io.fd = fd;
-	r->io.timeout_ms = o->timeout_ms;
+	xf_io_init(&r->io, fd, o->timeout_ms);
 	skt_sock_set_opt(fd, SKT_OPT_NODELAY, 1); /* RESUME, ACK: see send.c */
 	r->o = o;
 	r->st = st;

@@ -49,10 +49,9 @@ static int write_failed(sender *s, int rc, const char *path)
 {
 	uint8_t type;
 	uint32_t len;
-	int saved = s->io.timeout_ms;
-	s->io.timeout_ms = 1000;
+	xf_io_timeout(&s->io, 1000);
 	int r = xf_io_ctrl(&s->io, &type, &len);
-	s->io.timeout_ms = saved;
+	xf_io_timeout(&s->io, s->io.timeout_ms);
 	if (r == 0 && type == XF_ERROR)
 		return peer_failed(s, r, type, len);
 	xf_fail(s->st, "%s: sending: %s", path, skt_strerror(rc));
@@ -321,8 +320,7 @@ int xf_send(int fd, const xf_send_opts *o, xf_stats *st)
 		xf_fail(st, "out of memory");
 		return -1;
 	}
-	s->io.fd = fd;
-	s->io.timeout_ms = o->timeout_ms;
+	xf_io_init(&s->io, fd, o->timeout_ms);
 	/* Small frames (ENTRY, END, DONE) wait for an answer: Nagle's
 	 * algorithm with the peer's delayed ACK would hold each 40 ms. */
 	skt_sock_set_opt(fd, SKT_OPT_NODELAY, 1);

@@ -16,6 +16,11 @@ typedef struct xf_io {
 	uint8_t ctrl[XF_HEAD_LEN + XF_CTRL_MAX]; /* a control frame */
 } xf_io;
 
+/* Make fd blocking with timeout_ms (> 0; else none) as the limit of each
+ * read and write. 0 or -errno. */
+int xf_io_init(xf_io *io, int fd, int timeout_ms);
+/* A new limit, io->timeout_ms unchanged. */
+int xf_io_timeout(xf_io *io, int timeout_ms);
 /* Exactly n bytes: 0, SKT_EOF (none came), SKT_EPARTIAL, or an error. */
 int xf_io_read(xf_io *io, void *buf, size_t n);
 /* All of the iovecs (changed in place). 0 or an error. */
