@@ -17,6 +17,15 @@
 #include <time.h>
 #include <unistd.h>
 
+char *xf_strdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = skt_malloc(n);
+	if (p != NULL)
+		memcpy(p, s, n);
+	return p;
+}
+
 int64_t xf_now_us(void)
 {
 	struct timespec ts;

@@ -86,7 +86,7 @@ static int read_payload(receiver *r, uint32_t len)
 			size_t cap = r->cap ? r->cap * 2 : 64 << 10;
 			if (cap > len)
 				cap = len;
-			uint8_t *b = realloc(r->buf, cap);
+			uint8_t *b = skt_realloc(r->buf, cap);
 			if (b == NULL)
 				return SKT_ENOMEM;
 			r->buf = b;
@@ -208,13 +208,13 @@ static int keep_dir(receiver *r, const xf_entry *e)
 {
 	if (r->ndirs == r->dircap) {
 		size_t cap = r->dircap ? r->dircap * 2 : 16;
-		dir_meta *d = realloc(r->dirs, cap * sizeof(*d));
+		dir_meta *d = skt_realloc(r->dirs, cap * sizeof(*d));
 		if (d == NULL)
 			return -ENOMEM;
 		r->dirs = d;
 		r->dircap = cap;
 	}
-	char *path = strdup(r->path);
+	char *path = xf_strdup(r->path);
 	if (path == NULL)
 		return -ENOMEM;
 	r->dirs[r->ndirs++] = (dir_meta){.path = path,
@@ -404,7 +404,7 @@ static void drain(receiver *r)
 int xf_recv(int fd, const xf_recv_opts *o, xf_stats *st)
 {
 	*st = (xf_stats){0};
-	receiver *r = calloc(1, sizeof(*r));
+	receiver *r = skt_calloc(1, sizeof(*r));
 	if (r == NULL) {
 		xf_fail(st, "out of memory");
 		return -1;
@@ -425,9 +425,9 @@ int xf_recv(int fd, const xf_recv_opts *o, xf_stats *st)
 	else if (r->pg.on)
 		fputc('\n', stderr);
 	for (size_t i = 0; i < r->ndirs; i++)
-		free(r->dirs[i].path);
-	free(r->dirs);
-	free(r->buf);
-	free(r);
+		skt_free(r->dirs[i].path);
+	skt_free(r->dirs);
+	skt_free(r->buf);
+	skt_free(r);
 	return rc;
 }

@@ -311,11 +311,11 @@ int xf_send(int fd, const xf_send_opts *o, xf_stats *st)
 			xf_walk_free(&w);
 			return -1;
 		}
-	sender *s = calloc(1, sizeof(*s));
+	sender *s = skt_calloc(1, sizeof(*s));
 	if (s != NULL)
-		s->buf = malloc((size_t)o->chunk + XF_HASH_MAX);
+		s->buf = skt_malloc((size_t)o->chunk + XF_HASH_MAX);
 	if (s == NULL || s->buf == NULL) {
-		free(s);
+		skt_free(s);
 		xf_walk_free(&w);
 		xf_fail(st, "out of memory");
 		return -1;
@@ -334,8 +334,8 @@ int xf_send(int fd, const xf_send_opts *o, xf_stats *st)
 	st->seconds = (double)(xf_now_us() - t0) / 1e6;
 	if (rc < 0 && s->pg.on)
 		fputc('\n', stderr);
-	free(s->buf);
-	free(s);
+	skt_free(s->buf);
+	skt_free(s);
 	xf_walk_free(&w);
 	return rc;
 }

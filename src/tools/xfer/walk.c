@@ -5,6 +5,7 @@
  * with a warning, as are sockets, FIFOs and devices. An operand itself is
  * followed: the user named it. */
 #include "tools/xfer/walk.h"
+#include "tools/xfer/xfer_int.h"
 
 #include "sockit/sockit.h"
 
@@ -21,20 +22,20 @@ static int add(xf_walk *w, const char *src, const char *rel,
 {
 	if (w->n == w->cap) {
 		size_t cap = w->cap ? w->cap * 2 : 64;
-		xf_item *v = realloc(w->v, cap * sizeof(*v));
+		xf_item *v = skt_realloc(w->v, cap * sizeof(*v));
 		if (v == NULL)
 			return -ENOMEM;
 		w->v = v;
 		w->cap = cap;
 	}
 	xf_item *it = &w->v[w->n];
-	it->src = strdup(src);
-	it->rel = strdup(rel);
+	it->src = xf_strdup(src);
+	it->rel = xf_strdup(rel);
 	it->link = link;
 	it->st = *st;
 	if (it->src == NULL || it->rel == NULL) {
-		free(it->src);
-		free(it->rel);
+		skt_free(it->src);
+		skt_free(it->rel);
 		return -ENOMEM;
 	}
 	w->n++;
@@ -67,12 +68,12 @@ static int walk_one(xf_walk *w, const char *src, const char *rel,
 	if (S_ISREG(st->st_mode))
 		return add(w, src, rel, st, NULL);
 	if (S_ISLNK(st->st_mode)) {
-		char *t = malloc(XF_PATH_MAX + 1);
+		char *t = skt_malloc(XF_PATH_MAX + 1);
 		if (t == NULL)
 			return -ENOMEM;
 		ssize_t n = readlink(src, t, XF_PATH_MAX + 1);
 		if (n < 0 || n > XF_PATH_MAX) {
-			free(t);
+			skt_free(t);
 			return fail(w, src, n < 0 ? errno : ENAMETOOLONG);
 		}
 		t[n] = '\0';
@@ -81,13 +82,13 @@ static int walk_one(xf_walk *w, const char *src, const char *rel,
 				"sockit: send: %s: skipped: the link points "
 				"out of the tree (%s)\n",
 				src, t);
-			free(t);
+			skt_free(t);
 			w->skipped++;
 			return 0;
 		}
 		int rc = add(w, src, rel, st, t);
 		if (rc < 0)
-			free(t);
+			skt_free(t);
 		return rc;
 	}
 	fprintf(stderr,
@@ -110,7 +111,8 @@ static int walk_dir(xf_walk *w, const char *src, const char *rel)
 		if (rc == 0 && strcmp(d, ".") != 0 && strcmp(d, "..") != 0) {
 			size_t sl = strlen(src), rl = strlen(rel),
 			       dl = strlen(d);
-			char *s = malloc(sl + dl + 2), *r = malloc(rl + dl + 2);
+			char *s = skt_malloc(sl + dl + 2),
+			     *r = skt_malloc(rl + dl + 2);
 			struct stat st;
 			if (s == NULL || r == NULL) {
 				rc = -ENOMEM;
@@ -122,10 +124,10 @@ static int walk_dir(xf_walk *w, const char *src, const char *rel)
 				else
 					rc = walk_one(w, s, r, &st);
 			}
-			free(s);
-			free(r);
+			skt_free(s);
+			skt_free(r);
 		}
-		free(names[i]);
+		free(names[i]); /* scandir's: libc's malloc */
 	}
 	free(names);
 	return rc;
@@ -152,14 +154,14 @@ static int top_name(xf_walk *w, const char *path, char *out, size_t cap)
 		len = strlen(start);
 	}
 	if (len == 0 || len >= cap) {
-		free(real);
+		free(real); /* realpath's */
 		snprintf(w->err, sizeof(w->err), "%s: nothing to name it by",
 			 path);
 		return -EINVAL;
 	}
 	memcpy(out, start, len);
 	out[len] = '\0';
-	free(real);
+	free(real); /* realpath's */
 	return 0;
 }
 
@@ -189,10 +191,10 @@ int xf_walk_add(xf_walk *w, const char *path)
 void xf_walk_free(xf_walk *w)
 {
 	for (size_t i = 0; i < w->n; i++) {
-		free(w->v[i].src);
-		free(w->v[i].rel);
-		free(w->v[i].link);
+		skt_free(w->v[i].src);
+		skt_free(w->v[i].rel);
+		skt_free(w->v[i].link);
 	}
-	free(w->v);
+	skt_free(w->v);
 	*w = (xf_walk){0};
 }

@@ -49,6 +49,8 @@ void xf_fail_peer(xf_stats *st, const char *peer, const uint8_t *p,
 		  uint32_t len);
 
 int64_t xf_now_us(void);
+/* strdup through skt_malloc (the allocator hook). */
+char *xf_strdup(const char *s);
 
 /* The progress line on stderr: files, bytes, rate, ETA; rewritten at most
  * five times a second. */
