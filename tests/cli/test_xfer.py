@@ -577,6 +577,78 @@ class Leaks(Base):
             r.kill()
 
 
+class Terminal(Base):
+    def test_progress_on_a_tty_and_not_with_q(self):
+        import pty
+        p = os.path.join(self.src, "f")
+        random_file(p, 4 << 20)
+        for quiet in (False, True):
+            with self.subTest(quiet=quiet):
+                r = Recv("--overwrite", dir=self.dst)
+                master, slave = pty.openpty()
+                try:
+                    args = [SOCKIT, "send"] + (["-q"] if quiet else []) + \
+                        ["127.0.0.1", str(r.port), p]
+                    s = subprocess.Popen(args, stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL,
+                                         stderr=slave)
+                    os.close(slave)
+                    rc = s.wait(TIMEOUT)
+                    out = b""
+                    while True:
+                        try:
+                            b = os.read(master, 4096)
+                        except OSError:
+                            break
+                        if not b:
+                            break
+                        out += b
+                    self.assertEqual(r.wait()[0], 0)
+                finally:
+                    os.close(master)
+                    r.kill()
+                self.assertEqual(rc, 0)
+                if quiet:
+                    self.assertEqual(out, b"")
+                else:
+                    self.assertIn(b"1/1 files, 4.0 MiB of 4.0 MiB", out)
+                    self.assertIn(b"\r", out)
+
+    def test_no_progress_when_not_a_tty(self):
+        p = os.path.join(self.src, "f")
+        random_file(p, 1 << 20)
+        r = Recv(dir=self.dst)
+        try:
+            rc, _, err = send(r.port, p)
+            r.wait()
+        finally:
+            r.kill()
+        self.assertEqual(rc, 0)
+        self.assertNotIn("\r", err)
+        self.assertIn("1 entries, 1048576 bytes", err)
+
+
+class Listen(Base):
+    def test_star_listens_on_every_address(self):
+        p = subprocess.Popen([SOCKIT, "recv", "--dir", self.dst, "*", "0"],
+                             stderr=subprocess.PIPE)
+        try:
+            line = p.stderr.readline()
+            self.assertIn(b"listening on [::]:", line)
+        finally:
+            p.kill()
+            p.wait(TIMEOUT)
+            p.stderr.close()
+
+    def test_loopback_by_default(self):
+        r = Recv(dir=self.dst)
+        try:
+            self.assertIn("listening on 127.0.0.1:", r.err.decode())
+            self.assertNotIn("0.0.0.0", r.err.decode())
+        finally:
+            r.kill()
+
+
 class Usage(unittest.TestCase):
     def test_bad_options(self):
         for args, msg in ((("send", "--verify", "md5", "h", "1", "f"),
