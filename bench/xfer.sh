@@ -139,6 +139,48 @@ for r in $rows; do
 		"$(awk -v a="$g" -v b="$nc" 'BEGIN { printf "%.2f", a / b }')"
 done
 
+# 10,000 small files (1..8 KiB): sockit (xxh3) against tar c | nc ->
+# nc | tar x, which verifies nothing; wall time of the whole copy.
+tree=$tmp/tree
+mkdir -p "$tree"
+python3 - "$tree" <<'PY'
+import os, random, sys
+random.seed(1)
+for d in range(100):
+    p = os.path.join(sys.argv[1], "d%03d" % d)
+    os.mkdir(p)
+    for f in range(100):
+        with open(os.path.join(p, "f%03d" % f), "wb") as fh:
+            fh.write(os.urandom(random.randint(1024, 8192)))
+PY
+: >"$tmp/t.tree_sockit"
+: >"$tmp/t.tree_tar"
+for i in $(seq "$runs"); do
+	rm -rf "$tmp/dst"/*
+	recv_start
+	t0=$(now)
+	taskset -c $tx_cpu "$sockit" send -q 127.0.0.1 "$RECV_PORT" "$tree"
+	t1=$(now)
+	wait "$RECV_PID"
+	awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }' >>"$tmp/t.tree_sockit"
+	rm -rf "$tmp/dst"/*
+	port=$(free_port)
+	(cd "$tmp/dst" && taskset -c $rx_cpu nc -l 127.0.0.1 "$port" | tar xf -) &
+	p=$!
+	sleep 0.3
+	t0=$(now)
+	(cd "$tmp" && tar cf - tree) | taskset -c $tx_cpu nc -N 127.0.0.1 "$port"
+	wait "$p"
+	t1=$(now)
+	awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }' >>"$tmp/t.tree_tar"
+	diff -r "$tree" "$tmp/dst/tree" >/dev/null || { echo "xfer.sh: tar's tree differs" >&2; exit 1; }
+done
+ts=$(median <"$tmp/t.tree_sockit")
+tt=$(median <"$tmp/t.tree_tar")
+printf '10,000 small files: sockit %.3f s, tar|nc %.3f s (sockit in %.2fx the time)\n' \
+	"$ts" "$tt" "$(awk -v a="$ts" -v b="$tt" 'BEGIN { print a / b }')"
+rm -rf "$tree" "$tmp/dst"/*
+
 # Resume: kill -9 the sender once the receiver's .part holds half the
 # file, then the same commands again; the second run against a full one.
 rm -rf "$tmp/dst"/*

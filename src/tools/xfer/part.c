@@ -130,6 +130,12 @@ int xf_part_open(xf_part *p, int dir, const char *name, const xf_entry *e,
 		       0600);
 	if (p->fd < 0)
 		return -errno;
+	/* A file of one chunk or none is never resumed (docs/transfer.md):
+	 * no sidecar, and none left from an earlier, larger version. */
+	if (xf_chunks(e->size, e->chunk) <= 1) {
+		unlinkat(dir, p->side, 0);
+		return 0;
+	}
 	p->sfd = openat(dir, p->side,
 			O_RDWR | O_APPEND | O_CREAT | O_TRUNC | O_NOFOLLOW |
 				O_CLOEXEC,
@@ -164,14 +170,16 @@ int xf_part_chunk(xf_part *p, uint64_t i, uint32_t chunk, const uint8_t *buf,
 			done += (uint32_t)w;
 		}
 	}
+	memcpy(p->c, c, (size_t)p->hl);
+	p->k = i + 1;
+	if (p->sfd < 0)
+		return 0; /* a file of one chunk keeps no records */
 	uint8_t one = 1;
 	const void *rec = p->hl > 0 ? (const void *)c : &one;
 	size_t rl = p->hl > 0 ? (size_t)p->hl : 1;
 	ssize_t w = write(p->sfd, rec, rl);
 	if (w != (ssize_t)rl)
 		return w < 0 ? -errno : -ENOSPC;
-	memcpy(p->c, c, (size_t)p->hl);
-	p->k = i + 1;
 	return 0;
 }
 
@@ -189,7 +197,8 @@ int xf_part_finish(xf_part *p, const xf_entry *e, bool overwrite)
 	if (renameat2(p->dir, p->part, p->dir, p->name,
 		      overwrite ? 0 : RENAME_NOREPLACE) < 0)
 		return -errno;
-	unlinkat(p->dir, p->side, 0);
+	if (p->sfd >= 0)
+		unlinkat(p->dir, p->side, 0);
 	return 0;
 }
 

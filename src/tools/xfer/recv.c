@@ -187,14 +187,21 @@ static int recv_file(receiver *r, int dir, const char *name, const xf_entry *e)
 	uint64_t had = p.k * e->chunk < e->size ? p.k * e->chunk : e->size;
 	r->st->resumed += had;
 	r->pg.done_bytes += had;
-	uint8_t f[XF_HEAD_LEN + 8 + XF_HASH_MAX];
-	xf_sum res = {.a = p.k};
-	memcpy(res.hash, p.c, sizeof(res.hash));
-	size_t n = xf_sum_encode(f, sizeof(f), XF_RESUME, (size_t)r->hl, &res);
-	if ((rc = xf_io_write(&r->io, f, n)) < 0) {
-		xf_part_close(&p);
-		xf_fail(r->st, "%s: sending: %s", r->path, skt_strerror(rc));
-		return -1;
+	/* A file of one chunk or none gets no RESUME: its DATA follows its
+	 * ENTRY at once (docs/transfer.md), which saves a round trip a file
+	 * in a tree of small ones. */
+	if (xf_chunks(e->size, e->chunk) > 1) {
+		uint8_t f[XF_HEAD_LEN + 8 + XF_HASH_MAX];
+		xf_sum res = {.a = p.k};
+		memcpy(res.hash, p.c, sizeof(res.hash));
+		size_t n = xf_sum_encode(f, sizeof(f), XF_RESUME, (size_t)r->hl,
+					 &res);
+		if ((rc = xf_io_write(&r->io, f, n)) < 0) {
+			xf_part_close(&p);
+			xf_fail(r->st, "%s: sending: %s", r->path,
+				skt_strerror(rc));
+			return -1;
+		}
 	}
 	rc = recv_chunks(r, &p, e);
 	if (rc == 0 && (rc = xf_part_finish(&p, e, r->o->overwrite)) < 0)

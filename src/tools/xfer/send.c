@@ -209,16 +209,20 @@ static int send_file(sender *s, const xf_item *it)
 	rc = send_entry(s, it, XF_FILE, have0 ? h0 : NULL);
 	if (rc < 0)
 		goto out;
-	uint8_t type;
-	uint32_t len;
-	xf_sum r;
-	rc = xf_io_ctrl(&s->io, &type, &len);
-	if (rc < 0 || type != XF_RESUME ||
-	    xf_sum_decode(XF_RESUME, s->io.ctrl + XF_HEAD_LEN, len,
-			  (size_t)s->hl, &r) < 0 ||
-	    r.a > xf_chunks(size, s->o->chunk)) {
-		rc = peer_failed(s, rc, type, len);
-		goto out;
+	xf_sum r = {0};
+	if (xf_chunks(size, s->o->chunk) > 1) {
+		uint8_t type;
+		uint32_t len;
+		rc = xf_io_ctrl(&s->io, &type, &len);
+		if (rc < 0 || type != XF_RESUME ||
+		    xf_sum_decode(XF_RESUME, s->io.ctrl + XF_HEAD_LEN, len,
+				  (size_t)s->hl, &r) < 0 ||
+		    r.a > xf_chunks(size, s->o->chunk)) {
+			rc = peer_failed(s, rc, type, len);
+			goto out;
+		}
+	} else if ((rc = check_peer(s)) < 0) {
+		goto out; /* no RESUME to wait for: an ERROR may be there */
 	}
 	memcpy(c, r.hash, (size_t)s->hl);
 	uint64_t resumed = r.a * s->o->chunk;
