@@ -65,12 +65,27 @@ static int os_error(int e)
 	return e == EAGAIN || e == EWOULDBLOCK ? SKT_ETIMEDOUT : -e;
 }
 
+/* What is buffered first; then a read of what remains straight into buf
+ * when it is at least a buffer's worth (a chunk: one recv, MSG_WAITALL),
+ * else one refill of the buffer with whatever has arrived, so that the
+ * small frames of a tree of small files cost a recv per many frames. */
 int xf_io_read(xf_io *io, void *buf, size_t n)
 {
+	uint8_t *out = buf;
 	size_t got = 0;
 	while (got < n) {
+		size_t have = io->rlen - io->rpos;
+		if (have > 0) {
+			size_t take = have < n - got ? have : n - got;
+			memcpy(out + got, io->rbuf + io->rpos, take);
+			io->rpos += take;
+			got += take;
+			continue;
+		}
+		bool direct = n - got >= sizeof(io->rbuf);
 		ssize_t r =
-			recv(io->fd, (char *)buf + got, n - got, MSG_WAITALL);
+			direct ? recv(io->fd, out + got, n - got, MSG_WAITALL)
+			       : recv(io->fd, io->rbuf, sizeof(io->rbuf), 0);
 		if (r == 0)
 			return got == 0 ? SKT_EOF : SKT_EPARTIAL;
 		if (r < 0) {
@@ -78,7 +93,12 @@ int xf_io_read(xf_io *io, void *buf, size_t n)
 				continue;
 			return os_error(errno);
 		}
-		got += (size_t)r;
+		if (direct) {
+			got += (size_t)r;
+		} else {
+			io->rpos = 0;
+			io->rlen = (size_t)r;
+		}
 	}
 	return 0;
 }
@@ -110,6 +130,11 @@ static int writev_flags(xf_io *io, struct iovec *iov, int n, int flags)
 int xf_io_writev(xf_io *io, struct iovec *iov, int n)
 {
 	return writev_flags(io, iov, n, 0);
+}
+
+int xf_io_writev_flags(xf_io *io, struct iovec *iov, int n, int flags)
+{
+	return writev_flags(io, iov, n, flags);
 }
 
 int xf_io_write_flags(xf_io *io, const void *p, size_t n, int flags)
@@ -162,6 +187,8 @@ int xf_io_ctrl(xf_io *io, uint8_t *type, uint32_t *len)
 
 bool xf_io_readable(xf_io *io)
 {
+	if (io->rpos < io->rlen)
+		return true;
 	struct pollfd p = {.fd = io->fd, .events = POLLIN};
 	return poll(&p, 1, 0) > 0;
 }

@@ -122,7 +122,8 @@ int xf_part_open(xf_part *p, int dir, const char *name, const xf_entry *e,
 	    snprintf(p->side, sizeof(p->side), "%s.part.sxf", name) >=
 		    (int)sizeof(p->side))
 		return -ENAMETOOLONG;
-	if (resume && try_resume(p, e))
+	bool one = xf_chunks(e->size, e->chunk) <= 1;
+	if (resume && !one && try_resume(p, e))
 		return 0;
 	drop(p);
 	p->fd = openat(dir, p->part,
@@ -131,11 +132,9 @@ int xf_part_open(xf_part *p, int dir, const char *name, const xf_entry *e,
 	if (p->fd < 0)
 		return -errno;
 	/* A file of one chunk or none is never resumed (docs/transfer.md):
-	 * no sidecar, and none left from an earlier, larger version. */
-	if (xf_chunks(e->size, e->chunk) <= 1) {
-		unlinkat(dir, p->side, 0);
+	 * no sidecar. */
+	if (one)
 		return 0;
-	}
 	p->sfd = openat(dir, p->side,
 			O_RDWR | O_APPEND | O_CREAT | O_TRUNC | O_NOFOLLOW |
 				O_CLOEXEC,
@@ -205,7 +204,4 @@ int xf_part_finish(xf_part *p, const xf_entry *e, bool overwrite)
 void xf_part_close(xf_part *p)
 {
 	drop(p);
-	if (p->dir >= 0)
-		close(p->dir);
-	p->dir = -1;
 }

@@ -27,7 +27,7 @@ typedef struct xf_part {
 	uint8_t c[XF_HASH_MAX]; /* the chain after them */
 } xf_part;
 
-/* Open NAME.part for e in dir (taken: xf_part_close closes it), resuming
+/* Open NAME.part for e in dir (borrowed: it must outlive p), resuming
  * from its sidecar when that describes the same file and resume is true.
  * Returns 0 or -errno. */
 int xf_part_open(xf_part *p, int dir, const char *name, const xf_entry *e,

@@ -39,6 +39,9 @@ typedef struct receiver {
 	dir_meta *dirs;
 	size_t ndirs, dircap;
 	char path[XF_PATH_MAX + 1];
+	int pdir; /* the parent directory of the entry before, or -1 */
+	size_t pdir_len;
+	char pdir_path[XF_PATH_MAX + 1];
 } receiver;
 
 /* Fail with code: st->err set, an ERROR to the sender. Returns -1. */
@@ -119,38 +122,37 @@ static int check_limits(receiver *r, const xf_entry *e)
 	return 0;
 }
 
-/* Chunks from p->k on, then END. */
-static int recv_chunks(receiver *r, xf_part *p, const xf_entry *e)
+/* Chunk i of e into r->buf, checked against its hash; c, the chain, moves
+ * on. Returns the chunk's length, or -1 (the sender told). */
+static int64_t recv_chunk(receiver *r, const xf_entry *e, uint64_t i,
+			  uint8_t c[XF_HASH_MAX])
 {
-	uint64_t n = xf_chunks(e->size, e->chunk);
-	uint8_t c[XF_HASH_MAX], h[XF_HASH_MAX];
-	memcpy(c, p->c, sizeof(c));
-	for (uint64_t i = p->k; i < n; i++) {
-		uint8_t type;
-		uint32_t len, want = xf_chunk_len(e->size, e->chunk, i);
-		int rc = xf_io_head(&r->io, &type, &len);
-		if (rc == 0 && type == XF_ERROR)
-			rc = xf_io_read(&r->io, r->io.ctrl + XF_HEAD_LEN, len);
-		if (rc < 0 || type != XF_DATA || len != want + (uint32_t)r->hl)
-			return read_failed(r, rc, type, len, "in a file");
-		if ((rc = read_payload(r, len)) < 0)
-			return read_failed(r, rc, type, len, "in a file");
-		if (xf_hash(r->alg, r->buf, want, h) < 0)
-			return refuse(r, XF_E_IO, "%s: hashing failed",
-				      r->path);
-		if (memcmp(h, r->buf + want, (size_t)r->hl) != 0)
-			return refuse(r, XF_E_VERIFY,
-				      "%s: chunk %llu does not match its hash "
-				      "(corrupted in flight)",
-				      r->path, (unsigned long long)i);
-		xf_chain(r->alg, c, h);
-		if ((rc = xf_part_chunk(p, i, e->chunk, r->buf, want, c)) < 0)
-			return refuse(r, XF_E_IO, "%s: %s (the .part is kept)",
-				      r->path, skt_strerror(rc));
-		r->st->moved += want;
-		r->pg.done_bytes += want;
-		xf_progress_tick(&r->pg, false);
-	}
+	uint8_t type, h[XF_HASH_MAX];
+	uint32_t len, want = xf_chunk_len(e->size, e->chunk, i);
+	int rc = xf_io_head(&r->io, &type, &len);
+	if (rc == 0 && type == XF_ERROR)
+		rc = xf_io_read(&r->io, r->io.ctrl + XF_HEAD_LEN, len);
+	if (rc < 0 || type != XF_DATA || len != want + (uint32_t)r->hl)
+		return read_failed(r, rc, type, len, "in a file");
+	if ((rc = read_payload(r, len)) < 0)
+		return read_failed(r, rc, type, len, "in a file");
+	if (xf_hash(r->alg, r->buf, want, h) < 0)
+		return refuse(r, XF_E_IO, "%s: hashing failed", r->path);
+	if (memcmp(h, r->buf + want, (size_t)r->hl) != 0)
+		return refuse(r, XF_E_VERIFY,
+			      "%s: chunk %llu does not match its hash "
+			      "(corrupted in flight)",
+			      r->path, (unsigned long long)i);
+	xf_chain(r->alg, c, h);
+	r->st->moved += want;
+	r->pg.done_bytes += want;
+	xf_progress_tick(&r->pg, false);
+	return want;
+}
+
+/* END, checked against the chain c. 0 or -1. */
+static int recv_end(receiver *r, const uint8_t c[XF_HASH_MAX])
+{
 	uint8_t type;
 	uint32_t len;
 	xf_sum end;
@@ -167,17 +169,74 @@ static int recv_chunks(receiver *r, xf_part *p, const xf_entry *e)
 	return 0;
 }
 
+/* Chunks from p->k on, then END. */
+static int recv_chunks(receiver *r, xf_part *p, const xf_entry *e)
+{
+	uint64_t n = xf_chunks(e->size, e->chunk);
+	uint8_t c[XF_HASH_MAX];
+	memcpy(c, p->c, sizeof(c));
+	for (uint64_t i = p->k; i < n; i++) {
+		int64_t want = recv_chunk(r, e, i, c);
+		if (want < 0)
+			return -1;
+		int rc = xf_part_chunk(p, i, e->chunk, r->buf, (uint32_t)want,
+				       c);
+		if (rc < 0)
+			return refuse(r, XF_E_IO, "%s: %s (the .part is kept)",
+				      r->path, skt_strerror(rc));
+	}
+	return recv_end(r, c);
+}
+
+/* A file of one chunk or none, without --overwrite: it is whole in
+ * memory and verified before anything is created, then written to NAME
+ * directly (O_EXCL: never over a file), with no .part and no rename. A
+ * write that fails removes what it made. */
+static int recv_small(receiver *r, int dir, const char *name, const xf_entry *e)
+{
+	uint8_t c[XF_HASH_MAX] = {0};
+	int64_t n = 0;
+	if (e->size > 0 && (n = recv_chunk(r, e, 0, c)) < 0)
+		return -1;
+	if (recv_end(r, c) < 0)
+		return -1;
+	int fd = openat(dir, name,
+			O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			0600);
+	if (fd < 0)
+		return refuse(r, errno == EEXIST ? XF_E_EXISTS : XF_E_IO,
+			      "%s: %s", r->path,
+			      errno == EEXIST ? "exists"
+					      : skt_strerror(-errno));
+	struct timespec ts[2] = {
+		{.tv_nsec = UTIME_OMIT},
+		{.tv_sec = e->mtime_s, .tv_nsec = e->mtime_ns}};
+	ssize_t w = n > 0 ? write(fd, r->buf, (size_t)n) : 0;
+	int rc = w == n && fchmod(fd, e->mode & 01777) == 0 &&
+				 futimens(fd, ts) == 0
+			 ? 0
+			 : (w >= 0 && w < n ? -ENOSPC : -errno);
+	if (close(fd) < 0 && rc == 0)
+		rc = -errno;
+	if (rc < 0) {
+		unlinkat(dir, name, 0);
+		return refuse(r, XF_E_IO, "%s: %s", r->path, skt_strerror(rc));
+	}
+	return 0;
+}
+
 static int recv_file(receiver *r, int dir, const char *name, const xf_entry *e)
 {
 	struct stat st;
 	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    (!r->o->overwrite || S_ISDIR(st.st_mode))) {
-		close(dir);
 		return refuse(r, XF_E_EXISTS, "%s: exists%s", r->path,
 			      S_ISDIR(st.st_mode)
 				      ? " as a directory"
 				      : " (--overwrite replaces it)");
 	}
+	if (!r->o->overwrite && xf_chunks(e->size, e->chunk) <= 1)
+		return recv_small(r, dir, name, e);
 	xf_part p;
 	int rc = xf_part_open(&p, dir, name, e, !r->o->no_resume);
 	if (rc < 0) {
@@ -245,7 +304,6 @@ static int recv_dir(receiver *r, int dir, const char *name, const xf_entry *e)
 					    : skt_strerror(-errno));
 	else if (keep_dir(r, e) < 0)
 		rc = refuse(r, XF_E_IO, "%s: out of memory", r->path);
-	close(dir);
 	return rc;
 }
 
@@ -271,8 +329,32 @@ static int recv_link(receiver *r, int dir, const char *name, const xf_entry *e)
 			    skt_strerror(-errno));
 	if (rc == 0)
 		utimensat(dir, name, ts, AT_SYMLINK_NOFOLLOW);
-	close(dir);
 	return rc;
+}
+
+/* The directory holding r->path's last component: the one of the entry
+ * before when it is the same (a tree's files come together), else walked
+ * afresh by xf_fs_parent. A borrowed fd, or -errno. The cached fd stays
+ * right: a directory is never replaced during a transfer, and it was
+ * reached without following a link. */
+static int parent(receiver *r, const char **name)
+{
+	const char *slash = strrchr(r->path, '/');
+	size_t plen = slash != NULL ? (size_t)(slash - r->path) : 0;
+	if (r->pdir >= 0 && plen == r->pdir_len &&
+	    memcmp(r->pdir_path, r->path, plen) == 0) {
+		*name = slash != NULL ? slash + 1 : r->path;
+		return r->pdir;
+	}
+	int fd = xf_fs_parent(r->o->dirfd, r->path, name);
+	if (fd < 0)
+		return fd;
+	if (r->pdir >= 0)
+		close(r->pdir);
+	r->pdir = fd;
+	r->pdir_len = plen;
+	memcpy(r->pdir_path, r->path, plen);
+	return fd;
 }
 
 static int recv_entry(receiver *r, uint32_t len)
@@ -288,7 +370,7 @@ static int recv_entry(receiver *r, uint32_t len)
 	r->entries++;
 	r->bytes += e.size;
 	const char *name;
-	int dir = xf_fs_parent(r->o->dirfd, r->path, &name);
+	int dir = parent(r, &name);
 	if (dir < 0)
 		return refuse(r, XF_E_REFUSED, "%s: %s", r->path,
 			      dir == -ELOOP || dir == -ENOTDIR
@@ -418,6 +500,7 @@ int xf_recv(int fd, const xf_recv_opts *o, xf_stats *st)
 	}
 	int64_t t0 = xf_now_us();
 	xf_io_init(&r->io, fd, o->timeout_ms);
+	r->pdir = -1;
 	skt_sock_set_opt(fd, SKT_OPT_NODELAY, 1); /* RESUME, ACK: see send.c */
 	r->o = o;
 	r->st = st;
@@ -431,6 +514,8 @@ int xf_recv(int fd, const xf_recv_opts *o, xf_stats *st)
 		xf_progress_end(&r->pg);
 	else if (r->pg.on)
 		fputc('\n', stderr);
+	if (r->pdir >= 0)
+		close(r->pdir);
 	for (size_t i = 0; i < r->ndirs; i++)
 		skt_free(r->dirs[i].path);
 	skt_free(r->dirs);

@@ -85,9 +85,10 @@ static int read_chunk(int fd, uint8_t *buf, uint32_t n, uint64_t off)
 	return 0;
 }
 
-/* first: the first chunk's hash, or NULL. */
+/* first: the first chunk's hash, or NULL. more: the file's DATA and END
+ * follow at once (MSG_MORE: one segment, not three, for a small file). */
 static int send_entry(sender *s, const xf_item *it, int kind,
-		      const uint8_t *first)
+		      const uint8_t *first, bool more)
 {
 	xf_entry e = {
 		.kind = (uint8_t)kind,
@@ -113,7 +114,7 @@ static int send_entry(sender *s, const xf_item *it, int kind,
 			it->src);
 		return -1;
 	}
-	int rc = xf_io_write(&s->io, f, n);
+	int rc = xf_io_write_flags(&s->io, f, n, more ? MSG_MORE : 0);
 	return rc < 0 ? write_failed(s, rc, it->src) : 0;
 }
 
@@ -154,7 +155,9 @@ static int send_chunks(sender *s, const xf_item *it, int fd, uint64_t size,
 			struct iovec v[3] = {{head, sizeof(head)},
 					     {s->buf, len},
 					     {h, (size_t)s->hl}};
-			rc = xf_io_writev(&s->io, v, 3);
+			/* END follows the last chunk: it pushes. */
+			rc = xf_io_writev_flags(&s->io, v, 3,
+						i + 1 == n ? MSG_MORE : 0);
 		}
 		if (rc == SKT_EIO)
 			goto file_failed;
@@ -206,7 +209,8 @@ static int send_file(sender *s, const xf_item *it)
 		xf_hash(s->o->alg, s->buf, len, h0);
 		have0 = true;
 	}
-	rc = send_entry(s, it, XF_FILE, have0 ? h0 : NULL);
+	bool small = xf_chunks(size, s->o->chunk) <= 1;
+	rc = send_entry(s, it, XF_FILE, have0 ? h0 : NULL, small);
 	if (rc < 0)
 		goto out;
 	xf_sum r = {0};
@@ -221,8 +225,8 @@ static int send_file(sender *s, const xf_item *it)
 			rc = peer_failed(s, rc, type, len);
 			goto out;
 		}
-	} else if ((rc = check_peer(s)) < 0) {
-		goto out; /* no RESUME to wait for: an ERROR may be there */
+	} else if (size == 0 && (rc = check_peer(s)) < 0) {
+		goto out; /* no RESUME, no chunk: an ERROR may be there */
 	}
 	memcpy(c, r.hash, (size_t)s->hl);
 	uint64_t resumed = r.a * s->o->chunk;
@@ -293,7 +297,7 @@ static int run(sender *s, xf_walk *w)
 			rc = send_entry(s, it,
 					S_ISDIR(it->st.st_mode) ? XF_DIR
 								: XF_LINK,
-					NULL);
+					NULL, false);
 		if (rc < 0)
 			return -1;
 		s->pg.done_files++;

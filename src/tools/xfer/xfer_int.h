@@ -14,6 +14,8 @@ typedef struct xf_io {
 	int fd;
 	int timeout_ms;
 	uint8_t ctrl[XF_HEAD_LEN + XF_CTRL_MAX]; /* a control frame */
+	uint8_t rbuf[64 << 10]; /* read ahead: rbuf[rpos..rlen) */
+	size_t rpos, rlen;
 } xf_io;
 
 /* Make fd blocking with timeout_ms (> 0; else none) as the limit of each
@@ -25,6 +27,7 @@ int xf_io_timeout(xf_io *io, int timeout_ms);
 int xf_io_read(xf_io *io, void *buf, size_t n);
 /* All of the iovecs (changed in place). 0 or an error. */
 int xf_io_writev(xf_io *io, struct iovec *iov, int n);
+int xf_io_writev_flags(xf_io *io, struct iovec *iov, int n, int flags);
 int xf_io_write(xf_io *io, const void *p, size_t n);
 /* The same with send(2) flags (MSG_MORE). */
 int xf_io_write_flags(xf_io *io, const void *p, size_t n, int flags);
