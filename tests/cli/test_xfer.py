@@ -2,7 +2,9 @@
 real processes over real loopback sockets: sizes at the chunk edges, big
 random and sparse files, a tree with links, modes, mtimes and odd names
 (diff -r), corruption injected by a relay that flips a byte, kill -9 of
-either side then a resume that counts the bytes sent again, a hostile
+either side (at several points) then a resume that counts the bytes sent
+again, a file changed on the sender (mtime, or its first chunk alone) sent
+again from the start, a hostile
 python sender (traversal, links, oversize heads), a full tmpfs, and no fd
 left behind in `recv -k`.
 
@@ -402,6 +404,35 @@ class Resume(Base):
         s, rs = self.transfer([self.path])
         self.assertEqual(rs["resumed_bytes"], 0)
         self.assertEqual(sha(os.path.join(self.dst, "big")), sha(self.path))
+
+    def test_first_chunk_changed_same_size_and_mtime_sent_again(self):
+        self.cut("send", self.SIZE // 2)
+        st = os.stat(self.path)
+        with open(self.path, "r+b") as f:
+            b = f.read(1)
+            f.seek(0)
+            f.write(bytes([b[0] ^ 1]))
+        os.utime(self.path, ns=(st.st_atime_ns, st.st_mtime_ns))
+        s, rs = self.transfer([self.path])
+        self.assertEqual(rs["resumed_bytes"], 0)
+        self.assertEqual(sha(os.path.join(self.dst, "big")), sha(self.path))
+
+    def test_cut_at_several_points_then_resumed(self):
+        for kill_which in ("recv", "send"):
+            for stall in (100000, self.SIZE // 4, self.SIZE * 7 // 8):
+                with self.subTest(kill=kill_which, stall=stall):
+                    for f in os.listdir(self.dst):
+                        os.unlink(os.path.join(self.dst, f))
+                    forwarded = self.cut(kill_which, stall)
+                    s, rs = self.transfer([self.path])
+                    self.assertEqual(sha(os.path.join(self.dst, "big")),
+                                     sha(self.path))
+                    self.assertEqual(s["moved_bytes"] + s["resumed_bytes"],
+                                     self.SIZE)
+                    self.assertLess(forwarded - rs["resumed_bytes"],
+                                    self.CHUNK + (16 << 20))
+                    if stall > 4 * self.CHUNK:
+                        self.assertGreater(rs["resumed_bytes"], 0)
 
     def test_no_resume_starts_over(self):
         self.cut("send", self.SIZE // 2)
