@@ -330,7 +330,11 @@ int xf_send(int fd, const xf_send_opts *o, xf_stats *st)
 	}
 	xf_io_init(&s->io, fd, o->timeout_ms);
 	/* Small frames (ENTRY, END, DONE) wait for an answer: Nagle's
-	 * algorithm with the peer's delayed ACK would hold each 40 ms. */
+	 * algorithm with the peer's delayed ACK would hold each 40 ms.
+	 * SO_SNDBUF and SO_RCVBUF are left alone on purpose: Linux's
+	 * autotuning grows them to tcp_wmem/tcp_rmem's maximum (4 MiB and
+	 * 32 MiB on Debian 12), and a fixed size would switch it off and cap
+	 * them at wmem_max/rmem_max. */
 	skt_sock_set_opt(fd, SKT_OPT_NODELAY, 1);
 	s->o = o;
 	s->st = st;
