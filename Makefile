@@ -48,10 +48,10 @@ LDFLAGS_ALL := $(LDFLAGS)
 # sockit/tls.h) only, and its shared link refuses an undefined symbol, so
 # a dependency it does not declare (libm, say) fails the build rather
 # than a program that loads it. The command's tools may use libm (bench's
-# histogram): programs link it. Sanitizer runtimes live in the program,
+# histogram) and libxxhash (send/recv): programs link them. Sanitizer runtimes live in the program,
 # so those builds let the library's references to them be.
 SSL_LIBS := -lssl -lcrypto
-LIBS := $(SSL_LIBS) -lm -pthread
+LIBS := $(SSL_LIBS) -lxxhash -lm -pthread
 SO_LDFLAGS := -pthread
 ifeq ($(filter 1,$(SAN) $(FUZZER)),)
 SO_LDFLAGS += -Wl,--no-undefined

@@ -1,5 +1,6 @@
 /* cli_argv.c - fuzz the real option parsing of the sockit subcommands
- * (resolve, check, scan, connect, listen, service, hostname) through
+ * (resolve, check, scan, connect, listen, service, hostname, http, send,
+ * recv) through
  * their parse-only entry points (src/cli/cmds.h), with fuzzer-made argv:
  * nothing reaches the network. serve and bench have harnesses of their
  * own (serve_argv, bench_argv).
@@ -137,6 +138,28 @@ static int http_(int argc, char **argv)
 	return rc;
 }
 
+static int send_(int argc, char **argv)
+{
+	struct send_opts o;
+	int rc = cmd_send_parse(argc, argv, &o);
+	if (rc == CLI_OK) {
+		FUZZ_CHECK(o.npaths >= 1 && o.paths != NULL);
+		FUZZ_CHECK(xf_alg_hash_len(o.alg) >= 0);
+		FUZZ_CHECK(o.chunk >= XF_CHUNK_MIN && o.chunk <= XF_CHUNK_MAX &&
+			   (o.chunk & (o.chunk - 1)) == 0);
+	}
+	return rc;
+}
+
+static int recv_(int argc, char **argv)
+{
+	struct recv_opts o;
+	int rc = cmd_recv_parse(argc, argv, &o);
+	if (rc == CLI_OK)
+		FUZZ_CHECK(o.dir != NULL && o.max_files >= 1);
+	return rc;
+}
+
 typedef struct cmd {
 	const char *name;
 	int (*parse)(int argc, char **argv);
@@ -146,7 +169,8 @@ typedef struct cmd {
 static const cmd cmds[] = {
 	{"resolve", resolve},   {"check", check},    {"scan", scan},
 	{"connect", connect_},  {"listen", listen_}, {"service", service},
-	{"hostname", hostname}, {"http", http_},
+	{"hostname", hostname}, {"http", http_},     {"send", send_},
+	{"recv", recv_},
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

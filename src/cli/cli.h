@@ -178,5 +178,7 @@ extern const cli_cmd cli_cmd_scan;
 extern const cli_cmd cli_cmd_serve;
 extern const cli_cmd cli_cmd_bench;
 extern const cli_cmd cli_cmd_http;
+extern const cli_cmd cli_cmd_send;
+extern const cli_cmd cli_cmd_recv;
 
 #endif

@@ -22,6 +22,7 @@
 #include "tools/http/httpc.h"
 #include "tools/proxy/proxy.h"
 #include "tools/serve/services.h"
+#include "tools/xfer/xfer.h"
 
 struct resolve_opts {
 	bool v4, v6;
@@ -223,5 +224,29 @@ int cmd_bench_parse(int argc, char **argv, struct bench_cli *b);
 int bench_cli_tls_check(const struct bench_cli *b);
 int bench_cli_tls_context(struct bench_cli *b);
 int bench_cli_tls_probe(struct bench_cli *b);
+
+struct send_opts {
+	bool v4, v6, quiet, json;
+	int family;
+	int alg;
+	uint32_t chunk;
+	int timeout_ms;
+	skt_endpoint ep;
+	char *const *paths; /* borrowed from argv */
+	size_t npaths;
+};
+int cmd_send_parse(int argc, char **argv, struct send_opts *o);
+
+struct recv_opts {
+	bool v4, v6, quiet, json, keep, overwrite, no_resume;
+	int family;
+	int timeout_ms;
+	const char *dir;
+	const char *host; /* NULL: loopback; "*": every address */
+	const char *port_text;
+	uint16_t port;
+	uint64_t max_size, max_files;
+};
+int cmd_recv_parse(int argc, char **argv, struct recv_opts *o);
 
 #endif

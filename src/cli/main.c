@@ -19,6 +19,8 @@ static const cli_cmd *const cmds[] = {
 	&cli_cmd_serve,
 	&cli_cmd_bench,
 	&cli_cmd_http,
+	&cli_cmd_send,
+	&cli_cmd_recv,
 	NULL,
 };
 

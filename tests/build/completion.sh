@@ -34,7 +34,9 @@ expect() {
 	done
 }
 expect "sockit " connect listen serve bench scan check resolve service hostname help
-expect "sockit se" serve service !scan
+expect "sockit se" serve service send !scan
+expect "sockit send --verify " xxh3 sha256 none
+expect "sockit recv --" --dir --overwrite --no-resume --max-size
 expect "sockit -" --help --version
 expect "sockit help sc" scan
 expect "sockit serve " echo chargen chat hello discard !--tcp

@@ -181,8 +181,21 @@ HTTP = {"response": {
     "error": Null(ERROR),
 }}
 
+# send and recv: the summary of one transfer (an error object when it
+# failed, with what moved before).
+_TRANSFER = {"transfer": {
+    "type": Enum("transfer"), "command": Enum("send", "recv"),
+    "peer_address?": STR, "peer_port?": PORT, "files": INT, "bytes": INT,
+    "moved_bytes": INT, "resumed_bytes": INT, "skipped": INT,
+    "elapsed_s": SECONDS, "bytes_per_s": NUM,
+    "hash": Enum("none", "xxh3", "sha256"), "root_hash": Null(STR),
+    "verified": BOOL, "error": Null(ERROR)}}
+SEND = _TRANSFER
+RECV = _TRANSFER
+
 COMMANDS = {"resolve": RESOLVE, "service": SERVICE, "hostname": HOSTNAME,
-            "check": CHECK, "scan": SCAN, "serve": SERVE, "bench": BENCH, "http": HTTP}
+            "check": CHECK, "scan": SCAN, "serve": SERVE, "bench": BENCH, "http": HTTP,
+            "send": SEND, "recv": RECV}
 
 
 def _is_int(v):
