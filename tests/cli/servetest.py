@@ -9,6 +9,7 @@ import signal
 import socket
 import struct
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -36,10 +37,23 @@ class Serve:
     ports it printed."""
 
     def __init__(self, *args, listen="127.0.0.1:0", fd_limit=None, env=None,
-                 stdout=subprocess.DEVNULL, want=None):
+                 stdout=subprocess.DEVNULL, want=None, hosts=None):
         cmd = [SOCKIT, "serve", *args]
         if listen:
             cmd += ["--listen", listen]
+        self.tmp = None
+        if hosts is not None:  # see clitest.run_hosts; hosts_ns_missing()
+            self.tmp = tempfile.TemporaryDirectory()
+            h = os.path.join(self.tmp.name, "hosts")
+            n = os.path.join(self.tmp.name, "nsswitch.conf")
+            with open(h, "w") as f:
+                f.write(hosts)
+            with open(n, "w") as f:
+                f.write("hosts: files\nservices: files\n")
+            script = ('mount --make-rprivate / && mount --bind "$0" /etc/hosts'
+                      ' && mount --bind "$1" /etc/nsswitch.conf && shift && '
+                      'exec "$@"')
+            cmd = ["unshare", "-m", "sh", "-c", script, h, n, *cmd]
         pre = None
         if fd_limit:
             def pre():
@@ -123,6 +137,8 @@ class Serve:
             self.p.wait(TIMEOUT)
         self.pump.join(TIMEOUT)
         self.p.stderr.close()
+        if self.tmp is not None:
+            self.tmp.cleanup()
 
 
 def connect(port, family=socket.AF_INET, host="127.0.0.1"):

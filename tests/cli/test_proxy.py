@@ -22,6 +22,7 @@ import unittest
 
 import json_schema
 from bridgetest import TIMEOUT, sha, sockit
+from clitest import hosts_ns_missing
 from servetest import Serve, raise_fd_limit
 
 MIB = 1 << 20
@@ -581,16 +582,39 @@ class ServeSocks5(unittest.TestCase):
                                 "127.0.0.1", str(closed))
             self.assertEqual(rc, 1)
             self.assertIn("127.0.0.1:%d: connection refused (SOCKS5 reply 5)" % closed, err)
-            rc, _, err = sockit("connect", "--proxy", "socks5://127.0.0.1:%d" % srv.port,
-                                "name.invalid", "80")
-            self.assertEqual(rc, 1)
-            self.assertIn("address type not supported (SOCKS5 reply 8)", err)
             for cmd, why in ((2, "BIND"), (3, "UDP ASSOCIATE")):
                 head, rest = s5_request(srv.port, bytes([5, cmd, 0, 1, 127, 0, 0, 1, 0, 80]))
                 self.assertEqual(head[:2], b"\x05\x07", why)
                 self.assertEqual(rest, b"")
-            head, _ = s5_request(srv.port, b"\x05\x01\x00\x03\x0bexample.com\x00\x50")
+            head, _ = s5_request(srv.port, b"\x05\x01\x00\x05\x00")  # no such atyp
             self.assertEqual(head[1], 8)
+
+    def test_names_resolve_off_the_loop(self):
+        # The server's own hosts file (a mount namespace, nsswitch "files"
+        # only): no lookup leaves the machine.
+        why = hosts_ns_missing()
+        if why:
+            self.skipTest(why)
+        with socket.create_server(("127.0.0.1", 0)) as echo, \
+                Serve("socks5", hosts="127.0.0.1 target.test\n") as srv:
+            def serve_one():
+                c, _ = echo.accept()
+                with c:
+                    c.sendall(c.recv(100).upper())
+            t = threading.Thread(target=serve_one, daemon=True)
+            t.start()
+            proxy = "socks5://127.0.0.1:%d" % srv.port
+            rc, out, err = sockit("connect", "--proxy", proxy, "target.test",
+                                  str(echo.getsockname()[1]), input=b"hi\n")
+            t.join(10)
+            self.assertEqual((rc, out), (0, b"HI\n"), err)
+            # A name the hosts file lacks: host unreachable, not a stall.
+            rc, _, err = sockit("connect", "--proxy", proxy, "missing.test", "80")
+            self.assertEqual(rc, 1)
+            self.assertIn("host unreachable (SOCKS5 reply 4)", err)
+            name = b"missing.test"
+            head, _ = s5_request(srv.port, bytes([5, 1, 0, 3, len(name)]) + name + b"\x00\x50")
+            self.assertEqual(head[1], 4)
 
     def test_half_close_both_ways(self):
         def late(srv, c):

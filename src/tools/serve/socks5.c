@@ -11,8 +11,9 @@
  *               client that stalls is closed, and while max-conns is full
  *               such a connection may be shed;
  *   CONNECTING  the request is read and reading stops; the target is
- *               being connected, still under the head deadline; bytes the
- *               client sent after its request are queued for the target;
+ *               being connected (a name resolved first), still under the
+ *               head deadline; bytes the client sent after its request
+ *               are queued for the target;
  *   OPEN        the reply is sent; each direction copies until its end of
  *               stream, then half-closes the other side; the idle timeout
  *               (--idle-timeout) holds on both streams. The tunnel ends
@@ -21,18 +22,19 @@
  * Flow control, as echo.c: a write that leaves the other stream's queue
  * above its high-water mark stops reading until that queue is sent.
  *
- * Target addresses: IPv4 and IPv6 addresses, and names that are
- * numeric or "localhost" (127.0.0.1). Any other name is refused with reply
- * 8 (address type not supported): a name lookup would block the loop, and
- * every connection on it, for as long as the resolver takes; a client that
- * resolves itself (curl --socks5, socks5:// in most clients) sends an
- * address instead.
+ * Target addresses: IPv4 and IPv6 addresses are connected at once; a name
+ * (numeric or not) goes to skt_stream_connect_host, which resolves it on
+ * the library's resolver pool, never on the loop (a hung resolver stalls
+ * only the tunnels waiting for it), and races its addresses with Happy
+ * Eyeballs, all within the head deadline; a name that does not resolve
+ * gets reply 4 (host unreachable). A client that leaves meanwhile
+ * cancels the lookup.
  */
 #include "tools/proxy/proxy.h"
 #include "tools/serve/services.h"
 
+#include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 enum { HANDSHAKE, CONNECTING, OPEN };
 
@@ -42,6 +44,9 @@ struct tunnel {
 	int state;
 	bool c_eof, t_eof; /* each side's end of stream came */
 	socks5_srv h;
+	skt_connecting *lookup; /* a name's connect in flight, or NULL */
+	uint8_t *rest;          /* the client's bytes after its request, */
+	size_t rest_len;        /* kept for the target while a name resolves */
 };
 
 static void client_data(skt_stream *s, int status, const uint8_t *data,
@@ -126,17 +131,11 @@ static void refuse(struct tunnel *k)
 		skt_stream_close(k->c->s);
 }
 
-static void connected(skt_stream *t, int status)
+/* The target is connected (k->t): reply, then relay both ways. */
+static void open_tunnel(struct tunnel *k)
 {
-	struct tunnel *k = skt_stream_udata(t);
 	skt_server_conn *c = k->c;
-	if (status != 0) {
-		skt_stream_free(t); /* safe in its own callback */
-		k->t = NULL;
-		socks5_srv_reply(&k->h, socks5_srv_rep_for(status), NULL);
-		refuse(k);
-		return;
-	}
+	skt_stream *t = k->t;
 	skt_addr bound;
 	bool have = skt_sock_local(skt_stream_fd(t), &bound) == 0;
 	socks5_srv_reply(&k->h, S5_OK, have ? &bound : NULL);
@@ -153,38 +152,111 @@ static void connected(skt_stream *t, int status)
 	}
 }
 
-/* The request's target as an address: an address, or a name that is
- * numeric or localhost. Returns an S5_* reply code. */
+static void connect_failed(struct tunnel *k, int status)
+{
+	socks5_srv_reply(&k->h, socks5_srv_rep_for(status), NULL);
+	refuse(k);
+}
+
+static void connected(skt_stream *t, int status)
+{
+	struct tunnel *k = skt_stream_udata(t);
+	if (status != 0) {
+		skt_stream_free(t); /* safe in its own callback */
+		k->t = NULL;
+		connect_failed(k, status);
+		return;
+	}
+	open_tunnel(k);
+}
+
+/* A name's connect ended: t is the target's open stream, or NULL with
+ * the error (the resolver's, the deadline's or the last attempt's). */
+static void connected_host(skt_stream *t, int status, void *arg)
+{
+	struct tunnel *k = arg;
+	k->lookup = NULL;
+	uint8_t *rest = k->rest;
+	size_t n = k->rest_len;
+	k->rest = NULL;
+	k->rest_len = 0;
+	if (status != 0) {
+		skt_free(rest);
+		connect_failed(k, status);
+		return;
+	}
+	k->t = t;
+	skt_stream_set_udata(t, k);
+	int rc = n > 0 ? skt_stream_write(t, rest, n) : 0;
+	skt_free(rest);
+	if (rc < 0) {
+		skt_stream_abort(t);
+		skt_stream_abort(k->c->s);
+		return;
+	}
+	open_tunnel(k);
+}
+
+/* The request's target as an address, when it is one (an address, or a
+ * numeric name). Returns an S5_* reply code. */
 static int target_addr(const socks5_srv *h, skt_addr *a)
 {
-	const char *ip = h->host;
-	if (h->atyp == 3 && strcasecmp(ip, "localhost") == 0)
-		ip = "127.0.0.1";
-	if (skt_addr_from_ip(a, ip, h->port) == 0)
+	if (skt_addr_from_ip(a, h->host, h->port) == 0)
 		return S5_OK;
 	return S5_ATYP_UNSUPPORTED;
 }
 
+/* A name: resolved on the library's resolver pool and raced with Happy
+ * Eyeballs (skt_stream_connect_host), never blocking the loop; the head
+ * deadline bounds it. rest waits in a copy until the target exists. */
+static int start_connect_host(struct tunnel *k, const uint8_t *rest, size_t n)
+{
+	skt_server_conn *c = k->c;
+	if (n > 0) {
+		k->rest = skt_malloc(n);
+		if (k->rest == NULL)
+			return SKT_ENOMEM;
+		memcpy(k->rest, rest, n);
+		k->rest_len = n;
+	}
+	char port[8];
+	snprintf(port, sizeof(port), "%u", (unsigned)k->h.port);
+	skt_connect_opts o = SKT_CONNECT_OPTS_INIT;
+	o.timeout_ms = skt_server_worker_opts(c->w)->header_timeout_ms;
+	int rc = skt_stream_connect_host(skt_server_worker_loop(c->w),
+					 k->h.host, port, &o, connected_host, k,
+					 &k->lookup);
+	if (rc < 0) {
+		skt_free(k->rest);
+		k->rest = NULL;
+		k->rest_len = 0;
+	}
+	return rc;
+}
+
 /* The request is read: connect without blocking; the client's bytes
- * after the request (rest) wait in the target's queue. */
+ * after the request (rest) wait for the target. */
 static void start_connect(struct tunnel *k, const uint8_t *rest, size_t n)
 {
 	skt_server_conn *c = k->c;
 	skt_stream_read_stop(c->s);
 	skt_addr a;
-	int rep = target_addr(&k->h, &a);
-	int rc = -1;
-	if (rep == S5_OK)
+	int rc;
+	bool name = k->h.atyp == 3 && target_addr(&k->h, &a) != S5_OK;
+	if (name)
+		rc = start_connect_host(k, rest, n);
+	else if (target_addr(&k->h, &a) != S5_OK)
+		rc = SKT_EAFNOSUPPORT;
+	else
 		rc = skt_stream_connect(skt_server_worker_loop(c->w), &k->t, &a,
 					connected);
-	if (rep == S5_OK && rc < 0)
-		rep = socks5_srv_rep_for(rc);
-	if (rep != S5_OK) {
-		socks5_srv_reply(&k->h, rep, NULL);
-		refuse(k);
+	if (rc < 0) {
+		connect_failed(k, rc);
 		return;
 	}
 	k->state = CONNECTING;
+	if (name)
+		return;
 	skt_stream_set_udata(k->t, k);
 	if (n > 0 && skt_stream_write(k->t, rest, n) < 0)
 		skt_stream_abort(c->s);
@@ -234,6 +306,11 @@ static int socks5_open(skt_server_conn *c)
 static void socks5_closed(skt_server_conn *c)
 {
 	struct tunnel *k = skt_server_conn_state(c);
+	if (k->lookup != NULL) /* the client left while a name resolved */
+		skt_connecting_cancel(k->lookup);
+	k->lookup = NULL;
+	skt_free(k->rest);
+	k->rest = NULL;
 	/* A tunnel cut short (the client's reset, a timeout, the drain's
 	 * deadline) resets the target too. */
 	if (k->t != NULL && !(k->c_eof && k->t_eof))
