@@ -212,6 +212,9 @@ SKT_EXTERN int skt_server_conn_tell(skt_server_conn *c, const void *msg,
 SKT_EXTERN void skt_server_conn_set_head(skt_server_conn *c, bool waiting);
 /* Count len bytes received on c (in c->in and the server's counters). */
 SKT_EXTERN void skt_server_conn_got(skt_server_conn *c, size_t len);
+/* Count len bytes sent on c by a path other than skt_server_conn_write
+ * (a relay's splice(2) on the fd), in c->out and the server's counters. */
+SKT_EXTERN void skt_server_conn_sent(skt_server_conn *c, size_t len);
 /* The TLS session of c (for skt_tls_get_info: the protocol, ALPN, the
  * name the client asked for, a client certificate), or NULL on a server
  * without opts.tls. Valid until closed() returns. */
@@ -351,6 +354,14 @@ typedef struct skt_server_addr {
 	char port[8]; /* "0": one free port, for every socket
 			 of the address (TCP, UDP, both
 			 families) */
+	/* With len > 0, a Unix stream socket (unix:PATH, unix:@name)
+	 * instead of host and port: TCP only (with udp set skt_server_new
+	 * fails with SKT_EINVAL). Every worker accepts on the one socket
+	 * (SO_REUSEPORT does not spread Unix sockets); a path is bound as
+	 * given (an existing file is EADDRINUSE) and left for the caller
+	 * to unlink. Unix clients have no address: max_per_ip counts them
+	 * all as one. */
+	skt_addr unix_addr;
 } skt_server_addr;
 
 /* What to serve, where, with which limits. Zeroed fields mean "none" or

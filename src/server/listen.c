@@ -11,6 +11,8 @@
  */
 #include "server/server_int.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 
 /* Tries to find a port free for every socket of an address (port 0). */
@@ -161,10 +163,44 @@ static int hand_out(skt_server *srv, size_t i, struct plan *p)
 	return 0;
 }
 
+/* A Unix address: one listening socket, a duplicate of it for each
+ * further worker (they all accept on it; the kernel wakes one). */
+static int bind_unix(skt_server *srv, size_t i)
+{
+	const skt_server_addr *a = &srv->o->addrs[i];
+	if (srv->o->udp)
+		return fail_at(srv, i, SOCK_DGRAM, AF_UNIX, SKT_EINVAL);
+	skt_listen_opts lo = {.socktype = SOCK_STREAM};
+	int fd0 = skt_listen_addr(&a->unix_addr, &lo);
+	if (fd0 < 0)
+		return fail_at(srv, i, SOCK_STREAM, AF_UNIX, fd0);
+	/* The last worker takes fd0 itself; skt__worker_serve closes what
+	 * it fails to take. */
+	for (unsigned k = 0; k < srv->nw; k++) {
+		bool last = k + 1 == srv->nw;
+		int fd = last ? fd0 : fcntl(fd0, F_DUPFD_CLOEXEC, 0);
+		int r = fd < 0 ? -errno
+			       : skt__worker_serve(&srv->w[k], i * 2, fd,
+						   false);
+		if (r < 0) {
+			if (!last)
+				skt_close(fd0);
+			return fail_at(srv, i, SOCK_STREAM, AF_UNIX, r);
+		}
+	}
+	skt_server_event ev = {.kind = SKT_SERVER_EV_LISTENING,
+			       .addr = &a->unix_addr,
+			       .transport = SOCK_STREAM};
+	skt__server_emit(srv, &ev);
+	return 0;
+}
+
 int skt__server_bind(skt_server *srv, size_t i)
 {
 	const skt_server_opts *o = srv->o;
 	const skt_server_addr *a = &o->addrs[i];
+	if (a->unix_addr.len > 0)
+		return bind_unix(srv, i);
 	struct plan p = {.nh = 1, .host = {a->host}};
 	memset(p.fd, -1, sizeof(p.fd));
 	if (a->host[0] == '\0') {

@@ -1,0 +1,54 @@
+/* pump.h - one direction of a relayed connection: bytes from src to dst
+ * through a pipe with splice(2), so they never enter user space. A leaf:
+ * it moves bytes and says what happened, and never calls back up.
+ *
+ * States of a direction:
+ *   FLOWING   src is read while the pipe has room, the pipe written to
+ *             dst while it holds bytes;
+ *   DRAINING  src said end of stream (eof); what the pipe holds still
+ *             goes to dst;
+ *   DONE      the pipe is empty after eof: dst was half-closed
+ *             (shutdown(SHUT_WR)), so dst's peer reads end of stream
+ *             while the other direction goes on.
+ * An error reading src or writing dst ends the direction at once; the
+ * caller resets both sides.
+ */
+#ifndef SOCKIT_TOOLS_RELAY_PUMP_H
+#define SOCKIT_TOOLS_RELAY_PUMP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct relay_pump {
+	int src, dst;   /* borrowed */
+	int pipe[2];    /* the pump's: [0] read end, [1] write end */
+	size_t held;    /* bytes in the pipe */
+	size_t cap;     /* the pipe's size */
+	bool eof;       /* src ended */
+	bool done;      /* eof passed on to dst */
+	uint64_t bytes; /* delivered to dst */
+} relay_pump;
+
+/* What one pump_run did. */
+typedef struct relay_moved {
+	size_t n;   /* bytes delivered to dst */
+	bool any;   /* anything moved (read or written) */
+	int rd_err; /* reading src failed: -errno, else 0 */
+	int wr_err; /* writing dst failed: -errno, else 0 */
+} relay_moved;
+
+/* Make the pipe (non-blocking, close-on-exec). Returns 0 or -errno,
+ * with nothing left open. */
+int pump_init(relay_pump *p, int src, int dst);
+/* Close the pipe; again does nothing. */
+void pump_fini(relay_pump *p);
+/* Move what can be moved now without blocking, at most a few pipefuls
+ * (so one fast connection cannot hold the loop from the others), and
+ * half-close dst once src's end of stream has been passed through. */
+relay_moved pump_run(relay_pump *p);
+/* Whether the pump wants src readable / dst writable to go on. */
+bool pump_wants_src(const relay_pump *p);
+bool pump_wants_dst(const relay_pump *p);
+
+#endif
