@@ -38,6 +38,7 @@ expect "sockit se" serve service !scan
 expect "sockit -" --help --version
 expect "sockit help sc" scan
 expect "sockit serve " echo chargen chat hello discard !--tcp
+expect "sockit relay --" --workers --connect-timeout --idle-timeout --max-time --max-per-ip
 expect "sockit serve ch" chargen chat !echo
 expect "sockit serve h" hello http
 expect "sockit serve --workers 1 " echo http !--tcp
