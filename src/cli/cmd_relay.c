@@ -26,7 +26,9 @@ enum {
 	OPT_ALLOW,
 	OPT_DENY,
 	OPT_STATS,
-	OPT_JSON
+	OPT_JSON,
+	OPT_TOXIC,
+	OPT_SEED
 };
 
 /* ---- Options ---- */
@@ -42,6 +44,19 @@ static int count_opt(const char *opt, const char *text, size_t max, size_t *out)
 static int seconds_opt(const char *opt, const char *text, int min, int *ms)
 {
 	return cli_opt_duration("relay", opt, text, 1000, min, 86400000, ms);
+}
+
+static int toxic_opt(struct relay_cli_opts *o, const char *arg)
+{
+	if (o->relay.ntoxics == TOXICS_MAX)
+		return cli_usage_error("relay", "more than %d --toxic",
+				       TOXICS_MAX);
+	char why[160];
+	relay_toxic *t = &o->relay.toxics[o->relay.ntoxics];
+	if (toxic_parse(t, arg, why, sizeof(why)) < 0)
+		return cli_usage_error("relay", "--toxic: %s", why);
+	o->relay.ntoxics++;
+	return CLI_OK;
 }
 
 static int option(struct relay_cli_opts *o, int ch, const char *arg)
@@ -75,6 +90,12 @@ static int option(struct relay_cli_opts *o, int ch, const char *arg)
 	case OPT_JSON:
 		o->json = true;
 		return CLI_OK;
+	case OPT_TOXIC:
+		return toxic_opt(o, arg);
+	case OPT_SEED:
+		o->seed_given = true;
+		return cli_opt_count("relay", "--seed", arg, 0, UINT64_MAX,
+				     &o->relay.seed);
 	default: /* 'v' */
 		s->verbose = true;
 		return CLI_OK;
@@ -170,6 +191,8 @@ int cmd_relay_parse(int argc, char **argv, struct relay_cli_opts *o)
 		{"deny", required_argument, NULL, OPT_DENY},
 		{"stats", required_argument, NULL, OPT_STATS},
 		{"json", no_argument, NULL, OPT_JSON},
+		{"toxic", required_argument, NULL, OPT_TOXIC},
+		{"seed", required_argument, NULL, OPT_SEED},
 		{"verbose", no_argument, NULL, 'v'},
 		{NULL, 0, NULL, 0},
 	};
@@ -275,6 +298,12 @@ static void text_end(FILE *f, const relay_log *l)
 	case RELAY_END_MAX_TIME:
 		fputs("--max-time reached: both reset", f);
 		break;
+	case RELAY_END_TOXIC_RESET:
+		fprintf(f, "reset by toxic %s", l->toxic);
+		break;
+	case RELAY_END_TOXIC_CLOSE:
+		fprintf(f, "closed by toxic %s", l->toxic);
+		break;
 	default:
 		fputs("ended by the server (stop deadline): both reset", f);
 	}
@@ -304,6 +333,10 @@ static void relay_event(const relay_log *l, void *arg)
 		else
 			cli_json_null(&j, "target");
 		cli_json_text(&j, "reason", relay_end_name(l->end));
+		if (l->toxic != NULL)
+			cli_json_text(&j, "toxic", l->toxic);
+		else
+			cli_json_null(&j, "toxic");
 		cli_json_error(&j, "error", l->err, NULL);
 		cli_json_uint(&j, "bytes_up", l->up);
 		cli_json_uint(&j, "bytes_down", l->down);
@@ -498,6 +531,12 @@ static int run(int argc, char **argv)
 	o.svc.log = server_event;
 	o.svc.log_arg = &o;
 	o.svc.signals = true;
+	if (!o.seed_given) { /* draws differ from run to run */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		o.relay.seed = (uint64_t)ts.tv_sec * 1000000007u ^
+			       (uint64_t)ts.tv_nsec ^ (uint64_t)getpid();
+	}
 	cli_raise_nofile();
 	int err = skt_server_run(&o.svc);
 	const skt_server_addr *a = &o.svc.addrs[0];
@@ -545,6 +584,13 @@ static const char usage_opts[] =
 	"  --stats S          print counters every S seconds (also SIGUSR1)\n"
 	"  --json             log as JSON Lines (docs/json.md)\n"
 	"  -v, --verbose      a line per connection: bytes each way, time\n"
+	"  --toxic SPEC       a fault (repeatable): NAME[:KEY=VALUE,...] with\n"
+	"                     dir=up|down|both, toxicity=P (0..1); "
+	"latency:ms=,\n"
+	"                     jitter=; bandwidth:rate= (KB/s); slicer:bytes=,\n"
+	"                     ms=; slow_close:ms=; timeout:ms=; limit_data:\n"
+	"                     bytes=; reset_peer:ms=; down; fail_first:n=\n"
+	"  --seed N           toxicity draws and jitter from N (reproducible)\n"
 	"  A half-close passes through (the other way goes on); a reset on\n"
 	"  one side resets the other; no target reachable resets the "
 	"client.\n";

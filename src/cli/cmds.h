@@ -152,7 +152,7 @@ struct relay_cli_opts {
 	relay_opts relay;
 	relay_target targets[RELAY_TARGETS_MAX];
 	skt_endpoint target_ep[RELAY_TARGETS_MAX];
-	bool json, unix_listen, per_ip_given;
+	bool json, unix_listen, per_ip_given, seed_given;
 	cli_cidrs allow, deny;
 };
 int cmd_relay_parse(int argc, char **argv, struct relay_cli_opts *o);

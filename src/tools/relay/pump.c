@@ -26,6 +26,7 @@ int pump_init(relay_pump *p, int src, int dst)
 
 void pump_fini(relay_pump *p)
 {
+	toxic_fini(p);
 	for (int i = 0; i < 2; i++) {
 		if (p->pipe[i] >= 0)
 			close(p->pipe[i]);
@@ -39,9 +40,11 @@ static int err_of(int e)
 	return e == EAGAIN || e == EINTR ? 0 : -e;
 }
 
-relay_moved pump_run(relay_pump *p)
+relay_moved pump_run(relay_pump *p, int64_t now)
 {
-	relay_moved m = {0};
+	if (p->tx != NULL)
+		return toxic_run(p, now);
+	relay_moved m = {.due = -1};
 	for (int round = 0; round < PUMP_ROUNDS; round++) {
 		bool moved = false;
 		if (!p->eof && p->held < p->cap) {
@@ -84,10 +87,14 @@ relay_moved pump_run(relay_pump *p)
 
 bool pump_wants_src(const relay_pump *p)
 {
+	if (p->tx != NULL)
+		return toxic_wants_src(p);
 	return !p->eof && p->held < p->cap;
 }
 
 bool pump_wants_dst(const relay_pump *p)
 {
+	if (p->tx != NULL)
+		return toxic_wants_dst(p);
 	return p->held > 0;
 }

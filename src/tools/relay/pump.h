@@ -20,6 +20,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+typedef struct toxic_pump toxic_pump;
+
+/* A direction with toxics (toxic.h) copies through user space instead:
+ * read into chunks, each held until due (latency), written paced
+ * (bandwidth, slicer) and counted (limit_data); toxic_pump.c. */
 typedef struct relay_pump {
 	int src, dst;   /* borrowed */
 	int pipe[2];    /* the pump's: [0] read end, [1] write end */
@@ -28,14 +33,17 @@ typedef struct relay_pump {
 	bool eof;       /* src ended */
 	bool done;      /* eof passed on to dst */
 	uint64_t bytes; /* delivered to dst */
+	toxic_pump *tx; /* NULL: the splice path */
 } relay_pump;
 
 /* What one pump_run did. */
 typedef struct relay_moved {
-	size_t n;   /* bytes delivered to dst */
-	bool any;   /* anything moved (read or written) */
-	int rd_err; /* reading src failed: -errno, else 0 */
-	int wr_err; /* writing dst failed: -errno, else 0 */
+	size_t n;    /* bytes delivered to dst */
+	bool any;    /* anything moved (read or written) */
+	int rd_err;  /* reading src failed: -errno, else 0 */
+	int wr_err;  /* writing dst failed: -errno, else 0 */
+	int64_t due; /* toxics: run again at this time (ms), else -1 */
+	bool cut;    /* toxics: limit_data reached, close the connection */
 } relay_moved;
 
 /* Make the pipe (non-blocking, close-on-exec). Returns 0 or -errno,
@@ -46,9 +54,35 @@ void pump_fini(relay_pump *p);
 /* Move what can be moved now without blocking, at most a few pipefuls
  * (so one fast connection cannot hold the loop from the others), and
  * half-close dst once src's end of stream has been passed through. */
-relay_moved pump_run(relay_pump *p);
+relay_moved pump_run(relay_pump *p, int64_t now);
 /* Whether the pump wants src readable / dst writable to go on. */
 bool pump_wants_src(const relay_pump *p);
 bool pump_wants_dst(const relay_pump *p);
+
+/* The toxic path's settings for one direction (the sum of the toxics
+ * that apply to it). */
+typedef struct toxic_dir {
+	int latency_ms, jitter_ms;
+	uint64_t rate; /* bytes/s; 0: no limit */
+	size_t slice;  /* 0: whole chunks */
+	int slice_ms;
+	int slow_close_ms;
+	bool drop; /* timeout: nothing passes, not even the end */
+	bool limited;
+	uint64_t limit;
+	uint64_t rng; /* jitter's generator state */
+} toxic_dir;
+
+/* Make p a toxic pump (no pipe) with settings d. Returns 0 or
+ * SKT_ENOMEM. */
+int pump_init_toxic(relay_pump *p, int src, int dst, const toxic_dir *d);
+/* The toxic path of pump_run, pump_wants_*, pump_fini (toxic_pump.c). */
+relay_moved toxic_run(relay_pump *p, int64_t now);
+bool toxic_wants_src(const relay_pump *p);
+bool toxic_wants_dst(const relay_pump *p);
+void toxic_fini(relay_pump *p);
+
+/* splitmix64: a small generator that --seed makes reproducible. */
+uint64_t relay_rand(uint64_t *state);
 
 #endif

@@ -45,6 +45,14 @@ typedef struct rconn {
 	unsigned cwant, twant;
 	skt_timer *timer; /* connect deadline, then idle / total */
 	relay_pump up, down;
+	/* Toxics: what applies to this connection, and the timers of the
+	 * toxic directions and of reset_peer / timeout's close. */
+	toxic_dir tx[2]; /* [0] up, [1] down */
+	bool toxic[2];
+	int close_ms; /* timeout's close (0: none) */
+	int reset_ms; /* reset_peer's reset (-1: none) */
+	const char *toxic_name;
+	skt_timer *dtimer[2], *ttimer;
 	size_t target, tried, ai; /* the target, how many tried, its address */
 	int end, err;
 	int64_t active; /* last time a byte moved */
@@ -61,6 +69,8 @@ const char *relay_end_name(int end)
 		[RELAY_END_IDLE] = "idle-timeout",
 		[RELAY_END_MAX_TIME] = "max-time",
 		[RELAY_END_STOPPED] = "stopped",
+		[RELAY_END_TOXIC_RESET] = "toxic-reset",
+		[RELAY_END_TOXIC_CLOSE] = "toxic-close",
 	};
 	return end >= 0 && (size_t)end < sizeof(names) / sizeof(names[0])
 		       ? names[end]
@@ -74,7 +84,10 @@ const char *relay_end_name(int end)
 static void release(rconn *r, bool reset)
 {
 	skt_timer_free(r->timer);
-	r->timer = NULL;
+	skt_timer_free(r->dtimer[0]);
+	skt_timer_free(r->dtimer[1]);
+	skt_timer_free(r->ttimer);
+	r->timer = r->dtimer[0] = r->dtimer[1] = r->ttimer = NULL;
 	skt_io_free(r->cio);
 	skt_io_free(r->tio);
 	r->cio = r->tio = NULL;
@@ -95,7 +108,7 @@ static void finish(rconn *r, int end, int err)
 {
 	if (r->state == R_ENDED)
 		return;
-	bool reset = end != RELAY_END_CLOSED;
+	bool reset = end != RELAY_END_CLOSED && end != RELAY_END_TOXIC_CLOSE;
 	r->state = R_ENDED;
 	r->end = end;
 	r->err = err;
@@ -133,7 +146,7 @@ static void rewatch(rconn *r)
 /* Run one pump; false when it ended the connection. */
 static bool run_pump(rconn *r, relay_pump *p)
 {
-	relay_moved m = pump_run(p);
+	relay_moved m = pump_run(p, skt_loop_now(r->loop));
 	bool up = p == &r->up;
 	if (m.n > 0) {
 		if (up)
@@ -150,8 +163,15 @@ static bool run_pump(rconn *r, relay_pump *p)
 	else if (m.wr_err < 0)
 		finish(r, up ? RELAY_END_RESET_TARGET : RELAY_END_RESET_CLIENT,
 		       m.wr_err);
+	else if (m.cut)
+		finish(r, RELAY_END_TOXIC_CLOSE, 0);
 	else if (r->up.done && r->down.done)
 		finish(r, RELAY_END_CLOSED, 0);
+	if (r->state != R_ENDED && m.due >= 0) {
+		int64_t now = skt_loop_now(r->loop);
+		skt_timer_start(r->dtimer[up ? 0 : 1],
+				m.due > now ? m.due - now : 0, 0);
+	}
 	return r->state != R_ENDED;
 }
 
@@ -211,6 +231,61 @@ static void on_timer(skt_timer *t, void *arg)
 	}
 }
 
+/* A toxic direction's pacing timer: run its pump again. */
+static void on_dir_timer(skt_timer *t, void *arg)
+{
+	rconn *r = arg;
+	relay_pump *p = t == r->dtimer[0] ? &r->up : &r->down;
+	if (run_pump(r, p))
+		rewatch(r);
+}
+
+/* reset_peer's reset or timeout's close, whichever is due first. */
+static void on_toxic_timer(skt_timer *t, void *arg)
+{
+	rconn *r = arg;
+	int64_t age = skt_loop_now(r->loop) - r->c->since;
+	if (r->reset_ms >= 0 && age >= r->reset_ms)
+		finish(r, RELAY_END_TOXIC_RESET, 0);
+	else
+		finish(r, RELAY_END_TOXIC_CLOSE, 0);
+}
+
+static void arm_toxic_timer(rconn *r)
+{
+	int64_t due = -1;
+	if (r->reset_ms >= 0)
+		due = r->reset_ms;
+	if (r->close_ms > 0 && (due < 0 || r->close_ms < due))
+		due = r->close_ms;
+	if (due < 0 || r->ttimer == NULL)
+		return;
+	int64_t left = r->c->since + due - skt_loop_now(r->loop);
+	skt_timer_start(r->ttimer, left > 0 ? left : 0, 0);
+}
+
+/* Each direction splices, or copies through its toxics. */
+static int start_pumps(rconn *r)
+{
+	int e = 0;
+	for (int i = 0; i < 2 && e == 0; i++) {
+		relay_pump *p = i == 0 ? &r->up : &r->down;
+		int src = i == 0 ? r->cfd : r->tfd;
+		int dst = i == 0 ? r->tfd : r->cfd;
+		if (!r->toxic[i]) {
+			e = pump_init(p, src, dst);
+			continue;
+		}
+		e = pump_init_toxic(p, src, dst, &r->tx[i]);
+		if (e == 0)
+			e = skt_timer_new(r->loop, &r->dtimer[i], on_dir_timer,
+					  r);
+	}
+	if (e == 0 && (r->reset_ms >= 0 || r->close_ms > 0))
+		e = skt_timer_new(r->loop, &r->ttimer, on_toxic_timer, r);
+	return e;
+}
+
 static void start_relay(rconn *r)
 {
 	skt_timer_stop(r->timer);
@@ -218,9 +293,7 @@ static void start_relay(rconn *r)
 	r->active = skt_loop_now(r->loop);
 	if (r->o->targets[r->target].addr[r->ai].u.sa.sa_family != AF_UNIX)
 		skt_sock_set_opt(r->tfd, SKT_OPT_NODELAY, 1);
-	int e = pump_init(&r->up, r->cfd, r->tfd);
-	if (e == 0)
-		e = pump_init(&r->down, r->tfd, r->cfd);
+	int e = start_pumps(r);
 	if (e == 0)
 		e = skt_io_new(r->loop, &r->cio, r->cfd, on_client, r);
 	if (e < 0) {
@@ -238,7 +311,10 @@ static void start_relay(rconn *r)
 		return;
 	}
 	arm_timeouts(r);
+	arm_toxic_timer(r);
 	rewatch(r);
+	/* Bytes the client sent while we connected wait in its socket:
+	 * level-triggered watchers see them at the next turn. */
 }
 
 /* ---- CONNECTING ---- */
@@ -300,6 +376,82 @@ static void try_connect(rconn *r)
 	finish(r, RELAY_END_NO_TARGET, r->err);
 }
 
+/* ---- Toxics: which apply to this connection ---- */
+
+/* Add toxic t to direction d's settings. */
+static void shape(toxic_dir *d, const relay_toxic *t)
+{
+	switch (t->kind) {
+	case TOXIC_LATENCY: /* two latencies add up */
+		d->latency_ms += t->ms;
+		d->jitter_ms += t->jitter_ms;
+		break;
+	case TOXIC_BANDWIDTH: /* the narrowest wins */
+		if (d->rate == 0 || t->rate < d->rate)
+			d->rate = t->rate;
+		break;
+	case TOXIC_SLICER:
+		d->slice = (size_t)t->bytes;
+		d->slice_ms = t->ms;
+		break;
+	case TOXIC_SLOW_CLOSE:
+		if (t->ms > d->slow_close_ms)
+			d->slow_close_ms = t->ms;
+		break;
+	case TOXIC_TIMEOUT:
+		d->drop = true;
+		break;
+	default: /* TOXIC_LIMIT_DATA: the smallest wins */
+		if (!d->limited || t->bytes < d->limit)
+			d->limit = t->bytes;
+		d->limited = true;
+	}
+}
+
+/* Draw each toxic for this connection (toxicity, from the seed and the
+ * id); fill the directions' settings. Returns the toxic that refuses the
+ * connection outright (down, fail_first), or NULL. */
+static const relay_toxic *draw_toxics(rconn *r)
+{
+	const relay_opts *o = r->o;
+	uint64_t rng = o->seed ^ (r->c->id * 0xD1B54A32D192ED03u);
+	const relay_toxic *refuse = NULL;
+	r->reset_ms = -1;
+	for (size_t i = 0; i < o->ntoxics; i++) {
+		const relay_toxic *t = &o->toxics[i];
+		uint64_t u = relay_rand(&rng) % 1000000;
+		if (u >= t->toxicity)
+			continue; /* toxicity 0 never fires */
+		if (t->kind == TOXIC_FAIL_FIRST) {
+			atomic_ulong *seen = (atomic_ulong *)&o->seen[i];
+			if (atomic_fetch_add(seen, 1) < t->n && refuse == NULL)
+				refuse = t;
+		} else if (t->kind == TOXIC_DOWN) {
+			refuse = refuse != NULL ? refuse : t;
+		} else if (t->kind == TOXIC_RESET_PEER) {
+			if (r->reset_ms < 0 || t->ms < r->reset_ms)
+				r->reset_ms = t->ms;
+			r->toxic_name = toxic_name(t->kind);
+		} else {
+			if (t->kind == TOXIC_TIMEOUT && t->ms > 0 &&
+			    (r->close_ms == 0 || t->ms < r->close_ms))
+				r->close_ms = t->ms;
+			for (int d = 0; d < 2; d++)
+				if (t->dir &
+				    (d == 0 ? TOXIC_UP : TOXIC_DOWNSTREAM)) {
+					shape(&r->tx[d], t);
+					r->toxic[d] = true;
+				}
+			if (t->kind == TOXIC_TIMEOUT ||
+			    t->kind == TOXIC_LIMIT_DATA)
+				r->toxic_name = toxic_name(t->kind);
+		}
+	}
+	r->tx[0].rng = relay_rand(&rng);
+	r->tx[1].rng = relay_rand(&rng);
+	return refuse;
+}
+
 /* ---- The service ---- */
 
 static int relay_open(skt_server_conn *c)
@@ -317,6 +469,13 @@ static int relay_open(skt_server_conn *c)
 	atomic_uint *next = (atomic_uint *)&o->next;
 	r->target = atomic_fetch_add_explicit(next, 1, memory_order_relaxed) %
 		    o->ntargets;
+	const relay_toxic *refuse = draw_toxics(r);
+	if (refuse != NULL) {
+		r->toxic_name = toxic_name(refuse->kind);
+		r->tried = o->ntargets; /* no target for the log */
+		finish(r, RELAY_END_TOXIC_RESET, 0);
+		return 0;
+	}
 	int e = skt_timer_new(r->loop, &r->timer, on_timer, r);
 	if (e < 0)
 		return e;
@@ -354,6 +513,10 @@ static void relay_closed(skt_server_conn *c)
 					 ? r->o->targets[r->target].name
 					 : NULL,
 		       .end = r->end,
+		       .toxic = r->end == RELAY_END_TOXIC_RESET ||
+						r->end == RELAY_END_TOXIC_CLOSE
+					? r->toxic_name
+					: NULL,
 		       .err = r->err,
 		       .up = r->up.bytes,
 		       .down = r->down.bytes,

@@ -12,6 +12,7 @@
 #define SOCKIT_TOOLS_RELAY_H
 
 #include "sockit/sockit.h"
+#include "tools/relay/toxic.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -39,6 +40,8 @@ enum {
 	RELAY_END_MAX_TIME,     /* open max_ms: both reset */
 	RELAY_END_STOPPED,      /* the server ended it (shutdown deadline,
 				   out of memory or fds): both reset */
+	RELAY_END_TOXIC_RESET,  /* down, fail_first, reset_peer: reset */
+	RELAY_END_TOXIC_CLOSE,  /* limit_data, timeout: both closed (FIN) */
 };
 
 /* One connection ended, for the log: valid during the call only. */
@@ -46,6 +49,7 @@ typedef struct relay_log {
 	const skt_server_conn *c; /* id, peer */
 	const char *target;       /* the target's name, NULL when none */
 	int end;                  /* RELAY_END_* */
+	const char *toxic;        /* the toxic behind a TOXIC_ end, or NULL */
 	int err;                  /* the error behind it, or 0 */
 	uint64_t up, down;        /* bytes delivered client->target, back */
 	int64_t ms;               /* how long it was open */
@@ -64,6 +68,14 @@ typedef struct relay_opts {
 	void (*log)(const relay_log *l, void *arg);
 	void *log_arg;
 	atomic_uint next; /* round robin: the next target to try */
+	/* Faults, applied in this order; each toxic applies to a
+	 * connection with its toxicity, drawn from seed and the
+	 * connection's id (so a seed gives the same draws on any number
+	 * of workers). */
+	relay_toxic toxics[TOXICS_MAX];
+	size_t ntoxics;
+	uint64_t seed;
+	atomic_ulong seen[TOXICS_MAX]; /* fail_first: connections so far */
 } relay_opts;
 
 extern const skt_service svc_relay;
