@@ -569,6 +569,250 @@ class Leaks(unittest.TestCase):
                 r.stop()
 
 
+def median(v):
+    v = sorted(v)
+    return v[len(v) // 2]
+
+
+def ping_pong_ms(port, n=21, size=64):
+    """The round trips of n 64-byte messages through an echo, in ms."""
+    with connect(port) as s:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        out = []
+        for _ in range(n):
+            t0 = time.monotonic()
+            s.sendall(b"p" * size)
+            got = b""
+            while len(got) < size:
+                chunk = s.recv(size - len(got))
+                if not chunk:
+                    raise AssertionError("echo ended")
+                got += chunk
+            out.append((time.monotonic() - t0) * 1000)
+        return out
+
+
+def source(nbytes):
+    """A target that sends nbytes of zeros, then closes."""
+    def handler(conn):
+        block = b"\0" * 65536
+        left = nbytes
+        while left > 0:
+            n = min(left, len(block))
+            conn.sendall(block[:n])
+            left -= n
+    return handler
+
+
+def exchange(port):
+    """One message through an echo: True when it came back, False when
+    the connection was reset (at the connect too: a reset can come
+    before the handshake is seen to finish)."""
+    try:
+        with connect(port) as s:
+            s.sendall(b"x")
+            s.shutdown(socket.SHUT_WR)
+            return recv_all(s) == b"x"
+    except (ConnectionResetError, BrokenPipeError):
+        return False
+
+
+class Toxics(unittest.TestCase):
+    def test_latency_p50_within_ten_percent(self):
+        with Backend(echo) as b:
+            with Relay(target(b.port)) as r:
+                base = median(ping_pong_ms(r.port))
+                r.stop()
+            with Relay(target(b.port), args=[
+                    "--toxic", "latency:ms=100,dir=down"]) as r:
+                p50 = median(ping_pong_ms(r.port))
+                r.stop()
+        added = p50 - base
+        self.assertLess(abs(added - 100), 10, "p50 %.1f ms, base %.1f ms"
+                        % (p50, base))
+
+    def test_latency_both_ways_adds_twice(self):
+        with Backend(echo) as b, Relay(target(b.port), args=[
+                "--toxic", "latency:ms=40,jitter=5"]) as r:
+            p50 = median(ping_pong_ms(r.port, n=15))
+            self.assertLess(abs(p50 - 80), 8, "p50 %.1f ms" % p50)
+            r.stop()
+
+    def test_bandwidth_within_ten_percent_over_two_seconds(self):
+        rate = 500  # KB/s
+        with Backend(source(1 << 30)) as b, Relay(target(b.port), args=[
+                "--toxic", "bandwidth:rate=%d,dir=down" % rate]) as r:
+            with connect(r.port) as s:
+                got = len(s.recv(65536))
+                t0 = time.monotonic()
+                n = 0
+                while time.monotonic() - t0 < 2.0:
+                    n += len(s.recv(65536))
+                elapsed = time.monotonic() - t0
+            measured = n / elapsed / 1024
+            self.assertLess(abs(measured - rate) / rate, 0.10,
+                            "%.1f KB/s asked %d" % (measured, rate))
+            self.assertGreater(got, 0)
+            r.stop()
+
+    def test_limit_data_cuts_at_exactly_n_bytes(self):
+        for limit in (1, 1000, 100000):
+            with Backend(source(1 << 20)) as b, Relay(target(b.port), args=[
+                    "-v", "--toxic", "limit_data:bytes=%d,dir=down" % limit]) as r:
+                with connect(r.port) as s:
+                    self.assertEqual(len(recv_all(s)), limit)
+                r.wait_for("closed by toxic limit_data")
+                r.stop()
+
+    def test_limit_data_up_counts_the_client_bytes(self):
+        got = []
+
+        def handler(conn):
+            got.append(recv_all(conn))
+
+        with Backend(handler) as b, Relay(target(b.port), args=[
+                "--toxic", "limit_data:bytes=5000,dir=up"]) as r:
+            with connect(r.port) as s:
+                try:
+                    s.sendall(os.urandom(20000))
+                    recv_all(s)
+                except ConnectionResetError:
+                    pass
+            self.assertTrue(wait_until(lambda: got))
+            self.assertEqual(len(got[0]), 5000)
+            r.stop()
+
+    def test_reset_peer_gives_econnreset(self):
+        with Backend(echo) as b, Relay(target(b.port), args=[
+                "-v", "--toxic", "reset_peer:ms=300"]) as r:
+            with connect(r.port) as s:
+                s.sendall(b"hi")
+                self.assertEqual(s.recv(10), b"hi")
+                t0 = time.monotonic()
+                with self.assertRaises(ConnectionResetError):
+                    s.recv(10)
+                self.assertGreaterEqual(time.monotonic() - t0, 0.2)
+            r.wait_for("reset by toxic reset_peer")
+            r.stop()
+
+    def test_toxicity_zero_never_fires(self):
+        with Backend(echo) as b, Relay(target(b.port), args=[
+                "--toxic", "reset_peer:ms=0,toxicity=0",
+                "--toxic", "down:toxicity=0",
+                "--toxic", "limit_data:bytes=1,toxicity=0.0"]) as r:
+            for i in range(50):
+                with connect(r.port) as s:
+                    s.sendall(b"message %d" % i)
+                    s.shutdown(socket.SHUT_WR)
+                    self.assertEqual(recv_all(s), b"message %d" % i)
+            r.stop()
+
+    def test_toxicity_half_is_reproducible_from_the_seed(self):
+        def outcomes(seed):
+            res = ""
+            with Backend(echo) as b, Relay(target(b.port), args=[
+                    "--workers", "1", "--seed", str(seed),
+                    "--toxic", "down:toxicity=0.5"]) as r:
+                for _ in range(40):
+                    res += "+" if exchange(r.port) else "-"
+                r.stop()
+            return res
+        a, b = outcomes(7), outcomes(7)
+        self.assertEqual(a, b)
+        self.assertTrue(8 <= a.count("-") <= 32, a)
+        self.assertNotEqual(a, outcomes(8))
+
+    def test_down_resets_every_connection(self):
+        with Backend(echo) as b, Relay(target(b.port), args=[
+                "--toxic", "down"]) as r:
+            for _ in range(3):
+                self.assertFalse(exchange(r.port))
+            self.assertEqual(b.conns, 0)  # the target never called
+            r.stop()
+
+    def test_fail_first_then_behaves(self):
+        with Backend(echo) as b, Relay(target(b.port), args=[
+                "--toxic", "fail_first:n=3"]) as r:
+            res = []
+            for i in range(6):
+                res.append(exchange(r.port))
+            self.assertEqual(res, [False] * 3 + [True] * 3)
+            r.stop()
+
+    def test_slicer_cuts_into_small_writes(self):
+        with Backend(source(1000)) as b, Relay(target(b.port), args=[
+                "--toxic", "slicer:bytes=100,ms=50,dir=down"]) as r:
+            with connect(r.port) as s:
+                t0 = time.monotonic()
+                sizes = []
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    sizes.append(len(chunk))
+                elapsed = time.monotonic() - t0
+            self.assertEqual(sum(sizes), 1000)
+            self.assertLessEqual(max(sizes), 100)
+            self.assertGreaterEqual(len(sizes), 10)
+            self.assertGreaterEqual(elapsed, 0.4)  # 9 gaps of 50 ms
+            r.stop()
+
+    def test_slow_close_delays_the_eof(self):
+        with Backend(lambda c: c.sendall(b"bye")) as b, Relay(
+                target(b.port), args=["--toxic",
+                                      "slow_close:ms=500,dir=down"]) as r:
+            with connect(r.port) as s:
+                self.assertEqual(s.recv(10), b"bye")
+                t0 = time.monotonic()
+                self.assertEqual(s.recv(10), b"")
+                waited = time.monotonic() - t0
+            self.assertGreaterEqual(waited, 0.4)
+            self.assertLess(waited, 2)
+            r.stop()
+
+    def test_timeout_stops_data_then_closes(self):
+        with Backend(echo) as b, Relay(target(b.port), args=[
+                "-v", "--toxic", "timeout:ms=500"]) as r:
+            with connect(r.port) as s:
+                s.sendall(b"lost")
+                t0 = time.monotonic()
+                self.assertEqual(s.recv(10), b"")  # nothing, then the end
+                self.assertGreaterEqual(time.monotonic() - t0, 0.4)
+            r.wait_for("closed by toxic timeout")
+            r.stop()
+
+    def test_no_toxic_direction_still_splices(self):
+        """A toxic on one direction leaves the other on the fast path:
+        a megabyte up passes untouched while down is delayed."""
+        data = os.urandom(1 << 20)
+        with Backend(echo) as b, Relay(target(b.port), args=[
+                "--toxic", "latency:ms=20,dir=down"]) as r:
+            s = connect(r.port)
+            t = threading.Thread(target=lambda: (s.sendall(data),
+                                                 s.shutdown(socket.SHUT_WR)))
+            t.start()
+            self.assertEqual(sha(recv_all(s)), sha(data))
+            t.join(TIMEOUT)
+            s.close()
+            r.stop()
+
+    def test_bad_toxics_are_usage_errors(self):
+        for spec, msg in [("nope", "unknown toxic 'nope'"),
+                          ("latency", "latency: needs ms="),
+                          ("latency:ms=10,jitter=20", "jitter above ms"),
+                          ("latency:ms=x", "latency: ms"),
+                          ("bandwidth:rate=0", "bandwidth: rate"),
+                          ("down:toxicity=1.5", "toxicity"),
+                          ("limit_data:bytes=1,bytes=2", "given twice"),
+                          ("slicer:ms=1,", "',' at the end"),
+                          ("reset_peer:dir=sideways", "dir: up, down")]:
+            p = subprocess.run([SOCKIT, "relay", "--toxic", spec,
+                                "127.0.0.1:0", "127.0.0.1:1"],
+                               capture_output=True, text=True, timeout=TIMEOUT)
+            self.assertEqual(p.returncode, 2, (spec, p.stderr))
+            self.assertIn(msg, p.stderr, spec)
+
+
 class Usage(unittest.TestCase):
     def test_bad_arguments(self):
         for args, msg in [
