@@ -61,6 +61,21 @@ static int fail(char *why, size_t cap, const char *fmt, ...)
 	return SKT_EINVAL;
 }
 
+/* What a message may quote of the user's text: at most 40 bytes, and a
+ * control byte or a non-ASCII one as '?', so the message stays one
+ * printable line. */
+static const char *shown(const char *s, size_t n, char out[44])
+{
+	if (n > 40)
+		n = 40;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		out[i] = c < 0x20 || c >= 0x7f ? '?' : (char)c;
+	}
+	out[n] = '\0';
+	return out;
+}
+
 /* Decimal digits only (n of them), at most max; the limit is checked
  * before each multiplication. Returns 0 or -1. */
 static int decimal(const char *s, size_t n, uint64_t max, uint64_t *out)
@@ -121,9 +136,10 @@ static int one_key(relay_toxic *t, size_t k, const char *s, size_t n,
 {
 	const char *name = kinds[k].name;
 	const char *eq = memchr(s, '=', n);
+	char q[44];
 	if (eq == NULL)
-		return fail(why, cap, "%s: '%.*s': expected KEY=VALUE", name,
-			    (int)n, s);
+		return fail(why, cap, "%s: '%s': expected KEY=VALUE", name,
+			    shown(s, n, q));
 	size_t kl = (size_t)(eq - s), vl = n - kl - 1;
 	const char *v = eq + 1;
 	static const struct {
@@ -138,11 +154,11 @@ static int one_key(relay_toxic *t, size_t k, const char *s, size_t n,
 		    memcmp(keys[i].key, s, kl) == 0)
 			bit = keys[i].bit;
 	if (bit == 0 || (bit < 0x100 && !(kinds[k].keys & bit)))
-		return fail(why, cap, "%s: unknown key '%.*s'", name, (int)kl,
-			    s);
+		return fail(why, cap, "%s: unknown key '%s'", name,
+			    shown(s, kl, q));
 	if (*seen & bit)
-		return fail(why, cap, "%s: '%.*s' given twice", name, (int)kl,
-			    s);
+		return fail(why, cap, "%s: '%s' given twice", name,
+			    shown(s, kl, q));
 	*seen |= bit;
 	uint64_t x = 0;
 	switch (bit) {
@@ -204,12 +220,13 @@ int toxic_parse(relay_toxic *t, const char *spec, char *why, size_t cap)
 			    TOXIC_SPEC_MAX);
 	size_t nl = strcspn(spec, ":");
 	int k = find_kind(spec, nl);
+	char q[44];
 	if (k < 0)
 		return fail(why, cap,
-			    "unknown toxic '%.*s' (latency, bandwidth, slicer, "
+			    "unknown toxic '%s' (latency, bandwidth, slicer, "
 			    "slow_close, timeout, limit_data, reset_peer, "
 			    "down, fail_first)",
-			    (int)(nl > 40 ? 40 : nl), spec);
+			    shown(spec, nl, q));
 	*t = (relay_toxic){
 		.kind = kinds[k].kind, .dir = TOXIC_BOTH, .toxicity = 1000000};
 	if (t->kind == TOXIC_SLICER)
