@@ -272,7 +272,7 @@ def reset_seen(port):
     """Connect and read: True when a reset came (at the connect, or at
     the read), False for an end of stream or data."""
     try:
-        with connect(port) as s:
+        with connect_or_reset(port) as s:
             s.recv(100)
             return False
     except ConnectionResetError:
@@ -603,12 +603,24 @@ def source(nbytes):
     return handler
 
 
+def connect_or_reset(port):
+    """connect(), closing the socket when the connect itself fails (a
+    reset can come before the handshake is seen to finish)."""
+    s = socket.socket()
+    s.settimeout(TIMEOUT)
+    try:
+        s.connect(("127.0.0.1", port))
+    except OSError:
+        s.close()
+        raise
+    return s
+
+
 def exchange(port):
     """One message through an echo: True when it came back, False when
-    the connection was reset (at the connect too: a reset can come
-    before the handshake is seen to finish)."""
+    the connection was reset (at the connect too)."""
     try:
-        with connect(port) as s:
+        with connect_or_reset(port) as s:
             s.sendall(b"x")
             s.shutdown(socket.SHUT_WR)
             return recv_all(s) == b"x"

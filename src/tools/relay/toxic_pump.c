@@ -19,10 +19,10 @@
 
 #define TX_CHUNK     16384
 #define TX_QUEUE_MAX ((size_t)256 << 10)
-/* The bandwidth toxic's burst: 20 ms of its rate, so pacing costs a
- * timer every 20 ms rather than every byte, and a 2 s transfer is within
- * 1% of the rate asked. */
-#define TX_BURST_MS 20
+/* The bandwidth toxic's bucket: up to 100 ms of its rate, so a timer
+ * that fires late on a busy machine is caught up on, not lost; it starts
+ * empty, so a transfer does not begin with a burst. */
+#define TX_BURST_MS 100
 
 typedef struct chunk {
 	struct chunk *next;
@@ -149,7 +149,7 @@ static size_t allowance(toxic_pump *x, int64_t now, size_t want, relay_moved *m)
 	uint64_t burst = x->d.rate * TX_BURST_MS; /* rate/s * ms = 1/1000 B */
 	if (x->refilled < 0) {
 		x->refilled = now;
-		x->tokens = burst;
+		x->tokens = 0;
 	} else if (now - x->refilled >= TX_BURST_MS) {
 		x->tokens = burst; /* also keeps the product below from
 				      overflowing after a long pause */
