@@ -133,7 +133,14 @@ port_of() {
 	exit 1
 }
 
-# One transfer through middle NAME (or direct); prints nanoseconds.
+# CPU seconds of PID and its reaped children (socat's forked child).
+cpu_all() {
+	sed 's/^.*) //' "/proc/$1/stat" |
+		awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f\n", ($12 + $13 + $14 + $15) / hz }'
+}
+
+# One transfer through middle NAME (or direct); prints nanoseconds and
+# the middle's CPU seconds (0 for direct).
 transfer() {
 	local name=$1 rpid rx to t0 t1 mp
 	taskset -c $end_cpu "$sockit" listen 0 </dev/null >/dev/null 2>"$tmp/rx.err" &
@@ -149,17 +156,23 @@ transfer() {
 	taskset -c $end_cpu "$sockit" connect 127.0.0.1 "$to" <"$file"
 	wait "$rpid"
 	t1=$(date +%s%N)
-	[ "$name" = direct ] || mid_stop
-	echo $((t1 - t0))
+	local cpu=0
+	if [ "$name" != direct ]; then
+		sleep 0.2 # socat's child reaped, its time in the parent's
+		cpu=$(cpu_all "$MID_PID")
+		mid_stop
+	fi
+	echo "$((t1 - t0)) $cpu"
 }
 
 tput="direct sockit socat socat-b128k haproxy"
 for r in $(seq "$runs"); do
 	for t in $tput; do
-		ns=$(transfer "$t")
-		echo "$ns" >>"$tmp/tput.$t"
-		awk -v b="$bytes" -v ns="$ns" -v t="$t" -v r="$r" \
-			'BEGIN { printf "run %d %-12s %6.2f GB/s\n", r, t, b / ns }' >&2
+		set -- $(transfer "$t")
+		echo "$1" >>"$tmp/tput.$t"
+		echo "$2" >>"$tmp/cpu.$t"
+		awk -v b="$bytes" -v ns="$1" -v c="$2" -v t="$t" -v r="$r" \
+			'BEGIN { printf "run %d %-12s %6.2f GB/s, middle %.2f CPU s/GB\n", r, t, b / ns, c / (b / 1e9) }' >&2
 	done
 done
 
@@ -247,11 +260,11 @@ gbs() { awk -v b="$bytes" -v ns="$(med "$tmp/tput.$1")" 'BEGIN { printf "%.2f", 
 printf '\nrelay throughput: %d GiB through the middle, median of %d runs; middle on CPU %s,\n' \
 	"$size_gib" "$runs" "$mid_cpu"
 printf 'sender and receiver on CPU %s%s\n\n' "$end_cpu" "$note"
-printf '%-12s %8s %10s %10s %10s\n' middle GB/s "vs socat" "vs haproxy" "vs direct"
+printf '%-12s %8s %10s %10s %10s %14s\n' middle GB/s "vs socat" "vs haproxy" "vs direct" "middle CPU s/GB"
 for t in $tput; do
 	awk -v t="$t" -v m="$(gbs "$t")" -v s="$(gbs socat)" -v h="$(gbs haproxy)" \
-		-v d="$(gbs direct)" \
-		'BEGIN { printf "%-12s %8.2f %9.2fx %9.2fx %9.2fx\n", t, m, m / s, m / h, m / d }'
+		-v d="$(gbs direct)" -v c="$(med "$tmp/cpu.$t")" -v b="$bytes" \
+		'BEGIN { printf "%-12s %8.2f %9.2fx %9.2fx %9.2fx %14.2f\n", t, m, m / s, m / h, m / d, c / (b / 1e9) }'
 done
 
 printf '\n64-byte ping-pong (sockit bench -c 1, %s s), median of %d runs, microseconds\n\n' \
