@@ -304,17 +304,21 @@ static void text_end(FILE *f, const relay_log *l)
 	case RELAY_END_TOXIC_CLOSE:
 		fprintf(f, "closed by toxic %s", l->toxic);
 		break;
+	case RELAY_END_ERROR:
+		fprintf(f, "failed (%s): both reset", skt_strerror(l->err));
+		break;
 	default:
-		fputs("ended by the server (stop deadline): both reset", f);
+		fputs("still open at the stop's deadline: both reset", f);
 	}
 }
 
-/* A connection's end: every one with -v, else the failures to reach a
- * target (what the user must hear about). */
+/* A connection's end: every one with -v, else the failures (no target
+ * reachable, out of fds or memory): what the user must hear about. */
 static void relay_event(const relay_log *l, void *arg)
 {
 	const struct relay_cli_opts *o = arg;
-	if (!o->svc.verbose && l->end != RELAY_END_NO_TARGET)
+	if (!o->svc.verbose && l->end != RELAY_END_NO_TARGET &&
+	    l->end != RELAY_END_ERROR)
 		return;
 	char buf[2048], peer[SKT_ADDRSTRLEN];
 	FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");
@@ -531,6 +535,15 @@ static int run(int argc, char **argv)
 	o.svc.log = server_event;
 	o.svc.log_arg = &o;
 	o.svc.signals = true;
+	const skt_server_addr *a = &o.svc.addrs[0];
+	if (o.unix_listen) { /* a socket file left by a relay that died */
+		rc = skt_unix_unlink_stale(&a->unix_addr, SOCK_STREAM);
+		if (rc == SKT_ENOTSOCK || rc == SKT_EADDRINUSE) {
+			char what[SKT_ADDRSTRLEN];
+			skt_addr_format(&a->unix_addr, what, sizeof(what));
+			return cli_fail("relay", what, rc);
+		}
+	}
 	if (!o.seed_given) { /* draws differ from run to run */
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -539,7 +552,6 @@ static int run(int argc, char **argv)
 	}
 	cli_raise_nofile();
 	int err = skt_server_run(&o.svc);
-	const skt_server_addr *a = &o.svc.addrs[0];
 	/* A path bound here is ours to remove (an abstract name has none). */
 	if (o.unix_listen && a->unix_addr.u.un.sun_path[0] != '\0' &&
 	    err != SKT_EADDRINUSE)

@@ -456,6 +456,29 @@ class Unix(unittest.TestCase):
                 self.assertEqual(rc, 0)
             self.assertFalse(os.path.exists(path))  # removed at the end
 
+    def test_stale_socket_file_is_replaced(self):
+        with tempfile.TemporaryDirectory() as d, Backend(echo) as b:
+            path = os.path.join(d, "r.sock")
+            dead = socket.socket(socket.AF_UNIX)
+            dead.bind(path)  # a relay that died: the file, nobody behind it
+            dead.close()
+            with Relay(target(b.port), listen="unix:" + path) as r:
+                with socket.socket(socket.AF_UNIX) as s:
+                    s.settimeout(TIMEOUT)
+                    s.connect(path)
+                    s.sendall(b"hi")
+                    s.shutdown(socket.SHUT_WR)
+                    self.assertEqual(recv_all(s), b"hi")
+                r.stop()
+            # A live one is kept, and the second relay says why.
+            with Relay(target(b.port), listen="unix:" + path) as r:
+                p = subprocess.run([SOCKIT, "relay", "unix:" + path,
+                                    target(b.port)], capture_output=True,
+                                   text=True, timeout=TIMEOUT)
+                self.assertEqual(p.returncode, 1)
+                self.assertIn("address already in use", p.stderr)
+                r.stop()
+
     def test_tcp_listen_to_unix_and_abstract_targets(self):
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "t.sock")
@@ -491,6 +514,65 @@ class Admission(unittest.TestCase):
             s1.close()
             r.wait_for("refused: max-conns 1 reached")
             r.stop()
+
+    def test_stop_deadline_resets_what_is_left(self):
+        with Backend(lambda c: c.recv(10) and time.sleep(5)) as b, \
+                Relay(target(b.port), args=["-v"]) as r:
+            s = connect(r.port)
+            s.sendall(b"x")
+            self.assertTrue(wait_until(lambda: b.conns == 1))
+            t0 = time.monotonic()
+            r.kill(signal.SIGTERM)
+            with self.assertRaises(ConnectionResetError):
+                s.recv(10)
+            self.assertGreaterEqual(time.monotonic() - t0, 1.5)
+            s.close()
+            r.p.wait(TIMEOUT)  # exits by itself: no second signal
+            rc, err = r.stop()
+            self.assertEqual(rc, 0)
+            self.assertIn("still open at the stop's deadline", err)
+            self.assertIn("1 reset at the deadline", err)
+
+    def test_out_of_fds_fails_cleanly_and_recovers(self):
+        """Under a limit of 64 fds most of 30 connections cannot get
+        their pipes: those are reset with a line each, the rest relay,
+        and once all are gone the relay serves as before."""
+        with Backend(echo) as b:
+            cmd = ["prlimit", "--nofile=64:64", SOCKIT, "relay",
+                   "--workers", "1", "127.0.0.1:0", target(b.port)]
+            p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE)
+            r = Relay.__new__(Relay)
+            r.p, r.lines, r.cond = p, [], threading.Condition()
+            r.pump = threading.Thread(target=r._pump, daemon=True)
+            r.pump.start()
+            with r:
+                r.port = int(re.search(r":(\d+),", r.wait_for(LISTEN_RE)).group(1))
+                socks, ok = [], 0
+                for i in range(30):
+                    try:
+                        s = connect_or_reset(r.port)
+                        socks.append(s)
+                    except OSError:
+                        pass
+                for s in socks:
+                    try:
+                        s.sendall(b"x")
+                        ok += s.recv(1) == b"x"
+                    except OSError:
+                        pass
+                for s in socks:
+                    s.close()
+                self.assertGreater(ok, 0)
+                self.assertLess(ok, 30)
+                time.sleep(0.5)
+                for _ in range(3):
+                    self.assertTrue(exchange(r.port))
+                rc, err = r.stop()
+                self.assertEqual(rc, 0)
+                self.assertRegex(err, r"failed \(too many open files\): "
+                                 r"both reset|accept: too many open files")
 
     def test_sigterm_lets_a_transfer_finish(self):
         def handler(conn):

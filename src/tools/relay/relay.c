@@ -71,6 +71,7 @@ const char *relay_end_name(int end)
 		[RELAY_END_STOPPED] = "stopped",
 		[RELAY_END_TOXIC_RESET] = "toxic-reset",
 		[RELAY_END_TOXIC_CLOSE] = "toxic-close",
+		[RELAY_END_ERROR] = "error",
 	};
 	return end >= 0 && (size_t)end < sizeof(names) / sizeof(names[0])
 		       ? names[end]
@@ -140,7 +141,7 @@ static void rewatch(rconn *r)
 	if (e == 0)
 		e = watch(r->tio, &r->twant, tw);
 	if (e < 0)
-		finish(r, RELAY_END_STOPPED, e);
+		finish(r, RELAY_END_ERROR, e);
 }
 
 /* Run one pump; false when it ended the connection. */
@@ -297,7 +298,7 @@ static void start_relay(rconn *r)
 	if (e == 0)
 		e = skt_io_new(r->loop, &r->cio, r->cfd, on_client, r);
 	if (e < 0) {
-		finish(r, RELAY_END_STOPPED, e);
+		finish(r, RELAY_END_ERROR, e);
 		return;
 	}
 	/* The target's watcher now relays instead of waiting for the
@@ -307,7 +308,7 @@ static void start_relay(rconn *r)
 	r->twant = 0;
 	e = skt_io_new(r->loop, &r->tio, r->tfd, on_target, r);
 	if (e < 0) {
-		finish(r, RELAY_END_STOPPED, e);
+		finish(r, RELAY_END_ERROR, e);
 		return;
 	}
 	arm_timeouts(r);
@@ -363,7 +364,7 @@ static void try_connect(rconn *r)
 				e = skt_timer_start(r->timer, r->o->connect_ms,
 						    0);
 			if (e < 0)
-				finish(r, RELAY_END_STOPPED, e);
+				finish(r, RELAY_END_ERROR, e);
 			return;
 		}
 		r->err = fd;

@@ -38,10 +38,11 @@ enum {
 				   client is reset */
 	RELAY_END_IDLE,         /* idle_ms without a byte: both reset */
 	RELAY_END_MAX_TIME,     /* open max_ms: both reset */
-	RELAY_END_STOPPED,      /* the server ended it (shutdown deadline,
-				   out of memory or fds): both reset */
+	RELAY_END_STOPPED,      /* the server ended it (the stop's
+				   deadline): both reset */
 	RELAY_END_TOXIC_RESET,  /* down, fail_first, reset_peer: reset */
 	RELAY_END_TOXIC_CLOSE,  /* limit_data, timeout: both closed (FIN) */
+	RELAY_END_ERROR,        /* out of fds or memory: both reset */
 };
 
 /* One connection ended, for the log: valid during the call only. */
