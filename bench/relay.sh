@@ -17,14 +17,14 @@
 # server, clients) on CPU 0, so each middle costs what it costs beside the
 # same endpoints; on one CPU everything shares it, which the output says.
 #
-#   RUNS=3 SIZE_GIB=1 LAT_SECS=3 HOLD=2000
+#   RUNS=3 SIZE_GIB=1 LAT_SECS=3 HOLD=5000
 set -eu
 
 build=${1:-build}
 runs=${RUNS:-3}
 size_gib=${SIZE_GIB:-1}
 lat_secs=${LAT_SECS:-3}
-hold=${HOLD:-2000}
+hold=${HOLD:-5000}
 sockit=$build/sockit
 tmp=$(mktemp -d)
 file=$tmp/data.bin

@@ -1,6 +1,8 @@
 /* pump.c - one direction's bytes through a pipe with splice(2) (pump.h). */
 #include "tools/relay/pump.h"
 
+#include "sockit/sockit.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -12,9 +14,48 @@
 
 #define SPLICE_FLAGS (SPLICE_F_NONBLOCK | SPLICE_F_MOVE)
 
-int pump_init(relay_pump *p, int src, int dst)
+/* ---- The pipe pool ---- */
+
+/* Pipes kept per worker: enough for the connections that move bytes at
+ * one instant, few enough that an idle relay holds few fds. */
+#define POOL_MAX 64
+
+struct relay_pipes {
+	struct pooled {
+		int fd[2];
+		size_t cap;
+	} v[POOL_MAX];
+	size_t n;
+};
+
+int pipes_new(relay_pipes **out)
 {
-	*p = (relay_pump){.src = src, .dst = dst, .pipe = {-1, -1}};
+	*out = skt_calloc(1, sizeof(**out));
+	return *out == NULL ? SKT_ENOMEM : 0;
+}
+
+void pipes_free(relay_pipes *pool)
+{
+	if (pool == NULL)
+		return;
+	for (size_t i = 0; i < pool->n; i++) {
+		close(pool->v[i].fd[0]);
+		close(pool->v[i].fd[1]);
+	}
+	skt_free(pool);
+}
+
+/* A pipe for p: from the pool, else a new one. Returns 0 or -errno. */
+static int take_pipe(relay_pump *p)
+{
+	relay_pipes *pool = p->pool;
+	if (pool != NULL && pool->n > 0) {
+		struct pooled *e = &pool->v[--pool->n];
+		p->pipe[0] = e->fd[0];
+		p->pipe[1] = e->fd[1];
+		p->cap = e->cap;
+		return 0;
+	}
 	if (pipe2(p->pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
 		p->pipe[0] = p->pipe[1] = -1;
 		return -errno;
@@ -24,14 +65,35 @@ int pump_init(relay_pump *p, int src, int dst)
 	return 0;
 }
 
+/* Let go of p's pipe: back to the pool when empty and there is room
+ * (a pipe with bytes in it is nobody else's to reuse), else closed. */
+static void put_pipe(relay_pump *p)
+{
+	if (p->pipe[0] < 0)
+		return;
+	relay_pipes *pool = p->pool;
+	if (p->held == 0 && pool != NULL && pool->n < POOL_MAX) {
+		pool->v[pool->n++] = (struct pooled){
+			.fd = {p->pipe[0], p->pipe[1]}, .cap = p->cap};
+	} else {
+		close(p->pipe[0]);
+		close(p->pipe[1]);
+	}
+	p->pipe[0] = p->pipe[1] = -1;
+	p->held = 0;
+}
+
+int pump_init(relay_pump *p, int src, int dst, relay_pipes *pool)
+{
+	*p = (relay_pump){
+		.src = src, .dst = dst, .pipe = {-1, -1}, .pool = pool};
+	return 0;
+}
+
 void pump_fini(relay_pump *p)
 {
 	toxic_fini(p);
-	for (int i = 0; i < 2; i++) {
-		if (p->pipe[i] >= 0)
-			close(p->pipe[i]);
-		p->pipe[i] = -1;
-	}
+	put_pipe(p);
 }
 
 /* Would-block and a signal are not errors of the connection. */
@@ -45,6 +107,10 @@ relay_moved pump_run(relay_pump *p, int64_t now)
 	if (p->tx != NULL)
 		return toxic_run(p, now);
 	relay_moved m = {.due = -1};
+	/* A pipe only while bytes are in flight: an idle connection holds
+	 * none (3 fds instead of 7). */
+	if (p->pipe[0] < 0 && !p->eof && (m.own_err = take_pipe(p)) < 0)
+		return m;
 	for (int round = 0; round < PUMP_ROUNDS; round++) {
 		bool moved = false;
 		if (!p->eof && p->held < p->cap) {
@@ -76,6 +142,8 @@ relay_moved pump_run(relay_pump *p, int64_t now)
 		if (!moved || (p->eof && p->held == 0))
 			break;
 	}
+	if (p->held == 0)
+		put_pipe(p);
 	if (p->eof && p->held == 0 && !p->done) {
 		p->done = true;
 		/* ENOTCONN: the peer is gone already; the other direction's
@@ -89,7 +157,7 @@ bool pump_wants_src(const relay_pump *p)
 {
 	if (p->tx != NULL)
 		return toxic_wants_src(p);
-	return !p->eof && p->held < p->cap;
+	return !p->eof && (p->pipe[0] < 0 || p->held < p->cap);
 }
 
 bool pump_wants_dst(const relay_pump *p)

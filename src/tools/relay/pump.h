@@ -21,6 +21,11 @@
 #include <stdint.h>
 
 typedef struct toxic_pump toxic_pump;
+/* A worker's pool of empty pipes: a pump takes one when bytes arrive and
+ * gives it back once it has emptied it, so idle connections hold no
+ * pipe (HAProxy pools its splice pipes the same way). One worker's
+ * thread only. */
+typedef struct relay_pipes relay_pipes;
 
 /* A direction with toxics (toxic.h) copies through user space instead:
  * read into chunks, each held until due (latency), written paced
@@ -34,6 +39,7 @@ typedef struct relay_pump {
 	bool done;      /* eof passed on to dst */
 	uint64_t bytes; /* delivered to dst */
 	toxic_pump *tx; /* NULL: the splice path */
+	relay_pipes *pool;
 } relay_pump;
 
 /* What one pump_run did. */
@@ -42,14 +48,18 @@ typedef struct relay_moved {
 	bool any;    /* anything moved (read or written) */
 	int rd_err;  /* reading src failed: -errno, else 0 */
 	int wr_err;  /* writing dst failed: -errno, else 0 */
+	int own_err; /* the relay's own: no pipe (fds), no memory */
 	int64_t due; /* toxics: run again at this time (ms), else -1 */
 	bool cut;    /* toxics: limit_data reached, close the connection */
 } relay_moved;
 
-/* Make the pipe (non-blocking, close-on-exec). Returns 0 or -errno,
- * with nothing left open. */
-int pump_init(relay_pump *p, int src, int dst);
-/* Close the pipe; again does nothing. */
+int pipes_new(relay_pipes **out);   /* 0 or SKT_ENOMEM */
+void pipes_free(relay_pipes *pool); /* closes the pooled pipes */
+
+/* A splice pump from src to dst taking its pipes from pool (may be
+ * NULL: a pipe of its own each time). Returns 0. */
+int pump_init(relay_pump *p, int src, int dst, relay_pipes *pool);
+/* Give the pipe back (or close it); again does nothing. */
 void pump_fini(relay_pump *p);
 /* Move what can be moved now without blocking, at most a few pipefuls
  * (so one fast connection cannot hold the loop from the others), and

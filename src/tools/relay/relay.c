@@ -158,7 +158,9 @@ static bool run_pump(rconn *r, relay_pump *p)
 	if (m.any)
 		r->active = skt_loop_now(r->loop);
 	/* Reading up's source or writing down's sink is the client's side. */
-	if (m.rd_err < 0)
+	if (m.own_err < 0)
+		finish(r, RELAY_END_ERROR, m.own_err);
+	else if (m.rd_err < 0)
 		finish(r, up ? RELAY_END_RESET_CLIENT : RELAY_END_RESET_TARGET,
 		       m.rd_err);
 	else if (m.wr_err < 0)
@@ -274,7 +276,8 @@ static int start_pumps(rconn *r)
 		int src = i == 0 ? r->cfd : r->tfd;
 		int dst = i == 0 ? r->tfd : r->cfd;
 		if (!r->toxic[i]) {
-			e = pump_init(p, src, dst);
+			e = pump_init(p, src, dst,
+				      skt_server_worker_state(r->c->w));
 			continue;
 		}
 		e = pump_init_toxic(p, src, dst, &r->tx[i]);
@@ -525,11 +528,23 @@ static void relay_closed(skt_server_conn *c)
 	r->o->log(&l, r->o->log_arg);
 }
 
+static int relay_worker_new(skt_server_worker *w, void **state)
+{
+	return pipes_new((relay_pipes **)state);
+}
+
+static void relay_worker_free(void *state)
+{
+	pipes_free(state);
+}
+
 const skt_service svc_relay = {
 	.name = "relay",
 	.what = "forward each connection to a target",
 	.flags = SKT_SERVICE_TCP,
 	.conn_size = sizeof(rconn),
+	.worker_new = relay_worker_new,
+	.worker_free = relay_worker_free,
 	.open = relay_open,
 	.stop = relay_stop,
 	.closed = relay_closed,

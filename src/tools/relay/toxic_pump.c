@@ -110,6 +110,8 @@ static void pop(toxic_pump *x)
 	skt_free(c);
 }
 
+/* Read what src has. Returns 0 or -errno; m->own_err when out of
+ * memory. */
 static int fill(relay_pump *p, int64_t now, relay_moved *m)
 {
 	toxic_pump *x = p->tx;
@@ -123,9 +125,8 @@ static int fill(relay_pump *p, int64_t now, relay_moved *m)
 			p->eof = true;
 			x->eof_at = now;
 		} else if (!x->d.drop) {
-			int r = push(x, buf, (size_t)n, now);
-			if (r < 0)
-				return r;
+			if ((m->own_err = push(x, buf, (size_t)n, now)) < 0)
+				return 0;
 		}
 	}
 	return 0;
@@ -219,7 +220,7 @@ relay_moved toxic_run(relay_pump *p, int64_t now)
 	relay_moved m = {.due = -1};
 	toxic_pump *x = p->tx;
 	int r = fill(p, now, &m);
-	if (r < 0) {
+	if (r < 0 || m.own_err < 0) {
 		m.rd_err = r;
 		return m;
 	}
