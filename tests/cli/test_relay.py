@@ -323,6 +323,23 @@ class Resets(unittest.TestCase):
             r.wait_for("client failed .*: target reset")
             r.stop()
 
+    def test_writing_to_a_closed_target_survives_epipe(self):
+        """The target closes at once while the client streams: the
+        relay's splice into the dead socket fails with EPIPE (splice has
+        no MSG_NOSIGNAL: a SIGPIPE the command must not die of), the
+        client is reset, and the relay goes on serving."""
+        with Backend(lambda c: None) as b, Relay(target(b.port), args=["-v"]) as r:
+            s = connect(r.port)
+            with self.assertRaises((ConnectionResetError, BrokenPipeError)):
+                for _ in range(200):
+                    s.sendall(b"x" * 65536)
+                    time.sleep(0.005)
+            s.close()
+            r.wait_for("target failed")
+            self.assertIsNone(r.p.poll())
+            rc, _ = r.stop()
+            self.assertEqual(rc, 0)
+
     def test_target_down_resets_client(self):
         with socket.socket() as hole:  # a port nobody listens on
             hole.bind(("127.0.0.1", 0))

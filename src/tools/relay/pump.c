@@ -12,6 +12,9 @@
  * default 64 KiB pipe) before the loop turns to other connections. */
 #define PUMP_ROUNDS 4
 
+/* splice(2) into a socket the peer reset fails with EPIPE and raises
+ * SIGPIPE: it has no MSG_NOSIGNAL. The command ignores SIGPIPE
+ * (src/cli/main.c); a program that runs this service must too. */
 #define SPLICE_FLAGS (SPLICE_F_NONBLOCK | SPLICE_F_MOVE)
 
 /* ---- The pipe pool ---- */
