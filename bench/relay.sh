@@ -145,6 +145,7 @@ transfer() {
 	local name=$1 rpid rx to t0 t1 mp
 	taskset -c $end_cpu "$sockit" listen 0 </dev/null >/dev/null 2>"$tmp/rx.err" &
 	rpid=$!
+	pids="$pids $rpid" # killed on the way out if a middle fails to start
 	rx=$(port_of "$tmp/rx.err")
 	to=$rx
 	if [ "$name" != direct ]; then
