@@ -19,8 +19,9 @@ set -eu
 # lintian for `make deb`, bash-completion for the completion's test;
 # wget (a recursive mirror) and chromium (headless: a real browser loads
 # serve http's listing and files) as serve http's peers; microsocks (a
-# small SOCKS5 server) beside serve socks5 in bench/socks5.sh.
-pkgs="gcc make pkg-config libc6-dev libssl-dev libxxhash-dev openssl libcriterion-dev python3 iproute2 iptables util-linux netcat-openbsd socat ncat nmap ndiff masscan curl libuv1-dev libevent-dev clang libclang-rt-14-dev valgrind wrk apache2-utils nginx-light iperf3 libhttp-parser-dev gnuplot-nox clang-format dpkg-dev debhelper fakeroot lintian bash-completion wget chromium microsocks"
+# small SOCKS5 server) beside serve socks5 in bench/socks5.sh; haproxy
+# (TCP mode, one thread) beside socat for bench/relay.sh.
+pkgs="gcc make pkg-config libc6-dev libssl-dev libxxhash-dev openssl libcriterion-dev python3 iproute2 iptables util-linux netcat-openbsd socat ncat nmap ndiff masscan curl libuv1-dev libevent-dev clang libclang-rt-14-dev valgrind wrk apache2-utils nginx-light iperf3 libhttp-parser-dev gnuplot-nox clang-format dpkg-dev debhelper fakeroot lintian bash-completion wget chromium microsocks haproxy"
 
 missing=""
 for p in $pkgs; do

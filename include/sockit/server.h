@@ -213,6 +213,9 @@ SKT_EXTERN int skt_server_conn_tell(skt_server_conn *c, const void *msg,
 SKT_EXTERN void skt_server_conn_set_head(skt_server_conn *c, bool waiting);
 /* Count len bytes received on c (in c->in and the server's counters). */
 SKT_EXTERN void skt_server_conn_got(skt_server_conn *c, size_t len);
+/* Count len bytes sent on c by a path other than skt_server_conn_write
+ * (a relay's splice(2) on the fd), in c->out and the server's counters. */
+SKT_EXTERN void skt_server_conn_sent(skt_server_conn *c, size_t len);
 /* The TLS session of c (for skt_tls_get_info: the protocol, ALPN, the
  * name the client asked for, a client certificate), or NULL on a server
  * without opts.tls. Valid until closed() returns. */

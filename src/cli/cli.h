@@ -176,6 +176,7 @@ extern const cli_cmd cli_cmd_listen;
 extern const cli_cmd cli_cmd_check;
 extern const cli_cmd cli_cmd_scan;
 extern const cli_cmd cli_cmd_serve;
+extern const cli_cmd cli_cmd_relay;
 extern const cli_cmd cli_cmd_bench;
 extern const cli_cmd cli_cmd_http;
 extern const cli_cmd cli_cmd_send;

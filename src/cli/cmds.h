@@ -21,6 +21,7 @@
 #include "tools/exec/spawn.h"
 #include "tools/http/httpc.h"
 #include "tools/proxy/proxy.h"
+#include "tools/relay/relay.h"
 #include "tools/serve/services.h"
 #include "tools/xfer/xfer.h"
 
@@ -152,6 +153,18 @@ struct serve_opts {
 	bool unix_mode_given;
 };
 int cmd_serve_parse(int argc, char **argv, struct serve_opts *o);
+
+/* relay LISTEN TARGET...: the targets are parsed here and resolved by
+ * run(). */
+struct relay_cli_opts {
+	skt_server_opts svc;
+	relay_opts relay;
+	relay_target targets[RELAY_TARGETS_MAX];
+	skt_endpoint target_ep[RELAY_TARGETS_MAX];
+	bool json, unix_listen, per_ip_given, seed_given;
+	cli_cidrs allow, deny;
+};
+int cmd_relay_parse(int argc, char **argv, struct relay_cli_opts *o);
 
 #define HTTP_HEADERS_MAX 64
 

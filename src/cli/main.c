@@ -9,19 +9,13 @@
 
 /* The command table: each cmd_<name>.c defines its own entry. */
 static const cli_cmd *const cmds[] = {
-	&cli_cmd_resolve,
-	&cli_cmd_service,
-	&cli_cmd_hostname,
-	&cli_cmd_check,
-	&cli_cmd_scan,
-	&cli_cmd_connect,
-	&cli_cmd_listen,
-	&cli_cmd_serve,
-	&cli_cmd_bench,
-	&cli_cmd_http,
-	&cli_cmd_send,
-	&cli_cmd_recv,
-	NULL,
+	&cli_cmd_resolve,  &cli_cmd_service,
+	&cli_cmd_hostname, &cli_cmd_check,
+	&cli_cmd_scan,     &cli_cmd_connect,
+	&cli_cmd_listen,   &cli_cmd_serve,
+	&cli_cmd_relay,    &cli_cmd_bench,
+	&cli_cmd_http,     &cli_cmd_send,
+	&cli_cmd_recv,     NULL,
 };
 
 const cli_cmd *cli_find(const char *name)

@@ -74,6 +74,12 @@ void skt_server_conn_got(skt_server_conn *c, size_t len)
 	skt__bump(&c->w->st.bytes_in, len);
 }
 
+void skt_server_conn_sent(skt_server_conn *c, size_t len)
+{
+	c->out += len;
+	skt__bump(&c->w->st.bytes_out, len);
+}
+
 static void linger_data(skt_stream *s, int status, const uint8_t *data,
 			size_t len)
 {

@@ -45,6 +45,7 @@ expect "sockit connect --pro" --proxy
 expect "sockit connect --proxy so" socks5:// socks5h:// socks4a://
 expect "sockit http --proxy " http://
 expect "sockit serve --proxy" --proxy-user
+expect "sockit relay --" --workers --connect-timeout --idle-timeout --max-time --max-per-ip
 expect "sockit serve ch" chargen chat !echo
 expect "sockit serve h" hello http
 expect "sockit serve --workers 1 " echo http !--tcp

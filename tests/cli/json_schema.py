@@ -144,6 +144,31 @@ SERVE = {
                       bytes=Null(INT), duration_s=SECONDS),
 }
 
+_RELAY_COUNTERS = {"open": INT, "accepted": INT, "refused": INT,
+                   "errors": INT, "bytes_up": INT, "bytes_down": INT,
+                   "uptime_s": SECONDS}
+
+RELAY = {
+    "listening": _event("listening", address=STR, port=Null(PORT)),
+    "close": _event("close", **_PEER, id=INT, target=Null(STR),
+                    reason=Enum("closed", "client-reset", "target-reset",
+                                "no-target", "idle-timeout", "max-time",
+                                "stopped", "toxic-reset", "toxic-close",
+                                "error"),
+                    toxic=Null(STR),
+                    error=Null(ERROR), bytes_up=INT, bytes_down=INT,
+                    duration_s=SECONDS),
+    "refused": _event("refused", **_PEER,
+                      reason=Enum("denied", "max-conns", "max-per-ip",
+                                  "stopping"), limit=INT),
+    "error": _event("error", what=STR, error=ERROR),
+    "stats": _event("stats", **_RELAY_COUNTERS),
+    "stopping": _event("stopping", signal=STR, **_RELAY_COUNTERS),
+    "stopped": _event("stopped", **_RELAY_COUNTERS, deadline_resets=INT),
+    "repeated": _event("repeated", of=Enum("refused"), reason=STR,
+                       count=INT),
+}
+
 _LATENCY = {k: Null(SECONDS) for k in
             ("min", "mean", "p50", "p90", "p99", "p999", "max")}
 
@@ -194,8 +219,8 @@ SEND = _TRANSFER
 RECV = _TRANSFER
 
 COMMANDS = {"resolve": RESOLVE, "service": SERVICE, "hostname": HOSTNAME,
-            "check": CHECK, "scan": SCAN, "serve": SERVE, "bench": BENCH, "http": HTTP,
-            "send": SEND, "recv": RECV}
+            "check": CHECK, "scan": SCAN, "serve": SERVE, "relay": RELAY, "bench": BENCH,
+            "http": HTTP, "send": SEND, "recv": RECV}
 
 
 def _is_int(v):

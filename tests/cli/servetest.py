@@ -137,7 +137,7 @@ class Serve:
             self.p.wait(TIMEOUT)
         self.pump.join(TIMEOUT)
         self.p.stderr.close()
-        if self.tmp is not None:
+        if getattr(self, "tmp", None) is not None:  # subclasses may not set it
             self.tmp.cleanup()
 
 

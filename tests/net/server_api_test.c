@@ -394,3 +394,60 @@ SKT_TEST(server_api, unix_abstract_served_and_bad_options_refused)
 	cr_assert_eq(skt_server_new(&s, &r.o), SKT_EINVAL);
 	pthread_mutex_destroy(&r.mu);
 }
+
+SKT_TEST(server_api, unix_address_served_by_every_worker)
+{
+	struct srv r;
+	prepare(&r);
+	r.o.workers = 3; /* the socket and two duplicates */
+	r.o.naddrs = 1;
+	char path[64];
+	snprintf(path, sizeof(path), "/tmp/sockit-srv-%d.sock", (int)getpid());
+	unlink(path);
+	cr_assert_eq(skt_addr_unix(&r.o.addrs[0].unix_addr, path), 0);
+	start(&r);
+	cr_assert_eq(r.listening, 1);
+	int fds[6];
+	for (int i = 0; i < 6; i++) {
+		fds[i] = skt_connect_one(&r.o.addrs[0].unix_addr, SOCK_STREAM,
+					 WAIT_MS);
+		skt_assert_fd(fds[i]);
+		ask(fds[i], "unix\n", "xinu\n");
+	}
+	skt_server_stop(r.s);
+	for (int i = 0; i < 6; i++)
+		skt_close(fds[i]);
+	finish(&r);
+	cr_assert_eq(r.last.accepted, 6u);
+	cr_assert_eq(r.last.bytes_in, 30u);
+	cr_assert_eq(r.last.bytes_out, 30u);
+	cr_assert_eq(access(path, F_OK), -1, "the file goes with the server");
+}
+
+static long no_answer(skt_server_worker *w, const uint8_t *in, size_t len,
+		      uint8_t *out, size_t cap)
+{
+	return -1;
+}
+
+SKT_TEST(server_api, unix_address_is_tcp_only)
+{
+	static const skt_service both = {
+		.name = "both",
+		.flags = SKT_SERVICE_TCP | SKT_SERVICE_UDP,
+		.open = rev_open,
+		.closed = rev_closed,
+		.datagram = no_answer,
+	};
+	struct srv r;
+	prepare(&r);
+	r.o.svc = &both;
+	r.o.naddrs = 1;
+	r.o.udp = true;
+	cr_assert_eq(skt_addr_unix(&r.o.addrs[0].unix_addr, "@sockit-srv-udp"),
+		     0);
+	skt_server *s = NULL;
+	skt_assert_err(skt_server_new(&s, &r.o), SKT_EINVAL);
+	cr_assert_null(s);
+	pthread_mutex_destroy(&r.mu);
+}
