@@ -25,6 +25,11 @@ static void check_accepted(const struct serve_opts *o)
 	FUZZ_CHECK(s->naddrs >= 1 && s->naddrs <= SKT_SERVER_ADDR_MAX);
 	for (size_t i = 0; i < s->naddrs; i++) {
 		const char *p = s->addrs[i].port;
+		if (skt_addr_family(&s->addrs[i].unix_addr) == AF_UNIX) {
+			/* unix:PATH or unix:@name: TCP only, no port */
+			FUZZ_CHECK(!s->udp);
+			continue;
+		}
 		FUZZ_CHECK(p[0] != '\0' &&
 			   strspn(p, "0123456789") == strlen(p));
 	}
