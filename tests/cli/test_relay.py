@@ -17,6 +17,7 @@ import signal
 import socket
 import struct
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -732,6 +733,12 @@ def exchange(port):
         raise
 
 
+def report(what):
+    """A measured figure on stderr, for the reader of the test log."""
+    sys.stderr.write("  %s " % what)
+    sys.stderr.flush()
+
+
 class Toxics(unittest.TestCase):
     def test_latency_p50_within_ten_percent(self):
         with Backend(echo) as b:
@@ -743,6 +750,7 @@ class Toxics(unittest.TestCase):
                 p50 = median(ping_pong_ms(r.port))
                 r.stop()
         added = p50 - base
+        report("latency ms=100 dir=down: p50 +%.1f ms" % added)
         self.assertLess(abs(added - 100), 10, "p50 %.1f ms, base %.1f ms"
                         % (p50, base))
 
@@ -750,6 +758,7 @@ class Toxics(unittest.TestCase):
         with Backend(echo) as b, Relay(target(b.port), args=[
                 "--toxic", "latency:ms=40,jitter=5"]) as r:
             p50 = median(ping_pong_ms(r.port, n=15))
+            report("latency ms=40 jitter=5 both: p50 %.1f ms" % p50)
             self.assertLess(abs(p50 - 80), 8, "p50 %.1f ms" % p50)
             r.stop()
 
@@ -765,6 +774,7 @@ class Toxics(unittest.TestCase):
                     n += len(s.recv(65536))
                 elapsed = time.monotonic() - t0
             measured = n / elapsed / 1024
+            report("bandwidth rate=%d: %.1f KB/s over %.1f s" % (rate, measured, elapsed))
             self.assertLess(abs(measured - rate) / rate, 0.10,
                             "%.1f KB/s asked %d" % (measured, rate))
             self.assertGreater(got, 0)
@@ -866,6 +876,8 @@ class Toxics(unittest.TestCase):
                         break
                     sizes.append(len(chunk))
                 elapsed = time.monotonic() - t0
+            report("slicer bytes=100 ms=50: %d pieces, largest %d, %.2f s"
+                   % (len(sizes), max(sizes), elapsed))
             self.assertEqual(sum(sizes), 1000)
             self.assertLessEqual(max(sizes), 100)
             self.assertGreaterEqual(len(sizes), 10)
@@ -881,6 +893,7 @@ class Toxics(unittest.TestCase):
                 t0 = time.monotonic()
                 self.assertEqual(s.recv(10), b"")
                 waited = time.monotonic() - t0
+            report("slow_close ms=500: EOF after %.0f ms" % (waited * 1000))
             self.assertGreaterEqual(waited, 0.4)
             self.assertLess(waited, 2)
             r.stop()
