@@ -147,8 +147,8 @@ static int open_listeners(const struct recv_opts *o, int fds[2])
 	return fds[0] < 0 ? fds[0] : 1;
 }
 
-static int one(const struct recv_opts *o, skt_tls_ctx *ctx, int lfds[2],
-	       int n, int dirfd)
+static int one(const struct recv_opts *o, skt_tls_ctx *ctx, int lfds[2], int n,
+	       int dirfd)
 {
 	skt_addr peer;
 	int fd = skt_accept_any(lfds, (size_t)n, &peer, SKT_TIMEOUT_NONE, NULL);
@@ -251,11 +251,12 @@ const cli_cmd cli_cmd_recv = {
 		 "authenticated,\n"
 		 "                     every byte MACed (not encrypted)\n"
 		 "  --secret-file F    the secret from a file\n"
-		 "  --tls              over TLS: --cert FILE [--key FILE], or "
-		 "an ephemeral\n"
-		 "                     identity whose pin goes to stderr; "
-		 "--tls-min,\n"
-		 "                     --verify-client CA\n"
+		 "  --tls              over TLS; without --cert, an ephemeral "
+		 "identity\n"
+		 "                     whose pin goes to stderr (send --pin)\n"
+		 "  --cert FILE        the identity (--key FILE)\n"
+		 "  --tls-min 1.3      refuse TLS 1.2\n"
+		 "  --verify-client CA require client certificates from CA\n"
 		 "  -w SECS            idle timeout once connected (30)\n"
 		 "  -4, -6             only IPv4 / only IPv6\n"
 		 "  -q, --quiet        no progress, no summary\n"

@@ -140,8 +140,8 @@ static int run(int argc, char **argv)
 			 o.ep.service);
 		/* A pin or --insecure stands for the name check. */
 		const char *host = o.tls.npins > 0 || o.tls.insecure ? NULL
-				   : o.ep.host[0] != '\0'        ? o.ep.host
-								  : "localhost";
+				   : o.ep.host[0] != '\0'            ? o.ep.host
+							  : "localhost";
 		skt_tls_ctx *ctx;
 		rc = cli_tls_ctx(&o.tls, "send", SKT_TLS_CLIENT, NULL, 0, &ctx);
 		if (rc == CLI_OK) {
@@ -181,30 +181,34 @@ static int run(int argc, char **argv)
 const cli_cmd cli_cmd_send = {
 	.name = "send",
 	.summary = "send files and trees to sockit recv, verified",
-	.usage = "usage: sockit send [options] HOST PORT FILE|DIR...\n"
-		 "  Send files and whole trees (modes, mtimes, empty "
-		 "directories,\n"
-		 "  symlinks as links) to `sockit recv`; exit 0 only when the "
-		 "receiver\n"
-		 "  has acknowledged every byte, verified. Rerunning after a "
-		 "failure\n"
-		 "  resumes from the first chunk the receiver has not "
-		 "verified.\n"
-		 "  --verify ALG       xxh3 (default: XXH3-128), sha256 or "
-		 "none\n"
-		 "  --chunk SIZE       chunk size, a power of two, 4k..16M "
-		 "(1M)\n"
-		 "  --secret S         a pre-shared secret: both ends "
-		 "authenticated,\n"
-		 "                     every byte MACed (not encrypted)\n"
-		 "  --secret-file F    the secret from a file\n"
-		 "  --tls              over TLS; with --pin sha256:HEX (recv "
-		 "prints it),\n"
-		 "                     --ca FILE, --insecure, --sni, --cert/"
-		 "--key, --tls-min\n"
-		 "  -w SECS            connect and idle timeout (30)\n"
-		 "  -4, -6             only IPv4 / only IPv6\n"
-		 "  -q, --quiet        no progress, no summary\n"
-		 "  --json             the summary as JSON on stdout\n",
+	.usage =
+		"usage: sockit send [options] HOST PORT FILE|DIR...\n"
+		"  Send files and whole trees (modes, mtimes, empty "
+		"directories,\n"
+		"  symlinks as links) to `sockit recv`; exit 0 only when the "
+		"receiver\n"
+		"  has acknowledged every byte, verified. Rerunning after a "
+		"failure\n"
+		"  resumes from the first chunk the receiver has not "
+		"verified.\n"
+		"  --verify ALG       xxh3 (default: XXH3-128), sha256 or "
+		"none\n"
+		"  --chunk SIZE       chunk size, a power of two, 4k..16M "
+		"(1M)\n"
+		"  --secret S         a pre-shared secret: both ends "
+		"authenticated,\n"
+		"                     every byte MACed (not encrypted)\n"
+		"  --secret-file F    the secret from a file\n"
+		"  --tls              over TLS, verified as by connect --tls:\n"
+		"  --pin sha256:HEX   the pin recv --tls prints\n"
+		"  --ca FILE|DIR      trust these CAs\n"
+		"  --insecure         no verification (said on stderr)\n"
+		"  --sni NAME         (--no-sni) the name sent in SNI\n"
+		"  --cert FILE        a client certificate (--key FILE)\n"
+		"  --tls-min 1.3      refuse TLS 1.2\n"
+		"  -w SECS            connect and idle timeout (30)\n"
+		"  -4, -6             only IPv4 / only IPv6\n"
+		"  -q, --quiet        no progress, no summary\n"
+		"  --json             the summary as JSON on stdout\n",
 	.run = run,
 };

@@ -12,8 +12,7 @@
 
 /* A secret from a file: its bytes, less one trailing newline (echo adds
  * one). */
-static int secret_file(struct xfer_secret *s, const char *cmd,
-		       const char *path)
+static int secret_file(struct xfer_secret *s, const char *cmd, const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)

@@ -15,8 +15,8 @@
 #include "tools/xfer/xfer.h"
 
 typedef struct xf_auth {
-	uint8_t k[XF_AUTH_LEN];        /* the session key */
-	EVP_MAC_CTX *tx, *rx;          /* what we sent, what we read */
+	uint8_t k[XF_AUTH_LEN]; /* the session key */
+	EVP_MAC_CTX *tx, *rx;   /* what we sent, what we read */
 } xf_auth;
 
 /* Derive the session key from secret and the two nonces, and start the

@@ -105,8 +105,7 @@ int xf_io_read(xf_io *io, void *buf, size_t n)
 		bool direct = n - got >= sizeof(io->rbuf);
 		ssize_t r;
 		if (io->tls != NULL) {
-			r = skt_tls_read(io->tls,
-					 direct ? out + got : io->rbuf,
+			r = skt_tls_read(io->tls, direct ? out + got : io->rbuf,
 					 direct ? n - got : sizeof(io->rbuf),
 					 tls_ms(io));
 			if (r < 0)

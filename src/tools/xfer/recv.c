@@ -280,8 +280,7 @@ static int recv_file(receiver *r, int dir, const char *name, const xf_entry *e)
 		memcpy(res.hash, p.c, sizeof(res.hash));
 		size_t n = xf_sum_encode(f, sizeof(f), XF_RESUME, (size_t)r->hl,
 					 &res);
-		rc = xf_io_write_flags(&r->io, f, n,
-				       r->io.auth ? MSG_MORE : 0);
+		rc = xf_io_write_flags(&r->io, f, n, r->io.auth ? MSG_MORE : 0);
 		if (rc == 0)
 			rc = xf_io_mark(&r->io, 0);
 		if (rc < 0) {

@@ -36,7 +36,7 @@ typedef struct skt_tls skt_tls;
 
 typedef struct xf_send_opts {
 	int alg;
-	skt_tls *tls;          /* the session on fd, its handshake done; or NULL */
+	skt_tls *tls; /* the session on fd, its handshake done; or NULL */
 	const uint8_t *secret; /* --secret (auth.h); NULL: none */
 	size_t secret_len;
 	uint32_t chunk;     /* XF_CHUNK_MIN..XF_CHUNK_MAX, a power of two */
@@ -53,8 +53,8 @@ typedef struct xf_send_opts {
 int xf_send(int fd, const xf_send_opts *o, xf_stats *st);
 
 typedef struct xf_recv_opts {
-	int dirfd;          /* where the transfer lands */
-	skt_tls *tls;       /* as in xf_send_opts */
+	int dirfd;    /* where the transfer lands */
+	skt_tls *tls; /* as in xf_send_opts */
 	const uint8_t *secret;
 	size_t secret_len;
 	bool overwrite;     /* replace existing files */

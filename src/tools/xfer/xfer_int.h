@@ -14,10 +14,10 @@
 typedef struct xf_io {
 	int fd;
 	int timeout_ms;
-	int cur_ms;     /* the limit now (xf_io_timeout) */
-	skt_tls *tls;   /* NULL: plain TCP */
-	int rerr;       /* TLS: an end or error xf_io_readable met */
-	xf_auth *auth;  /* --secret: every byte read and written is MACed */
+	int cur_ms;    /* the limit now (xf_io_timeout) */
+	skt_tls *tls;  /* NULL: plain TCP */
+	int rerr;      /* TLS: an end or error xf_io_readable met */
+	xf_auth *auth; /* --secret: every byte read and written is MACed */
 	uint8_t wbuf[16 << 10]; /* TLS: small writes gathered into a record */
 	uint8_t ctrl[XF_HEAD_LEN + XF_CTRL_MAX]; /* a control frame */
 	uint8_t rbuf[64 << 10]; /* read ahead: rbuf[rpos..rlen) */
