@@ -233,5 +233,34 @@ class Secret(Auth):
         self.assertIn("/nonexistent/s", err)
 
 
+class Leaks(Auth):
+    def test_recv_k_tls_secret_keeps_no_fd(self):
+        p = os.path.join(self.src, "f")
+        random_file(p, 300000)
+        r = Recv("-k", "--overwrite", "--tls", "--secret", "k", dir=self.dst)
+        try:
+            pin = pin_of(r)
+            ok = ("--tls", "--pin", pin, "--secret", "k", "--chunk", "64k",
+                  "127.0.0.1", str(r.port), p)
+            self.assertEqual(run("send", *ok)[0], 0)
+            before = r.fds()
+            for _ in range(3):
+                self.assertEqual(run("send", *ok)[0], 0)
+                self.assertEqual(run("send", "--tls", "--pin", BAD_PIN,
+                                     "127.0.0.1", str(r.port), p)[0], 1)
+                self.assertEqual(run("send", "--tls", "--pin", pin,
+                                     "--secret", "no", "127.0.0.1",
+                                     str(r.port), p)[0], 1)
+                self.assertEqual(run("send", "127.0.0.1", str(r.port),
+                                     p)[0], 1)
+            deadline = time.time() + 10
+            while r.fds() != before and time.time() < deadline:
+                time.sleep(0.05)
+            self.assertEqual(r.fds(), before)
+            self.assertIsNone(r.p.poll())
+        finally:
+            r.kill()
+
+
 if __name__ == "__main__":
     unittest.main()
