@@ -71,11 +71,21 @@ recv_start() {
 	exit 1
 }
 
-one_sockit() { # ALG -> seconds
+one_sockit() { # ALG [tls|secret] -> seconds
 	rm -rf "$tmp/dst"/*
-	recv_start
+	case ${2-} in
+	tls) recv_start --tls ;;
+	secret) recv_start --secret bench-secret ;;
+	*) recv_start ;;
+	esac
+	extra=""
+	case ${2-} in
+	tls) extra="--tls --pin $(sed -n 's/.*--pin \(sha256:[0-9a-f]*\).*/\1/p' "$tmp/recv.err")" ;;
+	secret) extra="--secret bench-secret" ;;
+	esac
 	t0=$(now)
-	taskset -c $tx_cpu "$sockit" send -q --verify "$1" 127.0.0.1 "$RECV_PORT" "$src"
+	# shellcheck disable=SC2086 # extra is words
+	taskset -c $tx_cpu "$sockit" send -q --verify "$1" $extra 127.0.0.1 "$RECV_PORT" "$src"
 	t1=$(now)
 	wait "$RECV_PID"
 	cmp -s "$src" "$tmp/dst/src.bin" || { echo "xfer.sh: sockit $1: the copy differs" >&2; exit 1; }
@@ -112,13 +122,15 @@ one_iperf() { # -> seconds (iperf3's own sender time)
 	echo "$s"
 }
 
-rows="iperf3 nc_null nc_tmpfs none xxh3 sha256"
+rows="iperf3 nc_null nc_tmpfs none xxh3 sha256 tls_xxh3 secret_xxh3"
 for r in $rows; do : >"$tmp/t.$r"; done
 for i in $(seq "$runs"); do
 	one_iperf >>"$tmp/t.iperf3"
 	one_nc /dev/null >>"$tmp/t.nc_null"
 	one_nc "$tmp/dst/nc.bin" >>"$tmp/t.nc_tmpfs"
 	for a in none xxh3 sha256; do one_sockit $a >>"$tmp/t.$a"; done
+	one_sockit xxh3 tls >>"$tmp/t.tls_xxh3"
+	one_sockit xxh3 secret >>"$tmp/t.secret_xxh3"
 done
 
 printf 'xfer.sh: %d GiB of random data on loopback, %d runs each, median; receiver on CPU %d, sender on CPU %d\n' \
@@ -132,6 +144,8 @@ for r in $rows; do
 	iperf3) name="iperf3 -n (memory, no check)" ;;
 	nc_null) name="nc file -> /dev/null" ;;
 	nc_tmpfs) name="nc file -> tmpfs file" ;;
+	tls_xxh3) name="sockit send/recv --tls (xxh3)" ;;
+	secret_xxh3) name="sockit send/recv --secret (xxh3)" ;;
 	*) name="sockit send/recv --verify $r" ;;
 	esac
 	printf '%-34s %8s %10s %8s\n' "$name" "$g" \

@@ -77,6 +77,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			return 0;
 		FUZZ_CHECK(len <=
 			   (type == XF_DATA ? XF_DATA_MAX : XF_CTRL_MAX));
+		/* --secret's frames: their 32 bytes, never more. */
+		FUZZ_CHECK(len <= XF_AUTH_LEN ||
+			   (type != XF_NONCE && type != XF_PROOF &&
+			    type != XF_MAC));
 		if (n - XF_HEAD_LEN < len)
 			return 0; /* a receiver waits for more */
 		frame(type, p, p + XF_HEAD_LEN, len, hl);

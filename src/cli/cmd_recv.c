@@ -16,12 +16,21 @@ enum {
 	OPT_NO_RESUME,
 	OPT_MAX_SIZE,
 	OPT_MAX_FILES,
-	OPT_JSON
+	OPT_JSON,
+	OPT_SECRET,
+	OPT_SECRET_FILE
 };
 
 static int option(struct recv_opts *o, int ch, const char *arg)
 {
+	int rc = cli_tls_option(&o->tls, "recv", ch, arg);
+	if (rc >= 0)
+		return rc;
 	switch (ch) {
+	case OPT_SECRET:
+	case OPT_SECRET_FILE:
+		return xfer_secret_option(&o->secret, "recv",
+					  ch == OPT_SECRET_FILE, arg);
 	case '4':
 		o->v4 = true;
 		return CLI_OK;
@@ -70,6 +79,15 @@ int cmd_recv_parse(int argc, char **argv, struct recv_opts *o)
 		{"json", no_argument, NULL, OPT_JSON},
 		{"quiet", no_argument, NULL, 'q'},
 		{"keep-open", no_argument, NULL, 'k'},
+		{"secret", required_argument, NULL, OPT_SECRET},
+		{"secret-file", required_argument, NULL, OPT_SECRET_FILE},
+		/* cli_tls.h's server options; --no-resume is recv's own. */
+		{"tls", no_argument, NULL, CLI_TLS_OPT_TLS},
+		{"cert", required_argument, NULL, CLI_TLS_OPT_CERT},
+		{"key", required_argument, NULL, CLI_TLS_OPT_KEY},
+		{"tls-min", required_argument, NULL, CLI_TLS_OPT_MIN},
+		{"verify-client", required_argument, NULL,
+		 CLI_TLS_OPT_VERIFY_CLIENT},
 		{NULL, 0, NULL, 0},
 	};
 	*o = (struct recv_opts){.dir = ".",
@@ -100,6 +118,8 @@ int cmd_recv_parse(int argc, char **argv, struct recv_opts *o)
 		if ((rc = cli_parse_host("recv", o->host, &ep)) != CLI_OK)
 			return rc;
 	}
+	if ((rc = cli_tls_check(&o->tls, "recv", SKT_TLS_SERVER)) != CLI_OK)
+		return rc;
 	return cli_family("recv", o->v4, o->v6, &o->family);
 }
 
@@ -127,13 +147,30 @@ static int open_listeners(const struct recv_opts *o, int fds[2])
 	return fds[0] < 0 ? fds[0] : 1;
 }
 
-static int one(const struct recv_opts *o, int lfds[2], int n, int dirfd)
+static int one(const struct recv_opts *o, skt_tls_ctx *ctx, int lfds[2], int n,
+	       int dirfd)
 {
 	skt_addr peer;
 	int fd = skt_accept_any(lfds, (size_t)n, &peer, SKT_TIMEOUT_NONE, NULL);
 	if (fd < 0)
 		return cli_fail("recv", "accept", fd);
+	skt_tls *t = NULL;
+	if (ctx != NULL) {
+		char who[SKT_ADDRSTRLEN];
+		if (skt_addr_format(&peer, who, sizeof(who)) < 0)
+			snprintf(who, sizeof(who), "a client");
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+		int rc = cli_tls_handshake(&o->tls, ctx, "recv", who, fd, NULL,
+					   o->timeout_ms, &t);
+		if (rc != CLI_OK) {
+			skt_close(fd);
+			return rc;
+		}
+	}
 	xf_recv_opts ro = {
+		.tls = t,
+		.secret = o->secret.on ? o->secret.v : NULL,
+		.secret_len = o->secret.len,
 		.dirfd = dirfd,
 		.overwrite = o->overwrite,
 		.no_resume = o->no_resume,
@@ -144,6 +181,9 @@ static int one(const struct recv_opts *o, int lfds[2], int n, int dirfd)
 	};
 	xf_stats st;
 	int r = xf_recv(fd, &ro, &st);
+	if (t != NULL && r == 0)
+		skt_tls_shutdown(t, 2000); /* close_notify: the end is ours */
+	skt_tls_free(t);
 	skt_close(fd);
 	return xfer_report("recv", r, &st, o->json, o->quiet, &peer);
 }
@@ -163,11 +203,24 @@ static int run(int argc, char **argv)
 		close(dirfd);
 		return cli_fail("recv", o.port_text, n);
 	}
+	skt_tls_ctx *ctx = NULL;
+	if (o.tls.on) {
+		const char *names[4];
+		size_t nn = cli_tls_listen_names(o.host, names);
+		if (cli_tls_ctx(&o.tls, "recv", SKT_TLS_SERVER, names, nn,
+				&ctx) != CLI_OK) {
+			for (int i = 0; i < n; i++)
+				skt_close(lfds[i]);
+			close(dirfd);
+			return CLI_FAIL;
+		}
+	}
 	for (int i = 0; i < n; i++)
 		print_listening(lfds[i]);
 	do {
-		rc = one(&o, lfds, n, dirfd);
+		rc = one(&o, ctx, lfds, n, dirfd);
 	} while (o.keep);
+	skt_tls_ctx_free(ctx);
 	for (int i = 0; i < n; i++)
 		skt_close(lfds[i]);
 	close(dirfd);
@@ -194,6 +247,16 @@ const cli_cmd cli_cmd_recv = {
 		 "all\n"
 		 "  --max-files N      refuse more than N entries "
 		 "(1000000)\n"
+		 "  --secret S         a pre-shared secret: both ends "
+		 "authenticated,\n"
+		 "                     every byte MACed (not encrypted)\n"
+		 "  --secret-file F    the secret from a file\n"
+		 "  --tls              over TLS; without --cert, an ephemeral "
+		 "identity\n"
+		 "                     whose pin goes to stderr (send --pin)\n"
+		 "  --cert FILE        the identity (--key FILE)\n"
+		 "  --tls-min 1.3      refuse TLS 1.2\n"
+		 "  --verify-client CA require client certificates from CA\n"
 		 "  -w SECS            idle timeout once connected (30)\n"
 		 "  -4, -6             only IPv4 / only IPv6\n"
 		 "  -q, --quiet        no progress, no summary\n"

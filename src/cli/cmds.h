@@ -238,6 +238,18 @@ int bench_cli_tls_check(const struct bench_cli *b);
 int bench_cli_tls_context(struct bench_cli *b);
 int bench_cli_tls_probe(struct bench_cli *b);
 
+/* --secret SECRET or --secret-file FILE (send and recv). */
+struct xfer_secret {
+	bool on;
+	const char *first; /* the option given, for messages */
+	uint8_t v[XF_SECRET_MAX];
+	size_t len;
+};
+/* Take --secret (file false) or --secret-file: CLI_OK, or CLI_USAGE /
+ * CLI_FAIL after one line. */
+int xfer_secret_option(struct xfer_secret *s, const char *cmd, bool file,
+		       const char *arg);
+
 struct send_opts {
 	bool v4, v6, quiet, json;
 	int family;
@@ -247,6 +259,8 @@ struct send_opts {
 	skt_endpoint ep;
 	char *const *paths; /* borrowed from argv */
 	size_t npaths;
+	struct cli_tls tls;
+	struct xfer_secret secret;
 };
 int cmd_send_parse(int argc, char **argv, struct send_opts *o);
 
@@ -259,6 +273,8 @@ struct recv_opts {
 	const char *port_text;
 	uint16_t port;
 	uint64_t max_size, max_files;
+	struct cli_tls tls;
+	struct xfer_secret secret;
 };
 int cmd_recv_parse(int argc, char **argv, struct recv_opts *o);
 

@@ -37,6 +37,8 @@ expect "sockit " connect listen serve bench scan check resolve service hostname 
 expect "sockit se" serve service send !scan
 expect "sockit send --verify " xxh3 sha256 none
 expect "sockit recv --" --dir --overwrite --no-resume --max-size
+expect "sockit send --" --tls --pin --secret --secret-file
+expect "sockit recv --" --tls --secret --secret-file
 expect "sockit -" --help --version
 expect "sockit help sc" scan
 expect "sockit serve " echo chargen chat hello discard !--tcp

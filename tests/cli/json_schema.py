@@ -214,7 +214,8 @@ _TRANSFER = {"transfer": {
     "moved_bytes": INT, "resumed_bytes": INT, "skipped": INT,
     "elapsed_s": SECONDS, "bytes_per_s": NUM,
     "hash": Enum("none", "xxh3", "sha256"), "root_hash": Null(STR),
-    "verified": BOOL, "error": Null(ERROR)}}
+    "verified": BOOL, "tls": BOOL, "authenticated": BOOL,
+    "error": Null(ERROR)}}
 SEND = _TRANSFER
 RECV = _TRANSFER
 

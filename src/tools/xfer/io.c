@@ -37,18 +37,29 @@ int64_t xf_now_us(void)
  * timeout: a chunk is then one recv (MSG_WAITALL) and one sendmsg, not a
  * poll and a short read per socket buffer's worth. A call that times out
  * fails with EAGAIN. */
-int xf_io_init(xf_io *io, int fd, int timeout_ms)
+int xf_io_init(xf_io *io, int fd, skt_tls *tls, int timeout_ms)
 {
 	io->fd = fd;
-	io->timeout_ms = timeout_ms;
+	io->timeout_ms = io->cur_ms = timeout_ms;
+	io->tls = tls;
+	if (tls != NULL)
+		return 0; /* skt_tls waits with poll, on a non-blocking fd */
 	int fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
 		return -errno;
 	return xf_io_timeout(io, timeout_ms);
 }
 
+bool xf_io_zerocopy(const xf_io *io)
+{
+	return io->tls == NULL && io->auth == NULL;
+}
+
 int xf_io_timeout(xf_io *io, int timeout_ms)
 {
+	io->cur_ms = timeout_ms;
+	if (io->tls != NULL)
+		return 0;
 	struct timeval tv = {0, 0}; /* 0: none */
 	if (timeout_ms > 0) {
 		tv.tv_sec = timeout_ms / 1000;
@@ -58,6 +69,12 @@ int xf_io_timeout(xf_io *io, int timeout_ms)
 	    setsockopt(io->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
 		return -errno;
 	return 0;
+}
+
+/* skt_tls's timeout: -1 for none. */
+static int tls_ms(const xf_io *io)
+{
+	return io->cur_ms > 0 ? io->cur_ms : -1;
 }
 
 static int os_error(int e)
@@ -82,10 +99,23 @@ int xf_io_read(xf_io *io, void *buf, size_t n)
 			got += take;
 			continue;
 		}
+		if (io->rerr != 0)
+			return got == 0 || io->rerr != SKT_EOF ? io->rerr
+							       : SKT_EPARTIAL;
 		bool direct = n - got >= sizeof(io->rbuf);
-		ssize_t r =
-			direct ? recv(io->fd, out + got, n - got, MSG_WAITALL)
-			       : recv(io->fd, io->rbuf, sizeof(io->rbuf), 0);
+		ssize_t r;
+		if (io->tls != NULL) {
+			r = skt_tls_read(io->tls, direct ? out + got : io->rbuf,
+					 direct ? n - got : sizeof(io->rbuf),
+					 tls_ms(io));
+			if (r < 0)
+				return (int)r; /* SKT_ETRUNCATED among them */
+		} else {
+			r = direct ? recv(io->fd, out + got, n - got,
+					  MSG_WAITALL)
+				   : recv(io->fd, io->rbuf, sizeof(io->rbuf),
+					  0);
+		}
 		if (r == 0)
 			return got == 0 ? SKT_EOF : SKT_EPARTIAL;
 		if (r < 0) {
@@ -100,11 +130,46 @@ int xf_io_read(xf_io *io, void *buf, size_t n)
 			io->rlen = (size_t)r;
 		}
 	}
+	if (io->auth != NULL)
+		EVP_MAC_update(io->auth->rx, buf, n);
 	return 0;
+}
+
+/* Under TLS: small pieces gathered into wbuf, so a frame's head and hash
+ * do not go in records of their own; a big piece is written as it is. */
+static int tls_writev(xf_io *io, const struct iovec *iov, int n)
+{
+	size_t have = 0;
+	int rc = 0;
+	for (int i = 0; i < n && rc == 0; i++) {
+		size_t len = iov[i].iov_len;
+		if (have + len <= sizeof(io->wbuf)) {
+			memcpy(io->wbuf + have, iov[i].iov_base, len);
+			have += len;
+			continue;
+		}
+		if (have > 0)
+			rc = skt_tls_write_all(io->tls, io->wbuf, have,
+					       tls_ms(io), NULL);
+		have = 0;
+		if (rc == 0)
+			rc = skt_tls_write_all(io->tls, iov[i].iov_base, len,
+					       tls_ms(io), NULL);
+	}
+	if (rc == 0 && have > 0)
+		rc = skt_tls_write_all(io->tls, io->wbuf, have, tls_ms(io),
+				       NULL);
+	return rc;
 }
 
 static int writev_flags(xf_io *io, struct iovec *iov, int n, int flags)
 {
+	if (io->auth != NULL)
+		for (int i = 0; i < n; i++)
+			EVP_MAC_update(io->auth->tx, iov[i].iov_base,
+				       iov[i].iov_len);
+	if (io->tls != NULL)
+		return tls_writev(io, iov, n);
 	while (n > 0) {
 		struct msghdr m = {.msg_iov = iov, .msg_iovlen = (size_t)n};
 		ssize_t w = sendmsg(io->fd, &m, MSG_NOSIGNAL | flags);
@@ -187,10 +252,26 @@ int xf_io_ctrl(xf_io *io, uint8_t *type, uint32_t *len)
 
 bool xf_io_readable(xf_io *io)
 {
-	if (io->rpos < io->rlen)
+	if (io->rpos < io->rlen || io->rerr != 0)
 		return true;
 	struct pollfd p = {.fd = io->fd, .events = POLLIN};
-	return poll(&p, 1, 0) > 0;
+	if (io->tls == NULL || skt_tls_pending(io->tls) > 0)
+		return io->tls != NULL || poll(&p, 1, 0) > 0;
+	if (poll(&p, 1, 0) <= 0)
+		return false;
+	/* Bytes on the socket may be a record that is no data (a TLS 1.3
+	 * ticket): read what there is now, and keep an end or an error for
+	 * xf_io_read. */
+	ssize_t r = skt_tls_read(io->tls, io->rbuf, sizeof(io->rbuf), 0);
+	if (r == SKT_EAGAIN)
+		return false;
+	if (r > 0) {
+		io->rpos = 0;
+		io->rlen = (size_t)r;
+	} else {
+		io->rerr = r == 0 ? SKT_EOF : (int)r;
+	}
+	return true;
 }
 
 void xf_io_error(xf_io *io, uint16_t code, const char *msg)
@@ -226,6 +307,8 @@ void xf_fail_peer(xf_stats *st, const char *peer, const uint8_t *p,
 	}
 	if (code == XF_E_VERIFY)
 		st->verify_failed = true;
+	if (code == XF_E_AUTH)
+		st->auth_failed = true;
 	/* The peer's text is printed, not trusted: control bytes go. */
 	char clean[XF_ERRMSG_MAX + 1];
 	for (size_t i = 0; i < mlen; i++)
@@ -284,4 +367,38 @@ void xf_progress_end(xf_progress *p)
 		return;
 	xf_progress_tick(p, true);
 	fputc('\n', stderr);
+}
+
+int xf_io_auth(xf_io *io, const uint8_t type, const uint8_t v[XF_AUTH_LEN],
+	       int flags)
+{
+	uint8_t f[XF_HEAD_LEN + XF_AUTH_LEN];
+	xf_head_encode(f, type, XF_AUTH_LEN);
+	memcpy(f + XF_HEAD_LEN, v, XF_AUTH_LEN);
+	return xf_io_write_flags(io, f, sizeof(f), flags);
+}
+
+int xf_io_mark(xf_io *io, int flags)
+{
+	if (io->auth == NULL)
+		return 0;
+	uint8_t m[XF_AUTH_LEN];
+	if (xf_auth_mark(io->auth->tx, m) < 0)
+		return SKT_ENOMEM;
+	return xf_io_auth(io, XF_MAC, m, flags);
+}
+
+int xf_io_check_mark(xf_io *io, uint8_t *type, uint32_t *len)
+{
+	if (io->auth == NULL)
+		return 0;
+	uint8_t want[XF_AUTH_LEN];
+	if (xf_auth_mark(io->auth->rx, want) < 0)
+		return SKT_ENOMEM;
+	int rc = xf_io_ctrl(io, type, len);
+	if (rc < 0)
+		return rc;
+	if (*type != XF_MAC || *len != XF_AUTH_LEN)
+		return SKT_EMALFORMED;
+	return xf_auth_equal(want, io->ctrl + XF_HEAD_LEN) ? 0 : 1;
 }

@@ -42,6 +42,7 @@ typedef struct receiver {
 	int pdir; /* the parent directory of the entry before, or -1 */
 	size_t pdir_len;
 	char pdir_path[XF_PATH_MAX + 1];
+	xf_auth auth; /* --secret */
 } receiver;
 
 /* Fail with code: st->err set, an ERROR to the sender. Returns -1. */
@@ -104,6 +105,26 @@ static int read_payload(receiver *r, uint32_t len)
 	return 0;
 }
 
+/* --secret: the sender's MAC of everything it sent so far, checked before
+ * what came is acted on. 0 or -1. */
+static int check_mark(receiver *r, const char *where)
+{
+	uint8_t type = 0;
+	uint32_t len = 0;
+	int rc = xf_io_check_mark(&r->io, &type, &len);
+	if (rc == 0)
+		return 0;
+	if (rc == 1) {
+		r->st->auth_failed = true;
+		return refuse(r, XF_E_AUTH,
+			      "%s: the sender's MAC does not match: tampered "
+			      "in flight, or not this --secret",
+			      where);
+	}
+	return read_failed(r, rc == SKT_EMALFORMED ? 0 : rc, type, len,
+			   "where a MAC was due");
+}
+
 static int check_limits(receiver *r, const xf_entry *e)
 {
 	if (e->alg != r->alg)
@@ -143,6 +164,8 @@ static int64_t recv_chunk(receiver *r, const xf_entry *e, uint64_t i,
 			      "%s: chunk %llu does not match its hash "
 			      "(corrupted in flight)",
 			      r->path, (unsigned long long)i);
+	if (check_mark(r, r->path) < 0)
+		return -1;
 	xf_chain(r->alg, c, h);
 	r->st->moved += want;
 	r->pg.done_bytes += want;
@@ -161,6 +184,8 @@ static int recv_end(receiver *r, const uint8_t c[XF_HASH_MAX])
 	    xf_sum_decode(XF_END, r->io.ctrl + XF_HEAD_LEN, len, (size_t)r->hl,
 			  &end) < 0)
 		return read_failed(r, rc, type, len, "at the end of a file");
+	if (check_mark(r, r->path) < 0)
+		return -1;
 	if (memcmp(end.hash, c, (size_t)r->hl) != 0)
 		return refuse(r, XF_E_VERIFY,
 			      "%s: the file's root hash does not match",
@@ -255,7 +280,10 @@ static int recv_file(receiver *r, int dir, const char *name, const xf_entry *e)
 		memcpy(res.hash, p.c, sizeof(res.hash));
 		size_t n = xf_sum_encode(f, sizeof(f), XF_RESUME, (size_t)r->hl,
 					 &res);
-		if ((rc = xf_io_write(&r->io, f, n)) < 0) {
+		rc = xf_io_write_flags(&r->io, f, n, r->io.auth ? MSG_MORE : 0);
+		if (rc == 0)
+			rc = xf_io_mark(&r->io, 0);
+		if (rc < 0) {
 			xf_part_close(&p);
 			xf_fail(r->st, "%s: sending: %s", r->path,
 				skt_strerror(rc));
@@ -367,6 +395,8 @@ static int recv_entry(receiver *r, uint32_t len)
 	r->path[e.path_len] = '\0';
 	if (check_limits(r, &e) < 0)
 		return -1;
+	if (e.kind != XF_FILE && check_mark(r, r->path) < 0)
+		return -1;
 	r->entries++;
 	r->bytes += e.size;
 	const char *name;
@@ -421,6 +451,8 @@ static int finish(receiver *r, uint32_t len)
 	if (xf_sum_decode(XF_DONE, r->io.ctrl + XF_HEAD_LEN, len, (size_t)r->hl,
 			  &done) < 0)
 		return refuse(r, XF_E_PROTO, "a malformed end of transfer");
+	if (check_mark(r, "the end of the transfer") < 0)
+		return -1;
 	if (done.a != r->entries || done.b != r->bytes ||
 	    memcmp(done.hash, r->T, (size_t)r->hl) != 0)
 		return refuse(r, XF_E_VERIFY,
@@ -433,7 +465,9 @@ static int finish(receiver *r, uint32_t len)
 	xf_sum ack = {.a = r->entries, .b = r->bytes, .c = r->st->resumed};
 	memcpy(ack.hash, r->T, sizeof(ack.hash));
 	size_t n = xf_sum_encode(f, sizeof(f), XF_ACK, (size_t)r->hl, &ack);
-	int rc = xf_io_write(&r->io, f, n);
+	int rc = xf_io_write_flags(&r->io, f, n, r->io.auth ? MSG_MORE : 0);
+	if (rc == 0)
+		rc = xf_io_mark(&r->io, 0);
 	if (rc < 0) {
 		xf_fail(r->st, "sending the acknowledgement: %s",
 			skt_strerror(rc));
@@ -443,12 +477,57 @@ static int finish(receiver *r, uint32_t len)
 	return 0;
 }
 
+/* --secret, before HELLO (send.c's authenticate). The sender's proof is
+ * checked before anything else is read: a wrong secret stops here. */
+static int authenticate(receiver *r)
+{
+	uint8_t nr[XF_AUTH_LEN], ns[XF_AUTH_LEN], proof[XF_AUTH_LEN], type;
+	uint32_t len;
+	int rc = xf_io_ctrl(&r->io, &type, &len);
+	if (rc == 0 && type == XF_HELLO)
+		return refuse(r, XF_E_AUTH, "the sender has no --secret");
+	if (rc < 0 || type != XF_NONCE || len != XF_AUTH_LEN)
+		return read_failed(r, rc, type, len, "at the start");
+	memcpy(ns, r->io.ctrl + XF_HEAD_LEN, sizeof(ns));
+	if (xf_auth_nonce(nr) < 0 ||
+	    xf_auth_init(&r->auth, r->o->secret, r->o->secret_len, ns, nr,
+			 false) < 0)
+		return refuse(r, XF_E_IO, "--secret: deriving the keys failed");
+	if ((rc = xf_io_auth(&r->io, XF_NONCE, nr, 0)) < 0) {
+		xf_fail(r->st, "sending: %s", skt_strerror(rc));
+		return -1;
+	}
+	rc = xf_io_ctrl(&r->io, &type, &len);
+	if (rc < 0 || type != XF_PROOF || len != XF_AUTH_LEN)
+		return read_failed(r, rc, type, len, "at the start");
+	xf_auth_proof(&r->auth, true, proof);
+	if (!xf_auth_equal(proof, r->io.ctrl + XF_HEAD_LEN)) {
+		r->st->auth_failed = true;
+		return refuse(r, XF_E_AUTH,
+			      "the sender does not know this --secret "
+			      "(its proof does not match)");
+	}
+	xf_auth_proof(&r->auth, false, proof);
+	if ((rc = xf_io_auth(&r->io, XF_PROOF, proof, 0)) < 0) {
+		xf_fail(r->st, "sending: %s", skt_strerror(rc));
+		return -1;
+	}
+	r->io.auth = &r->auth;
+	return 0;
+}
+
 static int run(receiver *r)
 {
 	uint8_t type;
 	uint32_t len;
 	xf_hello h;
+	if (r->o->secret != NULL && authenticate(r) < 0)
+		return -1;
 	int rc = xf_io_ctrl(&r->io, &type, &len);
+	if (rc == 0 && type == XF_NONCE)
+		return refuse(r, XF_E_AUTH,
+			      "the sender uses --secret; give this receiver "
+			      "the same");
 	if (rc < 0 || type != XF_HELLO)
 		return read_failed(r, rc, type, len, "at the start");
 	if (xf_hello_decode(r->io.ctrl + XF_HEAD_LEN, len, &h) < 0)
@@ -492,14 +571,14 @@ static void drain(receiver *r)
 
 int xf_recv(int fd, const xf_recv_opts *o, xf_stats *st)
 {
-	*st = (xf_stats){0};
+	*st = (xf_stats){.tls = o->tls != NULL, .secret = o->secret != NULL};
 	receiver *r = skt_calloc(1, sizeof(*r));
 	if (r == NULL) {
 		xf_fail(st, "out of memory");
 		return -1;
 	}
 	int64_t t0 = xf_now_us();
-	xf_io_init(&r->io, fd, o->timeout_ms);
+	xf_io_init(&r->io, fd, o->tls, o->timeout_ms);
 	r->pdir = -1;
 	skt_sock_set_opt(fd, SKT_OPT_NODELAY, 1); /* RESUME, ACK: see send.c */
 	r->o = o;
@@ -520,6 +599,7 @@ int xf_recv(int fd, const xf_recv_opts *o, xf_stats *st)
 		skt_free(r->dirs[i].path);
 	skt_free(r->dirs);
 	skt_free(r->buf);
+	xf_auth_free(&r->auth);
 	skt_free(r);
 	return rc;
 }

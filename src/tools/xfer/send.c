@@ -26,6 +26,7 @@ typedef struct sender {
 	int hl;
 	uint8_t *buf; /* one chunk */
 	uint8_t T[XF_HASH_MAX];
+	xf_auth auth; /* --secret */
 } sender;
 
 /* What the receiver sent instead of the frame we expected, or the error
@@ -67,6 +68,64 @@ static int check_peer(sender *s)
 	uint32_t len;
 	int rc = xf_io_ctrl(&s->io, &type, &len);
 	return peer_failed(s, rc, type, len);
+}
+
+/* --secret: the receiver's MAC of all it sent so far (after RESUME and
+ * ACK). 0 or -1. */
+static int check_mark(sender *s)
+{
+	uint8_t type = 0;
+	uint32_t len = 0;
+	int rc = xf_io_check_mark(&s->io, &type, &len);
+	if (rc == 0)
+		return 0;
+	if (rc == 1) {
+		s->st->auth_failed = true;
+		xf_fail(s->st, "the receiver's MAC does not match: tampered "
+			       "in flight, or not this --secret");
+		xf_io_error(&s->io, XF_E_AUTH, s->st->err);
+		return -1;
+	}
+	return peer_failed(s, rc == SKT_EMALFORMED ? 0 : rc, type, len);
+}
+
+/* --secret, before HELLO: a nonce each way, then a proof each way
+ * (docs/transfer.md); from here on every byte is MACed. 0 or -1. */
+static int authenticate(sender *s)
+{
+	uint8_t ns[XF_AUTH_LEN], proof[XF_AUTH_LEN], type;
+	uint32_t len;
+	if (xf_auth_nonce(ns) < 0) {
+		xf_fail(s->st, "no random bytes for the nonce");
+		return -1;
+	}
+	int rc = xf_io_auth(&s->io, XF_NONCE, ns, 0);
+	if (rc < 0)
+		return write_failed(s, rc, "the start of the transfer");
+	rc = xf_io_ctrl(&s->io, &type, &len);
+	if (rc < 0 || type != XF_NONCE || len != XF_AUTH_LEN)
+		return peer_failed(s, rc, type, len);
+	if (xf_auth_init(&s->auth, s->o->secret, s->o->secret_len, ns,
+			 s->io.ctrl + XF_HEAD_LEN, true) < 0) {
+		xf_fail(s->st, "--secret: deriving the keys failed");
+		return -1;
+	}
+	xf_auth_proof(&s->auth, true, proof);
+	if ((rc = xf_io_auth(&s->io, XF_PROOF, proof, 0)) < 0)
+		return write_failed(s, rc, "the start of the transfer");
+	rc = xf_io_ctrl(&s->io, &type, &len);
+	if (rc < 0 || type != XF_PROOF || len != XF_AUTH_LEN)
+		return peer_failed(s, rc, type, len);
+	xf_auth_proof(&s->auth, false, proof);
+	if (!xf_auth_equal(proof, s->io.ctrl + XF_HEAD_LEN)) {
+		s->st->auth_failed = true;
+		xf_fail(s->st, "the receiver does not know this --secret "
+			       "(its proof does not match)");
+		xf_io_error(&s->io, XF_E_AUTH, s->st->err);
+		return -1;
+	}
+	s->io.auth = &s->auth;
+	return 0;
 }
 
 static int read_chunk(int fd, uint8_t *buf, uint32_t n, uint64_t off)
@@ -115,6 +174,9 @@ static int send_entry(sender *s, const xf_item *it, int kind,
 		return -1;
 	}
 	int rc = xf_io_write_flags(&s->io, f, n, more ? MSG_MORE : 0);
+	/* A directory or a link is acted on as it comes: its MAC with it. */
+	if (rc == 0 && kind != XF_FILE)
+		rc = xf_io_mark(&s->io, 0);
 	return rc < 0 ? write_failed(s, rc, it->src) : 0;
 }
 
@@ -133,7 +195,7 @@ static int send_chunks(sender *s, const xf_item *it, int fd, uint64_t size,
 		uint8_t head[XF_HEAD_LEN], h[XF_HASH_MAX];
 		xf_head_encode(head, XF_DATA, len + (uint32_t)s->hl);
 		int rc;
-		if (s->hl == 0) {
+		if (s->hl == 0 && xf_io_zerocopy(&s->io)) {
 			/* MSG_MORE: the head leaves with the bytes
 			 * sendfile adds, not in a segment of its own. */
 			rc = xf_io_write_flags(&s->io, head, sizeof(head),
@@ -147,7 +209,8 @@ static int send_chunks(sender *s, const xf_item *it, int fd, uint64_t size,
 			} else if ((rc = read_chunk(fd, s->buf, len,
 						    i * chunk)) < 0) {
 				goto file_failed;
-			} else if (xf_hash(s->o->alg, s->buf, len, h) < 0) {
+			} else if (s->hl > 0 &&
+				   xf_hash(s->o->alg, s->buf, len, h) < 0) {
 				xf_fail(s->st, "%s: hashing failed", it->src);
 				return -1;
 			}
@@ -159,6 +222,10 @@ static int send_chunks(sender *s, const xf_item *it, int fd, uint64_t size,
 			rc = xf_io_writev_flags(&s->io, v, 3,
 						i + 1 == n ? MSG_MORE : 0);
 		}
+		/* --secret: each chunk's MAC follows it, so the receiver
+		 * writes no byte it has not authenticated. */
+		if (rc == 0)
+			rc = xf_io_mark(&s->io, i + 1 == n ? MSG_MORE : 0);
 		if (rc == SKT_EIO)
 			goto file_failed;
 		if (rc < 0)
@@ -225,6 +292,8 @@ static int send_file(sender *s, const xf_item *it)
 			rc = peer_failed(s, rc, type, len);
 			goto out;
 		}
+		if ((rc = check_mark(s)) < 0)
+			goto out;
 	} else if (size == 0 && (rc = check_peer(s)) < 0) {
 		goto out; /* no RESUME, no chunk: an ERROR may be there */
 	}
@@ -238,7 +307,10 @@ static int send_file(sender *s, const xf_item *it)
 	xf_sum end = {0};
 	memcpy(end.hash, c, (size_t)s->hl);
 	size_t n = xf_sum_encode(f, sizeof(f), XF_END, (size_t)s->hl, &end);
-	if ((rc = xf_io_write(&s->io, f, n)) < 0) {
+	rc = xf_io_write_flags(&s->io, f, n, s->io.auth ? MSG_MORE : 0);
+	if (rc == 0)
+		rc = xf_io_mark(&s->io, 0);
+	if (rc < 0) {
 		rc = write_failed(s, rc, it->src);
 		goto out;
 	}
@@ -254,7 +326,9 @@ static int finish(sender *s, const xf_walk *w)
 	xf_sum done = {.a = w->n, .b = w->bytes};
 	memcpy(done.hash, s->T, (size_t)s->hl);
 	size_t n = xf_sum_encode(f, sizeof(f), XF_DONE, (size_t)s->hl, &done);
-	int rc = xf_io_write(&s->io, f, n);
+	int rc = xf_io_write_flags(&s->io, f, n, s->io.auth ? MSG_MORE : 0);
+	if (rc == 0)
+		rc = xf_io_mark(&s->io, 0);
 	if (rc < 0)
 		return write_failed(s, rc, "the end of the transfer");
 	uint8_t type;
@@ -265,6 +339,8 @@ static int finish(sender *s, const xf_walk *w)
 	    xf_sum_decode(XF_ACK, s->io.ctrl + XF_HEAD_LEN, len, (size_t)s->hl,
 			  &ack) < 0)
 		return peer_failed(s, rc, type, len);
+	if (check_mark(s) < 0)
+		return -1;
 	if (ack.a != w->n || ack.b != w->bytes ||
 	    memcmp(ack.hash, s->T, (size_t)s->hl) != 0) {
 		s->st->verify_failed = true;
@@ -281,6 +357,8 @@ static int finish(sender *s, const xf_walk *w)
 
 static int run(sender *s, xf_walk *w)
 {
+	if (s->o->secret != NULL && authenticate(s) < 0)
+		return -1;
 	uint8_t f[XF_HEAD_LEN + XF_HELLO_LEN];
 	xf_hello h = {
 		.alg = (uint8_t)s->o->alg, .files = w->n, .bytes = w->bytes};
@@ -310,7 +388,9 @@ static int run(sender *s, xf_walk *w)
 
 int xf_send(int fd, const xf_send_opts *o, xf_stats *st)
 {
-	*st = (xf_stats){.alg = o->alg};
+	*st = (xf_stats){.alg = o->alg,
+			 .tls = o->tls != NULL,
+			 .secret = o->secret != NULL};
 	int64_t t0 = xf_now_us();
 	xf_walk w = {0};
 	for (size_t i = 0; i < o->npaths; i++)
@@ -328,7 +408,7 @@ int xf_send(int fd, const xf_send_opts *o, xf_stats *st)
 		xf_fail(st, "out of memory");
 		return -1;
 	}
-	xf_io_init(&s->io, fd, o->timeout_ms);
+	xf_io_init(&s->io, fd, o->tls, o->timeout_ms);
 	/* Small frames (ENTRY, END, DONE) wait for an answer: Nagle's
 	 * algorithm with the peer's delayed ACK would hold each 40 ms.
 	 * SO_SNDBUF and SO_RCVBUF are left alone on purpose: Linux's
@@ -346,6 +426,8 @@ int xf_send(int fd, const xf_send_opts *o, xf_stats *st)
 	st->seconds = (double)(xf_now_us() - t0) / 1e6;
 	if (rc < 0 && s->pg.on)
 		fputc('\n', stderr);
+	if (s->io.auth != NULL || s->auth.tx != NULL)
+		xf_auth_free(&s->auth);
 	skt_free(s->buf);
 	skt_free(s);
 	xf_walk_free(&w);

@@ -80,6 +80,10 @@ static uint32_t type_limit(uint8_t type)
 	case XF_ACK:
 	case XF_ERROR:
 		return XF_CTRL_MAX;
+	case XF_NONCE:
+	case XF_PROOF:
+	case XF_MAC:
+		return XF_AUTH_LEN;
 	}
 	return 0;
 }

@@ -34,7 +34,15 @@ enum xf_type {
 	XF_DONE = 'Z',
 	XF_ACK = 'A',
 	XF_ERROR = 'X',
+	/* --secret (docs/transfer.md, "Pre-shared secret"): a nonce each
+	 * way, a proof each way, then a transcript MAC at each checkpoint.
+	 * Each payload is XF_AUTH_LEN bytes. */
+	XF_NONCE = 'N',
+	XF_PROOF = 'P',
+	XF_MAC = 'M',
 };
+
+#define XF_AUTH_LEN 32
 
 enum xf_alg { XF_ALG_NONE = 0, XF_ALG_XXH3 = 1, XF_ALG_SHA256 = 2 };
 enum xf_kind { XF_FILE = 1, XF_DIR = 2, XF_LINK = 3 };
@@ -45,6 +53,7 @@ enum xf_code {
 	XF_E_EXISTS = 4,
 	XF_E_IO = 5,
 	XF_E_SENDER = 6,
+	XF_E_AUTH = 7,
 };
 
 /* The hash length of alg (0, 16, 32), or -1 for an unknown code. */

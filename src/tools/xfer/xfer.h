@@ -11,6 +11,8 @@
 #include "tools/xfer/wire.h"
 
 #define XF_ERRLEN 1200
+/* --secret's longest (a file's worth of key material is plenty). */
+#define XF_SECRET_MAX 1024
 
 typedef struct xf_stats {
 	uint64_t files;   /* entries: files, directories and links */
@@ -26,10 +28,17 @@ typedef struct xf_stats {
 	 * one, and whether the peer said it (an ERROR frame). */
 	char err[XF_ERRLEN];
 	bool verify_failed; /* a hash did not match */
+	bool auth_failed;   /* --secret: a proof or a MAC did not match */
+	bool tls, secret;   /* what carried and authenticated it */
 } xf_stats;
+
+typedef struct skt_tls skt_tls;
 
 typedef struct xf_send_opts {
 	int alg;
+	skt_tls *tls; /* the session on fd, its handshake done; or NULL */
+	const uint8_t *secret; /* --secret (auth.h); NULL: none */
+	size_t secret_len;
 	uint32_t chunk;     /* XF_CHUNK_MIN..XF_CHUNK_MAX, a power of two */
 	int timeout_ms;     /* each read and write */
 	bool progress;      /* a line on stderr, rewritten */
@@ -44,7 +53,10 @@ typedef struct xf_send_opts {
 int xf_send(int fd, const xf_send_opts *o, xf_stats *st);
 
 typedef struct xf_recv_opts {
-	int dirfd;          /* where the transfer lands */
+	int dirfd;    /* where the transfer lands */
+	skt_tls *tls; /* as in xf_send_opts */
+	const uint8_t *secret;
+	size_t secret_len;
 	bool overwrite;     /* replace existing files */
 	bool no_resume;     /* start every .part over */
 	uint64_t max_size;  /* total bytes; UINT64_MAX: none */
