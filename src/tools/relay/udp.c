@@ -16,7 +16,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define DGRAM_MAX 65536 /* any datagram whole */
+#define DGRAM_MAX  65536 /* any datagram whole */
+#define LISTEN_BUF (4 << 20)
 
 enum { UP = 0, DOWN = 1 };
 
@@ -439,6 +440,10 @@ static int start(relay_udp *r)
 					   : AF_INET;
 		return fd;
 	}
+	/* Every client's datagrams share this socket's queue: a bigger one
+	 * rides out a burst (best effort: the kernel caps it at rmem_max). */
+	(void)skt_sock_set_opt(fd, SKT_OPT_RCVBUF, LISTEN_BUF);
+	(void)skt_sock_set_opt(fd, SKT_OPT_SNDBUF, LISTEN_BUF);
 	if ((rc = skt_udp_new(r->loop, &r->lis, fd, DGRAM_MAX)) < 0) {
 		close(fd);
 		return rc;
