@@ -107,7 +107,7 @@ static void drop_held(relay_udp *r, const session *s)
 		held *h = *pp;
 		if (h->s == s || s == NULL) {
 			*pp = h->next;
-			free(h);
+			skt_free(h);
 			r->nheld--;
 		} else {
 			pp = &h->next;
@@ -138,7 +138,7 @@ static void session_close(session *s, int reason)
 	*(s->next != NULL ? &s->next->prev : &r->tail) = s->prev;
 	r->n--;
 	skt_udp_free(s->up); /* closes the upstream fd */
-	free(s);
+	skt_free(s);
 }
 
 static void rx_target(skt_udp *u, int status, const skt_dgram *d, size_t n);
@@ -150,7 +150,7 @@ static session *session_open(relay_udp *r, const skt_addr *client)
 		report(r, "socket", fd);
 		return NULL;
 	}
-	session *s = calloc(1, sizeof(*s));
+	session *s = skt_calloc(1, sizeof(*s));
 	skt_udp *up = NULL;
 	int rc = s == NULL ? SKT_ENOMEM
 			   : skt_udp_new(r->loop, &up, fd, DGRAM_MAX);
@@ -159,7 +159,7 @@ static session *session_open(relay_udp *r, const skt_addr *client)
 	if (rc < 0) {
 		if (up == NULL)
 			close(fd);
-		free(s);
+		skt_free(s);
 		report(r, "socket", rc);
 		return NULL;
 	}
@@ -211,7 +211,7 @@ static void count_passed(session *s, int dir)
 		    --h->after == 0) {
 			*pp = h->next;
 			deliver(s, dir, h->data, h->len);
-			free(h);
+			skt_free(h);
 			r->nheld--;
 		} else {
 			pp = &h->next;
@@ -223,7 +223,7 @@ static void hold(session *s, int dir, const uint8_t *p, size_t len, int64_t due,
 		 uint64_t after)
 {
 	relay_udp *r = s->r;
-	held *h = r->nheld < UDP_HELD_MAX ? malloc(sizeof(*h) + len) : NULL;
+	held *h = r->nheld < UDP_HELD_MAX ? skt_malloc(sizeof(*h) + len) : NULL;
 	if (h == NULL) { /* past the bound: sent now rather than grown */
 		deliver(s, dir, p, len);
 		return;
@@ -362,7 +362,7 @@ static void on_release(skt_timer *t, void *arg)
 		if (h->due <= now) {
 			*pp = h->next;
 			deliver(h->s, h->dir, h->data, h->len);
-			free(h);
+			skt_free(h);
 			r->nheld--;
 		} else {
 			pp = &h->next;
@@ -430,7 +430,7 @@ static int start(relay_udp *r)
 	if (rc < 0)
 		return rc;
 	r->nbucket = o->max_sessions < 16 ? 16 : o->max_sessions;
-	r->bucket = calloc(r->nbucket, sizeof(*r->bucket));
+	r->bucket = skt_calloc(r->nbucket, sizeof(*r->bucket));
 	if (r->bucket == NULL)
 		return SKT_ENOMEM;
 	int fd = skt_udp_bind(o->host, o->port, NULL);
@@ -495,6 +495,6 @@ int relay_udp_run(relay_udp_opts *o)
 	for (int i = 0; i < 3; i++)
 		skt_signal_free(r.sig[i]);
 	skt_loop_free(r.loop); /* the listener, the timers */
-	free(r.bucket);
+	skt_free(r.bucket);
 	return rc;
 }
