@@ -128,6 +128,7 @@ static void session_close(session *s, int reason)
 			      .bytes_down = s->bytes[DOWN],
 			      .dropped = s->dropped,
 			      .ms = skt_loop_now(r->loop) - s->opened};
+	skt_udp_free(s->up); /* the upstream fd is gone once it is logged */
 	emit(r, &ev);
 	drop_held(r, s);
 	session **pp = &r->bucket[hash(&s->client) % r->nbucket];
@@ -137,7 +138,6 @@ static void session_close(session *s, int reason)
 	*(s->prev != NULL ? &s->prev->next : &r->head) = s->next;
 	*(s->next != NULL ? &s->next->prev : &r->tail) = s->prev;
 	r->n--;
-	skt_udp_free(s->up); /* closes the upstream fd */
 	skt_free(s);
 }
 
