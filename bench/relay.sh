@@ -12,12 +12,16 @@
 #               checked with a one-byte echo: the middle's RSS per held
 #               connection (user space only; socket and pipe buffers are
 #               the kernel's) and the setup rate
+#   udp         `sockit relay udp:` vs `socat UDP-LISTEN:,fork` vs direct:
+#               echoed datagrams per second (`sockit bench -u`, UDP_C
+#               clients, 8 in flight each, UDP_SECS) to `sockit serve -u
+#               echo`, median of RUNS; UDP_ONLY=1 runs this part alone
 #
 # Pinning: the middle on CPU 1, the endpoints (sender, receiver, echo
 # server, clients) on CPU 0, so each middle costs what it costs beside the
 # same endpoints; on one CPU everything shares it, which the output says.
 #
-#   RUNS=3 SIZE_GIB=1 LAT_SECS=3 HOLD=5000
+#   RUNS=3 SIZE_GIB=1 LAT_SECS=3 HOLD=5000 UDP_C=4 UDP_SECS=3 UDP_ONLY=0
 set -eu
 
 build=${1:-build}
@@ -110,6 +114,76 @@ mid_stop() {
 	kill "$MID_PID" 2>/dev/null || true
 	wait "$MID_PID" 2>/dev/null || true
 }
+
+# ---- UDP: datagrams per second ----
+
+wait_udp() {
+	local i
+	for i in $(seq 200); do
+		ss -Hlun "sport = :$1" | grep -q . && return 0
+		sleep 0.025
+	done
+	echo "relay.sh: nothing bound on udp 127.0.0.1:$1 ($2)" >&2
+	exit 1
+}
+
+# Echoed datagrams per second through 127.0.0.1:PORT.
+udp_rate() {
+	taskset -c $end_cpu "$sockit" bench -u -c "${UDP_C:-4}" -p 8 \
+		-d "${UDP_SECS:-3}" --json "127.0.0.1:$1" 2>/dev/null |
+		python3 -c 'import json, sys
+d = json.load(sys.stdin)
+print("%.0f %d" % (d["requests_per_s"], d["errors"]))'
+}
+
+udp_part() {
+	local uport r t to mpid
+	uport=$(free_port)
+	taskset -c $end_cpu "$sockit" serve -u --udp-rate 0 \
+		--listen "127.0.0.1:$uport" echo 2>/dev/null &
+	local epid=$!
+	pids="$pids $epid"
+	wait_udp "$uport" "serve -u echo"
+	for r in $(seq "$runs"); do
+		for t in direct sockit socat; do
+			to=$uport mpid=""
+			case $t in
+			sockit)
+				to=$(free_port)
+				taskset -c $mid_cpu "$sockit" relay "udp:127.0.0.1:$to" \
+					"udp:127.0.0.1:$uport" 2>/dev/null &
+				mpid=$!
+				;;
+			socat)
+				to=$(free_port)
+				taskset -c $mid_cpu socat \
+					UDP-LISTEN:"$to",bind=127.0.0.1,fork,reuseaddr \
+					UDP:127.0.0.1:"$uport" 2>/dev/null &
+				mpid=$!
+				;;
+			esac
+			[ -z "$mpid" ] || { pids="$pids $mpid"; wait_udp "$to" "$t"; }
+			set -- $(udp_rate "$to")
+			echo "$1" >>"$tmp/udp.$t"
+			echo "run $r udp $t $1 datagrams/s ($2 errors)" >&2
+			[ -z "$mpid" ] || { kill "$mpid" 2>/dev/null || true; wait "$mpid" 2>/dev/null || true; }
+		done
+	done
+	kill "$epid" 2>/dev/null || true
+	printf '\nUDP echo (sockit bench -u -c %s -p 8, %s s) through the middle, median of %d runs\n\n' \
+		"${UDP_C:-4}" "${UDP_SECS:-3}" "$runs"
+	printf '%-12s %14s %10s %10s\n' middle "datagrams/s" "vs socat" "vs direct"
+	for t in direct sockit socat; do
+		awk -v t="$t" -v m="$(median <"$tmp/udp.$t")" -v s="$(median <"$tmp/udp.socat")" \
+			-v d="$(median <"$tmp/udp.direct")" \
+			'BEGIN { printf "%-12s %14.0f %9.2fx %9.2fx\n", t, m, m / s, m / d }'
+	done
+}
+
+if [ "${UDP_ONLY:-0}" = 1 ]; then
+	udp_part
+	exit 0
+fi
 
 # ---- Throughput ----
 
@@ -284,3 +358,5 @@ for t in sockit haproxy; do
 	awk -v t="$t" -v rate="$1" -v b="$2" -v h="$3" -v n="$hold" \
 		'BEGIN { printf "%-12s %12d %7d->%-6d %16.0f\n", t, rate, b, h, (h - b) * 1024 / n }'
 done
+
+udp_part

@@ -7,7 +7,9 @@
  * non-empty line that fits its buffer, and a tiny buffer is never
  * overrun; an accepted toxic has a known kind, a direction, a toxicity
  * within 0..1 and every value within its documented range (jitter at
- * most the latency, a rate and a slice above 0); nothing is allocated.
+ * most the latency, a rate and a slice above 0; a loss share within 0..1
+ * and a burst below 1; duplicate and reorder counts within 1..100, reorder
+ * by count or by time, not both); nothing is allocated.
  */
 #include "fuzz.h"
 
@@ -18,7 +20,7 @@
 
 static void check_accepted(const relay_toxic *t)
 {
-	FUZZ_CHECK(t->kind >= TOXIC_LATENCY && t->kind <= TOXIC_FAIL_FIRST);
+	FUZZ_CHECK(t->kind >= TOXIC_LATENCY && t->kind <= TOXIC_TRUNCATE);
 	FUZZ_CHECK(strcmp(toxic_name(t->kind), "?") != 0);
 	FUZZ_CHECK(t->dir >= 1 && t->dir <= TOXIC_BOTH);
 	FUZZ_CHECK(t->toxicity <= 1000000);
@@ -33,6 +35,15 @@ static void check_accepted(const relay_toxic *t)
 		FUZZ_CHECK(t->rate == 0);
 	if (t->kind == TOXIC_SLICER)
 		FUZZ_CHECK(t->bytes >= 1);
+	FUZZ_CHECK(t->p <= 1000000 && t->burst < 1000000);
+	if (t->kind != TOXIC_LOSS)
+		FUZZ_CHECK(t->p == 0 && t->burst == 0);
+	if (t->kind == TOXIC_DUPLICATE)
+		FUZZ_CHECK(t->n >= 1 && t->n <= TOXIC_COPIES_MAX);
+	if (t->kind == TOXIC_REORDER)
+		FUZZ_CHECK(
+			(t->n >= 1 && t->n <= TOXIC_COPIES_MAX && t->ms == 0) ||
+			(t->n == 0 && t->ms >= 0));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -12,9 +12,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DEFAULT_MAX_CONNS  10000
-#define DEFAULT_MAX_PER_IP 256
-#define DEFAULT_CONNECT_MS 5000
+#define DEFAULT_MAX_CONNS    10000
+#define DEFAULT_MAX_PER_IP   256
+#define DEFAULT_CONNECT_MS   5000
+#define DEFAULT_UDP_IDLE_MS  60000
+#define DEFAULT_MAX_SESSIONS 1024
 
 enum {
 	OPT_WORKERS = 256,
@@ -28,7 +30,8 @@ enum {
 	OPT_STATS,
 	OPT_JSON,
 	OPT_TOXIC,
-	OPT_SEED
+	OPT_SEED,
+	OPT_MAX_SESSIONS
 };
 
 /* ---- Options ---- */
@@ -64,6 +67,17 @@ static int option(struct relay_cli_opts *o, int ch, const char *arg)
 	skt_server_opts *s = &o->svc;
 	size_t n;
 	int rc;
+	static const char *const tcp_only[] = {
+		[OPT_WORKERS - OPT_WORKERS] = "--workers",
+		[OPT_MAX_CONNS - OPT_WORKERS] = "--max-conns",
+		[OPT_MAX_PER_IP - OPT_WORKERS] = "--max-per-ip",
+		[OPT_MAX_TIME - OPT_WORKERS] = "--max-time",
+		[OPT_CONNECT_TIMEOUT - OPT_WORKERS] = "--connect-timeout",
+		[OPT_STATS - OPT_WORKERS] = "--stats",
+	};
+	if (ch >= OPT_WORKERS && ch <= OPT_STATS &&
+	    tcp_only[ch - OPT_WORKERS] != NULL)
+		o->tcp_only = tcp_only[ch - OPT_WORKERS];
 	switch (ch) {
 	case OPT_WORKERS: /* 0: one per CPU */
 		rc = count_opt("--workers", arg, CLI_WORKERS_MAX, &n);
@@ -75,7 +89,15 @@ static int option(struct relay_cli_opts *o, int ch, const char *arg)
 		o->per_ip_given = true;
 		return count_opt("--max-per-ip", arg, 10000000, &s->max_per_ip);
 	case OPT_IDLE:
+		o->idle_given = true;
 		return seconds_opt("--idle-timeout", arg, 0, &o->relay.idle_ms);
+	case OPT_MAX_SESSIONS:
+		rc = count_opt("--max-sessions", arg, 1000000, &n);
+		if (rc == CLI_OK && n == 0)
+			return cli_usage_error("relay", "--max-sessions: 1 or "
+							"more");
+		o->uopts.max_sessions = n;
+		return rc;
 	case OPT_MAX_TIME:
 		return seconds_opt("--max-time", arg, 0, &o->relay.max_ms);
 	case OPT_CONNECT_TIMEOUT:
@@ -102,10 +124,47 @@ static int option(struct relay_cli_opts *o, int ch, const char *arg)
 	}
 }
 
+/* udp:HOST:PORT, udp:[V6]:PORT or udp:PORT: the text after "udp:" in
+ * *rest, true; else false. */
+static bool udp_form(const char *text, const char **rest)
+{
+	if (strncmp(text, "udp:", 4) != 0)
+		return false;
+	*rest = text + 4;
+	return true;
+}
+
+static int parse_udp(struct relay_cli_opts *o, const char *what,
+		     const char *text, const char *rest, skt_endpoint *ep)
+{
+	bool listen = strcmp(what, "LISTEN") == 0;
+	int rc = skt_endpoint_parse(
+		ep, rest, listen ? SKT_PARSE_PORT_ZERO | SKT_PARSE_NO_HOST : 0);
+	if (rc == 0 && ep->kind != SKT_EP_INET)
+		rc = SKT_EINVAL;
+	if (rc < 0)
+		return cli_usage_error("relay", "%s '%s': %s", what, text,
+				       skt_strerror(rc));
+	uint16_t port;
+	rc = cli_opt_port("relay", listen ? "LISTEN port" : "TARGET port",
+			  ep->service, SOCK_DGRAM,
+			  listen ? SKT_PARSE_PORT_ZERO : 0, &port);
+	if (rc != CLI_OK || !listen)
+		return rc;
+	snprintf(o->uhost, sizeof(o->uhost), "%s", ep->host);
+	snprintf(o->uport, sizeof(o->uport), "%u", (unsigned)port);
+	return CLI_OK;
+}
+
 /* HOST:PORT, [V6]:PORT, PORT (loopback), unix:PATH or unix:@name. */
 static int parse_listen(struct relay_cli_opts *o, const char *text)
 {
 	skt_endpoint ep;
+	const char *rest;
+	if (udp_form(text, &rest)) {
+		o->udp = true;
+		return parse_udp(o, "LISTEN", text, rest, &ep);
+	}
 	int rc = skt_endpoint_parse(&ep, text,
 				    SKT_PARSE_PORT_ZERO | SKT_PARSE_NO_HOST);
 	if (rc < 0)
@@ -140,6 +199,24 @@ static int parse_target(struct relay_cli_opts *o, const char *text)
 		return cli_usage_error("relay", "more than %d TARGETs",
 				       RELAY_TARGETS_MAX);
 	skt_endpoint *ep = &o->target_ep[i];
+	const char *rest;
+	bool udp = udp_form(text, &rest);
+	if (udp != o->udp)
+		return cli_usage_error("relay",
+				       "TARGET '%s': LISTEN and TARGET are "
+				       "both udp: or neither",
+				       text);
+	if (udp && i > 0)
+		return cli_usage_error("relay", "a udp: relay has one TARGET");
+	if (udp) {
+		int rc = parse_udp(o, "TARGET", text, rest, ep);
+		if (rc == CLI_OK) {
+			snprintf(o->targets[i].name, sizeof(o->targets[i].name),
+				 "%s", text);
+			o->relay.ntargets++;
+		}
+		return rc;
+	}
 	int rc = skt_endpoint_parse(ep, text, 0);
 	if (rc < 0)
 		return cli_usage_error("relay", "TARGET '%s': %s", text,
@@ -164,6 +241,27 @@ static int parse_target(struct relay_cli_opts *o, const char *text)
 /* Every conflict, in one place. */
 static int validate(struct relay_cli_opts *o)
 {
+	for (size_t i = 0; i < o->relay.ntoxics; i++) {
+		int k = o->relay.toxics[i].kind;
+		if (toxic_is_udp(k) != o->udp)
+			return cli_usage_error(
+				"relay", "--toxic %s: %s", toxic_name(k),
+				o->udp ? "a TCP toxic, on a udp: relay"
+				       : "a UDP toxic, on a TCP relay");
+	}
+	if (o->udp && o->tcp_only != NULL)
+		return cli_usage_error("relay", "%s: not for a udp: relay",
+				       o->tcp_only);
+	if (!o->udp && o->uopts.max_sessions > 0)
+		return cli_usage_error("relay", "--max-sessions: only for a "
+						"udp: relay");
+	if (o->udp) {
+		if (o->uopts.max_sessions == 0)
+			o->uopts.max_sessions = DEFAULT_MAX_SESSIONS;
+		o->uopts.idle_ms =
+			o->idle_given ? o->relay.idle_ms : DEFAULT_UDP_IDLE_MS;
+		return CLI_OK;
+	}
 	if (o->unix_listen && (o->allow.n > 0 || o->deny.n > 0))
 		return cli_usage_error("relay", "--allow/--deny: a Unix "
 						"LISTEN has no client "
@@ -193,6 +291,7 @@ int cmd_relay_parse(int argc, char **argv, struct relay_cli_opts *o)
 		{"json", no_argument, NULL, OPT_JSON},
 		{"toxic", required_argument, NULL, OPT_TOXIC},
 		{"seed", required_argument, NULL, OPT_SEED},
+		{"max-sessions", required_argument, NULL, OPT_MAX_SESSIONS},
 		{"verbose", no_argument, NULL, 'v'},
 		{NULL, 0, NULL, 0},
 	};
@@ -507,12 +606,172 @@ static void server_event(const skt_server_event *ev, void *arg)
 	emit(f, buf, sizeof(buf));
 }
 
+/* ---- The UDP relay's log ---- */
+
+static const char *udp_end(int reason)
+{
+	return reason == UDP_END_IDLE      ? "idle"
+	       : reason == UDP_END_STOPPED ? "stopped"
+					   : "error";
+}
+
+static void udp_text(FILE *f, const relay_udp_event *ev,
+		     const struct relay_cli_opts *o)
+{
+	char a[SKT_ADDRSTRLEN];
+	if (ev->addr == NULL || skt_addr_format(ev->addr, a, sizeof(a)) < 0)
+		snprintf(a, sizeof(a), "-");
+	fputs("sockit: relay: ", f);
+	switch (ev->kind) {
+	case UDP_EV_LISTENING:
+		fprintf(f, "listening on udp:%s, to %s", a, o->targets[0].name);
+		return;
+	case UDP_EV_OPEN:
+		fprintf(f, "#%llu %s: session open", u(ev->id), a);
+		return;
+	case UDP_EV_CLOSE:
+		fprintf(f,
+			"#%llu %s: session closed (%s): %llu datagrams up "
+			"(%llu bytes), %llu down (%llu bytes), %llu dropped, "
+			"%.3f s",
+			u(ev->id), a, udp_end(ev->reason), u(ev->dgrams_up),
+			u(ev->bytes_up), u(ev->dgrams_down), u(ev->bytes_down),
+			u(ev->dropped), ev->ms / 1000.0);
+		return;
+	case UDP_EV_FULL:
+		fprintf(f,
+			"%llu datagrams from new clients dropped: "
+			"--max-sessions %llu reached",
+			u(ev->count), u(ev->sessions));
+		return;
+	case UDP_EV_ERROR:
+		fprintf(f, "%s: %s", ev->what, skt_strerror(ev->err));
+		return;
+	case UDP_EV_STOPPING:
+		fprintf(f, "%s: stopping", signame(ev->signum));
+		return;
+	default:
+		fprintf(f,
+			"stopped after %.1f s: %llu sessions, %llu datagrams "
+			"dropped with the table full",
+			ev->ms / 1000.0, u(ev->sessions), u(ev->count));
+	}
+}
+
+static void udp_json(FILE *f, const relay_udp_event *ev)
+{
+	static const char *const names[] = {"listening", "open",  "close",
+					    "refused",   "error", "stopping",
+					    "stopped"};
+	cli_json j;
+	cli_json_begin(&j, f, names[ev->kind]);
+	cli_json_num(&j, "time", now_s(), 3);
+	cli_json_text(&j, "server", "relay");
+	cli_json_text(&j, "transport", "udp");
+	if (ev->addr != NULL)
+		cli_json_addr(&j, ev->kind == UDP_EV_LISTENING ? NULL : "peer",
+			      ev->addr);
+	switch (ev->kind) {
+	case UDP_EV_OPEN:
+		cli_json_uint(&j, "id", ev->id);
+		break;
+	case UDP_EV_CLOSE:
+		cli_json_uint(&j, "id", ev->id);
+		cli_json_text(&j, "reason", udp_end(ev->reason));
+		cli_json_uint(&j, "dgrams_up", ev->dgrams_up);
+		cli_json_uint(&j, "dgrams_down", ev->dgrams_down);
+		cli_json_uint(&j, "bytes_up", ev->bytes_up);
+		cli_json_uint(&j, "bytes_down", ev->bytes_down);
+		cli_json_uint(&j, "dropped", ev->dropped);
+		cli_json_us(&j, "duration_s", ev->ms * 1000);
+		break;
+	case UDP_EV_FULL:
+		cli_json_text(&j, "reason", "max-sessions");
+		cli_json_uint(&j, "limit", ev->sessions);
+		cli_json_uint(&j, "count", ev->count);
+		break;
+	case UDP_EV_ERROR:
+		cli_json_text(&j, "what", ev->what);
+		cli_json_error(&j, "error", ev->err, NULL);
+		break;
+	case UDP_EV_STOPPING:
+		cli_json_text(&j, "signal", signame(ev->signum));
+		break;
+	case UDP_EV_STOPPED:
+		cli_json_uint(&j, "sessions", ev->sessions);
+		cli_json_uint(&j, "refused", ev->count);
+		cli_json_us(&j, "uptime_s", ev->ms * 1000);
+		break;
+	default:
+		break;
+	}
+	cli_json_end(&j);
+}
+
+/* Sessions with -v; the rest (listening, errors, stop) always. */
+static void udp_event(const relay_udp_event *ev, void *arg)
+{
+	const struct relay_cli_opts *o = arg;
+	if (!o->svc.verbose &&
+	    (ev->kind == UDP_EV_OPEN || ev->kind == UDP_EV_CLOSE))
+		return;
+	char buf[2048];
+	FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");
+	if (f == NULL)
+		return;
+	setvbuf(f, NULL, _IONBF, 0);
+	if (o->json)
+		udp_json(f, ev);
+	else
+		udp_text(f, ev, o);
+	emit(f, buf, sizeof(buf));
+}
+
 /* ---- Running ---- */
 
 static bool admit(const skt_addr *peer, void *arg)
 {
 	const struct relay_cli_opts *o = arg;
 	return cli_cidrs_admit(&o->allow, &o->deny, peer);
+}
+
+static bool admit(const skt_addr *peer, void *arg);
+
+static int run_udp(struct relay_cli_opts *o)
+{
+	relay_udp_opts *u = &o->uopts;
+	const skt_endpoint *ep = &o->target_ep[0];
+	skt_addrlist l = {0};
+	int rc = skt_resolve(&l, ep->host, ep->service, AF_UNSPEC, SOCK_DGRAM,
+			     0);
+	if (rc < 0)
+		return cli_fail("relay", o->targets[0].name, rc);
+	u->target = l.addrs[0];
+	skt_addrlist_fini(&l);
+	u->host = o->uhost[0] != '\0' ? o->uhost : NULL;
+	u->port = o->uport;
+	u->log = udp_event;
+	u->log_arg = o;
+	u->verbose = o->svc.verbose;
+	u->toxics = o->relay.toxics;
+	u->ntoxics = o->relay.ntoxics;
+	u->seed = o->relay.seed;
+	if (o->allow.n > 0 || o->deny.n > 0) {
+		u->admit = admit;
+		u->admit_arg = o;
+	}
+	cli_raise_nofile();
+	int err = relay_udp_run(u);
+	if (err == 0)
+		return CLI_OK;
+	char what[SKT_ADDRSTRLEN + 16];
+	const char *host = u->host != NULL                ? u->host
+			   : u->failed_family == AF_INET6 ? "::1"
+							  : "127.0.0.1";
+	bool v6 = strchr(host, ':') != NULL;
+	snprintf(what, sizeof(what), "udp:%s%s%s:%s", v6 ? "[" : "", host,
+		 v6 ? "]" : "", u->port);
+	return cli_fail("relay", what, err);
 }
 
 static int run(int argc, char **argv)
@@ -523,6 +782,14 @@ static int run(int argc, char **argv)
 		return rc;
 	if (o.json)
 		cli_json_errors(stderr); /* the log's stream: all of it JSON */
+	if (!o.seed_given) {             /* draws differ from run to run */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		o.relay.seed = (uint64_t)ts.tv_sec * 1000000007u ^
+			       (uint64_t)ts.tv_nsec ^ (uint64_t)getpid();
+	}
+	if (o.udp)
+		return run_udp(&o);
 	if ((rc = resolve_targets(&o)) != CLI_OK)
 		return rc;
 	if (o.allow.n > 0 || o.deny.n > 0) {
@@ -536,12 +803,6 @@ static int run(int argc, char **argv)
 	o.svc.log_arg = &o;
 	o.svc.signals = true;
 	const skt_server_addr *a = &o.svc.addrs[0];
-	if (!o.seed_given) { /* draws differ from run to run */
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		o.relay.seed = (uint64_t)ts.tv_sec * 1000000007u ^
-			       (uint64_t)ts.tv_nsec ^ (uint64_t)getpid();
-	}
 	cli_raise_nofile();
 	int err = skt_server_run(&o.svc);
 	/* A stale socket file was replaced, and the one bound here removed,
@@ -569,7 +830,9 @@ static const char usage_head[] =
 	"  unix:PATH, unix:@NAME) and forward each connection to a TARGET\n"
 	"  (the same forms; several: round robin, skipping one that refuses\n"
 	"  or times out). Until SIGINT, SIGTERM or SIGHUP; then connections\n"
-	"  get 2 s to finish and are reset. Logs go to stderr.\n";
+	"  get 2 s to finish and are reset. Logs go to stderr.\n"
+	"  udp:HOST:PORT for both LISTEN and one TARGET: a UDP relay, a\n"
+	"  session (own socket to the target) per client address.\n";
 
 static const char usage_opts[] =
 	"  --workers N        loops, one thread each (default: one per CPU)\n"
@@ -593,6 +856,12 @@ static const char usage_opts[] =
 	"                     ms=; slow_close:ms=; timeout:ms=; limit_data:\n"
 	"                     bytes=; reset_peer:ms=; down; fail_first:n=\n"
 	"  --seed N           toxicity draws and jitter from N (reproducible)\n"
+	"  --max-sessions N   udp: sessions at once (default 1024); a new\n"
+	"                     client's datagram past that is dropped\n"
+	"  UDP toxics, per datagram: loss:p=,burst=; duplicate:n=; reorder:\n"
+	"                     n= or ms=; delay:ms=,jitter=; truncate:bytes=\n"
+	"  --idle-timeout on udp: close a session after S s without a\n"
+	"                     datagram (default 60)\n"
 	"  A half-close passes through (the other way goes on); a reset on\n"
 	"  one side resets the other; no target reachable resets the "
 	"client.\n";

@@ -22,6 +22,7 @@
 #include "tools/http/httpc.h"
 #include "tools/proxy/proxy.h"
 #include "tools/relay/relay.h"
+#include "tools/relay/udp.h"
 #include "tools/serve/services.h"
 #include "tools/xfer/xfer.h"
 
@@ -163,6 +164,11 @@ struct relay_cli_opts {
 	skt_endpoint target_ep[RELAY_TARGETS_MAX];
 	bool json, unix_listen, per_ip_given, seed_given;
 	cli_cidrs allow, deny;
+	/* udp:LISTEN udp:TARGET: the UDP relay (tools/relay/udp.h) */
+	bool udp, idle_given;
+	const char *tcp_only; /* a TCP-only option given, for the error */
+	relay_udp_opts uopts;
+	char uhost[SKT_HOST_MAX + 1], uport[8];
 };
 int cmd_relay_parse(int argc, char **argv, struct relay_cli_opts *o);
 

@@ -169,6 +169,23 @@ RELAY = {
                        count=INT),
 }
 
+# `sockit relay udp:LISTEN udp:TARGET`: sessions, not connections.
+_UDP = {"transport": Enum("udp")}
+RELAY_UDP = {
+    "listening": _event("listening", **_UDP, address=STR, port=PORT),
+    "open": _event("open", **_UDP, **_PEER, id=INT),
+    "close": _event("close", **_UDP, **_PEER, id=INT,
+                    reason=Enum("idle", "stopped", "error"),
+                    dgrams_up=INT, dgrams_down=INT, bytes_up=INT,
+                    bytes_down=INT, dropped=INT, duration_s=SECONDS),
+    "refused": _event("refused", **_UDP, reason=Enum("max-sessions"),
+                      limit=INT, count=INT),
+    "error": _event("error", **_UDP, what=STR, error=ERROR),
+    "stopping": _event("stopping", **_UDP, signal=STR),
+    "stopped": _event("stopped", **_UDP, sessions=INT, refused=INT,
+                      uptime_s=SECONDS),
+}
+
 _LATENCY = {k: Null(SECONDS) for k in
             ("min", "mean", "p50", "p90", "p99", "p999", "max")}
 
@@ -220,7 +237,8 @@ SEND = _TRANSFER
 RECV = _TRANSFER
 
 COMMANDS = {"resolve": RESOLVE, "service": SERVICE, "hostname": HOSTNAME,
-            "check": CHECK, "scan": SCAN, "serve": SERVE, "relay": RELAY, "bench": BENCH,
+            "check": CHECK, "scan": SCAN, "serve": SERVE, "relay": RELAY,
+            "relay-udp": RELAY_UDP, "bench": BENCH,
             "http": HTTP, "send": SEND, "recv": RECV}
 
 

@@ -100,3 +100,36 @@ SKT_TEST(toxic, refusals_name_the_part)
 	big[sizeof(big) - 1] = '\0';
 	refused(big, "longer than");
 }
+
+SKT_TEST(toxic, udp_toxics)
+{
+	relay_toxic t = ok("loss");
+	cr_expect_eq(t.kind, TOXIC_LOSS);
+	cr_expect_eq(t.p, 1000000);
+	cr_expect_eq(t.burst, 0);
+	t = ok("loss:p=0.05,burst=0.3,dir=up");
+	cr_expect_eq(t.p, 50000);
+	cr_expect_eq(t.burst, 300000);
+	cr_expect_eq(t.dir, TOXIC_UP);
+	cr_expect(toxic_is_udp(t.kind));
+	cr_expect(!toxic_is_udp(ok("latency:ms=1").kind));
+	cr_expect_eq(ok("duplicate").n, 1);
+	cr_expect_eq(ok("duplicate:n=3").n, 3);
+	cr_expect_eq(ok("reorder").n, 1);
+	t = ok("reorder:ms=20");
+	cr_expect_eq(t.n, 0);
+	cr_expect_eq(t.ms, 20);
+	t = ok("delay:ms=50,jitter=10");
+	cr_expect_eq(t.ms, 50);
+	cr_expect_eq(t.jitter_ms, 10);
+	cr_expect_eq(ok("truncate:bytes=4").bytes, 4);
+	refused("loss:p=1.5", "loss: p:");
+	refused("loss:burst=1", "burst: below 1");
+	refused("duplicate:n=0", "duplicate: n: a count 1..100");
+	refused("duplicate:n=101", "duplicate: n");
+	refused("reorder:n=1,ms=5", "not both");
+	refused("delay", "delay: needs ms=");
+	refused("delay:ms=1,jitter=2", "delay: jitter above ms");
+	refused("truncate", "truncate: needs bytes=");
+	refused("loss:ms=1", "loss: unknown key 'ms'");
+}

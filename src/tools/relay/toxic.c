@@ -14,6 +14,8 @@
 #define K_RATE   0x04
 #define K_BYTES  0x08
 #define K_N      0x10
+#define K_P      0x20
+#define K_BURST  0x40
 
 static const struct {
 	const char *name;
@@ -29,6 +31,11 @@ static const struct {
 	{"reset_peer", TOXIC_RESET_PEER, K_MS, 0},
 	{"down", TOXIC_DOWN, 0, 0},
 	{"fail_first", TOXIC_FAIL_FIRST, K_N, K_N},
+	{"loss", TOXIC_LOSS, K_P | K_BURST, 0},
+	{"duplicate", TOXIC_DUPLICATE, K_N, 0},
+	{"reorder", TOXIC_REORDER, K_N | K_MS, 0},
+	{"delay", TOXIC_DELAY, K_MS | K_JITTER, K_MS},
+	{"truncate", TOXIC_TRUNCATE, K_BYTES, K_BYTES},
 };
 
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
@@ -46,6 +53,11 @@ bool toxic_shapes_data(int kind)
 	return kind == TOXIC_LATENCY || kind == TOXIC_BANDWIDTH ||
 	       kind == TOXIC_SLICER || kind == TOXIC_SLOW_CLOSE ||
 	       kind == TOXIC_TIMEOUT || kind == TOXIC_LIMIT_DATA;
+}
+
+bool toxic_is_udp(int kind)
+{
+	return kind >= TOXIC_LOSS;
 }
 
 static int fail(char *why, size_t cap, const char *fmt, ...)
@@ -145,9 +157,10 @@ static int one_key(relay_toxic *t, size_t k, const char *s, size_t n,
 	static const struct {
 		const char *key;
 		unsigned bit;
-	} keys[] = {{"ms", K_MS},       {"jitter", K_JITTER}, {"rate", K_RATE},
-		    {"bytes", K_BYTES}, {"n", K_N},           {"dir", 0x100},
-		    {"toxicity", 0x200}};
+	} keys[] = {
+		{"ms", K_MS},        {"jitter", K_JITTER}, {"rate", K_RATE},
+		{"bytes", K_BYTES},  {"n", K_N},           {"dir", 0x100},
+		{"toxicity", 0x200}, {"p", K_P},           {"burst", K_BURST}};
 	unsigned bit = 0;
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (strlen(keys[i].key) == kl &&
@@ -180,6 +193,14 @@ static int one_key(relay_toxic *t, size_t k, const char *s, size_t n,
 				    "decimals)",
 				    name);
 		return 0;
+	case K_P:
+	case K_BURST:
+		if (share(v, vl, bit == K_P ? &t->p : &t->burst) < 0 ||
+		    (bit == K_BURST && t->burst == 1000000))
+			return fail(why, cap,
+				    "%s: %s: a share 0..1 (burst: below 1)",
+				    name, bit == K_P ? "p" : "burst");
+		return 0;
 	case K_MS:
 	case K_JITTER:
 		if (decimal(v, vl, TOXIC_MS_MAX, &x) < 0)
@@ -203,8 +224,12 @@ static int one_key(relay_toxic *t, size_t k, const char *s, size_t n,
 				    name);
 		t->bytes = x;
 		return 0;
-	default: /* K_N */
-		if (decimal(v, vl, TOXIC_COUNT_MAX, &x) < 0)
+	default:                                   /* K_N */
+		if (t->kind != TOXIC_FAIL_FIRST) { /* copies, datagrams */
+			if (decimal(v, vl, TOXIC_COPIES_MAX, &x) < 0 || x == 0)
+				return fail(why, cap, "%s: n: a count 1..%d",
+					    name, TOXIC_COPIES_MAX);
+		} else if (decimal(v, vl, TOXIC_COUNT_MAX, &x) < 0)
 			return fail(why, cap, "%s: n: a count 0..%d", name,
 				    TOXIC_COUNT_MAX);
 		t->n = x;
@@ -225,12 +250,15 @@ int toxic_parse(relay_toxic *t, const char *spec, char *why, size_t cap)
 		return fail(why, cap,
 			    "unknown toxic '%s' (latency, bandwidth, slicer, "
 			    "slow_close, timeout, limit_data, reset_peer, "
-			    "down, fail_first)",
+			    "down, fail_first; udp: loss, duplicate, reorder, "
+			    "delay, truncate)",
 			    shown(spec, nl, q));
 	*t = (relay_toxic){
 		.kind = kinds[k].kind, .dir = TOXIC_BOTH, .toxicity = 1000000};
 	if (t->kind == TOXIC_SLICER)
 		t->bytes = 64;
+	if (t->kind == TOXIC_LOSS)
+		t->p = 1000000;
 	unsigned seen = 0;
 	const char *p = spec + nl;
 	if (*p == ':') {
@@ -256,7 +284,13 @@ int toxic_parse(relay_toxic *t, const char *spec, char *why, size_t cap)
 			    : missing & K_RATE  ? "rate"
 			    : missing & K_BYTES ? "bytes"
 						: "n");
-	if (t->kind == TOXIC_LATENCY && t->jitter_ms > t->ms)
-		return fail(why, cap, "latency: jitter above ms");
+	if ((t->kind == TOXIC_LATENCY || t->kind == TOXIC_DELAY) &&
+	    t->jitter_ms > t->ms)
+		return fail(why, cap, "%s: jitter above ms", kinds[k].name);
+	if (t->kind == TOXIC_REORDER && (seen & K_N) && (seen & K_MS))
+		return fail(why, cap, "reorder: n= or ms=, not both");
+	if (t->kind == TOXIC_DUPLICATE ||
+	    (t->kind == TOXIC_REORDER && !(seen & K_MS) && t->n == 0))
+		t->n = t->n == 0 ? 1 : t->n;
 	return 0;
 }

@@ -20,6 +20,17 @@
  *   down                   connections are reset at once, never relayed
  *   fail_first:n=N         the first N connections are reset, then the
  *                          relay behaves
+ * UDP toxics (a udp: relay only), drawn per datagram: toxicity is then the
+ * share of datagrams:
+ *   loss:p=P,burst=B       drop a share P of datagrams (default 1); with
+ *                          burst, Gilbert-Elliott: after a loss the next
+ *                          is lost with probability B (0..1, below 1),
+ *                          the long-run rate staying P
+ *   duplicate:n=N          send N extra copies (default 1)
+ *   reorder:n=N or ms=M    hold the datagram back until N more have passed
+ *                          that way (default 1), or M ms
+ *   delay:ms=M,jitter=J    each datagram held M ms, +- J uniformly
+ *   truncate:bytes=N       only the first N bytes pass
  */
 #ifndef SOCKIT_TOOLS_RELAY_TOXIC_H
 #define SOCKIT_TOOLS_RELAY_TOXIC_H
@@ -28,12 +39,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TOXICS_MAX      16
-#define TOXIC_SPEC_MAX  256      /* characters of one spec */
-#define TOXIC_MS_MAX    3600000  /* an hour */
-#define TOXIC_RATE_MAX  10000000 /* KB/s: 10 GB/s */
-#define TOXIC_BYTES_MAX ((uint64_t)1 << 40)
-#define TOXIC_COUNT_MAX 1000000000
+#define TOXICS_MAX       16
+#define TOXIC_SPEC_MAX   256      /* characters of one spec */
+#define TOXIC_MS_MAX     3600000  /* an hour */
+#define TOXIC_RATE_MAX   10000000 /* KB/s: 10 GB/s */
+#define TOXIC_BYTES_MAX  ((uint64_t)1 << 40)
+#define TOXIC_COUNT_MAX  1000000000
+#define TOXIC_COPIES_MAX 100 /* duplicate copies, reorder hold count */
 
 enum {
 	TOXIC_LATENCY = 1,
@@ -44,7 +56,12 @@ enum {
 	TOXIC_LIMIT_DATA,
 	TOXIC_RESET_PEER,
 	TOXIC_DOWN,
-	TOXIC_FAIL_FIRST
+	TOXIC_FAIL_FIRST,
+	TOXIC_LOSS, /* the UDP ones, from here (toxic_is_udp) */
+	TOXIC_DUPLICATE,
+	TOXIC_REORDER,
+	TOXIC_DELAY,
+	TOXIC_TRUNCATE
 };
 
 #define TOXIC_UP         0x1
@@ -59,7 +76,9 @@ typedef struct relay_toxic {
 	int jitter_ms;  /* latency */
 	uint64_t rate;  /* bandwidth: bytes per second */
 	uint64_t bytes; /* slicer: slice size; limit_data: the limit */
-	uint64_t n;     /* fail_first */
+	uint64_t n;     /* fail_first; duplicate: copies; reorder: count */
+	uint32_t p;     /* loss: parts per million */
+	uint32_t burst; /* loss: P(lost | previous lost), ppm; 0: none */
 } relay_toxic;
 
 /* Parse spec (NUL-terminated) into t. Returns 0, or SKT_EINVAL with a
@@ -73,5 +92,8 @@ const char *toxic_name(int kind);
 /* True when the toxic shapes a direction's bytes (so that direction
  * cannot splice). */
 bool toxic_shapes_data(int kind);
+
+/* True for the per-datagram toxics of a udp: relay. */
+bool toxic_is_udp(int kind);
 
 #endif
