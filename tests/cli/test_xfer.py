@@ -71,8 +71,16 @@ class Recv:
         self.ready.set()
 
     def wait(self, timeout=TIMEOUT):
+        # Its stdout is one JSON line at most: waiting first cannot fill
+        # the pipe, and a receiver that never ends fails the test.
+        try:
+            rc = self.p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait(TIMEOUT)
+            raise AssertionError("recv did not end in %ss: %r"
+                                 % (timeout, self.err))
         out = self.p.stdout.read()
-        rc = self.p.wait(timeout)
         self.t.join(timeout)
         return rc, out.decode(), self.err.decode()
 
