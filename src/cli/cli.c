@@ -3,9 +3,11 @@
  * option loop and value parsers are cli_opt.c's. */
 #include "cli.h"
 #include "json.h"
+#include "sockit/server.h"
 
 #include <errno.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,4 +248,20 @@ bool cli_cidrs_admit(const cli_cidrs *allow, const cli_cidrs *deny,
 		if (skt_cidr_match(&allow->v[i], peer))
 			return true;
 	return false;
+}
+
+const char *cli_signame(int sig)
+{
+	return sig == SIGINT    ? "SIGINT"
+	       : sig == SIGTERM ? "SIGTERM"
+	       : sig == SIGHUP  ? "SIGHUP"
+				: "signal";
+}
+
+const char *cli_refusal(int why)
+{
+	return why == SKT_SERVER_REFUSE_DENIED       ? "denied"
+	       : why == SKT_SERVER_REFUSE_MAX_CONNS  ? "max-conns"
+	       : why == SKT_SERVER_REFUSE_MAX_PER_IP ? "max-per-ip"
+						     : "stopping";
 }

@@ -182,4 +182,9 @@ extern const cli_cmd cli_cmd_http;
 extern const cli_cmd cli_cmd_send;
 extern const cli_cmd cli_cmd_recv;
 
+/* Names for the server's logs (serve, relay): a stop's signal ("SIGTERM"),
+ * and a refusal's reason as its option is spelt ("max-per-ip"). */
+const char *cli_signame(int sig);
+const char *cli_refusal(int why);
+
 #endif

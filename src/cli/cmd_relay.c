@@ -457,22 +457,6 @@ static void relay_event(const relay_log *l, void *arg)
 	emit(f, buf, sizeof(buf));
 }
 
-static const char *refusal(int why)
-{
-	return why == SKT_SERVER_REFUSE_DENIED       ? "denied"
-	       : why == SKT_SERVER_REFUSE_MAX_CONNS  ? "max-conns"
-	       : why == SKT_SERVER_REFUSE_MAX_PER_IP ? "max-per-ip"
-						     : "stopping";
-}
-
-static const char *signame(int sig)
-{
-	return sig == SIGINT    ? "SIGINT"
-	       : sig == SIGTERM ? "SIGTERM"
-	       : sig == SIGHUP  ? "SIGHUP"
-				: "signal";
-}
-
 static void text_stats(FILE *f, const skt_server_stats *st)
 {
 	fprintf(f,
@@ -497,7 +481,7 @@ static void text_event(FILE *f, const skt_server_event *ev,
 				o->targets[i].name);
 		return;
 	case SKT_SERVER_EV_REFUSED:
-		fprintf(f, "%s refused: %s", a, refusal(ev->refusal));
+		fprintf(f, "%s refused: %s", a, cli_refusal(ev->refusal));
 		if (ev->refusal == SKT_SERVER_REFUSE_MAX_CONNS ||
 		    ev->refusal == SKT_SERVER_REFUSE_MAX_PER_IP)
 			fprintf(f, " %zu reached", ev->limit);
@@ -506,8 +490,9 @@ static void text_event(FILE *f, const skt_server_event *ev,
 		fprintf(f, "%llu more %s in the last %g s (%s)", u(ev->count),
 			ev->of == SKT_SERVER_EV_REFUSED ? "refusals" : "closes",
 			ev->ms / 1000.0,
-			ev->of == SKT_SERVER_EV_REFUSED ? refusal(ev->refusal)
-							: "limit");
+			ev->of == SKT_SERVER_EV_REFUSED
+				? cli_refusal(ev->refusal)
+				: "limit");
 		return;
 	case SKT_SERVER_EV_ERROR:
 		fprintf(f, "%s: %s", ev->what, skt_strerror(ev->err));
@@ -520,7 +505,7 @@ static void text_event(FILE *f, const skt_server_event *ev,
 		fprintf(f,
 			"%s: stopping; %llu open get up to %d s to finish, "
 			"then are reset",
-			signame(ev->signum), u(ev->stats->open),
+			cli_signame(ev->signum), u(ev->stats->open),
 			SKT_SERVER_DRAIN_MS / 1000);
 		return;
 	case SKT_SERVER_EV_STOPPED:
@@ -562,7 +547,7 @@ static void json_event(FILE *f, const skt_server_event *ev)
 			&j, ev->kind == SKT_SERVER_EV_LISTENING ? NULL : "peer",
 			ev->addr);
 	if (ev->kind == SKT_SERVER_EV_REFUSED) {
-		cli_json_text(&j, "reason", refusal(ev->refusal));
+		cli_json_text(&j, "reason", cli_refusal(ev->refusal));
 		cli_json_uint(&j, "limit", ev->limit);
 	} else if (ev->kind == SKT_SERVER_EV_ERROR) {
 		cli_json_text(&j, "what", ev->what);
@@ -571,11 +556,11 @@ static void json_event(FILE *f, const skt_server_event *ev)
 		cli_json_text(&j, "of", ev_names[ev->of]);
 		cli_json_text(&j, "reason",
 			      ev->of == SKT_SERVER_EV_REFUSED
-				      ? refusal(ev->refusal)
+				      ? cli_refusal(ev->refusal)
 				      : "limit");
 		cli_json_uint(&j, "count", ev->count);
 	} else if (ev->kind == SKT_SERVER_EV_STOPPING) {
-		cli_json_text(&j, "signal", signame(ev->signum));
+		cli_json_text(&j, "signal", cli_signame(ev->signum));
 	}
 	if (ev->stats != NULL)
 		json_stats(&j, ev);
@@ -648,7 +633,7 @@ static void udp_text(FILE *f, const relay_udp_event *ev,
 		fprintf(f, "%s: %s", ev->what, skt_strerror(ev->err));
 		return;
 	case UDP_EV_STOPPING:
-		fprintf(f, "%s: stopping", signame(ev->signum));
+		fprintf(f, "%s: stopping", cli_signame(ev->signum));
 		return;
 	default:
 		fprintf(f,
@@ -695,7 +680,7 @@ static void udp_json(FILE *f, const relay_udp_event *ev)
 		cli_json_error(&j, "error", ev->err, NULL);
 		break;
 	case UDP_EV_STOPPING:
-		cli_json_text(&j, "signal", signame(ev->signum));
+		cli_json_text(&j, "signal", cli_signame(ev->signum));
 		break;
 	case UDP_EV_STOPPED:
 		cli_json_uint(&j, "sessions", ev->sessions);

@@ -421,14 +421,6 @@ int cmd_serve_parse(int argc, char **argv, struct serve_opts *o)
 
 /* ---- The log: one write per line, from any worker thread ---- */
 
-static const char *signame(int sig)
-{
-	return sig == SIGINT    ? "SIGINT"
-	       : sig == SIGTERM ? "SIGTERM"
-	       : sig == SIGHUP  ? "SIGHUP"
-				: "signal";
-}
-
 static void addr_text(const skt_addr *a, char *buf, size_t cap)
 {
 	if (a == NULL || skt_addr_format(a, buf, cap) < 0)
@@ -517,20 +509,6 @@ static void text_stats(FILE *f, const skt_server_stats *st, bool tls)
 		u(st->dgrams_out), u(st->dgrams_dropped));
 }
 
-static const char *refusal(int why)
-{
-	switch (why) {
-	case SKT_SERVER_REFUSE_DENIED:
-		return "denied";
-	case SKT_SERVER_REFUSE_MAX_CONNS:
-		return "max-conns";
-	case SKT_SERVER_REFUSE_MAX_PER_IP:
-		return "max-per-ip";
-	default:
-		return "stopping";
-	}
-}
-
 static void text_refused(FILE *f, const skt_server_event *ev)
 {
 	if (ev->refusal == SKT_SERVER_REFUSE_DENIED)
@@ -538,7 +516,8 @@ static void text_refused(FILE *f, const skt_server_event *ev)
 	else if (ev->refusal == SKT_SERVER_REFUSE_STOPPING)
 		fputs("the server is stopping", f);
 	else
-		fprintf(f, "--%s %zu reached", refusal(ev->refusal), ev->limit);
+		fprintf(f, "--%s %zu reached", cli_refusal(ev->refusal),
+			ev->limit);
 }
 
 static void text_error(FILE *f, const skt_server_event *ev, const char *addr)
@@ -700,7 +679,7 @@ static void text_event(FILE *f, const skt_server_event *ev,
 		fprintf(f,
 			"%s: %s: stopping; %llu connection%s open get%s up "
 			"to %d s to finish",
-			ev->service, signame(ev->signum),
+			ev->service, cli_signame(ev->signum),
 			(unsigned long long)ev->stats->open,
 			ev->stats->open == 1 ? "" : "s",
 			ev->stats->open == 1 ? "s" : "",
@@ -780,7 +759,7 @@ static const char *const ev_names[] = {
 static const char *repeated_reason(const skt_server_event *ev)
 {
 	if (ev->of == SKT_SERVER_EV_REFUSED)
-		return refusal(ev->refusal);
+		return cli_refusal(ev->refusal);
 	if (ev->of == SKT_SERVER_EV_DATAGRAM)
 		return ev->dropped == SKT_SERVER_DROP_RATE ? "udp-rate"
 							   : "too-big";
@@ -816,7 +795,7 @@ static void json_event(FILE *f, const skt_server_event *ev)
 	} else if (ev->kind == SKT_SERVER_EV_CLOSE) {
 		json_close(&j, ev);
 	} else if (ev->kind == SKT_SERVER_EV_REFUSED) {
-		cli_json_text(&j, "reason", refusal(ev->refusal));
+		cli_json_text(&j, "reason", cli_refusal(ev->refusal));
 		cli_json_uint(&j, "limit", ev->limit);
 	} else if (ev->kind == SKT_SERVER_EV_DATAGRAM) {
 		cli_json_int(&j, "bytes_in", ev->in);
@@ -844,7 +823,7 @@ static void json_event(FILE *f, const skt_server_event *ev)
 		cli_json_us(&j, "window_s", (int64_t)ev->ms * 1000);
 	}
 	if (ev->kind == SKT_SERVER_EV_STOPPING)
-		cli_json_text(&j, "signal", signame(ev->signum));
+		cli_json_text(&j, "signal", cli_signame(ev->signum));
 	if (ev->stats != NULL)
 		json_stats(&j, ev);
 	if (ev->kind == SKT_SERVER_EV_STOPPED)
